@@ -1,0 +1,5 @@
+"""``python -m jdx``: the same as the ``jdx`` command."""
+
+from jdx.cli import main
+
+main()

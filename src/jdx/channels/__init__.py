@@ -1,0 +1,1 @@
+"""Channels: transport (HTTP, SFTP, portal, mail) and nothing about business rules."""

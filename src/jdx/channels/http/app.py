@@ -1,0 +1,78 @@
+"""The ASGI application: the routers of the registered exchanges on one FastAPI app."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
+
+from jdx.channels.http import icd, sdcs
+from jdx.hub import Hub, create_hub
+from jdx.settings import Settings
+
+log = logging.getLogger("jdx.http")
+
+ROUTERS = {"stops": [sdcs.router, icd.router]}
+
+
+def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> FastAPI:
+    if hub is None:
+        if settings is None:
+            raise ValueError("create_app needs settings or a hub")
+        hub = create_hub(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        hub.refresh_domains(force=True)
+        yield
+
+    app = FastAPI(
+        title="jdx: justice data exchange hub",
+        version="0.1.0",
+        description="Stop data (AB 953 SDCS), NamUs case import and interstate rap sheets.",
+        lifespan=lifespan,
+        docs_url="/docs",
+    )
+    app.state.hub = hub
+    for name in hub.exchanges:
+        for make_router in ROUTERS.get(name, []):
+            app.include_router(make_router(hub))
+
+    @app.get("/healthz", include_in_schema=False)
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_request: Request, exc: HTTPException) -> Response:
+        return JSONResponse({"error": exc.detail}, exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def request_error(_request: Request, exc: RequestValidationError) -> Response:
+        problems: list[dict[str, Any]] = [
+            {"field": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg")}
+            for e in exc.errors()
+        ]
+        return JSONResponse({"error": "invalid request", "problems": problems}, 400)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, _exc: Exception) -> Response:
+        if request.url.path.startswith("/sdcs/"):
+            return sdcs.system_error(request)
+        log.exception("unexpected error on %s", request.url.path)
+        return JSONResponse({"error": "internal error"}, 500)
+
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one ``jdx serve`` worker process, configured from JDX_* variables."""
+    from jdx.settings import load_settings
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    return create_app(load_settings())

@@ -1,0 +1,22 @@
+"""The ``jdx`` command: one module per command group, assembled here."""
+
+from __future__ import annotations
+
+import typer
+
+from jdx.cli import agency, db, demo, serve, stops, tables
+
+app = typer.Typer(
+    no_args_is_help=True, add_completion=False, help="jdx: justice data exchange hub."
+)
+app.command("serve")(serve.serve)
+app.add_typer(db.app, name="db")
+app.add_typer(agency.app, name="agency")
+app.add_typer(tables.app, name="tables")
+app.command("validate")(stops.validate)
+app.command("icd")(stops.icd)
+app.command("demo")(demo.demo)
+
+
+def main() -> None:
+    app()

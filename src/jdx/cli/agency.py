@@ -1,0 +1,88 @@
+"""``jdx agency``: the agencies that send records, and their API keys."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import typer
+
+from jdx.cli._common import emit, fail, open_hub
+from jdx.security.keys import issue_key, revoke_keys
+from jdx.store.queries import StoreError, add_agency, get_agency, list_agencies, set_agency_active
+
+app = typer.Typer(no_args_is_help=True, help="Agencies and their credentials.")
+
+
+@app.command("add")
+def add(
+    ori: str = typer.Argument(..., help="The agency's 9-character ORI, e.g. CA0370000."),
+    name: str = typer.Option(..., "--name", help="The agency's name."),
+    email: list[str] = typer.Option([], "--email", help="Point of contact (repeatable)."),
+) -> None:
+    """Register an agency; prints its API keys (production and test) once."""
+    with open_hub() as h:
+        try:
+            with h.engine.begin() as conn:
+                agency = add_agency(conn, ori, name, email)
+                keys = {realm: issue_key(conn, agency.id, realm) for realm in ("prod", "test")}
+        except StoreError as exc:
+            fail(str(exc))
+        emit(
+            {
+                **asdict(agency),
+                "api_keys": keys,
+                "note": "The keys are shown once and stored hashed; keep them safe.",
+            }
+        )
+
+
+@app.command("list")
+def list_() -> None:
+    """Every agency (never keys)."""
+    with open_hub() as h, h.engine.connect() as conn:
+        emit([asdict(a) for a in list_agencies(conn)])
+
+
+@app.command("key")
+def key(
+    ori: str,
+    realm: str = typer.Option("prod", help="prod or test."),
+    revoke_others: bool = typer.Option(
+        False, "--revoke-others", help="Revoke the agency's other keys first."
+    ),
+) -> None:
+    """Issue a new API key for an agency (to rotate a key, use --revoke-others)."""
+    with open_hub() as h, h.engine.begin() as conn:
+        agency = get_agency(conn, ori)
+        if agency is None:
+            fail(f"no agency {ori}")
+        revoked = revoke_keys(conn, agency.id) if revoke_others else 0
+        emit(
+            {
+                "ori": agency.ori,
+                "realm": realm,
+                "api_key": issue_key(conn, agency.id, realm),
+                "revoked": revoked,
+            }
+        )
+
+
+@app.command("suspend")
+def suspend(ori: str) -> None:
+    """Refuse the agency's submissions until it is activated again."""
+    _set_active(ori, False)
+
+
+@app.command("activate")
+def activate(ori: str) -> None:
+    """Accept the agency's submissions again."""
+    _set_active(ori, True)
+
+
+def _set_active(ori: str, active: bool) -> None:
+    try:
+        with open_hub() as h, h.engine.begin() as conn:
+            set_agency_active(conn, ori, active)
+    except StoreError as exc:
+        fail(str(exc))
+    emit({"ori": ori.upper(), "active": active})

@@ -1,0 +1,364 @@
+"""Submit, update, read and check stop records: the seed's Central Data Validation Service rules.
+
+Every channel (web service, bulk files, upload) calls :meth:`StopService.submit_stop`. One call is
+one unit of work: the relational checks, the write and the audit record commit together or not
+at all, under a per-agency lock, so that one agency's submissions are processed one at a time
+(the seed's synchronous protocol) while other agencies proceed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from jdx.dictionary import Issue, Outcome
+from jdx.dictionary.compiler import as_text, parse_date
+from jdx.dictionary.shape import canonical
+from jdx.exchanges.stops import errors as E
+from jdx.exchanges.stops.tables import stops
+from jdx.security.keys import Principal
+from jdx.store.engine import read_only
+from jdx.store.locks import lock_agency
+from jdx.store.queries import audit, now
+from jdx.store.tables import agencies
+from jdx.validation import ValidationService
+
+FAMILY = "stop"
+STATUS_OK = "Successful Submission"
+STATUS_ERRORS = "Submitted with Errors"
+STATUS_NFIA = "NFIA"
+
+
+class Op(enum.StrEnum):
+    INSERT = "I"
+    UPDATE = "U"
+
+
+class Disposition(enum.StrEnum):
+    STORED = "stored"  # inserted or updated, with or without errors
+    REJECTED = "rejected"  # a fatal error: nothing was written
+
+
+@dataclass
+class CoreAttributes:
+    """The attributes the seed calls core, as sent (None where missing)."""
+
+    ori: str | None
+    lea_record_id: str | None
+    officer_uid: str | None
+    stop_date: str | None
+    stop_time: str | None
+
+    @classmethod
+    def of(cls, record: Any) -> CoreAttributes:
+        if not isinstance(record, dict):
+            return cls(None, None, None, None, None)
+        officer = record.get("Officer")
+        uid = officer.get("UID") if isinstance(officer, dict) else None
+        return cls(
+            _text(record.get("ORI")),
+            _text(record.get("LEARecordID")),
+            _text(uid),
+            _text(record.get("SDate")),
+            _text(record.get("STime")),
+        )
+
+
+@dataclass
+class SubmissionResult:
+    disposition: Disposition
+    outcome: Outcome
+    core: CoreAttributes
+    status: str | None = None
+    doj_record_id: int | None = None
+    created: bool = False
+    issues: list[Issue] = field(default_factory=list)
+
+    @property
+    def fatal_codes(self) -> list[str]:
+        return [i.code for i in self.outcome.issues if i.severity == "fatal"]
+
+
+@dataclass
+class StoredStop:
+    doj_record_id: int
+    ori: str
+    lea_record_id: str
+    status: str
+    record: dict[str, Any]
+    issues: list[dict[str, Any]]
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+def fatal(code: E.ErrorCode, field_path: str = "", **values: Any) -> Issue:
+    return Issue(code.code, "fatal", field_path, code.message.format(**values))
+
+
+class StopService:
+    def __init__(self, engine: sa.Engine, validation: ValidationService) -> None:
+        self.engine = engine
+        self.validation = validation
+
+    # --- checking -----------------------------------------------------------------------------
+
+    def check_data(self, record: Any) -> Outcome:
+        """Data validations only: the dictionary of the record's era."""
+        return self.validation.validate(FAMILY, record)
+
+    def would_be(self, principal: Principal, record: Any, op: Op) -> SubmissionResult:
+        """Data and relational validations, read-only: what a submission would get."""
+        core = CoreAttributes.of(record)
+        outcome = self.check_data(record)
+        with self.engine.connect() as conn:
+            _Relational(read_only(conn), principal, op).add_issues(record, outcome, core)
+        if outcome.is_fatal:
+            return SubmissionResult(Disposition.REJECTED, outcome, core)
+        return SubmissionResult(
+            Disposition.STORED, outcome, core, status=_status(outcome, record, op)
+        )
+
+    # --- submitting ---------------------------------------------------------------------------
+
+    def submit_stop(
+        self,
+        principal: Principal,
+        record: Any,
+        op: Op,
+        *,
+        channel: str,
+        calling_app: str | None = None,
+        extra_issues: Iterable[Issue] = (),
+    ) -> SubmissionResult:
+        """Validate and store one stop record; nothing is written when a fatal error is found.
+
+        ``extra_issues`` are fatal problems the channel found before the record (a header that
+        disagrees with the body); they are reported and audited with the rest.
+        """
+        core = CoreAttributes.of(record)
+        data = self.check_data(record)  # CPU work outside the lock
+        data.issues[:0] = list(extra_issues)
+        ori = core.ori or principal.ori
+        with self.engine.begin() as conn:
+            lock_agency(conn, principal.realm, ori)
+            relational = _Relational(conn, principal, op)
+            outcome = relational.add_issues(record, data, core)
+            result = SubmissionResult(Disposition.REJECTED, outcome, core)
+            if not outcome.is_fatal:
+                result = self._store(
+                    conn, principal, record, op, outcome, core, relational.existing, channel
+                )
+            audit(
+                conn,
+                exchange="stops",
+                realm=principal.realm,
+                actor=principal.ori,
+                ori=core.ori or principal.ori,
+                channel=channel,
+                action="update" if op is Op.UPDATE else "submit",
+                subject=core.lea_record_id,
+                record_id=result.doj_record_id,
+                outcome=result.status or "rejected",
+                codes=outcome.codes,
+                detail={"calling_app": calling_app} if calling_app else None,
+            )
+        return result
+
+    def _store(
+        self,
+        conn: sa.Connection,
+        principal: Principal,
+        record: dict[str, Any],
+        op: Op,
+        outcome: Outcome,
+        core: CoreAttributes,
+        existing: sa.Row[Any] | None,
+        channel: str,
+    ) -> SubmissionResult:
+        dictionary = self.validation.dictionaries[outcome.dictionary_id]
+        status = _status(outcome, record, op)
+        stored = canonical(dictionary, record)
+        issues = [i.as_dict() for i in outcome.issues]
+        stamp = now()
+        values = {
+            "batch_id": _text(record.get("BatchID")),
+            "officer_uid": core.officer_uid,
+            "stop_date": parse_date(core.stop_date or "", ("MM/DD/YYYY",)),
+            "stop_time": _seconds(core.stop_time or ""),
+            "dictionary_id": dictionary.id,
+            "status": status,
+            "record": stored,
+            "issues": issues,
+            "channel": channel,
+            "updated_at": stamp,
+        }
+        if existing is None:
+            doj_id = conn.execute(
+                stops.insert()
+                .values(
+                    realm=principal.realm,
+                    ori=core.ori,
+                    lea_record_id=core.lea_record_id,
+                    version=1,
+                    created_at=stamp,
+                    **values,
+                )
+                .returning(stops.c.id)
+            ).scalar_one()
+            created = True
+        else:
+            doj_id = existing.id
+            conn.execute(
+                stops.update()
+                .where(stops.c.id == doj_id)
+                .values(version=existing.version + 1, **values)
+            )
+            created = False
+        return SubmissionResult(
+            Disposition.STORED, outcome, core, status=status, doj_record_id=doj_id, created=created
+        )
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def get_stop(
+        self, principal: Principal, lea_record_id: str, *, channel: str
+    ) -> StoredStop | None:
+        """An agency's own record (never another's); every read is audited."""
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                sa.select(stops).where(
+                    stops.c.realm == principal.realm,
+                    stops.c.ori == principal.ori,
+                    stops.c.lea_record_id == lea_record_id,
+                )
+            ).first()
+            audit(
+                conn,
+                exchange="stops",
+                realm=principal.realm,
+                actor=principal.ori,
+                ori=principal.ori,
+                channel=channel,
+                action="read",
+                subject=lea_record_id,
+                record_id=row.id if row else None,
+                outcome="found" if row else "not found",
+            )
+        if row is None:
+            return None
+        return StoredStop(
+            row.id,
+            row.ori,
+            row.lea_record_id,
+            row.status,
+            row.record,
+            row.issues,
+            row.version,
+            row.created_at,
+            row.updated_at,
+        )
+
+
+class _Relational:
+    """The seed's relational validations: ORI, duplicate checks, record matching, status."""
+
+    def __init__(self, conn: sa.Connection, principal: Principal, op: Op) -> None:
+        self.conn = conn
+        self.principal = principal
+        self.op = op
+        self.existing: Any = None  # the row an update applies to
+
+    def add_issues(self, record: Any, outcome: Outcome, core: CoreAttributes) -> Outcome:
+        """Relational checks need the core attributes: after a fatal data error, only the ORI."""
+        if not outcome.is_fatal:
+            outcome.issues.extend(self.check(record, outcome))
+        elif core.ori is not None:
+            outcome.issues.extend(self.check_ori(core.ori))
+        return outcome
+
+    def check_ori(self, ori: str) -> list[Issue]:
+        if ori == self.principal.ori:
+            return []
+        known = self.conn.execute(sa.select(agencies.c.id).where(agencies.c.ori == ori)).first()
+        if known is None:
+            return [fatal(E.INVALID_ORI, "ORI", ori=ori)]
+        return [fatal(E.FOREIGN_ORI, "ORI", own=self.principal.ori, ori=ori)]
+
+    def check(self, record: dict[str, Any], outcome: Outcome) -> list[Issue]:
+        core = CoreAttributes.of(record)
+        issues = self.check_ori(core.ori or "")
+        tx = (_text(record.get("TX_Type")) or "").upper()
+        if tx and tx != self.op.value:
+            issues.append(
+                fatal(
+                    E.TX_TYPE_MISMATCH,
+                    "TX_Type",
+                    tx=tx,
+                    expected=self.op.value,
+                    verb="an update (PUT)" if self.op is Op.UPDATE else "a new record (POST)",
+                )
+            )
+        if issues:
+            return issues
+        key = (
+            stops.c.realm == self.principal.realm,
+            stops.c.ori == core.ori,
+            stops.c.lea_record_id == core.lea_record_id,
+        )
+        row = self.conn.execute(
+            sa.select(stops.c.id, stops.c.status, stops.c.version).where(*key)
+        ).first()
+        if self.op is Op.INSERT:
+            if row is not None:
+                return [fatal(E.DUPLICATE_RECORD_ID, "LEARecordID", doj_id=row.id)]
+            other = self.conn.execute(
+                sa.select(stops.c.lea_record_id)
+                .where(
+                    stops.c.realm == self.principal.realm,
+                    stops.c.ori == core.ori,
+                    stops.c.officer_uid == core.officer_uid,
+                    stops.c.stop_date == parse_date(core.stop_date or "", ("MM/DD/YYYY",)),
+                    stops.c.stop_time == _seconds(core.stop_time or ""),
+                )
+                .limit(1)
+            ).scalar()
+            if other is not None:
+                return [fatal(E.DUPLICATE_STOP, "STime", other=other)]
+            if (_text(record.get("Is_NFIA")) or "").upper() == "Y":
+                return [Issue(E.NFIA_ON_INSERT.code, "error", "Is_NFIA", E.NFIA_ON_INSERT.message)]
+            return []
+        if row is None:
+            return [
+                fatal(E.RECORD_MATCHING, "LEARecordID", lea_id=core.lea_record_id, ori=core.ori)
+            ]
+        if row.status != STATUS_ERRORS:
+            return [fatal(E.UPDATE_SUBMITTED, "LEARecordID", status=row.status)]
+        self.existing = row
+        return []
+
+
+def _status(outcome: Outcome, record: dict[str, Any], op: Op) -> str:
+    """NFIA ("no further information available") closes a record that keeps its errors."""
+    if not outcome.has_errors:
+        return STATUS_OK
+    if op is Op.UPDATE and (_text(record.get("Is_NFIA")) or "").upper() == "Y":
+        return STATUS_NFIA
+    return STATUS_ERRORS
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = as_text(value)
+    return text or None
+
+
+def _seconds(text: str) -> str:
+    """HH:MM and HH:MM:SS name the same minute: stored as HH:MM:SS for the duplicate check."""
+    return f"{text}:00" if len(text) == 5 else text

@@ -1,0 +1,76 @@
+"""The hub: settings, engine, validation service and the registered exchanges, built together.
+
+``create_hub(settings)`` is the one place that wires the parts; channels (HTTP, SFTP, CLI) take a
+hub and never build their own engine or validators. Exchanges join through ``register(hub)``,
+the same door a fourth exchange would use.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from jdx.settings import Settings
+from jdx.store.engine import create_engine, read_only
+from jdx.store.queries import domain_codes, domain_versions
+from jdx.validation import ValidationService
+
+Register = Callable[["Hub"], None]
+
+
+@dataclass
+class Hub:
+    settings: Settings
+    engine: sa.Engine
+    validation: ValidationService
+    services: dict[str, Any] = field(default_factory=dict)
+    exchanges: list[str] = field(default_factory=list)
+    _domain_versions: dict[str, int] = field(default_factory=dict)
+    _domains_checked: float = 0.0
+
+    def refresh_domains(self, *, force: bool = False) -> None:
+        """Pick up domain tables that any process reloaded; cheap enough to call per request.
+
+        The version query runs at most every ``domain_refresh_seconds``; codes are fetched only
+        for tables whose version changed.
+        """
+        moment = time.monotonic()
+        if not force and moment - self._domains_checked < self.settings.domain_refresh_seconds:
+            return
+        self._domains_checked = moment
+        wanted = {
+            name: d
+            for dic in self.validation.dictionaries.values()
+            for name, d in dic.domains.items()
+        }
+        with self.engine.connect() as conn:
+            conn = read_only(conn)
+            versions = domain_versions(conn)
+            for name, version in versions.items():
+                if name in wanted and self._domain_versions.get(name) != version:
+                    codes = domain_codes(conn, name)
+                    if wanted[name].normalize == "upper":
+                        codes = [c.upper() for c in codes]
+                    self.validation.set_domain(name, codes)
+                    self._domain_versions[name] = version
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def builtin_exchanges() -> list[tuple[str, Register]]:
+    from jdx.exchanges import stops
+
+    return [("stops", stops.register)]
+
+
+def create_hub(settings: Settings, *, exchanges: list[tuple[str, Register]] | None = None) -> Hub:
+    hub = Hub(settings=settings, engine=create_engine(settings), validation=ValidationService())
+    for name, register in exchanges if exchanges is not None else builtin_exchanges():
+        register(hub)
+        hub.exchanges.append(name)
+    return hub

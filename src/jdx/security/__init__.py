@@ -1,0 +1,1 @@
+"""Identities and credentials: agencies' API keys (and, later, certificates and portal users)."""

@@ -1,0 +1,94 @@
+"""API keys: shown once, stored as a hash, looked up by a public key id.
+
+A key reads ``jdx_<realm>_<key id>_<secret>``. The secret is 256 random bits, so a plain SHA-256
+of it is as strong as a slow password hash would be (nobody can enumerate 2^256 secrets), and it
+keeps authentication to one indexed lookup and one constant-time comparison per request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from jdx.store.tables import agencies, api_keys
+
+REALMS = ("prod", "test")
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: an agency, through a key of one realm."""
+
+    agency_id: int
+    ori: str
+    name: str
+    realm: str
+    active: bool
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def issue_key(conn: sa.Connection, agency_id: int, realm: str) -> str:
+    if realm not in REALMS:
+        raise ValueError(f"realm must be one of {REALMS}")
+    key_id = secrets.token_hex(8)
+    secret = secrets.token_urlsafe(32)
+    conn.execute(
+        api_keys.insert().values(
+            key_id=key_id,
+            agency_id=agency_id,
+            realm=realm,
+            secret_hash=_hash(secret),
+            created_at=dt.datetime.now(dt.UTC),
+        )
+    )
+    return f"jdx_{realm}_{key_id}_{secret}"
+
+
+def revoke_keys(conn: sa.Connection, agency_id: int) -> int:
+    result = conn.execute(
+        api_keys.update()
+        .where(
+            api_keys.c.agency_id == agency_id,
+            api_keys.c.revoked_at.is_(None),
+        )
+        .values(revoked_at=dt.datetime.now(dt.UTC))
+    )
+    return result.rowcount
+
+
+_LOOKUP = (
+    sa.select(
+        api_keys.c.secret_hash,
+        api_keys.c.realm,
+        agencies.c.id,
+        agencies.c.ori,
+        agencies.c.name,
+        agencies.c.active,
+    )
+    .join(agencies, agencies.c.id == api_keys.c.agency_id)
+    .where(api_keys.c.key_id == sa.bindparam("key_id"), api_keys.c.revoked_at.is_(None))
+)
+
+
+def authenticate(conn: sa.Connection, presented: str) -> Principal | None:
+    """The principal a key belongs to, or None for a malformed, unknown or revoked key."""
+    parts = presented.split("_", 3)
+    if len(parts) != 4 or parts[0] != "jdx" or parts[1] not in REALMS:
+        return None
+    _, realm, key_id, secret = parts
+    row = conn.execute(_LOOKUP, {"key_id": key_id}).first()
+    if row is None or row.realm != realm:
+        return None
+    if not hmac.compare_digest(row.secret_hash, _hash(secret)):
+        return None
+    return Principal(
+        agency_id=row.id, ori=row.ori, name=row.name, realm=row.realm, active=row.active
+    )

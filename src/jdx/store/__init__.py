@@ -1,0 +1,1 @@
+"""Storage: tables (SQLAlchemy Core), the engine, migrations (Alembic) and small shared queries."""

@@ -1,0 +1,87 @@
+"""Tables every exchange shares: agencies, credentials, domain tables and the audit log.
+
+Each exchange defines its own tables in ``exchanges/<name>/tables.py`` on the same ``metadata``,
+so that one Alembic history migrates them all.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# JSON documents: JSONB on PostgreSQL (indexable, compact), JSON text on SQLite.
+Json = sa.JSON().with_variant(JSONB(), "postgresql")
+Timestamp = sa.DateTime(timezone=True)
+
+agencies = sa.Table(
+    "agencies",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("ori", sa.String(9), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("emails", Json, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("created_at", Timestamp, nullable=False),
+)
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("key_id", sa.String(24), primary_key=True),
+    sa.Column(
+        "agency_id", sa.ForeignKey("agencies.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    sa.Column("realm", sa.String(4), nullable=False),  # prod | test
+    sa.Column("secret_hash", sa.String(64), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("revoked_at", Timestamp),
+    sa.CheckConstraint("realm in ('prod', 'test')", name="realm"),
+)
+
+domain_tables = sa.Table(
+    "domain_tables",
+    metadata,
+    sa.Column("name", sa.String(40), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("rows", sa.Integer, nullable=False),
+    sa.Column("source", sa.String(500), nullable=False),
+    sa.Column("loaded_at", Timestamp, nullable=False),
+)
+
+domain_values = sa.Table(
+    "domain_values",
+    metadata,
+    sa.Column(
+        "table_name", sa.ForeignKey("domain_tables.name", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("code", sa.String(100), primary_key=True),
+    sa.Column("attrs", Json, nullable=False),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("at", Timestamp, nullable=False, index=True),
+    sa.Column("exchange", sa.String(20), nullable=False),
+    sa.Column("realm", sa.String(4)),
+    sa.Column("actor", sa.String(100), nullable=False),  # ORI, admin user, or "anonymous"
+    sa.Column("ori", sa.String(9), index=True),  # whose record
+    sa.Column("channel", sa.String(20), nullable=False),  # http, sftp, cli, portal
+    sa.Column("action", sa.String(30), nullable=False),  # submit, update, read, validate, ...
+    sa.Column("subject", sa.String(100)),  # the record's id as the sender knows it
+    sa.Column("record_id", sa.BigInteger),  # the hub's id of the record, when there is one
+    sa.Column("outcome", sa.String(60), nullable=False),
+    sa.Column("codes", sa.String(500), nullable=False, server_default=""),
+    sa.Column("detail", Json),
+)

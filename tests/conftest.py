@@ -1,0 +1,156 @@
+"""Fixtures: a hub on a database migrated once per worker, an in-process client, fresh agencies.
+
+Tests isolate by agency: each test gets its own ORI, and every record and audit entry belongs to
+an ORI, so tests never see each other's data and need no clean-up between them.
+
+``JDX_TEST_DATABASE_URL=postgresql://...`` runs the same suite against PostgreSQL; each xdist
+worker then gets its own database, created on first use.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx2 as httpx
+import orjson
+import pytest
+import sqlalchemy as sa
+
+from jdx.hub import Hub, create_hub
+from jdx.security.keys import issue_key
+from jdx.settings import Settings, load_settings
+from jdx.store import schema
+from jdx.store.queries import add_agency
+
+GOLDEN = Path(__file__).parent / "golden"
+REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
+PG_URL = os.environ.get("JDX_TEST_DATABASE_URL", "")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if PG_URL:
+        return
+    skip = pytest.mark.skip(reason="needs JDX_TEST_DATABASE_URL (PostgreSQL)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+def _worker_database(worker: str) -> str:
+    """A PostgreSQL database of this worker's own, created (empty) if missing."""
+    url = sa.make_url(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
+    name = f"jdx_test_{worker}"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Settings:
+    data_dir = tmp_path_factory.mktemp("jdx")
+    url = _worker_database(worker_id) if PG_URL else ""
+    return load_settings(data_dir=data_dir, database_url=url, domain_refresh_seconds=0)
+
+
+@pytest.fixture(scope="session")
+def hub(settings: Settings) -> Iterator[Hub]:
+    hub = create_hub(settings)
+    schema.upgrade(hub.engine)
+    load_reference_domains(hub)
+    yield hub
+    hub.dispose()
+
+
+def load_reference_domains(hub: Hub) -> None:
+    from jdx.cli.demo import DOMAIN_SAMPLES
+    from jdx.store.queries import load_domain_csv
+
+    specs = {n: d for dic in hub.validation.dictionaries.values() for n, d in dic.domains.items()}
+    with hub.engine.begin() as conn:
+        for name, relative in DOMAIN_SAMPLES.items():
+            if (REFERENCE / relative).exists():
+                load_domain_csv(conn, name, REFERENCE / relative, specs[name].csv_key)
+    hub.refresh_domains(force=True)
+
+
+@pytest.fixture(scope="session")
+def app(hub: Hub) -> Any:
+    from jdx.channels.http.app import create_app
+
+    return create_app(hub=hub)
+
+
+@pytest.fixture
+def client(app: Any) -> Iterator[httpx.Client]:
+    from starlette.testclient import TestClient
+
+    with TestClient(app, base_url="http://testserver", raise_server_exceptions=False) as c:
+        yield c
+
+
+_ori_counter = itertools.count(1)
+
+
+@dataclass
+class AgencyFixture:
+    id: int
+    ori: str
+    prod_key: str
+    test_key: str
+
+    def auth(self, realm: str = "prod") -> dict[str, str]:
+        key = self.prod_key if realm == "prod" else self.test_key
+        return {"Authorization": f"Bearer {key}"}
+
+
+def new_agency(hub: Hub, name: str = "Test agency") -> AgencyFixture:
+    ori = "T" + secrets.token_hex(2).upper() + f"{next(_ori_counter):04d}"
+    with hub.engine.begin() as conn:
+        agency = add_agency(conn, ori, name, ["poc@example.org"])
+        return AgencyFixture(
+            agency.id, ori, issue_key(conn, agency.id, "prod"), issue_key(conn, agency.id, "test")
+        )
+
+
+@pytest.fixture
+def agency(hub: Hub) -> AgencyFixture:
+    return new_agency(hub)
+
+
+@pytest.fixture
+def other_agency(hub: Hub) -> AgencyFixture:
+    return new_agency(hub, "Another agency")
+
+
+def golden(era: str, kind: str = "valid") -> list[tuple[str, dict[str, Any]]]:
+    folder = GOLDEN / "stops" / era / kind
+    return [(p.name, orjson.loads(p.read_bytes())) for p in sorted(folder.glob("*.json"))]
+
+
+_record_counter = itertools.count(1)
+
+
+def stop_record(
+    agency: AgencyFixture | None = None, era: str = "2024", **changes: Any
+) -> dict[str, Any]:
+    """A valid stop record of the era, made unique (LEA record id, officer, time) per call."""
+    import copy
+
+    record = copy.deepcopy(golden(era)[0][1])
+    n = next(_record_counter)
+    record["LEARecordID"] = f"R{n:07d}"
+    record["Officer"]["UID"] = f"U{n:08d}"[-9:]
+    record["STime"] = f"{n // 3600 % 24:02d}:{n // 60 % 60:02d}:{n % 60:02d}"
+    if agency is not None:
+        record["ORI"] = agency.ori
+    record.update(changes)
+    return record

@@ -1,0 +1,104 @@
+"""The stop dictionaries on their golden records, and the validator on arbitrary input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from jdx.hub import Hub
+from tests.conftest import golden
+
+ERAS = ["2018", "2024"]
+
+
+@pytest.mark.parametrize("era", ERAS)
+def test_valid_golden_records_pass(hub: Hub, era: str) -> None:
+    records = golden(era)
+    assert len(records) >= 4
+    for name, record in records:
+        outcome = hub.validation.validate("stop", record)
+        assert outcome.dictionary_id == f"stop-{era}", name
+        assert [i for i in outcome.issues if i.severity != "warning"] == [], name
+
+
+def invalid_cases() -> list[Any]:
+    return [
+        pytest.param(era, name, record, id=f"{era}-{name}")
+        for era in ERAS
+        for name, record in golden(era, "invalid")
+    ]
+
+
+@pytest.mark.parametrize(("era", "name", "record"), invalid_cases())
+def test_invalid_golden_records_report_their_code(
+    hub: Hub, era: str, name: str, record: dict[str, Any]
+) -> None:
+    expect = record.pop("_expect")
+    outcome = hub.validation.validate("stop", record)
+    found = [(i.code, i.field) for i in outcome.issues]
+    assert (expect["code"], expect["field"]) in found, found
+
+
+@pytest.mark.parametrize("era", ERAS)
+def test_every_code_has_a_failing_golden_record(hub: Hub, era: str) -> None:
+    dictionary = hub.validation.dictionaries[f"stop-{era}"]
+    defined = {f.code for _, f in dictionary.walk()} | {r.code for r in dictionary.rules}
+    covered = {record["_expect"]["code"] for _, record in golden(era, "invalid")}
+    assert defined - covered == set()
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=12),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=5)
+    ),
+    max_leaves=30,
+)
+
+
+def mutated(base: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
+    """A golden record with some keys (at any depth) replaced by arbitrary JSON."""
+
+    def paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        out = [prefix] if prefix else []
+        if isinstance(value, dict):
+            for k, v in value.items():
+                out += paths(v, (*prefix, k))
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                out += paths(v, (*prefix, i))
+        return out
+
+    import copy
+
+    all_paths = paths(base)
+
+    @st.composite
+    def build(draw: st.DrawFn) -> dict[str, Any]:
+        record = copy.deepcopy(base)
+        for path in draw(st.lists(st.sampled_from(all_paths), max_size=4)):
+            target: Any = record
+            try:
+                for step in path[:-1]:
+                    target = target[step]
+                target[path[-1]] = draw(json_values)
+            except (KeyError, IndexError, TypeError):
+                continue
+        return record
+
+    return build()
+
+
+@pytest.mark.parametrize("era", ERAS)
+def test_validator_never_raises_on_arbitrary_json(hub: Hub, era: str) -> None:
+    @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(value=json_values | mutated(golden(era)[0][1]))
+    def check(value: Any) -> None:
+        outcome = hub.validation.validate("stop", value)
+        for issue in outcome.issues:
+            assert issue.code and issue.message and issue.severity in ("fatal", "error", "warning")
+
+    check()

@@ -1,0 +1,52 @@
+"""The stop exchange without HTTP: serialisation per agency, and relational validations."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import sqlalchemy as sa
+
+from jdx.exchanges.stops.service import Op, StopService
+from jdx.exchanges.stops.tables import stops
+from jdx.hub import Hub
+from jdx.security.keys import Principal
+from tests.conftest import AgencyFixture, stop_record
+
+
+def principal(agency: AgencyFixture, realm: str = "prod") -> Principal:
+    return Principal(agency.id, agency.ori, "Test agency", realm, True)
+
+
+def test_concurrent_twins_store_exactly_one(hub: Hub, agency: AgencyFixture) -> None:
+    """Sixteen submissions of the same stop under different LEA ids race; the per-agency lock
+    makes the duplicate check and the insert one unit, so exactly one is stored."""
+    service: StopService = hub.services["stops"]
+    base = stop_record(agency)
+    twins = [dict(base, LEARecordID=f"{base['LEARecordID']}-{i}") for i in range(16)]
+    with ThreadPoolExecutor(8) as pool:
+        results = list(
+            pool.map(
+                lambda r: service.submit_stop(principal(agency), r, Op.INSERT, channel="test"),
+                twins,
+            )
+        )
+    stored = [r for r in results if r.status is not None]
+    assert len(stored) == 1
+    assert sorted({code for r in results for code in r.fatal_codes}) == ["DV004"]
+    with hub.engine.connect() as conn:
+        count = conn.execute(
+            sa.select(sa.func.count()).select_from(stops).where(stops.c.ori == agency.ori)
+        ).scalar()
+    assert count == 1
+
+
+def test_agencies_do_not_block_each_other_on_duplicates(
+    hub: Hub, agency: AgencyFixture, other_agency: AgencyFixture
+) -> None:
+    service: StopService = hub.services["stops"]
+    record = stop_record(agency)
+    mine = service.submit_stop(principal(agency), record, Op.INSERT, channel="test")
+    theirs = service.submit_stop(
+        principal(other_agency), dict(record, ORI=other_agency.ori), Op.INSERT, channel="test"
+    )
+    assert mine.status == theirs.status == "Successful Submission"

@@ -1,0 +1,76 @@
+"""`jdx serve` as a real process on loopback: what `make run` starts."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx2 as httpx
+import orjson
+import pytest
+
+from tests.conftest import stop_record
+
+pytestmark = pytest.mark.server
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def jdx(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "jdx", *args], env=env, capture_output=True, timeout=60, check=False
+    )
+
+
+def test_serve_refuses_an_unmigrated_database_then_serves(tmp_path: Path) -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        "JDX_DATA_DIR": str(tmp_path),
+        "JDX_DATABASE_URL": "",
+        "JDX_PORT": str(port),
+        "JDX_WORKERS": "2",
+    }
+    refused = jdx(env, "serve")
+    assert refused.returncode == 1 and b"jdx db upgrade" in refused.stderr
+    assert jdx(env, "db", "upgrade").returncode == 0
+    added = jdx(env, "agency", "add", "CA0370000", "--name", "Serve test")
+    key = orjson.loads(added.stdout)["api_keys"]["prod"]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jdx", "serve"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "server did not start"
+            assert server.poll() is None, server.stderr.read() if server.stderr else ""
+            time.sleep(0.2)
+        record = stop_record(ORI="CA0370000")
+        headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+        first = httpx.post(f"{base}/sdcs/v1/stops", content=orjson.dumps(record), headers=headers)
+        assert first.status_code == 200, first.text
+        again = httpx.post(f"{base}/sdcs/v1/stops", content=orjson.dumps(record), headers=headers)
+        assert again.status_code == 409
+        assert httpx.get(f"{base}/docs").status_code == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        if server.stderr:
+            server.stderr.close()
