@@ -1,0 +1,465 @@
+"""The Submit Stop Data Web Service (seed 001, section 2) over HTTP.
+
+POST a new record, PUT an update, in JSON or XML; the response carries the seed's Table 6 headers
+and a body in the request's format listing every error. Status codes follow Table 7, with one
+deliberate change recorded in docs/conformance.md: a record stored "Submitted with Errors" is
+answered 202 (not 304, which cannot carry the error list a client needs).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from jdx.channels.http.common import BodyError, bearer_key, read_body
+from jdx.codecs.xmlform import XmlFormError, record_from_xml, to_xml
+from jdx.dictionary import Issue
+from jdx.dictionary.icd.jsonschema import json_schema
+from jdx.exchanges.stops import errors as E
+from jdx.exchanges.stops.service import (
+    STATUS_ERRORS,
+    CoreAttributes,
+    Disposition,
+    Op,
+    StopService,
+    SubmissionResult,
+    fatal,
+)
+from jdx.hub import Hub
+from jdx.security.keys import Principal, authenticate
+from jdx.store.queries import audit
+
+log = logging.getLogger("jdx.sdcs")
+
+JSON, XML = "JSON", "XML"
+XML_TYPES = ("application/xml", "text/xml")
+# Fatal codes and the status each answers with (Table 7); any other fatal error is a 400.
+STATUS_OF_FATAL = {
+    E.UNAUTHORIZED.code: 401,
+    E.INVALID_ORI.code: 401,
+    E.FOREIGN_ORI.code: 403,
+    E.DUPLICATE_RECORD_ID.code: 409,
+    E.DUPLICATE_STOP.code: 409,
+    E.RECORD_MATCHING.code: 404,
+    E.UPDATE_SUBMITTED.code: 405,
+    E.TOO_LARGE.code: 413,
+    E.UNSUPPORTED_MEDIA.code: 415,
+    E.INVALID_VERB.code: 404,
+    E.SYSTEM_ERROR.code: 500,
+}
+# Table 5 request headers that must agree with the record, and where the record keeps each.
+HEADER_FIELDS = {
+    "ORI": "ori",
+    "LEARecordID": "lea_record_id",
+    "OfficerUID": "officer_uid",
+    "StopDate": "stop_date",
+    "StopTime": "stop_time",
+}
+CALLING_APPLICATIONS = ("RMSWS", "LEAFTP")
+
+
+@dataclass
+class Answer:
+    """Everything a response needs, whatever its format."""
+
+    status_code: int
+    status: str | None
+    issues: list[Issue]
+    core: CoreAttributes
+    doj_record_id: int | None = None
+    record: dict[str, Any] | None = None
+
+
+def router(hub: Hub) -> APIRouter:
+    api = APIRouter(prefix="/sdcs/v1", tags=["Stop data (AB 953)"])
+    service: StopService = hub.services["stops"]
+    openapi = _openapi_body(hub)
+
+    @api.post(
+        "/stops",
+        summary="Submit a new stop record (LEA_New_Stop Collection_Data)",
+        openapi_extra=openapi,
+        responses=_RESPONSES,
+    )
+    async def post_stop(request: Request) -> Response:
+        return await _submit(request, Op.INSERT, None)
+
+    @api.post(
+        "/stops/validate",
+        summary="Validate a stop record without storing it",
+        openapi_extra=openapi,
+        responses=_RESPONSES,
+    )
+    async def validate_stop(request: Request) -> Response:
+        return await _submit(request, Op.INSERT, None, dry_run=True)
+
+    @api.put(
+        "/stops/{lea_record_id}",
+        summary="Update a record submitted with errors (LEA_Updated_Stop Collection_Data)",
+        openapi_extra=openapi,
+        responses=_RESPONSES,
+    )
+    async def put_stop(request: Request, lea_record_id: str) -> Response:
+        return await _submit(request, Op.UPDATE, lea_record_id)
+
+    @api.get("/stops/{lea_record_id}", summary="Read one of the agency's own stop records")
+    async def get_stop(request: Request, lea_record_id: str) -> Response:
+        fmt = XML if _accepts_xml(request) else JSON
+        return await run_in_threadpool(_read, request, lea_record_id, fmt)
+
+    @api.api_route("/stops", methods=["GET", "DELETE", "PATCH", "PUT"], include_in_schema=False)
+    @api.api_route(
+        "/stops/{lea_record_id}", methods=["DELETE", "PATCH", "POST"], include_in_schema=False
+    )
+    async def invalid_verb(request: Request) -> Response:
+        issue = fatal(E.INVALID_VERB, verb=request.method)
+        return _respond(request, Answer(404, None, [issue], CoreAttributes.of(None)), JSON)
+
+    async def _submit(
+        request: Request, op: Op, url_id: str | None, dry_run: bool = False
+    ) -> Response:
+        fmt = _format(request)
+        try:
+            body = await read_body(request, hub.settings.max_body_bytes)
+        except BodyError as exc:
+            issue = (
+                fatal(E.TOO_LARGE, limit=hub.settings.max_body_bytes)
+                if exc.too_large
+                else fatal(E.BODY_INVALID, detail=str(exc))
+            )
+            return _respond(request, _rejected([issue], None), fmt or JSON)
+        return await run_in_threadpool(_submit_sync, request, body, fmt, op, url_id, dry_run)
+
+    def _submit_sync(
+        request: Request, body: bytes, fmt: str | None, op: Op, url_id: str | None, dry_run: bool
+    ) -> Response:
+        hub.refresh_domains()
+        principal = _authenticate(request)
+        if principal is None:
+            return _unauthorized(request, fmt or JSON, op)
+        if fmt is None:
+            content_type = request.headers.get("content-type", "")
+            return _respond(
+                request,
+                _rejected([fatal(E.UNSUPPORTED_MEDIA, content_type=content_type)], None),
+                JSON,
+            )
+        record, problem = _parse(body, fmt)
+        if problem is not None:
+            _audit_refusal(principal, op, [problem])
+            return _respond(request, _rejected([problem], None), fmt)
+        if not principal.active:
+            issue = Issue(
+                E.FOREIGN_ORI.code,
+                "fatal",
+                "ORI",
+                f"Agency {principal.ori} is suspended; contact the DOJ.",
+            )
+            return _respond(request, _rejected([issue], record), fmt)
+        header_issues = _check_headers(request, record, url_id, hub.settings.sdcs_strict_headers)
+        if dry_run:
+            result = service.would_be(principal, record, op)
+            result.outcome.issues[:0] = header_issues
+            return _respond(request, _answer(result, dry_run=True), fmt)
+        result = service.submit_stop(
+            principal,
+            record,
+            op,
+            channel="http",
+            calling_app=request.headers.get("CallingApplication"),
+            extra_issues=header_issues,
+        )
+        log.info(
+            "%s %s %s %s -> %s %s",
+            principal.ori,
+            principal.realm,
+            op.name,
+            result.core.lea_record_id,
+            result.status or "rejected",
+            ",".join(result.outcome.codes),
+        )
+        return _respond(request, _answer(result), fmt)
+
+    def _read(request: Request, lea_record_id: str, fmt: str) -> Response:
+        principal = _authenticate(request)
+        if principal is None:
+            return _unauthorized(request, fmt, None)
+        stored = service.get_stop(principal, lea_record_id, channel="http")
+        if stored is None:
+            issue = fatal(E.RECORD_MATCHING, "LEARecordID", lea_id=lea_record_id, ori=principal.ori)
+            return _respond(request, Answer(404, None, [issue], CoreAttributes.of(None)), fmt)
+        issues = [
+            Issue(i["code"], i["severity"], i["field"], i["message"], i.get("person"))
+            for i in stored.issues
+        ]
+        return _respond(
+            request,
+            Answer(
+                200,
+                stored.status,
+                issues,
+                CoreAttributes.of(stored.record),
+                stored.doj_record_id,
+                record=stored.record,
+            ),
+            fmt,
+        )
+
+    def _authenticate(request: Request) -> Principal | None:
+        key = bearer_key(request)
+        if key is None:
+            return None
+        with hub.engine.connect() as conn:
+            from jdx.store.engine import read_only
+
+            return authenticate(read_only(conn), key)
+
+    def _unauthorized(request: Request, fmt: str, op: Op | None) -> Response:
+        detail = (
+            "Send the agency's API key as 'Authorization: Bearer <key>'."
+            if bearer_key(request) is None
+            else "The API key is not valid."
+        )
+        with hub.engine.begin() as conn:
+            audit(
+                conn,
+                exchange="stops",
+                actor="anonymous",
+                channel="http",
+                action="read" if op is None else ("update" if op is Op.UPDATE else "submit"),
+                ori=None,
+                outcome="unauthorized",
+                codes=[E.UNAUTHORIZED.code],
+                detail={"client": request.client.host if request.client else None},
+            )
+        response = _respond(request, _rejected([fatal(E.UNAUTHORIZED, detail=detail)], None), fmt)
+        response.headers["WWW-Authenticate"] = 'Bearer realm="jdx"'
+        return response
+
+    def _audit_refusal(principal: Principal, op: Op, issues: list[Issue]) -> None:
+        with hub.engine.begin() as conn:
+            audit(
+                conn,
+                exchange="stops",
+                realm=principal.realm,
+                actor=principal.ori,
+                ori=principal.ori,
+                channel="http",
+                action="update" if op is Op.UPDATE else "submit",
+                outcome="rejected",
+                codes=[i.code for i in issues],
+            )
+
+    return api
+
+
+# --- request reading --------------------------------------------------------------------------
+
+
+def _format(request: Request) -> str | None:
+    """JSON or XML from Content-Type, or from the ResourceType header when there is none."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type in ("application/json", "text/json") or content_type.endswith("+json"):
+        return JSON
+    if content_type in XML_TYPES or content_type.endswith("+xml"):
+        return XML
+    if not content_type:
+        resource = request.headers.get("ResourceType", "").strip().upper()
+        return resource if resource in (JSON, XML) else JSON
+    return None
+
+
+def _accepts_xml(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return any(t in accept for t in XML_TYPES) and "json" not in accept
+
+
+def _parse(body: bytes, fmt: str) -> tuple[Any, Issue | None]:
+    if not body.strip():
+        return None, fatal(
+            E.BODY_INVALID, detail="The request body is empty; send the stop record as JSON or XML."
+        )
+    if fmt == JSON:
+        try:
+            return orjson.loads(body), None
+        except orjson.JSONDecodeError as exc:
+            return None, fatal(E.BODY_INVALID, detail=f"The body is not valid JSON: {exc}.")
+    try:
+        root, record = record_from_xml(body)
+    except XmlFormError as exc:
+        return None, fatal(E.BODY_INVALID, detail=f"The body is not acceptable XML: {exc}.")
+    if root != "Stop":
+        return None, fatal(E.BODY_INVALID, detail=f"The root element must be <Stop>, not <{root}>.")
+    return (record if isinstance(record, dict) else {}), None
+
+
+def _check_headers(request: Request, record: Any, url_id: str | None, strict: bool) -> list[Issue]:
+    """Table 5 headers must agree with the record; in strict mode they must also be sent."""
+    core = CoreAttributes.of(record)
+    issues: list[Issue] = []
+    for header, attr in HEADER_FIELDS.items():
+        sent = request.headers.get(header)
+        value = getattr(core, attr)
+        if sent is None:
+            if strict:
+                issues.append(fatal(E.MISSING_HEADER, header=header, header_value=None))
+            continue
+        if value is not None and sent.strip() != value:
+            issues.append(
+                fatal(E.HEADER_MISMATCH, header, header=header, header_value=sent, body_value=value)
+            )
+    if url_id is not None and core.lea_record_id is not None and url_id != core.lea_record_id:
+        issues.append(
+            fatal(
+                E.HEADER_MISMATCH,
+                "LEARecordID",
+                header="URL path",
+                header_value=url_id,
+                body_value=core.lea_record_id,
+            )
+        )
+    calling = request.headers.get("CallingApplication")
+    if calling is not None and calling.strip().upper() not in CALLING_APPLICATIONS:
+        issues.append(
+            Issue(
+                E.HEADER_MISMATCH.code,
+                "fatal",
+                "CallingApplication",
+                f"CallingApplication must be RMSWS or LEAFTP, not {calling!r}.",
+            )
+        )
+    elif calling is None and strict:
+        issues.append(fatal(E.MISSING_HEADER, header="CallingApplication"))
+    for header in ("BrowserType", "ResourceType"):
+        if strict and request.headers.get(header) is None:
+            issues.append(fatal(E.MISSING_HEADER, header=header))
+    return issues
+
+
+# --- responses --------------------------------------------------------------------------------
+
+
+def _rejected(issues: list[Issue], record: Any) -> Answer:
+    return Answer(_status_code_of(issues), None, issues, CoreAttributes.of(record))
+
+
+def _status_code_of(issues: list[Issue]) -> int:
+    codes = [STATUS_OF_FATAL.get(i.code, 400) for i in issues if i.severity == "fatal"]
+    # The most specific answer wins: authentication, then conflicts and matching, then 400.
+    for preferred in (500, 401, 403, 413, 415, 409, 405, 404):
+        if preferred in codes:
+            return preferred
+    return 400
+
+
+def _answer(result: SubmissionResult, *, dry_run: bool = False) -> Answer:
+    issues = result.outcome.issues
+    if result.disposition is Disposition.REJECTED:
+        return Answer(_status_code_of(issues), None, issues, result.core)
+    code = 202 if result.status == STATUS_ERRORS else 200
+    return Answer(
+        code, result.status, issues, result.core, None if dry_run else result.doj_record_id
+    )
+
+
+def _respond(request: Request, answer: Answer, fmt: str) -> Response:
+    core = answer.core
+    body: dict[str, Any] = {
+        "Status": answer.status or "Rejected",
+        "ORI": core.ori,
+        "LEARecordID": core.lea_record_id,
+        "DOJRecordID": str(answer.doj_record_id) if answer.doj_record_id else None,
+        "OfficerUID": core.officer_uid,
+        "StopDate": core.stop_date,
+        "StopTime": core.stop_time,
+        "Messages": [
+            {
+                "Code": i.code,
+                "Severity": i.severity.upper(),
+                "Field": i.field,
+                "PersonNumber": i.person,
+                "Message": i.message,
+            }
+            for i in answer.issues
+        ],
+    }
+    if answer.record is not None:
+        body["Record"] = answer.record
+    headers = {
+        name: value
+        for name, value in (
+            ("ORI", core.ori),
+            ("LEARecordID", core.lea_record_id),
+            ("DOJRecordID", body["DOJRecordID"]),
+            ("OfficerUID", core.officer_uid),
+            ("StopDate", core.stop_date),
+            ("StopTime", core.stop_time),
+            ("ResourceType", fmt),
+            ("BrowserType", request.headers.get("BrowserType")),
+            ("SDCS-Status", body["Status"]),
+        )
+        if value is not None and value.isprintable() and value.isascii()
+    }
+    if answer.status_code == 405:
+        headers["Allow"] = "GET"
+    if fmt == XML:
+        content = to_xml("StopResponse", {**body, "Messages": {"Message": body["Messages"]}})
+        return Response(content, answer.status_code, headers, media_type="application/xml")
+    return Response(orjson.dumps(body), answer.status_code, headers, media_type="application/json")
+
+
+def system_error(request: Request) -> Response:
+    """A 500 with a reference the operator finds in the log; never a stack trace."""
+    ref = uuid.uuid4().hex[:12]
+    log.exception("unexpected error, reference %s", ref)
+    fmt = _format(request) or JSON
+    return _respond(request, _rejected([fatal(E.SYSTEM_ERROR, ref=ref)], None), fmt)
+
+
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "Stored: Successful Submission (or NFIA on an update)."},
+    202: {
+        "description": "Stored with errors: 'Submitted with Errors'. The body lists the errors; "
+        "correct them and PUT the record."
+    },
+    400: {
+        "description": "Not stored: body missing or invalid, header disagrees with body, or a "
+        "core attribute (LEA record ID, officer UID, stop date, stop time) is invalid."
+    },
+    401: {"description": "Missing or invalid API key, or an ORI that is not in the ORI table."},
+    403: {"description": "The key's agency may not submit for this ORI, or is suspended."},
+    404: {"description": "PUT: no such record to update. Any verb but POST/PUT/GET: invalid verb."},
+    405: {"description": "PUT on a record in status Successful Submission or NFIA."},
+    409: {
+        "description": "POST of a duplicate (same ORI and LEA record ID, or same ORI, officer, "
+        "date and time)."
+    },
+    413: {"description": "Body larger than the configured limit."},
+    415: {"description": "Content-Type other than JSON or XML."},
+    500: {"description": "Unexpected error; the body gives a reference for support."},
+}
+
+
+def _openapi_body(hub: Hub) -> dict[str, Any]:
+    newest = hub.validation.families["stop"].versions[-1][0]
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": json_schema(newest)},
+                "application/xml": {
+                    "schema": {
+                        "type": "string",
+                        "description": "The same record as XML; see /sdcs/v1/icd/stop-2024.xsd",
+                    }
+                },
+            },
+        }
+    }

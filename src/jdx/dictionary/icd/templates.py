@@ -1,0 +1,43 @@
+"""The bulk upload templates ("Attachment C"): the flat layout as XLSX and pipe-delimited text.
+
+Both hold the header row and the sample record's rows, so that an agency can see a filled-in
+record and replace it with its own. The layout is :class:`jdx.codecs.flat.FlatLayout`.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import xlsxwriter
+
+from jdx.codecs.flat import FlatLayout, neutralize_cell
+from jdx.dictionary.model import Dictionary
+
+DELIMITER = "|"
+
+
+def pipe_template(d: Dictionary, sample: dict[str, Any]) -> bytes:
+    layout = FlatLayout(d)
+    lines = [DELIMITER.join(layout.names)]
+    lines += [DELIMITER.join(row) for row in layout.to_rows(sample)]
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+def xlsx_template(d: Dictionary, sample: dict[str, Any]) -> bytes:
+    layout = FlatLayout(d)
+    buffer = io.BytesIO()
+    # Every cell is text: codes such as "01" and dates must reach the hub as typed.
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False})
+    sheet = book.add_worksheet(d.id)
+    bold = book.add_format({"bold": True})
+    text = book.add_format({"num_format": "@"})
+    for col, name in enumerate(layout.names):
+        sheet.write_string(0, col, name, bold)
+        sheet.set_column(col, col, max(10, min(len(name) + 2, 40)), text)
+    for r, row in enumerate(layout.to_rows(sample), start=1):
+        for col, value in enumerate(row):
+            sheet.write_string(r, col, neutralize_cell(value))
+    sheet.freeze_panes(1, 0)
+    book.close()
+    return buffer.getvalue()
