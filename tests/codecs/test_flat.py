@@ -99,7 +99,7 @@ def test_check_header(layout: FlatLayout) -> None:
 @pytest.mark.parametrize(
     ("text", "shown"),
     [
-        ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
         ("+1+2", "'+1+2"),
         ("@SUM(A1)", "'@SUM(A1)"),
         ("-117.161", "-117.161"),

@@ -133,7 +133,11 @@ def audit(conn: sa.Connection, **entry: Any) -> None:
     """One audit record: who did what to which record, through which channel, with what outcome."""
     entry.setdefault("at", now())
     entry["codes"] = ",".join(entry.get("codes") or ())[:500]
-    conn.execute(audit_log.insert().values(**entry))
+    conn.execute(AUDIT_INSERT, {**AUDIT_DEFAULTS, **entry})
+
+
+AUDIT_INSERT = audit_log.insert()  # built once; see the note in exchanges/stops/service.py
+AUDIT_DEFAULTS = {c.name: None for c in audit_log.c if c.name != "id"}
 
 
 def audit_entries(conn: sa.Connection, **where: Mapping[str, Any]) -> list[dict[str, Any]]:

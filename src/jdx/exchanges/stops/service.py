@@ -97,6 +97,31 @@ class StoredStop:
     updated_at: dt.datetime
 
 
+# Statements are built once: building a SQLAlchemy construct per call costs more than running
+# it on SQLite. Values go in as bound parameters.
+_p = sa.bindparam
+FIND_BY_RECORD_ID = sa.select(stops.c.id, stops.c.status, stops.c.version).where(
+    stops.c.realm == _p("realm"), stops.c.ori == _p("ori"), stops.c.lea_record_id == _p("lea")
+)
+FIND_SAME_STOP = (
+    sa.select(stops.c.lea_record_id)
+    .where(
+        stops.c.realm == _p("realm"),
+        stops.c.ori == _p("ori"),
+        stops.c.officer_uid == _p("uid"),
+        stops.c.stop_date == _p("day"),
+        stops.c.stop_time == _p("time"),
+    )
+    .limit(1)
+)
+FIND_AGENCY = sa.select(agencies.c.id).where(agencies.c.ori == _p("ori"))
+INSERT_STOP = stops.insert().returning(stops.c.id)
+UPDATE_STOP = stops.update().where(stops.c.id == _p("doj_id"))
+SELECT_STOP = sa.select(stops).where(
+    stops.c.realm == _p("realm"), stops.c.ori == _p("ori"), stops.c.lea_record_id == _p("lea")
+)
+
+
 def fatal(code: E.ErrorCode, field_path: str = "", **values: Any) -> Issue:
     return Issue(code.code, "fatal", field_path, code.message.format(**values))
 
@@ -199,26 +224,18 @@ class StopService:
             "updated_at": stamp,
         }
         if existing is None:
-            doj_id = conn.execute(
-                stops.insert()
-                .values(
-                    realm=principal.realm,
-                    ori=core.ori,
-                    lea_record_id=core.lea_record_id,
-                    version=1,
-                    created_at=stamp,
-                    **values,
-                )
-                .returning(stops.c.id)
-            ).scalar_one()
+            values.update(
+                realm=principal.realm,
+                ori=core.ori,
+                lea_record_id=core.lea_record_id,
+                version=1,
+                created_at=stamp,
+            )
+            doj_id = conn.execute(INSERT_STOP, values).scalar_one()
             created = True
         else:
             doj_id = existing.id
-            conn.execute(
-                stops.update()
-                .where(stops.c.id == doj_id)
-                .values(version=existing.version + 1, **values)
-            )
+            conn.execute(UPDATE_STOP, {**values, "doj_id": doj_id, "version": existing.version + 1})
             created = False
         return SubmissionResult(
             Disposition.STORED, outcome, core, status=status, doj_record_id=doj_id, created=created
@@ -232,11 +249,8 @@ class StopService:
         """An agency's own record (never another's); every read is audited."""
         with self.engine.begin() as conn:
             row = conn.execute(
-                sa.select(stops).where(
-                    stops.c.realm == principal.realm,
-                    stops.c.ori == principal.ori,
-                    stops.c.lea_record_id == lea_record_id,
-                )
+                SELECT_STOP,
+                {"realm": principal.realm, "ori": principal.ori, "lea": lea_record_id},
             ).first()
             audit(
                 conn,
@@ -285,7 +299,7 @@ class _Relational:
     def check_ori(self, ori: str) -> list[Issue]:
         if ori == self.principal.ori:
             return []
-        known = self.conn.execute(sa.select(agencies.c.id).where(agencies.c.ori == ori)).first()
+        known = self.conn.execute(FIND_AGENCY, {"ori": ori}).first()
         if known is None:
             return [fatal(E.INVALID_ORI, "ORI", ori=ori)]
         return [fatal(E.FOREIGN_ORI, "ORI", own=self.principal.ori, ori=ori)]
@@ -306,27 +320,22 @@ class _Relational:
             )
         if issues:
             return issues
-        key = (
-            stops.c.realm == self.principal.realm,
-            stops.c.ori == core.ori,
-            stops.c.lea_record_id == core.lea_record_id,
-        )
+        realm = self.principal.realm
         row = self.conn.execute(
-            sa.select(stops.c.id, stops.c.status, stops.c.version).where(*key)
+            FIND_BY_RECORD_ID, {"realm": realm, "ori": core.ori, "lea": core.lea_record_id}
         ).first()
         if self.op is Op.INSERT:
             if row is not None:
                 return [fatal(E.DUPLICATE_RECORD_ID, "LEARecordID", doj_id=row.id)]
             other = self.conn.execute(
-                sa.select(stops.c.lea_record_id)
-                .where(
-                    stops.c.realm == self.principal.realm,
-                    stops.c.ori == core.ori,
-                    stops.c.officer_uid == core.officer_uid,
-                    stops.c.stop_date == parse_date(core.stop_date or "", ("MM/DD/YYYY",)),
-                    stops.c.stop_time == _seconds(core.stop_time or ""),
-                )
-                .limit(1)
+                FIND_SAME_STOP,
+                {
+                    "realm": realm,
+                    "ori": core.ori,
+                    "uid": core.officer_uid,
+                    "day": parse_date(core.stop_date or "", ("MM/DD/YYYY",)),
+                    "time": _seconds(core.stop_time or ""),
+                },
             ).scalar()
             if other is not None:
                 return [fatal(E.DUPLICATE_STOP, "STime", other=other)]
