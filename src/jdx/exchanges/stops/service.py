@@ -211,7 +211,7 @@ class StopService:
         stored = canonical(dictionary, record)
         issues = [i.as_dict() for i in outcome.issues]
         stamp = now()
-        values = {
+        values: dict[str, Any] = {
             "batch_id": _text(record.get("BatchID")),
             "officer_uid": core.officer_uid,
             "stop_date": parse_date(core.stop_date or "", ("MM/DD/YYYY",)),
