@@ -32,6 +32,50 @@ agencies = sa.Table(
     sa.Column("emails", Json, nullable=False),
     sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("created_at", Timestamp, nullable=False),
+    # How the agency's points of contact hear of processed files: per file, or a daily digest.
+    sa.Column("notify", sa.String(10), nullable=False, server_default="immediate"),
+    sa.CheckConstraint("notify in ('immediate', 'daily')", name="notify"),
+)
+
+# SFTP access: only agencies with the channel enabled have a row. The user name is the ORI.
+sftp_accounts = sa.Table(
+    "sftp_accounts",
+    metadata,
+    sa.Column("agency_id", sa.ForeignKey("agencies.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("password_hash", sa.String(200)),  # scrypt, see security/passwords.py; or none
+    sa.Column("enabled", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("created_at", Timestamp, nullable=False),
+)
+
+sftp_keys = sa.Table(
+    "sftp_keys",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "agency_id", sa.ForeignKey("agencies.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    sa.Column("public_key", sa.Text, nullable=False),  # OpenSSH one-line form, whatever was sent
+    sa.Column("fingerprint", sa.String(100), nullable=False),  # SHA256:...
+    sa.Column("comment", sa.String(200), nullable=False, server_default=""),
+    sa.Column("added_at", Timestamp, nullable=False),
+    sa.UniqueConstraint("agency_id", "fingerprint"),
+)
+
+# Mail to send, written in the transaction that decides it; sent (once) by the notifier.
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("key", sa.String(200), nullable=False, unique=True),  # what makes it "once"
+    sa.Column("agency_id", sa.ForeignKey("agencies.id", ondelete="CASCADE"), index=True),
+    sa.Column("recipients", Json, nullable=False),
+    sa.Column("subject", sa.String(300), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("due_at", Timestamp, nullable=False, index=True),  # now, or the digest's hour
+    sa.Column("sent_at", Timestamp),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_error", sa.String(500)),
 )
 
 api_keys = sa.Table(

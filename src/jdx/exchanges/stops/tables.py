@@ -34,3 +34,53 @@ stops = sa.Table(
         "status in ('Successful Submission', 'Submitted with Errors', 'NFIA')", name="status"
     ),
 )
+
+
+# One row per file received by a batch channel (SFTP, drop folder, HTTP upload, bulk web service).
+stop_files = sa.Table(
+    "stop_files",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("realm", sa.String(4), nullable=False),
+    sa.Column("agency_id", sa.ForeignKey("agencies.id"), nullable=False, index=True),
+    sa.Column("ori", sa.String(9), nullable=False),
+    sa.Column("file_name", sa.String(255), nullable=False),
+    sa.Column("channel", sa.String(20), nullable=False),  # sftp | folder | http | bulkws
+    sa.Column("format", sa.String(10)),  # xlsx | delimited | xml | json, once identified
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("state", sa.String(12), nullable=False),
+    sa.Column("total", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("successful", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("with_errors", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("rejected", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("file_error", sa.Text),  # a file-level fatal error (Table 9), if any
+    sa.Column("received_at", Timestamp, nullable=False),
+    sa.Column("finished_at", Timestamp),
+    sa.UniqueConstraint("realm", "ori", "file_name"),
+    sa.CheckConstraint("state in ('received', 'processing', 'done', 'failed')", name="state"),
+)
+
+# Progress of a file: a chunk's row commits with the chunk's records, so that a restarted
+# worker skips exactly the chunks that are stored (exactly once, whatever the crash).
+stop_file_chunks = sa.Table(
+    "stop_file_chunks",
+    metadata,
+    sa.Column("file_id", sa.ForeignKey("stop_files.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("chunk", sa.Integer, primary_key=True),
+    sa.Column("records", sa.Integer, nullable=False),
+    sa.Column("done_at", Timestamp, nullable=False),
+)
+
+# The records of a file that got errors: what the consolidated error file is written from.
+stop_file_errors = sa.Table(
+    "stop_file_errors",
+    metadata,
+    sa.Column("file_id", sa.ForeignKey("stop_files.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("seq", sa.Integer, primary_key=True),  # the record's position in the file
+    sa.Column("rows", sa.String(100), nullable=False),  # file rows (CSV/XLSX) or "" (XML/JSON)
+    sa.Column("lea_record_id", sa.String(100), nullable=False),
+    sa.Column("fatal", sa.Boolean, nullable=False),  # not stored (fatal, conversion error)
+    sa.Column("issues", Json, nullable=False),
+    sa.Column("source", Json),  # the record's rows (cells) or the record as sent
+)
