@@ -52,6 +52,43 @@ class Settings(BaseSettings):
         "trusted.",
     )
 
+    # --- batch channel (seed 001, "Secure File Transfer") --------------------------------------
+    sftp: Literal["embedded", "folder", "off"] = Field(
+        "embedded",
+        description="embedded: `jdx serve` runs an SFTP server; folder: it watches the SFTP homes "
+        "under data_dir/sftp that an OpenSSH server writes to; off: no file channel.",
+    )
+    sftp_host: str = Field("127.0.0.1", description="Address of the embedded SFTP server.")
+    sftp_port: int = Field(2222, description="Port of the embedded SFTP server.")
+    folder_settle_seconds: float = Field(
+        5.0,
+        description="Folder mode: a file is taken once its size and time have not changed for "
+        "this long (an upload still being written is left alone).",
+    )
+    max_file_bytes: int = Field(
+        2_147_483_648, description="Largest batch file accepted (bytes); larger is a file error."
+    )
+    archive_days: int = Field(
+        90, description="Days a received file is kept in the hub's archive; 0 keeps none."
+    )
+    # --- e-mail ----------------------------------------------------------------------------------
+    smtp_host: str = Field(
+        "", description="SMTP server; empty writes mail to data_dir/outbox as .eml files instead."
+    )
+    smtp_port: int = Field(587, description="SMTP port.")
+    smtp_user: str = Field("", description="SMTP user name, if the server wants one.")
+    smtp_password: str = Field("", description="SMTP password.")
+    smtp_tls: Literal["starttls", "ssl", "none"] = Field(
+        "starttls", description="How the SMTP connection is secured."
+    )
+    mail_from: str = Field("jdx@localhost", description="Sender address of the hub's mail.")
+    digest_hour: int = Field(
+        6, ge=0, le=23, description="Hour (UTC) at which daily digests are sent."
+    )
+    public_url: str = Field(
+        "http://127.0.0.1:8000", description="The hub's address as agencies see it (for mail)."
+    )
+
     @field_validator("data_dir")
     @classmethod
     def _absolute(cls, value: Path) -> Path:
