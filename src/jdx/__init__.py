@@ -1,0 +1,3 @@
+"""jdx: a justice data exchange hub."""
+
+__version__ = "0.1.0"

@@ -164,6 +164,9 @@ class FlatLayout:
             if not any(c.strip() for c in cells):
                 continue  # blank rows separate nothing
             if len(cells) > width and any(c.strip() for c in cells[width:]):
+                if pending:
+                    yield self._build(pending)
+                    pending = []
                 yield ConversionError(
                     f"row {number} has {len(cells)} cells, the header {width}", (number,)
                 )

@@ -104,3 +104,8 @@ ALL = [
     MISSING_HEADER,
     SYSTEM_ERROR,
 ]
+
+# Bulk processor fatal errors (Table 9).
+RECORD_TYPE_INVALID = ErrorCode("BP001", "SFTP Record type invalid", "{detail}")
+CONVERSION_ERROR = ErrorCode("BP002", "Conversion Error", "{detail}")
+FILE_ERROR = ErrorCode("BP003", "File not processed", "{detail}")

@@ -169,16 +169,9 @@ class StopService:
         core = CoreAttributes.of(record)
         data = self.check_data(record)  # CPU work outside the lock
         data.issues[:0] = list(extra_issues)
-        ori = core.ori or principal.ori
         with self.engine.begin() as conn:
-            lock_agency(conn, principal.realm, ori)
-            relational = _Relational(conn, principal, op)
-            outcome = relational.add_issues(record, data, core)
-            result = SubmissionResult(Disposition.REJECTED, outcome, core)
-            if not outcome.is_fatal:
-                result = self._store(
-                    conn, principal, record, op, outcome, core, relational.existing, channel
-                )
+            lock_agency(conn, principal.realm, core.ori or principal.ori)
+            result = self.submit_checked(conn, principal, record, op, data, channel=channel)
             audit(
                 conn,
                 exchange="stops",
@@ -190,10 +183,33 @@ class StopService:
                 subject=core.lea_record_id,
                 record_id=result.doj_record_id,
                 outcome=result.status or "rejected",
-                codes=outcome.codes,
+                codes=result.outcome.codes,
                 detail={"calling_app": calling_app} if calling_app else None,
             )
         return result
+
+    def submit_checked(
+        self,
+        conn: sa.Connection,
+        principal: Principal,
+        record: Any,
+        op: Op,
+        data: Outcome,
+        *,
+        channel: str,
+        file_id: int | None = None,
+    ) -> SubmissionResult:
+        """The relational checks and the write of a record whose data checks are done, inside
+        the caller's transaction, which holds the agency's lock (a batch file shares one
+        transaction among the records of a chunk)."""
+        core = CoreAttributes.of(record)
+        relational = _Relational(conn, principal, op)
+        outcome = relational.add_issues(record, data, core)
+        if outcome.is_fatal:
+            return SubmissionResult(Disposition.REJECTED, outcome, core)
+        return self._store(
+            conn, principal, record, op, outcome, core, relational.existing, channel, file_id
+        )
 
     def _store(
         self,
@@ -205,6 +221,7 @@ class StopService:
         core: CoreAttributes,
         existing: sa.Row[Any] | None,
         channel: str,
+        file_id: int | None = None,
     ) -> SubmissionResult:
         dictionary = self.validation.dictionaries[outcome.dictionary_id]
         status = _status(outcome, record, op)
@@ -221,6 +238,7 @@ class StopService:
             "record": stored,
             "issues": issues,
             "channel": channel,
+            "file_id": file_id,
             "updated_at": stamp,
         }
         if existing is None:

@@ -23,6 +23,7 @@ stops = sa.Table(
     sa.Column("record", Json, nullable=False),
     sa.Column("issues", Json, nullable=False),
     sa.Column("channel", sa.String(20), nullable=False),
+    sa.Column("file_id", sa.BigInteger, index=True),  # the batch file it came in, if any
     sa.Column("version", sa.Integer, nullable=False),  # 1 on insert, +1 on every update
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("updated_at", Timestamp, nullable=False),

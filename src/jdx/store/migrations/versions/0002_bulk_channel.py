@@ -151,6 +151,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("file_id", "seq", name=op.f("pk_stop_file_errors")),
     )
+    with op.batch_alter_table("stops", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("file_id", sa.BigInteger(), nullable=True))
+        batch_op.create_index(batch_op.f("ix_stops_file_id"), ["file_id"], unique=False)
     with op.batch_alter_table("agencies", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("notify", sa.String(length=10), server_default="immediate", nullable=False)
@@ -159,6 +162,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("stops", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_stops_file_id"))
+        batch_op.drop_column("file_id")
     with op.batch_alter_table("agencies", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_agencies_notify"), type_="check")
         batch_op.drop_column("notify")

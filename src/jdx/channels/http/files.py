@@ -1,0 +1,146 @@
+"""Batch files over HTTP: the same processing as SFTP, for agencies that cannot run SFTP.
+
+``PUT /sdcs/v1/files/{file name}`` streams the body to the agency's INPUT folder (the realm is
+the key's), then starts the file's workflow exactly as an SFTP upload does; ``GET
+/sdcs/v1/files/{id}`` tells its state and counts, with links to the files written into OUTPUT.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from jdx.channels.http.common import bearer_key
+from jdx.exchanges.stops import workflow
+from jdx.exchanges.stops.files import NameError_, parse_name
+from jdx.exchanges.stops.tables import stop_files
+from jdx.hub import Hub
+from jdx.security.keys import Principal, authenticate
+from jdx.store.engine import read_only
+
+OUTPUT_SUFFIXES = (
+    "_errors.csv",
+    "_errors.xlsx",
+    "_errors.xml",
+    "_errors.json",
+    "_response.txt",
+    "_log.txt",
+)
+
+
+def router(hub: Hub) -> APIRouter:
+    api = APIRouter(prefix="/sdcs/v1/files", tags=["Stop data files (bulk)"])
+    folders = workflow.folders_of(hub)
+
+    def principal_of(request: Request) -> Principal:
+        key = bearer_key(request)
+        with hub.engine.connect() as conn:
+            principal = authenticate(read_only(conn), key) if key else None
+        if principal is None:
+            raise HTTPException(401, "Send the agency's API key as 'Authorization: Bearer <key>'.")
+        if not principal.active:
+            raise HTTPException(403, f"Agency {principal.ori} is suspended.")
+        return principal
+
+    @api.put(
+        "/{file_name}",
+        status_code=202,
+        summary="Upload a batch file (XLSX, XLS, pipe-delimited, XML or JSON)",
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+                },
+            }
+        },
+    )
+    async def upload(request: Request, file_name: str) -> Response:
+        principal = await run_in_threadpool(principal_of, request)
+        try:
+            parse_name(file_name, principal.ori)
+        except NameError_ as exc:
+            raise HTTPException(400, f"{file_name}: {exc}") from None
+        limit = hub.settings.max_file_bytes
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise HTTPException(413, f"the file is larger than {limit:,} bytes")
+        inbox = folders.input_dir(principal.ori, principal.realm)
+        inbox.mkdir(parents=True, exist_ok=True)
+        partial = inbox.parent / f".upload-{uuid.uuid4().hex}"
+        size = 0
+        try:
+            with partial.open("wb") as out:
+                async for chunk in request.stream():
+                    size += len(chunk)
+                    if size > limit:
+                        raise HTTPException(413, f"the file is larger than {limit:,} bytes")
+                    out.write(chunk)
+            target = inbox / file_name
+            partial.replace(target)  # complete: only now is it in INPUT
+        finally:
+            partial.unlink(missing_ok=True)
+        received = await run_in_threadpool(workflow.receive, hub, principal, target, channel="http")
+        if received.file_id is None:
+            raise HTTPException(400, received.message)
+        return JSONResponse(
+            {"file_id": received.file_id, "message": received.message},
+            202,
+            headers={"Location": f"/sdcs/v1/files/{received.file_id}"},
+        )
+
+    @api.get("/{file_id}", summary="State and counts of an uploaded file, with its results")
+    def status(request: Request, file_id: int) -> dict[str, Any]:
+        principal = principal_of(request)
+        row = _own_file(principal, file_id)
+        return {
+            "file_id": row.id,
+            "file_name": row.file_name,
+            "realm": row.realm,
+            "channel": row.channel,
+            "state": row.state,
+            "format": row.format,
+            "file_error": row.file_error,
+            "total": row.total,
+            "successful": row.successful,
+            "with_errors": row.with_errors,
+            "rejected": row.rejected,
+            "received_at": row.received_at.isoformat(),
+            "finished_at": row.finished_at.isoformat() if row.finished_at else None,
+            "results": {p.name: f"/sdcs/v1/files/{row.id}/results/{p.name}" for p in _results(row)},
+        }
+
+    @api.get("/{file_id}/results/{name}", summary="Download one result file of an upload")
+    def result(request: Request, file_id: int, name: str) -> Response:
+        principal = principal_of(request)
+        row = _own_file(principal, file_id)
+        for path in _results(row):
+            if path.name == name:  # only names the hub wrote for this file: no path tricks
+                return FileResponse(path, filename=name)
+        raise HTTPException(404, f"no result {name!r} for file {file_id}")
+
+    def _own_file(principal: Principal, file_id: int) -> Any:
+        with hub.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(stop_files).where(
+                    stop_files.c.id == file_id,
+                    stop_files.c.agency_id == principal.agency_id,
+                    stop_files.c.realm == principal.realm,
+                )
+            ).first()
+        if row is None:
+            raise HTTPException(404, f"no file {file_id} of agency {principal.ori}")
+        return row
+
+    def _results(row: Any) -> list[Path]:
+        out = folders.output_dir(row.ori, row.realm)
+        stem = row.file_name.rsplit(".", 1)[0]
+        return [out / (stem + s) for s in OUTPUT_SUFFIXES if (out / (stem + s)).is_file()]
+
+    return api

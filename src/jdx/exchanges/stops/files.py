@@ -1,0 +1,421 @@
+"""Batch files of stop records: naming, intake, processing in chunks, and what the agency gets back.
+
+A file goes through four steps, each safe to run again after a crash (the durable workflow in
+``workflow.py`` runs them in order and resumes a file where it stopped):
+
+1. :func:`register` (at upload): check the name, record the file, move it out of the agency's
+   INPUT into the hub's processing folder and keep a copy in the archive;
+2. :func:`process` : identify the format by content, read the records one at a time, and store
+   them chunk by chunk. A chunk's records, its error rows and its progress row commit together,
+   so a restarted worker skips exactly the chunks that are stored;
+3. :func:`finish`: write the error file, the response report and the processor log (Table 10)
+   into OUTPUT from the database, and queue the e-mail (once, by key);
+4. the notifier sends the e-mail.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from jdx.codecs.batch import FileError, Format, Item, read_header, read_items, sniff
+from jdx.codecs.flat import ConversionError, FlatLayout
+from jdx.dictionary import Dictionary, Issue, Outcome
+from jdx.exchanges.stops import errors as E
+from jdx.exchanges.stops.filemodel import Counts, FileRow
+from jdx.exchanges.stops.folders import Folders
+from jdx.exchanges.stops.outputs import write_outputs
+from jdx.exchanges.stops.service import Op, StopService, fatal
+from jdx.exchanges.stops.tables import stop_file_chunks, stop_file_errors, stop_files, stops
+from jdx.security.keys import Principal
+from jdx.store.locks import lock_agency
+from jdx.store.queries import audit, now
+from jdx.store.tables import agencies
+
+CHUNK = 1000  # records per transaction: big enough to amortise a commit, small to resume
+
+# <YYYYMMDDHHMMSS>_<ORI>_<LEABatchID>.xlsx|.xls|.csv  and  <YYYYMMDDHHMMSS>_<ORI>_<LEARecordID>.xml|.json
+NAME = re.compile(
+    r"^(?P<stamp>\d{14})_(?P<ori>[A-Za-z0-9]{9})_(?P<ident>[A-Za-z0-9][A-Za-z0-9.\-]{0,49})"
+    r"\.(?P<ext>xlsx|xls|csv|txt|xml|json)$",
+    re.IGNORECASE,
+)
+BATCH_EXTENSIONS = frozenset({"xlsx", "xls", "csv", "txt"})
+# Formats a name's extension admits: identification is by content, but a .json that holds a
+# workbook is refused, not guessed at.
+EXTENSION_FORMATS = {
+    "xlsx": {Format.XLSX},
+    "xls": {Format.XLS, Format.XLSX},
+    "csv": {Format.DELIMITED},
+    "txt": {Format.DELIMITED},
+    "xml": {Format.XML},
+    "json": {Format.JSON},
+}
+
+
+class NameError_(ValueError):
+    """A file name that breaks the convention; the message is for the agency."""
+
+
+@dataclass(frozen=True)
+class FileName:
+    name: str
+    stamp: dt.datetime
+    ori: str
+    ident: str  # LEA batch id (batch files) or LEA record id (one-stop files)
+    ext: str
+
+    @property
+    def batch(self) -> bool:
+        return self.ext in BATCH_EXTENSIONS
+
+
+def parse_name(name: str, ori: str) -> FileName:
+    """The parts of a conforming name, for the uploading agency ``ori``; NameError_ otherwise."""
+    if any(ord(c) < 32 or c in "/\\" for c in name) or name in (".", ".."):
+        raise NameError_("the file name holds a path or control characters")
+    match = NAME.match(name)
+    if match is None:
+        raise NameError_(
+            "the name must be YYYYMMDDHHMMSS_<ORI>_<LEA batch id>.xlsx|.xls|.csv or "
+            "YYYYMMDDHHMMSS_<ORI>_<LEA record id>.xml|.json"
+        )
+    try:
+        stamp = dt.datetime.strptime(match["stamp"], "%Y%m%d%H%M%S")
+    except ValueError:
+        raise NameError_(f"{match['stamp']} is not a date and time (YYYYMMDDHHMMSS)") from None
+    if match["ori"].upper() != ori.upper():
+        raise NameError_(f"the ORI in the name, {match['ori']}, is not the uploader's ({ori})")
+    return FileName(name, stamp, match["ori"].upper(), match["ident"], match["ext"].lower())
+
+
+# --- 1. intake ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Received:
+    file_id: int | None  # None: refused at the door (name), told in OUTPUT
+    message: str
+
+
+def register(
+    engine: sa.Engine,
+    folders: Folders,
+    principal: Principal,
+    path: Path,
+    *,
+    channel: str,
+    max_bytes: int,
+) -> Received:
+    """Take an uploaded file into the hub; idempotent for a file already registered."""
+    name = path.name
+    try:
+        parse_name(name, principal.ori)
+    except NameError_ as exc:
+        message = f"{name} was not processed: {exc}."
+        folders.reject(principal, path, message)
+        return Received(None, message)
+    size = path.stat().st_size
+    digest = _sha256(path)
+    with engine.begin() as conn:
+        row = conn.execute(
+            sa.select(stop_files.c.id, stop_files.c.sha256).where(
+                stop_files.c.realm == principal.realm,
+                stop_files.c.ori == principal.ori,
+                stop_files.c.file_name == name,
+            )
+        ).first()
+        if row is not None and row.sha256 != digest:
+            message = f"{name} was not processed: a different file of that name was received."
+            folders.reject(principal, path, message)
+            return Received(None, message)
+        if row is not None:
+            file_id = int(row.id)
+        else:
+            file_id = conn.execute(
+                stop_files.insert().returning(stop_files.c.id),
+                {
+                    "realm": principal.realm,
+                    "agency_id": principal.agency_id,
+                    "ori": principal.ori,
+                    "file_name": name,
+                    "channel": channel,
+                    "size": size,
+                    "sha256": digest,
+                    "state": "received",
+                    "received_at": now(),
+                },
+            ).scalar_one()
+        if size > max_bytes:
+            _fail(conn, file_id, f"the file is larger than {max_bytes:,} bytes")
+        folders.take(principal, path, file_id)
+    return Received(file_id, f"{name} received")
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _fail(conn: sa.Connection, file_id: int, message: str) -> None:
+    conn.execute(
+        stop_files.update()
+        .where(stop_files.c.id == file_id)
+        .values(file_error=message, state="failed")
+    )
+
+
+# --- 2. processing ------------------------------------------------------------------------------
+
+
+def load(conn: sa.Connection, file_id: int) -> FileRow:
+    row = conn.execute(sa.select(stop_files).where(stop_files.c.id == file_id)).one()
+    return FileRow(
+        row.id,
+        row.realm,
+        row.agency_id,
+        row.ori,
+        row.file_name,
+        row.channel,
+        row.state,
+        row.format,
+        row.file_error,
+    )
+
+
+def principal_of(conn: sa.Connection, f: FileRow) -> Principal:
+    agency = conn.execute(sa.select(agencies).where(agencies.c.id == f.agency_id)).one()
+    return Principal(agency.id, agency.ori, agency.name, f.realm, agency.active)
+
+
+def process(service: StopService, folders: Folders, file_id: int) -> None:
+    """Store the records of a file, resuming after the last stored chunk."""
+    engine = service.engine
+    with engine.begin() as conn:
+        f = load(conn, file_id)
+        if f.state in ("done", "failed"):
+            return
+        principal = principal_of(conn, f)
+        done = conn.execute(
+            sa.select(
+                sa.func.count(), sa.func.coalesce(sa.func.sum(stop_file_chunks.c.records), 0)
+            ).where(stop_file_chunks.c.file_id == file_id)
+        ).one()
+        chunks_done, records_done = int(done[0]), int(done[1])
+    path = folders.processing(f)
+    try:
+        fmt = _format(path, f)
+        dictionary = _dictionary_for(service, path, fmt)
+        items = read_items(path, fmt, dictionary, skip=records_done)
+        with engine.begin() as conn:
+            conn.execute(
+                stop_files.update()
+                .where(stop_files.c.id == file_id)
+                .values(state="processing", format=fmt.value)
+            )
+        chunk_no = chunks_done
+        for chunk in _chunks(items, CHUNK):
+            chunk_no += 1
+            _store_chunk(service, principal, f, chunk_no, chunk)
+    except FileError as exc:
+        with engine.begin() as conn:
+            _fail(conn, file_id, str(exc))
+
+
+def _format(path: Path, f: FileRow) -> Format:
+    fmt = sniff(path)
+    ext = f.file_name.rsplit(".", 1)[-1].lower()
+    if fmt not in EXTENSION_FORMATS.get(ext, set()):
+        raise FileError(f"SFTP record type invalid: a .{ext} file that holds {fmt.value} content")
+    return fmt
+
+
+def _dictionary_for(service: StopService, path: Path, fmt: Format) -> Dictionary:
+    """Flat files: the era whose layout knows the most header columns (the eras' columns
+    differ); ties go to the newest. XML and JSON records are matched to their era one by one by
+    the validation service, so any dictionary reads them."""
+    versions = [d for d, _ in service.validation.families["stop"].versions]
+    if fmt not in (Format.XLSX, Format.XLS, Format.DELIMITED):
+        return versions[-1]
+    header = {h.strip() for h in read_header(path, fmt)}
+    return min(reversed(versions), key=lambda d: len(header - set(FlatLayout(d).names)))
+
+
+def _chunks(items: Iterator[Item], size: int) -> Iterator[list[Item]]:
+    chunk: list[Item] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _store_chunk(
+    service: StopService, principal: Principal, f: FileRow, chunk_no: int, chunk: list[Item]
+) -> None:
+    checked = [(item, _check(service, item)) for item in chunk]  # CPU work outside the lock
+    errors: list[dict[str, Any]] = []
+    with service.engine.begin() as conn:
+        lock_agency(conn, principal.realm, principal.ori)
+        for item, data in checked:
+            if isinstance(item.record, ConversionError):
+                issues = [fatal(E.CONVERSION_ERROR, detail=item.record.message)]
+                errors.append(_error_row(f.id, item, "", True, issues))
+                continue
+            record = item.record
+            op = Op.UPDATE if _tx_type(record) == "U" else Op.INSERT
+            result = service.submit_checked(
+                conn, principal, record, op, data, channel=f.channel, file_id=f.id
+            )
+            if result.outcome.issues and any(
+                i.severity != "warning" for i in result.outcome.issues
+            ):
+                errors.append(
+                    _error_row(
+                        f.id,
+                        item,
+                        result.core.lea_record_id or "",
+                        result.outcome.is_fatal,
+                        result.outcome.issues,
+                    )
+                )
+        if errors:
+            conn.execute(stop_file_errors.insert(), errors)
+        conn.execute(
+            stop_file_chunks.insert(),
+            {"file_id": f.id, "chunk": chunk_no, "records": len(chunk), "done_at": now()},
+        )
+
+
+def _check(service: StopService, item: Item) -> Outcome:
+    if isinstance(item.record, ConversionError):
+        return Outcome([], "")
+    return service.check_data(item.record)
+
+
+def _tx_type(record: dict[str, Any]) -> str:
+    value = record.get("TX_Type")
+    return value.strip().upper() if isinstance(value, str) else "I"
+
+
+def _error_row(
+    file_id: int, item: Item, lea_id: str, is_fatal: bool, issues: list[Issue]
+) -> dict[str, Any]:
+    if not lea_id and isinstance(item.record, dict):
+        raw = item.record.get("LEARecordID")
+        lea_id = str(raw).strip()[:100] if isinstance(raw, str | int) else ""
+    if not lea_id and isinstance(item.record, ConversionError):
+        lea_id = item.record.record_id[:100]
+    return {
+        "file_id": file_id,
+        "seq": item.seq,
+        "rows": item.rows,
+        "lea_record_id": lea_id,
+        "fatal": is_fatal,
+        "issues": [i.as_dict() for i in issues if i.severity != "warning"],
+        "source": item.source,
+    }
+
+
+# --- 3. finishing -------------------------------------------------------------------------------
+
+
+def counts(conn: sa.Connection, file_id: int) -> Counts:
+    """Counted from the stored chunks and error rows, so they reconcile with the database."""
+    total = conn.execute(
+        sa.select(sa.func.coalesce(sa.func.sum(stop_file_chunks.c.records), 0)).where(
+            stop_file_chunks.c.file_id == file_id
+        )
+    ).scalar_one()
+    by_kind: dict[bool, int] = dict(
+        conn.execute(
+            sa.select(stop_file_errors.c.fatal, sa.func.count())
+            .where(stop_file_errors.c.file_id == file_id)
+            .group_by(stop_file_errors.c.fatal)
+        ).all()
+    )
+    rejected, with_errors = int(by_kind.get(True, 0)), int(by_kind.get(False, 0))
+    return Counts(int(total), int(total) - rejected - with_errors, with_errors, rejected)
+
+
+def finish(engine: sa.Engine, folders: Folders, file_id: int, public_url: str) -> Counts:
+    """Write the agency's results into OUTPUT and queue the e-mail; safe to repeat."""
+    from jdx.notify.mail import notify_agency
+
+    with engine.begin() as conn:
+        f = load(conn, file_id)
+        c = counts(conn, file_id)
+        errors = conn.execute(
+            sa.select(stop_file_errors)
+            .where(stop_file_errors.c.file_id == file_id)
+            .order_by(stop_file_errors.c.seq)
+        ).all()
+        stamp = now()
+        written = write_outputs(folders, f, c, errors, stamp)
+        state = "failed" if f.file_error else "done"
+        conn.execute(
+            stop_files.update()
+            .where(stop_files.c.id == file_id)
+            .values(
+                state=state,
+                total=c.total,
+                successful=c.successful,
+                with_errors=c.with_errors,
+                rejected=c.rejected,
+                finished_at=stamp,
+            )
+        )
+        if f.state not in ("done",) or f.file_error:
+            audit(
+                conn,
+                exchange="stops",
+                realm=f.realm,
+                actor=f.ori,
+                ori=f.ori,
+                channel=f.channel,
+                action="file",
+                subject=f.file_name,
+                record_id=f.id,
+                outcome=f"{state}: {c.total} records, {c.successful} successful, "
+                f"{c.with_errors} with errors, {c.rejected} rejected"[:60],
+                codes=[E.FILE_ERROR.code] if f.file_error else [],
+            )
+        outcome = (
+            f"could not be processed: {f.file_error}"
+            if f.file_error
+            else f"was processed: {c.total} records, {c.successful} stored successfully, "
+            f"{c.with_errors} stored with errors, {c.rejected} not stored"
+        )
+        notify_agency(
+            conn,
+            f.agency_id,
+            key=f"stop-file:{f.id}",
+            subject=f"jdx: file {f.file_name} ({f.realm.upper()}) processed",
+            body=f"Your file {f.file_name} ({f.realm.upper()}) {outcome}.\n\n"
+            + (
+                "Results are in your SFTP folder "
+                f"{f.realm.upper()}/OUTPUT: " + ", ".join(p.name for p in written) + "\n"
+                f"They can also be downloaded from {public_url}/sdcs/v1/files/{f.id}\n"
+            ),
+        )
+    return c
+
+
+def stored_count(conn: sa.Connection, file_id: int) -> int:
+    return int(
+        conn.execute(
+            sa.select(sa.func.count()).select_from(stops).where(stops.c.file_id == file_id)
+        ).scalar_one()
+    )

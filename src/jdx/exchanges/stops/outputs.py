@@ -1,0 +1,197 @@
+"""What a processed file gives back in the agency's OUTPUT folder, written from the database.
+
+- ``<name>_errors.<ext>``: one consolidated error file in a form the agency can act on: its own
+  rows with an ``Errors`` column (pipe-delimited or XLSX, as sent), or its records with their
+  errors (XML, JSON);
+- ``<name>_response.txt``: the response report that real clients parse (NOTES §2): file-level
+  fatal errors, then ``Record Level Fatal Errors:`` and ``Record Level Errors:`` with
+  ``CODE::message`` items;
+- ``<name>_log.txt``: the processor log record of Table 10, exactly 145 bytes.
+
+Every text cell is neutralised against formula injection; every file is written atomically.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import orjson
+import xlsxwriter
+from lxml import etree
+
+from jdx.codecs.flat import neutralize_cell
+from jdx.codecs.xmlform import value_to_element
+from jdx.exchanges.stops.filemodel import Counts, FileRow
+from jdx.exchanges.stops.folders import Folders, write_atomic
+
+ERRORS_COLUMN = "Errors"
+ITEM_SEPARATOR = " ; "
+LOG_WIDTHS = (9, 30, 10, 3, 75, 10, 8)  # Table 10: 145 bytes
+LOG_LENGTH = sum(LOG_WIDTHS)
+
+
+def write_outputs(
+    folders: Folders, f: FileRow, counts: Counts, errors: Sequence[Any], stamp: dt.datetime
+) -> list[Path]:
+    out = folders.output_dir(f.ori, f.realm)
+    stem = f.file_name.rsplit(".", 1)[0]
+    written: list[Path] = []
+    if errors:
+        ext, data = error_file(f, errors)
+        written.append(out / f"{stem}_errors.{ext}")
+        write_atomic(written[-1], data)
+    written.append(out / f"{stem}_response.txt")
+    write_atomic(written[-1], response_report(f, errors, stamp).encode())
+    written.append(out / f"{stem}_log.txt")
+    write_atomic(written[-1], (processor_log_record(f, counts, stamp) + "\n").encode("ascii"))
+    return written
+
+
+# --- error file ---------------------------------------------------------------------------------
+
+
+def _issue_text(issues: list[dict[str, Any]]) -> str:
+    parts = []
+    for i in issues:
+        person = f" (person {i['person']})" if i.get("person") else ""
+        where = f" [{i['field']}]" if i.get("field") else ""
+        parts.append(f"{i['code']}::{i['message']}{where}{person}")
+    return ITEM_SEPARATOR.join(parts)
+
+
+def error_file(f: FileRow, errors: Sequence[Any]) -> tuple[str, bytes]:
+    if f.format in ("xlsx", "xls", "delimited"):
+        header: list[str] = next((e.source["columns"] for e in errors if e.source), [])
+        table = [[*header, ERRORS_COLUMN]]
+        for e in errors:
+            text = _issue_text(e.issues)
+            for cells in (e.source or {}).get("rows") or [[]]:
+                table.append([*(cells + [""] * len(header))[: len(header)], text])
+        if f.format == "delimited":
+            return "csv", _delimited(table)
+        return "xlsx", _xlsx(table)
+    if f.format == "xml":
+        root = etree.Element("StopErrors", File=f.file_name)
+        for e in errors:
+            record = etree.SubElement(
+                root, "Record", Sequence=str(e.seq), LEARecordID=e.lea_record_id
+            )
+            record.set("Stored", "N" if e.fatal else "Y")
+            issues = etree.SubElement(record, "Errors")
+            for i in e.issues:
+                err = etree.SubElement(issues, "Error", Code=i["code"], Severity=i["severity"])
+                err.set("Field", i.get("field") or "")
+                if i.get("person"):
+                    err.set("PersonNumber", str(i["person"]))
+                err.text = i["message"]
+            if isinstance(e.source, dict):
+                record.append(value_to_element("Stop", e.source))
+        return "xml", etree.tostring(
+            root, xml_declaration=True, encoding="UTF-8", pretty_print=True
+        )
+    body = [
+        {
+            "Sequence": e.seq,
+            "LEARecordID": e.lea_record_id,
+            "Stored": not e.fatal,
+            "Errors": e.issues,
+            "Record": e.source,
+        }
+        for e in errors
+    ]
+    return "json", orjson.dumps(body, option=orjson.OPT_INDENT_2)
+
+
+def _delimited(table: list[list[str]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter="|", lineterminator="\r\n")
+    for row in table:
+        writer.writerow([neutralize_cell(c) for c in row])
+    return buffer.getvalue().encode()
+
+
+def _xlsx(table: list[list[str]]) -> bytes:
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False})
+    sheet = book.add_worksheet("Errors")
+    for r, row in enumerate(table):
+        for c, value in enumerate(row):
+            sheet.write_string(r, c, neutralize_cell(value))
+    book.close()
+    return buffer.getvalue()
+
+
+# --- response report ----------------------------------------------------------------------------
+
+
+def _field(text: str) -> str:
+    """A report field: no delimiter or line break can shift the columns."""
+    return neutralize_cell(" ".join(text.replace("|", "/").split()))
+
+
+def response_report(f: FileRow, errors: Sequence[Any], stamp: dt.datetime) -> str:
+    local = stamp.astimezone(dt.UTC)
+    lines = ["Agency ORI|File name|Date Submitted|Time Submitted|Error message"]
+    if f.file_error:
+        lines.append(
+            "|".join(
+                (
+                    f.ori,
+                    _field(f.file_name),
+                    local.strftime("%m/%d/%Y"),
+                    local.strftime("%H:%M:%S"),
+                    _field(f.file_error),
+                )
+            )
+        )
+    for title, wanted in (("Record Level Fatal Errors:", True), ("Record Level Errors:", False)):
+        lines += ["", title, "Agency ORI|File name|LEA record ID|Error List"]
+        lines += [
+            "|".join(
+                (f.ori, _field(f.file_name), _field(e.lea_record_id), _field(_issue_text(e.issues)))
+            )
+            for e in errors
+            if bool(e.fatal) is wanted
+        ]
+    return "\r\n".join(lines) + "\r\n"
+
+
+# --- processor log (Table 10) -------------------------------------------------------------------
+
+
+def processor_log_record(f: FileRow, counts: Counts, stamp: dt.datetime) -> str:
+    """ORI(9) File Name(30) File Date(10) Access Channel(3) Processing Status(75)
+    Processing date(10) Processing time(8): 145 bytes, fixed width, ASCII."""
+    file_date = f.file_name[:8]
+    file_date = f"{file_date[4:6]}/{file_date[6:8]}/{file_date[:4]}" if file_date.isdigit() else ""
+    if f.file_error:
+        status = "FILE ERROR: " + f.file_error
+    else:
+        status = (
+            f"TOTAL {counts.total} SUCCESSFUL {counts.successful} "
+            f"ERRORS {counts.with_errors + counts.rejected}"
+        )
+    channel = "FTP" if f.channel in ("sftp", "folder") else "WEB"
+    fields = (
+        f.ori,
+        f.file_name,
+        file_date,
+        channel,
+        status,
+        stamp.strftime("%m/%d/%Y"),
+        stamp.strftime("%H:%M:%S"),
+    )
+    record = "".join(
+        _ascii(value)[:width].ljust(width) for value, width in zip(fields, LOG_WIDTHS, strict=True)
+    )
+    assert len(record) == LOG_LENGTH
+    return record
+
+
+def _ascii(text: str) -> str:
+    return "".join(c if " " <= c <= "~" else "?" for c in text)

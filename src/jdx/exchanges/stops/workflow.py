@@ -1,0 +1,203 @@
+"""One durable workflow per received file (DBOS Transact), and the door uploads come in by.
+
+DBOS checkpoints each step of :func:`file_workflow` in its system database (a SQLite file beside
+the hub's in the embedded set-up, the hub's PostgreSQL database otherwise), so a worker killed
+in the middle of a file resumes it at launch. The steps are idempotent on their own (see
+``files.py``), so a step that ran but was not checkpointed does nothing twice.
+
+Files wait in the DBOS queue ``stop-files``; with PostgreSQL every node of the hub dequeues from
+it. At most ``FILE_WORKERS`` files are processed at once per node: processing is CPU-bound.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from dbos import DBOS, DBOSClient, DBOSConfig, SetWorkflowID, WorkflowHandle
+
+import jdx
+from jdx.exchanges.stops import files
+from jdx.exchanges.stops.folders import Folders
+from jdx.exchanges.stops.service import StopService
+from jdx.hub import Hub
+from jdx.security.keys import Principal
+from jdx.store.tables import agencies
+
+log = logging.getLogger("jdx.files")
+QUEUE = "stop-files"
+FILE_WORKERS = 1
+
+
+@dataclass
+class _Runtime:
+    hub: Hub
+    service: StopService
+    folders: Folders
+
+
+_runtime: _Runtime | None = None
+_lock = threading.Lock()
+
+
+def _rt() -> _Runtime:
+    if _runtime is None:
+        raise RuntimeError(
+            "the file workflows are not started (jdx.exchanges.stops.workflow.start)"
+        )
+    return _runtime
+
+
+def system_database_url(hub: Hub) -> str:
+    url = hub.engine.url
+    if url.get_backend_name() == "sqlite":
+        return f"sqlite:///{hub.settings.data_dir / 'jdx-workflows.sqlite'}"
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def start(hub: Hub) -> None:
+    """Launch DBOS in this process (once) and resume the files that were in flight."""
+    global _runtime
+    with _lock:
+        if _runtime is not None:
+            return
+        _runtime = _Runtime(hub, hub.services["stops"], folders_of(hub))
+        config: DBOSConfig = {
+            "name": "jdx",
+            "system_database_url": system_database_url(hub),
+            "application_version": jdx.__version__,  # recover across restarts of one release
+            "log_level": "WARNING",
+        }
+        DBOS(config=config)
+        DBOS.launch()
+        DBOS.register_queue(QUEUE, worker_concurrency=FILE_WORKERS)
+
+
+def stop() -> None:
+    global _runtime
+    with _lock:
+        if _runtime is None:
+            return
+        DBOS.destroy(workflow_completion_timeout_sec=0)
+        _runtime = None
+
+
+def folders_of(hub: Hub) -> Folders:
+    return Folders(hub.settings.data_dir, hub.settings.archive_days)
+
+
+@DBOS.step()
+def _process_step(file_id: int) -> None:
+    rt = _rt()
+    files.process(rt.service, rt.folders, file_id)
+
+
+@DBOS.step()
+def _finish_step(file_id: int) -> dict[str, int]:
+    rt = _rt()
+    counts = files.finish(rt.hub.engine, rt.folders, file_id, rt.hub.settings.public_url)
+    return counts.__dict__
+
+
+@DBOS.step()
+def _cleanup_step(file_id: int) -> None:
+    rt = _rt()
+    with rt.hub.engine.connect() as conn:
+        rt.folders.done(files.load(conn, file_id))
+
+
+@DBOS.workflow()
+def file_workflow(file_id: int) -> dict[str, int]:
+    _process_step(file_id)
+    counts = _finish_step(file_id)
+    _cleanup_step(file_id)
+    return counts
+
+
+def enqueue(hub: Hub, file_id: int) -> None:
+    """Queue a file's workflow; the workflow id makes a repeated enqueue a no-op.
+
+    A process that runs the workflows enqueues directly; any other (an HTTP worker) goes
+    through a DBOS client, so that only the processes meant to process files do.
+    """
+    workflow_id = f"stop-file-{file_id}"
+    if _runtime is not None:
+        with SetWorkflowID(workflow_id):
+            queue = DBOS.retrieve_queue(QUEUE)
+            assert queue is not None
+            queue.enqueue(file_workflow, file_id)
+        return
+    _client(hub).enqueue(
+        {
+            "workflow_name": file_workflow.__qualname__,
+            "queue_name": QUEUE,
+            "workflow_id": workflow_id,
+            "app_version": jdx.__version__,
+        },
+        file_id,
+    )
+
+
+_clients: dict[str, DBOSClient] = {}
+
+
+def _client(hub: Hub) -> DBOSClient:
+    url = system_database_url(hub)
+    with _lock:
+        if url not in _clients:
+            _clients[url] = DBOSClient(system_database_url=url)
+        return _clients[url]
+
+
+def receive(hub: Hub, principal: Principal, path: Path, *, channel: str) -> files.Received:
+    """A complete upload: register it and start its workflow."""
+    received = files.register(
+        hub.engine,
+        folders_of(hub),
+        principal,
+        path,
+        channel=channel,
+        max_bytes=hub.settings.max_file_bytes,
+    )
+    if received.file_id is not None:
+        enqueue(hub, received.file_id)
+        log.info(
+            "%s %s: %s (file %s)",
+            principal.ori,
+            principal.realm,
+            received.message,
+            received.file_id,
+        )
+    else:
+        log.warning("%s %s: %s", principal.ori, principal.realm, received.message)
+    return received
+
+
+def principal_for(hub: Hub, ori: str, realm: str) -> Principal | None:
+    with hub.engine.connect() as conn:
+        row = conn.execute(sa.select(agencies).where(agencies.c.ori == ori.upper())).first()
+    if row is None:
+        return None
+    return Principal(row.id, row.ori, row.name, realm, row.active)
+
+
+def wait(file_id: int, timeout: float | None = None) -> dict[str, int]:
+    """The counts of a file once its workflow is over (for the CLI and tests)."""
+    handle: WorkflowHandle[dict[str, int]] = DBOS.retrieve_workflow(f"stop-file-{file_id}")
+    if timeout is None:
+        return dict(handle.get_result())
+    result: dict[str, Any] = {}
+    done = threading.Event()
+
+    def run() -> None:
+        result["counts"] = handle.get_result()
+        done.set()
+
+    threading.Thread(target=run, daemon=True).start()
+    if not done.wait(timeout):
+        raise TimeoutError(f"file {file_id} not processed within {timeout} s")
+    return dict(result["counts"])

@@ -1,0 +1,1 @@
+"""Notifications to agencies: mail queued in the database, sent by the notifier."""

@@ -1,0 +1,362 @@
+"""Batch files end to end, without the transport: INPUT -> workflow -> database and OUTPUT."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+import sqlalchemy as sa
+import xlsxwriter
+from python_calamine import CalamineWorkbook
+
+from jdx.codecs.flat import FlatLayout
+from jdx.codecs.xmlform import to_xml
+from jdx.exchanges.stops import files, workflow
+from jdx.exchanges.stops.folders import Folders
+from jdx.exchanges.stops.outputs import LOG_LENGTH
+from jdx.exchanges.stops.tables import stop_files, stops
+from jdx.hub import Hub
+from jdx.security.keys import Principal
+from tests.conftest import AgencyFixture, stop_record
+
+STAMP = "20240315143200"
+
+
+@pytest.fixture(scope="session")
+def workflows(hub: Hub) -> Iterator[Hub]:
+    workflow.start(hub)
+    yield hub
+    workflow.stop()
+
+
+@pytest.fixture
+def principal(hub: Hub, agency: AgencyFixture) -> Principal:
+    found = workflow.principal_for(hub, agency.ori, "prod")
+    assert found is not None
+    return found
+
+
+def folders(hub: Hub) -> Folders:
+    return workflow.folders_of(hub)
+
+
+def upload(hub: Hub, principal: Principal, name: str, data: bytes) -> Path:
+    inbox = folders(hub).input_dir(principal.ori, principal.realm)
+    inbox.mkdir(parents=True, exist_ok=True)
+    path = inbox / name
+    path.write_bytes(data)
+    return path
+
+
+def run(hub: Hub, principal: Principal, name: str, data: bytes) -> tuple[int, dict[str, int]]:
+    received = workflow.receive(hub, principal, upload(hub, principal, name, data), channel="sftp")
+    assert received.file_id is not None, received.message
+    return received.file_id, workflow.wait(received.file_id, timeout=60)
+
+
+def output(hub: Hub, principal: Principal, name: str) -> Path:
+    return folders(hub).output_dir(principal.ori, principal.realm) / name
+
+
+def delimited(layout: FlatLayout, records: list[dict[str, Any]]) -> bytes:
+    lines = ["|".join(layout.names)]
+    for r in records:
+        lines += ["|".join(row) for row in layout.to_rows(r)]
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+def three_kinds(agency: AgencyFixture) -> list[dict[str, Any]]:
+    """A valid record, one with a record error, one with a fatal (core) error."""
+    return [
+        stop_record(agency),
+        stop_record(agency, SDur="0"),
+        stop_record(agency, SDate="13/45/2024"),
+    ]
+
+
+def test_pipe_delimited_file_is_stored_with_error_file_report_and_log(
+    workflows: Hub, agency: AgencyFixture, principal: Principal
+) -> None:
+    hub = workflows
+    layout = FlatLayout(hub.validation.dictionaries["stop-2024"])
+    records = three_kinds(agency)
+    data = delimited(layout, records) + b"|".join([b"RAGGED"] * (len(layout.names) + 3)) + b"\r\n"
+    name = f"{STAMP}_{agency.ori}_B0001.csv"
+    file_id, counts = run(hub, principal, name, data)
+    assert counts == {"total": 4, "successful": 1, "with_errors": 1, "rejected": 2}
+    with hub.engine.connect() as conn:
+        stored = conn.execute(
+            sa.select(stops.c.lea_record_id, stops.c.status).where(stops.c.file_id == file_id)
+        ).all()
+        row = conn.execute(sa.select(stop_files).where(stop_files.c.id == file_id)).one()
+    assert sorted(stored) == sorted(
+        [
+            (records[0]["LEARecordID"], "Successful Submission"),
+            (records[1]["LEARecordID"], "Submitted with Errors"),
+        ]
+    )
+    assert (row.state, row.format, row.total, row.successful) == ("done", "delimited", 4, 1)
+    # the consolidated error file: the agency's own rows plus an Errors column
+    error_lines = output(hub, principal, f"{STAMP}_{agency.ori}_B0001_errors.csv").read_text()
+    lines = error_lines.splitlines()
+    assert lines[0].split("|") == [*layout.names, "Errors"]
+    assert len(lines) == 4
+    assert records[1]["LEARecordID"] in lines[1] and "::" in lines[1]
+    assert "BP002::" in lines[3]  # the ragged row: a conversion error, the file went on
+    report = output(hub, principal, f"{STAMP}_{agency.ori}_B0001_response.txt").read_text()
+    fatal_part, _, error_part = report.partition("Record Level Errors:")
+    assert "Record Level Fatal Errors:" in fatal_part and records[2]["LEARecordID"] in fatal_part
+    assert records[1]["LEARecordID"] in error_part
+    log = output(hub, principal, f"{STAMP}_{agency.ori}_B0001_log.txt").read_bytes()
+    assert len(log) == LOG_LENGTH + 1 and LOG_LENGTH == 145
+    assert log.startswith(agency.ori.encode()) and b"TOTAL 4 SUCCESSFUL 1 ERRORS 3" in log
+    assert b"FTP" in log
+    # the upload left INPUT; the archive has a copy
+    assert not (folders(hub).input_dir(agency.ori, "prod") / name).exists()
+    assert list((hub.settings.data_dir / "files" / "archive").glob(f"*/{agency.ori}/prod/{name}"))
+
+
+def test_xlsx_file_is_read_and_errors_come_back_as_xlsx(
+    workflows: Hub, agency: AgencyFixture, principal: Principal
+) -> None:
+    hub = workflows
+    layout = FlatLayout(hub.validation.dictionaries["stop-2024"])
+    records = three_kinds(agency)
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = book.add_worksheet()
+    table = [layout.names] + [row for r in records for row in layout.to_rows(r)]
+    for r, row in enumerate(table):
+        for c, value in enumerate(row):
+            sheet.write_string(r, c, value)
+    book.close()
+    name = f"{STAMP}_{agency.ori}_B0002.xlsx"
+    _, counts = run(hub, principal, name, buffer.getvalue())
+    assert counts == {"total": 3, "successful": 1, "with_errors": 1, "rejected": 1}
+    errors = output(hub, principal, f"{STAMP}_{agency.ori}_B0002_errors.xlsx")
+    rows = CalamineWorkbook.from_path(str(errors)).get_sheet_by_index(0).to_python()
+    assert rows[0][-1] == "Errors" and len(rows) == 3
+
+
+def test_xml_and_json_files(workflows: Hub, agency: AgencyFixture, principal: Principal) -> None:
+    hub = workflows
+    good, bad = stop_record(agency), stop_record(agency, SDur="0")
+    xml = to_xml("Stops", {"Stop": [good, bad]})
+    _, counts = run(hub, principal, f"{STAMP}_{agency.ori}_{good['LEARecordID']}.xml", xml)
+    assert counts == {"total": 2, "successful": 1, "with_errors": 1, "rejected": 0}
+    errors = output(hub, principal, f"{STAMP}_{agency.ori}_{good['LEARecordID']}_errors.xml")
+    assert (
+        b"<Error Code=" in errors.read_bytes()
+        and bad["LEARecordID"].encode() in errors.read_bytes()
+    )
+    one = stop_record(agency)
+    _, counts = run(
+        hub, principal, f"{STAMP}_{agency.ori}_{one['LEARecordID']}.json", orjson.dumps(one)
+    )
+    assert counts["successful"] == 1
+
+
+def test_an_update_in_a_file_corrects_a_record(
+    workflows: Hub, agency: AgencyFixture, principal: Principal
+) -> None:
+    hub = workflows
+    bad = stop_record(agency, SDur="0")
+    run(hub, principal, f"{STAMP}_{agency.ori}_{bad['LEARecordID']}.json", orjson.dumps(bad))
+    fixed = {**bad, "SDur": "10", "TX_Type": "U"}
+    _, counts = run(
+        hub,
+        principal,
+        f"20240316143200_{agency.ori}_{bad['LEARecordID']}.json",
+        orjson.dumps(fixed),
+    )
+    assert counts["successful"] == 1
+    with hub.engine.connect() as conn:
+        status = conn.execute(
+            sa.select(stops.c.status).where(stops.c.lea_record_id == bad["LEARecordID"])
+        ).scalar_one()
+    assert status == "Successful Submission"
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("stops.csv", "the name must be"),
+        ("20240315143200_CA9999999_B1.csv", "is not the uploader's"),
+        ("20241315143200_{ori}_B1.csv", "is not a date and time"),
+        ("20240315143200_{ori}_B1.exe", "the name must be"),
+    ],
+)
+def test_a_file_that_breaks_the_naming_convention_is_refused_with_a_note(
+    workflows: Hub, agency: AgencyFixture, principal: Principal, name: str, reason: str
+) -> None:
+    name = name.format(ori=agency.ori)
+    received = workflow.receive(
+        workflows, principal, upload(workflows, principal, name, b"x"), channel="sftp"
+    )
+    assert received.file_id is None and reason in received.message
+    note = output(workflows, principal, f"{name}.refused.txt").read_text()
+    assert reason in note
+    assert not (folders(workflows).input_dir(agency.ori, "prod") / name).exists()
+
+
+def _zip_bomb() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/workbook.xml", "<workbook/>")
+        z.writestr("xl/worksheets/sheet1.xml", b"\0" * (300 << 20))
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("ext", "data", "message"),
+    [
+        ("xlsx", _zip_bomb(), "zip bomb"),
+        (
+            "xml",
+            b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]>'
+            b"<Stop><ORI>&b;</ORI></Stop>",
+            "DOCTYPE and ENTITY declarations are not allowed",
+        ),
+        ("csv", b"LEARecordID|ORI\r\n\xff\xfe\xfa|x\r\n", "not UTF-8"),
+        ("csv", b"", "the file is empty"),
+        ("json", b"{not json", "not valid JSON"),
+        ("csv", b"just some text\r\n", "SFTP record type invalid"),
+        ("json", _zip_bomb()[:100], "not a readable zip"),
+        ("json", b"LEARecordID|ORI\r\n1|2\r\n", "a .json file that holds delimited content"),
+        ("csv", b"Bogus|Header\r\n1|2\r\n", "does not match the template"),
+    ],
+)
+def test_hostile_and_broken_files_get_a_file_level_error(
+    workflows: Hub,
+    agency: AgencyFixture,
+    principal: Principal,
+    ext: str,
+    data: bytes,
+    message: str,
+) -> None:
+    name = f"{STAMP}_{agency.ori}_BAD1.{ext}"
+    file_id, counts = run(workflows, principal, name, data)
+    assert counts["total"] == 0
+    with workflows.engine.connect() as conn:
+        row = conn.execute(sa.select(stop_files).where(stop_files.c.id == file_id)).one()
+    assert row.state == "failed" and message in row.file_error
+    report = output(workflows, principal, f"{STAMP}_{agency.ori}_BAD1_response.txt").read_text()
+    assert message in report
+    log = output(workflows, principal, f"{STAMP}_{agency.ori}_BAD1_log.txt").read_bytes()
+    assert len(log) == 146 and b"FILE ERROR" in log
+
+
+def test_a_file_over_the_size_limit_is_refused(
+    hub: Hub, agency: AgencyFixture, principal: Principal
+) -> None:
+    path = upload(hub, principal, f"{STAMP}_{agency.ori}_BIG.csv", b"x" * 2000)
+    received = files.register(
+        hub.engine, folders(hub), principal, path, channel="sftp", max_bytes=1000
+    )
+    assert received.file_id is not None
+    with hub.engine.connect() as conn:
+        row = files.load(conn, received.file_id)
+    assert row.state == "failed" and "larger than 1,000 bytes" in (row.file_error or "")
+
+
+def test_the_same_file_twice_is_processed_once_and_a_changed_one_is_refused(
+    workflows: Hub, agency: AgencyFixture, principal: Principal
+) -> None:
+    record = stop_record(agency)
+    name = f"{STAMP}_{agency.ori}_{record['LEARecordID']}.json"
+    first, _ = run(workflows, principal, name, orjson.dumps(record))
+    again, counts = run(workflows, principal, name, orjson.dumps(record))
+    assert again == first and counts["successful"] == 1
+    changed = workflow.receive(
+        workflows,
+        principal,
+        upload(workflows, principal, name, orjson.dumps({**record, "SDur": "9"})),
+        channel="sftp",
+    )
+    assert changed.file_id is None and "a different file of that name" in changed.message
+
+
+def test_processing_resumes_after_the_last_stored_chunk(
+    hub: Hub, agency: AgencyFixture, principal: Principal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A crash between chunks: the second run stores the rest, nothing twice."""
+    layout = FlatLayout(hub.validation.dictionaries["stop-2024"])
+    records = [stop_record(agency) for _ in range(25)]
+    path = upload(hub, principal, f"{STAMP}_{agency.ori}_RESUME.csv", delimited(layout, records))
+    received = files.register(
+        hub.engine, folders(hub), principal, path, channel="sftp", max_bytes=1 << 30
+    )
+    assert received.file_id is not None
+    monkeypatch.setattr(files, "CHUNK", 10)
+    real_store = files._store_chunk
+    calls = {"n": 0}
+
+    def crash_on_third(*args: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt("simulated crash")
+        real_store(*args)
+
+    monkeypatch.setattr(files, "_store_chunk", crash_on_third)
+    service = hub.services["stops"]
+    with pytest.raises(KeyboardInterrupt):
+        files.process(service, folders(hub), received.file_id)
+    with hub.engine.connect() as conn:
+        assert files.stored_count(conn, received.file_id) == 20
+    monkeypatch.setattr(files, "_store_chunk", real_store)
+    files.process(service, folders(hub), received.file_id)
+    counts = files.finish(hub.engine, folders(hub), received.file_id, "http://hub")
+    assert counts.total == 25 and counts.successful == 25
+    with hub.engine.connect() as conn:
+        assert files.stored_count(conn, received.file_id) == 25
+
+
+def test_upload_over_http_then_read_status_and_results(
+    workflows: Hub, client: Any, agency: AgencyFixture, other_agency: AgencyFixture
+) -> None:
+    layout = FlatLayout(workflows.validation.dictionaries["stop-2024"])
+    name = f"{STAMP}_{agency.ori}_WEB1.csv"
+    data = delimited(layout, three_kinds(agency))
+    answer = client.put(f"/sdcs/v1/files/{name}", content=data, headers=agency.auth())
+    assert answer.status_code == 202, answer.text
+    file_id = answer.json()["file_id"]
+    assert answer.headers["location"] == f"/sdcs/v1/files/{file_id}"
+    workflow.wait(file_id, timeout=60)
+    status = client.get(f"/sdcs/v1/files/{file_id}", headers=agency.auth()).json()
+    assert (status["state"], status["total"], status["rejected"]) == ("done", 3, 1)
+    assert set(status["results"]) == {
+        f"{STAMP}_{agency.ori}_WEB1_errors.csv",
+        f"{STAMP}_{agency.ori}_WEB1_response.txt",
+        f"{STAMP}_{agency.ori}_WEB1_log.txt",
+    }
+    log = client.get(status["results"][f"{STAMP}_{agency.ori}_WEB1_log.txt"], headers=agency.auth())
+    assert log.status_code == 200 and b"WEB" in log.content
+    # no one else sees it, not even the same agency's TEST realm
+    assert client.get(f"/sdcs/v1/files/{file_id}", headers=other_agency.auth()).status_code == 404
+    assert client.get(f"/sdcs/v1/files/{file_id}", headers=agency.auth("test")).status_code == 404
+    assert (
+        client.get(
+            f"/sdcs/v1/files/{file_id}/results/..%2F..%2Fjdx.sqlite", headers=agency.auth()
+        ).status_code
+        == 404
+    )
+    assert client.get(f"/sdcs/v1/files/{file_id}").status_code == 401
+
+
+def test_http_upload_refuses_bad_names_and_oversize(
+    workflows: Hub, client: Any, agency: AgencyFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bad = client.put("/sdcs/v1/files/stops.csv", content=b"x", headers=agency.auth())
+    assert bad.status_code == 400 and "the name must be" in bad.json()["error"]
+    monkeypatch.setattr(workflows.settings, "max_file_bytes", 10)
+    big = client.put(
+        f"/sdcs/v1/files/{STAMP}_{agency.ori}_BIG.csv", content=b"x" * 100, headers=agency.auth()
+    )
+    assert big.status_code == 413
+    assert not list(folders(workflows).input_dir(agency.ori, "prod").glob("*BIG*"))
