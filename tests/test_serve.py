@@ -69,6 +69,18 @@ def test_serve_refuses_an_unmigrated_database_then_serves(tmp_path: Path) -> Non
         again = httpx.post(f"{base}/sdcs/v1/stops", content=orjson.dumps(record), headers=headers)
         assert again.status_code == 409
         assert httpx.get(f"{base}/docs").status_code == 200
+        # a batch file: uploaded to an HTTP worker, processed by the hub's file workflow
+        one = stop_record(ORI="CA0370000")
+        name = f"20240315143200_CA0370000_{one['LEARecordID']}.json"
+        put = httpx.put(f"{base}/sdcs/v1/files/{name}", content=orjson.dumps(one), headers=headers)
+        assert put.status_code == 202, put.text
+        status = {"state": "received"}
+        deadline = time.monotonic() + 60
+        while status["state"] not in ("done", "failed"):
+            assert time.monotonic() < deadline, f"file not processed: {status}"
+            time.sleep(0.3)
+            status = httpx.get(f"{base}{put.headers['location']}", headers=headers).json()
+        assert (status["state"], status["successful"]) == ("done", 1)
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import typer
 
 from jdx.cli._common import fail
 from jdx.settings import load_settings
+
+if TYPE_CHECKING:
+    from jdx.hub import Hub
+    from jdx.settings import Settings
 
 
 def serve(
@@ -16,8 +22,6 @@ def serve(
     workers: int = typer.Option(None, help="Worker processes (default: JDX_WORKERS or 1)."),
 ) -> None:
     """Run the hub until interrupted."""
-    import uvicorn
-
     from jdx.hub import create_hub
     from jdx.store import schema
 
@@ -28,12 +32,22 @@ def serve(
     settings = load_settings()
     hub = create_hub(settings)
     current, head = schema.current_revision(hub.engine), schema.head_revision()
-    hub.dispose()
     if current != head:
         fail(
             f"the database is at revision {current} but this jdx needs {head}: "
             "run `jdx db upgrade` first"
         )
+    background = start_background(hub)
+    try:
+        run_http(settings)
+    finally:
+        background.stop()
+        hub.dispose()
+
+
+def run_http(settings: Settings) -> None:
+    import uvicorn
+
     uvicorn.run(
         "jdx.channels.http.app:app_from_environment",
         factory=True,
@@ -44,3 +58,24 @@ def serve(
         forwarded_allow_ips=",".join(settings.trusted_proxies),
         access_log=False,
     )
+
+
+class Background:
+    """What runs once per hub process beside the HTTP workers, stopped in reverse order."""
+
+    def __init__(self) -> None:
+        self.stops: list[Callable[[], None]] = []
+
+    def stop(self) -> None:
+        for stop in reversed(self.stops):
+            stop()
+
+
+def start_background(hub: Hub) -> Background:
+    """The file workflows (DBOS: they resume files a crash interrupted), then the channels."""
+    from jdx.exchanges.stops import workflow
+
+    background = Background()
+    workflow.start(hub)
+    background.stops.append(workflow.stop)
+    return background
