@@ -78,4 +78,13 @@ def start_background(hub: Hub) -> Background:
     background = Background()
     workflow.start(hub)
     background.stops.append(workflow.stop)
+    if hub.settings.sftp == "folder":
+        from jdx.channels.folder import FolderWatcher
+
+        watcher = FolderWatcher(
+            workflow.folders_of(hub),
+            lambda a: workflow.receive_arrival(hub, a.ori, a.realm, a.path, channel="folder"),
+            hub.settings.folder_settle_seconds,
+        )
+        background.stops.append(watcher.run_in_thread())
     return background

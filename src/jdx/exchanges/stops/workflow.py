@@ -201,3 +201,14 @@ def wait(file_id: int, timeout: float | None = None) -> dict[str, int]:
     if not done.wait(timeout):
         raise TimeoutError(f"file {file_id} not processed within {timeout} s")
     return dict(result["counts"])
+
+
+def receive_arrival(
+    hub: Hub, ori: str, realm: str, path: Path, *, channel: str
+) -> files.Received | None:
+    """A complete upload found in an agency's INPUT folder (SFTP server or drop folder)."""
+    principal = principal_for(hub, ori, realm)
+    if principal is None:
+        log.warning("%s: no agency %s; the file is left where it is", path, ori)
+        return None
+    return receive(hub, principal, path, channel=channel)

@@ -1,0 +1,123 @@
+"""Drop-folder mode: for sites whose agencies upload with their own OpenSSH server.
+
+The watcher scans ``data_dir/sftp/homes/<ORI>/{PROD,TEST}/INPUT`` (the same tree the embedded
+server uses; point OpenSSH's ChrootDirectory at the homes) and takes a file once its upload is
+complete: its size and modification time have not changed for ``folder_settle_seconds`` and no
+process holds it open for writing, as far as the platform lets us tell. Names that upload
+clients use for partial files (dot files, ``.part``, ``.filepart``, ``.tmp``) are never taken;
+clients that upload to a temporary name and rename at the end are the safest.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from jdx.exchanges.stops.folders import REALM_FOLDERS, Folders
+
+log = logging.getLogger("jdx.folder")
+PARTIAL_SUFFIXES = (".part", ".filepart", ".tmp", ".partial", ".crdownload")
+
+
+@dataclass(frozen=True)
+class Arrival:
+    ori: str
+    realm: str
+    path: Path
+
+
+@dataclass
+class _Seen:
+    size: int
+    mtime: float
+    since: float
+
+
+class FolderWatcher:
+    """Finds complete uploads; ``scan`` is one pass, ``run_in_thread`` scans until stopped."""
+
+    def __init__(
+        self,
+        folders: Folders,
+        on_arrival: Callable[[Arrival], object],
+        settle_seconds: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.folders = folders
+        self.on_arrival = on_arrival
+        self.settle = settle_seconds
+        self.clock = clock
+        self.seen: dict[Path, _Seen] = {}
+
+    def scan(self) -> list[Arrival]:
+        taken: list[Arrival] = []
+        present: set[Path] = set()
+        if not self.folders.homes.is_dir():
+            return taken
+        for home in sorted(self.folders.homes.iterdir()):
+            for realm, folder in REALM_FOLDERS.items():
+                inbox = home / folder / "INPUT"
+                if not inbox.is_dir() or inbox.is_symlink():
+                    continue
+                for path in sorted(inbox.iterdir()):
+                    if not _candidate(path):
+                        continue
+                    present.add(path)
+                    if self._settled(path):
+                        arrival = Arrival(home.name, realm, path)
+                        self.seen.pop(path, None)
+                        try:
+                            self.on_arrival(arrival)
+                        except Exception:
+                            log.exception("could not take %s", path)
+                            continue
+                        taken.append(arrival)
+        for gone in set(self.seen) - present:
+            del self.seen[gone]
+        return taken
+
+    def _settled(self, path: Path) -> bool:
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            return False
+        moment = self.clock()
+        seen = self.seen.get(path)
+        if seen is None or (seen.size, seen.mtime) != (stat.st_size, stat.st_mtime):
+            self.seen[path] = _Seen(stat.st_size, stat.st_mtime, moment)
+            return False
+        return moment - seen.since >= self.settle
+
+    def run_in_thread(self, interval: float = 1.0) -> Callable[[], None]:
+        """Scan every ``interval`` seconds in a daemon thread; returns the function that stops it."""
+        stopping = threading.Event()
+
+        def loop() -> None:
+            while not stopping.wait(interval):
+                try:
+                    self.scan()
+                except Exception:
+                    log.exception("drop-folder scan failed")
+
+        thread = threading.Thread(target=loop, name="jdx-folder-watcher", daemon=True)
+        thread.start()
+
+        def stop() -> None:
+            stopping.set()
+            thread.join(timeout=10)
+
+        return stop
+
+
+def _candidate(path: Path) -> bool:
+    name = path.name
+    return (
+        not name.startswith(".")
+        and not name.lower().endswith(PARTIAL_SUFFIXES)
+        and path.is_file()
+        and not path.is_symlink()
+    )

@@ -1,0 +1,61 @@
+"""Drop-folder mode: a file is taken once, and only once its upload is complete."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jdx.channels.folder import Arrival, FolderWatcher
+from jdx.exchanges.stops.folders import Folders
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_file_is_taken_once_after_it_stops_changing(tmp_path: Path) -> None:
+    folders = Folders(tmp_path, archive_days=0)
+    inbox = folders.ensure_home("CA0370000") / "PROD" / "INPUT"
+    arrivals: list[Arrival] = []
+    clock = Clock()
+
+    def take(a: Arrival) -> None:
+        arrivals.append(a)
+        a.path.unlink()  # as the intake does: the file leaves INPUT
+
+    watcher = FolderWatcher(folders, take, settle_seconds=5, clock=clock)
+    upload = inbox / "20240315143200_CA0370000_B1.csv"
+    upload.write_bytes(b"first part")
+    (inbox / ".hidden.csv").write_bytes(b"x")
+    (inbox / "20240315143200_CA0370000_B2.csv.part").write_bytes(b"x")
+    assert watcher.scan() == []  # first sight
+    clock.now = 3
+    with upload.open("ab") as f:
+        f.write(b" and more")  # still being written
+    assert watcher.scan() == []
+    clock.now = 7
+    assert watcher.scan() == []  # changed at 3: not settled for 5 s yet
+    clock.now = 9
+    assert watcher.scan() == [Arrival("CA0370000", "prod", upload)]
+    clock.now = 20
+    assert watcher.scan() == []
+    assert [a.path.name for a in arrivals] == ["20240315143200_CA0370000_B1.csv"]
+
+
+def test_test_realm_and_symlinks(tmp_path: Path) -> None:
+    folders = Folders(tmp_path, archive_days=0)
+    home = folders.ensure_home("CA0370000")
+    outside = tmp_path / "secret.csv"
+    outside.write_bytes(b"x")
+    (home / "PROD" / "INPUT" / "20240315143200_CA0370000_L.csv").symlink_to(outside)
+    (home / "TEST" / "INPUT" / "20240315143200_CA0370000_T.csv").write_bytes(b"x")
+    clock = Clock()
+    seen: list[Arrival] = []
+    watcher = FolderWatcher(folders, seen.append, settle_seconds=1, clock=clock)
+    watcher.scan()
+    clock.now = 2
+    watcher.scan()
+    assert [(a.realm, a.path.name) for a in seen] == [("test", "20240315143200_CA0370000_T.csv")]
