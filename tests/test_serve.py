@@ -81,6 +81,19 @@ def test_serve_refuses_an_unmigrated_database_then_serves(tmp_path: Path) -> Non
             time.sleep(0.3)
             status = httpx.get(f"{base}{put.headers['location']}", headers=headers).json()
         assert (status["state"], status["successful"]) == ("done", 1)
+        # the agencies' client: upload, wait, download the results beside the file
+        bad = stop_record(ORI="CA0370000", SDur="0")
+        batch = tmp_path / f"20240315143201_CA0370000_{bad['LEARecordID']}.json"
+        batch.write_bytes(orjson.dumps(bad))
+        submitted = jdx({**env, "JDX_URL": base, "JDX_API_KEY": key}, "submit", str(batch))
+        assert submitted.returncode == 1, submitted.stderr  # stored, with errors
+        summary = orjson.loads(submitted.stdout)
+        assert (summary["state"], summary["with_errors"]) == ("done", 1)
+        saved = sorted(Path(p).name for p in summary["saved"])
+        assert saved == sorted(
+            batch.stem + s for s in ("_errors.json", "_log.txt", "_response.txt")
+        )
+        assert b"DV" in (tmp_path / f"{batch.stem}_errors.json").read_bytes()
     finally:
         server.terminate()
         server.wait(timeout=30)

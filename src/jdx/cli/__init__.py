@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from jdx.cli import agency, db, demo, serve, stops, tables
+from jdx.cli import agency, db, demo, serve, stops, submit, tables
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help="jdx: justice data exchange hub."
@@ -16,6 +16,7 @@ app.add_typer(tables.app, name="tables")
 app.command("validate")(stops.validate)
 app.command("icd")(stops.icd)
 app.command("demo")(demo.demo)
+app.command("submit")(submit.submit)
 
 
 def main() -> None:
