@@ -52,6 +52,11 @@ class Settings(BaseSettings):
         "trusted.",
     )
 
+    node_id: str = Field(
+        "local",
+        description="This node's name, unique among the nodes sharing one PostgreSQL database: "
+        "a restarted node resumes the file workflows it had started.",
+    )
     # --- batch channel (seed 001, "Secure File Transfer") --------------------------------------
     sftp: Literal["embedded", "folder", "off"] = Field(
         "embedded",

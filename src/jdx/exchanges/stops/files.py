@@ -269,6 +269,13 @@ def _store_chunk(
     errors: list[dict[str, Any]] = []
     with service.engine.begin() as conn:
         lock_agency(conn, principal.realm, principal.ori)
+        already = conn.execute(
+            sa.select(stop_file_chunks.c.chunk).where(
+                stop_file_chunks.c.file_id == f.id, stop_file_chunks.c.chunk == chunk_no
+            )
+        ).first()
+        if already is not None:
+            return  # stored by another worker that took the same file (after a node failure)
         for item, data in checked:
             if isinstance(item.record, ConversionError):
                 issues = [fatal(E.CONVERSION_ERROR, detail=item.record.message)]

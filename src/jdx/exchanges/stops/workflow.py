@@ -71,6 +71,7 @@ def start(hub: Hub) -> None:
             "system_database_url": system_database_url(hub),
             "application_version": jdx.__version__,  # recover across restarts of one release
             "log_level": "WARNING",
+            "executor_id": hub.settings.node_id,
         }
         DBOS(config=config)
         DBOS.launch()
