@@ -43,9 +43,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def _worker_database(worker: str) -> str:
-    """A PostgreSQL database of this worker's own, created (empty) if missing."""
+    """A PostgreSQL database of this worker's own, created (empty) if missing.
+
+    Named after the URL's database (``test`` → ``test_gw0``), so that two checkouts running
+    the suite at once against one server each use their own databases.
+    """
     url = sa.make_url(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
-    name = f"jdx_test_{worker}"
+    name = f"{url.database or 'jdx'}_{worker}"
     admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
