@@ -34,7 +34,7 @@ def test_agency_add_prints_keys_once_and_stores_them_hashed(env: Hub) -> None:
     with env.engine.connect() as conn:
         assert authenticate(conn, key).ori == "CA0190000"  # type: ignore[union-attr]
         stored = conn.exec_driver_sql("SELECT secret_hash FROM api_keys").scalars().all()
-    assert not any(key.rsplit("_", 1)[1] in h for h in stored)
+    assert not any(key.split("_", 3)[3] in h for h in stored)
     listed = runner.invoke(app, ["agency", "list"])
     assert "CA0190000" in listed.stdout and key not in listed.stdout
     again = runner.invoke(app, ["agency", "add", "CA0190000", "--name", "x"])
