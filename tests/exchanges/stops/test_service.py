@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 import sqlalchemy as sa
 
 from jdx.exchanges.stops.service import Op, StopService
@@ -50,3 +51,20 @@ def test_agencies_do_not_block_each_other_on_duplicates(
         principal(other_agency), dict(record, ORI=other_agency.ori), Op.INSERT, channel="test"
     )
     assert mine.status == theirs.status == "Successful Submission"
+
+
+@pytest.mark.parametrize(
+    "remove", [("LEARecordID",), ("Officer",), ("Officer", "UID"), ("SDate",), ("STime",)]
+)
+def test_a_record_without_a_core_attribute_is_rejected_not_stored(
+    hub: Hub, agency: AgencyFixture, remove: tuple[str, ...]
+) -> None:
+    """The core attributes key the duplicate checks: without one there is nothing to store."""
+    service: StopService = hub.services["stops"]
+    record = stop_record(agency)
+    holder = record
+    for key in remove[:-1]:
+        holder = holder[key]
+    del holder[remove[-1]]
+    result = service.submit_stop(principal(agency), record, Op.INSERT, channel="test")
+    assert result.status is None and result.fatal_codes
