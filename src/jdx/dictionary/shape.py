@@ -3,49 +3,81 @@
 A record read from XML has a single ``<Ethn>`` as a value, not a list of one; a client may send a
 number where the dictionary has text. The validator accepts both; what is stored and returned is
 the canonical form, so that every channel stores the same record the same way.
+
+Every stored record passes through here, so the shaping is built once per dictionary as a tree of
+small functions (one per field), kept with the dictionary, rather than re-read from the field
+specs on every call.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from jdx.dictionary.compiler import as_text
 from jdx.dictionary.model import Dictionary, FieldSpec
 
+Shape = Callable[[Any], Any]
+
+# Dictionaries are immutable and few; the entry keeps the dictionary alive, so its id is not
+# reused while the entry exists.
+_shapers: dict[int, tuple[Dictionary, Shape]] = {}
+
 
 def canonical(dictionary: Dictionary, record: dict[str, Any]) -> dict[str, Any]:
-    return _group(dictionary.fields, record)
+    entry = _shapers.get(id(dictionary))
+    if entry is None or entry[0] is not dictionary:
+        entry = _shapers[id(dictionary)] = (dictionary, _group(dictionary.fields))
+    shaped: dict[str, Any] = entry[1](record)
+    return shaped
 
 
-def _group(fields: tuple[FieldSpec, ...], obj: dict[str, Any]) -> dict[str, Any]:
-    specs = {f.name: f for f in fields}
-    out: dict[str, Any] = {}
-    for key, value in obj.items():
-        spec = specs.get(key)
-        out[key] = value if spec is None else _value(spec, value)
-    return out
+def _group(fields: tuple[FieldSpec, ...]) -> Shape:
+    shapes = {f.name: _field(f) for f in fields}
+    get = shapes.get
+
+    def shape(obj: Any) -> Any:
+        if obj.__class__ is not dict:
+            return obj
+        out: dict[str, Any] = {}
+        for key, value in obj.items():
+            of = get(key)
+            out[key] = value if of is None or value is None else of(value)
+        return out
+
+    return shape
 
 
-def _value(spec: FieldSpec, value: Any) -> Any:
-    if value is None:
-        return None
+def _field(spec: FieldSpec) -> Shape:
     if spec.type == "group":
-        return _group(spec.fields, value) if isinstance(value, dict) else value
+        return _group(spec.fields)
     if spec.type == "list":
-        assert spec.item is not None
-        if spec.item_name is not None:
-            if not isinstance(value, dict):
-                return value
-            inner = value.get(spec.item_name)
-            if inner is None or inner == "":
-                return {**value, spec.item_name: []}
-            return {**value, spec.item_name: [_value(spec.item, v) for v in _as_list(inner)]}
-        if value == "":
-            return []
-        return [_value(spec.item, v) for v in _as_list(value)]
+        return _list(spec)
+    return _scalar
+
+
+def _scalar(value: Any) -> Any:
     text = as_text(value)
     return text if text is not None else value
 
 
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
+def _list(spec: FieldSpec) -> Shape:
+    assert spec.item is not None
+    item = _field(spec.item)
+    name = spec.item_name
+
+    def items(value: Any) -> list[Any]:
+        return [
+            None if v is None else item(v) for v in (value if value.__class__ is list else [value])
+        ]
+
+    if name is None:
+        return lambda value: [] if value == "" else items(value)
+
+    def wrapped(value: Any) -> Any:
+        if value.__class__ is not dict:
+            return value
+        inner = value.get(name)
+        return {**value, name: [] if inner is None or inner == "" else items(inner)}
+
+    return wrapped

@@ -4,10 +4,19 @@ SQLite (the embedded default) runs in WAL mode so readers never block the writer
 ``synchronous=NORMAL`` (durable at every checkpoint, safe against application crashes) and a busy
 timeout so that several processes can share the file. Write transactions begin IMMEDIATE so two
 writers queue for the lock instead of failing half-way with SQLITE_BUSY.
+
+The busy handler behind that queue waits by sleeping and retrying, which under many threads
+leaves the database idle between retries (measured: p99 over a second at 32 concurrent
+clients). The hot write paths therefore take :func:`write_transaction`, which on SQLite first
+queues on a lock of the process, so the database passes from one writer to the next at once.
 """
 
 from __future__ import annotations
 
+import threading
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -55,3 +64,24 @@ def _sqlite_engine(url: str, data_dir: Path, **kwargs: Any) -> Engine:
 def read_only(conn: sa.Connection) -> sa.Connection:
     """A connection whose transactions only read: on SQLite they take no write lock."""
     return conn.execution_options(sqlite_begin="DEFERRED")
+
+
+_writers: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
+_writers_guard = threading.Lock()
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[sa.Connection]:
+    """``engine.begin()``, queued first on the process's writer lock when the engine is SQLite.
+
+    PostgreSQL takes no such lock: its writers run concurrently (one agency's writes are
+    serialised by an advisory lock, see ``locks.py``).
+    """
+    if engine.dialect.name != "sqlite":
+        with engine.begin() as conn:
+            yield conn
+        return
+    with _writers_guard:
+        writer = _writers.setdefault(engine, threading.RLock())
+    with writer, engine.begin() as conn:
+        yield conn

@@ -35,6 +35,7 @@ from jdx.exchanges.stops.outputs import write_outputs
 from jdx.exchanges.stops.service import Op, StopService, fatal
 from jdx.exchanges.stops.tables import stop_file_chunks, stop_file_errors, stop_files, stops
 from jdx.security.keys import Principal
+from jdx.store.engine import write_transaction
 from jdx.store.locks import lock_agency
 from jdx.store.queries import audit, now
 from jdx.store.tables import agencies
@@ -267,7 +268,7 @@ def _store_chunk(
 ) -> None:
     checked = [(item, _check(service, item)) for item in chunk]  # CPU work outside the lock
     errors: list[dict[str, Any]] = []
-    with service.engine.begin() as conn:
+    with write_transaction(service.engine) as conn:
         lock_agency(conn, principal.realm, principal.ori)
         already = conn.execute(
             sa.select(stop_file_chunks.c.chunk).where(
@@ -276,19 +277,19 @@ def _store_chunk(
         ).first()
         if already is not None:
             return  # stored by another worker that took the same file (after a node failure)
+        entries: list[tuple[Item, tuple[dict[str, Any], Op, Outcome]]] = []
         for item, data in checked:
             if isinstance(item.record, ConversionError):
                 issues = [fatal(E.CONVERSION_ERROR, detail=item.record.message)]
                 errors.append(_error_row(f.id, item, "", True, issues))
-                continue
-            record = item.record
-            op = Op.UPDATE if _tx_type(record) == "U" else Op.INSERT
-            result = service.submit_checked(
-                conn, principal, record, op, data, channel=f.channel, file_id=f.id
-            )
-            if result.outcome.issues and any(
-                i.severity != "warning" for i in result.outcome.issues
-            ):
+            else:
+                op = Op.UPDATE if _tx_type(item.record) == "U" else Op.INSERT
+                entries.append((item, (item.record, op, data)))
+        results = service.submit_batch(
+            conn, principal, [entry for _, entry in entries], channel=f.channel, file_id=f.id
+        )
+        for (item, _), result in zip(entries, results, strict=True):
+            if any(i.severity != "warning" for i in result.outcome.issues):
                 errors.append(
                     _error_row(
                         f.id,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +22,7 @@ from jdx.dictionary.shape import canonical
 from jdx.exchanges.stops import errors as E
 from jdx.exchanges.stops.tables import stops
 from jdx.security.keys import Principal
-from jdx.store.engine import read_only
+from jdx.store.engine import read_only, write_transaction
 from jdx.store.locks import lock_agency
 from jdx.store.queries import audit, now
 from jdx.store.tables import agencies
@@ -116,6 +116,8 @@ FIND_SAME_STOP = (
 )
 FIND_AGENCY = sa.select(agencies.c.id).where(agencies.c.ori == _p("ori"))
 INSERT_STOP = stops.insert().returning(stops.c.id)
+# Many rows in one statement ("insertmanyvalues"), ids returned in the order of the rows.
+INSERT_STOPS = stops.insert().returning(stops.c.id, sort_by_parameter_order=True)
 UPDATE_STOP = stops.update().where(stops.c.id == _p("doj_id"))
 SELECT_STOP = sa.select(stops).where(
     stops.c.realm == _p("realm"), stops.c.ori == _p("ori"), stops.c.lea_record_id == _p("lea")
@@ -169,7 +171,7 @@ class StopService:
         core = CoreAttributes.of(record)
         data = self.check_data(record)  # CPU work outside the lock
         data.issues[:0] = list(extra_issues)
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             lock_agency(conn, principal.realm, core.ori or principal.ori)
             result = self.submit_checked(conn, principal, record, op, data, channel=channel)
             audit(
@@ -211,6 +213,57 @@ class StopService:
             conn, principal, record, op, outcome, core, relational.existing, channel, file_id
         )
 
+    def submit_batch(
+        self,
+        conn: sa.Connection,
+        principal: Principal,
+        entries: Sequence[tuple[dict[str, Any], Op, Outcome]],
+        *,
+        channel: str,
+        file_id: int | None = None,
+    ) -> list[SubmissionResult]:
+        """:meth:`submit_checked` for many records in one transaction, with the same results.
+
+        New records (the whole of a typical file) take two queries for the duplicate checks of
+        all of them and one multi-row INSERT, instead of three statements each. A batch with an
+        update goes record by record: an update can move a stop onto another's moment, which
+        only the database answers exactly.
+        """
+        if any(op is not Op.INSERT for _, op, _ in entries):
+            return [
+                self.submit_checked(conn, principal, r, op, d, channel=channel, file_id=file_id)
+                for r, op, d in entries
+            ]
+        known = _Known.load(conn, principal, [CoreAttributes.of(r) for r, _, _ in entries])
+        results: list[SubmissionResult] = []
+        pending: list[tuple[SubmissionResult, dict[str, Any]]] = []
+
+        def flush() -> None:
+            if not pending:
+                return
+            ids = conn.execute(INSERT_STOPS, [values for _, values in pending]).scalars().all()
+            for (result, values), doj_id in zip(pending, ids, strict=True):
+                result.doj_record_id = doj_id
+                known.by_lea[values["lea_record_id"]].id = doj_id
+            pending.clear()
+
+        for record, op, data in entries:
+            core = CoreAttributes.of(record)
+            held = known.by_lea.get(core.lea_record_id or "")
+            if held is not None and held.id is None:
+                flush()  # the duplicate's error names the stored record's DOJ id
+            relational = _Relational(conn, principal, op, known)
+            outcome = relational.add_issues(record, data, core)
+            if outcome.is_fatal:
+                results.append(SubmissionResult(Disposition.REJECTED, outcome, core))
+                continue
+            result, values = self._prepare(principal, record, op, outcome, core, channel, file_id)
+            known.add(core, result.status or STATUS_OK)
+            pending.append((result, values))
+            results.append(result)
+        flush()
+        return results
+
     def _store(
         self,
         conn: sa.Connection,
@@ -219,10 +272,32 @@ class StopService:
         op: Op,
         outcome: Outcome,
         core: CoreAttributes,
-        existing: sa.Row[Any] | None,
+        existing: Any,
         channel: str,
         file_id: int | None = None,
     ) -> SubmissionResult:
+        result, values = self._prepare(principal, record, op, outcome, core, channel, file_id)
+        if existing is None:
+            result.doj_record_id = conn.execute(INSERT_STOP, values).scalar_one()
+            result.created = True
+        else:
+            result.doj_record_id = existing.id
+            conn.execute(
+                UPDATE_STOP, {**values, "doj_id": existing.id, "version": existing.version + 1}
+            )
+        return result
+
+    def _prepare(
+        self,
+        principal: Principal,
+        record: dict[str, Any],
+        op: Op,
+        outcome: Outcome,
+        core: CoreAttributes,
+        channel: str,
+        file_id: int | None,
+    ) -> tuple[SubmissionResult, dict[str, Any]]:
+        """The result and the row of a record about to be stored (the caller writes it)."""
         dictionary = self.validation.dictionaries[outcome.dictionary_id]
         status = _status(outcome, record, op)
         stored = canonical(dictionary, record)
@@ -241,7 +316,7 @@ class StopService:
             "file_id": file_id,
             "updated_at": stamp,
         }
-        if existing is None:
+        if op is Op.INSERT:
             values.update(
                 realm=principal.realm,
                 ori=core.ori,
@@ -249,15 +324,10 @@ class StopService:
                 version=1,
                 created_at=stamp,
             )
-            doj_id = conn.execute(INSERT_STOP, values).scalar_one()
-            created = True
-        else:
-            doj_id = existing.id
-            conn.execute(UPDATE_STOP, {**values, "doj_id": doj_id, "version": existing.version + 1})
-            created = False
-        return SubmissionResult(
-            Disposition.STORED, outcome, core, status=status, doj_record_id=doj_id, created=created
+        result = SubmissionResult(
+            Disposition.STORED, outcome, core, status=status, created=op is Op.INSERT
         )
+        return result, values
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -300,10 +370,13 @@ class StopService:
 class _Relational:
     """The seed's relational validations: ORI, duplicate checks, record matching, status."""
 
-    def __init__(self, conn: sa.Connection, principal: Principal, op: Op) -> None:
+    def __init__(
+        self, conn: sa.Connection, principal: Principal, op: Op, known: _Known | None = None
+    ) -> None:
         self.conn = conn
         self.principal = principal
         self.op = op
+        self.known = known  # a batch's stored records, read at once (None: ask the database)
         self.existing: Any = None  # the row an update applies to
 
     def add_issues(self, record: Any, outcome: Outcome, core: CoreAttributes) -> Outcome:
@@ -339,22 +412,29 @@ class _Relational:
         if issues:
             return issues
         realm = self.principal.realm
-        row = self.conn.execute(
-            FIND_BY_RECORD_ID, {"realm": realm, "ori": core.ori, "lea": core.lea_record_id}
-        ).first()
+        if self.known is not None:
+            row: Any = self.known.by_lea.get(core.lea_record_id or "")
+        else:
+            row = self.conn.execute(
+                FIND_BY_RECORD_ID, {"realm": realm, "ori": core.ori, "lea": core.lea_record_id}
+            ).first()
         if self.op is Op.INSERT:
             if row is not None:
                 return [fatal(E.DUPLICATE_RECORD_ID, "LEARecordID", doj_id=row.id)]
-            other = self.conn.execute(
-                FIND_SAME_STOP,
-                {
-                    "realm": realm,
-                    "ori": core.ori,
-                    "uid": core.officer_uid,
-                    "day": parse_date(core.stop_date or "", ("MM/DD/YYYY",)),
-                    "time": _seconds(core.stop_time or ""),
-                },
-            ).scalar()
+            moment = _moment(core)
+            if self.known is not None:
+                other = self.known.moments.get(moment)
+            else:
+                other = self.conn.execute(
+                    FIND_SAME_STOP,
+                    {
+                        "realm": realm,
+                        "ori": core.ori,
+                        "uid": moment[0],
+                        "day": moment[1],
+                        "time": moment[2],
+                    },
+                ).scalar()
             if other is not None:
                 return [fatal(E.DUPLICATE_STOP, "STime", other=other)]
             if (_text(record.get("Is_NFIA")) or "").upper() == "Y":
@@ -368,6 +448,72 @@ class _Relational:
             return [fatal(E.UPDATE_SUBMITTED, "LEARecordID", status=row.status)]
         self.existing = row
         return []
+
+
+@dataclass
+class _Held:
+    """What the relational checks need of a stored record (``id`` None until its batch is
+    written)."""
+
+    id: int | None
+    status: str
+    version: int
+
+
+class _Known:
+    """The stored records a batch of new records could collide with, read in two queries and
+    kept current as the batch's own records are accepted."""
+
+    def __init__(self) -> None:
+        self.by_lea: dict[str, _Held] = {}
+        self.moments: dict[tuple[str | None, dt.date | None, str], str] = {}
+
+    @classmethod
+    def load(cls, conn: sa.Connection, principal: Principal, cores: list[CoreAttributes]) -> _Known:
+        known = cls()
+        mine = [c for c in cores if c.ori == principal.ori]
+        scope = (stops.c.realm == principal.realm, stops.c.ori == principal.ori)
+        leas = sorted({c.lea_record_id for c in mine if c.lea_record_id})
+        for part in _parts(leas):
+            for row in conn.execute(
+                sa.select(stops.c.lea_record_id, stops.c.id, stops.c.status, stops.c.version).where(
+                    *scope, stops.c.lea_record_id.in_(part)
+                )
+            ):
+                known.by_lea[row.lea_record_id] = _Held(row.id, row.status, row.version)
+        moments = {_moment(c) for c in mine}
+        uids = sorted({uid for uid, _, _ in moments if uid})
+        days = sorted({day for _, day, _ in moments if day})
+        for part in _parts(uids):
+            for row in conn.execute(
+                sa.select(
+                    stops.c.officer_uid, stops.c.stop_date, stops.c.stop_time, stops.c.lea_record_id
+                ).where(*scope, stops.c.officer_uid.in_(part), stops.c.stop_date.in_(days))
+            ):
+                key = (row.officer_uid, row.stop_date, row.stop_time)
+                if key in moments:
+                    known.moments.setdefault(key, row.lea_record_id)
+        return known
+
+    def add(self, core: CoreAttributes, status: str) -> None:
+        lea = core.lea_record_id or ""
+        self.by_lea[lea] = _Held(None, status, 1)
+        self.moments.setdefault(_moment(core), lea)
+
+
+def _parts(values: list[str], size: int = 500) -> Iterator[list[str]]:
+    """Bounded IN lists: SQLite limits the parameters of one statement."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _moment(core: CoreAttributes) -> tuple[str | None, dt.date | None, str]:
+    """The second duplicate key of the seed: officer, stop date and stop time."""
+    return (
+        core.officer_uid,
+        parse_date(core.stop_date or "", ("MM/DD/YYYY",)),
+        _seconds(core.stop_time or ""),
+    )
 
 
 def _status(outcome: Outcome, record: dict[str, Any], op: Op) -> str:
