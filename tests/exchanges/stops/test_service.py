@@ -68,3 +68,33 @@ def test_a_record_without_a_core_attribute_is_rejected_not_stored(
     del holder[remove[-1]]
     result = service.submit_stop(principal(agency), record, Op.INSERT, channel="test")
     assert result.status is None and result.fatal_codes
+
+
+def test_a_batch_checks_duplicates_as_one_record_at_a_time_would(
+    hub: Hub, agency: AgencyFixture
+) -> None:
+    """submit_batch reads the stored records at once: the chunk's own records must count too."""
+    service: StopService = hub.services["stops"]
+    me = principal(agency)
+    stored_before = stop_record(agency)
+    assert service.submit_stop(me, stored_before, Op.INSERT, channel="test").status
+    first = stop_record(agency)
+    same_id = stop_record(agency, LEARecordID=first["LEARecordID"])
+    same_moment = dict(first, LEARecordID=first["LEARecordID"] + "-B")
+    again = dict(stored_before)
+    moment_of_stored = dict(stored_before, LEARecordID=stored_before["LEARecordID"] + "-C")
+    fine = stop_record(agency)
+    batch = [first, same_id, same_moment, again, moment_of_stored, fine]
+    entries = [(r, Op.INSERT, service.check_data(r)) for r in batch]
+    with hub.engine.begin() as conn:
+        results = service.submit_batch(conn, me, entries, channel="test")
+    assert [r.fatal_codes for r in results] == [[], ["DV236"], ["DV004"], ["DV236"], ["DV004"], []]
+    stored = [r for r in results if r.status is not None]
+    assert all(r.doj_record_id for r in stored) and len({r.doj_record_id for r in stored}) == 2
+    with hub.engine.connect() as conn:
+        ids = conn.execute(
+            sa.select(stops.c.lea_record_id).where(
+                stops.c.lea_record_id.in_([first["LEARecordID"], fine["LEARecordID"]])
+            )
+        ).scalars()
+        assert sorted(ids) == sorted([first["LEARecordID"], fine["LEARecordID"]])
