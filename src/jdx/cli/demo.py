@@ -43,6 +43,7 @@ def demo(
                     conn, DEMO_ORI, "San Diego County Sheriff (demo)", ["ripa-poc@example.org"]
                 )
                 keys = {realm: issue_key(conn, agency.id, realm) for realm in ("prod", "test")}
+                keys_file.parent.mkdir(parents=True, exist_ok=True)
                 keys_file.write_bytes(
                     orjson.dumps({"ori": DEMO_ORI, "api_keys": keys}, option=orjson.OPT_INDENT_2)
                 )

@@ -35,6 +35,7 @@ from jdx.exchanges.stops.outputs import write_outputs
 from jdx.exchanges.stops.service import Op, StopService, fatal
 from jdx.exchanges.stops.tables import stop_file_chunks, stop_file_errors, stop_files, stops
 from jdx.security.keys import Principal
+from jdx.store.bulk import refresh_statistics
 from jdx.store.engine import write_transaction
 from jdx.store.locks import lock_agency
 from jdx.store.queries import audit, now
@@ -227,6 +228,8 @@ def process(service: StopService, folders: Folders, file_id: int) -> None:
         chunk_no = chunks_done
         for chunk in _chunks(items, CHUNK):
             chunk_no += 1
+            with engine.begin() as conn:
+                refresh_statistics(conn, stops)  # this file may be what makes the table grow
             _store_chunk(service, principal, f, chunk_no, chunk)
     except FileError as exc:
         with engine.begin() as conn:

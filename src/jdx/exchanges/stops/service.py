@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +22,7 @@ from jdx.dictionary.shape import canonical
 from jdx.exchanges.stops import errors as E
 from jdx.exchanges.stops.tables import stops
 from jdx.security.keys import Principal
+from jdx.store.bulk import insert_rows, rows_matching
 from jdx.store.engine import read_only, write_transaction
 from jdx.store.locks import lock_agency
 from jdx.store.queries import audit, now
@@ -116,8 +117,6 @@ FIND_SAME_STOP = (
 )
 FIND_AGENCY = sa.select(agencies.c.id).where(agencies.c.ori == _p("ori"))
 INSERT_STOP = stops.insert().returning(stops.c.id)
-# Many rows in one statement ("insertmanyvalues"), ids returned in the order of the rows.
-INSERT_STOPS = stops.insert().returning(stops.c.id, sort_by_parameter_order=True)
 UPDATE_STOP = stops.update().where(stops.c.id == _p("doj_id"))
 SELECT_STOP = sa.select(stops).where(
     stops.c.realm == _p("realm"), stops.c.ori == _p("ori"), stops.c.lea_record_id == _p("lea")
@@ -241,7 +240,7 @@ class StopService:
         def flush() -> None:
             if not pending:
                 return
-            ids = conn.execute(INSERT_STOPS, [values for _, values in pending]).scalars().all()
+            ids = insert_rows(conn, stops, [values for _, values in pending])
             for (result, values), doj_id in zip(pending, ids, strict=True):
                 result.doj_record_id = doj_id
                 known.by_lea[values["lea_record_id"]].id = doj_id
@@ -473,38 +472,25 @@ class _Known:
         known = cls()
         mine = [c for c in cores if c.ori == principal.ori]
         scope = (stops.c.realm == principal.realm, stops.c.ori == principal.ori)
-        leas = sorted({c.lea_record_id for c in mine if c.lea_record_id})
-        for part in _parts(leas):
-            for row in conn.execute(
-                sa.select(stops.c.lea_record_id, stops.c.id, stops.c.status, stops.c.version).where(
-                    *scope, stops.c.lea_record_id.in_(part)
-                )
-            ):
-                known.by_lea[row.lea_record_id] = _Held(row.id, row.status, row.version)
-        moments = {_moment(c) for c in mine}
-        uids = sorted({uid for uid, _, _ in moments if uid})
-        days = sorted({day for _, day, _ in moments if day})
-        for part in _parts(uids):
-            for row in conn.execute(
-                sa.select(
-                    stops.c.officer_uid, stops.c.stop_date, stops.c.stop_time, stops.c.lea_record_id
-                ).where(*scope, stops.c.officer_uid.in_(part), stops.c.stop_date.in_(days))
-            ):
-                key = (row.officer_uid, row.stop_date, row.stop_time)
-                if key in moments:
-                    known.moments.setdefault(key, row.lea_record_id)
+        leas = sorted({(c.lea_record_id,) for c in mine if c.lea_record_id})
+        held = (stops.c.lea_record_id, stops.c.id, stops.c.status, stops.c.version)
+        for row in rows_matching(conn, stops, ["lea_record_id"], leas, held, *scope):
+            known.by_lea[row.lea_record_id] = _Held(row.id, row.status, row.version)
+        moments = sorted(
+            {m for m in map(_moment, mine) if m[0] and m[1]}, key=lambda m: (m[0], m[1], m[2])
+        )
+        keyed = ["officer_uid", "stop_date", "stop_time"]
+        found = (*(stops.c[name] for name in keyed), stops.c.lea_record_id)
+        for row in rows_matching(conn, stops, keyed, moments, found, *scope):
+            known.moments.setdefault(
+                (row.officer_uid, row.stop_date, row.stop_time), row.lea_record_id
+            )
         return known
 
     def add(self, core: CoreAttributes, status: str) -> None:
         lea = core.lea_record_id or ""
         self.by_lea[lea] = _Held(None, status, 1)
         self.moments.setdefault(_moment(core), lea)
-
-
-def _parts(values: list[str], size: int = 500) -> Iterator[list[str]]:
-    """Bounded IN lists: SQLite limits the parameters of one statement."""
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
 
 
 def _moment(core: CoreAttributes) -> tuple[str | None, dt.date | None, str]:

@@ -1,0 +1,207 @@
+"""A hub killed with SIGKILL in the middle of a 100,000-record file loses and repeats nothing.
+
+`jdx serve` runs as a real process on loopback. A pipe-delimited file of 100,000 stops (one in
+twenty with a fatal error, one in twenty with a record error) is uploaded over HTTP; once some
+chunks are stored the process is killed with SIGKILL and started again. DBOS resumes the file's
+workflow at launch, and the chunk table makes the resumed run skip exactly the chunks that were
+committed. Afterwards: every storable record is stored exactly once, the error file and the
+processor log count every record, and one mail is queued for the file.
+
+The backend is the suite's: SQLite, or PostgreSQL when JDX_TEST_DATABASE_URL is set.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx2 as httpx
+import orjson
+import pytest
+import sqlalchemy as sa
+
+from jdx.codecs.flat import FlatLayout
+from jdx.dictionary import load_dictionary
+from jdx.exchanges.stops.tables import stop_file_chunks, stop_file_errors, stops
+from jdx.store.tables import outbox
+from jdx.validation import DICTIONARY_DIR
+from tests.conftest import PG_URL, stop_record
+from tests.test_serve import free_port, jdx
+
+pytestmark = pytest.mark.server
+
+RECORDS = 100_000
+ORI = "CA0370000"
+NAME = f"20240315143200_{ORI}_CRASH1.csv"
+
+
+def _database_url(worker_id: str) -> str:
+    """A fresh database of this test's own (the worker's is held by the in-process hub)."""
+    if not PG_URL:
+        return ""
+    url = sa.make_url(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
+    name = f"{url.database or 'jdx'}_crash_{worker_id}"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def _batch(path: Path) -> tuple[int, int]:
+    """The file, written as a stream; returns (records with a fatal error, with a record error)."""
+    layout = FlatLayout(load_dictionary(DICTIONARY_DIR / "stop-2024.yaml"))
+    fatal = errors = 0
+    template = stop_record(ORI=ORI)
+    with path.open("w", encoding="utf-8", newline="") as out:
+        out.write("|".join(layout.names) + "\r\n")
+        for i in range(RECORDS):
+            record = orjson.loads(orjson.dumps(template))
+            record["LEARecordID"] = f"C{i:08d}"
+            record["Officer"]["UID"] = f"K{i // 1000:08d}"
+            record["STime"] = f"{i // 3600 % 24:02d}:{i // 60 % 60:02d}:{i % 60:02d}"
+            if i % 20 == 7:
+                record["SDate"] = "13/45/2024"  # fatal: a core attribute
+                fatal += 1
+            elif i % 20 == 13:
+                record["SDur"] = "0"  # a record error: stored "Submitted with Errors"
+                errors += 1
+            for row in layout.to_rows(record):
+                out.write("|".join(row) + "\r\n")
+    return fatal, errors
+
+
+class Hub:
+    """`jdx serve` as a child process that can be killed and started again."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env, self.log = env, log
+        self.base = f"http://127.0.0.1:{env['JDX_PORT']}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "jdx", "serve"], env=self.env, stdout=log, stderr=log
+            )
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            assert self.process.poll() is None, self.log.read_text()[-3000:]
+            assert time.monotonic() < deadline, "the hub did not start"
+            time.sleep(0.2)
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+@pytest.fixture
+def served(tmp_path: Path, worker_id: str) -> Iterator[tuple[Hub, str, sa.Engine]]:
+    url = _database_url(worker_id)
+    env = {
+        **os.environ,
+        "JDX_DATA_DIR": str(tmp_path / "data"),
+        "JDX_DATABASE_URL": url,
+        "JDX_PORT": str(free_port()),
+        "JDX_WORKERS": "1",
+        "JDX_SFTP": "off",
+    }
+    assert jdx(env, "db", "upgrade").returncode == 0
+    demo = jdx(env, "demo")
+    assert demo.returncode == 0, demo.stderr
+    key = orjson.loads(jdx(env, "agency", "key", ORI).stdout)["api_key"]
+    engine = sa.create_engine(
+        url.replace("postgresql://", "postgresql+psycopg://", 1)
+        if url
+        else f"sqlite:///{tmp_path / 'data' / 'jdx.db'}"
+    )
+    hub = Hub(env, tmp_path / "serve.log")
+    try:
+        yield hub, key, engine
+    finally:
+        hub.stop()
+        engine.dispose()
+
+
+def test_sigkill_in_the_middle_of_a_file_stores_every_record_once(
+    served: tuple[Hub, str, sa.Engine], tmp_path: Path
+) -> None:
+    hub, key, engine = served
+    batch = tmp_path / NAME
+    fatal, with_errors = _batch(batch)
+    headers = {"Authorization": f"Bearer {key}"}
+    hub.start()
+    with batch.open("rb") as body:
+        put = httpx.put(
+            f"{hub.base}/sdcs/v1/files/{NAME}", content=body, headers=headers, timeout=120
+        )
+    assert put.status_code == 202, put.text
+    status_url = hub.base + put.headers["location"]
+    file_id = put.json()["file_id"]
+
+    def chunks_done() -> int:
+        with engine.connect() as conn:
+            return int(
+                conn.execute(
+                    sa.select(sa.func.count()).where(stop_file_chunks.c.file_id == file_id)
+                ).scalar_one()
+            )
+
+    deadline = time.monotonic() + 300
+    while chunks_done() < 3:
+        assert time.monotonic() < deadline, "no chunk stored in time"
+        time.sleep(0.05)
+    hub.kill()
+    interrupted_at = chunks_done()
+    assert 3 <= interrupted_at < RECORDS // 1000, "the kill came too late to prove anything"
+
+    hub.start()
+    deadline = time.monotonic() + 600
+    while (status := httpx.get(status_url, headers=headers).json())["state"] not in (
+        "done",
+        "failed",
+    ):
+        assert time.monotonic() < deadline, f"the file was not resumed: {status}"
+        time.sleep(0.5)
+
+    storable = RECORDS - fatal
+    assert (status["state"], status["total"], status["rejected"]) == ("done", RECORDS, fatal)
+    assert (status["successful"], status["with_errors"]) == (storable - with_errors, with_errors)
+    with engine.connect() as conn:
+        count = sa.select(sa.func.count(), sa.func.count(sa.distinct(stops.c.lea_record_id)))
+        stored, distinct = conn.execute(count.where(stops.c.file_id == file_id)).one()
+        error_rows = conn.execute(
+            sa.select(sa.func.count()).where(stop_file_errors.c.file_id == file_id)
+        ).scalar_one()
+        mails = conn.execute(
+            sa.select(sa.func.count()).where(outbox.c.key == f"stop-file:{file_id}")
+        ).scalar_one()
+    assert stored == distinct == storable
+    assert error_rows == fatal + with_errors
+    assert mails == 1
+    results = status["results"]
+    log = httpx.get(hub.base + results[f"{batch.stem}_log.txt"], headers=headers).content
+    assert len(log) == 146
+    assert f"TOTAL {RECORDS} SUCCESSFUL {storable - with_errors}".encode() in log
+    errors_csv = httpx.get(hub.base + results[f"{batch.stem}_errors.csv"], headers=headers).text
+    assert len(errors_csv.splitlines()) == 1 + fatal + with_errors
