@@ -1,4 +1,4 @@
-"""``jdx serve``: the hub's HTTP API (and, as they arrive, its other channels)."""
+"""``jdx serve``: the hub's HTTP API, its file workflows and its SFTP channel."""
 
 from __future__ import annotations
 
@@ -87,4 +87,8 @@ def start_background(hub: Hub) -> Background:
             hub.settings.folder_settle_seconds,
         )
         background.stops.append(watcher.run_in_thread())
+    elif hub.settings.sftp == "embedded":
+        from jdx.channels.sftp.server import start_in_thread
+
+        background.stops.append(start_in_thread(hub).stop)
     return background

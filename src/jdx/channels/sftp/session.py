@@ -37,6 +37,10 @@ class _Handle:
     writing: bool
     too_big: bool = field(default=False)
 
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        # asyncssh asks the handle itself where a sparse file has data (the "ranges" extension)
+        return self.file.seek(offset, whence)
+
 
 class AgencySFTP(asyncssh.SFTPServer):
     """The file system an agency sees; every path goes through :func:`paths.locate`."""
