@@ -171,10 +171,17 @@ def test_a_file_that_breaks_the_naming_convention_is_refused_with_a_note(
 
 def _zip_bomb() -> bytes:
     buffer = io.BytesIO()
+
+    # A fixed date: the bytes name a test, and xdist workers must collect the same names.
+    def entry(name: str) -> zipfile.ZipInfo:
+        info = zipfile.ZipInfo(name, date_time=(2024, 3, 15, 14, 32, 0))
+        info.compress_type = zipfile.ZIP_DEFLATED
+        return info
+
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("[Content_Types].xml", "<Types/>")
-        z.writestr("xl/workbook.xml", "<workbook/>")
-        z.writestr("xl/worksheets/sheet1.xml", b"\0" * (300 << 20))
+        z.writestr(entry("[Content_Types].xml"), "<Types/>")
+        z.writestr(entry("xl/workbook.xml"), "<workbook/>")
+        z.writestr(entry("xl/worksheets/sheet1.xml"), b"\0" * (300 << 20))
     return buffer.getvalue()
 
 
