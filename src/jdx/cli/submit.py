@@ -14,12 +14,16 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
 from jdx.cli._common import emit, fail
+
+if TYPE_CHECKING:
+    from jdx.channels.sftp.client import Target
 
 CHUNK = 256 * 1024
 
@@ -59,9 +63,18 @@ def submit(
     """Upload a batch file, wait for its processing and download the results."""
     folder = out or file.parent
     if sftp:
-        _over_sftp(
-            file, folder, wait, quiet, realm, host, port, user, password, identity, host_fingerprint
-        )
+        parts = file.name.split("_")
+        user = user or (parts[1] if len(parts) > 2 else "")
+        if not user:
+            fail("the SFTP user (the ORI) is not in the file name: give --user")
+        if not password and not identity:
+            fail("an SFTP password (--password or JDX_SFTP_PASSWORD) or key (--identity) is needed")
+        if realm not in ("prod", "test"):
+            fail("--realm must be prod or test")
+        from jdx.channels.sftp.client import Target
+
+        server = Target(host, port, user, password, identity, host_fingerprint)
+        _over_sftp(server, file, folder, realm=realm, wait=wait, quiet=quiet)
         return
     if not key:
         fail("an API key is needed (--key or JDX_API_KEY), or use --sftp")
@@ -116,37 +129,18 @@ def _progress(quiet: bool) -> Progress:
 
 
 def _over_sftp(
-    file: Path,
-    folder: Path,
-    wait: float,
-    quiet: bool,
-    realm: str,
-    host: str,
-    port: int,
-    user: str | None,
-    password: str | None,
-    identity: Path | None,
-    host_fingerprint: str | None,
+    server: Target, file: Path, folder: Path, *, realm: str, wait: float, quiet: bool
 ) -> None:
     import asyncssh
 
     from jdx.channels.sftp import client
 
-    if realm not in ("prod", "test"):
-        fail("--realm must be prod or test")
-    parts = file.name.split("_")
-    user = user or (parts[1] if len(parts) > 2 else None)
-    if not user:
-        fail("the SFTP user (the ORI) is not in the file name: give --user")
-    if not password and not identity:
-        fail("an SFTP password (--password or JDX_SFTP_PASSWORD) or key (--identity) is needed")
-    target = client.Target(host, port, user, password, identity, host_fingerprint)
     with _progress(quiet) as progress:
         task = progress.add_task(f"upload {file.name}", total=file.stat().st_size)
         try:
             outcome = asyncio.run(
                 client.submit(
-                    target,
+                    server,
                     file,
                     realm=realm,
                     out=folder,
