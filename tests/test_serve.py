@@ -124,3 +124,19 @@ def test_serve_refuses_an_unmigrated_database_then_serves(tmp_path: Path) -> Non
         server.wait(timeout=30)
         if server.stderr:
             server.stderr.close()
+
+
+def test_serve_says_so_when_the_sftp_port_is_taken(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        env = {
+            **os.environ,
+            "JDX_DATA_DIR": str(tmp_path),
+            "JDX_DATABASE_URL": "",
+            "JDX_PORT": str(free_port()),
+            "JDX_SFTP_PORT": str(taken.getsockname()[1]),
+        }
+        assert jdx(env, "db", "upgrade").returncode == 0
+        refused = jdx(env, "serve")
+    assert refused.returncode == 1 and b"could not start the SFTP server" in refused.stderr

@@ -37,7 +37,10 @@ def serve(
             f"the database is at revision {current} but this jdx needs {head}: "
             "run `jdx db upgrade` first"
         )
-    background = start_background(hub)
+    try:
+        background = start_background(hub)
+    except OSError as exc:  # a port in use, most often
+        fail(f"could not start the SFTP server on {settings.sftp_host}:{settings.sftp_port}: {exc}")
     try:
         run_http(settings)
     finally:
@@ -90,5 +93,9 @@ def start_background(hub: Hub) -> Background:
     elif hub.settings.sftp == "embedded":
         from jdx.channels.sftp.server import start_in_thread
 
-        background.stops.append(start_in_thread(hub).stop)
+        try:
+            background.stops.append(start_in_thread(hub).stop)
+        except BaseException:
+            background.stop()  # the workflows started above stop cleanly too
+            raise
     return background
