@@ -74,6 +74,16 @@ def hub(settings: Settings) -> Iterator[Hub]:
     hub.dispose()
 
 
+@pytest.fixture(scope="session")
+def workflows(hub: Hub) -> Iterator[Hub]:
+    """The hub with its file workflows running (DBOS, once per worker process)."""
+    from jdx.exchanges.stops import workflow
+
+    workflow.start(hub)
+    yield hub
+    workflow.stop()
+
+
 def load_reference_domains(hub: Hub) -> None:
     from jdx.cli.demo import DOMAIN_SAMPLES
     from jdx.store.queries import load_domain_csv

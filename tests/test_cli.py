@@ -108,3 +108,59 @@ def test_icd_writes_the_documents_of_both_eras(env: Hub, tmp_path: Path) -> None
     assert "stop-2024.xsd" in names and "stop-2018-template.xlsx" in names
     assert len(names) == 14
     assert all((tmp_path / n).stat().st_size > 0 for n in names)
+
+
+def test_sftp_accounts_passwords_and_keys(env: Hub, tmp_path: Path) -> None:
+    import asyncssh
+
+    from jdx.channels.sftp.accounts import key_login, password_login
+
+    added = runner.invoke(app, ["agency", "add", "CA0430000", "--name", "x", "--sftp"])
+    assert added.exit_code == 0, added.output
+    password = orjson.loads(added.stdout)["sftp_password"]
+    assert password_login(env.engine, "CA0430000", password)
+    with env.engine.connect() as conn:
+        stored = conn.exec_driver_sql("SELECT password_hash FROM sftp_accounts").scalars().all()
+    assert not any(password in (h or "") for h in stored)
+    # a new password from standard input (how scripts pass secrets), then a generated one
+    chosen = "a long enough passphrase"
+    result = runner.invoke(app, ["sftp", "enable", "CA0430000", "--password-stdin"], input=chosen)
+    assert result.exit_code == 0 and "sftp_password" not in result.stdout
+    assert password_login(env.engine, "ca0430000", chosen)
+    assert not password_login(env.engine, "CA0430000", password)
+    both = ["sftp", "enable", "CA0430000", "--password-stdin", "--generate-password"]
+    assert runner.invoke(app, both).exit_code == 1
+    short = runner.invoke(app, ["sftp", "enable", "CA0430000", "--password-stdin"], input="short")
+    assert short.exit_code == 1 and "12 characters" in short.output
+    # keys: RFC 4716 as agency tools export them; a private key is refused
+    private = asyncssh.generate_private_key("ssh-ed25519", comment="vendor tool")
+    (tmp_path / "agency.pub").write_bytes(private.export_public_key("rfc4716"))
+    (tmp_path / "agency.key").write_bytes(private.export_private_key())
+    added_key = runner.invoke(app, ["sftp", "add-key", "CA0430000", str(tmp_path / "agency.pub")])
+    assert added_key.exit_code == 0, added_key.output
+    fingerprint = orjson.loads(added_key.stdout)["fingerprint"]
+    assert fingerprint == private.get_fingerprint("sha256")
+    assert key_login(env.engine, "CA0430000", fingerprint)
+    secret = runner.invoke(app, ["sftp", "add-key", "CA0430000", str(tmp_path / "agency.key")])
+    assert secret.exit_code == 1 and "private key" in secret.output
+    listed = orjson.loads(runner.invoke(app, ["sftp", "keys", "CA0430000"]).stdout)
+    assert [(k["fingerprint"], k["comment"]) for k in listed] == [(fingerprint, "vendor tool")]
+    # disable: no login at all, but keys and password are kept for a later enable
+    assert runner.invoke(app, ["sftp", "disable", "CA0430000"]).exit_code == 0
+    assert not password_login(env.engine, "CA0430000", chosen)
+    assert not key_login(env.engine, "CA0430000", fingerprint)
+    assert runner.invoke(app, ["sftp", "enable", "CA0430000"]).exit_code == 0
+    assert key_login(env.engine, "CA0430000", fingerprint)
+    removed = runner.invoke(app, ["sftp", "remove-key", "CA0430000", fingerprint])
+    assert removed.exit_code == 0 and not key_login(env.engine, "CA0430000", fingerprint)
+    again = runner.invoke(app, ["sftp", "remove-key", "CA0430000", fingerprint])
+    assert again.exit_code == 1
+    unknown = runner.invoke(app, ["sftp", "enable", "CA0439999"])
+    assert unknown.exit_code == 1 and "no agency" in unknown.output
+
+
+def test_sftp_host_key_is_printed_for_agencies(env: Hub) -> None:
+    first = orjson.loads(runner.invoke(app, ["sftp", "host-key"]).stdout)
+    second = orjson.loads(runner.invoke(app, ["sftp", "host-key"]).stdout)
+    assert first == second and first["fingerprint"].startswith("SHA256:")
+    assert first["public_key"].startswith("ssh-ed25519 ")

@@ -38,6 +38,7 @@ def test_serve_refuses_an_unmigrated_database_then_serves(tmp_path: Path) -> Non
         "JDX_DATABASE_URL": "",
         "JDX_PORT": str(port),
         "JDX_WORKERS": "2",
+        "JDX_SFTP_PORT": str(free_port()),
     }
     refused = jdx(env, "serve")
     assert refused.returncode == 1 and b"jdx db upgrade" in refused.stderr
@@ -94,8 +95,48 @@ def test_serve_refuses_an_unmigrated_database_then_serves(tmp_path: Path) -> Non
             batch.stem + s for s in ("_errors.json", "_log.txt", "_response.txt")
         )
         assert b"DV" in (tmp_path / f"{batch.stem}_errors.json").read_bytes()
+        # the same client over SFTP, against the embedded server `jdx serve` runs
+        enabled = jdx(env, "sftp", "enable", "CA0370000", "--generate-password")
+        sftp_env = {
+            **env,
+            "JDX_SFTP_PASSWORD": orjson.loads(enabled.stdout)["sftp_password"],
+            "JDX_SFTP_HOST_FINGERPRINT": orjson.loads(jdx(env, "sftp", "host-key").stdout)[
+                "fingerprint"
+            ],
+        }
+        good = stop_record(ORI="CA0370000")
+        by_sftp = tmp_path / "agency" / f"20240315143202_CA0370000_{good['LEARecordID']}.json"
+        by_sftp.parent.mkdir()
+        by_sftp.write_bytes(orjson.dumps(good))
+        sent = jdx(sftp_env, "submit", str(by_sftp), "--sftp")
+        assert sent.returncode == 0, sent.stderr
+        summary = orjson.loads(sent.stdout)
+        assert (summary["total"], summary["successful"]) == (1, 1)
+        assert sorted(Path(p).name for p in summary["saved"]) == [
+            f"{by_sftp.stem}_log.txt",
+            f"{by_sftp.stem}_response.txt",
+        ]
+        impostor = {**sftp_env, "JDX_SFTP_HOST_FINGERPRINT": "SHA256:" + "A" * 43}
+        refused = jdx(impostor, "submit", str(by_sftp), "--sftp")
+        assert refused.returncode == 1 and b"SFTP:" in refused.stderr
     finally:
         server.terminate()
         server.wait(timeout=30)
         if server.stderr:
             server.stderr.close()
+
+
+def test_serve_says_so_when_the_sftp_port_is_taken(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        env = {
+            **os.environ,
+            "JDX_DATA_DIR": str(tmp_path),
+            "JDX_DATABASE_URL": "",
+            "JDX_PORT": str(free_port()),
+            "JDX_SFTP_PORT": str(taken.getsockname()[1]),
+        }
+        assert jdx(env, "db", "upgrade").returncode == 0
+        refused = jdx(env, "serve")
+    assert refused.returncode == 1 and b"could not start the SFTP server" in refused.stderr

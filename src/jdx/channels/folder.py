@@ -113,11 +113,10 @@ class FolderWatcher:
         return stop
 
 
+def partial_name(name: str) -> bool:
+    """A name upload clients give a file they have not finished (never taken)."""
+    return name.startswith(".") or name.lower().endswith(PARTIAL_SUFFIXES)
+
+
 def _candidate(path: Path) -> bool:
-    name = path.name
-    return (
-        not name.startswith(".")
-        and not name.lower().endswith(PARTIAL_SUFFIXES)
-        and path.is_file()
-        and not path.is_symlink()
-    )
+    return not partial_name(path.name) and path.is_file() and not path.is_symlink()

@@ -18,19 +18,31 @@ def add(
     ori: str = typer.Argument(..., help="The agency's 9-character ORI, e.g. CA0370000."),
     name: str = typer.Option(..., "--name", help="The agency's name."),
     email: list[str] = typer.Option([], "--email", help="Point of contact (repeatable)."),
+    sftp: bool = typer.Option(
+        False, "--sftp", help="Open its SFTP account too, with a generated password."
+    ),
 ) -> None:
-    """Register an agency; prints its API keys (production and test) once."""
+    """Register an agency; prints its API keys (production and test) once, and its SFTP
+    password with --sftp."""
+    from jdx.channels.sftp import accounts
+    from jdx.security.passwords import generate_password
+
+    password = generate_password() if sftp else None
     with open_hub() as h:
         try:
             with h.engine.begin() as conn:
                 agency = add_agency(conn, ori, name, email)
                 keys = {realm: issue_key(conn, agency.id, realm) for realm in ("prod", "test")}
+                if password:
+                    accounts.enable(conn, agency.id, password)
         except StoreError as exc:
             fail(str(exc))
+        shown = {"sftp_user": agency.ori, "sftp_password": password} if password else {}
         emit(
             {
                 **asdict(agency),
                 "api_keys": keys,
+                **shown,
                 "note": "The keys are shown once and stored hashed; keep them safe.",
             }
         )

@@ -1,4 +1,4 @@
-"""``jdx serve``: the hub's HTTP API (and, as they arrive, its other channels)."""
+"""``jdx serve``: the hub's HTTP API, its file workflows and its SFTP channel."""
 
 from __future__ import annotations
 
@@ -37,7 +37,10 @@ def serve(
             f"the database is at revision {current} but this jdx needs {head}: "
             "run `jdx db upgrade` first"
         )
-    background = start_background(hub)
+    try:
+        background = start_background(hub)
+    except OSError as exc:  # a port in use, most often
+        fail(f"could not start the SFTP server on {settings.sftp_host}:{settings.sftp_port}: {exc}")
     try:
         run_http(settings)
     finally:
@@ -87,4 +90,12 @@ def start_background(hub: Hub) -> Background:
             hub.settings.folder_settle_seconds,
         )
         background.stops.append(watcher.run_in_thread())
+    elif hub.settings.sftp == "embedded":
+        from jdx.channels.sftp.server import start_in_thread
+
+        try:
+            background.stops.append(start_in_thread(hub).stop)
+        except BaseException:
+            background.stop()  # the workflows started above stop cleanly too
+            raise
     return background

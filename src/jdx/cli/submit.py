@@ -1,22 +1,29 @@
-"""``jdx submit FILE``: the agencies' client for batch files, over HTTP.
+"""``jdx submit FILE``: the agencies' client for batch files, over HTTP or SFTP.
 
 It uploads the file with a progress bar, waits for the hub to process it, and downloads the
-results (error file, response report, processor log) next to it or into ``--out``. It needs
-only the hub's address and the agency's API key, so agencies can run it from any machine.
+results (error file, response report, processor log) next to it or into ``--out``. Over HTTP
+it needs the hub's address and the agency's API key; over SFTP (``--sftp``) the SFTP server's
+address, the ORI and a password or key. Agencies can run it from any machine.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from collections.abc import Iterator
+from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
 from jdx.cli._common import emit, fail
+
+if TYPE_CHECKING:
+    from jdx.channels.sftp.client import Target
 
 CHUNK = 256 * 1024
 
@@ -27,24 +34,54 @@ def submit(
         "http://127.0.0.1:8000", "--url", envvar="JDX_URL", help="The hub's address."
     ),
     key: str = typer.Option(
-        ..., "--key", envvar="JDX_API_KEY", help="The agency's API key (or JDX_API_KEY)."
+        None, "--key", envvar="JDX_API_KEY", help="The agency's API key (HTTP; or JDX_API_KEY)."
     ),
     out: Path = typer.Option(None, "--out", help="Folder for the results (default: beside it)."),
     wait: float = typer.Option(600.0, "--wait", help="Seconds to wait for the processing."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+    sftp: bool = typer.Option(False, "--sftp", help="Upload over SFTP instead of HTTP."),
+    host: str = typer.Option("127.0.0.1", "--host", envvar="JDX_SFTP_HOST", help="SFTP server."),
+    port: int = typer.Option(2222, "--port", envvar="JDX_SFTP_PORT", help="SFTP port."),
+    user: str = typer.Option(
+        None, "--user", envvar="JDX_SFTP_USER", help="SFTP user: the ORI (default: from the name)."
+    ),
+    password: str = typer.Option(
+        None, "--password", envvar="JDX_SFTP_PASSWORD", help="SFTP password (or JDX_SFTP_PASSWORD)."
+    ),
+    identity: Path = typer.Option(
+        None, "--identity", "-i", exists=True, dir_okay=False, help="SFTP private key file."
+    ),
+    host_fingerprint: str = typer.Option(
+        None,
+        "--host-fingerprint",
+        envvar="JDX_SFTP_HOST_FINGERPRINT",
+        help="The SFTP server's key (SHA256:...) as the hub's operator published it "
+        "(default: ~/.ssh/known_hosts).",
+    ),
+    realm: str = typer.Option("prod", "--realm", help="SFTP: prod or test."),
 ) -> None:
     """Upload a batch file, wait for its processing and download the results."""
+    folder = out or file.parent
+    if sftp:
+        parts = file.name.split("_")
+        user = user or (parts[1] if len(parts) > 2 else "")
+        if not user:
+            fail("the SFTP user (the ORI) is not in the file name: give --user")
+        if not password and not identity:
+            fail("an SFTP password (--password or JDX_SFTP_PASSWORD) or key (--identity) is needed")
+        if realm not in ("prod", "test"):
+            fail("--realm must be prod or test")
+        from jdx.channels.sftp.client import Target
+
+        server = Target(host, port, user, password, identity, host_fingerprint)
+        _over_sftp(server, file, folder, realm=realm, wait=wait, quiet=quiet)
+        return
+    if not key:
+        fail("an API key is needed (--key or JDX_API_KEY), or use --sftp")
     headers = {"Authorization": f"Bearer {key}"}
     size = file.stat().st_size
     with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
-        with Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            DownloadColumn(),
-            TransferSpeedColumn(),
-            disable=quiet or not os.isatty(2),
-            transient=True,
-        ) as progress:
+        with _progress(quiet) as progress:
             task = progress.add_task(f"upload {file.name}", total=size)
 
             def chunks() -> Iterator[bytes]:
@@ -68,7 +105,6 @@ def submit(
                 fail(f"the file is still being processed after {wait:.0f} s; see {url}{location}")
             time.sleep(0.5)
             status = client.get(location).json()
-        folder = out or file.parent
         folder.mkdir(parents=True, exist_ok=True)
         saved = []
         for name, href in status["results"].items():
@@ -78,6 +114,44 @@ def submit(
     status["saved"] = saved
     emit(status)
     if status["state"] == "failed" or status["rejected"] or status["with_errors"]:
+        raise typer.Exit(1)
+
+
+def _progress(quiet: bool) -> Progress:
+    return Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        disable=quiet or not os.isatty(2),
+        transient=True,
+    )
+
+
+def _over_sftp(
+    server: Target, file: Path, folder: Path, *, realm: str, wait: float, quiet: bool
+) -> None:
+    import asyncssh
+
+    from jdx.channels.sftp import client
+
+    with _progress(quiet) as progress:
+        task = progress.add_task(f"upload {file.name}", total=file.stat().st_size)
+        try:
+            outcome = asyncio.run(
+                client.submit(
+                    server,
+                    file,
+                    realm=realm,
+                    out=folder,
+                    wait=wait,
+                    progress=lambda done: progress.update(task, completed=done),
+                )
+            )
+        except (OSError, asyncssh.Error, TimeoutError) as exc:
+            fail(f"SFTP: {exc}")
+    emit(asdict(outcome))
+    if outcome.failed or outcome.errors:
         raise typer.Exit(1)
 
 

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 import sqlalchemy as sa
-import xlsxwriter
 from python_calamine import CalamineWorkbook
 
 from jdx.codecs.flat import FlatLayout
@@ -23,15 +21,7 @@ from jdx.exchanges.stops.tables import stop_files, stops
 from jdx.hub import Hub
 from jdx.security.keys import Principal
 from tests.conftest import AgencyFixture, stop_record
-
-STAMP = "20240315143200"
-
-
-@pytest.fixture(scope="session")
-def workflows(hub: Hub) -> Iterator[Hub]:
-    workflow.start(hub)
-    yield hub
-    workflow.stop()
+from tests.samples import STAMP, delimited, three_kinds, workbook
 
 
 @pytest.fixture
@@ -61,22 +51,6 @@ def run(hub: Hub, principal: Principal, name: str, data: bytes) -> tuple[int, di
 
 def output(hub: Hub, principal: Principal, name: str) -> Path:
     return folders(hub).output_dir(principal.ori, principal.realm) / name
-
-
-def delimited(layout: FlatLayout, records: list[dict[str, Any]]) -> bytes:
-    lines = ["|".join(layout.names)]
-    for r in records:
-        lines += ["|".join(row) for row in layout.to_rows(r)]
-    return ("\r\n".join(lines) + "\r\n").encode()
-
-
-def three_kinds(agency: AgencyFixture) -> list[dict[str, Any]]:
-    """A valid record, one with a record error, one with a fatal (core) error."""
-    return [
-        stop_record(agency),
-        stop_record(agency, SDur="0"),
-        stop_record(agency, SDate="13/45/2024"),
-    ]
 
 
 def test_pipe_delimited_file_is_stored_with_error_file_report_and_log(
@@ -126,17 +100,8 @@ def test_xlsx_file_is_read_and_errors_come_back_as_xlsx(
 ) -> None:
     hub = workflows
     layout = FlatLayout(hub.validation.dictionaries["stop-2024"])
-    records = three_kinds(agency)
-    buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
-    sheet = book.add_worksheet()
-    table = [layout.names] + [row for r in records for row in layout.to_rows(r)]
-    for r, row in enumerate(table):
-        for c, value in enumerate(row):
-            sheet.write_string(r, c, value)
-    book.close()
     name = f"{STAMP}_{agency.ori}_B0002.xlsx"
-    _, counts = run(hub, principal, name, buffer.getvalue())
+    _, counts = run(hub, principal, name, workbook(layout, three_kinds(agency)))
     assert counts == {"total": 3, "successful": 1, "with_errors": 1, "rejected": 1}
     errors = output(hub, principal, f"{STAMP}_{agency.ori}_B0002_errors.xlsx")
     rows = CalamineWorkbook.from_path(str(errors)).get_sheet_by_index(0).to_python()
@@ -206,10 +171,17 @@ def test_a_file_that_breaks_the_naming_convention_is_refused_with_a_note(
 
 def _zip_bomb() -> bytes:
     buffer = io.BytesIO()
+
+    # A fixed date: the bytes name a test, and xdist workers must collect the same names.
+    def entry(name: str) -> zipfile.ZipInfo:
+        info = zipfile.ZipInfo(name, date_time=(2024, 3, 15, 14, 32, 0))
+        info.compress_type = zipfile.ZIP_DEFLATED
+        return info
+
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("[Content_Types].xml", "<Types/>")
-        z.writestr("xl/workbook.xml", "<workbook/>")
-        z.writestr("xl/worksheets/sheet1.xml", b"\0" * (300 << 20))
+        z.writestr(entry("[Content_Types].xml"), "<Types/>")
+        z.writestr(entry("xl/workbook.xml"), "<workbook/>")
+        z.writestr(entry("xl/worksheets/sheet1.xml"), b"\0" * (300 << 20))
     return buffer.getvalue()
 
 

@@ -1,0 +1,57 @@
+"""Batch files of stop records in the four formats agencies send, for any channel's tests."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import orjson
+import xlsxwriter
+
+from jdx.codecs.flat import FlatLayout
+from jdx.codecs.xmlform import to_xml
+from jdx.hub import Hub
+from tests.conftest import AgencyFixture, stop_record
+
+STAMP = "20240315143200"
+
+
+def delimited(layout: FlatLayout, records: list[dict[str, Any]]) -> bytes:
+    lines = ["|".join(layout.names)]
+    for r in records:
+        lines += ["|".join(row) for row in layout.to_rows(r)]
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+def workbook(layout: FlatLayout, records: list[dict[str, Any]]) -> bytes:
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = book.add_worksheet()
+    table = [layout.names] + [row for r in records for row in layout.to_rows(r)]
+    for r, row in enumerate(table):
+        for c, value in enumerate(row):
+            sheet.write_string(r, c, value)
+    book.close()
+    return buffer.getvalue()
+
+
+def three_kinds(agency: AgencyFixture) -> list[dict[str, Any]]:
+    """A valid record, one with a record error, one with a fatal (core) error."""
+    return [
+        stop_record(agency),
+        stop_record(agency, SDur="0"),
+        stop_record(agency, SDate="13/45/2024"),
+    ]
+
+
+def four_formats(hub: Hub, agency: AgencyFixture) -> dict[str, bytes]:
+    """One file per format, named by the convention; each holds a record with an error."""
+    layout = FlatLayout(hub.validation.dictionaries["stop-2024"])
+    one, two = stop_record(agency), stop_record(agency, SDur="0")
+    three = stop_record(agency, SDur="0")
+    return {
+        f"{STAMP}_{agency.ori}_B0001.csv": delimited(layout, three_kinds(agency)),
+        f"{STAMP}_{agency.ori}_B0002.xlsx": workbook(layout, three_kinds(agency)),
+        f"{STAMP}_{agency.ori}_{one['LEARecordID']}.xml": to_xml("Stops", {"Stop": [one, two]}),
+        f"{STAMP}_{agency.ori}_{three['LEARecordID']}.json": orjson.dumps(three),
+    }
