@@ -239,7 +239,7 @@ def _tree_cpu_seconds(pid: int) -> float:
 def templates(out: Path, count: int = 6) -> Path:
     """One line per distinct kind of valid record (values varied), with the wrk placeholders."""
     gen = Generator(seed=7)
-    lines = []
+    lines: list[str] = []
     seen: set[str] = set()
     i = 0
     while len(lines) < count and i < 10_000:
@@ -323,11 +323,11 @@ def stored(data_dir: Path, database_url: str | None) -> dict[str, str]:
 
         with psycopg.connect(_psycopg_url(database_url)) as conn:
             return {str(a): str(b) for a, b in conn.execute(query).fetchall()}
-    conn = sqlite3.connect(data_dir / "jdx.db")
+    lite = sqlite3.connect(data_dir / "jdx.db")
     try:
-        return {str(a): str(b) for a, b in conn.execute(query).fetchall()}
+        return {str(a): str(b) for a, b in lite.execute(query).fetchall()}
     finally:
-        conn.close()
+        lite.close()
 
 
 def run_case(

@@ -92,12 +92,12 @@ def _items(value: Any) -> Any:
 def _scalar(spec: FieldSpec, d: Dictionary, domains: Domains) -> Any:
     """The annotation of a present (non-blank) value of a scalar field."""
     if spec.type == "code" and spec.table:
-        return Literal[tuple(d.tables[spec.table].values)]  # type: ignore[misc]
+        return Literal[tuple(d.tables[spec.table].values)]
     if spec.type == "code":
         return Annotated[str, AfterValidator(_domain_check(spec, d, domains))]
     if spec.type == "flag":
         allowed = spec.values or ("Y", "N")
-        return Literal[(*allowed, *(v.lower() for v in allowed))]  # type: ignore[misc]
+        return Literal[(*allowed, *(v.lower() for v in allowed))]
     if spec.type == "integer":
         return Annotated[int, Field(ge=spec.min, le=spec.max), BeforeValidator(_digits)]
     if spec.type == "decimal":
@@ -221,9 +221,7 @@ class _Builder:
 
     def group(self, name: str, fields: tuple[FieldSpec, ...], **extra: Any) -> type[BaseModel]:
         definitions: dict[str, Any] = {f.name: self.field(f) for f in fields}
-        return create_model(  # type: ignore[call-overload,no-any-return]
-            self.name(name), __config__=_CONFIG, **definitions, **extra
-        )
+        return create_model(self.name(name), __config__=_CONFIG, **definitions, **extra)
 
     def field(self, f: FieldSpec) -> tuple[Any, Any]:
         """(annotation, default) of one field; required fields have no default."""
@@ -253,7 +251,7 @@ class _Builder:
                 BeforeValidator(_text),
             ]
         items = Annotated[
-            list[item_type],  # type: ignore[valid-type]
+            list[item_type],
             BeforeValidator(_items),
             AfterValidator(_list_check(f)),
         ]
@@ -268,7 +266,7 @@ def build_model(d: Dictionary, domains: Domains) -> type[BaseModel]:
     """The record model of one dictionary version; ``domains`` is read at validation time."""
     rules = _RuleSet(d)
 
-    @model_validator(mode="after")  # type: ignore[arg-type]
+    @model_validator(mode="after")
     def cross_checks(self: BaseModel) -> BaseModel:
         broken = rules.broken(self)
         if broken:

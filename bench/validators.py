@@ -311,10 +311,13 @@ def run(
         "jsonschema": jsonschema_competitor,
     }
     results = []
-    for key, make in makers.items():
-        if only and key not in only:
-            continue
-        results.append(measure(make(), samples, repeat, budget, log))
+    try:
+        for key, make in makers.items():
+            if only and key not in only:
+                continue
+            results.append(measure(make(), samples, repeat, budget, log))
+    finally:
+        gc.unfreeze()  # generate() froze the records for the timed runs; let them go now
     eras = Counter(s.era for s in samples)
     persons = Counter(
         len(s.record["ListPerson_Stopped"]["Person_Stopped"]) for s in samples if s.expected is None
