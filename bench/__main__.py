@@ -1,0 +1,170 @@
+"""``python -m bench [validators|http|profile|all]``: the figures of docs/benchmarks.md.
+
+Each bench prints a table and writes its machine-readable results, with the machine they were
+measured on, to ``bench/results/<bench>.json`` (committed: the docs quote them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import sys
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def machine() -> dict[str, Any]:
+    """What the numbers were measured on."""
+    cpu = ""
+    memory_kb = 0
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                memory_kb = int(line.split()[1])
+    except OSError:
+        pass
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu or platform.processor(),
+        "memory_gib": round(memory_kb / 1024**2, 1),
+        "python": platform.python_version(),
+        "os": platform.platform(),
+        # Other processes share the machine when this is well above 0: see the CPU-s figures.
+        "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def write(name: str, payload: dict[str, Any]) -> Path:
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    payload = {"measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), **payload}
+    tmp = path.with_suffix(".tmp")  # never leave a half-written file behind
+    tmp.write_bytes(orjson.dumps(payload, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS))
+    tmp.replace(path)
+    return path
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def bench_validators(args: argparse.Namespace) -> None:
+    from bench import validators
+
+    before = machine()
+    summary = validators.run(
+        args.records,
+        repeat=args.repeat,
+        seed=args.seed,
+        only=args.only,
+        budget=args.budget,
+        log=log,
+    )
+    print(validators.table(summary))
+    print("\nWhat the JSON Schema competitors cannot check (so they report fewer errors):")
+    for limit in summary["schema_limits"]:
+        print(f"- {limit}")
+    after = machine()["load_average_1_5_15"]
+    payload = {"machine": before, "load_average_after": after, **summary}
+    print(f"\nwritten: {write('validators', payload)}")
+
+
+def bench_http(args: argparse.Namespace) -> None:
+    from bench import http
+
+    cfg = http.LoadConfig(duration=args.duration, warmup=args.warmup, connections=args.connections)
+    urls: list[str | None] = [None] if not args.no_sqlite else []
+    if args.database_url:
+        urls.append(args.database_url)
+    before = machine()
+    results = http.run(urls, args.workers, args.agencies, cfg, log=log)
+    if not results:
+        return
+    rows = [r.as_dict() for r in results]
+    print(http.table(rows))
+    payload = {
+        "machine": before,
+        "load_average_after": machine()["load_average_1_5_15"],
+        "config": cfg.__dict__,
+        "results": rows,
+    }
+    print(f"\nwritten: {write('http', payload)}")
+
+
+def bench_profile(args: argparse.Namespace) -> None:
+    from bench import profile
+
+    out = profile.profile_direct(args.database_url, n=args.requests)
+    print(orjson.dumps(out, option=orjson.OPT_INDENT_2).decode())
+
+
+def ints(text: str) -> list[int]:
+    return [int(x) for x in text.split(",") if x]
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    p.add_argument(
+        "bench",
+        nargs="?",
+        default="all",
+        choices=["validators", "http", "profile", "all"],
+        help="what to run (default: validators and http)",
+    )
+    v = p.add_argument_group("validators")
+    v.add_argument("--records", type=int, default=100_000, help="records generated (100000)")
+    v.add_argument("--repeat", type=int, default=3, help="timed runs, the best counts (3)")
+    v.add_argument(
+        "--budget",
+        type=float,
+        default=8.0,
+        help="seconds per timed run: a slower validator is timed on as many records as fit (8)",
+    )
+    v.add_argument("--seed", type=int, default=2024)
+    v.add_argument(
+        "--only",
+        type=lambda s: s.split(","),
+        default=None,
+        help="comma-separated subset of jdx,pydantic,jsonschema-rs,jsonschema",
+    )
+    h = p.add_argument_group("http")
+    h.add_argument(
+        "--database-url",
+        default=os.environ.get("JDX_BENCH_DATABASE_URL"),
+        help="also run on this PostgreSQL database, dropped and created for each case "
+        "(e.g. postgresql://postgres@127.0.0.1:5432/benchtest)",
+    )
+    h.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
+    h.add_argument("--duration", type=int, default=15, help="seconds of each measured run (15)")
+    h.add_argument("--warmup", type=int, default=3, help="seconds of the warm-up run (3)")
+    h.add_argument("--connections", type=int, default=32)
+    h.add_argument("--workers", type=ints, default=[2], help="jdx serve --workers, e.g. 1,2 (2)")
+    h.add_argument(
+        "--agencies", type=ints, default=[1, 8], help="agencies sharing the load, e.g. 1,8 (1,8)"
+    )
+    h.add_argument("--requests", type=int, default=3000, help="profile: direct calls (3000)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    if args.bench in ("validators", "all"):
+        bench_validators(args)
+    if args.bench in ("http", "all"):
+        bench_http(args)
+    if args.bench == "profile":
+        bench_profile(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,23 @@
+"""The validators bench is sound: jdx reports every planted error and faults no valid record.
+
+No timing is asserted (the machine decides those); this guards the completeness claim of
+docs/benchmarks.md and the bench's own record generator.
+"""
+
+from __future__ import annotations
+
+from bench import validators
+from bench.records import KINDS
+
+
+def test_jdx_reports_every_planted_error() -> None:
+    # A quarter invalid, so that 200 records plant every kind of error.
+    summary = validators.run(
+        200, repeat=1, only=["jdx"], invalid_share=0.25, budget=0.1, log=lambda _: None
+    )
+    (jdx,) = summary["results"]
+    assert jdx["planted"] > 30
+    assert jdx["detected"] == jdx["planted"], jdx["missed"]
+    assert jdx["false_positives"] == 0, jdx["false_positive_examples"]
+    assert set(jdx["by_kind"]) == set(KINDS)
+    assert summary["eras"].keys() == {"2018", "2024"}
