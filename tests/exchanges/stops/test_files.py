@@ -206,10 +206,16 @@ def test_a_file_that_breaks_the_naming_convention_is_refused_with_a_note(
 
 def _zip_bomb() -> bytes:
     buffer = io.BytesIO()
+
+    def entry(name: str) -> zipfile.ZipInfo:
+        # A fixed time: the bytes are a test parameter, which every xdist worker must collect
+        # identically (the current time differs when collection straddles a second).
+        return zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
+
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("[Content_Types].xml", "<Types/>")
-        z.writestr("xl/workbook.xml", "<workbook/>")
-        z.writestr("xl/worksheets/sheet1.xml", b"\0" * (300 << 20))
+        z.writestr(entry("[Content_Types].xml"), "<Types/>", zipfile.ZIP_DEFLATED)
+        z.writestr(entry("xl/workbook.xml"), "<workbook/>", zipfile.ZIP_DEFLATED)
+        z.writestr(entry("xl/worksheets/sheet1.xml"), b"\0" * (300 << 20), zipfile.ZIP_DEFLATED)
     return buffer.getvalue()
 
 
