@@ -72,7 +72,8 @@ class Background:
 
 
 def start_background(hub: Hub) -> Background:
-    """The file workflows (DBOS: they resume files a crash interrupted), then the channels."""
+    """The file workflows (DBOS: they resume files a crash interrupted), the channels, and the
+    notifier (every node runs one: the outbox claims keep each mail to one of them)."""
     from jdx.exchanges.stops import workflow
 
     background = Background()
@@ -87,4 +88,7 @@ def start_background(hub: Hub) -> Background:
             hub.settings.folder_settle_seconds,
         )
         background.stops.append(watcher.run_in_thread())
+    from jdx.notify.notifier import Notifier
+
+    background.stops.append(Notifier(hub.engine, hub.settings).run_in_thread())
     return background
