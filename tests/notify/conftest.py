@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 import socket
 import threading
@@ -16,6 +17,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from jdx.hub import Hub
+from jdx.notify.mail import notify_agency
 from jdx.settings import Settings
 from jdx.store.tables import agencies
 from tests.conftest import AgencyFixture, new_agency
@@ -107,3 +109,30 @@ def mail_agency(hub: Hub, notify: str = "immediate") -> MailAgency:
             .values(emails=[email], notify=notify)
         )
     return MailAgency(agency, email)
+
+
+def queue(hub: Hub, who: MailAgency, n: int = 1, at: dt.datetime | None = None) -> list[str]:
+    """Queue ``n`` notices for the agency as the file processing does; returns their keys."""
+    keys = [f"test:{who.agency.ori}:{i}:{secrets.token_hex(4)}" for i in range(n)]
+    with hub.engine.begin() as conn:
+        for i, key in enumerate(keys):
+            notify_agency(
+                conn,
+                who.agency.id,
+                key=key,
+                subject=f"jdx: notice {i} for {who.agency.ori}",
+                body=f"Notice {i}: 3 records, 2 stored.",
+                digest_hour=hub.settings.digest_hour,
+                at=at,
+            )
+    return keys
+
+
+@pytest.fixture(scope="session")
+def workflows(hub: Hub) -> Iterator[Hub]:
+    """The file workflows, as in tests/exchanges/stops (starting twice in a process is a no-op)."""
+    from jdx.exchanges.stops import workflow
+
+    workflow.start(hub)
+    yield hub
+    workflow.stop()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import secrets
 import threading
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -17,32 +16,14 @@ import pytest
 import sqlalchemy as sa
 
 from jdx.hub import Hub
-from jdx.notify.mail import notify_agency
 from jdx.notify.messages import message_id
 from jdx.notify.notifier import LEASE, Notifier, backoff
 from jdx.notify.transports import Transport
 from jdx.store.queries import now
 from jdx.store.tables import outbox
-from tests.notify.conftest import MailAgency, SmtpServer, free_port, mail_agency
+from tests.notify.conftest import SmtpServer, free_port, mail_agency, queue
 
 pytestmark = pytest.mark.smtp
-
-
-def queue(hub: Hub, who: MailAgency, n: int = 1, at: dt.datetime | None = None) -> list[str]:
-    """Queue ``n`` notices for the agency as the file processing does; returns their keys."""
-    keys = [f"test:{who.agency.ori}:{i}:{secrets.token_hex(4)}" for i in range(n)]
-    with hub.engine.begin() as conn:
-        for i, key in enumerate(keys):
-            notify_agency(
-                conn,
-                who.agency.id,
-                key=key,
-                subject=f"jdx: notice {i} for {who.agency.ori}",
-                body=f"Notice {i}: 3 records, 2 stored.",
-                digest_hour=hub.settings.digest_hour,
-                at=at,
-            )
-    return keys
 
 
 def row(hub: Hub, key: str) -> sa.Row:  # type: ignore[type-arg]
