@@ -7,6 +7,7 @@ import secrets
 import socket
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -70,11 +71,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def smtp(settings: Settings) -> Iterator[SmtpServer]:
+@contextmanager
+def serving(settings: Settings, **options: Any) -> Iterator[SmtpServer]:
+    """aiosmtpd on a loopback port until the block ends; ``options`` go to its SMTP class."""
     collector = Collector()
     # aiosmtpd 1.4 connects to its own port to see that it is up, so port 0 cannot be used.
-    controller = Controller(collector, hostname="127.0.0.1", port=free_port())
+    controller = Controller(collector, hostname="127.0.0.1", port=free_port(), **options)
     controller.start()
     try:
         yield SmtpServer(
@@ -90,6 +92,12 @@ def smtp(settings: Settings) -> Iterator[SmtpServer]:
         )
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def smtp(settings: Settings) -> Iterator[SmtpServer]:
+    with serving(settings) as server:
+        yield server
 
 
 @dataclass

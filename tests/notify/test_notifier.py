@@ -9,11 +9,11 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from email.policy import default
 from pathlib import Path
-from types import TracebackType
-from typing import Self
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from aiosmtpd.smtp import AuthResult
 
 from jdx.hub import Hub
 from jdx.notify.messages import message_id
@@ -21,7 +21,7 @@ from jdx.notify.notifier import LEASE, Notifier, backoff
 from jdx.notify.transports import Transport
 from jdx.store.queries import now
 from jdx.store.tables import outbox
-from tests.notify.conftest import SmtpServer, free_port, mail_agency, queue
+from tests.notify.conftest import SmtpServer, free_port, mail_agency, queue, serving
 
 pytestmark = pytest.mark.smtp
 
@@ -150,19 +150,8 @@ def test_two_notifiers_at_once_send_each_mail_exactly_once(hub: Hub, smtp: SmtpS
     assert all(row(hub, k).attempts == 1 for k in keys)
 
 
-class _DiesMidSend:
+class _DiesMidSend(Transport):
     """A process that dies while talking to the SMTP server: nothing after it runs."""
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        return None
 
     def send(self, message: EmailMessage, key: str) -> None:
         raise SystemExit("killed")
@@ -174,15 +163,36 @@ def test_mail_claimed_by_a_notifier_that_died_is_sent_once_its_lease_ends(
     who = mail_agency(hub)
     [key] = queue(hub, who)
     moment = now()
-    dying: Transport = _DiesMidSend()
     with pytest.raises(SystemExit):
-        Notifier(hub.engine, smtp.settings, transport=lambda: dying).send_due(at=moment)
+        Notifier(hub.engine, smtp.settings, transport=_DiesMidSend).send_due(at=moment)
     notifier = Notifier(hub.engine, smtp.settings)
     notifier.send_due(at=moment + LEASE - dt.timedelta(seconds=1))  # still leased: left alone
     assert smtp.collector.to(who.email) == []
     notifier.send_due(at=moment + LEASE)
     assert len(smtp.collector.to(who.email)) == 1
     assert row(hub, key).attempts == 2
+
+
+def test_the_notifier_logs_in_when_a_user_is_set(hub: Hub) -> None:
+    logins: list[tuple[bytes, bytes]] = []
+
+    def authenticator(
+        server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+    ) -> AuthResult:
+        logins.append((data.login, data.password))
+        return AuthResult(success=data.password == b"s3cret")
+
+    # Loopback without TLS, for the test only: a real server must not offer AUTH in the clear.
+    with serving(hub.settings, authenticator=authenticator, auth_require_tls=False) as server:
+        who = mail_agency(hub)
+        queue(hub, who)
+        wrong = server.settings.model_copy(update={"smtp_user": "hub", "smtp_password": "nope"})
+        assert Notifier(hub.engine, wrong).send_due().failed >= 1
+        assert server.collector.to(who.email) == []
+        right = wrong.model_copy(update={"smtp_password": "s3cret"})
+        Notifier(hub.engine, right).send_due(at=now() + backoff(1))
+        assert len(server.collector.to(who.email)) == 1
+    assert (b"hub", b"s3cret") in logins
 
 
 def test_without_an_smtp_server_mail_is_written_as_eml_files(hub: Hub, tmp_path: Path) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 
+import sqlalchemy as sa
 import typer
 
 from jdx.cli._common import emit, fail, open_hub
@@ -98,18 +100,18 @@ def notify(
     if immediate == daily:
         fail("give exactly one of --immediate and --daily")
     frequency = "daily" if daily else "immediate"
-    try:
-        with open_hub() as h, h.engine.begin() as conn:
-            set_agency_notify(conn, ori, frequency)
-    except StoreError as exc:
-        fail(str(exc))
-    emit({"ori": ori.upper(), "notify": frequency})
+    _change(ori, lambda conn: set_agency_notify(conn, ori, frequency), notify=frequency)
 
 
 def _set_active(ori: str, active: bool) -> None:
+    _change(ori, lambda conn: set_agency_active(conn, ori, active), active=active)
+
+
+def _change(ori: str, change: Callable[[sa.Connection], None], **shown: object) -> None:
+    """Apply one change to an agency and print its new value; an unknown agency is an error."""
     try:
         with open_hub() as h, h.engine.begin() as conn:
-            set_agency_active(conn, ori, active)
+            change(conn)
     except StoreError as exc:
         fail(str(exc))
-    emit({"ori": ori.upper(), "active": active})
+    emit({"ori": ori.upper(), **shown})

@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from jdx._periodic import run_every
 from jdx.notify.messages import Item, Mail, compose, group
 from jdx.notify.transports import SMTP_TIMEOUT, Transport, transport_for
 from jdx.settings import Settings
@@ -177,22 +177,10 @@ class Notifier:
 
     def run_in_thread(self) -> Callable[[], None]:
         """Send what is due every ``mail_poll_seconds`` in a daemon thread; returns its stop."""
-        stopping = threading.Event()
-
-        def loop() -> None:
-            while not stopping.wait(self.settings.mail_poll_seconds):
-                try:
-                    self.send_due()
-                except Exception:
-                    # The database may be away for a moment: log, and try again next time.
-                    log.exception("sending mail failed")
-
-        thread = threading.Thread(target=loop, name="jdx-notifier", daemon=True)
-        thread.start()
-
-        def stop() -> None:
-            stopping.set()
-            # A send in progress may hold the thread up to one SMTP timeout.
-            thread.join(timeout=SMTP_TIMEOUT + 5)
-
-        return stop
+        return run_every(
+            self.settings.mail_poll_seconds,
+            self.send_due,
+            name="jdx-notifier",
+            log=log,
+            stop_timeout=SMTP_TIMEOUT + 5,  # a send in progress may take one SMTP timeout
+        )

@@ -17,7 +17,7 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Self
 
 from jdx.notify.messages import slug
 from jdx.settings import Settings
@@ -26,30 +26,8 @@ log = logging.getLogger("jdx.mail")
 SMTP_TIMEOUT = 60.0
 
 
-class Transport(Protocol):
-    def __enter__(self) -> Self: ...
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
-
-    def send(self, message: EmailMessage, key: str) -> None:
-        """Deliver or raise; returning means the mail is handed over."""
-
-
-def transport_for(settings: Settings) -> Transport:
-    if settings.smtp_host:
-        return SmtpTransport(settings)
-    return EmlTransport(settings.data_dir / "outbox")
-
-
-class SmtpTransport:
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._smtp: smtplib.SMTP | None = None
+class Transport:
+    """Sends mail for the duration of one ``with`` block (one batch)."""
 
     def __enter__(self) -> Self:
         return self
@@ -60,7 +38,26 @@ class SmtpTransport:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._close()
+        self.close()
+
+    def close(self) -> None:
+        """Release what the batch held (a connection); called when the block ends."""
+
+    def send(self, message: EmailMessage, key: str) -> None:
+        """Deliver or raise; returning means the mail is handed over."""
+        raise NotImplementedError
+
+
+def transport_for(settings: Settings) -> Transport:
+    if settings.smtp_host:
+        return SmtpTransport(settings)
+    return EmlTransport(settings.data_dir / "outbox")
+
+
+class SmtpTransport(Transport):
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._smtp: smtplib.SMTP | None = None
 
     def send(self, message: EmailMessage, key: str) -> None:
         if self._smtp is None:
@@ -69,7 +66,7 @@ class SmtpTransport:
             refused = self._smtp.send_message(message)
         except BaseException:
             # The session's state is unknown after an error: start the next mail afresh.
-            self._close()
+            self.close()
             raise
         if refused:
             # Some recipients were accepted: the mail is sent; a retry would duplicate it for them.
@@ -93,7 +90,7 @@ class SmtpTransport:
             raise
         return smtp
 
-    def _close(self) -> None:
+    def close(self) -> None:
         if self._smtp is None:
             return
         smtp, self._smtp = self._smtp, None
@@ -103,7 +100,7 @@ class SmtpTransport:
             smtp.close()
 
 
-class EmlTransport:
+class EmlTransport(Transport):
     """Each mail as ``<key>.eml``; written to a temporary name and renamed, so a reader of the
     folder never sees half a file, and a mail sent twice replaces itself instead of doubling."""
 
@@ -113,14 +110,6 @@ class EmlTransport:
     def __enter__(self) -> Self:
         self.folder.mkdir(parents=True, exist_ok=True)
         return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        return None
 
     def path_for(self, key: str) -> Path:
         # The hash keeps keys that differ only in punctuation apart.
