@@ -8,7 +8,8 @@ Each batch goes in three steps:
    nodes take other rows instead of waiting; SQLite write transactions begin IMMEDIATE (one
    writer at a time), which serialises claims by itself.
 2. **send**, outside any transaction: an SMTP exchange may take a minute and must not hold
-   database locks.
+   database locks. Each mail's lease is renewed just before it is sent, so a long batch never
+   outlives its lease, and a mail whose rows another notifier has taken meanwhile is skipped.
 3. **record**: ``sent_at`` if the token is still ours; on failure ``last_error`` and a later
    ``due_at`` (the backoff), or nothing more after ``mail_max_attempts``.
 
@@ -91,6 +92,9 @@ class Notifier:
         self, transport: Transport, mail: Mail, moment: dt.datetime, token: str, report: Report
     ) -> None:
         ids = [i.id for i in mail.items]
+        if not self._renew(ids, token, moment):
+            log.info("mail %s: the lease ran out and another notifier took it", mail.key)
+            return
         try:
             if not mail.recipients:
                 raise ValueError("no recipients: the agency has no point of contact")
@@ -111,11 +115,31 @@ class Notifier:
             conn.execute(
                 outbox.update()
                 .where(outbox.c.id.in_(ids), outbox.c.claim_token == token)
-                .values(sent_at=moment, claimed_until=None, claim_token=None, last_error=None)
+                .values(
+                    sent_at=self._later(moment),
+                    claimed_until=None,
+                    claim_token=None,
+                    last_error=None,
+                )
             )
         log.info("mail %s sent to %d recipient(s)", mail.key, len(mail.recipients))
         report.mails += 1
         report.items += len(ids)
+
+    def _renew(self, ids: Sequence[int], token: str, moment: dt.datetime) -> bool:
+        """Extend the lease before each mail, so that a long batch (a slow server) never
+        outlives its lease; False when the rows are no longer ours."""
+        with self.engine.begin() as conn:
+            renewed = conn.execute(
+                outbox.update()
+                .where(outbox.c.id.in_(ids), outbox.c.claim_token == token)
+                .values(claimed_until=self._later(moment) + LEASE)
+            ).rowcount
+        return bool(renewed)
+
+    def _later(self, moment: dt.datetime) -> dt.datetime:
+        """The clock's time, or ``moment`` when a caller (a test) runs the notifier ahead."""
+        return max(moment, self.clock())
 
     def _claim(self, moment: dt.datetime, token: str) -> list[Item]:
         due = (
