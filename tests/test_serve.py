@@ -7,6 +7,8 @@ import socket
 import subprocess
 import sys
 import time
+from email.parser import BytesParser
+from email.policy import default
 from pathlib import Path
 
 import httpx2 as httpx
@@ -39,11 +41,14 @@ def test_serve_refuses_an_unmigrated_database_then_serves(tmp_path: Path) -> Non
         "JDX_PORT": str(port),
         "JDX_WORKERS": "2",
         "JDX_SFTP_PORT": str(free_port()),
+        "JDX_MAIL_POLL_SECONDS": "0.5",
     }
     refused = jdx(env, "serve")
     assert refused.returncode == 1 and b"jdx db upgrade" in refused.stderr
     assert jdx(env, "db", "upgrade").returncode == 0
-    added = jdx(env, "agency", "add", "CA0370000", "--name", "Serve test")
+    added = jdx(
+        env, "agency", "add", "CA0370000", "--name", "Serve test", "--email", "poc@example.org"
+    )
     key = orjson.loads(added.stdout)["api_keys"]["prod"]
     server = subprocess.Popen(
         [sys.executable, "-m", "jdx", "serve"],
@@ -82,6 +87,14 @@ def test_serve_refuses_an_unmigrated_database_then_serves(tmp_path: Path) -> Non
             time.sleep(0.3)
             status = httpx.get(f"{base}{put.headers['location']}", headers=headers).json()
         assert (status["state"], status["successful"]) == ("done", 1)
+        # the notifier in jdx serve: no SMTP server set, so the mail lands in data_dir/outbox
+        deadline = time.monotonic() + 30
+        while not (mails := list((tmp_path / "outbox").glob("*.eml"))):
+            assert time.monotonic() < deadline, "the file's mail was not written"
+            time.sleep(0.3)
+        [mail] = mails
+        message = BytesParser(policy=default).parsebytes(mail.read_bytes())
+        assert message["To"] == "poc@example.org" and name in message["Subject"]
         # the agencies' client: upload, wait, download the results beside the file
         bad = stop_record(ORI="CA0370000", SDur="0")
         batch = tmp_path / f"20240315143201_CA0370000_{bad['LEARecordID']}.json"

@@ -93,6 +93,15 @@ class Settings(BaseSettings):
     public_url: str = Field(
         "http://127.0.0.1:8000", description="The hub's address as agencies see it (for mail)."
     )
+    mail_poll_seconds: float = Field(
+        5.0, gt=0, description="How often `jdx serve` looks for mail that is due."
+    )
+    mail_max_attempts: int = Field(
+        10,
+        ge=1,
+        description="Tries per mail before the notifier gives up (logged; `jdx mail list` shows "
+        "it). The waits between tries double from 1 minute up to 1 hour.",
+    )
 
     @field_validator("data_dir")
     @classmethod

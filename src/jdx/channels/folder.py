@@ -11,12 +11,12 @@ clients that upload to a temporary name and rename at the end are the safest.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from jdx._periodic import run_every
 from jdx.exchanges.stops.folders import REALM_FOLDERS, Folders
 
 log = logging.getLogger("jdx.folder")
@@ -94,23 +94,7 @@ class FolderWatcher:
 
     def run_in_thread(self, interval: float = 1.0) -> Callable[[], None]:
         """Scan every ``interval`` seconds in a daemon thread; returns the function that stops it."""
-        stopping = threading.Event()
-
-        def loop() -> None:
-            while not stopping.wait(interval):
-                try:
-                    self.scan()
-                except Exception:
-                    log.exception("drop-folder scan failed")
-
-        thread = threading.Thread(target=loop, name="jdx-folder-watcher", daemon=True)
-        thread.start()
-
-        def stop() -> None:
-            stopping.set()
-            thread.join(timeout=10)
-
-        return stop
+        return run_every(interval, self.scan, name="jdx-folder-watcher", log=log)
 
 
 def partial_name(name: str) -> bool:

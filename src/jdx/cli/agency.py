@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 
+import sqlalchemy as sa
 import typer
 
 from jdx.cli._common import emit, fail, open_hub
 from jdx.security.keys import issue_key, revoke_keys
-from jdx.store.queries import StoreError, add_agency, get_agency, list_agencies, set_agency_active
+from jdx.store.queries import (
+    StoreError,
+    add_agency,
+    get_agency,
+    list_agencies,
+    set_agency_active,
+    set_agency_notify,
+)
 
 app = typer.Typer(no_args_is_help=True, help="Agencies and their credentials.")
 
@@ -91,10 +100,30 @@ def activate(ori: str) -> None:
     _set_active(ori, True)
 
 
+@app.command("notify")
+def notify(
+    ori: str,
+    immediate: bool = typer.Option(False, "--immediate", help="One mail per processed file."),
+    daily: bool = typer.Option(
+        False, "--daily", help="One digest a day, at JDX_DIGEST_HOUR (UTC)."
+    ),
+) -> None:
+    """How often the agency's points of contact get mail about its files."""
+    if immediate == daily:
+        fail("give exactly one of --immediate and --daily")
+    frequency = "daily" if daily else "immediate"
+    _change(ori, lambda conn: set_agency_notify(conn, ori, frequency), notify=frequency)
+
+
 def _set_active(ori: str, active: bool) -> None:
+    _change(ori, lambda conn: set_agency_active(conn, ori, active), active=active)
+
+
+def _change(ori: str, change: Callable[[sa.Connection], None], **shown: object) -> None:
+    """Apply one change to an agency and print its new value; an unknown agency is an error."""
     try:
         with open_hub() as h, h.engine.begin() as conn:
-            set_agency_active(conn, ori, active)
+            change(conn)
     except StoreError as exc:
         fail(str(exc))
-    emit({"ori": ori.upper(), "active": active})
+    emit({"ori": ori.upper(), **shown})

@@ -75,7 +75,8 @@ class Background:
 
 
 def start_background(hub: Hub) -> Background:
-    """The file workflows (DBOS: they resume files a crash interrupted), then the channels."""
+    """The file workflows (DBOS: they resume files a crash interrupted), the channels, and the
+    notifier (every node runs one: the outbox claims keep each mail to one of them)."""
     from jdx.exchanges.stops import workflow
 
     background = Background()
@@ -98,4 +99,7 @@ def start_background(hub: Hub) -> Background:
         except BaseException:
             background.stop()  # the workflows started above stop cleanly too
             raise
+    from jdx.notify.notifier import Notifier
+
+    background.stops.append(Notifier(hub.engine, hub.settings).run_in_thread())
     return background

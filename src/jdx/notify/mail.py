@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -27,8 +28,9 @@ def enqueue(
     subject: str,
     body: str,
     due_at: dt.datetime | None = None,
+    digest: bool = False,
 ) -> bool:
-    """Queue one mail; a key queued before is a no-op (False)."""
+    """Queue one mail (or one item of a digest); a key queued before is a no-op (False)."""
     if len(body) > MAX_BODY:
         raise ValueError(f"a mail body over {MAX_BODY} characters: mails carry no records")
     values = {
@@ -39,6 +41,7 @@ def enqueue(
         "body": body,
         "created_at": now(),
         "due_at": due_at or now(),
+        "digest": digest,
     }
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(outbox).values(values).on_conflict_do_nothing(index_elements=["key"])
@@ -46,12 +49,24 @@ def enqueue(
 
 
 def notify_agency(
-    conn: sa.Connection, agency_id: int, *, key: str, subject: str, body: str
+    conn: sa.Connection,
+    agency_id: int,
+    *,
+    key: str,
+    subject: str,
+    body: str,
+    digest_hour: int,
+    at: dt.datetime | None = None,
 ) -> bool:
-    """Queue a mail to the agency's points of contact, now or for its daily digest."""
+    """Queue a mail to the agency's points of contact, now or for its daily digest.
+
+    The frequency is the agency's (``agencies.notify``) when the mail is queued: a digest item
+    is due at the next ``digest_hour`` (UTC), when the notifier merges the agency's items.
+    """
     row = conn.execute(
         sa.select(agencies.c.emails, agencies.c.notify).where(agencies.c.id == agency_id)
     ).one()
+    daily = row.notify == "daily"
     return enqueue(
         conn,
         key=key,
@@ -59,5 +74,61 @@ def notify_agency(
         recipients=row.emails,
         subject=subject,
         body=body,
-        due_at=None,
+        due_at=next_digest_at(at or now(), digest_hour) if daily else at,
+        digest=daily,
     )
+
+
+def next_digest_at(moment: dt.datetime, digest_hour: int) -> dt.datetime:
+    """The first ``digest_hour``:00 UTC strictly after ``moment``."""
+    moment = moment.astimezone(dt.UTC)
+    today = moment.replace(hour=digest_hour, minute=0, second=0, microsecond=0)
+    return today if today > moment else today + dt.timedelta(days=1)
+
+
+def list_outbox(
+    conn: sa.Connection, *, pending: bool, bodies: bool, max_attempts: int, limit: int = 1000
+) -> list[dict[str, object]]:
+    """The newest outbox rows with their state, for operators (``jdx mail list``)."""
+    query = sa.select(outbox, agencies.c.ori).outerjoin(
+        agencies, agencies.c.id == outbox.c.agency_id
+    )
+    if pending:
+        query = query.where(outbox.c.sent_at.is_(None))
+    rows = conn.execute(query.order_by(outbox.c.id.desc()).limit(limit)).all()
+    moment = now()
+    listed: list[dict[str, object]] = []
+    for r in rows:
+        item: dict[str, object] = {
+            "id": r.id,
+            "key": r.key,
+            "ori": r.ori,
+            "state": _state(r, moment, max_attempts),
+            "digest": r.digest,
+            "recipients": r.recipients,
+            "subject": r.subject,
+            "created_at": _utc(r.created_at),
+            "due_at": _utc(r.due_at),
+            "sent_at": r.sent_at and _utc(r.sent_at),
+            "attempts": r.attempts,
+            "last_error": r.last_error,
+        }
+        if bodies:
+            item["body"] = r.body
+        listed.append(item)
+    return listed
+
+
+def _state(row: sa.Row[Any], moment: dt.datetime, max_attempts: int) -> str:
+    if row.sent_at is not None:
+        return "sent"
+    if row.claimed_until is not None and _utc(row.claimed_until) > moment:
+        return "sending"
+    if row.attempts >= max_attempts:
+        return "given up"
+    return "retrying" if row.attempts else "pending"
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    """SQLite gives back naive datetimes; every time the hub stores is UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)

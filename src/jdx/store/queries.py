@@ -67,8 +67,22 @@ def list_agencies(conn: sa.Connection) -> list[Agency]:
 
 
 def set_agency_active(conn: sa.Connection, ori: str, active: bool) -> None:
+    _update_agency(conn, ori, active=active)
+
+
+NOTIFY_FREQUENCIES = ("immediate", "daily")  # the check constraint on agencies.notify
+
+
+def set_agency_notify(conn: sa.Connection, ori: str, frequency: str) -> None:
+    """How the agency hears of its files from now on; mail already queued keeps its time."""
+    if frequency not in NOTIFY_FREQUENCIES:
+        raise StoreError(f"notify must be one of {', '.join(NOTIFY_FREQUENCIES)}")
+    _update_agency(conn, ori, notify=frequency)
+
+
+def _update_agency(conn: sa.Connection, ori: str, **values: Any) -> None:
     if not conn.execute(
-        agencies.update().where(agencies.c.ori == ori.upper()).values(active=active)
+        agencies.update().where(agencies.c.ori == ori.upper()).values(**values)
     ).rowcount:
         raise StoreError(f"no agency {ori}")
 

@@ -76,6 +76,12 @@ outbox = sa.Table(
     sa.Column("sent_at", Timestamp),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("last_error", sa.String(500)),
+    # Part of the agency's daily digest rather than a mail of its own.
+    sa.Column("digest", sa.Boolean, nullable=False, server_default=sa.false()),
+    # A notifier's lease on the row while it sends: another notifier leaves the row alone until
+    # claimed_until, and only the holder of claim_token may mark it sent (see notify/notifier.py).
+    sa.Column("claimed_until", Timestamp),
+    sa.Column("claim_token", sa.String(32)),
 )
 
 api_keys = sa.Table(

@@ -284,7 +284,7 @@ def test_processing_resumes_after_the_last_stored_chunk(
         assert files.stored_count(conn, received.file_id) == 20
     monkeypatch.setattr(files, "_store_chunk", real_store)
     files.process(service, folders(hub), received.file_id)
-    counts = files.finish(hub.engine, folders(hub), received.file_id, "http://hub")
+    counts = files.finish(hub.engine, folders(hub), received.file_id, "http://hub", digest_hour=6)
     assert counts.total == 25 and counts.successful == 25
     with hub.engine.connect() as conn:
         assert files.stored_count(conn, received.file_id) == 25

@@ -361,7 +361,9 @@ def counts(conn: sa.Connection, file_id: int) -> Counts:
     return Counts(int(total), int(total) - rejected - with_errors, with_errors, rejected)
 
 
-def finish(engine: sa.Engine, folders: Folders, file_id: int, public_url: str) -> Counts:
+def finish(
+    engine: sa.Engine, folders: Folders, file_id: int, public_url: str, *, digest_hour: int
+) -> Counts:
     """Write the agency's results into OUTPUT and queue the e-mail; safe to repeat."""
     from jdx.notify.mail import notify_agency
 
@@ -413,6 +415,7 @@ def finish(engine: sa.Engine, folders: Folders, file_id: int, public_url: str) -
             conn,
             f.agency_id,
             key=f"stop-file:{f.id}",
+            digest_hour=digest_hour,
             subject=f"jdx: file {f.file_name} ({f.realm.upper()}) processed",
             body=f"Your file {f.file_name} ({f.realm.upper()}) {outcome}.\n\n"
             + (

@@ -100,7 +100,10 @@ def _process_step(file_id: int) -> None:
 @DBOS.step()
 def _finish_step(file_id: int) -> dict[str, int]:
     rt = _rt()
-    counts = files.finish(rt.hub.engine, rt.folders, file_id, rt.hub.settings.public_url)
+    settings = rt.hub.settings
+    counts = files.finish(
+        rt.hub.engine, rt.folders, file_id, settings.public_url, digest_hour=settings.digest_hour
+    )
     return counts.__dict__
 
 

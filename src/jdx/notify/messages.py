@@ -1,0 +1,100 @@
+"""Outbox rows made into RFC 5322 messages: one row per mail, or an agency's digest of rows.
+
+The Message-ID comes from the outbox keys, not from a random source: if a mail is ever sent
+twice (a crash between the SMTP server's acceptance and the outbox update), both copies carry
+the same Message-ID and mail clients and archives recognise the second as a duplicate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import format_datetime
+from urllib.parse import urlsplit
+
+FOOTER = (
+    "\n-- \nThis message was sent automatically by the jdx hub at {url}.\n"
+    "It holds no record content; sign in or use your SFTP folder to see the details.\n"
+)
+
+
+@dataclass(frozen=True)
+class Item:
+    """What the notifier needs of one outbox row."""
+
+    id: int
+    key: str
+    agency_id: int | None
+    recipients: list[str]
+    subject: str
+    body: str
+    digest: bool
+
+
+@dataclass(frozen=True)
+class Mail:
+    """One message to send, and the outbox rows it covers."""
+
+    key: str
+    items: tuple[Item, ...]
+    recipients: tuple[str, ...]
+    subject: str
+    body: str
+
+
+def group(items: Sequence[Item]) -> list[Mail]:
+    """One mail per immediate item; one digest per agency for its digest items."""
+    mails: list[Mail] = []
+    digests: dict[int | None, list[Item]] = {}
+    for item in items:
+        if item.digest:
+            digests.setdefault(item.agency_id, []).append(item)
+        else:
+            mails.append(Mail(item.key, (item,), tuple(item.recipients), item.subject, item.body))
+    mails += [digest(parts) for parts in digests.values()]
+    return mails
+
+
+def digest(items: Sequence[Item]) -> Mail:
+    """The agency's due items merged into one mail, each under its own subject line."""
+    keys = sorted(i.key for i in items)
+    # The same set of rows always makes the same key, hence the same Message-ID on a retry.
+    key = "digest:" + hashlib.sha256("\n".join(keys).encode()).hexdigest()[:24]
+    recipients = tuple(dict.fromkeys(r for i in items for r in i.recipients))
+    count = len(items)
+    subject = f"jdx: daily summary, {count} notice{'s' if count != 1 else ''}"
+    sections = [f"{n}. {i.subject}\n\n{i.body.strip()}\n" for n, i in enumerate(items, 1)]
+    body = f"Your daily summary from the jdx hub ({count} since the last one).\n\n" + "\n".join(
+        sections
+    )
+    return Mail(key, tuple(items), recipients, subject, body)
+
+
+def message_id(key: str, public_url: str, mail_from: str) -> str:
+    """A Message-ID that is the same whenever the same outbox key is sent from the same hub."""
+    domain = mail_from.rpartition("@")[2] or "localhost"
+    # The hub's address makes two hubs that share a sender domain give different IDs.
+    digest_ = hashlib.sha256(f"{public_url}\n{key}".encode()).hexdigest()[:20]
+    return f"<jdx.{slug(key)[:60]}.{digest_}@{domain}>"
+
+
+def slug(key: str) -> str:
+    return re.sub(r"[^A-Za-z0-9.-]+", ".", key).strip(".") or "mail"
+
+
+def compose(mail: Mail, *, mail_from: str, public_url: str, at: dt.datetime) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = mail_from
+    message["To"] = ", ".join(mail.recipients)
+    message["Subject"] = mail.subject
+    message["Date"] = format_datetime(at.astimezone(dt.UTC))
+    message["Message-ID"] = message_id(mail.key, public_url, mail_from)
+    # RFC 3834: machine-generated; auto-responders must not answer it.
+    message["Auto-Submitted"] = "auto-generated"
+    host = urlsplit(public_url).netloc or public_url
+    message.set_content(mail.body.rstrip() + "\n" + FOOTER.format(url=host))
+    return message
