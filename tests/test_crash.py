@@ -5,7 +5,7 @@ twenty with a fatal error, one in twenty with a record error) is uploaded over H
 chunks are stored the process is killed with SIGKILL and started again. DBOS resumes the file's
 workflow at launch, and the chunk table makes the resumed run skip exactly the chunks that were
 committed. Afterwards: every storable record is stored exactly once, the error file and the
-processor log count every record, and one mail is queued for the file.
+processor log count every record, and the file's mail reaches a real SMTP server once.
 
 The backend is the suite's: SQLite, or PostgreSQL when JDX_TEST_DATABASE_URL is set.
 """
@@ -24,6 +24,7 @@ import httpx2 as httpx
 import orjson
 import pytest
 import sqlalchemy as sa
+from aiosmtpd.controller import Controller
 
 from jdx.codecs.flat import FlatLayout
 from jdx.dictionary import load_dictionary
@@ -31,6 +32,7 @@ from jdx.exchanges.stops.tables import stop_file_chunks, stop_file_errors, stops
 from jdx.store.tables import outbox
 from jdx.validation import DICTIONARY_DIR
 from tests.conftest import PG_URL, stop_record
+from tests.notify.conftest import Collector
 from tests.test_serve import free_port, jdx
 
 pytestmark = pytest.mark.server
@@ -116,7 +118,20 @@ class Hub:
 
 
 @pytest.fixture
-def served(tmp_path: Path, worker_id: str) -> Iterator[tuple[Hub, str, sa.Engine]]:
+def smtp() -> Iterator[tuple[Collector, int]]:
+    collector = Collector()
+    controller = Controller(collector, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield collector, controller.port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def served(
+    tmp_path: Path, worker_id: str, smtp: tuple[Collector, int]
+) -> Iterator[tuple[Hub, str, sa.Engine]]:
     url = _database_url(worker_id)
     env = {
         **os.environ,
@@ -125,6 +140,10 @@ def served(tmp_path: Path, worker_id: str) -> Iterator[tuple[Hub, str, sa.Engine
         "JDX_PORT": str(free_port()),
         "JDX_WORKERS": "1",
         "JDX_SFTP": "off",
+        "JDX_SMTP_HOST": "127.0.0.1",
+        "JDX_SMTP_PORT": str(smtp[1]),
+        "JDX_SMTP_TLS": "none",
+        "JDX_MAIL_POLL_SECONDS": "0.5",
     }
     assert jdx(env, "db", "upgrade").returncode == 0
     demo = jdx(env, "demo")
@@ -144,7 +163,7 @@ def served(tmp_path: Path, worker_id: str) -> Iterator[tuple[Hub, str, sa.Engine
 
 
 def test_sigkill_in_the_middle_of_a_file_stores_every_record_once(
-    served: tuple[Hub, str, sa.Engine], tmp_path: Path
+    served: tuple[Hub, str, sa.Engine], smtp: tuple[Collector, int], tmp_path: Path
 ) -> None:
     hub, key, engine = served
     batch = tmp_path / NAME
@@ -199,6 +218,20 @@ def test_sigkill_in_the_middle_of_a_file_stores_every_record_once(
     assert stored == distinct == storable
     assert error_rows == fatal + with_errors
     assert mails == 1
+
+    def sent() -> bool:
+        with engine.connect() as conn:
+            row = conn.execute(
+                sa.select(outbox.c.sent_at).where(outbox.c.key == f"stop-file:{file_id}")
+            ).one()
+        return row.sent_at is not None
+
+    deadline = time.monotonic() + 60
+    while not sent():
+        assert time.monotonic() < deadline, "the file's mail was not sent"
+        time.sleep(0.2)
+    collector = smtp[0]
+    assert [NAME in r.text for r in collector.received] == [True]
     results = status["results"]
     log = httpx.get(hub.base + results[f"{batch.stem}_log.txt"], headers=headers).content
     assert len(log) == 146
