@@ -1,0 +1,848 @@
+"""Generate the Python source of a dictionary's validator.
+
+Why generate code: a validator built from closures pays a Python call, a context object and a
+path string per field of every record; the stop record has ~40 fields per person, so those costs
+were most of the time. The generated function instead reads each field with one ``dict.get`` into
+a local variable, accepts the usual value (a string of the right shape) with one test, and builds
+a path or a message only when it appends an issue. What a check does is decided here, once; the
+generated code holds no interpretation of the dictionary.
+
+Shape of the output (``compiler.source_of(dictionary)`` shows it whole):
+
+* ``validate(record)``: the record's fields, nested groups inlined, then the cross-field rules.
+* ``item_<n>(obj, p, person, root, append)``: one item of a list of groups (a person, an action).
+  ``obj`` is the item and the scope of its conditions, ``p`` the path prefix of its fields
+  (``"ListPerson_Stopped.Person_Stopped[2]."``), ``person`` the person number for its issues.
+* Constants (code tables as frozensets, bound ``re.fullmatch``, dates) are module globals named
+  after what they hold; domain tables are looked up in the shared ``domains`` mapping on each
+  use, so a table reloaded at run time is seen without recompiling.
+
+The checks, their order and their messages are those of the closure validator this replaced
+(kept as a test oracle in ``tests/dictionary/closure_compiler.py``): each emitter below names the
+old behaviour it reproduces where that is not obvious.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from jdx.dictionary import _runtime
+from jdx.dictionary.model import (
+    AllOf,
+    AnyOf,
+    Compare,
+    Condition,
+    Dictionary,
+    FieldSpec,
+    Not,
+    Rule,
+    Some,
+)
+from jdx.dictionary.outcome import Issue, Outcome
+
+Domains = Mapping[str, frozenset[str]]
+
+# The run-time helpers the generated code may call, by the names it uses.
+_HELPERS: dict[str, object] = {
+    "Issue": Issue,
+    "Outcome": Outcome,
+    "is_absent": _runtime.is_absent,
+    "as_text": _runtime.as_text,
+    "scalar_text": _runtime.scalar_text,
+    "present_items": _runtime.present_items,
+    "to_float": _runtime.to_float,
+    "kind": _runtime.kind,
+    "person_number": _runtime.person_number,
+    "resolve": _runtime.resolve,
+    "values_at": _runtime.values_at,
+    "one_text": _runtime.one_text,
+    "sibling_in": _runtime.sibling_in,
+    "has_any": _runtime.has_any,
+    "ordered": _runtime.ordered,
+    "report_unknown": _runtime.report_unknown,
+    "extra_keys": _runtime.extra_keys,
+    "repeated_keys": _runtime.repeated_keys,
+    "latest_today": _runtime.latest_today,
+    "lt": operator.lt,
+    "le": operator.le,
+    "gt": operator.gt,
+    "ge": operator.ge,
+}
+_DATE_HELPERS = {"MM/DD/YYYY": "parse_mdy", "YYYY-MM-DD": "parse_iso", "CCYYMMDD": "parse_ccyymmdd"}
+_TIME_HELPERS = {"HH:MM:SS": "is_hms", "HH:MM": "is_hm"}
+for _fmt, _name in _DATE_HELPERS.items():
+    _HELPERS[_name] = _runtime.DATE_PARSERS[_fmt]
+for _fmt, _name in _TIME_HELPERS.items():
+    _HELPERS[_name] = _runtime.TIME_PARSERS[_fmt]
+
+
+class _Code(str):
+    """A piece of a message that is an expression (``repr(t)``), not literal text."""
+
+
+def _message(*parts: str) -> str:
+    """The expression of a message: literal parts quoted, ``_Code`` parts as they are."""
+    merged: list[str] = []
+    text = ""
+    for part in parts:
+        if isinstance(part, _Code):
+            if text:
+                merged.append(repr(text))
+                text = ""
+            merged.append(part)
+        else:
+            text += part
+    if text or not merged:
+        merged.append(repr(text))
+    return " + ".join(merged)
+
+
+@dataclass(frozen=True)
+class _Where:
+    """Where the emitted code stands: which variables hold the group, its scope and person."""
+
+    obj: str  # the dict whose fields are being read
+    get: str  # its bound ``get``
+    prefix: str  # path of the group's fields, after the dynamic prefix (e.g. "Officer.")
+    dynamic: bool  # inside a list item: paths start with the variable ``p``
+    scope: str  # the dict that relative condition paths start from
+    person: str  # expression of the person number for issues ("None" or "person")
+    depth: int = 0
+
+    def path(self, name: str) -> str:
+        """The expression of a field's path; built only where an issue is appended."""
+        if self.dynamic:
+            return f"p + {self.prefix + name!r}" if self.prefix + name else "p"
+        return repr(self.prefix + name)
+
+    def inside(self, name: str) -> _Where:
+        """The same place, one nested group down."""
+        depth = self.depth + 1
+        return _Where(
+            obj=f"o{depth}",
+            get=f"g{depth}",
+            prefix=f"{self.prefix}{name}.",
+            dynamic=self.dynamic,
+            scope=self.scope,
+            person=self.person,
+            depth=depth,
+        )
+
+
+class _Lines:
+    """Indented source lines."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.depth = 0
+
+    def __call__(self, line: str) -> None:
+        self.lines.append("    " * self.depth + line)
+
+    @contextmanager
+    def block(self, header: str) -> Iterator[None]:
+        self(header)
+        self.depth += 1
+        yield
+        self.depth -= 1
+
+    def text(self) -> str:
+        return "\n".join(self.lines) + "\n"
+
+
+class Generator:
+    """Emits the source of one dictionary's validator and the globals it runs with."""
+
+    def __init__(self, dictionary: Dictionary, domains: Domains) -> None:
+        self.d = dictionary
+        self.namespace: dict[str, Any] = {**_HELPERS, "domains": domains}
+        self._const_names: dict[tuple[str, object], str] = {}
+        self._functions: list[str] = []
+        self._items = 0
+        self._somes: dict[Some, str] = {}
+        self._hoisted: dict[tuple[str, tuple[str, ...]], str] = {}
+        self.out = _Lines()
+        person = dictionary.person
+        self.person_path = person.path if person else None
+        self.person_field = person.number_field if person else None
+        # The dotted path of every list (with its item name), to tell the list of persons.
+        self._list_paths = {
+            id(f): (f"{path}.{f.item_name}" if f.item_name else path)
+            for path, f in dictionary.walk()
+            if f.type == "list"
+        }
+
+    # --- driver -------------------------------------------------------------------------------
+
+    def source(self) -> str:
+        d = self.d
+        main = _Lines()
+        self.out = main
+        unknown, ident = repr(d.unknown_code), repr(d.id)
+        with main.block("def validate(record):"):
+            main(f'"""{d.id}: {d.title}"""')
+            with main.block("if not isinstance(record, dict):"):
+                message = (
+                    "The record must be an object "
+                    "(a JSON object or one XML element with child elements)."
+                )
+                main(f"return Outcome([Issue({unknown}, 'fatal', '', {message!r})], {ident})")
+            main("issues = []")
+            main("append = issues.append")
+            main("root = record")
+            main("g0 = root.get")
+            where = _Where("root", "g0", "", dynamic=False, scope="root", person="None")
+            with self.hoist_items("root", _field_conditions(d.fields)):
+                self.group_body(d.fields, where, name="record", top=True)
+            self.rules(d.rules)
+            main(f"return Outcome(issues, {ident})")
+        header = f"# Validator of {d.id}, generated by jdx.dictionary._codegen. Globals:\n"
+        return "\n\n".join([header + self.constants(), *self._functions, main.text()])
+
+    def const(self, value: object, stem: str) -> str:
+        """A module global holding ``value``: tables, patterns and dates are built once."""
+        key = (stem, value.pattern if isinstance(value, re.Pattern) else value)
+        name = self._const_names.get(key)
+        if name is None:
+            # Named after what it holds (``CODES_stop_type``); numbered only when that is taken.
+            name = re.sub(r"\W", "_", stem)
+            if name in self.namespace:
+                name = f"{name}_{len(self._const_names)}"
+            self._const_names[key] = name
+            # A pattern is used only as a full match: bind the method once.
+            self.namespace[name] = value.fullmatch if isinstance(value, re.Pattern) else value
+        return name
+
+    def constants(self) -> str:
+        """The globals as comments, so that the generated source reads on its own."""
+        lines = []
+        for name in self._const_names.values():
+            value = self.namespace[name]
+            if isinstance(value, frozenset):
+                text = f"frozenset({sorted(value)!r})"
+            elif callable(value):  # a bound fullmatch
+                text = f"re.compile({value.__self__.pattern!r}).fullmatch"
+            else:
+                text = repr(value)
+            lines.append(f"# {name} = {text[:100]}{'...' if len(text) > 100 else ''}")
+        return "\n".join(lines) + "\n"
+
+    def issue(self, spec: FieldSpec, path: str, message: str, person: str) -> str:
+        return f"append(Issue({spec.code!r}, {spec.severity!r}, {path}, {message}, {person}))"
+
+    # --- groups -------------------------------------------------------------------------------
+
+    def group_body(
+        self, fields: tuple[FieldSpec, ...], where: _Where, *, name: str, top: bool = False
+    ) -> None:
+        """The fields of a dict in order, then the keys the dictionary does not know."""
+        for f in fields:
+            self.out(f"# {f.name}: {f.type}")
+            self.out(f"v = {where.get}({f.name!r})")
+            if f.type == "group":
+                self.nested_group(f, where)
+            elif f.type == "list":
+                self.list_field(f, where)
+            else:
+                self.scalar_field(f, where)
+        self.unknown_keys(fields, where, name=name, top=top)
+
+    def unknown_keys(
+        self, fields: tuple[FieldSpec, ...], where: _Where, *, name: str, top: bool
+    ) -> None:
+        policy = self.d.unknown_fields
+        if policy == "ignore":
+            return
+        known = self.const(frozenset(f.name for f in fields), f"KNOWN_{name}")
+        severity = "error" if policy == "error" else "warning"
+        outcome = "it is not accepted." if policy == "error" else "it was ignored."
+        person = "None" if top else where.person
+        with self.out.block(f"if not {where.obj}.keys() <= {known}:"):
+            self.out(
+                f"report_unknown({where.obj}, {known}, {where.path('')}, {person}, append, "
+                f"{self.d.unknown_code!r}, {severity!r}, {outcome!r})"
+            )
+
+    def nested_group(self, spec: FieldSpec, where: _Where) -> None:
+        """A group outside lists: its fields are inlined, their paths are constants."""
+        out = self.out
+        path = where.path(spec.name)
+        self.absent_or_forbidden(spec, where, path)
+        with out.block("elif not isinstance(v, dict):"):
+            out(self.issue(spec, path, _message(f"{spec.label} must be an object."), where.person))
+        with out.block("else:"):
+            inner = where.inside(spec.name)
+            out(f"{inner.obj} = v")
+            out(f"{inner.get} = {inner.obj}.get")
+            self.group_body(spec.fields, inner, name=spec.name)
+
+    def absent_or_forbidden(self, spec: FieldSpec, where: _Where, path: str) -> None:
+        """``if`` absent / ``elif`` forbidden, for groups and lists (scalars inline their own)."""
+        with self.out.block(f"if {_absent_test('v')}:"):
+            self.absent(spec, where, path)
+        if spec.forbidden is not None:
+            with self.out.block(f"elif {self.condition(spec.forbidden, where.scope)}:"):
+                self.out(self.issue(spec, path, self.forbidden_message(spec), where.person))
+
+    def absent(self, spec: FieldSpec, where: _Where, path: str) -> None:
+        """What an absent field gets: nothing, "is required", or "is required when ..."."""
+        if spec.required is True:
+            self.out(self.issue(spec, path, _message(f"{spec.label} is required."), where.person))
+        elif spec.required is False:
+            self.out("pass")
+        else:
+            message = _message(f"{spec.label} is required when {describe(spec.required)}.")
+            with self.out.block(f"if {self.condition(spec.required, where.scope)}:"):
+                self.out(self.issue(spec, path, message, where.person))
+
+    def forbidden_message(self, spec: FieldSpec) -> str:
+        return _message(f"{spec.label} must not be given here: {describe(spec.forbidden)}.")
+
+    # --- scalars ------------------------------------------------------------------------------
+
+    def scalar_field(self, spec: FieldSpec, where: _Where) -> None:
+        """One field: fast path, absent, not a scalar, forbidden, then the checks of its type."""
+        out = self.out
+        path = where.path(spec.name)
+        fast = self.fast_accept(spec, "v") if spec.forbidden is None else None
+        if fast is not None:
+            # The usual value, a valid code or flag exactly as sent, costs one set lookup.
+            with out.block(f"if v.__class__ is str and {fast}:"):
+                out("pass")
+            opener = "elif"
+        else:
+            opener = "if"
+        with out.block(f"{opener} v is None:"):
+            self.absent(spec, where, path)
+        with out.block("else:"):
+            out("t = v.strip() if v.__class__ is str else scalar_text(v)")
+            with out.block("if not t:"):
+                with out.block("if t is None:"):
+                    out(self.not_scalar(spec, "v", path, where.person))
+                if spec.required is not False:
+                    with out.block("else:"):
+                        self.absent(spec, where, path)
+            if spec.forbidden is not None:
+                with out.block(f"elif {self.condition(spec.forbidden, where.scope)}:"):
+                    out(self.issue(spec, path, self.forbidden_message(spec), where.person))
+            self.content_checks(spec, path, where.person)
+
+    def not_scalar(self, spec: FieldSpec, var: str, path: str, person: str) -> str:
+        message = _message(f"{spec.label} must be a single value, not ", _Code(f"kind({var})"), ".")
+        return self.issue(spec, path, message, person)
+
+    def fast_accept(self, spec: FieldSpec, var: str) -> str | None:
+        """A test that accepts most valid values as sent (unstripped), or None.
+
+        Only for sets whose members are exactly what the full check accepts after stripping, so
+        that the fast path never accepts what the full check would reject.
+        """
+        if spec.type == "code" and spec.table:
+            codes = frozenset(self.d.tables[spec.table].values)
+            stem = f"CODES_{spec.table}"  # the same set as the full check's
+        elif spec.type == "flag":
+            allowed = spec.values or ("Y", "N")
+            codes = frozenset([*allowed, *(v.lower() for v in allowed)])
+            stem = "ACCEPT_" + "".join(sorted(allowed, reverse=True))
+        else:
+            return None
+        if any(not c or c != c.strip() for c in codes):
+            return None
+        return f"{var} in {self.const(codes, stem)}"
+
+    def content_checks(self, spec: FieldSpec, path: str, person: str) -> None:
+        """The ``elif`` chain of a scalar's type checks on its stripped, non-empty text ``t``."""
+        checks: list[tuple[str, str]] = getattr(self, f"checks_{spec.type}")(spec)
+        for test, message in checks:
+            with self.out.block(f"elif {test}:"):
+                self.out(self.issue(spec, path, message, person))
+
+    def checks_string(self, spec: FieldSpec) -> list[tuple[str, str]]:
+        checks = []
+        lo, hi = spec.min_length, spec.max_length
+        if lo is not None or hi is not None:
+            length = _Code("str(size)")
+            span_text = span(lo, hi, "characters")
+            message = _message(f"{spec.label} must be {span_text}; ", length, " were sent.")
+            checks.append((_outside("(size := len(t))", lo, hi, "size"), message))
+        if spec.pattern:
+            match = self.const(re.compile(spec.pattern), f"MATCH_{spec.name}")
+            pattern_message = (
+                spec.pattern_message or f"{spec.label} has a form that is not allowed."
+            )
+            checks.append((f"{match}(t) is None", _message(pattern_message)))
+        return checks
+
+    def checks_code(self, spec: FieldSpec) -> list[tuple[str, str]]:
+        label = spec.label
+        if spec.table:
+            table = self.d.tables[spec.table]
+            codes = self.const(frozenset(table.values), f"CODES_{table.name}")
+            listing = (
+                ", ".join(table.values) if len(table.values) <= 30 else f"the {table.label} table"
+            )
+            message = _message(
+                f"{label}: ", _Code("repr(t)"), f" is not a valid code; allowed: {listing}."
+            )
+            return [(f"t not in {codes}", message)]
+        assert spec.domain is not None
+        domain = self.d.domains[spec.domain]
+        # Looked up per record: ``domains`` is the service's shared mapping (tables reload).
+        text = "t.upper()" if domain.normalize == "upper" else "t"
+        test = f"(c := domains.get({domain.name!r})) is not None and {text} not in c"
+        return [(test, _message(f"{label}: ", _Code("repr(t)"), f" is not in the {domain.label}."))]
+
+    def checks_flag(self, spec: FieldSpec) -> list[tuple[str, str]]:
+        allowed = frozenset(spec.values or ("Y", "N"))
+        listing = " or ".join(sorted(allowed, reverse=True))
+        message = _message(f"{spec.label} must be {listing}, not ", _Code("repr(t)"), ".")
+        flags = self.const(allowed, "FLAG_" + "".join(sorted(allowed, reverse=True)))
+        return [(f"t.upper() not in {flags}", message)]
+
+    def checks_integer(self, spec: FieldSpec) -> list[tuple[str, str]]:
+        label = spec.label
+        checks = [
+            (
+                "not (t.isdigit() and t.isascii())",
+                _message(f"{label} must be a whole number, not ", _Code("repr(t)"), "."),
+            )
+        ]
+        if spec.min is not None or spec.max is not None:
+            message = _message(
+                f"{label} must be {span(spec.min, spec.max, '')}; ", _Code("str(num)"), " was sent."
+            )
+            checks.append((_outside("(num := int(t))", spec.min, spec.max, "num"), message))
+        return checks
+
+    def checks_decimal(self, spec: FieldSpec) -> list[tuple[str, str]]:
+        label = spec.label
+        checks = []
+        if spec.pattern:
+            match = self.const(re.compile(spec.pattern), f"MATCH_{spec.name}")
+            message = spec.pattern_message or None
+            checks.append(
+                (
+                    f"{match}(t) is None",
+                    _message(message)
+                    if message
+                    else _message(
+                        f"{label} has a form that is not allowed: ", _Code("repr(t)"), "."
+                    ),
+                )
+            )
+        checks.append(
+            (
+                "(num := to_float(t)) is None",
+                _message(f"{label} must be a number, not ", _Code("repr(t)"), "."),
+            )
+        )
+        if spec.min is not None or spec.max is not None:
+            message = _message(
+                f"{label} must be {span(spec.min, spec.max, '')}; ", _Code("t"), " was sent."
+            )
+            checks.append((_outside("num", spec.min, spec.max, "num"), message))
+        return checks
+
+    def checks_date(self, spec: FieldSpec) -> list[tuple[str, str]]:
+        label = spec.label
+        formats = " or ".join(spec.formats)
+        # The first format that parses gives the day, as a loop over the formats would.
+        parse = " and ".join(f"(day := {_DATE_HELPERS[f]}(t)) is None" for f in spec.formats)
+        checks = [
+            (
+                parse or "True",
+                _message(
+                    f"{label} must be a real date written {formats}, not ", _Code("repr(t)"), "."
+                ),
+            )
+        ]
+        if spec.not_before is not None:
+            bound = self.const(spec.not_before, "EARLIEST")
+            message = _message(f"{label} cannot be before {spec.not_before.isoformat()}.")
+            checks.append((f"day < {bound}", message))
+        if spec.not_future:
+            checks.append(("day > latest_today()", _message(f"{label} cannot be in the future.")))
+        return checks
+
+    def checks_time(self, spec: FieldSpec) -> list[tuple[str, str]]:
+        formats = " or ".join(spec.formats)
+        test = " or ".join(f"{_TIME_HELPERS[f]}(t)" for f in spec.formats) or "False"
+        message = _message(
+            f"{spec.label} must be a 24-hour time written {formats}, not ", _Code("repr(t)"), "."
+        )
+        return [(f"not ({test})", message)]
+
+    # --- lists --------------------------------------------------------------------------------
+
+    def list_field(self, spec: FieldSpec, where: _Where) -> None:
+        """A list: wrapper, count, each item, then uniqueness; issues in that order."""
+        assert spec.item is not None
+        out = self.out
+        path = where.path(spec.name)
+        item_name = spec.item_name
+        self.absent_or_forbidden(spec, where, path)
+        if item_name is not None:
+            with out.block("elif not isinstance(v, dict):"):
+                message = _message(f"{spec.label} must be an object holding {item_name}.")
+                out(self.issue(spec, path, message, where.person))
+        with out.block("else:"):
+            if item_name is not None:
+                # Any key besides the item name is reported, then the items are checked anyway.
+                with out.block(f"if len(v) != 1 or {item_name!r} not in v:"):
+                    extra = _Code(f"extra_keys(v, {item_name!r})")
+                    message = _message(f"{spec.label} holds only {item_name}, not ", extra, ".")
+                    out(self.issue(spec, path, message, where.person))
+                out(f"xs = v.get({item_name!r})")
+                base = where.path(f"{spec.name}.{item_name}")
+            else:
+                out("xs = v")
+                base = path
+            # A single value is a list of one (XML and many clients send it so).
+            with out.block("if not isinstance(xs, list):"):
+                out("xs = [] if xs is None else [xs]")
+            out("present = present_items(xs)")
+            out("n = len(present)")
+            if spec.required is not False:
+                with out.block("if not n:"):
+                    self.absent(spec, where, path)
+                opener = "else:"
+            else:
+                opener = "if n:"
+            with out.block(opener):
+                self.list_counts(spec, path, where)
+                with out.block("for i, x in enumerate(xs, 1):"):
+                    item_path = f"{base} + '[' + str(i) + ']'"
+                    if spec.item.type == "group":
+                        self.group_item(spec, item_path, where)
+                    else:
+                        self.scalar_item(spec.item, item_path, where)
+                self.list_uniqueness(spec, path, where)
+
+    def list_counts(self, spec: FieldSpec, path: str, where: _Where) -> None:
+        lo, hi = spec.min_items, spec.max_items
+        if lo is not None:
+            message = _message(f"{spec.label} needs at least {lo} item{'s' if lo > 1 else ''}.")
+            with self.out.block(f"if n < {lo!r}:"):
+                self.out(self.issue(spec, path, message, where.person))
+        if hi is not None:
+            message = _message(
+                f"{spec.label} allows at most {hi} items, ", _Code("str(n)"), " were sent."
+            )
+            with self.out.block(f"if n > {hi!r}:"):
+                self.out(self.issue(spec, path, message, where.person))
+
+    def scalar_item(self, item: FieldSpec, item_path: str, where: _Where) -> None:
+        out = self.out
+        fast = self.fast_accept(item, "x")
+        if fast is not None:
+            with out.block(f"if x.__class__ is str and {fast}:"):
+                out("continue")
+        out("t = scalar_text(x)")
+        # "" is an absent item: skipped, as the count above skipped it.
+        with out.block("if not t:"), out.block("if t is None:"):
+            out(self.not_scalar(item, "x", item_path, where.person))
+        self.content_checks(item, item_path, where.person)
+
+    def group_item(self, spec: FieldSpec, item_path: str, where: _Where) -> None:
+        """Calls the item's function; a list of persons gives each item its person number."""
+        assert spec.item is not None
+        out = self.out
+        function = self.item_function(spec)
+        if self._list_paths.get(id(spec)) == self.person_path:
+            person = f"person_number(x, {self.person_field!r}, i)"
+        else:
+            person = where.person
+        with out.block(f"if {_absent_test('x')}:"):
+            out("continue")
+        with out.block("elif isinstance(x, dict):"):
+            out(f"{function}(x, {item_path} + '.', {person}, root, append)")
+        with out.block("else:"):
+            message = _message(f"Each {spec.label} must be an object.")
+            out(self.issue(spec, item_path, message, where.person))
+
+    def item_function(self, spec: FieldSpec) -> str:
+        """Emits ``item_<n>`` for the items of a list of groups; returns its name."""
+        assert spec.item is not None
+        self._items += 1
+        list_path = self._list_paths.get(id(spec), spec.name)
+        name = f"item_{self._items}_" + re.sub(r"\W", "_", list_path.rsplit(".", 1)[-1])
+        saved, saved_hoisted = self.out, self._hoisted
+        self.out, self._hoisted = _Lines(), {}
+        with self.out.block(f"def {name}(obj, p, person, root, append):"):
+            self.out(f'"""One item of {list_path}."""')
+            self.out("g0 = obj.get")
+            where = _Where("obj", "g0", "", dynamic=True, scope="obj", person="person")
+            with self.hoist_items("obj", _field_conditions(spec.item.fields)):
+                self.group_body(spec.item.fields, where, name=spec.item_name or spec.name)
+        lines = self.out
+        self.out, self._hoisted = saved, saved_hoisted
+        self._functions.append(lines.text())
+        return name
+
+    def list_uniqueness(self, spec: FieldSpec, path: str, where: _Where) -> None:
+        assert spec.item is not None
+        out = self.out
+        scalar_items = spec.item.type != "group"
+        if spec.unique_by is None and not (scalar_items and (spec.unique or spec.exclusive)):
+            return
+        with out.block("if n > 1:"):
+            if spec.unique_by is not None:
+                repeated = _Code("r")
+                message = _message(
+                    f"{spec.label}: {spec.unique_by} ", repeated, " appears more than once."
+                )
+                with out.block(f"if r := repeated_keys(present, {spec.unique_by!r}):"):
+                    out(self.issue(spec, path, message, where.person))
+            if scalar_items and (spec.unique or spec.exclusive is not None):
+                out("texts = [as_text(x) for x in present]")
+                if spec.unique:
+                    message = _message(f"{spec.label} lists the same value twice.")
+                    with out.block("if len(set(texts)) != len(texts):"):
+                        out(self.issue(spec, path, message, where.person))
+                if spec.exclusive is not None:
+                    code = spec.exclusive
+                    label = self.label_of(spec.item, code)
+                    message = _message(
+                        f"{spec.label}: {code} ({label}) cannot be combined with other values."
+                    )
+                    with out.block(f"if {code!r} in texts:"):
+                        out(self.issue(spec, path, message, where.person))
+
+    def label_of(self, spec: FieldSpec, code: str) -> str:
+        if spec.table:
+            return self.d.tables[spec.table].values.get(code, code)
+        return code
+
+    # --- rules --------------------------------------------------------------------------------
+
+    def rules(self, rules: tuple[Rule, ...]) -> None:
+        """After the fields, one pass per scope: the persons are walked once for all their rules."""
+        by_scope: dict[str | None, list[Rule]] = {}
+        for r in rules:
+            by_scope.setdefault(r.scope, []).append(r)
+        out = self.out
+        for scope, group in by_scope.items():
+            if scope is None:
+                out("# rules on the record")
+                for rule in group:
+                    self.rule(rule, "root", repr(rule.field), "None")
+                continue
+            out(f"# rules once per item of {scope}")
+            parts = self.const(tuple(scope.split(".")), "SCOPE")
+            with out.block(f"for i, s in enumerate(resolve(root, {parts}), 1):"):
+                with out.block("if not isinstance(s, dict):"):
+                    out("continue")
+                # Paths count the present items, as ``resolve`` returns them.
+                if scope == self.person_path:
+                    person = f"person_number(s, {self.person_field!r}, i)"
+                else:
+                    person = "None"
+                conditions = [c for r in group for c in (r.when, r.check) if c is not None]
+                with self.hoist_items("s", conditions):
+                    for rule in group:
+                        path = f"{scope + '['!r} + str(i) + {'].' + rule.field!r}"
+                        self.rule(rule, "s", path, person)
+
+    def rule(self, rule: Rule, scope: str, path: str, person: str) -> None:
+        check = f"not {self.condition(rule.check, scope)}"
+        test = check if rule.when is None else f"{self.condition(rule.when, scope)} and {check}"
+        with self.out.block(f"if {test}:"):
+            issue = f"Issue({rule.code!r}, {rule.severity!r}, {path}, {rule.message!r}, {person})"
+            self.out(f"append({issue})")
+
+    # --- conditions ---------------------------------------------------------------------------
+
+    def condition(self, cond: Condition, scope: str, depth: int = 0) -> str:
+        """A condition as one Python expression over the dict in ``scope``."""
+        if isinstance(cond, AllOf):
+            parts = [self.condition(c, scope, depth) for c in cond.conditions]
+            return f"({' and '.join(parts)})" if parts else "True"
+        if isinstance(cond, AnyOf):
+            parts = [self.condition(c, scope, depth) for c in cond.conditions]
+            return f"({' or '.join(parts)})" if parts else "False"
+        if isinstance(cond, Not):
+            return f"(not {self.condition(cond.condition, scope, depth)})"
+        if isinstance(cond, Some):
+            obj = "root" if cond.ref.from_root else scope
+            return f"{self.some_function(cond)}({self.values(cond.ref.parts, obj)}, root)"
+        return self.compare(cond, "root" if cond.ref.from_root else scope)
+
+    def some_function(self, cond: Some) -> str:
+        """``some``: a function over the items (faster than ``any(generator)``), one per condition."""
+        name = self._somes.get(cond)
+        if name is None:
+            name = self._somes[cond] = f"some_{len(self._somes) + 1}"
+            saved_hoisted, self._hoisted = self._hoisted, {}
+            lines = _Lines()
+            with lines.block(f"def {name}(items, root):"):
+                lines(f'"""Some item has {describe(cond.condition)}."""')
+                with lines.block("for it in items:"):
+                    test = self.condition(cond.condition, "it")
+                    with lines.block(f"if isinstance(it, dict) and {test}:"):
+                        lines("return True")
+                lines("return False")
+            self._hoisted = saved_hoisted
+            self._functions.append(lines.text())
+        return name
+
+    def values(self, parts: tuple[str, ...], obj: str) -> str:
+        """The present values at a path; a list hoisted by ``hoist_items`` is read once."""
+        hoisted = self._hoisted.get((obj, parts))
+        return hoisted or f"values_at({obj}, {self.path_const(parts)})"
+
+    @contextmanager
+    def hoist_items(self, scope: str, conditions: list[Condition]) -> Iterator[None]:
+        """Lists that several ``some`` conditions of one scope walk are read into a local first.
+
+        The persons' rules and required fields ask five to ten questions about the same list of
+        actions; reading it once is cheaper than once per question, even when some of the
+        questions are never asked.
+        """
+        counts: dict[tuple[str, ...], int] = {}
+        for cond in conditions:
+            for parts in _some_paths(cond):
+                counts[parts] = counts.get(parts, 0) + 1
+        hoisted = {}
+        for parts, count in counts.items():
+            if count > 1:
+                local = "items_" + re.sub(r"\W", "_", parts[-1])
+                self.out(f"{local} = values_at({scope}, {self.path_const(parts)})")
+                hoisted[(scope, parts)] = local
+        self._hoisted.update(hoisted)
+        yield
+        for key in hoisted:
+            del self._hoisted[key]
+
+    @staticmethod
+    def dig(obj: str, parts: tuple[str, ...]) -> str:
+        """True when ``obj[a][b]...`` are dicts down to a string, which is then in ``c``."""
+        steps = [f"(c := {obj}.get({parts[0]!r}))"] + [f"(c := c.get({p!r}))" for p in parts[1:]]
+        tests = [f"{step}.__class__ is dict" for step in steps[:-1]]
+        return " and ".join([*tests, f"{steps[-1]}.__class__ is str"])
+
+    def path_const(self, parts: tuple[str, ...]) -> str:
+        return self.const(parts, "AT_" + "_".join(parts))
+
+    def compare(self, cond: Compare, obj: str) -> str:
+        parts = cond.ref.parts
+        sibling = len(parts) == 1 and not cond.ref.from_root
+        op = cond.op
+        if op in ("present", "absent"):
+            if sibling:
+                # One sibling value, usually a string: present unless blank.
+                key = parts[0]
+                given = (
+                    f"(bool(c.strip()) if (c := {obj}.get({key!r})).__class__ is str "
+                    f"else bool({self.values(parts, obj)}))"
+                )
+            else:
+                given = (
+                    f"(c.strip() != '' if {self.dig(obj, parts)} "
+                    f"else bool({self.values(parts, obj)}))"
+                )
+            return given if op == "present" else f"(not {given})"
+        wanted = frozenset(v.upper() for v in cond.values)
+        if op in ("eq", "in"):
+            codes = self.const(wanted, "IN_" + "_".join(sorted(wanted)))
+            if sibling:
+                key = parts[0]
+                return (
+                    f"(c.strip().upper() in {codes} if (c := {obj}.get({key!r})).__class__ is str "
+                    f"else sibling_in(c, {codes}))"
+                )
+            general = f"one_text({obj}, {self.path_const(parts)}) in {codes}"
+            if "" in wanted:
+                return general
+            # Dicts all the way down to a string (the usual case): no call.
+            return f"(c.strip().upper() in {codes} if {self.dig(obj, parts)} else {general})"
+        if op in ("has", "has_any"):
+            codes = self.const(wanted, "IN_" + "_".join(sorted(wanted)))
+            return f"has_any({obj}, {self.path_const(parts)}, {codes})"
+        bound = self.const(_runtime.comparable(cond.values[0]), "BOUND")
+        return f"ordered(one_text({obj}, {self.path_const(parts)}), {bound}, {op})"
+
+
+def _absent_test(var: str) -> str:
+    """``is_absent(var)`` inlined: groups and list items are tested on every record."""
+    return (
+        f"{var} is None or (not {var}.strip() if {var}.__class__ is str "
+        f"else ({var}.__class__ is dict or {var}.__class__ is list) and not {var})"
+    )
+
+
+def _field_conditions(fields: tuple[FieldSpec, ...]) -> list[Condition]:
+    """The conditions of fields read in one scope: through groups, not into lists of groups."""
+    out: list[Condition] = []
+    for f in fields:
+        out += [c for c in (f.required, f.forbidden) if c is not None and not isinstance(c, bool)]
+        if f.type == "group":
+            out += _field_conditions(f.fields)
+    return out
+
+
+def _some_paths(cond: Condition | bool | None) -> Iterator[tuple[str, ...]]:
+    """The relative paths that ``some`` conditions walk (not those inside another ``some``)."""
+    if isinstance(cond, AllOf | AnyOf):
+        for c in cond.conditions:
+            yield from _some_paths(c)
+    elif isinstance(cond, Not):
+        yield from _some_paths(cond.condition)
+    elif isinstance(cond, Some) and not cond.ref.from_root:
+        yield cond.ref.parts
+
+
+def _outside(first: str, lo: float | None, hi: float | None, then: str) -> str:
+    """``x < lo or x > hi``; ``first`` computes x (``(n := int(t))``), ``then`` reuses it.
+
+    Not ``not lo <= x <= hi``: a NaN is inside the range, as it always was.
+    """
+    tests = []
+    if lo is not None:
+        tests.append(f"{first} < {lo!r}")
+    if hi is not None:
+        tests.append(f"{then if tests else first} > {hi!r}")
+    return " or ".join(tests)
+
+
+def describe(cond: Condition | bool | None) -> str:
+    """A condition in words, for messages and the ICD."""
+    if cond is None or isinstance(cond, bool):
+        return ""
+    if isinstance(cond, AllOf):
+        return " and ".join(describe(c) for c in cond.conditions)
+    if isinstance(cond, AnyOf):
+        return "either " + " or ".join(describe(c) for c in cond.conditions)
+    if isinstance(cond, Not):
+        return f"not ({describe(cond.condition)})"
+    if isinstance(cond, Some):
+        return f"some {cond.ref} has {describe(cond.condition)}"
+    name = str(cond.ref)
+    values = ", ".join(cond.values)
+    return {
+        "eq": f"{name} is {values}",
+        "in": f"{name} is one of {values}",
+        "present": f"{name} is given",
+        "absent": f"{name} is not given",
+        "has": f"{name} includes {values}",
+        "has_any": f"{name} includes any of {values}",
+        "lt": f"{name} is below {values}",
+        "le": f"{name} is at most {values}",
+        "gt": f"{name} is above {values}",
+        "ge": f"{name} is at least {values}",
+    }[cond.op]
+
+
+def span(lo: float | None, hi: float | None, unit: str) -> str:
+    unit = f" {unit}" if unit else ""
+    lo_s = f"{lo:g}" if lo is not None else None
+    hi_s = f"{hi:g}" if hi is not None else None
+    if lo_s and hi_s:
+        return f"{lo_s} to {hi_s}{unit}" if lo != hi else f"exactly {lo_s}{unit}"
+    if lo_s:
+        return f"at least {lo_s}{unit}"
+    return f"at most {hi_s}{unit}"
