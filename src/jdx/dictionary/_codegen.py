@@ -232,8 +232,9 @@ class Generator:
             lines.append(f"# {name} = {text[:100]}{'...' if len(text) > 100 else ''}")
         return "\n".join(lines) + "\n"
 
-    def issue(self, spec: FieldSpec, path: str, message: str, person: str) -> str:
-        return f"append(Issue({spec.code!r}, {spec.severity!r}, {path}, {message}, {person}))"
+    @staticmethod
+    def issue(spec: FieldSpec, path: str, message: str, person: str, sink: str = "append") -> str:
+        return f"{sink}(Issue({spec.code!r}, {spec.severity!r}, {path}, {message}, {person}))"
 
     # --- groups -------------------------------------------------------------------------------
 
@@ -332,9 +333,11 @@ class Generator:
                     out(self.issue(spec, path, self.forbidden_message(spec), where.person))
             self.content_checks(spec, path, where.person)
 
-    def not_scalar(self, spec: FieldSpec, var: str, path: str, person: str) -> str:
+    def not_scalar(
+        self, spec: FieldSpec, var: str, path: str, person: str, sink: str = "append"
+    ) -> str:
         message = _message(f"{spec.label} must be a single value, not ", _Code(f"kind({var})"), ".")
-        return self.issue(spec, path, message, person)
+        return self.issue(spec, path, message, person, sink)
 
     def fast_accept(self, spec: FieldSpec, var: str) -> str | None:
         """A test that accepts most valid values as sent (unstripped), or None.
@@ -355,12 +358,12 @@ class Generator:
             return None
         return f"{var} in {self.const(codes, stem)}"
 
-    def content_checks(self, spec: FieldSpec, path: str, person: str) -> None:
+    def content_checks(self, spec: FieldSpec, path: str, person: str, sink: str = "append") -> None:
         """The ``elif`` chain of a scalar's type checks on its stripped, non-empty text ``t``."""
         checks: list[tuple[str, str]] = getattr(self, f"checks_{spec.type}")(spec)
         for test, message in checks:
             with self.out.block(f"elif {test}:"):
-                self.out(self.issue(spec, path, message, person))
+                self.out(self.issue(spec, path, message, person, sink))
 
     def checks_string(self, spec: FieldSpec) -> list[tuple[str, str]]:
         checks = []
@@ -505,23 +508,51 @@ class Generator:
             # A single value is a list of one (XML and many clients send it so).
             with out.block("if not isinstance(xs, list):"):
                 out("xs = [] if xs is None else [xs]")
-            out("present = present_items(xs)")
-            out("n = len(present)")
-            if spec.required is not False:
-                with out.block("if not n:"):
-                    self.absent(spec, where, path)
-                opener = "else:"
+            if spec.item.type == "group":
+                self.group_items(spec, path, base, where)
             else:
-                opener = "if n:"
-            with out.block(opener):
-                self.list_counts(spec, path, where)
-                with out.block("for i, x in enumerate(xs, 1):"):
-                    item_path = f"{base} + '[' + str(i) + ']'"
-                    if spec.item.type == "group":
-                        self.group_item(spec, item_path, where)
-                    else:
-                        self.scalar_item(spec.item, item_path, where)
-                self.list_uniqueness(spec, path, where)
+                self.scalar_items(spec, path, base, where)
+
+    def group_items(self, spec: FieldSpec, path: str, base: str, where: _Where) -> None:
+        """Count the present items, then check each with the item's function."""
+        out = self.out
+        out("present = present_items(xs)")
+        out("n = len(present)")
+        with self.unless_empty(spec, path, where):
+            self.list_counts(spec, path, where)
+            with out.block("for i, x in enumerate(xs, 1):"):
+                self.group_item(spec, f"{base} + '[' + str(i) + ']'", where)
+            self.list_uniqueness(spec, path, where)
+
+    def scalar_items(self, spec: FieldSpec, path: str, base: str, where: _Where) -> None:
+        """One pass counts and checks the items; the item issues wait for the count's issues.
+
+        The count's issues come first (as they always have), but counting in a separate pass
+        would cost a second walk over every list of every record.
+        """
+        assert spec.item is not None
+        out = self.out
+        out("n = 0")
+        out("bad = []")
+        with out.block("for i, x in enumerate(xs, 1):"):
+            self.scalar_item(spec.item, f"{base} + '[' + str(i) + ']'", where)
+        with self.unless_empty(spec, path, where):
+            self.list_counts(spec, path, where)
+            with out.block("if bad:"), out.block("for issue in bad:"):
+                out("append(issue)")
+            self.list_uniqueness(spec, path, where)
+
+    @contextmanager
+    def unless_empty(self, spec: FieldSpec, path: str, where: _Where) -> Iterator[None]:
+        """A list without a present item is absent; the block runs for one with items."""
+        if spec.required is not False:
+            with self.out.block("if not n:"):
+                self.absent(spec, where, path)
+            with self.out.block("else:"):
+                yield
+        else:
+            with self.out.block("if n:"):
+                yield
 
     def list_counts(self, spec: FieldSpec, path: str, where: _Where) -> None:
         lo, hi = spec.min_items, spec.max_items
@@ -537,16 +568,20 @@ class Generator:
                 self.out(self.issue(spec, path, message, where.person))
 
     def scalar_item(self, item: FieldSpec, item_path: str, where: _Where) -> None:
+        """Counts a present item in ``n``; its issues go to ``bad``."""
         out = self.out
         fast = self.fast_accept(item, "x")
         if fast is not None:
             with out.block(f"if x.__class__ is str and {fast}:"):
+                out("n += 1")
                 out("continue")
         out("t = scalar_text(x)")
-        # "" is an absent item: skipped, as the count above skipped it.
-        with out.block("if not t:"), out.block("if t is None:"):
-            out(self.not_scalar(item, "x", item_path, where.person))
-        self.content_checks(item, item_path, where.person)
+        with out.block("if t == '':"):  # an absent item: neither counted nor checked
+            out("continue")
+        out("n += 1")
+        with out.block("if t is None:"):
+            out(self.not_scalar(item, "x", item_path, where.person, sink="bad.append"))
+        self.content_checks(item, item_path, where.person, sink="bad.append")
 
     def group_item(self, spec: FieldSpec, item_path: str, where: _Where) -> None:
         """Calls the item's function; a list of persons gives each item its person number."""
@@ -599,7 +634,7 @@ class Generator:
                 with out.block(f"if r := repeated_keys(present, {spec.unique_by!r}):"):
                     out(self.issue(spec, path, message, where.person))
             if scalar_items and (spec.unique or spec.exclusive is not None):
-                out("texts = [as_text(x) for x in present]")
+                out("texts = [as_text(x) for x in present_items(xs)]")
                 if spec.unique:
                     message = _message(f"{spec.label} lists the same value twice.")
                     with out.block("if len(set(texts)) != len(texts):"):
