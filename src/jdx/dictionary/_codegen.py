@@ -61,7 +61,7 @@ _HELPERS: dict[str, object] = {
     "resolve": _runtime.resolve,
     "values_at": _runtime.values_at,
     "one_text": _runtime.one_text,
-    "sibling_in": _runtime.sibling_in,
+    "sibling_text": _runtime.sibling_text,
     "has_any": _runtime.has_any,
     "ordered": _runtime.ordered,
     "report_unknown": _runtime.report_unknown,
@@ -165,7 +165,7 @@ class Generator:
         self._functions: list[str] = []
         self._items = 0
         self._somes: dict[Some, str] = {}
-        self._hoisted: dict[tuple[str, tuple[str, ...]], str] = {}
+        self._hoisted: dict[tuple[str, str, tuple[str, ...]], str] = {}
         self.out = _Lines()
         person = dictionary.person
         self.person_path = person.path if person else None
@@ -197,7 +197,7 @@ class Generator:
             main("root = record")
             main("g0 = root.get")
             where = _Where("root", "g0", "", dynamic=False, scope="root", person="None")
-            with self.hoist_items("root", _field_conditions(d.fields)):
+            with self.hoist("root", _field_conditions(d.fields)):
                 self.group_body(d.fields, where, name="record", top=True)
             self.rules(d.rules)
             main(f"return Outcome(issues, {ident})")
@@ -318,7 +318,8 @@ class Generator:
             opener = "elif"
         else:
             opener = "if"
-        with out.block(f"{opener} v is None:"):
+        # "" is how most clients send an absent field: no need to strip it.
+        with out.block(f"{opener} v is None or v == '':"):
             self.absent(spec, where, path)
         with out.block("else:"):
             out("t = v.strip() if v.__class__ is str else scalar_text(v)")
@@ -612,7 +613,7 @@ class Generator:
             self.out(f'"""One item of {list_path}."""')
             self.out("g0 = obj.get")
             where = _Where("obj", "g0", "", dynamic=True, scope="obj", person="person")
-            with self.hoist_items("obj", _field_conditions(spec.item.fields)):
+            with self.hoist("obj", _field_conditions(spec.item.fields)):
                 self.group_body(spec.item.fields, where, name=spec.item_name or spec.name)
         lines = self.out
         self.out, self._hoisted = saved, saved_hoisted
@@ -678,7 +679,7 @@ class Generator:
                 else:
                     person = "None"
                 conditions = [c for r in group for c in (r.when, r.check) if c is not None]
-                with self.hoist_items("s", conditions):
+                with self.hoist("s", conditions):
                     for rule in group:
                         path = f"{scope + '['!r} + str(i) + {'].' + rule.field!r}"
                         self.rule(rule, "s", path, person)
@@ -727,27 +728,35 @@ class Generator:
 
     def values(self, parts: tuple[str, ...], obj: str) -> str:
         """The present values at a path; a list hoisted by ``hoist_items`` is read once."""
-        hoisted = self._hoisted.get((obj, parts))
+        hoisted = self._hoisted.get(("items", obj, parts))
         return hoisted or f"values_at({obj}, {self.path_const(parts)})"
 
     @contextmanager
-    def hoist_items(self, scope: str, conditions: list[Condition]) -> Iterator[None]:
-        """Lists that several ``some`` conditions of one scope walk are read into a local first.
+    def hoist(self, scope: str, conditions: list[Condition]) -> Iterator[None]:
+        """Values that several conditions of one scope read are read once, into a local.
 
-        The persons' rules and required fields ask five to ten questions about the same list of
-        actions; reading it once is cheaper than once per question, even when some of the
-        questions are never asked.
+        A person's required fields and rules ask up to ten questions about the same few values
+        (the reason for stop, the list of actions, the K-12 flag); reading each once at the top
+        of the function is cheaper than once per question, even when some are never asked.
         """
-        counts: dict[tuple[str, ...], int] = {}
+        counts: dict[tuple[str, str, tuple[str, ...]], int] = {}
         for cond in conditions:
-            for parts in _some_paths(cond):
-                counts[parts] = counts.get(parts, 0) + 1
+            for key in _shared_reads(cond, scope):
+                counts[key] = counts.get(key, 0) + 1
         hoisted = {}
-        for parts, count in counts.items():
-            if count > 1:
-                local = "items_" + re.sub(r"\W", "_", parts[-1])
-                self.out(f"{local} = values_at({scope}, {self.path_const(parts)})")
-                hoisted[(scope, parts)] = local
+        for key, count in counts.items():
+            if count < 2:
+                continue
+            what, obj, parts = key
+            local = f"{what}_{obj}_" + "_".join(re.sub(r"\W", "_", part) for part in parts)
+            if what == "items":
+                read = f"values_at({obj}, {self.path_const(parts)})"
+            elif what == "sibling":
+                read = f"sibling_text({obj}.get({parts[0]!r}))"
+            else:
+                read = f"one_text({obj}, {self.path_const(parts)})"
+            self.out(f"{local} = {read}")
+            hoisted[key] = local
         self._hoisted.update(hoisted)
         yield
         for key in hoisted:
@@ -784,11 +793,14 @@ class Generator:
         wanted = frozenset(v.upper() for v in cond.values)
         if op in ("eq", "in"):
             codes = self.const(wanted, "IN_" + "_".join(sorted(wanted)))
+            hoisted = self._hoisted.get(("sibling" if sibling else "text", obj, parts))
+            if hoisted:
+                return f"{hoisted} in {codes}"
             if sibling:
                 key = parts[0]
                 return (
                     f"(c.strip().upper() in {codes} if (c := {obj}.get({key!r})).__class__ is str "
-                    f"else sibling_in(c, {codes}))"
+                    f"else sibling_text(c) in {codes})"
                 )
             general = f"one_text({obj}, {self.path_const(parts)}) in {codes}"
             if "" in wanted:
@@ -797,7 +809,7 @@ class Generator:
             return f"(c.strip().upper() in {codes} if {self.dig(obj, parts)} else {general})"
         if op in ("has", "has_any"):
             codes = self.const(wanted, "IN_" + "_".join(sorted(wanted)))
-            return f"has_any({obj}, {self.path_const(parts)}, {codes})"
+            return f"has_any({self.values(parts, obj)}, {codes})"
         bound = self.const(_runtime.comparable(cond.values[0]), "BOUND")
         return f"ordered(one_text({obj}, {self.path_const(parts)}), {bound}, {op})"
 
@@ -820,15 +832,24 @@ def _field_conditions(fields: tuple[FieldSpec, ...]) -> list[Condition]:
     return out
 
 
-def _some_paths(cond: Condition | bool | None) -> Iterator[tuple[str, ...]]:
-    """The relative paths that ``some`` conditions walk (not those inside another ``some``)."""
+def _shared_reads(cond: Condition, scope: str) -> Iterator[tuple[str, str, tuple[str, ...]]]:
+    """What a condition reads from its scope, as keys for ``Generator.hoist``.
+
+    ``("items", obj, path)`` for the list ``some`` or ``has`` walks, ``("text", obj, path)`` for the value
+    an ``eq``/``in`` compares. Not what is read inside a ``some``: that is per item.
+    """
     if isinstance(cond, AllOf | AnyOf):
         for c in cond.conditions:
-            yield from _some_paths(c)
+            yield from _shared_reads(c, scope)
     elif isinstance(cond, Not):
-        yield from _some_paths(cond.condition)
-    elif isinstance(cond, Some) and not cond.ref.from_root:
-        yield cond.ref.parts
+        yield from _shared_reads(cond.condition, scope)
+    elif isinstance(cond, Some) or cond.op in ("has", "has_any"):
+        yield ("items", "root" if cond.ref.from_root else scope, cond.ref.parts)
+    elif cond.op in ("eq", "in"):
+        # A sibling's value is compared a little differently from a path's: see ``compare``.
+        sibling = len(cond.ref.parts) == 1 and not cond.ref.from_root
+        what = "sibling" if sibling else "text"
+        yield (what, "root" if cond.ref.from_root else scope, cond.ref.parts)
 
 
 def _outside(first: str, lo: float | None, hi: float | None, then: str) -> str:

@@ -155,21 +155,24 @@ def one_text(obj: Any, parts: tuple[str, ...]) -> str | None:
     return texts[0].upper() if len(texts) == 1 else None
 
 
-def sibling_in(value: Any, wanted: frozenset[str]) -> bool:
-    """``eq``/``in`` on a sibling field whose value is not a string (the string case is inline)."""
+def sibling_text(value: Any) -> str | None:
+    """What ``eq``/``in`` compares of a sibling field: its upper-cased text, else None.
+
+    A list of one value stands for that value (a single code sent as a list).
+    """
     if value is None:
-        return False
+        return None
     if value.__class__ is str:
-        return value.strip().upper() in wanted
+        return str(value).strip().upper()
     text = as_text(value)
     if text is not None:
-        return text.upper() in wanted
-    return value.__class__ is list and len(value) == 1 and sibling_in(value[0], wanted)
+        return text.upper()
+    return sibling_text(value[0]) if value.__class__ is list and len(value) == 1 else None
 
 
-def has_any(obj: Any, parts: tuple[str, ...], wanted: frozenset[str]) -> bool:
-    """``has``/``has_any``: some value at the path is one of ``wanted``."""
-    for value in values_at(obj, parts):
+def has_any(values: list[Any], wanted: frozenset[str]) -> bool:
+    """``has``/``has_any``: some of the values at a path (``values_at``) is one of ``wanted``."""
+    for value in values:
         text = value.strip() if value.__class__ is str else as_text(value)
         if text is not None and text.upper() in wanted:
             return True
