@@ -11,8 +11,11 @@ The validator never raises on input: whatever JSON-like value it is given, it re
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import linecache
 from collections.abc import Callable, Mapping
+from types import CodeType
 from typing import Any
 
 from jdx.dictionary._codegen import Generator, describe
@@ -55,15 +58,30 @@ def compile_validator(dictionary: Dictionary, domains: Domains | None = None) ->
     recompiling; a domain that is not in the mapping is not checked.
     """
     generator = Generator(dictionary, domains if domains is not None else {})
-    source = generator.source()
-    # A file name of its own, with the source in linecache: tracebacks and profilers show the
-    # generated lines, as for any module.
-    filename = f"<jdx validator {dictionary.id} {id(generator):x}>"
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     namespace = generator.namespace
-    exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - our own generated code
+    source = generator.source()
+    code = _compiled(source)
+    # The source in linecache, under the code's file name: tracebacks and profilers show the
+    # generated lines, as for any module.
+    linecache.cache[code.co_filename] = (
+        len(source),
+        None,
+        source.splitlines(True),
+        code.co_filename,
+    )
+    exec(code, namespace)  # noqa: S102 - our own generated code
     validate: Validator = namespace["validate"]
     return validate
+
+
+@functools.lru_cache(maxsize=16)
+def _compiled(source: str) -> CodeType:
+    """The code of a generated source; cached, since ``compile`` is most of the build time.
+
+    The hub, each CLI command and the ICD's sample builder compile the same dictionaries.
+    """
+    digest = hashlib.sha1(source.encode(), usedforsecurity=False).hexdigest()[:12]
+    return compile(source, f"<jdx validator {digest}>", "exec")
 
 
 def source_of(dictionary: Dictionary, domains: Domains | None = None) -> str:
