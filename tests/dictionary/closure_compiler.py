@@ -13,8 +13,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from jdx.dictionary._codegen import describe
 from jdx.dictionary._codegen import span as _span
+from jdx.dictionary._conditions import describe
 from jdx.dictionary._runtime import (
     DATE_PARSERS,
     TIME_PARSERS,

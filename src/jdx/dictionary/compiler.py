@@ -18,7 +18,8 @@ from collections.abc import Callable, Mapping
 from types import CodeType
 from typing import Any
 
-from jdx.dictionary._codegen import Generator, describe
+from jdx.dictionary._codegen import Generator
+from jdx.dictionary._conditions import describe
 from jdx.dictionary._runtime import (
     DATE_PARSERS,
     TIME_PARSERS,
