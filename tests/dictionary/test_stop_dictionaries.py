@@ -102,3 +102,12 @@ def test_validator_never_raises_on_arbitrary_json(hub: Hub, era: str) -> None:
             assert issue.code and issue.message and issue.severity in ("fatal", "error", "warning")
 
     check()
+
+
+@pytest.mark.parametrize("era", ["2018", "2024"])
+def test_a_number_too_long_for_int_is_an_error_not_a_crash(hub: Hub, era: str) -> None:
+    """Python's int() refuses more than 4,300 digits; such a value must still get its error."""
+    record = dict(golden(era)[0][1], SDur="1" * 5000)
+    outcome = hub.validation.validate("stop", record)
+    assert [(i.code, i.field) for i in outcome.issues] == [("DV011", "SDur")]
+    assert "5000 digits" in outcome.issues[0].message

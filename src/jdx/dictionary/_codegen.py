@@ -366,6 +366,14 @@ class Generator(ConditionEmitter):
             message = _message(
                 f"{label} must be {span(spec.min, spec.max, '')}; ", _Code("str(num)"), " was sent."
             )
+            # int() refuses more than 4,300 digits (a guard against quadratic conversion): a
+            # number that long is out of any range, and is reported without being converted.
+            too_long = _message(
+                f"{label} must be {span(spec.min, spec.max, '')}; a number of ",
+                _Code("str(len(t))"),
+                " digits was sent.",
+            )
+            checks.append(("len(t) > 20", too_long))
             checks.append((_outside("(num := int(t))", spec.min, spec.max, "num"), message))
         return checks
 
