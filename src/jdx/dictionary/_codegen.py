@@ -373,7 +373,7 @@ class Generator(ConditionEmitter):
                 _Code("str(len(t))"),
                 " digits was sent.",
             )
-            checks.append(("len(t) > 20", too_long))
+            checks.append(("len(t) > 4000", too_long))
             checks.append((_outside("(num := int(t))", spec.min, spec.max, "num"), message))
         return checks
 
