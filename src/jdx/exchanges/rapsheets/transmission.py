@@ -46,9 +46,13 @@ class _Field:
     default: Any
 
 
-@cache
+_FIELDS: dict[type, tuple[_Field, ...]] = {}
+
+
 def _fields(cls: type) -> tuple[_Field, ...]:
-    """Per model class: element name, value kind and cardinality of each field."""
+    """Per model class: element name, value kind and cardinality of each field (memoised)."""
+    if cls in _FIELDS:
+        return _FIELDS[cls]
     hints = typing.get_type_hints(cls)
     out = []
     for f in dataclasses.fields(cls):
@@ -63,7 +67,8 @@ def _fields(cls: type) -> tuple[_Field, ...]:
             args = [a for a in typing.get_args(hint) if a is not type(None)]
             hint, optional = args[0], True
         out.append(_Field(f.name, tag, attr or None, hint, repeated, optional, f.default))
-    return tuple(out)
+    _FIELDS[cls] = tuple(out)
+    return _FIELDS[cls]
 
 
 def _q(tag: str) -> str:
@@ -106,9 +111,7 @@ def to_element(sheet: RapSheet) -> etree._Element:
 def write_rap_sheet(sheet: RapSheet) -> bytes:
     """The sheet as a 2.00 document, UTF-8 with an XML declaration."""
     return bytes(
-        etree.tostring(
-            to_element(sheet), xml_declaration=True, encoding="UTF-8", pretty_print=True
-        )
+        etree.tostring(to_element(sheet), xml_declaration=True, encoding="UTF-8", pretty_print=True)
     )
 
 
