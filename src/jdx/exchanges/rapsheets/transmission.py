@@ -149,8 +149,7 @@ def _build(cls: type[T], element: etree._Element) -> T:
 @cache
 def schema() -> etree.XMLSchema:
     """The project's XSD of the format, loaded once per process."""
-    source = resources.files("jdx.exchanges.rapsheets").joinpath("schema/rapsheet-2.00.xsd")
-    return etree.XMLSchema(parse_xml(source.read_bytes()))
+    return etree.XMLSchema(schema_document())
 
 
 def validate(root: etree._Element) -> None:
@@ -192,3 +191,19 @@ def from_element(root: etree._Element) -> RapSheet:
 def read_rap_sheet(data: bytes) -> RapSheet:
     """A 2.00 document as the model; hostile or invalid documents raise RapSheetFormatError."""
     return from_element(parse_root(data))
+
+
+@cache
+def codes(type_name: str) -> frozenset[str]:
+    """The enumerated values of a simple type of the XSD (Sex, Race, EyeColor, ...): the code
+    tables live once, in the schema, and readers of other formats map onto them."""
+    xs = "http://www.w3.org/2001/XMLSchema"
+    doc = schema_document()
+    found = doc.findall(f"{{{xs}}}simpleType[@name='{type_name}']//{{{xs}}}enumeration")
+    return frozenset(str(e.get("value")) for e in found)
+
+
+@cache
+def schema_document() -> etree._Element:
+    source = resources.files("jdx.exchanges.rapsheets").joinpath("schema/rapsheet-2.00.xsd")
+    return parse_xml(source.read_bytes())
