@@ -125,17 +125,29 @@ def merge_weights(items: Iterable[WeightInfo]) -> tuple[WeightInfo, ...]:
     return distinct(kept)
 
 
-def merge_colors(items: Iterable[C]) -> tuple[C, ...]:
-    """Eye and hair colour: a duplicate if *either* item (colour or date) matches (Table 2).
+def _connected(items: Iterable[T], same: Callable[[T, T], bool]) -> list[list[T]]:
+    """Items joined into groups wherever ``same`` links two of them, directly or by a chain.
 
-    The relation is not transitive, so the items are visited in one fixed order (colour, then
-    the most recent date first) and each is kept unless it matches one already kept.
+    "Either item matches" (colour, photo) is not transitive; its connected groups are, and
+    they are the same whatever order the items arrive in.
     """
-    kept: list[C] = []
-    for item in sorted(set(items), key=lambda i: (_color(i), _negate(i.date), _canon(i))):
-        if not any(_color(k) == _color(item) or (item.date and k.date == item.date) for k in kept):
-            kept.append(item)
-    return distinct(kept)
+    groups: list[list[T]] = []
+    for item in sorted(set(items), key=_canon):
+        joined = [g for g in groups if any(same(item, other) for other in g)]
+        groups = [g for g in groups if g not in joined] + [[item, *(i for g in joined for i in g)]]
+    return groups
+
+
+def merge_colors(items: Iterable[C]) -> tuple[C, ...]:
+    """Eye and hair colour: a duplicate if *either* item, colour or date, matches (Table 2).
+
+    Each connected group keeps its most recent report.
+    """
+
+    def same(a: C, b: C) -> bool:
+        return _color(a) == _color(b) or bool(a.date and a.date == b.date)
+
+    return distinct(_most_recent(g, lambda i: i.date) for g in _connected(items, same))
 
 
 def _color(item: EyeColorInfo | HairColorInfo) -> str:
@@ -143,18 +155,9 @@ def _color(item: EyeColorInfo | HairColorInfo) -> str:
 
 
 def merge_holdings_by_agency(items: Iterable[Holding]) -> tuple[Holding, ...]:
-    """Photo: a duplicate when the agency ORI *or* the agency name matches; most recent date.
-
-    Matching on either is transitive only through chains (A~B by ORI, B~C by name), so the
-    items are joined into connected groups first, which no arrival order can change.
-    """
-    groups: list[list[Holding]] = []
-    for item in sorted(set(items), key=_canon):
-        joined = [g for g in groups if any(_same_agency(item, other) for other in g)]
-        merged = [item] + [i for g in joined for i in g]
-        groups = [g for g in groups if g not in joined] + [merged]
+    """Photo: a duplicate when the agency ORI *or* the agency name matches; most recent date."""
     kept = []
-    for group in groups:
+    for group in _connected(items, _same_agency):
         best = _most_recent(group, lambda h: h.date)
         kept.append(dataclasses.replace(best, date=_latest(h.date for h in group)))
     return distinct(kept)
