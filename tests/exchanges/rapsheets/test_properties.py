@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from jdx.exchanges.rapsheets.merge import merge_rap_sheets
 from jdx.exchanges.rapsheets.model import (
     AgencyInfo,
-    CaveatInfo,
     CautionInfo,
+    CaveatInfo,
     EyeColorInfo,
     HairColorInfo,
     HeightInfo,
