@@ -238,12 +238,18 @@ def _cycle(
     cycle: etree._Element, orgs: dict[str, tuple[str | None, str | None]], links: dict[str, str]
 ) -> Cycle:
     def agency(segment: etree._Element) -> tuple[str | None, str | None]:
-        return orgs.get(links.get(str(segment.get(_S_ID)), ""), (None, None))
+        ori, name = orgs.get(links.get(str(segment.get(_S_ID)), ""), (None, None))
+        # 2.00 wants an ORI or a name for every segment; 4.1 may link none.
+        return ori, name or (None if ori else "(not stated)")
 
     def when(segment: etree._Element) -> str:
         return _date(_text(segment, "nc:ActivityDate/nc:Date")) or earliest
 
-    earliest = _date(_text(cycle, "rap:CycleEarliestDate/nc:Date")) or "00000000"
+    found = _date(_text(cycle, "rap:CycleEarliestDate/nc:Date"))
+    if found is None:
+        # Cycles are ordered by this date (seed 2.6.3); a cycle without one cannot be placed.
+        raise RapSheetFormatError("a 4.1 rap:RapSheetCycle has no rap:CycleEarliestDate/nc:Date")
+    earliest = found
     arrests, courts, custody, supervision = [], [], [], []
     for seg in cycle.findall("rap:Arrest", NS):
         ori, name = agency(seg)
@@ -251,26 +257,17 @@ def _cycle(
             Charge(**{k: v for k, v in c.items() if k != "disposition"})
             for c in _charges(seg, "rap:ArrestCharge")
         )
-        arrests.append(
-            ArrestSegment(
-                ori, name or (None if ori else "(not stated)"), when(seg), charges=charges
-            )
-        )
+        arrests.append(ArrestSegment(ori, name, when(seg), charges=charges))
     for seg in cycle.findall("rap:CourtAction", NS):
         ori, name = agency(seg)
         court_charges = tuple(
             CourtCharge(action_type=court_action_type(str(c["disposition"] or "")), **c)
             for c in _charges(seg, "rap:CourtCharge")
         )
-        courts.append(
-            CourtSegment(
-                ori, name or (None if ori else "(not stated)"), when(seg), charges=court_charges
-            )
-        )
+        courts.append(CourtSegment(ori, name, when(seg), charges=court_charges))
     for seg in cycle.findall("rap:Supervision", NS):
         ori, name = agency(seg)
         status = _text(seg, "nc:SupervisionCustodyStatus/nc:StatusDescriptionText")
-        name = name or (None if ori else "(not stated)")
         if status and _CUSTODY.search(status):
             custody.append(CustodySegment(ori, name, when(seg), status))
         else:
