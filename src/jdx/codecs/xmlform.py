@@ -36,7 +36,12 @@ def _parser() -> etree.XMLParser:
     )
 
 
-def parse_xml(data: bytes) -> etree._Element:
+def parse_xml(
+    data: bytes, *, max_bytes: int | None = None, max_depth: int | None = None
+) -> etree._Element:
+    """The root of a safe document; ``max_bytes`` and ``max_depth`` bound what is accepted."""
+    if max_bytes is not None and len(data) > max_bytes:
+        raise XmlFormError(f"the XML document is larger than {max_bytes} bytes")
     if not data.strip():
         raise XmlFormError("the XML document is empty")
     if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
@@ -49,7 +54,19 @@ def parse_xml(data: bytes) -> etree._Element:
         raise XmlFormError(f"not well-formed XML: {exc.msg}") from None
     if root is None:
         raise XmlFormError("the XML document has no root element")
+    if max_depth is not None:
+        check_depth(root, max_depth)
     return root
+
+
+def check_depth(root: etree._Element, limit: int) -> None:
+    """Refuse a tree nested deeper than ``limit``: no real record needs it, a bomb does."""
+    stack = [(root, 0)]
+    while stack:
+        element, depth = stack.pop()
+        if depth > limit:
+            raise XmlFormError(f"the XML document is nested deeper than {limit} levels")
+        stack.extend((child, depth + 1) for child in element)
 
 
 def local_name(element: etree._Element) -> str:

@@ -1,0 +1,101 @@
+"""``jdx rapsheet``: merge, render and summarise rap sheets offline (seed 002).
+
+Every command reads portions in either XML format (2.00 or Nlets 4.1); plain-text sheets are
+passed through untouched, as the seed's transition rules say.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from jdx.cli._common import emit, fail
+from jdx.exchanges.rapsheets.merge import MergeError, merge_rap_sheets, over_limits
+from jdx.exchanges.rapsheets.model import RapSheet
+from jdx.exchanges.rapsheets.portions import PlainTextRapSheet, Portion, read_portion
+from jdx.exchanges.rapsheets.present import Presentation, render
+from jdx.exchanges.rapsheets.summary import summarize, with_summary
+from jdx.exchanges.rapsheets.transmission import RapSheetFormatError, write_rap_sheet
+
+app = typer.Typer(no_args_is_help=True, help="Interstate rap sheets: merge, render, summary.")
+
+AS_OF = typer.Option(None, "--as-of", help="CCYYMMDD for the IFFS precedence; default today.")
+
+
+def _read(file: Path) -> Portion:
+    try:
+        return read_portion(file.read_bytes())
+    except (RapSheetFormatError, OSError) as exc:
+        fail(f"{file.name}: {exc}")
+
+
+def _today(as_of: str | None) -> str:
+    return as_of or datetime.now(UTC).strftime("%Y%m%d")
+
+
+@app.command("merge")
+def merge(
+    files: list[Path] = typer.Argument(..., exists=True, dir_okay=False, help="Portions."),
+    out: Path = typer.Option(..., "--out", help="Where the merged 2.00 sheet is written."),
+    as_of: str | None = AS_OF,
+) -> None:
+    """Merge portions into one rap sheet (summary last); prints what was merged as JSON."""
+    sheets: list[RapSheet] = []
+    passed: list[str] = []
+    for file in files:
+        portion = _read(file)
+        if isinstance(portion, PlainTextRapSheet):
+            passed.append(file.name)  # not mergeable: forwarded as it is, never altered
+        else:
+            sheets.append(portion)
+    if not sheets:
+        fail("no XML rap sheet among the files; plain-text sheets are only passed through")
+    day = _today(as_of)
+    try:
+        merged = merge_rap_sheets(sheets, as_of=day)
+    except MergeError as exc:
+        fail(str(exc))
+    out.write_bytes(write_rap_sheet(with_summary(merged, as_of=day)))
+    emit(
+        {
+            "merged": [f.name for f in files if f.name not in passed],
+            "passed_through_unmerged": passed,
+            "cycles": len(merged.cycles),
+            "over_limits": over_limits(merged),
+            "out": str(out),
+        }
+    )
+
+
+@app.command("render")
+def render_command(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False),
+    fmt: str = typer.Option("html", "--format", help="html or text."),
+    as_of: str | None = AS_OF,
+) -> None:
+    """A rap sheet in presentation format on standard output (plain text passes through)."""
+    if fmt not in ("html", "text"):
+        fail(f"unknown format {fmt!r}; known: html, text")
+    portion = _read(file)
+    if isinstance(portion, PlainTextRapSheet):
+        sys.stdout.buffer.write(portion.data)
+        return
+    kind: Presentation = "html" if fmt == "html" else "text"
+    sys.stdout.write(render(portion, kind, as_of=_today(as_of)))
+
+
+@app.command("summary")
+def summary(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False), as_of: str | None = AS_OF
+) -> None:
+    """The summary record (seed Table 4) of a rap sheet, as JSON."""
+    portion = _read(file)
+    if isinstance(portion, PlainTextRapSheet):
+        fail(f"{file.name}: a plain-text rap sheet has no structure to summarise")
+    result: dict[str, Any] = dataclasses.asdict(summarize(portion, as_of=_today(as_of)))
+    emit(result)

@@ -1,0 +1,81 @@
+"""Delivery formats (seed 2.7): the transmission envelope and the presentation style sheets.
+
+Presentation is the project's XSLT 1.0 (``xslt/``) applied by lxml to the 2.00 document, so a
+receiver that wants another layout can take the same style sheets as a start, as the seed's
+Appendix C intends. The transforms are compiled once per process and given no access to files
+or the network.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from importlib import resources
+from typing import Literal
+
+from lxml import etree
+
+from jdx.codecs.xmlform import parse_xml
+from jdx.exchanges.rapsheets.model import RapSheet
+from jdx.exchanges.rapsheets.summary import with_summary
+from jdx.exchanges.rapsheets.transmission import to_element
+
+Presentation = Literal["html", "text"]
+SOAP_NS = "http://www.w3.org/2003/05/soap-envelope"
+ENVELOPE_NS = "urn:jdx:chri:envelope:1"
+STDRAP = "STDRAP"
+
+
+@cache
+def _transform(kind: Presentation) -> etree.XSLT:
+    source = resources.files("jdx.exchanges.rapsheets").joinpath(f"xslt/rapsheet-{kind}.xsl")
+    # A style sheet reads nothing beyond its input: no document(), no xsl:include from disk.
+    access = etree.XSLTAccessControl.DENY_ALL
+    return etree.XSLT(parse_xml(source.read_bytes()), access_control=access)
+
+
+def render(sheet: RapSheet, kind: Presentation, *, as_of: str | None = None) -> str:
+    """The sheet in presentation format, with its summary (the conviction counts) computed."""
+    if sheet.summary is None:
+        sheet = with_summary(sheet, as_of=as_of or _today())
+    result = _transform(kind)(etree.ElementTree(to_element(sheet)))
+    return str(result)
+
+
+def _today() -> str:
+    return datetime.now(UTC).strftime("%Y%m%d")
+
+
+@dataclass(frozen=True, slots=True)
+class EnvelopeHeader:
+    """The hub's message key, routing and identification content (seed 2.7)."""
+
+    message_key: str
+    originating_id: str
+    destination_id: str
+    message_id: str
+    transaction_type: str = STDRAP
+    created_at: datetime | None = None
+
+
+def write_envelope(sheet: RapSheet, header: EnvelopeHeader, *, as_of: str | None = None) -> bytes:
+    """The sheet in transmission format inside a SOAP-style envelope, its summary the last
+    record of the body (made here when the sheet has none yet)."""
+    if sheet.summary is None:
+        sheet = with_summary(sheet, as_of=as_of or _today())
+    env = etree.Element(f"{{{SOAP_NS}}}Envelope", nsmap={"env": SOAP_NS, "jdx": ENVELOPE_NS})
+    head = etree.SubElement(env, f"{{{SOAP_NS}}}Header")
+    routing = etree.SubElement(head, f"{{{ENVELOPE_NS}}}routing")
+    created = header.created_at or datetime.now(UTC)
+    for tag, value in (
+        ("messageKey", header.message_key),
+        ("transactionType", header.transaction_type),
+        ("originatingId", header.originating_id),
+        ("destinationId", header.destination_id),
+        ("messageId", header.message_id),
+        ("createdAt", created.isoformat()),
+    ):
+        etree.SubElement(routing, f"{{{ENVELOPE_NS}}}{tag}").text = value
+    etree.SubElement(env, f"{{{SOAP_NS}}}Body").append(to_element(sheet))
+    return bytes(etree.tostring(env, xml_declaration=True, encoding="UTF-8", pretty_print=True))

@@ -1,0 +1,64 @@
+"""``jdx rapsheet merge | render | summary`` through Typer's runner."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+from typer.testing import CliRunner
+
+from jdx.cli import app
+from jdx.exchanges.rapsheets.transmission import read_rap_sheet, write_rap_sheet
+from tests.exchanges.rapsheets.builders import cycle, sheet
+
+runner = CliRunner()
+FIXTURES = Path(__file__).parent / "exchanges" / "rapsheets" / "fixtures"
+
+
+def test_merge_two_formats_and_pass_plain_text_through(tmp_path: Path) -> None:
+    nc = tmp_path / "nc.xml"
+    nc.write_bytes(write_rap_sheet(sheet("NC", "NC0142585A", cycles=(cycle("19870101"),))))
+    out = tmp_path / "merged.xml"
+    result = runner.invoke(
+        app,
+        [
+            "rapsheet",
+            "merge",
+            str(FIXTURES / "nlets41-tx.xml"),
+            str(nc),
+            str(FIXTURES / "plain-nc.txt"),
+            "--out",
+            str(out),
+            "--as-of",
+            "20240101",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    report = orjson.loads(result.stdout)
+    assert report["passed_through_unmerged"] == ["plain-nc.txt"] and report["cycles"] == 3
+    merged = read_rap_sheet(out.read_bytes())
+    assert [c.earliest_date for c in merged.cycles] == ["19870101", "19990101", "20050601"]
+    assert merged.summary is not None and merged.summary.total_arrests == 2
+
+    summary = runner.invoke(app, ["rapsheet", "summary", str(out), "--as-of", "20240101"])
+    assert summary.exit_code == 0, summary.output
+    assert orjson.loads(summary.stdout)["total_convictions"]["felony"] == 1
+
+    for fmt, needle in (("html", "<h2>Summary</h2>"), ("text", "CONVICTIONS: FELONY 1")):
+        shown = runner.invoke(app, ["rapsheet", "render", str(out), "--format", fmt])
+        assert shown.exit_code == 0 and needle in shown.stdout
+
+
+def test_errors_are_one_clear_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.xml"
+    bad.write_bytes(b'<!DOCTYPE x [<!ENTITY a "b">]><rapSheet version="2.00"/>')
+    result = runner.invoke(app, ["rapsheet", "merge", str(bad), "--out", str(tmp_path / "o.xml")])
+    assert result.exit_code == 1 and "bad.xml: DOCTYPE" in result.stderr
+    plain = runner.invoke(
+        app, ["rapsheet", "render", str(FIXTURES / "plain-nc.txt"), "--format", "text"]
+    )
+    assert plain.stdout == (FIXTURES / "plain-nc.txt").read_text()
+    wrong = runner.invoke(
+        app, ["rapsheet", "render", str(FIXTURES / "plain-nc.txt"), "--format", "pdf"]
+    )
+    assert wrong.exit_code == 1 and "unknown format" in wrong.stderr
