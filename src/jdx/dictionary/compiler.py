@@ -761,8 +761,10 @@ def _compare(cond: Compare) -> Callable[[dict[str, Any], _Ctx], bool]:
             return False
 
         return has
-    bound = _comparable(cond.values[0])
     compare = _ORDER[op]
+    if cond.other is not None:
+        return _compare_fields(getter, _getter(cond.other), compare)
+    bound = _comparable(cond.values[0])
 
     def ordered(scope: dict[str, Any], ctx: _Ctx) -> bool:
         texts = _texts(getter(scope, ctx))
@@ -771,6 +773,24 @@ def _compare(cond: Compare) -> Callable[[dict[str, Any], _Ctx], bool]:
         left = _comparable(texts[0])
         # Numbers compare with numbers and dates with dates; anything else does not hold.
         return type(left) is type(bound) and compare(left, bound)
+
+    return ordered
+
+
+def _compare_fields(
+    left_of: Callable[[dict[str, Any], _Ctx], list[Any]],
+    right_of: Callable[[dict[str, Any], _Ctx], list[Any]],
+    compare: Callable[[Any, Any], bool],
+) -> Callable[[dict[str, Any], _Ctx], bool]:
+    """An ordering between two fields; like the constant form, it holds only when both are
+    single readable values of the same kind (rules pair it with ``present`` in ``when``)."""
+
+    def ordered(scope: dict[str, Any], ctx: _Ctx) -> bool:
+        left, right = _texts(left_of(scope, ctx)), _texts(right_of(scope, ctx))
+        if len(left) != 1 or len(right) != 1:
+            return False
+        a, b = _comparable(left[0]), _comparable(right[0])
+        return a is not None and type(a) is type(b) and compare(a, b)
 
     return ordered
 
@@ -808,7 +828,7 @@ def describe(cond: Condition | bool | None) -> str:
     if isinstance(cond, Some):
         return f"some {cond.ref} has {describe(cond.condition)}"
     name = str(cond.ref)
-    values = ", ".join(cond.values)
+    values = str(cond.other) if cond.other is not None else ", ".join(cond.values)
     return {
         "eq": f"{name} is {values}",
         "in": f"{name} is one of {values}",
