@@ -83,16 +83,16 @@ def sql_ddl(d: Dictionary, dialect: Dialect = "postgresql") -> str:
     if dialect == "sqlite":
         out.append("PRAGMA foreign_keys = ON;")
     for name, table_name in lookups.items():
-        table = d.tables[name]
+        codes = d.tables[name]
         out += [
             "",
-            f"-- {table.label}",
+            f"-- {codes.label}",
             f"CREATE TABLE {_q(table_name)} (",
             f"    code VARCHAR({widths[name]}) PRIMARY KEY,",
             "    description TEXT NOT NULL",
             ");",
         ]
-        rows = [f"    ({_lit(c)}, {_lit(v)})" for c, v in table.values.items()]
+        rows = [f"    ({_lit(c)}, {_lit(v)})" for c, v in codes.values.items()]
         if rows:
             out.append(f"INSERT INTO {_q(table_name)} (code, description) VALUES")
             out.append(",\n".join(rows) + ";")
