@@ -167,9 +167,7 @@ def test_sftp_host_key_is_printed_for_agencies(env: Hub) -> None:
     assert first["public_key"].startswith("ssh-ed25519 ")
 
 
-def test_icd_cases_writes_the_documents_of_the_three_record_types(
-    env: Hub, tmp_path: Path
-) -> None:
+def test_icd_cases_writes_the_documents_of_the_three_record_types(env: Hub, tmp_path: Path) -> None:
     result = runner.invoke(app, ["icd", "cases", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     names = sorted(Path(p).name for p in orjson.loads(result.stdout)["written"])

@@ -782,15 +782,17 @@ def _compare_fields(
     right_of: Callable[[dict[str, Any], _Ctx], list[Any]],
     compare: Callable[[Any, Any], bool],
 ) -> Callable[[dict[str, Any], _Ctx], bool]:
-    """An ordering between two fields; like the constant form, it holds only when both are
-    single readable values of the same kind (rules pair it with ``present`` in ``when``)."""
+    """An ordering between two fields. Unlike the constant form, it fails only when both sides
+    are single readable values of the same kind in the wrong order: an absent or unreadable side
+    is its own field's error ("not a whole number"), and reporting the ordering too would blame
+    a rule for a typo."""
 
     def ordered(scope: dict[str, Any], ctx: _Ctx) -> bool:
         left, right = _texts(left_of(scope, ctx)), _texts(right_of(scope, ctx))
         if len(left) != 1 or len(right) != 1:
-            return False
+            return True
         a, b = _comparable(left[0]), _comparable(right[0])
-        return a is not None and type(a) is type(b) and compare(a, b)
+        return a is None or type(a) is not type(b) or compare(a, b)
 
     return ordered
 
