@@ -50,6 +50,7 @@ bench: $(STAMP)
 
 icd: $(STAMP)
 	$(BIN)/jdx icd stops --out docs/icd
+	$(BIN)/jdx icd cases --out docs/icd
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

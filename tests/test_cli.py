@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from jdx.cli import app
+from jdx.dictionary.icd import DOCUMENTS
 from jdx.hub import Hub
 from jdx.security.keys import authenticate
 from tests.conftest import stop_record
@@ -106,7 +107,7 @@ def test_icd_writes_the_documents_of_both_eras(env: Hub, tmp_path: Path) -> None
     written = orjson.loads(result.stdout)["written"]
     names = sorted(Path(p).name for p in written)
     assert "stop-2024.xsd" in names and "stop-2018-template.xlsx" in names
-    assert len(names) == 14
+    assert len(names) == 2 * len(DOCUMENTS)
     assert all((tmp_path / n).stat().st_size > 0 for n in names)
 
 
@@ -164,3 +165,23 @@ def test_sftp_host_key_is_printed_for_agencies(env: Hub) -> None:
     second = orjson.loads(runner.invoke(app, ["sftp", "host-key"]).stdout)
     assert first == second and first["fingerprint"].startswith("SHA256:")
     assert first["public_key"].startswith("ssh-ed25519 ")
+
+
+def test_icd_cases_writes_the_documents_of_the_three_record_types(env: Hub, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["icd", "cases", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    names = sorted(Path(p).name for p in orjson.loads(result.stdout)["written"])
+    expected = {
+        f"{record}{suffix}"
+        for record in ("case-missing", "case-unidentified", "case-cancellation")
+        for suffix in DOCUMENTS
+    }
+    assert set(names) == expected
+    assert "case-missing.postgresql.sql" in names and "case-missing.html" in names
+    assert all((tmp_path / n).stat().st_size > 0 for n in names)
+
+
+def test_icd_of_an_unknown_kind_is_a_clear_error(env: Hub, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["icd", "rapsheets", "--out", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "unknown kind" in result.output

@@ -63,9 +63,9 @@ class Hub:
 
 
 def builtin_exchanges() -> list[tuple[str, Register]]:
-    from jdx.exchanges import stops
+    from jdx.exchanges import cases, stops
 
-    return [("stops", stops.register)]
+    return [("stops", stops.register), ("cases", cases.register)]
 
 
 def create_hub(settings: Settings, *, exchanges: list[tuple[str, Register]] | None = None) -> Hub:

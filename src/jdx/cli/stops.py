@@ -79,16 +79,28 @@ def read_records(data: bytes, *, root: str) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+# The record families each ICD covers: stops in their eras, NamUs' three case record types.
+ICD_FAMILIES = {
+    "stops": ("stop",),
+    "cases": ("case-missing", "case-unidentified", "case-cancellation"),
+}
+
+
 def icd(
-    kind: str = typer.Argument(..., help="Record kind: stops."),
+    kind: str = typer.Argument(
+        ..., help="Record kind: stops (2018 and 2024 eras) or cases (NamUs)."
+    ),
     out: Path = typer.Option(Path("icd"), "--out", help="Folder to write the documents to."),
 ) -> None:
     """Write the Interface Control Document: HTML, JSON Schema, XSD, templates, samples, SQL."""
     from jdx.dictionary.icd import write_icd
 
-    family = FAMILIES.get(kind) or fail(f"unknown kind {kind!r}; known: {', '.join(FAMILIES)}")
+    families = ICD_FAMILIES.get(kind) or fail(
+        f"unknown kind {kind!r}; known: {', '.join(ICD_FAMILIES)}"
+    )
     with open_hub() as h:
         written: list[str] = []
-        for version in h.validation.families[family].versions:
-            written += [str(p) for p in write_icd(version[0], out)]
+        for family in families:
+            for version in h.validation.families[family].versions:
+                written += [str(p) for p in write_icd(version[0], out)]
         emit({"written": written})

@@ -64,6 +64,7 @@ _HELPERS: dict[str, object] = {
     "sibling_text": _runtime.sibling_text,
     "has_any": _runtime.has_any,
     "ordered": _runtime.ordered,
+    "fields_ordered": _runtime.fields_ordered,
     "report_unknown": _runtime.report_unknown,
     "extra_keys": _runtime.extra_keys,
     "repeated_keys": _runtime.repeated_keys,

@@ -91,7 +91,18 @@ class ConditionEmitter:
         if isinstance(cond, Some):
             obj = "root" if cond.ref.from_root else scope
             return f"{self.some_function(cond)}({self.values(cond.ref.parts, obj)}, root)"
+        if cond.other is not None:
+            return self.compare_fields(cond, scope)
         return self.compare(cond, "root" if cond.ref.from_root else scope)
+
+    def compare_fields(self, cond: Compare, scope: str) -> str:
+        """An ordering between two fields (date of birth before last contact, from <= to)."""
+        assert cond.other is not None
+        left, right = (
+            f"one_text({'root' if ref.from_root else scope}, {self.path_const(ref.parts)})"
+            for ref in (cond.ref, cond.other)
+        )
+        return f"fields_ordered({left}, {right}, {cond.op})"
 
     def some_function(self, cond: Some) -> str:
         """``some``: a function over the items (faster than ``any(generator)``), one per condition."""
@@ -242,7 +253,7 @@ def describe(cond: Condition | bool | None) -> str:
     if isinstance(cond, Some):
         return f"some {cond.ref} has {describe(cond.condition)}"
     name = str(cond.ref)
-    values = ", ".join(cond.values)
+    values = str(cond.other) if cond.other is not None else ", ".join(cond.values)
     return {
         "eq": f"{name} is {values}",
         "in": f"{name} is one of {values}",

@@ -199,6 +199,16 @@ def ordered(text: str | None, bound: float | dt.date | None, compare: Callable[.
     return type(left) is type(bound) and compare(left, bound)
 
 
+def fields_ordered(left: str | None, right: str | None, compare: Callable[..., bool]) -> bool:
+    """An ordering between two fields holds unless both are single readable values of one kind
+    in the wrong order: an absent or unreadable side is its own field's error, and reporting
+    the ordering too would blame a rule for a typo."""
+    if left is None or right is None:
+        return True
+    a, b = comparable(left), comparable(right)
+    return a is None or type(a) is not type(b) or compare(a, b)
+
+
 # --- reports that need more than one line -----------------------------------------------------
 
 

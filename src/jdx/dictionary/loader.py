@@ -7,6 +7,7 @@ stops the load with the file and the place named.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import re
 from collections.abc import Mapping
@@ -98,21 +99,17 @@ def load_dictionary(path: str | Path) -> Dictionary:
     with path.open(encoding="utf-8") as fh:
         data = yaml.safe_load(fh)
     try:
-        return parse_dictionary(data)
+        return parse_dictionary(data, base=path.parent)
     except DictionaryError as exc:
         raise DictionaryError(f"{path.name}: {exc}") from None
 
 
-def parse_dictionary(data: Any) -> Dictionary:
+def parse_dictionary(data: Any, *, base: Path | None = None) -> Dictionary:
+    """``base`` is the folder that ``csv:`` table files are relative to (the YAML file's)."""
     top = _mapping(data, "the file", _TOP_KEYS)
     tables = {
         name: CodeTable(
-            name=name,
-            label=str(t.get("label", name)),
-            values={
-                _text(k): str(v)
-                for k, v in _mapping(t.get("values"), f"tables.{name}.values").items()
-            },
+            name=name, label=str(t.get("label", name)), values=_table_values(name, t, base)
         )
         for name, t in _mapping(top.get("tables", {}), "tables").items()
     }
@@ -161,6 +158,36 @@ def parse_dictionary(data: Any) -> Dictionary:
     )
     _check_references(dictionary)
     return dictionary
+
+
+def _table_values(name: str, raw: Any, base: Path | None) -> dict[str, str]:
+    """A code table's values: inline, or from CSV files (``code,description``) shipped beside
+    the dictionary. Published tables such as NCIC's (hundreds of codes) stay verbatim copies of
+    their source instead of being retyped into YAML; they are read once, when the dictionary is
+    loaded, and from then on are ordinary code tables (validator, schemas and ICD see no
+    difference)."""
+    where = f"tables.{name}"
+    t = _mapping(raw, where, {"label", "values", "csv"})
+    if ("values" in t) == ("csv" in t):
+        raise DictionaryError(f"{where}: give either values or csv")
+    if "values" in t:
+        return {_text(k): str(v) for k, v in _mapping(t["values"], f"{where}.values").items()}
+    if base is None:
+        raise DictionaryError(f"{where}: csv tables need the dictionary's folder")
+    files = t["csv"] if isinstance(t["csv"], list) else [t["csv"]]
+    values: dict[str, str] = {}
+    for file in files:
+        path = base / str(file)
+        try:
+            with path.open(encoding="utf-8", newline="") as fh:
+                rows = list(csv.DictReader(fh))
+        except OSError as exc:
+            raise DictionaryError(f"{where}: cannot read {file}: {exc.strerror}") from None
+        if not rows or not {"code", "description"} <= set(rows[0]):
+            raise DictionaryError(f"{where}: {file} needs the columns code and description")
+        for row in rows:
+            values[row["code"].strip()] = row["description"].strip()
+    return values
 
 
 # --- fields -----------------------------------------------------------------------------------
@@ -319,6 +346,12 @@ def _condition(raw: Any, where: str) -> Condition:
     value = c[op]
     if op == "present":
         return Compare(ref, "present" if value else "absent")
+    if isinstance(value, dict):
+        # {field: A, lt: {field: B}}: an ordering between two fields of the record.
+        other = _mapping(value, f"{where}.{op}", {"field"})
+        if op not in ("lt", "le", "gt", "ge") or "field" not in other:
+            raise DictionaryError(f"{where}: only lt, le, gt and ge compare with {{field: ...}}")
+        return Compare(ref, op, other=_ref(str(other["field"])))  # type: ignore[arg-type]
     values = tuple(_text(v) for v in value) if isinstance(value, list) else (_text(value),)
     return Compare(ref, op, values)  # type: ignore[arg-type]
 

@@ -36,11 +36,16 @@ class Ref:
 
 @dataclass(frozen=True, slots=True)
 class Compare:
-    """``eq``, ``in``, ``present``, ``has``, ``has_any``, ``lt``/``le``/``gt``/``ge`` on one field."""
+    """``eq``, ``in``, ``present``, ``has``, ``has_any``, ``lt``/``le``/``gt``/``ge`` on one field.
+
+    The ordering operators compare with a constant (``values[0]``) or, when ``other`` is set,
+    with the value of another field (date of birth before date of last contact, from <= to).
+    """
 
     ref: Ref
     op: Literal["eq", "in", "present", "absent", "has", "has_any", "lt", "le", "gt", "ge"]
     values: tuple[str, ...] = ()
+    other: Ref | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,14 +37,7 @@ def icd_html(d: Dictionary, sample: dict[str, object], files: dict[str, str]) ->
     out.append("</p><h2>Documents</h2><ul>")
     out += [f"<li><a href='{e(href)}'>{e(label)}</a></li>" for label, href in files.items()]
     out.append("</ul>")
-    out.append(
-        "<h2>Fields</h2><p>Values are text. The hub trims leading and trailing white space; "
-        "a blank value is the same as an absent one. Errors of a <span class='fatal'>core</span> "
-        "field are fatal: the record is not stored. Other errors store the record with status "
-        "“Submitted with Errors”. Lists are wrapped as in the sample "
-        "(<code>ListEthn</code> holds <code>Ethn</code> items); errors in a person carry the "
-        "person number.</p>"
-    )
+    out.append("<h2>Fields</h2><p>" + " ".join(_conventions(d)) + "</p>")
     out.append(
         "<table><tr><th>Field</th><th>Label</th><th>Type</th><th>Required</th>"
         "<th>Checks</th><th>Code</th></tr>"
@@ -92,3 +85,35 @@ def icd_html(d: Dictionary, sample: dict[str, object], files: dict[str, str]) ->
     sample_text = orjson.dumps(sample, option=orjson.OPT_INDENT_2).decode()
     out.append(f"<h2>Sample</h2><pre>{e(sample_text)}</pre></body></html>")
     return "\n".join(out)
+
+
+def _conventions(d: Dictionary) -> list[str]:
+    """How to read the field table, said only where it applies to this dictionary."""
+    e = escape
+    notes = [
+        "Values are text. The hub trims leading and trailing white space; a blank value is the "
+        "same as an absent one. Every error names its code, the field's path (list positions "
+        "1-based, as in <code>a[2].b</code>) and what is wrong."
+    ]
+    if d.unknown_fields == "error":
+        notes.append(
+            f"Only the fields below are accepted: any other is an error ({e(d.unknown_code)})."
+        )
+    elif d.unknown_fields == "warn":
+        notes.append(f"Fields not below are ignored with a warning ({e(d.unknown_code)}).")
+    if any(f.core for _, f in d.walk()):
+        notes.append(
+            "Errors of a <span class='fatal'>core</span> field are fatal: the record is not "
+            "stored. Other errors store the record with status “Submitted with Errors”."
+        )
+    wrapped = next((f for _, f in d.walk() if f.type == "list" and f.item_name), None)
+    if wrapped is not None:
+        notes.append(
+            f"Lists are wrapped as in the sample (<code>{e(wrapped.name)}</code> holds "
+            f"<code>{e(wrapped.item_name or '')}</code> items)."
+        )
+    elif any(f.type == "list" for _, f in d.walk()):
+        notes.append("Lists are JSON arrays, as in the sample.")
+    if d.person is not None:
+        notes.append("Errors in a person carry the person number.")
+    return notes

@@ -24,9 +24,11 @@ class SampleError(ValueError):
 
 
 def sample_record(
-    d: Dictionary, domains: dict[str, frozenset[str]] | None = None
+    d: Dictionary, domains: dict[str, frozenset[str]] | None = None, *, full: bool = False
 ) -> dict[str, Any]:
-    record = _group(d, d.fields, required_only=True)
+    """The smallest valid record; with ``full``, one that also holds every optional field that
+    has an example (what an agency sending all it may send looks like)."""
+    record = _group(d, d.fields, required_only=not full)
     validate = compile_validator(d, domains or {})
     for _ in range(MAX_ROUNDS):
         issues = [i for i in validate(record).issues if i.severity != "warning"]
@@ -54,19 +56,23 @@ def _group(
     for f in fields:
         if required_only and f.required is not True:
             continue
-        value = _value(d, f)
+        value = _value(d, f, required_only=required_only)
         if value is not None:
             out[f.name] = value
     return out
 
 
-def _value(d: Dictionary, f: FieldSpec) -> Any:
+def _value(d: Dictionary, f: FieldSpec, *, required_only: bool = True) -> Any:
     if f.type == "group":
-        inner = _group(d, f.fields)
+        inner = _group(d, f.fields, required_only=required_only)
         return inner or None
     if f.type == "list":
         assert f.item is not None
-        item = _value(d, f.item) if f.item.type == "group" else _example(d, f.item, f)
+        item = (
+            _value(d, f.item, required_only=required_only)
+            if f.item.type == "group"
+            else _example(d, f.item, f)
+        )
         if item is None:
             return None
         items = [item]
