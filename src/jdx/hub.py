@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from jdx.security.keys import KeyCache
 from jdx.settings import Settings
 from jdx.store.engine import create_engine, read_only
 from jdx.store.queries import domain_codes, domain_versions
@@ -27,6 +28,7 @@ class Hub:
     settings: Settings
     engine: sa.Engine
     validation: ValidationService
+    keys: KeyCache
     services: dict[str, Any] = field(default_factory=dict)
     exchanges: list[str] = field(default_factory=list)
     _domain_versions: dict[str, int] = field(default_factory=dict)
@@ -69,7 +71,13 @@ def builtin_exchanges() -> list[tuple[str, Register]]:
 
 
 def create_hub(settings: Settings, *, exchanges: list[tuple[str, Register]] | None = None) -> Hub:
-    hub = Hub(settings=settings, engine=create_engine(settings), validation=ValidationService())
+    engine = create_engine(settings)
+    hub = Hub(
+        settings=settings,
+        engine=engine,
+        validation=ValidationService(),
+        keys=KeyCache(engine, settings.auth_cache_seconds),
+    )
     for name, register in exchanges if exchanges is not None else builtin_exchanges():
         register(hub)
         hub.exchanges.append(name)

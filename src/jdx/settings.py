@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     domain_refresh_seconds: float = Field(
         10.0, description="How often a process looks for domain tables reloaded by another one."
     )
+    auth_cache_seconds: float = Field(
+        5.0,
+        ge=0,
+        description="How long a process trusts a key it has checked; a revoked key or a "
+        "suspended agency is refused by every process within this time (0: check every request).",
+    )
     trusted_proxies: list[str] = Field(
         default_factory=lambda: ["127.0.0.1"],
         description="Addresses whose forwarded headers (client certificate, client address) are "

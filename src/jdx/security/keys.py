@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -92,3 +93,46 @@ def authenticate(conn: sa.Connection, presented: str) -> Principal | None:
     return Principal(
         agency_id=row.id, ori=row.ori, name=row.name, realm=row.realm, active=row.active
     )
+
+
+class KeyCache:
+    """The principals of keys checked in the last ``ttl`` seconds, so that a client sending
+    request after request costs one key lookup per ``ttl``, not one per request.
+
+    Only keys that were valid are kept (a wrong key is looked up every time), under the SHA-256
+    of the key rather than the key itself. Revoking a key or suspending an agency reaches every
+    process within ``ttl``; ``forget`` applies it at once in this process.
+    """
+
+    MAX_ENTRIES = 10_000
+
+    def __init__(self, engine: sa.Engine, ttl: float) -> None:
+        self.engine = engine
+        self.ttl = ttl
+        self._entries: dict[str, tuple[float, Principal]] = {}
+
+    def principal(self, presented: str) -> Principal | None:
+        if self.ttl <= 0:
+            return self._lookup(presented)
+        digest = _hash(presented)
+        entry = self._entries.get(digest)
+        moment = time.monotonic()
+        if entry is not None and entry[0] > moment:
+            return entry[1]
+        principal = self._lookup(presented)
+        if principal is None:
+            self._entries.pop(digest, None)
+            return None
+        if len(self._entries) >= self.MAX_ENTRIES:
+            self._entries.clear()  # crude but bounded: many distinct valid keys are rare
+        self._entries[digest] = (moment + self.ttl, principal)
+        return principal
+
+    def forget(self) -> None:
+        self._entries.clear()
+
+    def _lookup(self, presented: str) -> Principal | None:
+        from jdx.store.engine import read_only
+
+        with self.engine.connect() as conn:
+            return authenticate(read_only(conn), presented)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import httpx2 as httpx
@@ -278,7 +279,7 @@ def test_strict_mode_requires_table_5_headers(hub: Hub, agency: AgencyFixture) -
     from jdx.channels.http.app import create_app
 
     strict = hub.settings.model_copy(update={"sdcs_strict_headers": True})
-    strict_hub = Hub(strict, hub.engine, hub.validation, hub.services, hub.exchanges)
+    strict_hub = dataclasses.replace(hub, settings=strict)
     with TestClient(create_app(hub=strict_hub)) as c:
         r = post(c, agency, stop_record(agency))
     assert r.status_code == 400
@@ -492,3 +493,22 @@ def test_openapi_documents_the_service(client: httpx.Client) -> None:
     assert "/sdcs/v1/stops" in spec["paths"]
     assert "202" in spec["paths"]["/sdcs/v1/stops"]["post"]["responses"]
     assert client.get("/docs").status_code == 200
+
+
+def test_a_checked_key_is_trusted_for_the_cache_time_only(hub: Hub) -> None:
+    """Within ``auth_cache_seconds`` a revoked key still works in a process that checked it;
+    ``forget`` (and the time running out) makes the revocation count."""
+    from jdx.security.keys import KeyCache, revoke_keys
+
+    agency = new_agency(hub)
+    cache = KeyCache(hub.engine, ttl=60)
+    assert (
+        principal := cache.principal(agency.prod_key)
+    ) is not None and principal.ori == agency.ori
+    with hub.engine.begin() as conn:
+        revoke_keys(conn, agency.id)
+    assert cache.principal(agency.prod_key) == principal
+    assert KeyCache(hub.engine, ttl=0).principal(agency.prod_key) is None
+    cache.forget()
+    assert cache.principal(agency.prod_key) is None
+    assert cache.principal(agency.prod_key + "x") is None

@@ -21,8 +21,7 @@ from jdx.exchanges.stops import workflow
 from jdx.exchanges.stops.files import NameError_, parse_name
 from jdx.exchanges.stops.tables import stop_files
 from jdx.hub import Hub
-from jdx.security.keys import Principal, authenticate
-from jdx.store.engine import read_only
+from jdx.security.keys import Principal
 
 OUTPUT_SUFFIXES = (
     "_errors.csv",
@@ -40,8 +39,7 @@ def router(hub: Hub) -> APIRouter:
 
     def principal_of(request: Request) -> Principal:
         key = bearer_key(request)
-        with hub.engine.connect() as conn:
-            principal = authenticate(read_only(conn), key) if key else None
+        principal = hub.keys.principal(key) if key else None
         if principal is None:
             raise HTTPException(401, "Send the agency's API key as 'Authorization: Bearer <key>'.")
         if not principal.active:

@@ -33,7 +33,7 @@ from jdx.exchanges.stops.service import (
     fatal,
 )
 from jdx.hub import Hub
-from jdx.security.keys import Principal, authenticate
+from jdx.security.keys import Principal
 from jdx.store.queries import audit
 
 log = logging.getLogger("jdx.sdcs")
@@ -216,10 +216,7 @@ def router(hub: Hub) -> APIRouter:
         key = bearer_key(request)
         if key is None:
             return None
-        with hub.engine.connect() as conn:
-            from jdx.store.engine import read_only
-
-            return authenticate(read_only(conn), key)
+        return hub.keys.principal(key)
 
     def _unauthorized(request: Request, fmt: str, op: Op | None) -> Response:
         detail = (

@@ -115,6 +115,15 @@ FIND_SAME_STOP = (
     )
     .limit(1)
 )
+_HELD = (stops.c.id, stops.c.status, stops.c.version, stops.c.lea_record_id)
+_SAME_STOP = FIND_SAME_STOP.with_only_columns(sa.literal(0).label("by_id"), *_HELD).subquery()
+# Both duplicate checks of a new record in one round trip (the agency's lock is held meanwhile).
+FIND_FOR_INSERT = sa.union_all(
+    sa.select(sa.literal(1).label("by_id"), *_HELD).where(
+        stops.c.realm == _p("realm"), stops.c.ori == _p("ori"), stops.c.lea_record_id == _p("lea")
+    ),
+    sa.select(*_SAME_STOP.c),
+)
 FIND_AGENCY = sa.select(agencies.c.id).where(agencies.c.ori == _p("ori"))
 INSERT_STOP = stops.insert().returning(stops.c.id)
 UPDATE_STOP = stops.update().where(stops.c.id == _p("doj_id"))
@@ -411,6 +420,8 @@ class _Relational:
         if issues:
             return issues
         realm = self.principal.realm
+        if self.known is None and self.op is Op.INSERT:
+            self.known = _Known.of_one(self.conn, realm, core)
         if self.known is not None:
             row: Any = self.known.by_lea.get(core.lea_record_id or "")
         else:
@@ -485,6 +496,20 @@ class _Known:
             known.moments.setdefault(
                 (row.officer_uid, row.stop_date, row.stop_time), row.lea_record_id
             )
+        return known
+
+    @classmethod
+    def of_one(cls, conn: sa.Connection, realm: str, core: CoreAttributes) -> _Known:
+        """What one new record could collide with, in one statement (both duplicate checks)."""
+        known = cls()
+        moment = _moment(core)
+        params: dict[str, Any] = {"realm": realm, "ori": core.ori, "lea": core.lea_record_id}
+        params.update(uid=moment[0], day=moment[1], time=moment[2])
+        for row in conn.execute(FIND_FOR_INSERT, params):
+            if row.by_id:
+                known.by_lea[row.lea_record_id] = _Held(row.id, row.status, row.version)
+            else:
+                known.moments[moment] = row.lea_record_id
         return known
 
     def add(self, core: CoreAttributes, status: str) -> None:
