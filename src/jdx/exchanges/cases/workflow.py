@@ -74,13 +74,13 @@ def unbind() -> None:
 
 
 @DBOS.step()
-def _process_step(job_id: int) -> None:
+def _case_job_process(job_id: int) -> None:
     rt = _rt()
     process.process(rt.hub.engine, rt.regions, job_id)
 
 
 @DBOS.step()
-def _finish_step(job_id: int) -> dict[str, int]:
+def _case_job_finish(job_id: int) -> dict[str, int]:
     rt = _rt()
     s = rt.hub.settings
     return results.finish(rt.hub.engine, job_id, s.public_url, digest_hour=s.digest_hour)
@@ -88,8 +88,8 @@ def _finish_step(job_id: int) -> dict[str, int]:
 
 @DBOS.workflow()
 def job_workflow(job_id: int) -> dict[str, int]:
-    _process_step(job_id)
-    return _finish_step(job_id)
+    _case_job_process(job_id)
+    return _case_job_finish(job_id)
 
 
 def workflow_id(job_id: int) -> str:

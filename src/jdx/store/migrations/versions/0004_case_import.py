@@ -27,7 +27,7 @@ def upgrade() -> None:
         sa.Column("client_case_number", sa.String(length=50), nullable=False),
         sa.Column("state", sa.String(length=2), nullable=False),
         sa.Column("region", sa.String(length=40), nullable=False),
-        sa.Column("published", sa.Boolean(), server_default=sa.text("0"), nullable=False),
+        sa.Column("published", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column(
             "record",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
