@@ -1,4 +1,4 @@
-"""``python -m bench [validators|http|profile|all]``: the figures of docs/benchmarks.md.
+"""``python -m bench [validators|http|profile|namus|all]``: the figures of docs/benchmarks.md.
 
 Each bench prints a table and writes its machine-readable results, with the machine they were
 measured on, to ``bench/results/<bench>.json`` (committed: the docs quote them).
@@ -108,6 +108,18 @@ def bench_profile(args: argparse.Namespace) -> None:
     print(orjson.dumps(out, option=orjson.OPT_INDENT_2).decode())
 
 
+def bench_namus(args: argparse.Namespace) -> None:
+    from bench import namus
+
+    before = machine()
+    rows = [namus.run(args.jobs, args.cases, None, log)] if not args.no_sqlite else []
+    if args.database_url:
+        rows.append(namus.run(args.jobs, args.cases, args.database_url, log))
+    print(namus.table(rows))
+    payload = {"machine": before, "load_average_after": machine()["load_average_1_5_15"]}
+    print(f"\nwritten: {write('namus', {**payload, 'results': rows})}")
+
+
 def ints(text: str) -> list[int]:
     return [int(x) for x in text.split(",") if x]
 
@@ -118,7 +130,7 @@ def parser() -> argparse.ArgumentParser:
         "bench",
         nargs="?",
         default="all",
-        choices=["validators", "http", "profile", "all"],
+        choices=["validators", "http", "profile", "namus", "all"],
         help="what to run (default: validators and http)",
     )
     v = p.add_argument_group("validators")
@@ -153,6 +165,9 @@ def parser() -> argparse.ArgumentParser:
         "--agencies", type=ints, default=[1, 8], help="agencies sharing the load, e.g. 1,8 (1,8)"
     )
     h.add_argument("--requests", type=int, default=3000, help="profile: direct calls (3000)")
+    n = p.add_argument_group("namus")
+    n.add_argument("--jobs", type=int, default=1000, help="import jobs sent (1000)")
+    n.add_argument("--cases", type=int, default=100, help="cases per job (100)")
     return p
 
 
@@ -164,6 +179,8 @@ def main(argv: list[str] | None = None) -> None:
         bench_http(args)
     if args.bench == "profile":
         bench_profile(args)
+    if args.bench == "namus":
+        bench_namus(args)
 
 
 if __name__ == "__main__":

@@ -76,12 +76,16 @@ def hub(settings: Settings) -> Iterator[Hub]:
 
 @pytest.fixture(scope="session")
 def workflows(hub: Hub) -> Iterator[Hub]:
-    """The hub with its file workflows running (DBOS, once per worker process)."""
+    """The hub with its file and case job workflows running (DBOS, once per worker process)."""
+    from jdx.exchanges.cases import workflow as case_jobs
     from jdx.exchanges.stops import workflow
 
+    case_jobs.bind(hub)
     workflow.start(hub)
+    case_jobs.start_queue(hub)
     yield hub
     workflow.stop()
+    case_jobs.unbind()
 
 
 def load_reference_domains(hub: Hub) -> None:

@@ -82,6 +82,29 @@ class Settings(BaseSettings):
     archive_days: int = Field(
         90, description="Days a received file is kept in the hub's archive; 0 keeps none."
     )
+    # --- NamUs case import (seed 000) ------------------------------------------------------------
+    namus_max_cases_per_job: int = Field(
+        100,
+        ge=1,
+        description="Default cases per import job (the seed: no more than 100); per account in "
+        "client_limits.",
+    )
+    namus_max_job_bytes: int = Field(
+        2_097_152,
+        ge=1,
+        description="Default largest import job body (bytes); per account in client_limits.",
+    )
+    namus_max_jobs_per_day: int = Field(
+        200,
+        ge=1,
+        description="Default import jobs an account may send in any 24 hours; per account in "
+        "client_limits.",
+    )
+    namus_regions_file: Path | None = Field(
+        None,
+        description="CSV of state,region rows (NCIC state codes) deciding each case's RPS region; "
+        "unset: the demo table (the ten federal regions).",
+    )
     # --- e-mail ----------------------------------------------------------------------------------
     smtp_host: str = Field(
         "", description="SMTP server; empty writes mail to data_dir/outbox as .eml files instead."

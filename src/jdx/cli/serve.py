@@ -77,11 +77,15 @@ class Background:
 def start_background(hub: Hub) -> Background:
     """The file workflows (DBOS: they resume files a crash interrupted), the channels, and the
     notifier (every node runs one: the outbox claims keep each mail to one of them)."""
+    from jdx.exchanges.cases import workflow as case_jobs
     from jdx.exchanges.stops import workflow
 
     background = Background()
+    case_jobs.bind(hub)  # before DBOS launches: resumed jobs need it
     workflow.start(hub)
     background.stops.append(workflow.stop)
+    background.stops.append(case_jobs.unbind)
+    case_jobs.start_queue(hub)
     if hub.settings.sftp == "folder":
         from jdx.channels.folder import FolderWatcher
 

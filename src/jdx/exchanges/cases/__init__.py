@@ -1,10 +1,11 @@
 """NamUs case import (seed 000): missing and unidentified person cases, cancellation requests.
 
-So far the exchange registers its dictionaries only; jobs, limits, review and cancellations
-come with their own modules (``service.py``, ``tables.py``, ``workflow.py``), as in ``stops``.
-Unlike a stop record, a case with any error is not created (the seed: cases are created only
-when they validate "for both completeness and correctness"), so the dictionaries need no
-``core`` fields: the exchange refuses every outcome that ``has_errors``.
+The exchange registers its dictionaries and its service (``jobs.CaseImport``); jobs are
+accepted by ``jobs.py``, processed by one durable workflow each (``workflow.py`` running
+``process.py``), and read back through ``results.py``. Unlike a stop record, a case with any
+error is not created (the seed: cases are created only when they validate "for both
+completeness and correctness"), so the dictionaries need no ``core`` fields: the exchange
+refuses every outcome that ``has_errors``.
 """
 
 from __future__ import annotations
@@ -22,5 +23,8 @@ DICTIONARIES = (MISSING, UNIDENTIFIED, CANCELLATION)
 
 
 def register(hub: Hub) -> None:
+    from jdx.exchanges.cases.jobs import CaseImport
+
     for name in DICTIONARIES:
         hub.validation.add_file(name)
+    hub.services["cases"] = CaseImport(hub.engine, hub.validation, hub.settings)

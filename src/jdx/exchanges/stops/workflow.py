@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from dbos import DBOS, DBOSClient, DBOSConfig, SetWorkflowID, WorkflowHandle
+from dbos import DBOS, DBOSConfig, SetWorkflowID, WorkflowHandle
 
 import jdx
 from jdx.exchanges.stops import files
@@ -27,6 +27,7 @@ from jdx.exchanges.stops.service import StopService
 from jdx.hub import Hub
 from jdx.security.keys import Principal
 from jdx.store.tables import agencies
+from jdx.workflows import dbos_client, system_database_url
 
 log = logging.getLogger("jdx.files")
 QUEUE = "stop-files"
@@ -50,13 +51,6 @@ def _rt() -> _Runtime:
             "the file workflows are not started (jdx.exchanges.stops.workflow.start)"
         )
     return _runtime
-
-
-def system_database_url(hub: Hub) -> str:
-    url = hub.engine.url
-    if url.get_backend_name() == "sqlite":
-        return f"sqlite:///{hub.settings.data_dir / 'jdx-workflows.sqlite'}"
-    return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def start(hub: Hub) -> None:
@@ -135,7 +129,7 @@ def enqueue(hub: Hub, file_id: int) -> None:
             assert queue is not None
             queue.enqueue(file_workflow, file_id)
         return
-    _client(hub).enqueue(
+    dbos_client(hub).enqueue(
         {
             "workflow_name": file_workflow.__qualname__,
             "queue_name": QUEUE,
@@ -144,17 +138,6 @@ def enqueue(hub: Hub, file_id: int) -> None:
         },
         file_id,
     )
-
-
-_clients: dict[str, DBOSClient] = {}
-
-
-def _client(hub: Hub) -> DBOSClient:
-    url = system_database_url(hub)
-    with _lock:
-        if url not in _clients:
-            _clients[url] = DBOSClient(system_database_url=url)
-        return _clients[url]
 
 
 def receive(hub: Hub, principal: Principal, path: Path, *, channel: str) -> files.Received:

@@ -1,0 +1,136 @@
+"""NamUs import jobs: request → queued (acceptance latency) and queued → created (throughput).
+
+In one process on a fresh database (SQLite by default, or the PostgreSQL URL given): one import
+account sends ``jobs`` jobs of ``cases`` valid cases each through the in-process HTTP app, one
+after another, while the DBOS job workflows run in the same process; each request is timed from
+the request to the 202 (its cases are then validated, stored and queued). Throughput is the
+cases created per second from the first job's acceptance to the last job's completion.
+Nothing listens on a socket.
+"""
+
+from __future__ import annotations
+
+import copy
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+GOLDEN = Path(__file__).resolve().parents[1] / "tests" / "golden" / "cases"
+
+
+def _cases(job: int, size: int) -> list[dict[str, Any]]:
+    record = orjson.loads((GOLDEN / "missing" / "valid" / "minimum.json").read_bytes())
+    out = []
+    for n in range(size):
+        r = copy.deepcopy(record)
+        r["investigatingAgencies"][0]["caseNumber"] = f"B{job:05d}-{n:03d}"
+        out.append({"type": "missing", "record": r})
+    return out
+
+
+def run(
+    jobs: int, cases: int, database_url: str | None, log: Callable[[str], None]
+) -> dict[str, Any]:
+    import sqlalchemy as sa
+    from starlette.testclient import TestClient
+
+    from jdx.channels.http.app import create_app
+    from jdx.exchanges.cases import workflow as case_jobs
+    from jdx.exchanges.cases.tables import client_limits, import_jobs
+    from jdx.exchanges.stops import workflow
+    from jdx.hub import create_hub
+    from jdx.security.keys import issue_key
+    from jdx.settings import load_settings
+    from jdx.store import schema
+    from jdx.store.queries import add_agency, now
+
+    data_dir = Path(tempfile.mkdtemp(prefix="jdx-bench-namus-"))
+    if database_url:
+        url = sa.make_url(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
+        admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+            conn.execute(sa.text(f'CREATE DATABASE "{url.database}"'))
+        admin.dispose()
+    settings = load_settings(data_dir=data_dir, database_url=database_url or "", sftp="off")
+    hub = create_hub(settings)
+    schema.upgrade(hub.engine)
+    with hub.engine.begin() as conn:
+        agency = add_agency(conn, "BN0000001", "Bench importer", ["bench@example.org"])
+        key = issue_key(conn, agency.id, "prod")
+        conn.execute(
+            client_limits.insert().values(
+                agency_id=agency.id,
+                max_cases_per_job=cases,
+                max_job_bytes=10_000_000,
+                max_jobs_per_day=jobs + 10,
+                updated_at=now(),
+            )
+        )
+    case_jobs.bind(hub)
+    workflow.start(hub)
+    case_jobs.start_queue(hub)
+    bodies = [orjson.dumps({"cases": _cases(j, cases)}) for j in range(jobs)]
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    latencies: list[float] = []
+    try:
+        with TestClient(create_app(hub=hub)) as client:
+            started = time.perf_counter()
+            for j, body in enumerate(bodies):
+                t0 = time.perf_counter()
+                answer = client.post("/namus/v1/jobs", content=body, headers=headers)
+                latencies.append((time.perf_counter() - t0) * 1000)
+                assert answer.status_code == 202, answer.text
+                if j % 100 == 99:
+                    log(f"namus: {j + 1} jobs accepted")
+            accepted = time.perf_counter() - started
+            while True:
+                with hub.engine.connect() as conn:
+                    left = conn.execute(
+                        sa.select(sa.func.count()).where(import_jobs.c.state != "complete")
+                    ).scalar_one()
+                    made = conn.execute(sa.select(sa.func.sum(import_jobs.c.created))).scalar()
+                if not left:
+                    break
+                time.sleep(0.05)
+            total = time.perf_counter() - started
+    finally:
+        workflow.stop()
+        case_jobs.unbind()
+        hub.dispose()
+    latencies.sort()
+    return {
+        "database": "postgresql" if database_url else "sqlite",
+        "jobs": jobs,
+        "cases_per_job": cases,
+        "accept_ms": {
+            "p50": round(statistics.median(latencies), 2),
+            "p99": round(latencies[int(len(latencies) * 0.99) - 1], 2),
+            "max": round(latencies[-1], 2),
+        },
+        "accept_seconds": round(accepted, 2),
+        "cases_queued_per_s": round(jobs * cases / accepted),
+        "cases_created": int(made or 0),
+        "end_to_end_seconds": round(total, 2),
+        "cases_created_per_s": round(int(made or 0) / total),
+    }
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    lines = [
+        "| database | jobs × cases | accept p50 / p99 / max (ms) | queued/s | created/s (end to end) |",
+        "|---|---|---|---|---|",
+    ]
+    for r in rows:
+        a = r["accept_ms"]
+        lines.append(
+            f"| {r['database']} | {r['jobs']} × {r['cases_per_job']} | "
+            f"{a['p50']} / {a['p99']} / {a['max']} | {r['cases_queued_per_s']:,} | "
+            f"{r['cases_created_per_s']:,} |"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,180 @@
+"""NamUs case import over HTTP (seed 000): jobs, their results, cases and cancellation requests.
+
+``POST /namus/v1/jobs`` answers 202 at once with the job id and its status URL (``Location``);
+the job's cases are then processed by its durable workflow. The body is JSON
+(``{"cases": [{"type": "missing", "record": {...}}]}``) or XML (``<ImportJob>`` holding one
+``<MissingPersonCase>``, ``<UnidentifiedPersonCase>`` or ``<CancellationRequest>`` per case, the
+roots of the ICD's XML Schemas). Import accounts are, for now, agencies with API keys.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from jdx.channels.http.common import BodyError, bearer_key, read_body
+from jdx.codecs.xmlform import XmlFormError, element_to_value, local_name, parse_xml
+from jdx.exchanges.cases import process, results
+from jdx.exchanges.cases import workflow as case_jobs
+from jdx.exchanges.cases.jobs import CaseImport, JobRefused
+from jdx.hub import Hub
+from jdx.security.keys import Principal, authenticate
+from jdx.store.engine import read_only, write_transaction
+from jdx.store.queries import audit, now
+
+XML_ROOTS = {
+    "MissingPersonCase": "missing",
+    "UnidentifiedPersonCase": "unidentified",
+    "CancellationRequest": "cancellation",
+}
+
+
+def parse_job(body: bytes, content_type: str) -> tuple[list[Any], str]:
+    """(the job's items as {"type", "record"}, "json" | "xml"); ValueError for the client."""
+    if "xml" in content_type:
+        root = parse_xml(body, max_depth=32)
+        if local_name(root) != "ImportJob":
+            raise ValueError("the XML root must be ImportJob")
+        items = [
+            {"type": XML_ROOTS.get(local_name(e), local_name(e)), "record": element_to_value(e)}
+            for e in root
+            if isinstance(e.tag, str)
+        ]
+        return items, "xml"
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise ValueError(f"not JSON: {exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("cases"), list):
+        raise ValueError('the body must be {"cases": [{"type": ..., "record": {...}}, ...]}')
+    return data["cases"], "json"
+
+
+def router(hub: Hub) -> APIRouter:
+    api = APIRouter(prefix="/namus/v1", tags=["NamUs case import"])
+    service: CaseImport = hub.services["cases"]
+
+    def principal_of(request: Request) -> Principal:
+        key = bearer_key(request)
+        with hub.engine.connect() as conn:
+            principal = authenticate(read_only(conn), key) if key else None
+        if principal is None:
+            raise HTTPException(401, "Send the account's API key as 'Authorization: Bearer <key>'.")
+        if not principal.active:
+            raise HTTPException(403, f"Account {principal.ori} is suspended.")
+        return principal
+
+    @api.post("/jobs", status_code=202, summary="Import 1 to 100 cases as one job")
+    async def submit_job(request: Request) -> Response:
+        received_at = now()
+        principal = await run_in_threadpool(principal_of, request)
+        limits = await run_in_threadpool(service.limits, principal.agency_id)
+        try:
+            body = await read_body(request, limits.max_job_bytes)
+        except BodyError as exc:
+            if exc.too_large:
+                raise HTTPException(
+                    413, f"the job is larger than {limits.max_job_bytes:,} bytes"
+                ) from None
+            raise HTTPException(400, str(exc)) from None
+        try:
+            items, fmt = parse_job(body, request.headers.get("content-type", ""))
+        except (ValueError, XmlFormError) as exc:
+            raise HTTPException(400, str(exc)) from None
+        key = request.headers.get("idempotency-key", "").strip()[:200] or None
+        try:
+            accepted = await run_in_threadpool(
+                service.submit_job,
+                principal,
+                items,
+                size=len(body),
+                sha256=hashlib.sha256(body).hexdigest(),
+                fmt=fmt,
+                idempotency_key=key,
+                channel="http",
+                received_at=received_at,
+            )
+        except JobRefused as exc:
+            headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+            raise HTTPException(exc.status, str(exc), headers=headers) from None
+        if not accepted.replayed:
+            await run_in_threadpool(case_jobs.enqueue, hub, accepted.job_id)
+        location = f"/namus/v1/jobs/{accepted.job_id}"
+        headers = {"Location": location}
+        if accepted.replayed:
+            headers["Idempotent-Replayed"] = "true"
+        return JSONResponse(
+            {"job_id": accepted.job_id, "status_url": location, "replayed": accepted.replayed},
+            202,
+            headers=headers,
+        )
+
+    @api.get("/jobs/{job_id}", summary="A job's state and the outcome of each of its cases")
+    def job(request: Request, job_id: int) -> dict[str, Any]:
+        principal = principal_of(request)
+        status = results.job_status(hub.engine, principal, job_id)
+        if status is None:
+            raise HTTPException(404, f"no job {job_id} of account {principal.ori}")
+        return status
+
+    @api.get("/cases/{case_number}", summary="One of the account's imported cases")
+    def case(request: Request, case_number: str) -> dict[str, Any]:
+        principal = principal_of(request)
+        found = results.own_case(hub.engine, principal, case_number)
+        if found is None:
+            raise HTTPException(404, f"no case {case_number} of account {principal.ori}")
+        return found
+
+    @api.post("/cancellations", status_code=201, summary="Ask to cancel or resolve an own case")
+    async def cancel(request: Request) -> Response:
+        principal = await run_in_threadpool(principal_of, request)
+        try:
+            record = orjson.loads(await read_body(request, hub.settings.max_body_bytes))
+        except BodyError as exc:
+            raise HTTPException(413 if exc.too_large else 400, str(exc)) from None
+        except orjson.JSONDecodeError as exc:
+            raise HTTPException(400, f"not JSON: {exc}") from None
+        return await run_in_threadpool(_cancel, principal, record)
+
+    def _cancel(principal: Principal, record: Any) -> Response:
+        checked = service.check("cancellation", record)
+        if checked.errors:
+            return JSONResponse({"error": "invalid request", "errors": checked.errors}, 400)
+        with write_transaction(hub.engine) as conn:
+            outcome = process.request_cancellation(
+                conn, principal.agency_id, principal.realm, checked.record
+            )
+            audit(
+                conn,
+                exchange="cases",
+                realm=principal.realm,
+                actor=principal.ori,
+                ori=principal.ori,
+                channel="http",
+                action="cancel",
+                subject=str(record.get("idFormatted") or record.get("caseNumber"))[:100],
+                outcome="refused" if isinstance(outcome, list) else "requested",
+            )
+        if isinstance(outcome, list):
+            # Another agency's case is answered as a missing one: no one learns whose it is.
+            return JSONResponse({"error": "refused", "errors": outcome}, 404)
+        request_id = outcome[1]
+        body = results.own_cancellation(hub.engine, principal, request_id)
+        return JSONResponse(
+            body, 201, headers={"Location": f"/namus/v1/cancellations/{request_id}"}
+        )
+
+    @api.get("/cancellations/{request_id}", summary="A cancellation request and its review")
+    def cancellation(request: Request, request_id: int) -> dict[str, Any]:
+        principal = principal_of(request)
+        found = results.own_cancellation(hub.engine, principal, request_id)
+        if found is None:
+            raise HTTPException(404, f"no cancellation request {request_id} of {principal.ori}")
+        return found
+
+    return api

@@ -1,0 +1,227 @@
+"""What a client reads back: a job's outcome per case, its own cases and cancellation requests;
+and the result mail queued when a job completes.
+
+Every read is scoped to the asking agency and realm: another client's job, case or request is
+answered exactly as one that does not exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from jdx.exchanges.cases.process import case_number, parse_case_number
+from jdx.exchanges.cases.tables import cancellation_requests, cases, import_job_cases, import_jobs
+from jdx.notify.mail import notify_agency
+from jdx.security.keys import Principal
+from jdx.store.engine import read_only, write_transaction
+from jdx.store.queries import now
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def finish(engine: sa.Engine, job_id: int, public_url: str, *, digest_hour: int) -> dict[str, int]:
+    """Mark the job complete with its counts and queue its result mail (both once)."""
+    with write_transaction(engine) as conn:
+        job = conn.execute(sa.select(import_jobs).where(import_jobs.c.id == job_id)).one()
+        if job.state == "complete":
+            return {
+                "total": job.total,
+                "created": job.created,
+                "requested": job.requested,
+                "rejected": job.rejected,
+            }
+        rows = conn.execute(
+            sa.select(
+                import_job_cases.c.seq,
+                import_job_cases.c.record_type,
+                import_job_cases.c.state,
+                import_job_cases.c.client_case_number,
+                import_job_cases.c.errors,
+                import_job_cases.c.case_id,
+                import_job_cases.c.cancellation_id,
+                cases.c.case_type,
+            )
+            .outerjoin(cases, cases.c.id == import_job_cases.c.case_id)
+            .where(import_job_cases.c.job_id == job_id)
+            .order_by(import_job_cases.c.seq)
+        ).all()
+        counts = {
+            "total": len(rows),
+            "created": sum(r.state == "created" and r.record_type != "cancellation" for r in rows),
+            "requested": sum(
+                r.state == "created" and r.record_type == "cancellation" for r in rows
+            ),
+            "rejected": sum(r.state == "rejected" for r in rows),
+        }
+        conn.execute(
+            import_jobs.update()
+            .where(import_jobs.c.id == job_id)
+            .values(state="complete", finished_at=now(), **counts)
+        )
+        notify_agency(
+            conn,
+            job.agency_id,
+            key=f"case-job-{job_id}",
+            subject=f"NamUs import job {job_id}: {counts['created']} created, "
+            f"{counts['rejected']} rejected",
+            body=_mail_body(job_id, rows, counts, public_url),
+            digest_hour=digest_hour,
+        )
+        # The RPS of each region involved get their own mail with the portal (issue 4, later).
+    return counts
+
+
+def _mail_body(job_id: int, rows: Sequence[Any], counts: dict[str, int], public_url: str) -> str:
+    """Counts and case numbers only: a mail leaves the hub, so it names no person."""
+    lines = [
+        f"Import job {job_id} is complete: {counts['total']} cases, {counts['created']} created, "
+        f"{counts['requested']} cancellation requests, {counts['rejected']} rejected.",
+        "",
+    ]
+    for r in rows:
+        yours = f" (your case {r.client_case_number})" if r.client_case_number else ""
+        if r.state == "created" and r.record_type == "cancellation":
+            number = case_number(r.case_type, r.case_id)
+            lines.append(f"{r.seq:>4}  cancellation request {r.cancellation_id} for {number}")
+        elif r.state == "created":
+            lines.append(f"{r.seq:>4}  created {case_number(r.case_type, r.case_id)}{yours}")
+        else:
+            codes = ", ".join(sorted({e["code"] for e in r.errors}))
+            lines.append(f"{r.seq:>4}  rejected{yours}: {codes}")
+    lines += ["", f"Details: {public_url.rstrip('/')}/namus/v1/jobs/{job_id}"]
+    return "\n".join(lines) + "\n"
+
+
+def job_status(engine: sa.Engine, principal: Principal, job_id: int) -> dict[str, Any] | None:
+    with engine.connect() as c:
+        conn = read_only(c)
+        job = conn.execute(
+            sa.select(import_jobs).where(
+                import_jobs.c.id == job_id,
+                import_jobs.c.agency_id == principal.agency_id,
+                import_jobs.c.realm == principal.realm,
+            )
+        ).first()
+        if job is None:
+            return None
+        rows = conn.execute(
+            sa.select(
+                import_job_cases,
+                cases.c.case_type,
+                cancellation_requests.c.state.label("request_state"),
+                cancellation_requests.c.reviewer_note,
+            )
+            .outerjoin(cases, cases.c.id == import_job_cases.c.case_id)
+            .outerjoin(
+                cancellation_requests,
+                cancellation_requests.c.id == import_job_cases.c.cancellation_id,
+            )
+            .where(import_job_cases.c.job_id == job_id)
+            .order_by(import_job_cases.c.seq)
+        ).all()
+    return {
+        "job_id": job.id,
+        "state": job.state,
+        "realm": job.realm,
+        "format": job.format,
+        "size": job.size,
+        "total": job.total,
+        "created": job.created,
+        "requested": job.requested,
+        "rejected": job.rejected,
+        "created_at": _iso(job.created_at),
+        "finished_at": _iso(job.finished_at),
+        "cases": [_case_outcome(r) for r in rows],
+    }
+
+
+def _case_outcome(r: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "seq": r.seq,
+        "type": r.record_type,
+        "client_case_number": r.client_case_number,
+        "state": r.state,
+        "errors": r.errors,
+        "received_at": _iso(r.received_at),
+        "validated_at": _iso(r.validated_at),
+        "queued_at": _iso(r.queued_at),
+        "processed_at": _iso(r.processed_at),
+    }
+    if r.case_id is not None:
+        # For a duplicate this names the existing case; for a cancellation, the case it names.
+        out["case_number"] = case_number(r.case_type, r.case_id)
+    if r.cancellation_id is not None:
+        out["cancellation"] = {
+            "id": r.cancellation_id,
+            "state": r.request_state,
+            "reviewer_note": r.reviewer_note,
+        }
+    return out
+
+
+def own_case(engine: sa.Engine, principal: Principal, number: str) -> dict[str, Any] | None:
+    parsed = parse_case_number(number)
+    if parsed is None:
+        return None
+    with engine.connect() as c:
+        row = (
+            read_only(c)
+            .execute(
+                sa.select(cases).where(
+                    cases.c.case_type == parsed[0],
+                    cases.c.id == parsed[1],
+                    cases.c.agency_id == principal.agency_id,
+                    cases.c.realm == principal.realm,
+                )
+            )
+            .first()
+        )
+    if row is None:
+        return None
+    return {
+        "case_number": case_number(row.case_type, row.id),
+        "client_case_number": row.client_case_number,
+        "state": row.state,
+        "region": row.region,
+        "published": row.published,
+        "job_id": row.job_id,
+        "created_at": _iso(row.created_at),
+        "record": row.record,
+    }
+
+
+def own_cancellation(
+    engine: sa.Engine, principal: Principal, request_id: int
+) -> dict[str, Any] | None:
+    with engine.connect() as c:
+        row = (
+            read_only(c)
+            .execute(
+                sa.select(cancellation_requests, cases.c.case_type)
+                .join(cases, cases.c.id == cancellation_requests.c.case_id)
+                .where(
+                    cancellation_requests.c.id == request_id,
+                    cancellation_requests.c.agency_id == principal.agency_id,
+                    cases.c.realm == principal.realm,
+                )
+            )
+            .first()
+        )
+    if row is None:
+        return None
+    return {
+        "id": row.id,
+        "case_number": case_number(row.case_type, row.case_id),
+        "reason": row.reason,
+        "state": row.state,
+        "region": row.region,
+        "reviewer_note": row.reviewer_note,
+        "job_id": row.job_id,
+        "created_at": _iso(row.created_at),
+        "decided_at": _iso(row.decided_at),
+    }

@@ -1,0 +1,131 @@
+"""One durable workflow per import job (DBOS Transact), queued on ``case-jobs``.
+
+DBOS is launched once per process by the stops exchange; :func:`bind` must run before that
+launch, so that jobs a crash interrupted find the hub when DBOS resumes them, and
+:func:`start_queue` after it. Jobs accepted while no workflow process ran (or whose enqueue was
+lost to a crash between the job's commit and the enqueue) are enqueued again by
+:func:`start_queue`: the workflow id makes that a no-op for jobs queued already.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from dbos import DBOS, SetWorkflowID, WorkflowHandle
+
+import jdx
+from jdx.exchanges.cases import process, results
+from jdx.exchanges.cases.regions import load_regions
+from jdx.exchanges.cases.tables import import_jobs
+from jdx.hub import Hub
+from jdx.workflows import dbos_client
+
+QUEUE = "case-jobs"
+# Jobs are small (at most a few hundred cases) and one agency's are serialised by a lock, so a
+# few at once keep PostgreSQL busy without starving the stop files; SQLite has one writer anyway.
+JOB_WORKERS = 4
+
+
+@dataclass
+class _Runtime:
+    hub: Hub
+    regions: Mapping[str, str]
+
+
+_runtime: _Runtime | None = None
+_lock = threading.Lock()
+
+
+def _rt() -> _Runtime:
+    if _runtime is None:
+        raise RuntimeError(
+            "the case job workflows are not bound (jdx.exchanges.cases.workflow.bind)"
+        )
+    return _runtime
+
+
+def bind(hub: Hub) -> None:
+    global _runtime
+    with _lock:
+        _runtime = _Runtime(hub, load_regions(hub.settings.namus_regions_file))
+
+
+def start_queue(hub: Hub) -> None:
+    """Register the queue (DBOS launched) and enqueue the jobs no workflow has taken yet."""
+    DBOS.register_queue(QUEUE, worker_concurrency=JOB_WORKERS, polling_interval_sec=0.1)
+    with hub.engine.connect() as conn:
+        waiting = (
+            conn.execute(sa.select(import_jobs.c.id).where(import_jobs.c.state != "complete"))
+            .scalars()
+            .all()
+        )
+    for job_id in waiting:
+        enqueue(hub, job_id)
+
+
+def unbind() -> None:
+    global _runtime
+    with _lock:
+        _runtime = None
+
+
+@DBOS.step()
+def _case_job_process(job_id: int) -> None:
+    rt = _rt()
+    process.process(rt.hub.engine, rt.regions, job_id)
+
+
+@DBOS.step()
+def _case_job_finish(job_id: int) -> dict[str, int]:
+    rt = _rt()
+    s = rt.hub.settings
+    return results.finish(rt.hub.engine, job_id, s.public_url, digest_hour=s.digest_hour)
+
+
+@DBOS.workflow()
+def job_workflow(job_id: int) -> dict[str, int]:
+    _case_job_process(job_id)
+    return _case_job_finish(job_id)
+
+
+def workflow_id(job_id: int) -> str:
+    return f"case-job-{job_id}"
+
+
+def enqueue(hub: Hub, job_id: int) -> None:
+    """Queue a job's workflow; the workflow id makes a repeated enqueue a no-op."""
+    if _runtime is not None and DBOS.retrieve_queue(QUEUE) is not None:
+        with SetWorkflowID(workflow_id(job_id)):
+            queue = DBOS.retrieve_queue(QUEUE)
+            assert queue is not None
+            queue.enqueue(job_workflow, job_id)
+        return
+    dbos_client(hub).enqueue(
+        {
+            "workflow_name": job_workflow.__qualname__,
+            "queue_name": QUEUE,
+            "workflow_id": workflow_id(job_id),
+            "app_version": jdx.__version__,
+        },
+        job_id,
+    )
+
+
+def wait(job_id: int, timeout: float = 60.0) -> dict[str, int]:
+    """The counts of a job once its workflow is over (tests and the bench)."""
+    handle: WorkflowHandle[dict[str, int]] = DBOS.retrieve_workflow(workflow_id(job_id))
+    result: dict[str, Any] = {}
+    done = threading.Event()
+
+    def run() -> None:
+        result["counts"] = handle.get_result()
+        done.set()
+
+    threading.Thread(target=run, daemon=True).start()
+    if not done.wait(timeout):
+        raise TimeoutError(f"job {job_id} not processed within {timeout} s")
+    return dict(result["counts"])
