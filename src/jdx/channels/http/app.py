@@ -12,13 +12,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
-from jdx.channels.http import files, icd, sdcs
+from jdx.channels.http import chri, files, icd, sdcs
 from jdx.hub import Hub, create_hub
 from jdx.settings import Settings
 
 log = logging.getLogger("jdx.http")
 
-ROUTERS = {"stops": [sdcs.router, icd.router, files.router]}
+ROUTERS = {
+    "stops": [sdcs.router, icd.router, files.router],
+    "rapsheets": [chri.router],
+}
 
 
 def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> FastAPI:
