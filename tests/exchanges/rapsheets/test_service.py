@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import time
 from pathlib import Path
 
 import pytest
@@ -324,3 +325,30 @@ def test_hostile_xml_is_refused(service: RapSheetService, requester: AgencyFixtu
     with pytest.raises(RapSheetFormatError):
         service.receive_rap_sheet(broken, sender_ori="TX0000000", destination=requester.ori)
     assert service.outbox(requester.ori) == []
+
+
+def test_the_sweep_runs_periodically_beside_serve(
+    settings: Settings, requester: AgencyFixture
+) -> None:
+    from jdx.cli.serve import start_rap_sweep
+
+    quick = settings.model_copy(update={"rap_timeout_seconds": 0.01, "rap_sweep_seconds": 0.05})
+    node = create_hub(quick)
+    try:
+        service: RapSheetService = node.services["rapsheets"]
+        text = notification(requester.ori, fbi_number(), [("TEXAS", "TX01")], fbi_too=False)
+        entry = service.notify(text, sender_ori="DCFBIWA00")
+        stop = start_rap_sweep(node)
+        try:
+            for _ in range(100):
+                with node.engine.connect() as conn:
+                    row = conn.execute(sa.select(rap_merge.c.id).where(rap_merge.c.id == entry.id))
+                    if row.first() is None:
+                        break
+                time.sleep(0.05)
+            else:
+                pytest.fail("the sweep did not clear the expired entry")
+        finally:
+            stop()
+    finally:
+        node.dispose()
