@@ -1,4 +1,4 @@
-"""``python -m bench [validators|http|profile|all]``: the figures of docs/benchmarks.md.
+"""``python -m bench [validators|http|profile|rapsheets|all]``: the figures of docs/benchmarks.md.
 
 Each bench prints a table and writes its machine-readable results, with the machine they were
 measured on, to ``bench/results/<bench>.json`` (committed: the docs quote them).
@@ -108,6 +108,16 @@ def bench_profile(args: argparse.Namespace) -> None:
     print(orjson.dumps(out, option=orjson.OPT_INDENT_2).decode())
 
 
+def bench_rapsheets(args: argparse.Namespace) -> None:
+    from bench import rapsheets
+
+    before = machine()
+    summary = rapsheets.run(cycles=args.cycles, budget=args.seconds, repeat=args.repeat)
+    print(rapsheets.table(summary))
+    payload = {"machine": before, "load_average_after": machine()["load_average_1_5_15"], **summary}
+    print(f"\nwritten: {write('rapsheets', payload)}")
+
+
 def ints(text: str) -> list[int]:
     return [int(x) for x in text.split(",") if x]
 
@@ -118,7 +128,7 @@ def parser() -> argparse.ArgumentParser:
         "bench",
         nargs="?",
         default="all",
-        choices=["validators", "http", "profile", "all"],
+        choices=["validators", "http", "profile", "rapsheets", "all"],
         help="what to run (default: validators and http)",
     )
     v = p.add_argument_group("validators")
@@ -153,6 +163,9 @@ def parser() -> argparse.ArgumentParser:
         "--agencies", type=ints, default=[1, 8], help="agencies sharing the load, e.g. 1,8 (1,8)"
     )
     h.add_argument("--requests", type=int, default=3000, help="profile: direct calls (3000)")
+    r = p.add_argument_group("rapsheets")
+    r.add_argument("--cycles", type=int, default=25, help="cycles per portion (25)")
+    r.add_argument("--seconds", type=float, default=3.0, help="seconds per timed run (3)")
     return p
 
 
@@ -164,6 +177,8 @@ def main(argv: list[str] | None = None) -> None:
         bench_http(args)
     if args.bench == "profile":
         bench_profile(args)
+    if args.bench == "rapsheets":
+        bench_rapsheets(args)
 
 
 if __name__ == "__main__":
