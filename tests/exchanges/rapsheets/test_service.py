@@ -352,3 +352,35 @@ def test_the_sweep_runs_periodically_beside_serve(
             stop()
     finally:
         node.dispose()
+
+
+def test_two_nodes_sweeping_at_once_deliver_a_timed_out_merge_once(
+    settings: Settings, service: RapSheetService, requester: AgencyFixture
+) -> None:
+    import threading
+
+    fbi = fbi_number()
+    text = notification(requester.ori, fbi, [("TEXAS", "TX01"), ("OHIO", "OH02")], fbi_too=False)
+    entry = service.notify(text, sender_ori="DCFBIWA00")
+    service.receive_rap_sheet(
+        portion("TEXAS", "TX01", fbi, "19950101"), sender_ori="TX0000000", destination=requester.ori
+    )
+    other = create_hub(settings)  # a second node: its own engine and pool
+    try:
+        nodes: list[RapSheetService] = [service, other.services["rapsheets"]]
+        start = threading.Barrier(2)
+        reports = []
+
+        def sweep(node: RapSheetService) -> None:
+            start.wait()
+            reports.append(node.sweep_timeouts(at=entry.deadline_at + LATER))
+
+        threads = [threading.Thread(target=sweep, args=(n,)) for n in nodes]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        other.dispose()
+    assert sum(r.delivered.count(entry.id) for r in reports) == 1
+    assert len(service.outbox(requester.ori)) == 1
