@@ -45,6 +45,8 @@ def test_notification_two_portions_and_the_outbox_in_the_preferred_format(
     assert "TX01" in content.text and "OH02" in content.text
     (again,) = client.get("/chri/v1/outbox", headers=agency.auth()).json()["items"]
     assert again["fetched_at"] is not None
+    new = client.get("/chri/v1/outbox?unfetched=true", headers=agency.auth()).json()["items"]
+    assert new == []
 
 
 def test_a_receiver_sees_only_its_own_outbox(

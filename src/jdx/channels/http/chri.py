@@ -138,9 +138,13 @@ def router(hub: Hub) -> APIRouter:
         )
 
     @api.get("/outbox", summary="The caller's deliveries, newest first")
-    def outbox(request: Request, limit: int = Query(100, ge=1, le=1000)) -> dict[str, Any]:
+    def outbox(
+        request: Request,
+        limit: int = Query(100, ge=1, le=1000),
+        unfetched: bool = Query(False, description="Only deliveries not fetched yet."),
+    ) -> dict[str, Any]:
         principal = principal_of(request)
-        items = service.outbox(principal.ori, limit=limit)
+        items = service.outbox(principal.ori, limit=limit, unfetched=unfetched)
         return {"receiver": principal.ori, "items": [_listing(m) for m in items]}
 
     @api.get("/outbox/{item_id}", summary="One delivery's content (marks it fetched)")

@@ -334,17 +334,18 @@ class RapSheetService:
             if not updated:
                 conn.execute(rap_receivers.insert().values(ori=ori, **values))
 
-    def outbox(self, ori: str, *, limit: int = 100) -> list[OutboxMessage]:
-        """``ori``'s deliveries, newest first, without their bodies."""
+    def outbox(self, ori: str, *, limit: int = 100, unfetched: bool = False) -> list[OutboxMessage]:
+        """``ori``'s deliveries, newest first, without their bodies; ``unfetched``: only those
+        not fetched yet (what a receiver polling for new rap sheets asks for)."""
         columns = [c for c in rap_outbox.c if c.name not in ("body", "receiver_ori")]
+        own = [rap_outbox.c.receiver_ori == ori]
+        if unfetched:
+            own.append(rap_outbox.c.fetched_at.is_(None))
         with self.engine.connect() as conn:
             rows = (
                 read_only(conn)
                 .execute(
-                    sa.select(*columns)
-                    .where(rap_outbox.c.receiver_ori == ori)
-                    .order_by(rap_outbox.c.id.desc())
-                    .limit(limit)
+                    sa.select(*columns).where(*own).order_by(rap_outbox.c.id.desc()).limit(limit)
                 )
                 .all()
             )
