@@ -1,4 +1,4 @@
-"""``python -m bench [validators|http|profile|namus|all]``: the figures of docs/benchmarks.md.
+"""``python -m bench [validators|http|profile|namus|rapsheets|all]``: the figures of docs/benchmarks.md.
 
 Each bench prints a table and writes its machine-readable results, with the machine they were
 measured on, to ``bench/results/<bench>.json`` (committed: the docs quote them).
@@ -120,6 +120,16 @@ def bench_namus(args: argparse.Namespace) -> None:
     print(f"\nwritten: {write('namus', {**payload, 'results': rows})}")
 
 
+def bench_rapsheets(args: argparse.Namespace) -> None:
+    from bench import rapsheets
+
+    before = machine()
+    summary = rapsheets.run(cycles=args.cycles, budget=args.seconds, repeat=args.repeat)
+    print(rapsheets.table(summary))
+    payload = {"machine": before, "load_average_after": machine()["load_average_1_5_15"], **summary}
+    print(f"\nwritten: {write('rapsheets', payload)}")
+
+
 def ints(text: str) -> list[int]:
     return [int(x) for x in text.split(",") if x]
 
@@ -130,7 +140,7 @@ def parser() -> argparse.ArgumentParser:
         "bench",
         nargs="?",
         default="all",
-        choices=["validators", "http", "profile", "namus", "all"],
+        choices=["validators", "http", "profile", "namus", "rapsheets", "all"],
         help="what to run (default: validators and http)",
     )
     v = p.add_argument_group("validators")
@@ -168,6 +178,9 @@ def parser() -> argparse.ArgumentParser:
     n = p.add_argument_group("namus")
     n.add_argument("--jobs", type=int, default=1000, help="import jobs sent (1000)")
     n.add_argument("--cases", type=int, default=100, help="cases per job (100)")
+    r = p.add_argument_group("rapsheets")
+    r.add_argument("--cycles", type=int, default=25, help="cycles per portion (25)")
+    r.add_argument("--seconds", type=float, default=3.0, help="seconds per timed run (3)")
     return p
 
 
@@ -181,6 +194,8 @@ def main(argv: list[str] | None = None) -> None:
         bench_profile(args)
     if args.bench == "namus":
         bench_namus(args)
+    if args.bench == "rapsheets":
+        bench_rapsheets(args)
 
 
 if __name__ == "__main__":

@@ -21,3 +21,12 @@ def test_jdx_reports_every_planted_error() -> None:
     assert jdx["false_positives"] == 0, jdx["false_positive_examples"]
     assert set(jdx["by_kind"]) == set(KINDS)
     assert summary["eras"].keys() == {"2018", "2024"}
+
+
+def test_rapsheets_bench_merges_every_cycle_and_renders() -> None:
+    from bench import rapsheets
+
+    summary = rapsheets.run(cycles=3, budget=0.01, repeat=1)
+    assert summary["merged_cycles"] == 9
+    assert summary["merge"]["timed"] > 0 and summary["render_html"]["timed"] > 0
+    assert "| merge + summary" in rapsheets.table(summary)

@@ -65,9 +65,13 @@ class Hub:
 
 
 def builtin_exchanges() -> list[tuple[str, Register]]:
-    from jdx.exchanges import cases, stops
+    from jdx.exchanges import cases, rapsheets, stops
 
-    return [("stops", stops.register), ("cases", cases.register)]
+    return [
+        ("stops", stops.register),
+        ("cases", cases.register),
+        ("rapsheets", rapsheets.register),
+    ]
 
 
 def create_hub(settings: Settings, *, exchanges: list[tuple[str, Register]] | None = None) -> Hub:

@@ -132,6 +132,18 @@ class Settings(BaseSettings):
         "it). The waits between tries double from 1 minute up to 1 hour.",
     )
 
+    # --- interstate criminal history (seed 002) ----------------------------------------------
+    rap_timeout_seconds: float = Field(
+        600.0,
+        gt=0,
+        description="How long a multi-source rap sheet merge waits for its portions after the "
+        "FBI/III notification; then what arrived is delivered with a caveat naming each missing "
+        "portion (seed 2.5, which leaves the threshold to the operator).",
+    )
+    rap_sweep_seconds: float = Field(
+        15.0, gt=0, description="How often `jdx serve` looks for merges past their time limit."
+    )
+
     @field_validator("data_dir")
     @classmethod
     def _absolute(cls, value: Path) -> Path:

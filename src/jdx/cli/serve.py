@@ -75,8 +75,9 @@ class Background:
 
 
 def start_background(hub: Hub) -> Background:
-    """The file workflows (DBOS: they resume files a crash interrupted), the channels, and the
-    notifier (every node runs one: the outbox claims keep each mail to one of them)."""
+    """The file workflows (DBOS: they resume files a crash interrupted), the channels, the
+    notifier (every node runs one: the outbox claims keep each mail to one of them) and the rap
+    sheet time-out sweep."""
     from jdx.exchanges.cases import workflow as case_jobs
     from jdx.exchanges.stops import workflow
 
@@ -106,4 +107,25 @@ def start_background(hub: Hub) -> Background:
     from jdx.notify.notifier import Notifier
 
     background.stops.append(Notifier(hub.engine, hub.settings).run_in_thread())
+    if "rapsheets" in hub.services:
+        background.stops.append(start_rap_sweep(hub))
     return background
+
+
+def start_rap_sweep(hub: Hub) -> Callable[[], None]:
+    """The Rap-Merge time-out sweep (seed 2.5: "at fixed periods"). Every node may run one: the
+    state is in the database and each expired entry is claimed in its own transaction (SKIP
+    LOCKED on PostgreSQL), so a merge is delivered once, and a restart picks up where the last
+    process stopped."""
+    import logging
+
+    from jdx._periodic import run_every
+    from jdx.exchanges.rapsheets.service import RapSheetService
+
+    service: RapSheetService = hub.services["rapsheets"]
+    return run_every(
+        hub.settings.rap_sweep_seconds,
+        service.sweep_timeouts,
+        name="rap-merge-sweep",
+        log=logging.getLogger("jdx.rapsheets"),
+    )

@@ -119,3 +119,19 @@ EXTERNAL = b"""<?xml version="1.0"?>
 def test_hostile_and_broken_xml_is_refused(data: bytes, message: str) -> None:
     with pytest.raises(RapSheetFormatError, match=message):
         read_rap_sheet(data)
+
+
+def test_markup_characters_and_carriage_returns_survive_the_writer() -> None:
+    from jdx.exchanges.rapsheets.model import CommentInfo, HeightInfo, SubjectName
+
+    awkward = 'O\'BRIEN <"A&B"> ]]>\r\nLINE\tTAB'
+    rap = sheet(
+        "TX",
+        "TX01",
+        names=(SubjectName(awkward, "JOHN"),),
+        heights=(HeightInfo("73", "inches", "20200101"),),
+        comments=(CommentInfo(comment=awkward, state="TX"),),
+    )
+    data = write_rap_sheet(rap)
+    assert b'unit="inches"' in data and b"&amp;" in data and b"&lt;" in data
+    assert read_rap_sheet(data) == rap

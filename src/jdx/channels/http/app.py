@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
-from jdx.channels.http import files, icd, namus, sdcs
+from jdx.channels.http import chri, files, icd, namus, sdcs
 from jdx.hub import Hub, create_hub
 from jdx.settings import Settings
 
@@ -21,6 +21,7 @@ log = logging.getLogger("jdx.http")
 ROUTERS = {
     "stops": [sdcs.router, icd.router, files.router],
     "cases": [namus.router],
+    "rapsheets": [chri.router],
 }
 
 

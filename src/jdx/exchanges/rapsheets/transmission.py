@@ -12,11 +12,13 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from functools import cache
 from importlib import resources
 from typing import Any, TypeVar
+from xml.sax.saxutils import escape, quoteattr
 
 from lxml import etree
 
@@ -82,30 +84,74 @@ def _text(value: Any) -> str:
     return value.value if isinstance(value, Enum) else str(value)
 
 
-def _fill(parent: etree._Element, obj: Any) -> None:
-    specs = _fields(type(obj))
-    for spec in specs:
+def _escaped(value: Any) -> str:
+    text = value if value.__class__ is str else _text(value)
+    # Most values need no escaping; testing first is cheaper than always replacing.
+    if "&" in text or "<" in text or ">" in text or "\r" in text:
+        return escape(text, _CR)
+    return text
+
+
+def _attribute(name: str, value: Any) -> str:
+    return "" if value is None else f" {name}={quoteattr(_text(value))}"
+
+
+_WRITE_FUNCTIONS: dict[type, Callable[[list[str], Any], None]] = {}
+
+
+def _writer(cls: type) -> Callable[[list[str], Any], None]:
+    """A function that appends the XML of a ``cls`` instance to a list of strings, generated
+    once per model class from its fields. Delivery and presentation spend most of their time
+    writing the 2.00 document, and straight-line code per class does it in a third of the time
+    of a loop interpreting the field specs (``python -m bench rapsheets``)."""
+    known = _WRITE_FUNCTIONS.get(cls)
+    if known is not None:
+        return known
+    specs = _fields(cls)
+    env: dict[str, Any] = {"_escaped": _escaped, "_attribute": _attribute}
+    lines = ["def write(out, obj):", "    append = out.append"]
+    for i, spec in enumerate(specs):
         if spec.attr:
-            continue  # written with the element that carries it
-        value = getattr(obj, spec.name)
-        if value is None:
-            continue
-        for item in value if spec.repeated else (value,):
-            child = etree.SubElement(parent, _q(spec.tag))
-            if dataclasses.is_dataclass(item):
-                _fill(child, item)
-            else:
-                child.text = _text(item)
-            for attr in specs:
-                if attr.attr and attr.tag == spec.tag and getattr(obj, attr.name) is not None:
-                    child.set(attr.attr, _text(getattr(obj, attr.name)))
+            continue  # an attribute is written with the element that carries it
+        attrs = [a for a in specs if a.attr and a.tag == spec.tag]
+        lines += [f"    v = obj.{spec.name}", "    if v is not None:"]
+        lines.append("        for item in v:" if spec.repeated else "        item = v")
+        pad = "            " if spec.repeated else "        "
+        if attrs:
+            opened = " + ".join(f"_attribute({a.attr!r}, obj.{a.name})" for a in attrs)
+            lines.append(f"{pad}append({'<' + spec.tag!r} + {opened} + '>')")
+        else:
+            lines.append(f"{pad}append({'<' + spec.tag + '>'!r})")
+        if dataclasses.is_dataclass(spec.kind):
+            env[f"w{i}"] = _writer(spec.kind)
+            lines.append(f"{pad}w{i}(out, item)")
+        else:
+            lines.append(f"{pad}append(_escaped(item))")
+        lines.append(f"{pad}append({'</' + spec.tag + '>'!r})")
+    # The source is ours alone: the tags and field names of the model, nothing a sender wrote.
+    code = compile("\n".join(lines), f"<jdx 2.00 writer {cls.__name__}>", "exec")
+    exec(code, env)  # noqa: S102 - our own generated code
+    function: Callable[[list[str], Any], None] = env["write"]
+    _WRITE_FUNCTIONS[cls] = function
+    return function
 
 
 def to_element(sheet: RapSheet) -> etree._Element:
-    root = etree.Element(_q("rapSheet"), nsmap={None: NAMESPACE})
-    root.set("version", VERSION)
-    _fill(root, sheet)
-    return root
+    """The sheet as a 2.00 element tree.
+
+    Written as text (:func:`_writer`) and parsed once by libxml2, rather than built element by
+    element: one lxml ``SubElement`` call per element cost several times as much.
+    """
+    out = [f'<rapSheet xmlns="{NAMESPACE}" version="{VERSION}">']
+    _writer(RapSheet)(out, sheet)
+    out.append("</rapSheet>")
+    return etree.fromstring("".join(out), _WRITE_PARSER)
+
+
+# A carriage return in a value must survive parsing (a raw one would be read as a newline).
+_CR = {"\r": "&#13;"}
+# Our own text only: no entities or network to fear, but huge trees are normal for a long record.
+_WRITE_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
 
 
 def write_rap_sheet(sheet: RapSheet) -> bytes:

@@ -1,0 +1,182 @@
+"""Interstate criminal history over HTTP (seed 002): notifications in, rap sheets in, outbox out.
+
+- ``POST /chri/v1/notifications``: an FBI/III EL01/FL01 message (text) opens a merge.
+- ``POST /chri/v1/rapsheets?destination=ORI``: a responder's rap sheet (2.00, Nlets 4.1 or text).
+- ``GET /chri/v1/outbox``, ``GET /chri/v1/outbox/{id}``: the caller's own deliveries.
+- ``PUT /chri/v1/preference``: the format the caller wants its rap sheets in.
+
+Callers are agencies (states, the FBI, requesters) with the hub's API keys; the criminal
+history exchange has no test realm, so only production keys are accepted.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+
+from jdx.channels.http.common import BodyError, bearer_key, read_body
+from jdx.exchanges.rapsheets.merge import MergeError
+from jdx.exchanges.rapsheets.notification import NotificationError
+from jdx.exchanges.rapsheets.service import DuplicateRequest, OutboxMessage, RapSheetService
+from jdx.exchanges.rapsheets.tables import FORMATS
+from jdx.exchanges.rapsheets.transmission import RapSheetFormatError
+from jdx.hub import Hub
+from jdx.security.keys import Principal, authenticate
+from jdx.store.engine import read_only
+
+_ORI = re.compile(r"[A-Z0-9]{9}")
+_TEXT_BODY = {"requestBody": {"required": True, "content": {"text/plain": {"schema": {}}}}}
+_XML_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/xml": {"schema": {}}, "text/plain": {"schema": {}}},
+    }
+}
+
+
+class Preference(BaseModel):
+    format: str
+
+
+def router(hub: Hub) -> APIRouter:
+    api = APIRouter(prefix="/chri/v1", tags=["Interstate criminal history"])
+    service: RapSheetService = hub.services["rapsheets"]
+
+    def principal_of(request: Request) -> Principal:
+        key = bearer_key(request)
+        with hub.engine.connect() as conn:
+            principal = authenticate(read_only(conn), key) if key else None
+        if principal is None:
+            raise HTTPException(401, "Send the agency's API key as 'Authorization: Bearer <key>'.")
+        if not principal.active:
+            raise HTTPException(403, f"Agency {principal.ori} is suspended.")
+        if principal.realm != "prod":
+            raise HTTPException(403, "The criminal history exchange takes production keys only.")
+        return principal
+
+    async def body_of(request: Request) -> bytes:
+        try:
+            return await read_body(request, hub.settings.max_body_bytes)
+        except BodyError as exc:
+            if exc.too_large:
+                raise HTTPException(
+                    413, f"larger than {hub.settings.max_body_bytes:,} bytes"
+                ) from None
+            raise HTTPException(400, str(exc)) from None
+
+    @api.post(
+        "/notifications",
+        status_code=201,
+        summary="An FBI/III EL01 or FL01 notification: opens a Rap-Merge entry",
+        openapi_extra=_TEXT_BODY,
+    )
+    async def notification(
+        request: Request,
+        format: str | None = Query(None, description=f"The request's delivery format: {FORMATS}"),
+    ) -> Response:
+        principal = await run_in_threadpool(principal_of, request)
+        if format is not None and format not in FORMATS:
+            raise HTTPException(400, f"format must be one of {', '.join(FORMATS)}")
+        try:
+            text = (await body_of(request)).decode("utf-8")
+        except UnicodeDecodeError:
+            raise HTTPException(400, "the notification is not UTF-8 text") from None
+        try:
+            entry = await run_in_threadpool(
+                service.notify, text, sender_ori=principal.ori, format=format
+            )
+        except NotificationError as exc:
+            raise HTTPException(400, f"not an EL01/FL01 notification: {exc}") from None
+        except DuplicateRequest as exc:
+            return JSONResponse({"error": str(exc), "merge_id": exc.merge_id}, 409)
+        return JSONResponse(
+            {
+                "merge_id": entry.id,
+                "requester": entry.requester_ori,
+                "expected": list(entry.expected),
+                "deadline_at": entry.deadline_at.isoformat(),
+            },
+            201,
+        )
+
+    @api.post(
+        "/rapsheets",
+        status_code=202,
+        summary="A responder's rap sheet (STDRAP): merged, or forwarded to the requester",
+        openapi_extra=_XML_BODY,
+    )
+    async def rap_sheet(
+        request: Request,
+        destination: str = Query(..., description="The requester's ORI the sheet is sent to."),
+    ) -> Response:
+        principal = await run_in_threadpool(principal_of, request)
+        if not _ORI.fullmatch(destination):
+            raise HTTPException(400, "destination must be an ORI (9 letters and digits)")
+        data = await body_of(request)
+        try:
+            receipt = await run_in_threadpool(
+                service.receive_rap_sheet, data, sender_ori=principal.ori, destination=destination
+            )
+        except RapSheetFormatError as exc:
+            raise HTTPException(400, f"rap sheet refused: {exc}") from None
+        except MergeError as exc:
+            raise HTTPException(422, f"rap sheet refused: {exc}") from None
+        return JSONResponse(
+            {
+                "outcome": receipt.outcome,
+                "merge_id": receipt.merge_id,
+                "responder": receipt.responder,
+                "missing": list(receipt.missing),
+                "delivered": receipt.message_id is not None,
+            },
+            202,
+        )
+
+    @api.get("/outbox", summary="The caller's deliveries, newest first")
+    def outbox(
+        request: Request,
+        limit: int = Query(100, ge=1, le=1000),
+        unfetched: bool = Query(False, description="Only deliveries not fetched yet."),
+    ) -> dict[str, Any]:
+        principal = principal_of(request)
+        items = service.outbox(principal.ori, limit=limit, unfetched=unfetched)
+        return {"receiver": principal.ori, "items": [_listing(m) for m in items]}
+
+    @api.get("/outbox/{item_id}", summary="One delivery's content (marks it fetched)")
+    def outbox_item(request: Request, item_id: int) -> Response:
+        principal = principal_of(request)
+        message = service.fetch(principal.ori, item_id)
+        if message is None or message.body is None:
+            raise HTTPException(404, f"no delivery {item_id} for {principal.ori}")
+        return Response(
+            message.body,
+            media_type=message.content_type,
+            headers={"X-Message-Id": message.message_id},
+        )
+
+    @api.put("/preference", summary="The format the caller wants its rap sheets in")
+    def preference(request: Request, body: Preference) -> dict[str, str]:
+        principal = principal_of(request)
+        if body.format not in FORMATS:
+            raise HTTPException(400, f"format must be one of {', '.join(FORMATS)}")
+        service.set_receiver_format(principal.ori, body.format)
+        return {"receiver": principal.ori, "format": body.format}
+
+    return api
+
+
+def _listing(message: OutboxMessage) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "message_id": message.message_id,
+        "format": message.format,
+        "content_type": message.content_type,
+        "created_at": message.created_at.isoformat(),
+        "fetched_at": message.fetched_at.isoformat() if message.fetched_at else None,
+        "href": f"/chri/v1/outbox/{message.id}",
+    }
