@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     domain_refresh_seconds: float = Field(
         10.0, description="How often a process looks for domain tables reloaded by another one."
     )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO",
+        description="INFO logs one line per submission; at thousands of submissions a second "
+        "WARNING saves the hub that work (the audit table records every attempt either way).",
+    )
     auth_cache_seconds: float = Field(
         5.0,
         ge=0,

@@ -78,5 +78,8 @@ def app_from_environment() -> FastAPI:
     """The app of one ``jdx serve`` worker process, configured from JDX_* variables."""
     from jdx.settings import load_settings
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    return create_app(load_settings())
+    settings = load_settings()
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(name)s %(levelname)s %(message)s"
+    )
+    return create_app(settings)
