@@ -57,6 +57,17 @@ class DuplicateRequest(Exception):
         self.merge_id = merge_id
 
 
+class NotifierRefused(PermissionError):
+    """The sender is not one of the FBI/III ORIs allowed to send notifications (seed 2.3)."""
+
+    def __init__(self, sender_ori: str) -> None:
+        super().__init__(
+            f"agency {sender_ori} may not send EL01/FL01 notifications: only the FBI/III does "
+            "(the ORIs of the hub's rap_notifiers setting)"
+        )
+        self.sender_ori = sender_ori
+
+
 @dataclass(frozen=True, slots=True)
 class MergeEntry:
     """What a notification created: the entry's id, what it waits for and until when."""
@@ -144,10 +155,15 @@ class RapSheetService:
     def notify(self, text: str, *, sender_ori: str, format: str | None = None) -> MergeEntry:
         """Create the Rap-Merge entry of an EL01/FL01 message.
 
-        Raises :class:`NotificationError` for a malformed message and :class:`DuplicateRequest`
-        when the same requester and numbers are already being merged: the seed calls that case
-        "unpredictable"; jdx refuses the second request and keeps merging the first.
+        Raises :class:`NotifierRefused` when ``sender_ori`` is not an FBI/III ORI of
+        ``rap_notifiers``, :class:`NotificationError` for a malformed message and
+        :class:`DuplicateRequest` when the same requester and numbers are already being merged:
+        the seed calls that case "unpredictable"; jdx refuses the second request and keeps
+        merging the first.
         """
+        if sender_ori.upper() not in self.settings.rap_notifiers:
+            log.warning("EL01/FL01 notification from %s refused: not a notifier", sender_ori)
+            raise NotifierRefused(sender_ori)
         notification = parse_notification(text)
         requested = checked_format(format) if format is not None else None
         key = merge_key(notification)
