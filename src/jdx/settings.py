@@ -151,7 +151,7 @@ class Settings(BaseSettings):
         description="ORIs allowed to send FBI/III EL01/FL01 notifications (seed 2.3: only the "
         "FBI/III sends them); any other agency gets 403. The seed names no ORI; the default is "
         "the FBI's (CJIS) ORI of the project's examples. As a variable: a JSON list, e.g. "
-        'JDX_RAP_NOTIFIERS=\'["DCFBIWA00"]\'.',
+        "JDX_RAP_NOTIFIERS='[\"DCFBIWA00\"]'.",
     )
     rap_outbox_days: float = Field(
         30.0,
