@@ -44,6 +44,8 @@ log = logging.getLogger("jdx.rapsheets")
 Outcome = Literal["forwarded", "merged", "delivered", "ignored"]
 # Expired entries looked at per sweep round; the rest wait for the next round.
 SWEEP_BATCH = 100
+# Outbox deliveries past their retention deleted per sweep round.
+PURGE_BATCH = 1000
 
 
 class DuplicateRequest(Exception):
@@ -93,6 +95,7 @@ class Receipt:
 class SweepReport:
     delivered: list[int] = field(default_factory=list)
     cleared: list[int] = field(default_factory=list)
+    purged: list[str] = field(default_factory=list)  # message ids deleted from outboxes
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,7 +314,46 @@ class RapSheetService:
                 self._time_out(merge_id, moment, report)
             except Exception:
                 log.exception("rap merge %s could not be timed out; next round retries", merge_id)
+        try:
+            report.purged.extend(self.purge_outbox(moment))
+        except Exception:
+            log.exception("rap outbox could not be purged; next round retries")
         return report
+
+    def purge_outbox(self, at: dt.datetime | None = None) -> list[str]:
+        """Delete deliveries past their retention at ``at`` (default: now); their message ids.
+
+        A fetched delivery is kept ``rap_outbox_days`` after its first fetch, one never fetched
+        ``rap_outbox_unfetched_days`` after delivery. Each deletion is logged (``purged``: ids
+        and ORIs, as every log entry); the delivery log itself is never purged here.
+        """
+        moment = at or self.clock()
+        fetched_before = moment - dt.timedelta(days=self.settings.rap_outbox_days)
+        made_before = moment - dt.timedelta(days=self.settings.rap_outbox_unfetched_days)
+        query = (
+            sa.select(rap_outbox.c.id, rap_outbox.c.message_id, rap_outbox.c.receiver_ori)
+            .where(
+                sa.or_(
+                    rap_outbox.c.fetched_at < fetched_before,
+                    sa.and_(
+                        rap_outbox.c.fetched_at.is_(None), rap_outbox.c.created_at < made_before
+                    ),
+                )
+            )
+            .order_by(rap_outbox.c.id)
+            .limit(PURGE_BATCH)
+        )
+        with write_transaction(self.engine) as conn:
+            if conn.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            rows = conn.execute(query).all()
+            if not rows:
+                return []
+            conn.execute(rap_outbox.delete().where(rap_outbox.c.id.in_([r.id for r in rows])))
+            for row in rows:
+                route = Route(HUB_ID, row.receiver_ori, "OUTBOX-RETENTION")
+                log_event(conn, "purged", route, at=moment, message_id=row.message_id)
+        return [row.message_id for row in rows]
 
     def _time_out(self, merge_id: int, moment: dt.datetime, report: SweepReport) -> None:
         query = sa.select(rap_merge).where(

@@ -54,7 +54,9 @@ rap_receivers = sa.Table(
 )
 
 # What the hub delivered to a receiver, for it to fetch over HTTP. Bytes, because a plain-text
-# portion is passed through exactly as received (seed 2.2).
+# portion is passed through exactly as received (seed 2.2). Rows past their retention
+# (``rap_outbox_days`` after the first fetch, ``rap_outbox_unfetched_days`` unfetched) are
+# deleted by the time-out sweep; their delivery-log rows stay.
 rap_outbox = sa.Table(
     "rap_outbox",
     metadata,
@@ -75,7 +77,7 @@ rap_delivery_log = sa.Table(
     "rap_delivery_log",
     metadata,
     sa.Column("id", _Id, primary_key=True),
-    # notified | merged | ignored | delivered | forwarded | timed-out | cleared | refused
+    # notified | merged | ignored | delivered | forwarded | timed-out | cleared | purged
     sa.Column("event", sa.String(12), nullable=False),
     sa.Column("transaction_type", sa.String(10), nullable=False),  # EL01 | FL01 | STDRAP
     sa.Column("merge_id", sa.BigInteger, index=True),
