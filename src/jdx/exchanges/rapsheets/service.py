@@ -99,6 +99,15 @@ class SweepReport:
 
 
 @dataclass(frozen=True, slots=True)
+class ReceiverFormat:
+    """A row of the preference table: the format a receiver wants its rap sheets in."""
+
+    ori: str
+    format: str
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
 class OutboxMessage:
     id: int
     message_id: str
@@ -391,6 +400,16 @@ class RapSheetService:
             ).rowcount
             if not updated:
                 conn.execute(rap_receivers.insert().values(ori=ori, **values))
+
+    def receivers(self) -> list[ReceiverFormat]:
+        """The preference table: every receiver that chose a format, by ORI."""
+        with self.engine.connect() as conn:
+            rows = (
+                read_only(conn)
+                .execute(sa.select(rap_receivers).order_by(rap_receivers.c.ori))
+                .all()
+            )
+        return [ReceiverFormat(r.ori, r.format, r.updated_at) for r in rows]
 
     def outbox(self, ori: str, *, limit: int = 100, unfetched: bool = False) -> list[OutboxMessage]:
         """``ori``'s deliveries, newest first, without their bodies; ``unfetched``: only those
