@@ -28,8 +28,9 @@ from jdx.exchanges.rapsheets.delivery import (
     deliver,
     deliver_sheet,
     log_event,
+    purge_outbox,
 )
-from jdx.exchanges.rapsheets.merge import add_timeout_caveat, merge_rap_sheets
+from jdx.exchanges.rapsheets.merge import add_text_caveat, add_timeout_caveat, merge_rap_sheets
 from jdx.exchanges.rapsheets.model import RapSheet
 from jdx.exchanges.rapsheets.notification import Notification, Responder, parse_notification
 from jdx.exchanges.rapsheets.portions import PlainTextRapSheet, read_portion
@@ -226,18 +227,17 @@ class RapSheetService:
     def receive_rap_sheet(self, data: bytes, *, sender_ori: str, destination: str) -> Receipt:
         """Take a responder's rap sheet addressed to ``destination`` (the requester).
 
-        Plain text goes straight through (2.2, 2.4); an XML sheet (2.00 or 4.1; hostile or
-        invalid XML raises :class:`RapSheetFormatError`) joins the active merge whose numbers it
-        carries, or, with none (early, late or single-state, 2.5), is delivered on its own.
+        Plain text goes straight through, unprocessed (2.2, 2.4), and counts as the portion of
+        the expected responder that sent it (see :meth:`_text_entry`); an XML sheet (2.00 or
+        4.1; hostile or invalid XML raises :class:`RapSheetFormatError`) joins the active merge
+        whose numbers it carries, or, with none (early, late or single-state, 2.5), is
+        delivered on its own.
         """
         portion = read_portion(data)
         at = self.clock()
         with write_transaction(self.engine) as conn:
             if isinstance(portion, PlainTextRapSheet):
-                route = Route(sender_ori, destination, f"STDRAP-{sender_ori}")
-                message_id = deliver(conn, route, portion.data, "plain-text", at=at)
-                log_event(conn, "forwarded", route, at=at, message_id=message_id)
-                return Receipt("forwarded", message_id=message_id)
+                return self._pass_text(conn, portion, sender_ori, destination, at)
             row = self._entry_for(conn, destination, portion)
             if row is None:
                 route = Route(sender_ori, destination, f"STDRAP-{sender_ori}")
@@ -256,6 +256,84 @@ class RapSheetService:
             query = query.with_for_update()
         return next((row for row in conn.execute(query) if _matches(row, sheet)), None)
 
+    def _pass_text(
+        self,
+        conn: sa.Connection,
+        text: PlainTextRapSheet,
+        sender_ori: str,
+        destination: str,
+        at: dt.datetime,
+    ) -> Receipt:
+        """Forward plain text as received; if it is an expected responder's portion, record
+        that the responder answered, and complete the merge if it was the last one."""
+        found = self._text_entry(conn, destination, sender_ori)
+        row, label = found if found else (None, None)
+        route = Route(
+            sender_ori,
+            destination,
+            row.merge_key if row else f"STDRAP-{sender_ori}",
+            row.id if row else None,
+        )
+        message_id = deliver(conn, route, text.data, "plain-text", at=at)
+        log_event(conn, "forwarded", route, at=at, message_id=message_id)
+        if row is None:
+            return Receipt("forwarded", message_id=message_id)
+        received = [
+            *row.received,
+            {
+                "responder": label,
+                "sender_ori": sender_ori,
+                "received_at": at.isoformat(),
+                "document": None,  # plain text: delivered above, never merged
+                "text_message_id": message_id,
+            },
+        ]
+        log_event(conn, "text-counted", route, at=at, message_id=message_id)
+        missing = _missing(row.expected, received)
+        if missing:
+            conn.execute(
+                rap_merge.update()
+                .where(rap_merge.c.id == row.id)
+                .values(received=received, state="merging")
+            )
+            return Receipt("forwarded", row.id, message_id, label, missing)
+        merged = _composite(received, at)
+        if merged is None:  # every portion came as text: nothing to merge
+            conn.execute(rap_merge.delete().where(rap_merge.c.id == row.id))
+            log_event(conn, "cleared", route, at=at)
+            return Receipt("forwarded", row.id, message_id, label)
+        return Receipt("delivered", row.id, self._complete(conn, row, merged, at), label)
+
+    def _text_entry(
+        self, conn: sa.Connection, requester: str, sender_ori: str
+    ) -> tuple[Any, str] | None:
+        """The one active entry of ``requester`` that still waits for a portion ``sender_ori``
+        may send, with that portion's label; None if none or several do (text is never read,
+        so the sender is all there is to go by): a state's portion comes from an ORI of its
+        state (the two letters that begin its ORI begin the SID), the FBI's from an FBI/III ORI
+        (``rap_notifiers``)."""
+        query = (
+            sa.select(rap_merge)
+            .where(rap_merge.c.requester_ori == requester)
+            .order_by(rap_merge.c.id)
+        )
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        sender = sender_ori.upper()
+        found: list[tuple[Any, str]] = []
+        for row in conn.execute(query):
+            have = {p["responder"] for p in row.received}
+            for item in row.expected:
+                if item["label"] in have:
+                    continue
+                if item["sid_number"]:
+                    own = item["sid_number"][:2].upper() == sender[:2]
+                else:
+                    own = sender in self.settings.rap_notifiers
+                if own:
+                    found.append((row, str(item["label"])))
+        return found[0] if len(found) == 1 else None
+
     def _merge_into(
         self, conn: sa.Connection, row: Any, sheet: RapSheet, sender_ori: str, at: dt.datetime
     ) -> Receipt:
@@ -266,8 +344,6 @@ class RapSheetService:
             # 2.3: "duplicate responder state rap sheets being ignored".
             log_event(conn, "ignored", route, at=at)
             return Receipt("ignored", row.id, responder=responder)
-        sheets = [*(read_rap_sheet(p["document"].encode()) for p in received), sheet]
-        merged = merge_rap_sheets(sheets, as_of=at.strftime("%Y%m%d"))  # MergeError: refused
         received.append(
             {
                 "responder": responder,
@@ -276,6 +352,8 @@ class RapSheetService:
                 "document": write_rap_sheet(sheet).decode(),
             }
         )
+        merged = _composite(received, at)  # MergeError: refused
+        assert merged is not None  # this portion is XML
         log_event(conn, "merged", route, at=at)
         missing = _missing(row.expected, received)
         if missing:
@@ -339,30 +417,8 @@ class RapSheetService:
         moment = at or self.clock()
         fetched_before = moment - dt.timedelta(days=self.settings.rap_outbox_days)
         made_before = moment - dt.timedelta(days=self.settings.rap_outbox_unfetched_days)
-        query = (
-            sa.select(rap_outbox.c.id, rap_outbox.c.message_id, rap_outbox.c.receiver_ori)
-            .where(
-                sa.or_(
-                    rap_outbox.c.fetched_at < fetched_before,
-                    sa.and_(
-                        rap_outbox.c.fetched_at.is_(None), rap_outbox.c.created_at < made_before
-                    ),
-                )
-            )
-            .order_by(rap_outbox.c.id)
-            .limit(PURGE_BATCH)
-        )
         with write_transaction(self.engine) as conn:
-            if conn.dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            rows = conn.execute(query).all()
-            if not rows:
-                return []
-            conn.execute(rap_outbox.delete().where(rap_outbox.c.id.in_([r.id for r in rows])))
-            for row in rows:
-                route = Route(HUB_ID, row.receiver_ori, "OUTBOX-RETENTION")
-                log_event(conn, "purged", route, at=moment, message_id=row.message_id)
-        return [row.message_id for row in rows]
+            return purge_outbox(conn, fetched_before, made_before, at=moment, limit=PURGE_BATCH)
 
     def _time_out(self, merge_id: int, moment: dt.datetime, report: SweepReport) -> None:
         query = sa.select(rap_merge).where(
@@ -375,14 +431,13 @@ class RapSheetService:
             if row is None:  # completed meanwhile, or another node holds it
                 return
             at = max(moment, self.clock())
-            if not row.received:
+            merged = _composite(row.received, at)
+            if merged is None:  # nothing received, or only plain text (already delivered)
                 conn.execute(rap_merge.delete().where(rap_merge.c.id == row.id))
                 route = Route(row.notifier_ori, row.requester_ori, row.merge_key, row.id)
                 log_event(conn, "cleared", route, at=at)
                 report.cleared.append(row.id)
                 return
-            sheets = [read_rap_sheet(p["document"].encode()) for p in row.received]
-            merged = merge_rap_sheets(sheets, as_of=at.strftime("%Y%m%d"))
             merged = add_timeout_caveat(merged, _missing(row.expected, row.received))
             route = Route(HUB_ID, row.requester_ori, row.merge_key, row.id)
             log_event(conn, "timed-out", route, at=at)
@@ -441,6 +496,17 @@ class RapSheetService:
                 conn.execute(rap_outbox.update().where(*own).values(fetched_at=fetched))
         data = {k: v for k, v in row._mapping.items() if k != "receiver_ori"}
         return OutboxMessage(**{**data, "fetched_at": fetched})
+
+
+def _composite(received: Sequence[dict[str, Any]], at: dt.datetime) -> RapSheet | None:
+    """The merge of the XML portions received, with a caveat per portion that came as plain
+    text (delivered separately); None without any XML portion. Raises :class:`MergeError`."""
+    sheets = [read_rap_sheet(p["document"].encode()) for p in received if p["document"]]
+    if not sheets:
+        return None
+    merged = merge_rap_sheets(sheets, as_of=at.strftime("%Y%m%d"))
+    texts = [str(p["responder"]) for p in received if not p["document"]]
+    return add_text_caveat(merged, texts) if texts else merged
 
 
 def _missing(
