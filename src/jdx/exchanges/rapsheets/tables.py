@@ -32,7 +32,8 @@ rap_merge = sa.Table(
     # [{"label", "source", "fbi_number", "sid_number"}]: the responders not marked DECEASED.
     sa.Column("expected", Json, nullable=False),
     # [{"responder", "sender_ori", "received_at", "document"}] in order of receipt; the document
-    # is the portion in transmission format 2.00, whatever format it arrived in.
+    # is the portion in transmission format 2.00, whatever format it arrived in, or null for a
+    # plain-text portion (delivered as received; "text_message_id" names that delivery).
     sa.Column("received", Json, nullable=False),
     sa.Column("format", sa.String(20)),  # the request's delivery format, if it named one
     sa.Column("state", sa.String(10), nullable=False),  # waiting | merging
