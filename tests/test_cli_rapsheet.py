@@ -1,14 +1,18 @@
-"""``jdx rapsheet merge | render | summary`` through Typer's runner."""
+"""``jdx rapsheet merge | render | summary | receivers`` through Typer's runner."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import orjson
+import pytest
 from typer.testing import CliRunner
 
 from jdx.cli import app
+from jdx.exchanges.rapsheets.delivery import receiver_format
 from jdx.exchanges.rapsheets.transmission import read_rap_sheet, write_rap_sheet
+from jdx.hub import Hub
+from tests.conftest import new_agency
 from tests.exchanges.rapsheets.builders import cycle, sheet
 
 runner = CliRunner()
@@ -62,3 +66,33 @@ def test_errors_are_one_clear_line(tmp_path: Path) -> None:
         app, ["rapsheet", "render", str(FIXTURES / "plain-nc.txt"), "--format", "pdf"]
     )
     assert wrong.exit_code == 1 and "unknown format" in wrong.stderr
+
+
+@pytest.fixture
+def env(hub: Hub, monkeypatch: pytest.MonkeyPatch) -> Hub:
+    monkeypatch.setenv("JDX_DATA_DIR", str(hub.settings.data_dir))
+    monkeypatch.setenv("JDX_DATABASE_URL", hub.settings.effective_database_url)
+    return hub
+
+
+def test_receivers_set_and_list_the_preference_table(env: Hub) -> None:
+    ori = new_agency(env, "Receiver").ori
+    for fmt, stored in [("html", "presentation-html"), ("text", "presentation-text")]:
+        result = runner.invoke(app, ["rapsheet", "receivers", "set", ori.lower(), fmt])
+        assert result.exit_code == 0, result.output
+        assert orjson.loads(result.stdout) == {"ori": ori, "format": stored}
+    with env.engine.connect() as conn:
+        assert receiver_format(conn, ori) == "presentation-text"  # what delivery will use
+    assert runner.invoke(app, ["rapsheet", "receivers", "set", ori, "transmission"]).exit_code == 0
+    listed = runner.invoke(app, ["rapsheet", "receivers", "list"])
+    assert listed.exit_code == 0, listed.output
+    (row,) = [r for r in orjson.loads(listed.stdout) if r["ori"] == ori]
+    assert row["format"] == "transmission" and row["updated_at"]
+
+
+def test_receivers_set_refuses_a_bad_ori_or_format(env: Hub) -> None:
+    bad_format = runner.invoke(app, ["rapsheet", "receivers", "set", "TX0000000", "pdf"])
+    assert bad_format.exit_code == 1
+    assert "unknown format 'pdf'; known: transmission, html, text" in bad_format.stderr
+    bad_ori = runner.invoke(app, ["rapsheet", "receivers", "set", "TX", "html"])
+    assert bad_ori.exit_code == 1 and "not an ORI" in bad_ori.stderr

@@ -146,8 +146,39 @@ class Settings(BaseSettings):
         "portion (seed 2.5, which leaves the threshold to the operator).",
     )
     rap_sweep_seconds: float = Field(
-        15.0, gt=0, description="How often `jdx serve` looks for merges past their time limit."
+        15.0,
+        gt=0,
+        description="How often `jdx serve` looks for merges past their time limit and for "
+        "outbox deliveries past their retention.",
     )
+    rap_notifiers: list[str] = Field(
+        ["DCFBIWA00"],
+        description="ORIs allowed to send FBI/III EL01/FL01 notifications (seed 2.3: only the "
+        "FBI/III sends them); any other agency gets 403. The seed names no ORI; the default is "
+        "the FBI's (CJIS) ORI of the project's examples. As a variable: a JSON list, e.g. "
+        "JDX_RAP_NOTIFIERS='[\"DCFBIWA00\"]'.",
+    )
+    rap_outbox_days: float = Field(
+        30.0,
+        gt=0,
+        description="Days a fetched rap sheet delivery stays in the receiver's outbox (counted "
+        "from its first fetch); then the time-out sweep deletes it. The delivery log stays.",
+    )
+    rap_outbox_unfetched_days: float = Field(
+        90.0,
+        gt=0,
+        description="Days a never-fetched delivery stays in the outbox (counted from delivery) "
+        "before the sweep deletes it; should be longer than rap_outbox_days.",
+    )
+
+    @field_validator("rap_notifiers")
+    @classmethod
+    def _oris(cls, value: list[str]) -> list[str]:
+        oris = [ori.strip().upper() for ori in value]
+        bad = [ori for ori in oris if len(ori) != 9 or not ori.isalnum()]
+        if bad:
+            raise ValueError(f"not ORIs (9 letters and digits): {', '.join(bad)}")
+        return oris
 
     @field_validator("data_dir")
     @classmethod

@@ -1,12 +1,14 @@
-"""``jdx rapsheet``: merge, render and summarise rap sheets offline (seed 002).
+"""``jdx rapsheet``: merge, render and summarise rap sheets offline (seed 002), and the
+receivers' preference table (``jdx rapsheet receivers list | set``).
 
-Every command reads portions in either XML format (2.00 or Nlets 4.1); plain-text sheets are
-passed through untouched, as the seed's transition rules say.
+Every offline command reads portions in either XML format (2.00 or Nlets 4.1); plain-text sheets
+are passed through untouched, as the seed's transition rules say.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,15 +16,28 @@ from typing import Any
 
 import typer
 
-from jdx.cli._common import emit, fail
+from jdx.cli._common import emit, fail, open_hub
 from jdx.exchanges.rapsheets.merge import MergeError, merge_rap_sheets, over_limits
 from jdx.exchanges.rapsheets.model import RapSheet
 from jdx.exchanges.rapsheets.portions import PlainTextRapSheet, Portion, read_portion
 from jdx.exchanges.rapsheets.present import Presentation, render
+from jdx.exchanges.rapsheets.service import RapSheetService
 from jdx.exchanges.rapsheets.summary import summarize, with_summary
 from jdx.exchanges.rapsheets.transmission import RapSheetFormatError, write_rap_sheet
 
 app = typer.Typer(no_args_is_help=True, help="Interstate rap sheets: merge, render, summary.")
+receivers = typer.Typer(
+    no_args_is_help=True, help="The receivers' preference table: the format each one wants."
+)
+app.add_typer(receivers, name="receivers")
+
+# The operator's short names for the delivery formats (seed 2.7).
+RECEIVER_FORMATS = {
+    "transmission": "transmission",
+    "html": "presentation-html",
+    "text": "presentation-text",
+}
+_ORI = re.compile(r"[A-Z0-9]{9}")
 
 AS_OF = typer.Option(None, "--as-of", help="CCYYMMDD for the IFFS precedence; default today.")
 
@@ -99,3 +114,31 @@ def summary(
         fail(f"{file.name}: a plain-text rap sheet has no structure to summarise")
     result: dict[str, Any] = dataclasses.asdict(summarize(portion, as_of=_today(as_of)))
     emit(result)
+
+
+@receivers.command("list")
+def receivers_list() -> None:
+    """Every receiver with a preferred format, as JSON (receivers not listed get transmission
+    format unless their request names another)."""
+    with open_hub() as h:
+        service: RapSheetService = h.services["rapsheets"]
+        rows = service.receivers()
+    emit([{"ori": r.ori, "format": r.format, "updated_at": r.updated_at.isoformat()} for r in rows])
+
+
+@receivers.command("set")
+def receivers_set(
+    ori: str = typer.Argument(..., help="The receiver's 9-character ORI."),
+    fmt: str = typer.Argument(..., metavar="FORMAT", help="transmission, html or text."),
+) -> None:
+    """Set the format ``ORI`` receives its rap sheets in (what PUT /chri/v1/preference does)."""
+    ori = ori.strip().upper()
+    if not _ORI.fullmatch(ori):
+        fail(f"{ori!r} is not an ORI (9 letters and digits)")
+    stored = RECEIVER_FORMATS.get(fmt)
+    if stored is None:
+        fail(f"unknown format {fmt!r}; known: {', '.join(RECEIVER_FORMATS)}")
+    with open_hub() as h:
+        service: RapSheetService = h.services["rapsheets"]
+        service.set_receiver_format(ori, stored)
+    emit({"ori": ori, "format": stored})

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from jdx.hub import Hub
 from tests.conftest import AgencyFixture, new_agency
 from tests.exchanges.rapsheets.test_service import fbi_number, notification, portion
 
 XML = {"Content-Type": "application/xml"}
+
+
+def allow_notifier(hub: Hub, monkeypatch: pytest.MonkeyPatch, ori: str) -> None:
+    """Make ``ori`` one of the FBI/III ORIs that may send notifications, for one test."""
+    monkeypatch.setattr(hub.settings, "rap_notifiers", [*hub.settings.rap_notifiers, ori])
 
 
 def _post_sheet(client: Any, sender: AgencyFixture, to: str, data: bytes) -> Any:
@@ -18,9 +25,10 @@ def _post_sheet(client: Any, sender: AgencyFixture, to: str, data: bytes) -> Any
 
 
 def test_notification_two_portions_and_the_outbox_in_the_preferred_format(
-    client: Any, hub: Hub, agency: AgencyFixture
+    client: Any, hub: Hub, agency: AgencyFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fbi_iii, texas, ohio = (new_agency(hub, n) for n in ("FBI/III", "Texas", "Ohio"))
+    allow_notifier(hub, monkeypatch, fbi_iii.ori)
     put = client.put(
         "/chri/v1/preference", json={"format": "presentation-html"}, headers=agency.auth()
     )
@@ -65,8 +73,13 @@ def test_a_receiver_sees_only_its_own_outbox(
 
 
 def test_a_duplicate_notification_gets_409_naming_the_active_entry(
-    client: Any, agency: AgencyFixture, other_agency: AgencyFixture
+    client: Any,
+    hub: Hub,
+    agency: AgencyFixture,
+    other_agency: AgencyFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    allow_notifier(hub, monkeypatch, other_agency.ori)
     text = notification(agency.ori, fbi_number(), [("TEXAS", "TX01")], fbi_too=False)
     first = client.post("/chri/v1/notifications", content=text, headers=other_agency.auth())
     second = client.post("/chri/v1/notifications", content=text, headers=other_agency.auth())
@@ -74,9 +87,22 @@ def test_a_duplicate_notification_gets_409_naming_the_active_entry(
     assert second.json()["merge_id"] == first.json()["merge_id"]
 
 
-def test_broken_notifications_and_hostile_xml_are_refused_with_a_clear_error(
-    client: Any, agency: AgencyFixture
+def test_only_the_fbi_iii_may_send_notifications(
+    client: Any, hub: Hub, agency: AgencyFixture, other_agency: AgencyFixture
 ) -> None:
+    assert hub.settings.rap_notifiers == ["DCFBIWA00"]  # the documented default
+    text = notification(agency.ori, fbi_number(), [("TEXAS", "TX01")], fbi_too=False)
+    refused = client.post("/chri/v1/notifications", content=text, headers=other_agency.auth())
+    assert refused.status_code == 403
+    error = refused.json()["error"]
+    assert other_agency.ori in error and "only the FBI/III" in error
+    assert "rap_notifiers" in error
+
+
+def test_broken_notifications_and_hostile_xml_are_refused_with_a_clear_error(
+    client: Any, hub: Hub, agency: AgencyFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    allow_notifier(hub, monkeypatch, agency.ori)
     bad = client.post("/chri/v1/notifications", content="QL01\nXX\nEND\n", headers=agency.auth())
     assert bad.status_code == 400
     assert "EL01 or FL01" in bad.json()["error"]

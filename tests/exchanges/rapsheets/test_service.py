@@ -18,7 +18,7 @@ from lxml import etree
 from jdx.exchanges.rapsheets.merge import MergeError
 from jdx.exchanges.rapsheets.model import RapSheet, Severity, SubjectName
 from jdx.exchanges.rapsheets.present import ENVELOPE_NS, SOAP_NS
-from jdx.exchanges.rapsheets.service import DuplicateRequest, RapSheetService
+from jdx.exchanges.rapsheets.service import DuplicateRequest, NotifierRefused, RapSheetService
 from jdx.exchanges.rapsheets.tables import rap_delivery_log, rap_merge
 from jdx.exchanges.rapsheets.transmission import (
     NAMESPACE,
@@ -384,3 +384,21 @@ def test_two_nodes_sweeping_at_once_deliver_a_timed_out_merge_once(
         other.dispose()
     assert sum(r.delivered.count(entry.id) for r in reports) == 1
     assert len(service.outbox(requester.ori)) == 1
+
+
+def test_only_the_notifier_oris_may_open_a_merge(
+    service: RapSheetService, requester: AgencyFixture
+) -> None:
+    text = notification(requester.ori, fbi_number(), [("TEXAS", "TX01")], fbi_too=False)
+    with pytest.raises(NotifierRefused, match="TX0000000 may not send EL01/FL01"):
+        service.notify(text, sender_ori="TX0000000")
+    assert service.notify(text, sender_ori="dcfbiwa00").expected == ("TEXAS - STATE ID/TX01",)
+
+
+def test_the_notifier_setting_takes_oris_only() -> None:
+    assert Settings(rap_notifiers=["dcfbiwa00", "WVFBI0000"]).rap_notifiers == [
+        "DCFBIWA00",
+        "WVFBI0000",
+    ]
+    with pytest.raises(ValueError, match="not ORIs"):
+        Settings(rap_notifiers=["FBI"])

@@ -1,6 +1,7 @@
 """Interstate criminal history over HTTP (seed 002): notifications in, rap sheets in, outbox out.
 
-- ``POST /chri/v1/notifications``: an FBI/III EL01/FL01 message (text) opens a merge.
+- ``POST /chri/v1/notifications``: an FBI/III EL01/FL01 message (text) opens a merge; only
+  the ORIs of the ``rap_notifiers`` setting may send one.
 - ``POST /chri/v1/rapsheets?destination=ORI``: a responder's rap sheet (2.00, Nlets 4.1 or text).
 - ``GET /chri/v1/outbox``, ``GET /chri/v1/outbox/{id}``: the caller's own deliveries.
 - ``PUT /chri/v1/preference``: the format the caller wants its rap sheets in.
@@ -22,7 +23,12 @@ from starlette.concurrency import run_in_threadpool
 from jdx.channels.http.common import BodyError, bearer_key, read_body
 from jdx.exchanges.rapsheets.merge import MergeError
 from jdx.exchanges.rapsheets.notification import NotificationError
-from jdx.exchanges.rapsheets.service import DuplicateRequest, OutboxMessage, RapSheetService
+from jdx.exchanges.rapsheets.service import (
+    DuplicateRequest,
+    NotifierRefused,
+    OutboxMessage,
+    RapSheetService,
+)
 from jdx.exchanges.rapsheets.tables import FORMATS
 from jdx.exchanges.rapsheets.transmission import RapSheetFormatError
 from jdx.hub import Hub
@@ -80,6 +86,8 @@ def router(hub: Hub) -> APIRouter:
         format: str | None = Query(None, description=f"The request's delivery format: {FORMATS}"),
     ) -> Response:
         principal = await run_in_threadpool(principal_of, request)
+        if principal.ori.upper() not in hub.settings.rap_notifiers:
+            raise HTTPException(403, str(NotifierRefused(principal.ori)))
         if format is not None and format not in FORMATS:
             raise HTTPException(400, f"format must be one of {', '.join(FORMATS)}")
         try:
@@ -92,6 +100,8 @@ def router(hub: Hub) -> APIRouter:
             )
         except NotificationError as exc:
             raise HTTPException(400, f"not an EL01/FL01 notification: {exc}") from None
+        except NotifierRefused as exc:
+            raise HTTPException(403, str(exc)) from None
         except DuplicateRequest as exc:
             return JSONResponse({"error": str(exc), "merge_id": exc.merge_id}, 409)
         return JSONResponse(

@@ -144,3 +144,37 @@ def log_event(
             logged_at=at,
         )
     )
+
+
+def purge_outbox(
+    conn: sa.Connection,
+    fetched_before: dt.datetime,
+    made_before: dt.datetime,
+    *,
+    at: dt.datetime,
+    limit: int,
+) -> list[str]:
+    """Delete up to ``limit`` deliveries first fetched before ``fetched_before`` or never
+    fetched and made before ``made_before``; log each (``purged``) and return their message
+    ids. The log rows of the deliveries stay. On PostgreSQL rows another node is purging are
+    skipped."""
+    query = (
+        sa.select(rap_outbox.c.id, rap_outbox.c.message_id, rap_outbox.c.receiver_ori)
+        .where(
+            sa.or_(
+                rap_outbox.c.fetched_at < fetched_before,
+                sa.and_(rap_outbox.c.fetched_at.is_(None), rap_outbox.c.created_at < made_before),
+            )
+        )
+        .order_by(rap_outbox.c.id)
+        .limit(limit)
+    )
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = conn.execute(query).all()
+    if rows:
+        conn.execute(rap_outbox.delete().where(rap_outbox.c.id.in_([r.id for r in rows])))
+    for row in rows:
+        route = Route(HUB_ID, row.receiver_ori, "OUTBOX-RETENTION")
+        log_event(conn, "purged", route, at=at, message_id=row.message_id)
+    return [row.message_id for row in rows]

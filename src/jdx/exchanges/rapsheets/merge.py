@@ -327,6 +327,22 @@ def add_timeout_caveat(sheet: RapSheet, missing: Sequence[str]) -> RapSheet:
     return dataclasses.replace(sheet, introduction=intro)
 
 
+def add_text_caveat(sheet: RapSheet, passed: Sequence[str]) -> RapSheet:
+    """The sheet with one caveat per expected portion that arrived as plain text (seed 2.2:
+    passed through unprocessed), saying it was delivered separately and is not merged in."""
+    added = tuple(
+        CaveatInfo(
+            caveat=(
+                f"SEPARATE PORTION: the portion from {label} was received as plain text and "
+                "delivered separately; it is not merged into this record."
+            )
+        )
+        for label in passed
+    )
+    intro = dataclasses.replace(sheet.introduction, caveats=sheet.introduction.caveats + added)
+    return dataclasses.replace(sheet, introduction=intro)
+
+
 def over_limits(sheet: RapSheet) -> dict[str, int]:
     """Elements of a merged sheet that hold more items than Tables 1-3 accommodate."""
     counts = {

@@ -28,8 +28,9 @@ from jdx.exchanges.rapsheets.delivery import (
     deliver,
     deliver_sheet,
     log_event,
+    purge_outbox,
 )
-from jdx.exchanges.rapsheets.merge import add_timeout_caveat, merge_rap_sheets
+from jdx.exchanges.rapsheets.merge import add_text_caveat, add_timeout_caveat, merge_rap_sheets
 from jdx.exchanges.rapsheets.model import RapSheet
 from jdx.exchanges.rapsheets.notification import Notification, Responder, parse_notification
 from jdx.exchanges.rapsheets.portions import PlainTextRapSheet, read_portion
@@ -44,6 +45,8 @@ log = logging.getLogger("jdx.rapsheets")
 Outcome = Literal["forwarded", "merged", "delivered", "ignored"]
 # Expired entries looked at per sweep round; the rest wait for the next round.
 SWEEP_BATCH = 100
+# Outbox deliveries past their retention deleted per sweep round.
+PURGE_BATCH = 1000
 
 
 class DuplicateRequest(Exception):
@@ -55,6 +58,17 @@ class DuplicateRequest(Exception):
             "a requester may have one active request per FBI/SID numbers"
         )
         self.merge_id = merge_id
+
+
+class NotifierRefused(PermissionError):
+    """The sender is not one of the FBI/III ORIs allowed to send notifications (seed 2.3)."""
+
+    def __init__(self, sender_ori: str) -> None:
+        super().__init__(
+            f"agency {sender_ori} may not send EL01/FL01 notifications: only the FBI/III does "
+            "(the ORIs of the hub's rap_notifiers setting)"
+        )
+        self.sender_ori = sender_ori
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +96,16 @@ class Receipt:
 class SweepReport:
     delivered: list[int] = field(default_factory=list)
     cleared: list[int] = field(default_factory=list)
+    purged: list[str] = field(default_factory=list)  # message ids deleted from outboxes
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiverFormat:
+    """A row of the preference table: the format a receiver wants its rap sheets in."""
+
+    ori: str
+    format: str
+    updated_at: dt.datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,10 +168,15 @@ class RapSheetService:
     def notify(self, text: str, *, sender_ori: str, format: str | None = None) -> MergeEntry:
         """Create the Rap-Merge entry of an EL01/FL01 message.
 
-        Raises :class:`NotificationError` for a malformed message and :class:`DuplicateRequest`
-        when the same requester and numbers are already being merged: the seed calls that case
-        "unpredictable"; jdx refuses the second request and keeps merging the first.
+        Raises :class:`NotifierRefused` when ``sender_ori`` is not an FBI/III ORI of
+        ``rap_notifiers``, :class:`NotificationError` for a malformed message and
+        :class:`DuplicateRequest` when the same requester and numbers are already being merged:
+        the seed calls that case "unpredictable"; jdx refuses the second request and keeps
+        merging the first.
         """
+        if sender_ori.upper() not in self.settings.rap_notifiers:
+            log.warning("EL01/FL01 notification from %s refused: not a notifier", sender_ori)
+            raise NotifierRefused(sender_ori)
         notification = parse_notification(text)
         requested = checked_format(format) if format is not None else None
         key = merge_key(notification)
@@ -198,18 +227,17 @@ class RapSheetService:
     def receive_rap_sheet(self, data: bytes, *, sender_ori: str, destination: str) -> Receipt:
         """Take a responder's rap sheet addressed to ``destination`` (the requester).
 
-        Plain text goes straight through (2.2, 2.4); an XML sheet (2.00 or 4.1; hostile or
-        invalid XML raises :class:`RapSheetFormatError`) joins the active merge whose numbers it
-        carries, or, with none (early, late or single-state, 2.5), is delivered on its own.
+        Plain text goes straight through, unprocessed (2.2, 2.4), and counts as the portion of
+        the expected responder that sent it (see :meth:`_text_entry`); an XML sheet (2.00 or
+        4.1; hostile or invalid XML raises :class:`RapSheetFormatError`) joins the active merge
+        whose numbers it carries, or, with none (early, late or single-state, 2.5), is
+        delivered on its own.
         """
         portion = read_portion(data)
         at = self.clock()
         with write_transaction(self.engine) as conn:
             if isinstance(portion, PlainTextRapSheet):
-                route = Route(sender_ori, destination, f"STDRAP-{sender_ori}")
-                message_id = deliver(conn, route, portion.data, "plain-text", at=at)
-                log_event(conn, "forwarded", route, at=at, message_id=message_id)
-                return Receipt("forwarded", message_id=message_id)
+                return self._pass_text(conn, portion, sender_ori, destination, at)
             row = self._entry_for(conn, destination, portion)
             if row is None:
                 route = Route(sender_ori, destination, f"STDRAP-{sender_ori}")
@@ -228,6 +256,84 @@ class RapSheetService:
             query = query.with_for_update()
         return next((row for row in conn.execute(query) if _matches(row, sheet)), None)
 
+    def _pass_text(
+        self,
+        conn: sa.Connection,
+        text: PlainTextRapSheet,
+        sender_ori: str,
+        destination: str,
+        at: dt.datetime,
+    ) -> Receipt:
+        """Forward plain text as received; if it is an expected responder's portion, record
+        that the responder answered, and complete the merge if it was the last one."""
+        found = self._text_entry(conn, destination, sender_ori)
+        row, label = found if found else (None, None)
+        route = Route(
+            sender_ori,
+            destination,
+            row.merge_key if row else f"STDRAP-{sender_ori}",
+            row.id if row else None,
+        )
+        message_id = deliver(conn, route, text.data, "plain-text", at=at)
+        log_event(conn, "forwarded", route, at=at, message_id=message_id)
+        if row is None:
+            return Receipt("forwarded", message_id=message_id)
+        received = [
+            *row.received,
+            {
+                "responder": label,
+                "sender_ori": sender_ori,
+                "received_at": at.isoformat(),
+                "document": None,  # plain text: delivered above, never merged
+                "text_message_id": message_id,
+            },
+        ]
+        log_event(conn, "text-counted", route, at=at, message_id=message_id)
+        missing = _missing(row.expected, received)
+        if missing:
+            conn.execute(
+                rap_merge.update()
+                .where(rap_merge.c.id == row.id)
+                .values(received=received, state="merging")
+            )
+            return Receipt("forwarded", row.id, message_id, label, missing)
+        merged = _composite(received, at)
+        if merged is None:  # every portion came as text: nothing to merge
+            conn.execute(rap_merge.delete().where(rap_merge.c.id == row.id))
+            log_event(conn, "cleared", route, at=at)
+            return Receipt("forwarded", row.id, message_id, label)
+        return Receipt("delivered", row.id, self._complete(conn, row, merged, at), label)
+
+    def _text_entry(
+        self, conn: sa.Connection, requester: str, sender_ori: str
+    ) -> tuple[Any, str] | None:
+        """The one active entry of ``requester`` that still waits for a portion ``sender_ori``
+        may send, with that portion's label; None if none or several do (text is never read,
+        so the sender is all there is to go by): a state's portion comes from an ORI of its
+        state (the two letters that begin its ORI begin the SID), the FBI's from an FBI/III ORI
+        (``rap_notifiers``)."""
+        query = (
+            sa.select(rap_merge)
+            .where(rap_merge.c.requester_ori == requester)
+            .order_by(rap_merge.c.id)
+        )
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        sender = sender_ori.upper()
+        found: list[tuple[Any, str]] = []
+        for row in conn.execute(query):
+            have = {p["responder"] for p in row.received}
+            for item in row.expected:
+                if item["label"] in have:
+                    continue
+                if item["sid_number"]:
+                    own = item["sid_number"][:2].upper() == sender[:2]
+                else:
+                    own = sender in self.settings.rap_notifiers
+                if own:
+                    found.append((row, str(item["label"])))
+        return found[0] if len(found) == 1 else None
+
     def _merge_into(
         self, conn: sa.Connection, row: Any, sheet: RapSheet, sender_ori: str, at: dt.datetime
     ) -> Receipt:
@@ -238,8 +344,6 @@ class RapSheetService:
             # 2.3: "duplicate responder state rap sheets being ignored".
             log_event(conn, "ignored", route, at=at)
             return Receipt("ignored", row.id, responder=responder)
-        sheets = [*(read_rap_sheet(p["document"].encode()) for p in received), sheet]
-        merged = merge_rap_sheets(sheets, as_of=at.strftime("%Y%m%d"))  # MergeError: refused
         received.append(
             {
                 "responder": responder,
@@ -248,6 +352,8 @@ class RapSheetService:
                 "document": write_rap_sheet(sheet).decode(),
             }
         )
+        merged = _composite(received, at)  # MergeError: refused
+        assert merged is not None  # this portion is XML
         log_event(conn, "merged", route, at=at)
         missing = _missing(row.expected, received)
         if missing:
@@ -295,7 +401,24 @@ class RapSheetService:
                 self._time_out(merge_id, moment, report)
             except Exception:
                 log.exception("rap merge %s could not be timed out; next round retries", merge_id)
+        try:
+            report.purged.extend(self.purge_outbox(moment))
+        except Exception:
+            log.exception("rap outbox could not be purged; next round retries")
         return report
+
+    def purge_outbox(self, at: dt.datetime | None = None) -> list[str]:
+        """Delete deliveries past their retention at ``at`` (default: now); their message ids.
+
+        A fetched delivery is kept ``rap_outbox_days`` after its first fetch, one never fetched
+        ``rap_outbox_unfetched_days`` after delivery. Each deletion is logged (``purged``: ids
+        and ORIs, as every log entry); the delivery log itself is never purged here.
+        """
+        moment = at or self.clock()
+        fetched_before = moment - dt.timedelta(days=self.settings.rap_outbox_days)
+        made_before = moment - dt.timedelta(days=self.settings.rap_outbox_unfetched_days)
+        with write_transaction(self.engine) as conn:
+            return purge_outbox(conn, fetched_before, made_before, at=moment, limit=PURGE_BATCH)
 
     def _time_out(self, merge_id: int, moment: dt.datetime, report: SweepReport) -> None:
         query = sa.select(rap_merge).where(
@@ -308,14 +431,13 @@ class RapSheetService:
             if row is None:  # completed meanwhile, or another node holds it
                 return
             at = max(moment, self.clock())
-            if not row.received:
+            merged = _composite(row.received, at)
+            if merged is None:  # nothing received, or only plain text (already delivered)
                 conn.execute(rap_merge.delete().where(rap_merge.c.id == row.id))
                 route = Route(row.notifier_ori, row.requester_ori, row.merge_key, row.id)
                 log_event(conn, "cleared", route, at=at)
                 report.cleared.append(row.id)
                 return
-            sheets = [read_rap_sheet(p["document"].encode()) for p in row.received]
-            merged = merge_rap_sheets(sheets, as_of=at.strftime("%Y%m%d"))
             merged = add_timeout_caveat(merged, _missing(row.expected, row.received))
             route = Route(HUB_ID, row.requester_ori, row.merge_key, row.id)
             log_event(conn, "timed-out", route, at=at)
@@ -333,6 +455,16 @@ class RapSheetService:
             ).rowcount
             if not updated:
                 conn.execute(rap_receivers.insert().values(ori=ori, **values))
+
+    def receivers(self) -> list[ReceiverFormat]:
+        """The preference table: every receiver that chose a format, by ORI."""
+        with self.engine.connect() as conn:
+            rows = (
+                read_only(conn)
+                .execute(sa.select(rap_receivers).order_by(rap_receivers.c.ori))
+                .all()
+            )
+        return [ReceiverFormat(r.ori, r.format, r.updated_at) for r in rows]
 
     def outbox(self, ori: str, *, limit: int = 100, unfetched: bool = False) -> list[OutboxMessage]:
         """``ori``'s deliveries, newest first, without their bodies; ``unfetched``: only those
@@ -364,6 +496,17 @@ class RapSheetService:
                 conn.execute(rap_outbox.update().where(*own).values(fetched_at=fetched))
         data = {k: v for k, v in row._mapping.items() if k != "receiver_ori"}
         return OutboxMessage(**{**data, "fetched_at": fetched})
+
+
+def _composite(received: Sequence[dict[str, Any]], at: dt.datetime) -> RapSheet | None:
+    """The merge of the XML portions received, with a caveat per portion that came as plain
+    text (delivered separately); None without any XML portion. Raises :class:`MergeError`."""
+    sheets = [read_rap_sheet(p["document"].encode()) for p in received if p["document"]]
+    if not sheets:
+        return None
+    merged = merge_rap_sheets(sheets, as_of=at.strftime("%Y%m%d"))
+    texts = [str(p["responder"]) for p in received if not p["document"]]
+    return add_text_caveat(merged, texts) if texts else merged
 
 
 def _missing(

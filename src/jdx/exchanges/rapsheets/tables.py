@@ -32,7 +32,8 @@ rap_merge = sa.Table(
     # [{"label", "source", "fbi_number", "sid_number"}]: the responders not marked DECEASED.
     sa.Column("expected", Json, nullable=False),
     # [{"responder", "sender_ori", "received_at", "document"}] in order of receipt; the document
-    # is the portion in transmission format 2.00, whatever format it arrived in.
+    # is the portion in transmission format 2.00, whatever format it arrived in, or null for a
+    # plain-text portion (delivered as received; "text_message_id" names that delivery).
     sa.Column("received", Json, nullable=False),
     sa.Column("format", sa.String(20)),  # the request's delivery format, if it named one
     sa.Column("state", sa.String(10), nullable=False),  # waiting | merging
@@ -54,7 +55,9 @@ rap_receivers = sa.Table(
 )
 
 # What the hub delivered to a receiver, for it to fetch over HTTP. Bytes, because a plain-text
-# portion is passed through exactly as received (seed 2.2).
+# portion is passed through exactly as received (seed 2.2). Rows past their retention
+# (``rap_outbox_days`` after the first fetch, ``rap_outbox_unfetched_days`` unfetched) are
+# deleted by the time-out sweep; their delivery-log rows stay.
 rap_outbox = sa.Table(
     "rap_outbox",
     metadata,
@@ -75,7 +78,7 @@ rap_delivery_log = sa.Table(
     "rap_delivery_log",
     metadata,
     sa.Column("id", _Id, primary_key=True),
-    # notified | merged | ignored | delivered | forwarded | timed-out | cleared | refused
+    # notified | merged | ignored | delivered | forwarded | timed-out | cleared | purged
     sa.Column("event", sa.String(12), nullable=False),
     sa.Column("transaction_type", sa.String(10), nullable=False),  # EL01 | FL01 | STDRAP
     sa.Column("merge_id", sa.BigInteger, index=True),
