@@ -111,7 +111,14 @@ def app(hub: Hub) -> Any:
 def client(app: Any) -> Iterator[httpx.Client]:
     from starlette.testclient import TestClient
 
-    with TestClient(app, base_url="http://testserver", raise_server_exceptions=False) as c:
+    # From loopback, a trusted proxy: the agencies' client certificate headers count, as they
+    # would from nginx (tests/channels/http/test_nginx_certs.py runs the real one).
+    with TestClient(
+        app,
+        base_url="http://testserver",
+        raise_server_exceptions=False,
+        client=("127.0.0.1", 50000),
+    ) as c:
         yield c
 
 
@@ -120,22 +127,36 @@ _ori_counter = itertools.count(1)
 
 @dataclass
 class AgencyFixture:
+    """An agency with its keys; also a sponsored NamUs import account with the import permission
+    and a registered client certificate, which ``auth`` sends as nginx would forward it."""
+
     id: int
     ori: str
     prod_key: str
     test_key: str
+    cert_headers: dict[str, str]
 
     def auth(self, realm: str = "prod") -> dict[str, str]:
         key = self.prod_key if realm == "prod" else self.test_key
-        return {"Authorization": f"Bearer {key}"}
+        return {"Authorization": f"Bearer {key}", **self.cert_headers}
 
 
 def new_agency(hub: Hub, name: str = "Test agency") -> AgencyFixture:
+    from jdx.exchanges.cases import accounts
+    from tests.certs import issue
+
     ori = "T" + secrets.token_hex(2).upper() + f"{next(_ori_counter):04d}"
+    cert = issue(f"client {ori}")
     with hub.engine.begin() as conn:
         agency = add_agency(conn, ori, name, ["poc@example.org"])
+        accounts.set_account(conn, agency.id, sponsor="Test sponsor", can_import=True)
+        accounts.add_certificate(conn, agency.id, cert.cert_pem)
         return AgencyFixture(
-            agency.id, ori, issue_key(conn, agency.id, "prod"), issue_key(conn, agency.id, "test")
+            agency.id,
+            ori,
+            issue_key(conn, agency.id, "prod"),
+            issue_key(conn, agency.id, "test"),
+            cert.forwarded_headers(),
         )
 
 

@@ -105,6 +105,12 @@ class Settings(BaseSettings):
         description="Default import jobs an account may send in any 24 hours; per account in "
         "client_limits.",
     )
+    namus_require_client_cert: bool = Field(
+        True,
+        description="Require, besides the key, a client certificate registered to the same "
+        "account on /namus/v1 (verified by the TLS proxy and forwarded in X-SSL-Client-Cert / "
+        "X-SSL-Client-Verify by a trusted_proxies address). Turn off only for local trials.",
+    )
     namus_regions_file: Path | None = Field(
         None,
         description="CSV of state,region rows (NCIC state codes) deciding each case's RPS region; "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from jdx.cli import agency, db, demo, mail, rapsheet, serve, sftp, stops, submit, tables
+from jdx.cli import agency, db, demo, mail, namus, rapsheet, serve, sftp, stops, submit, tables
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help="jdx: justice data exchange hub."
@@ -16,6 +16,7 @@ app.add_typer(tables.app, name="tables")
 app.add_typer(sftp.app, name="sftp")
 app.add_typer(mail.app, name="mail")
 app.add_typer(rapsheet.app, name="rapsheet")
+app.add_typer(namus.app, name="namus")
 app.command("validate")(stops.validate)
 app.command("icd")(stops.icd)
 app.command("demo")(demo.demo)

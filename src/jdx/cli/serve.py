@@ -57,8 +57,9 @@ def run_http(settings: Settings) -> None:
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
-        proxy_headers=True,
-        forwarded_allow_ips=",".join(settings.trusted_proxies),
+        # The app applies X-Forwarded-For itself (jdx.channels.http.app.PeerMiddleware), after
+        # keeping the TCP peer: the client certificate header is trusted from that peer only.
+        proxy_headers=False,
         access_log=False,
     )
 

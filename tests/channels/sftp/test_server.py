@@ -206,7 +206,7 @@ def test_wrong_password_unknown_user_and_disabled_account_are_refused(
     session(server, account, nothing)  # the right password works
     for wrong in (
         Account(account.agency, account.password + "x"),
-        Account(AgencyFixture(0, "CA9999999", "", ""), account.password),
+        Account(AgencyFixture(0, "CA9999999", "", "", {}), account.password),
         Account(new_agency(workflows), account.password),  # an agency without an account
     ):
         with pytest.raises(asyncssh.PermissionDenied):

@@ -11,8 +11,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from jdx.channels.http import chri, files, icd, namus, sdcs
+from jdx.channels.http.app_peer import PEER
 from jdx.hub import Hub, create_hub
 from jdx.settings import Settings
 
@@ -23,6 +26,22 @@ ROUTERS = {
     "cases": [namus.router],
     "rapsheets": [chri.router],
 }
+
+
+class PeerMiddleware:
+    """Keeps the TCP peer's address in ``scope["jdx.peer"]`` before X-Forwarded-For (applied
+    from ``trusted_proxies`` only, as uvicorn would) replaces ``scope["client"]``: what a proxy
+    forwards, such as the client certificate, is trusted by the peer's address, never by a
+    header."""
+
+    def __init__(self, app: ASGIApp, trusted_proxies: list[str]) -> None:
+        self.app = ProxyHeadersMiddleware(app, trusted_hosts=trusted_proxies)  # type: ignore[arg-type]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            client = scope.get("client")
+            scope[PEER] = client[0] if client else None
+        await self.app(scope, receive, send)  # type: ignore[arg-type]
 
 
 def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> FastAPI:
@@ -44,6 +63,7 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
         docs_url="/docs",
     )
     app.state.hub = hub
+    app.add_middleware(PeerMiddleware, trusted_proxies=hub.settings.trusted_proxies)
     for name in hub.exchanges:
         for make_router in ROUTERS.get(name, []):
             app.include_router(make_router(hub))

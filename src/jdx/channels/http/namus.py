@@ -4,22 +4,31 @@
 the job's cases are then processed by its durable workflow. The body is JSON
 (``{"cases": [{"type": "missing", "record": {...}}]}``) or XML (``<ImportJob>`` holding one
 ``<MissingPersonCase>``, ``<UnidentifiedPersonCase>`` or ``<CancellationRequest>`` per case, the
-roots of the ICD's XML Schemas). Import accounts are, for now, agencies with API keys.
+roots of the ICD's XML Schemas).
+
+Access (seed 000: "server-to-server (key and certificate) authentication"): the key of an
+active, sponsored import account with the import permission AND a client certificate registered
+to that account. nginx verifies the certificate (deploy/nginx/jdx.conf) and forwards it in
+``X-SSL-Client-Cert`` (URL-escaped PEM) with ``X-SSL-Client-Verify: SUCCESS``; the hub reads
+those headers only from a TCP peer in ``trusted_proxies``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 from typing import Any
+from urllib.parse import unquote
 
 import orjson
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from jdx.channels.http.app_peer import peer_of
 from jdx.channels.http.common import BodyError, bearer_key, read_body
 from jdx.codecs.xmlform import XmlFormError, element_to_value, local_name, parse_xml
-from jdx.exchanges.cases import process, results
+from jdx.exchanges.cases import accounts, process, results
 from jdx.exchanges.cases import workflow as case_jobs
 from jdx.exchanges.cases.jobs import CaseImport, JobRefused
 from jdx.hub import Hub
@@ -55,6 +64,51 @@ def parse_job(body: bytes, content_type: str) -> tuple[list[Any], str]:
     return data["cases"], "json"
 
 
+CERT_HEADER = "x-ssl-client-cert"
+VERIFY_HEADER = "x-ssl-client-verify"
+
+
+def is_trusted_proxy(peer: str | None, trusted: list[str]) -> bool:
+    """Whether a TCP peer address is one of ``trusted`` (addresses or networks; "*": any)."""
+    if peer is None:
+        return False
+    if "*" in trusted or peer in trusted:
+        return True
+    try:
+        address = ipaddress.ip_address(peer)
+    except ValueError:
+        return False
+    for entry in trusted:
+        try:
+            if address in ipaddress.ip_network(entry, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def forwarded_certificate(request: Request, trusted: list[str]) -> tuple[str | None, str]:
+    """(the fingerprint of the client certificate the proxy verified, or None; why not)."""
+    sent = request.headers.get(CERT_HEADER, "").strip()
+    peer = peer_of(request)
+    if not is_trusted_proxy(peer, trusted):
+        if sent:
+            return None, (
+                f"a client certificate header from {peer}, which is not a trusted proxy, is "
+                "ignored: connect through the TLS proxy"
+            )
+        return None, "no client certificate: connect through the TLS proxy with one"
+    if not sent or sent in ("-", "(null)"):
+        return None, "no client certificate: present the account's certificate in TLS"
+    verify = request.headers.get(VERIFY_HEADER, "")
+    if verify != "SUCCESS":
+        return None, f"the client certificate was not verified by the proxy ({verify or 'NONE'})"
+    try:
+        return accounts.fingerprint(unquote(sent).encode()), ""
+    except accounts.CertificateError as exc:
+        return None, f"unreadable client certificate: {exc}"
+
+
 def router(hub: Hub) -> APIRouter:
     api = APIRouter(prefix="/namus/v1", tags=["NamUs case import"])
     service: CaseImport = hub.services["cases"]
@@ -67,6 +121,23 @@ def router(hub: Hub) -> APIRouter:
             raise HTTPException(401, "Send the account's API key as 'Authorization: Bearer <key>'.")
         if not principal.active:
             raise HTTPException(403, f"Account {principal.ori} is suspended.")
+        with hub.engine.connect() as conn:
+            account = accounts.get_account(read_only(conn), principal.agency_id)
+        if account is None or not account.sponsor:
+            raise HTTPException(403, f"Account {principal.ori} is not a sponsored import account.")
+        if not account.can_import:
+            raise HTTPException(403, f"Account {principal.ori} has no import permission.")
+        if hub.settings.namus_require_client_cert:
+            fp, why = forwarded_certificate(request, hub.settings.trusted_proxies)
+            if fp is None:
+                raise HTTPException(401, f"Client certificate missing: {why}.")
+            with hub.engine.connect() as conn:
+                owner = accounts.certificate_owner(read_only(conn), fp)
+            if owner != principal.agency_id:
+                raise HTTPException(
+                    403,
+                    f"Client certificate {fp} is not registered to account {principal.ori}.",
+                )
         return principal
 
     @api.post("/jobs", status_code=202, summary="Import 1 to 100 cases as one job")

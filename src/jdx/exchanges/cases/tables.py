@@ -107,3 +107,32 @@ client_limits = sa.Table(
     sa.Column("max_jobs_per_day", sa.Integer, nullable=False),
     sa.Column("updated_at", Timestamp, nullable=False),
 )
+
+# An import account is an agency with a sponsor and the import permission (the seed: "active and
+# sponsored user accounts ... that have import permissions"); active/suspended is the agency's own
+# ``active`` flag, which suspends every channel of the agency at once.
+import_accounts = sa.Table(
+    "import_accounts",
+    metadata,
+    sa.Column("agency_id", sa.ForeignKey("agencies.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("sponsor", sa.String(200), nullable=False),  # sponsoring person or agency
+    sa.Column("can_import", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("updated_at", Timestamp, nullable=False),
+)
+
+# The client certificates an account may present (server-to-server: key AND certificate). The
+# fingerprint is the SHA-256 of the certificate's DER, lower-case hex; one certificate belongs to
+# one account only.
+client_certificates = sa.Table(
+    "client_certificates",
+    metadata,
+    sa.Column("fingerprint", sa.String(64), primary_key=True),
+    sa.Column(
+        "agency_id",
+        sa.ForeignKey("agencies.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("subject", sa.String(500), nullable=False),
+    sa.Column("added_at", Timestamp, nullable=False),
+)

@@ -1,0 +1,251 @@
+"""Key AND client certificate on /namus/v1, through a real nginx running the shipped
+deploy/nginx/jdx.conf in front of a real `jdx serve`; certificates are made here."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import socket
+import ssl
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx2 as httpx
+import orjson
+import pytest
+
+from tests.certs import Issued, issue
+from tests.exchanges.cases.test_import import missing
+
+pytestmark = [
+    pytest.mark.server,
+    pytest.mark.skipif(shutil.which("nginx") is None, reason="needs nginx (.ci/run installs it)"),
+]
+
+SHIPPED = Path(__file__).resolve().parents[3] / "deploy" / "nginx" / "jdx.conf"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes], what: str, log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            pass
+        assert process.poll() is None, f"{what} exited: {log.read_text()}"
+        assert time.monotonic() < deadline, f"{what} did not start"
+        time.sleep(0.1)
+
+
+def nginx_config(tmp: Path, port: int, hub_port: int, tls: Path) -> Path:
+    """The shipped server block, pointed at this test's files and ports, in a main config whose
+    pid, logs and temporary files stay in ``tmp``."""
+    server = SHIPPED.read_text()
+    for shipped, ours in (
+        ("listen 443 ssl;", f"listen 127.0.0.1:{port} ssl;"),
+        ("server 127.0.0.1:8000;", f"server 127.0.0.1:{hub_port};"),
+        ("/etc/jdx/tls/", f"{tls}/"),
+    ):
+        assert shipped in server, f"deploy/nginx/jdx.conf no longer has {shipped!r}"
+        server = server.replace(shipped, ours)
+    user = pwd.getpwuid(os.getuid()).pw_name
+    temp = "\n".join(
+        f"    {kind}_temp_path {tmp}/{kind}_temp;"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    main = f"""
+daemon off;
+user {user};
+worker_processes 1;
+pid {tmp}/nginx.pid;
+error_log {tmp}/error.log info;
+events {{ worker_connections 64; }}
+http {{
+    access_log {tmp}/access.log;
+{temp}
+{server}
+}}
+"""
+    path = tmp / "nginx.conf"
+    path.write_text(main)
+    return path
+
+
+@dataclass
+class Stack:
+    nginx: str  # https://127.0.0.1:port
+    hub: str  # http://127.0.0.1:port, bypassing nginx
+    tls: Path
+    ca: Issued
+    keys: dict[str, str]  # ORI -> production key
+    certs: dict[str, Issued]  # ORI -> its client certificate
+
+    def through_nginx(self, cert: Issued | None) -> httpx.Client:
+        context = ssl.create_default_context(cafile=str(self.tls / "ca.crt"))
+        if cert is not None:
+            crt, key = cert.write(self.tls, f"client-{id(cert)}")
+            context.load_cert_chain(str(crt), str(key))
+        return httpx.Client(base_url=self.nginx, verify=context, timeout=15)
+
+
+def post_job(client: httpx.Client, key: str, **headers: str) -> httpx.Response:
+    return client.post(
+        "/namus/v1/jobs",
+        content=orjson.dumps({"cases": [missing()]}),
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json", **headers},
+    )
+
+
+def jdx(env: dict[str, str], *args: str) -> Any:
+    done = subprocess.run(
+        [sys.executable, "-m", "jdx", *args], env=env, capture_output=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    return orjson.loads(done.stdout)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    tmp = tmp_path_factory.mktemp("nginx")
+    tls = tmp / "tls"
+    tls.mkdir()
+    ca = issue("jdx test import clients CA", ca=True)
+    (tls / "ca.crt").write_bytes(ca.cert_pem)
+    (tls / "client-ca.crt").write_bytes(ca.cert_pem)
+    issue("localhost", ca, server=True).write(tls, "server")
+
+    hub_port, nginx_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "JDX_DATA_DIR": str(tmp / "data"),
+        "JDX_DATABASE_URL": "",
+        "JDX_PORT": str(hub_port),
+        "JDX_SFTP": "off",
+        "JDX_AUTH_CACHE_SECONDS": "0",
+        "JDX_TRUSTED_PROXIES": '["127.0.0.1"]',
+    }
+    jdx(env, "db", "upgrade")
+    keys: dict[str, str] = {}
+    certs: dict[str, Issued] = {}
+    for ori in ("CA0370000", "CA0380000", "CA0390000", "CA0400000"):
+        keys[ori] = jdx(env, "agency", "add", ori, "--name", f"Agency {ori}")["api_keys"]["prod"]
+        jdx(env, "namus", "account", ori, "--sponsor", "State clearinghouse", "--grant-import")
+        certs[ori] = issue(f"import client {ori}", ca)
+        pem = tls / f"{ori}.pem"
+        pem.write_bytes(certs[ori].cert_pem)
+        added = jdx(env, "namus", "cert", "add", ori, str(pem))
+        assert len(added["fingerprint"]) == 64
+        assert jdx(env, "namus", "cert", "list", ori)[0]["fingerprint"] == added["fingerprint"]
+    jdx(env, "agency", "suspend", "CA0390000")
+    jdx(env, "namus", "account", "CA0400000", "--revoke-import")
+
+    hub_log, nginx_log = tmp / "hub.log", tmp / "error.log"
+    with hub_log.open("wb") as out:
+        hub = subprocess.Popen(
+            [sys.executable, "-m", "jdx", "serve"], env=env, stdout=out, stderr=out
+        )
+    conf = nginx_config(tmp, nginx_port, hub_port, tls)
+    nginx = subprocess.Popen(
+        ["nginx", "-p", str(tmp), "-c", str(conf), "-e", str(nginx_log)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(hub_port, hub, "jdx serve", hub_log)
+        wait_for_port(nginx_port, nginx, "nginx", nginx_log)
+        yield Stack(
+            f"https://127.0.0.1:{nginx_port}",
+            f"http://127.0.0.1:{hub_port}",
+            tls,
+            ca,
+            keys,
+            certs,
+        )
+    finally:
+        for process in (nginx, hub):
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def test_key_and_the_accounts_own_certificate_are_accepted(stack: Stack) -> None:
+    with stack.through_nginx(stack.certs["CA0370000"]) as client:
+        answer = post_job(client, stack.keys["CA0370000"])
+        assert answer.status_code == 202, answer.text
+        status = client.get(
+            answer.json()["status_url"],
+            headers={"Authorization": f"Bearer {stack.keys['CA0370000']}"},
+        )
+        assert status.status_code == 200, status.text
+
+
+def test_no_certificate_is_refused_and_forged_headers_are_dropped(stack: Stack) -> None:
+    with stack.through_nginx(None) as client:
+        answer = post_job(client, stack.keys["CA0370000"])
+        assert answer.status_code == 401
+        assert "Client certificate missing" in answer.json()["error"]
+        # the right certificate's headers, sent by the client itself: nginx replaces them
+        forged = post_job(
+            client, stack.keys["CA0370000"], **stack.certs["CA0370000"].forwarded_headers()
+        )
+        assert forged.status_code == 401, forged.text
+        # the other channels need no client certificate
+        assert client.get("/healthz").status_code == 200
+
+
+def test_another_accounts_certificate_is_refused(stack: Stack) -> None:
+    with stack.through_nginx(stack.certs["CA0380000"]) as client:
+        answer = post_job(client, stack.keys["CA0370000"])
+    assert answer.status_code == 403
+    assert "not registered to account CA0370000" in answer.json()["error"]
+
+
+def test_a_wrong_key_is_refused(stack: Stack) -> None:
+    with stack.through_nginx(stack.certs["CA0370000"]) as client:
+        wrong = stack.keys["CA0370000"][:-4] + "AAAA"
+        assert post_job(client, wrong).status_code == 401
+        assert post_job(client, "jdx_prod_nonsense").status_code == 401
+
+
+def test_a_suspended_account_or_one_without_import_permission_is_refused(stack: Stack) -> None:
+    with stack.through_nginx(stack.certs["CA0390000"]) as client:
+        answer = post_job(client, stack.keys["CA0390000"])
+    assert answer.status_code == 403 and "suspended" in answer.json()["error"]
+    with stack.through_nginx(stack.certs["CA0400000"]) as client:
+        answer = post_job(client, stack.keys["CA0400000"])
+    assert answer.status_code == 403 and "no import permission" in answer.json()["error"]
+
+
+def test_a_certificate_of_an_unknown_ca_is_refused_by_nginx(stack: Stack) -> None:
+    stranger = issue("self-signed stranger")
+    with stack.through_nginx(stranger) as client:
+        answer = post_job(client, stack.keys["CA0370000"])
+    assert answer.status_code == 400  # nginx: "The SSL certificate error"
+
+
+def test_certificate_headers_sent_to_the_hub_directly_are_not_trusted(stack: Stack) -> None:
+    headers = stack.certs["CA0370000"].forwarded_headers()
+    # from 127.0.0.2: a peer that is not a trusted proxy, whatever X-Forwarded-For says
+    transport = httpx.HTTPTransport(local_address="127.0.0.2")
+    with httpx.Client(base_url=stack.hub, transport=transport, timeout=15) as direct:
+        answer = post_job(
+            direct, stack.keys["CA0370000"], **headers, **{"X-Forwarded-For": "127.0.0.1"}
+        )
+    assert answer.status_code == 401
+    assert "not a trusted proxy" in answer.json()["error"]
