@@ -1,4 +1,4 @@
-"""``python -m bench [validators|http|profile|all]``: the figures of docs/benchmarks.md.
+"""``python -m bench [validators|http|bulk|profile|all]``: the figures of docs/benchmarks.md.
 
 Each bench prints a table and writes its machine-readable results, with the machine they were
 measured on, to ``bench/results/<bench>.json`` (committed: the docs quote them).
@@ -101,6 +101,31 @@ def bench_http(args: argparse.Namespace) -> None:
     print(f"\nwritten: {write('http', payload)}")
 
 
+def bench_bulk(args: argparse.Namespace) -> None:
+    from bench import bulk
+
+    urls: list[str | None] = [None] if not args.no_sqlite else []
+    if args.database_url:
+        urls.append(args.database_url)
+    before = machine()
+    results = bulk.run(
+        args.bulk_records,
+        args.xlsx_rows,
+        urls,
+        seed=args.seed,
+        frictionless=not args.no_frictionless,
+        log=log,
+    )
+    rows = bulk.as_dicts(results)
+    print(bulk.table(rows))
+    payload = {
+        "machine": before,
+        "load_average_after": machine()["load_average_1_5_15"],
+        "results": rows,
+    }
+    print(f"\nwritten: {write('bulk', payload)}")
+
+
 def bench_profile(args: argparse.Namespace) -> None:
     from bench import profile
 
@@ -118,7 +143,7 @@ def parser() -> argparse.ArgumentParser:
         "bench",
         nargs="?",
         default="all",
-        choices=["validators", "http", "profile", "all"],
+        choices=["validators", "http", "bulk", "profile", "all"],
         help="what to run (default: validators and http)",
     )
     v = p.add_argument_group("validators")
@@ -153,6 +178,15 @@ def parser() -> argparse.ArgumentParser:
         "--agencies", type=ints, default=[1, 8], help="agencies sharing the load, e.g. 1,8 (1,8)"
     )
     h.add_argument("--requests", type=int, default=3000, help="profile: direct calls (3000)")
+    b = p.add_argument_group("bulk (uses --database-url and --no-sqlite too)")
+    b.add_argument(
+        "--bulk-records",
+        type=int,
+        default=1_000_000,
+        help="stops in the pipe-delimited file (1000000)",
+    )
+    b.add_argument("--xlsx-rows", type=int, default=100_000, help="rows of the XLSX (100000)")
+    b.add_argument("--no-frictionless", action="store_true", help="skip the Frictionless runs")
     return p
 
 
@@ -162,6 +196,8 @@ def main(argv: list[str] | None = None) -> None:
         bench_validators(args)
     if args.bench in ("http", "all"):
         bench_http(args)
+    if args.bench == "bulk":
+        bench_bulk(args)
     if args.bench == "profile":
         bench_profile(args)
 
