@@ -289,7 +289,12 @@ def _store_chunk(
                 op = Op.UPDATE if _tx_type(item.record) == "U" else Op.INSERT
                 entries.append((item, (item.record, op, data)))
         results = service.submit_batch(
-            conn, principal, [entry for _, entry in entries], channel=f.channel, file_id=f.id
+            conn,
+            principal,
+            [entry for _, entry in entries],
+            channel=f.channel,
+            file_id=f.id,
+            shaped=all(item.shaped for item, _ in entries),
         )
         for (item, _), result in zip(entries, results, strict=True):
             if any(i.severity != "warning" for i in result.outcome.issues):
