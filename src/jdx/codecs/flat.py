@@ -216,7 +216,7 @@ class FlatLayout:
                 for number, values in rows:
                     person: dict[str, Any] = {}
                     for col, key in self._person_columns:
-                        text = values.get(col.name)
+                        text = values.get(col.name, "")
                         if text:
                             if key:
                                 person[key] = text

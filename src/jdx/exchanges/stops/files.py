@@ -410,26 +410,42 @@ def finish(
                 f"{c.with_errors} with errors, {c.rejected} rejected"[:60],
                 codes=[E.FILE_ERROR.code] if f.file_error else [],
             )
-        outcome = (
-            f"could not be processed: {f.file_error}"
-            if f.file_error
-            else f"was processed: {c.total} records, {c.successful} stored successfully, "
-            f"{c.with_errors} stored with errors, {c.rejected} not stored"
-        )
+        subject, body = _mail(f, c, written, public_url)
         notify_agency(
             conn,
             f.agency_id,
             key=f"stop-file:{f.id}",
             digest_hour=digest_hour,
-            subject=f"jdx: file {f.file_name} ({f.realm.upper()}) processed",
-            body=f"Your file {f.file_name} ({f.realm.upper()}) {outcome}.\n\n"
-            + (
-                "Results are in your SFTP folder "
-                f"{f.realm.upper()}/OUTPUT: " + ", ".join(p.name for p in written) + "\n"
-                f"They can also be downloaded from {public_url}/sdcs/v1/files/{f.id}\n"
-            ),
+            subject=subject,
+            body=body,
         )
     return c
+
+
+def _mail(f: FileRow, c: Counts, written: list[Path], public_url: str) -> tuple[str, str]:
+    """Counts, names and where to download: never record content (personal data)."""
+    where = (
+        f"Results are in your SFTP folder {f.realm.upper()}/OUTPUT: "
+        + ", ".join(p.name for p in written)
+        + f"\nThey can also be downloaded from {public_url}/sdcs/v1/files/{f.id}\n"
+    )
+    if f.channel == "bulkws":
+        return (
+            f"jdx: errors in records sent to the web service ({f.realm.upper()})",
+            f"{c.total} records your bulk process sent to the web service ({f.realm.upper()}) "
+            f"had errors: {c.with_errors} stored with errors, {c.rejected} not stored. "
+            f"They are collected as {f.file_name}.\n\n" + where,
+        )
+    outcome = (
+        f"could not be processed: {f.file_error}"
+        if f.file_error
+        else f"was processed: {c.total} records, {c.successful} stored successfully, "
+        f"{c.with_errors} stored with errors, {c.rejected} not stored"
+    )
+    return (
+        f"jdx: file {f.file_name} ({f.realm.upper()}) processed",
+        f"Your file {f.file_name} ({f.realm.upper()}) {outcome}.\n\n" + where,
+    )
 
 
 def stored_count(conn: sa.Connection, file_id: int) -> int:

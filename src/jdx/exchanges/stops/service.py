@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from jdx.dictionary import Issue, Outcome
 from jdx.dictionary.compiler import as_text, parse_date
 from jdx.dictionary.shape import canonical
+from jdx.exchanges.stops import bulkws
 from jdx.exchanges.stops import errors as E
 from jdx.exchanges.stops.tables import stops
 from jdx.security.keys import Principal
@@ -161,11 +162,14 @@ class StopService:
         channel: str,
         calling_app: str | None = None,
         extra_issues: Iterable[Issue] = (),
+        bulk: bool = False,
     ) -> SubmissionResult:
         """Validate and store one stop record; nothing is written when a fatal error is found.
 
         ``extra_issues`` are fatal problems the channel found before the record (a header that
-        disagrees with the body); they are reported and audited with the rest.
+        disagrees with the body); they are reported and audited with the rest. ``bulk``: the
+        caller is a bulk process, so a record with errors also goes into the agency's web
+        service batch (``bulkws.py``), in this same transaction.
         """
         core = CoreAttributes.of(record)
         data = self.check_data(record)  # CPU work outside the lock
@@ -187,6 +191,8 @@ class StopService:
                 codes=result.outcome.codes,
                 detail={"calling_app": calling_app} if calling_app else None,
             )
+            if bulk:
+                bulkws.append(conn, principal, record, result)
         return result
 
     def submit_checked(
