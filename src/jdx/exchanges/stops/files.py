@@ -375,13 +375,23 @@ def finish(
     with engine.begin() as conn:
         f = load(conn, file_id)
         c = counts(conn, file_id)
+        light = [col for col in stop_file_errors.c if col.name != "source"]
         errors = conn.execute(
-            sa.select(stop_file_errors)
+            sa.select(*light)
             .where(stop_file_errors.c.file_id == file_id)
             .order_by(stop_file_errors.c.seq)
         ).all()
+
+        def sources() -> Iterator[Any]:
+            # Streamed, a few hundred rows at a time: the rows' cells are most of their size.
+            yield from conn.execution_options(yield_per=500).execute(
+                sa.select(stop_file_errors)
+                .where(stop_file_errors.c.file_id == file_id)
+                .order_by(stop_file_errors.c.seq)
+            )
+
         stamp = now()
-        written = write_outputs(folders, f, c, errors, stamp)
+        written = write_outputs(folders, f, c, errors, stamp, sources)
         state = "failed" if f.file_error else "done"
         conn.execute(
             stop_files.update()
