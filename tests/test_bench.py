@@ -21,3 +21,19 @@ def test_jdx_reports_every_planted_error() -> None:
     assert jdx["false_positives"] == 0, jdx["false_positive_examples"]
     assert set(jdx["by_kind"]) == set(KINDS)
     assert summary["eras"].keys() == {"2018", "2024"}
+
+
+def test_bulk_bench_table_schema_has_every_flat_column_and_frictionless_reads_it() -> None:
+    import os
+
+    import frictionless
+
+    from bench.bulk import ERA, table_schema, tree_rss_bytes
+    from bench.records import dictionaries
+    from jdx.codecs.flat import FlatLayout
+
+    descriptor = table_schema(dictionaries()[ERA])
+    schema = frictionless.Schema.from_descriptor(descriptor)
+    assert schema.field_names == FlatLayout(dictionaries()[ERA]).names
+    assert frictionless.Schema.validate_descriptor(descriptor).valid
+    assert tree_rss_bytes(os.getpid()) > 0
