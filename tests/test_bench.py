@@ -27,9 +27,9 @@ def test_bulk_bench_table_schema_has_every_flat_column_and_frictionless_reads_it
     import os
 
     import frictionless
-
     from bench.bulk import ERA, table_schema, tree_rss_bytes
     from bench.records import dictionaries
+
     from jdx.codecs.flat import FlatLayout
 
     descriptor = table_schema(dictionaries()[ERA])
