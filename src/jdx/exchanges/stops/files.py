@@ -42,6 +42,7 @@ from jdx.store.queries import audit, now
 from jdx.store.tables import agencies
 
 CHUNK = 1000  # records per transaction: big enough to amortise a commit, small to resume
+ERROR_ROWS_PER_READ = 500  # error rows in memory at once while the error file is written
 
 # <YYYYMMDDHHMMSS>_<ORI>_<LEABatchID>.xlsx|.xls|.csv  and  <YYYYMMDDHHMMSS>_<ORI>_<LEARecordID>.xml|.json
 NAME = re.compile(
@@ -383,12 +384,20 @@ def finish(
         ).all()
 
         def sources() -> Iterator[Any]:
-            # Streamed, a few hundred rows at a time: the rows' cells are most of their size.
-            yield from conn.execution_options(yield_per=500).execute(
-                sa.select(stop_file_errors)
-                .where(stop_file_errors.c.file_id == file_id)
-                .order_by(stop_file_errors.c.seq)
-            )
+            # A few hundred rows at a time, by key (the rows' cells are most of their size). Not
+            # a server-side cursor: the same connection writes before that cursor would close.
+            last = 0
+            while True:
+                part = conn.execute(
+                    sa.select(stop_file_errors)
+                    .where(stop_file_errors.c.file_id == file_id, stop_file_errors.c.seq > last)
+                    .order_by(stop_file_errors.c.seq)
+                    .limit(ERROR_ROWS_PER_READ)
+                ).all()
+                yield from part
+                if len(part) < ERROR_ROWS_PER_READ:
+                    return
+                last = part[-1].seq
 
         stamp = now()
         written = write_outputs(folders, f, c, errors, stamp, sources)
