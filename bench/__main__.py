@@ -1,4 +1,5 @@
-"""``python -m bench [validators|http|profile|namus|rapsheets|all]``: the figures of docs/benchmarks.md.
+"""``python -m bench [validators|http|bulk|profile|namus|rapsheets|all]``: the figures of
+docs/benchmarks.md.
 
 Each bench prints a table and writes its machine-readable results, with the machine they were
 measured on, to ``bench/results/<bench>.json`` (committed: the docs quote them).
@@ -101,6 +102,31 @@ def bench_http(args: argparse.Namespace) -> None:
     print(f"\nwritten: {write('http', payload)}")
 
 
+def bench_bulk(args: argparse.Namespace) -> None:
+    from bench import bulk
+
+    urls: list[str | None] = [None] if not args.no_sqlite else []
+    if args.database_url:
+        urls.append(args.database_url)
+    before = machine()
+    results = bulk.run(
+        args.bulk_records,
+        args.xlsx_rows,
+        urls,
+        seed=args.seed,
+        frictionless=not args.no_frictionless,
+        log=log,
+    )
+    rows = bulk.as_dicts(results)
+    print(bulk.table(rows))
+    payload = {
+        "machine": before,
+        "load_average_after": machine()["load_average_1_5_15"],
+        "results": rows,
+    }
+    print(f"\nwritten: {write('bulk', payload)}")
+
+
 def bench_profile(args: argparse.Namespace) -> None:
     from bench import profile
 
@@ -140,7 +166,7 @@ def parser() -> argparse.ArgumentParser:
         "bench",
         nargs="?",
         default="all",
-        choices=["validators", "http", "profile", "namus", "rapsheets", "all"],
+        choices=["validators", "http", "bulk", "profile", "namus", "rapsheets", "all"],
         help="what to run (default: validators and http)",
     )
     v = p.add_argument_group("validators")
@@ -181,6 +207,15 @@ def parser() -> argparse.ArgumentParser:
     r = p.add_argument_group("rapsheets")
     r.add_argument("--cycles", type=int, default=25, help="cycles per portion (25)")
     r.add_argument("--seconds", type=float, default=3.0, help="seconds per timed run (3)")
+    b = p.add_argument_group("bulk (uses --database-url and --no-sqlite too)")
+    b.add_argument(
+        "--bulk-records",
+        type=int,
+        default=1_000_000,
+        help="stops in the pipe-delimited file (1000000)",
+    )
+    b.add_argument("--xlsx-rows", type=int, default=100_000, help="rows of the XLSX (100000)")
+    b.add_argument("--no-frictionless", action="store_true", help="skip the Frictionless runs")
     return p
 
 
@@ -190,6 +225,8 @@ def main(argv: list[str] | None = None) -> None:
         bench_validators(args)
     if args.bench in ("http", "all"):
         bench_http(args)
+    if args.bench == "bulk":
+        bench_bulk(args)
     if args.bench == "profile":
         bench_profile(args)
     if args.bench == "namus":

@@ -30,3 +30,19 @@ def test_rapsheets_bench_merges_every_cycle_and_renders() -> None:
     assert summary["merged_cycles"] == 9
     assert summary["merge"]["timed"] > 0 and summary["render_html"]["timed"] > 0
     assert "| merge + summary" in rapsheets.table(summary)
+
+
+def test_bulk_bench_table_schema_has_every_flat_column_and_frictionless_reads_it() -> None:
+    import os
+
+    import frictionless
+    from bench.bulk import ERA, table_schema, tree_rss_bytes
+    from bench.records import dictionaries
+
+    from jdx.codecs.flat import FlatLayout
+
+    descriptor = table_schema(dictionaries()[ERA])
+    schema = frictionless.Schema.from_descriptor(descriptor)
+    assert schema.field_names == FlatLayout(dictionaries()[ERA]).names
+    assert frictionless.Schema.validate_descriptor(descriptor).valid
+    assert tree_rss_bytes(os.getpid()) > 0

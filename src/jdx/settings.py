@@ -81,6 +81,17 @@ class Settings(BaseSettings):
         description="Folder mode: a file is taken once its size and time have not changed for "
         "this long (an upload still being written is left alone).",
     )
+    bulk_calling_apps: list[str] = Field(
+        default_factory=lambda: ["LEAFTP"],
+        description="CallingApplication values (Table 5) of bulk processes: their web service "
+        "records with errors are also collected into a daily error file in OUTPUT and mailed.",
+    )
+    bulkws_idle_minutes: float = Field(
+        60.0,
+        gt=0,
+        description="A bulk caller's batch of web service errors is closed (error file, mail) "
+        "after this many minutes without a new one, and at the end of the UTC day.",
+    )
     max_file_bytes: int = Field(
         2_147_483_648, description="Largest batch file accepted (bytes); larger is a file error."
     )

@@ -6,6 +6,7 @@ import pytest
 
 from jdx.codecs.flat import ConversionError, FlatLayout, RecordRows, neutralize_cell
 from jdx.dictionary import Dictionary
+from jdx.dictionary.shape import canonical
 from jdx.hub import Hub
 from tests.conftest import golden
 
@@ -109,3 +110,19 @@ def test_check_header(layout: FlatLayout) -> None:
 )
 def test_neutralize_cell(text: str, shown: str) -> None:
     assert neutralize_cell(text) == shown
+
+
+@pytest.mark.parametrize("era", ["2018", "2024"])
+def test_records_read_from_rows_are_already_canonical(hub: Hub, era: str) -> None:
+    """The batch path stores flat records without :func:`canonical` (it would copy them
+    unchanged): text stripped, lists as lists. Padded cells and empty list items included."""
+    d = hub.validation.dictionaries[f"stop-{era}"]
+    layout = FlatLayout(d)
+    for name, record in golden(era) + golden(era, "invalid"):
+        record.pop("_expect", None)
+        rows = [[f" {c} " if c else c for c in row] for row in layout.to_rows(record)]
+        for row in rows:
+            row[-1] = row[-1] + ";;" if row[-1] else row[-1]
+        for back in _read(layout, rows):
+            if isinstance(back, RecordRows):
+                assert canonical(d, back.record) == back.record, name

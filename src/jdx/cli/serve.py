@@ -110,6 +110,7 @@ def start_background(hub: Hub) -> Background:
     background.stops.append(Notifier(hub.engine, hub.settings).run_in_thread())
     if "rapsheets" in hub.services:
         background.stops.append(start_rap_sweep(hub))
+    background.stops.append(_close_bulkws_batches(hub))
     return background
 
 
@@ -129,4 +130,29 @@ def start_rap_sweep(hub: Hub) -> Callable[[], None]:
         service.sweep_timeouts,
         name="rap-merge-sweep",
         log=logging.getLogger("jdx.rapsheets"),
+    )
+
+
+BULKWS_ROUND_SECONDS = 60.0  # idle times are minutes: a round a minute closes them on time
+
+
+def _close_bulkws_batches(hub: Hub) -> Callable[[], None]:
+    """Every node runs the round: closing is a compare-and-set, finishing mails once by key."""
+    import logging
+
+    from jdx._periodic import run_every
+    from jdx.exchanges.stops import bulkws, workflow
+
+    settings = hub.settings
+    return run_every(
+        BULKWS_ROUND_SECONDS,
+        lambda: bulkws.close_due(
+            hub.engine,
+            workflow.folders_of(hub),
+            public_url=settings.public_url,
+            digest_hour=settings.digest_hour,
+            idle_minutes=settings.bulkws_idle_minutes,
+        ),
+        name="bulkws",
+        log=logging.getLogger("jdx.bulkws"),
     )

@@ -52,6 +52,7 @@ class Item:
     rows: str  # the file rows that made it ("2", "3-5"), or "" for XML/JSON
     record: dict[str, Any] | ConversionError
     source: Any  # {"columns", "rows"} of cells (flat formats) or the record as sent
+    shaped: bool = False  # the record is in canonical form (read from flat rows)
 
 
 def sniff(path: Path) -> Format:
@@ -144,7 +145,7 @@ def _flat_items(layout: FlatLayout, rows: Iterator[tuple[int, list[str]]]) -> It
             kept.pop(n)  # blank rows before the record
         span = f"{numbers[0]}" if len(numbers) == 1 else f"{numbers[0]}-{numbers[-1]}"
         record = built if isinstance(built, ConversionError) else built.record
-        yield Item(seq, span, record, source)
+        yield Item(seq, span, record, source, shaped=True)
 
 
 def _delimited_rows(path: Path) -> Generator[tuple[int, list[str]], None, None]:

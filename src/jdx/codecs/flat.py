@@ -98,6 +98,11 @@ class FlatLayout:
                 self._add((spec,), (), person=False)
         self.names = [c.name for c in self.columns]
         self.id_column = self.columns[0]
+        # Split once: building a record walks them for every row of a file.
+        # With the key of each column whose cell goes into the record as it is (a scalar one
+        # level down): most cells, handled inline without a call of _put.
+        self._record_columns = [(c, _plain_key(c)) for c in self.columns if not c.person]
+        self._person_columns = [(c, _plain_key(c)) for c in self.columns if c.person]
 
     def _add(self, fields: tuple[FieldSpec, ...], prefix: tuple[str, ...], *, person: bool) -> None:
         for f in fields:
@@ -157,8 +162,9 @@ class FlatLayout:
         self, header: list[str], rows: Iterable[tuple[int, list[str]]]
     ) -> Iterator[RecordRows | ConversionError]:
         """Records from (row number, cells) in file order; a bad record becomes a ConversionError."""
-        index = {h.strip(): i for i, h in enumerate(header) if h.strip() in self.names}
+        index = [(h.strip(), i) for i, h in enumerate(header) if h.strip() in self.names]
         width = len(header)
+        id_name = self.id_column.name
         pending: list[tuple[int, dict[str, str]]] = []
         for number, cells in rows:
             if not any(c.strip() for c in cells):
@@ -171,11 +177,12 @@ class FlatLayout:
                     f"row {number} has {len(cells)} cells, the header {width}", (number,)
                 )
                 continue
-            values = {
-                name: (cells[i] if i < len(cells) else "").strip() for name, i in index.items()
-            }
-            record_id = values.get(self.id_column.name, "")
-            if pending and record_id and record_id != pending[0][1].get(self.id_column.name):
+            # Only the cells that hold something: most of a row is blank, and a missing name
+            # reads as "" everywhere below.
+            n = len(cells)
+            values = {name: v for name, i in index if i < n and (v := cells[i].strip())}
+            record_id = values.get(id_name, "")
+            if pending and record_id and record_id != pending[0][1].get(id_name):
                 yield self._build(pending)
                 pending = []
             pending.append((number, values))
@@ -189,9 +196,7 @@ class FlatLayout:
         record: dict[str, Any] = {}
         persons: list[dict[str, Any]] = []
         try:
-            for col in self.columns:
-                if col.person:
-                    continue
+            for col, key in self._record_columns:
                 text = first.get(col.name, "")
                 for number, other in rows[1:]:
                     again = other.get(col.name, "")
@@ -202,13 +207,21 @@ class FlatLayout:
                             numbers,
                             record_id,
                         )
-                self._put(record, col, text, numbers[0])
+                if text:
+                    if key:
+                        record[key] = text
+                    else:
+                        self._put(record, col, text, numbers[0])
             if self.person_list is not None:
                 for number, values in rows:
                     person: dict[str, Any] = {}
-                    for col in self.columns:
-                        if col.person:
-                            self._put(person, col, values.get(col.name, ""), number)
+                    for col, key in self._person_columns:
+                        text = values.get(col.name, "")
+                        if text:
+                            if key:
+                                person[key] = text
+                            else:
+                                self._put(person, col, text, number)
                     persons.append(person)
                 item_name = self.person_list.item_name
                 _set(record, self.person_keys, {item_name: persons} if item_name else persons)
@@ -242,6 +255,13 @@ class FlatLayout:
             value = _split(col.spec, part.strip(), INNER_SEP)
             if value not in ("", None):
                 _set(item, col.within, value)
+
+
+def _plain_key(col: Column) -> str:
+    """The key a column's text is stored under as it is, or "" when it needs :meth:`_put`."""
+    if col.groups is None and col.spec.type != "list" and len(col.keys) == 1:
+        return col.keys[0]
+    return ""
 
 
 def _leaves(

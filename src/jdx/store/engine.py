@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -28,7 +29,15 @@ from sqlalchemy.engine import Engine
 from jdx.settings import Settings
 
 
+def json_text(value: Any) -> str:
+    """JSON columns' text: orjson, several times faster than the json module SQLAlchemy uses by
+    default (every stored stop has two JSON columns; measured: 4 % of a batch file's time).
+    Non-text keys become text, as with the json module."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 def create_engine(settings: Settings, **kwargs: Any) -> Engine:
+    kwargs.setdefault("json_serializer", json_text)
     url = settings.effective_database_url
     if url.startswith("sqlite"):
         return _sqlite_engine(url, settings.data_dir, **kwargs)

@@ -168,13 +168,17 @@ def router(hub: Hub) -> APIRouter:
             result = service.would_be(principal, record, op)
             result.outcome.issues[:0] = header_issues
             return _respond(request, _answer(result, dry_run=True), fmt)
+        calling_app = request.headers.get("CallingApplication")
         result = service.submit_stop(
             principal,
             record,
             op,
             channel="http",
-            calling_app=request.headers.get("CallingApplication"),
+            calling_app=calling_app,
             extra_issues=header_issues,
+            # No user reads a bulk process's answers: its errors also go to OUTPUT and mail.
+            bulk=(calling_app or "").strip().upper()
+            in {a.upper() for a in hub.settings.bulk_calling_apps},
         )
         log.info(
             "%s %s %s %s -> %s %s",

@@ -42,6 +42,7 @@ from jdx.store.queries import audit, now
 from jdx.store.tables import agencies
 
 CHUNK = 1000  # records per transaction: big enough to amortise a commit, small to resume
+ERROR_ROWS_PER_READ = 500  # error rows in memory at once while the error file is written
 
 # <YYYYMMDDHHMMSS>_<ORI>_<LEABatchID>.xlsx|.xls|.csv  and  <YYYYMMDDHHMMSS>_<ORI>_<LEARecordID>.xml|.json
 NAME = re.compile(
@@ -289,7 +290,12 @@ def _store_chunk(
                 op = Op.UPDATE if _tx_type(item.record) == "U" else Op.INSERT
                 entries.append((item, (item.record, op, data)))
         results = service.submit_batch(
-            conn, principal, [entry for _, entry in entries], channel=f.channel, file_id=f.id
+            conn,
+            principal,
+            [entry for _, entry in entries],
+            channel=f.channel,
+            file_id=f.id,
+            shaped=all(item.shaped for item, _ in entries),
         )
         for (item, _), result in zip(entries, results, strict=True):
             if any(i.severity != "warning" for i in result.outcome.issues):
@@ -370,13 +376,31 @@ def finish(
     with engine.begin() as conn:
         f = load(conn, file_id)
         c = counts(conn, file_id)
+        light = [col for col in stop_file_errors.c if col.name != "source"]
         errors = conn.execute(
-            sa.select(stop_file_errors)
+            sa.select(*light)
             .where(stop_file_errors.c.file_id == file_id)
             .order_by(stop_file_errors.c.seq)
         ).all()
+
+        def sources() -> Iterator[Any]:
+            # A few hundred rows at a time, by key (the rows' cells are most of their size). Not
+            # a server-side cursor: the same connection writes before that cursor would close.
+            last = 0
+            while True:
+                part = conn.execute(
+                    sa.select(stop_file_errors)
+                    .where(stop_file_errors.c.file_id == file_id, stop_file_errors.c.seq > last)
+                    .order_by(stop_file_errors.c.seq)
+                    .limit(ERROR_ROWS_PER_READ)
+                ).all()
+                yield from part
+                if len(part) < ERROR_ROWS_PER_READ:
+                    return
+                last = part[-1].seq
+
         stamp = now()
-        written = write_outputs(folders, f, c, errors, stamp)
+        written = write_outputs(folders, f, c, errors, stamp, sources)
         state = "failed" if f.file_error else "done"
         conn.execute(
             stop_files.update()
@@ -405,26 +429,42 @@ def finish(
                 f"{c.with_errors} with errors, {c.rejected} rejected"[:60],
                 codes=[E.FILE_ERROR.code] if f.file_error else [],
             )
-        outcome = (
-            f"could not be processed: {f.file_error}"
-            if f.file_error
-            else f"was processed: {c.total} records, {c.successful} stored successfully, "
-            f"{c.with_errors} stored with errors, {c.rejected} not stored"
-        )
+        subject, body = _mail(f, c, written, public_url)
         notify_agency(
             conn,
             f.agency_id,
             key=f"stop-file:{f.id}",
             digest_hour=digest_hour,
-            subject=f"jdx: file {f.file_name} ({f.realm.upper()}) processed",
-            body=f"Your file {f.file_name} ({f.realm.upper()}) {outcome}.\n\n"
-            + (
-                "Results are in your SFTP folder "
-                f"{f.realm.upper()}/OUTPUT: " + ", ".join(p.name for p in written) + "\n"
-                f"They can also be downloaded from {public_url}/sdcs/v1/files/{f.id}\n"
-            ),
+            subject=subject,
+            body=body,
         )
     return c
+
+
+def _mail(f: FileRow, c: Counts, written: list[Path], public_url: str) -> tuple[str, str]:
+    """Counts, names and where to download: never record content (personal data)."""
+    where = (
+        f"Results are in your SFTP folder {f.realm.upper()}/OUTPUT: "
+        + ", ".join(p.name for p in written)
+        + f"\nThey can also be downloaded from {public_url}/sdcs/v1/files/{f.id}\n"
+    )
+    if f.channel == "bulkws":
+        return (
+            f"jdx: errors in records sent to the web service ({f.realm.upper()})",
+            f"{c.total} records your bulk process sent to the web service ({f.realm.upper()}) "
+            f"had errors: {c.with_errors} stored with errors, {c.rejected} not stored. "
+            f"They are collected as {f.file_name}.\n\n" + where,
+        )
+    outcome = (
+        f"could not be processed: {f.file_error}"
+        if f.file_error
+        else f"was processed: {c.total} records, {c.successful} stored successfully, "
+        f"{c.with_errors} stored with errors, {c.rejected} not stored"
+    )
+    return (
+        f"jdx: file {f.file_name} ({f.realm.upper()}) processed",
+        f"Your file {f.file_name} ({f.realm.upper()}) {outcome}.\n\n" + where,
+    )
 
 
 def stored_count(conn: sa.Connection, file_id: int) -> int:

@@ -16,7 +16,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Sequence
+import itertools
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,16 +36,33 @@ LOG_WIDTHS = (9, 30, 10, 3, 75, 10, 8)  # Table 10: 145 bytes
 LOG_LENGTH = sum(LOG_WIDTHS)
 
 
+Sources = Callable[[], Iterable[Any]]
+
+
 def write_outputs(
-    folders: Folders, f: FileRow, counts: Counts, errors: Sequence[Any], stamp: dt.datetime
+    folders: Folders,
+    f: FileRow,
+    counts: Counts,
+    errors: Sequence[Any],
+    stamp: dt.datetime,
+    sources: Sources | None = None,
 ) -> list[Path]:
+    """``errors``: the error rows, ``source`` not needed; ``sources``: the same rows with their
+    ``source``, read as a stream (a million-record file has tens of thousands of error rows of
+    a few kB each: held at once they took more memory than the rest of the processing)."""
     out = folders.output_dir(f.ori, f.realm)
     stem = f.file_name.rsplit(".", 1)[0]
     written: list[Path] = []
     if errors:
-        ext, data = error_file(f, errors)
-        written.append(out / f"{stem}_errors.{ext}")
-        write_atomic(written[-1], data)
+        full: Sources = sources or (lambda: errors)
+        if f.format in ("xlsx", "xls", "delimited"):
+            ext = "csv" if f.format == "delimited" else "xlsx"
+            written.append(out / f"{stem}_errors.{ext}")
+            _stream_flat_errors(written[-1], ext, full())
+        else:
+            ext, data = error_file(f, list(full()))
+            written.append(out / f"{stem}_errors.{ext}")
+            write_atomic(written[-1], data)
     written.append(out / f"{stem}_response.txt")
     write_atomic(written[-1], response_report(f, errors, stamp).encode())
     written.append(out / f"{stem}_log.txt")
@@ -105,6 +123,64 @@ def error_file(f: FileRow, errors: Sequence[Any]) -> tuple[str, bytes]:
         for e in errors
     ]
     return "json", orjson.dumps(body, option=orjson.OPT_INDENT_2)
+
+
+def _stream_flat_errors(path: Path, ext: str, errors: Iterable[Any]) -> None:
+    """The agency's rows with an Errors column, as :func:`error_file` makes them, written row by
+    row into a temporary file that replaces ``path`` once complete (as ``write_atomic``)."""
+    temp = path.with_name(f".{path.name}.tmp")
+    book: Any = None
+    put: Callable[[list[str]], object]
+    if ext == "csv":
+        handle = temp.open("w", encoding="utf-8", newline="")
+        put = csv.writer(handle, delimiter="|", lineterminator="\r\n").writerow
+    else:
+        book = xlsxwriter.Workbook(
+            str(temp), {"constant_memory": True, "strings_to_formulas": False}
+        )
+        sheet = book.add_worksheet("Errors")
+        count = itertools.count()
+
+        def put_cells(row: list[str]) -> None:
+            r = next(count)
+            for c, value in enumerate(row):
+                sheet.write_string(r, c, value)
+
+        put = put_cells
+
+    header: list[str] | None = None
+
+    def write(e: Any) -> None:
+        assert header is not None
+        text = _issue_text(e.issues)
+        for cells in (e.source or {}).get("rows") or [[]]:
+            row = [*(cells + [""] * len(header))[: len(header)], text]
+            put([neutralize_cell(c) for c in row])
+
+    try:
+        pending: list[Any] = []  # rows before the first that names the columns (normally none)
+        for e in errors:
+            if header is None and not e.source:
+                pending.append(e)
+                continue
+            if header is None:
+                header = list(e.source["columns"])
+                put([neutralize_cell(c) for c in [*header, ERRORS_COLUMN]])
+                for waiting in pending:
+                    write(waiting)
+                pending = []
+            write(e)
+        if header is None:
+            header = []
+            put([ERRORS_COLUMN])
+            for waiting in pending:
+                write(waiting)
+    finally:
+        if book is not None:
+            book.close()
+        else:
+            handle.close()
+    temp.replace(path)
 
 
 def _delimited(table: list[list[str]]) -> bytes:
