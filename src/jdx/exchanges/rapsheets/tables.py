@@ -67,8 +67,8 @@ rap_outbox = sa.Table(
     sa.Column("format", sa.String(20), nullable=False),  # a FORMATS value, or "plain-text"
     sa.Column("content_type", sa.String(60), nullable=False),
     sa.Column("body", sa.LargeBinary, nullable=False),
-    sa.Column("created_at", Timestamp, nullable=False),
-    sa.Column("fetched_at", Timestamp),
+    sa.Column("created_at", Timestamp, nullable=False, index=True),
+    sa.Column("fetched_at", Timestamp, index=True),  # the retention sweep reads both dates
 )
 
 # Seed 2.5: "Log entries ... contain only identifying information, not detailed criminal history
