@@ -399,7 +399,7 @@ class _Relational:
         self.conn = conn
         self.principal = principal
         self.op = op
-        self.known = known  # a batch's stored records, read at once (None: ask the database)
+        self.known = known  # for new records of a batch: the stored ones, read at once
         self.existing: Any = None  # the row an update applies to
 
     def add_issues(self, record: Any, outcome: Outcome, core: CoreAttributes) -> Outcome:
@@ -435,36 +435,21 @@ class _Relational:
         if issues:
             return issues
         realm = self.principal.realm
-        if self.known is None and self.op is Op.INSERT:
-            self.known = _Known.of_one(self.conn, realm, core)
-        if self.known is not None:
-            row: Any = self.known.by_lea.get(core.lea_record_id or "")
-        else:
-            row = self.conn.execute(
-                FIND_BY_RECORD_ID, {"realm": realm, "ori": core.ori, "lea": core.lea_record_id}
-            ).first()
         if self.op is Op.INSERT:
-            if row is not None:
-                return [fatal(E.DUPLICATE_RECORD_ID, "LEARecordID", doj_id=row.id)]
-            moment = _moment(core)
-            if self.known is not None:
-                other = self.known.moments.get(moment)
-            else:
-                other = self.conn.execute(
-                    FIND_SAME_STOP,
-                    {
-                        "realm": realm,
-                        "ori": core.ori,
-                        "uid": moment[0],
-                        "day": moment[1],
-                        "time": moment[2],
-                    },
-                ).scalar()
+            # A batch read its stored records at once; a single record reads its own.
+            known = self.known if self.known is not None else _Known.of_one(self.conn, realm, core)
+            held = known.by_lea.get(core.lea_record_id or "")
+            if held is not None:
+                return [fatal(E.DUPLICATE_RECORD_ID, "LEARecordID", doj_id=held.id)]
+            other = known.moments.get(_moment(core))
             if other is not None:
                 return [fatal(E.DUPLICATE_STOP, "STime", other=other)]
             if (_text(record.get("Is_NFIA")) or "").upper() == "Y":
                 return [Issue(E.NFIA_ON_INSERT.code, "error", "Is_NFIA", E.NFIA_ON_INSERT.message)]
             return []
+        row = self.conn.execute(
+            FIND_BY_RECORD_ID, {"realm": realm, "ori": core.ori, "lea": core.lea_record_id}
+        ).first()
         if row is None:
             return [
                 fatal(E.RECORD_MATCHING, "LEARecordID", lea_id=core.lea_record_id, ori=core.ori)
