@@ -113,13 +113,13 @@ class KeyCache:
 
     def principal(self, presented: str) -> Principal | None:
         if self.ttl <= 0:
-            return self._lookup(presented)
+            return self.check(presented)
         digest = _hash(presented)
         entry = self._entries.get(digest)
         moment = time.monotonic()
         if entry is not None and entry[0] > moment:
             return entry[1]
-        principal = self._lookup(presented)
+        principal = self.check(presented)
         if principal is None:
             self._entries.pop(digest, None)
             return None
@@ -131,7 +131,8 @@ class KeyCache:
     def forget(self) -> None:
         self._entries.clear()
 
-    def _lookup(self, presented: str) -> Principal | None:
+    def check(self, presented: str) -> Principal | None:
+        """The key looked up now, past the cache."""
         from jdx.store.engine import read_only
 
         with self.engine.connect() as conn:

@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from jdx.channels.http.common import BodyError, bearer_key, read_body
+from jdx.channels.http.common import BodyError, read_body, require_principal
 from jdx.exchanges.rapsheets.merge import MergeError
 from jdx.exchanges.rapsheets.notification import NotificationError
 from jdx.exchanges.rapsheets.service import (
@@ -32,8 +32,7 @@ from jdx.exchanges.rapsheets.service import (
 from jdx.exchanges.rapsheets.tables import FORMATS
 from jdx.exchanges.rapsheets.transmission import RapSheetFormatError
 from jdx.hub import Hub
-from jdx.security.keys import Principal, authenticate
-from jdx.store.engine import read_only
+from jdx.security.keys import Principal
 
 _ORI = re.compile(r"[A-Z0-9]{9}")
 _TEXT_BODY = {"requestBody": {"required": True, "content": {"text/plain": {"schema": {}}}}}
@@ -54,13 +53,7 @@ def router(hub: Hub) -> APIRouter:
     service: RapSheetService = hub.services["rapsheets"]
 
     def principal_of(request: Request) -> Principal:
-        key = bearer_key(request)
-        with hub.engine.connect() as conn:
-            principal = authenticate(read_only(conn), key) if key else None
-        if principal is None:
-            raise HTTPException(401, "Send the agency's API key as 'Authorization: Bearer <key>'.")
-        if not principal.active:
-            raise HTTPException(403, f"Agency {principal.ori} is suspended.")
+        principal = require_principal(request, hub.keys.check)
         if principal.realm != "prod":
             raise HTTPException(403, "The criminal history exchange takes production keys only.")
         return principal

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import Request
+from starlette.exceptions import HTTPException
+
+from jdx.security.keys import Principal
 
 
 class BodyError(ValueError):
@@ -35,3 +40,20 @@ def bearer_key(request: Request) -> str | None:
     if scheme.lower() != "bearer" or not token.strip():
         return None
     return token.strip()
+
+
+def require_principal(
+    request: Request, lookup: Callable[[str], Principal | None], who: str = "agency"
+) -> Principal:
+    """The active principal of the request's key: 401 without a valid key, 403 when suspended.
+
+    ``lookup`` is ``hub.keys.principal`` (trusted for the cache time) or ``hub.keys.check``
+    (every request looked up).
+    """
+    key = bearer_key(request)
+    principal = lookup(key) if key else None
+    if principal is None:
+        raise HTTPException(401, f"Send the {who}'s API key as 'Authorization: Bearer <key>'.")
+    if not principal.active:
+        raise HTTPException(403, f"{who.capitalize()} {principal.ori} is suspended.")
+    return principal

@@ -16,7 +16,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from jdx.channels.http.common import bearer_key
+from jdx.channels.http.common import require_principal
 from jdx.exchanges.stops import workflow
 from jdx.exchanges.stops.files import NameError_, parse_name
 from jdx.exchanges.stops.tables import stop_files
@@ -38,13 +38,7 @@ def router(hub: Hub) -> APIRouter:
     folders = workflow.folders_of(hub)
 
     def principal_of(request: Request) -> Principal:
-        key = bearer_key(request)
-        principal = hub.keys.principal(key) if key else None
-        if principal is None:
-            raise HTTPException(401, "Send the agency's API key as 'Authorization: Bearer <key>'.")
-        if not principal.active:
-            raise HTTPException(403, f"Agency {principal.ori} is suspended.")
-        return principal
+        return require_principal(request, hub.keys.principal)
 
     @api.put(
         "/{file_name}",

@@ -26,13 +26,13 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from jdx.channels.http.app_peer import peer_of
-from jdx.channels.http.common import BodyError, bearer_key, read_body
+from jdx.channels.http.common import BodyError, read_body, require_principal
 from jdx.codecs.xmlform import XmlFormError, element_to_value, local_name, parse_xml
 from jdx.exchanges.cases import accounts, process, results
 from jdx.exchanges.cases import workflow as case_jobs
 from jdx.exchanges.cases.jobs import CaseImport, JobRefused
 from jdx.hub import Hub
-from jdx.security.keys import Principal, authenticate
+from jdx.security.keys import Principal
 from jdx.store.engine import read_only, write_transaction
 from jdx.store.queries import audit, now
 
@@ -114,13 +114,7 @@ def router(hub: Hub) -> APIRouter:
     service: CaseImport = hub.services["cases"]
 
     def principal_of(request: Request) -> Principal:
-        key = bearer_key(request)
-        with hub.engine.connect() as conn:
-            principal = authenticate(read_only(conn), key) if key else None
-        if principal is None:
-            raise HTTPException(401, "Send the account's API key as 'Authorization: Bearer <key>'.")
-        if not principal.active:
-            raise HTTPException(403, f"Account {principal.ori} is suspended.")
+        principal = require_principal(request, hub.keys.check, "account")
         with hub.engine.connect() as conn:
             account = accounts.get_account(read_only(conn), principal.agency_id)
         if account is None or not account.sponsor:
