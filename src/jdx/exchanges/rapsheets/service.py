@@ -149,6 +149,17 @@ def responder_of(expected: Sequence[dict[str, Any]], sheet: RapSheet) -> str | N
     return None
 
 
+def _entries_of(conn: sa.Connection, requester: str) -> list[Any]:
+    """The requester's active entries, oldest first; locked on PostgreSQL until the
+    transaction ends (SQLite's write transaction holds the whole database already)."""
+    query = (
+        sa.select(rap_merge).where(rap_merge.c.requester_ori == requester).order_by(rap_merge.c.id)
+    )
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    return list(conn.execute(query))
+
+
 def _matches(row: Any, sheet: RapSheet) -> bool:
     """Seed 2.3: portions are selected for a merge by the FBI number or the SIDs."""
     fbi, sids = sheet.key_numbers
@@ -247,14 +258,7 @@ class RapSheetService:
             return self._merge_into(conn, row, portion, sender_ori, at)
 
     def _entry_for(self, conn: sa.Connection, requester: str, sheet: RapSheet) -> Any | None:
-        query = (
-            sa.select(rap_merge)
-            .where(rap_merge.c.requester_ori == requester)
-            .order_by(rap_merge.c.id)
-        )
-        if conn.dialect.name == "postgresql":
-            query = query.with_for_update()
-        return next((row for row in conn.execute(query) if _matches(row, sheet)), None)
+        return next((row for row in _entries_of(conn, requester) if _matches(row, sheet)), None)
 
     def _pass_text(
         self,
@@ -312,16 +316,9 @@ class RapSheetService:
         so the sender is all there is to go by): a state's portion comes from an ORI of its
         state (the two letters that begin its ORI begin the SID), the FBI's from an FBI/III ORI
         (``rap_notifiers``)."""
-        query = (
-            sa.select(rap_merge)
-            .where(rap_merge.c.requester_ori == requester)
-            .order_by(rap_merge.c.id)
-        )
-        if conn.dialect.name == "postgresql":
-            query = query.with_for_update()
         sender = sender_ori.upper()
         found: list[tuple[Any, str]] = []
-        for row in conn.execute(query):
+        for row in _entries_of(conn, requester):
             have = {p["responder"] for p in row.received}
             for item in row.expected:
                 if item["label"] in have:
