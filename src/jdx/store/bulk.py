@@ -62,7 +62,7 @@ def rows_matching(
         yield from conn.execute(statement)
 
 
-def refresh_statistics(conn: sa.Connection, table: sa.Table) -> bool:
+def refresh_statistics(engine: sa.Engine, table: sa.Table) -> bool:
     """ANALYZE ``table`` on PostgreSQL when it changed much since its last analysis.
 
     A table that grew from nothing (a new hub's first big file) still has the statistics of an
@@ -70,17 +70,18 @@ def refresh_statistics(conn: sa.Connection, table: sa.Table) -> bool:
     lookup of a chunk (measured: 70 ms instead of 1 ms per query). Autovacuum's own rule (10 % of
     the table changed) with a floor, so that a large, settled table is not analysed per file.
     """
-    if conn.dialect.name != "postgresql":
-        return False
-    changed = conn.execute(
-        sa.text(
-            "SELECT n_mod_since_analyze > greatest(1000, n_live_tup / 10) "
-            "FROM pg_stat_user_tables WHERE relid = CAST(:table AS regclass)"
-        ),
-        {"table": table.name},
-    ).scalar()
-    if changed:
-        conn.execute(sa.text(f'ANALYZE "{table.name}"'))
+    if engine.dialect.name != "postgresql":
+        return False  # and no transaction: on SQLite it would take the write lock for nothing
+    with engine.begin() as conn:
+        changed = conn.execute(
+            sa.text(
+                "SELECT n_mod_since_analyze > greatest(1000, n_live_tup / 10) "
+                "FROM pg_stat_user_tables WHERE relid = CAST(:table AS regclass)"
+            ),
+            {"table": table.name},
+        ).scalar()
+        if changed:
+            conn.execute(sa.text(f'ANALYZE "{table.name}"'))
     return bool(changed)
 
 

@@ -229,8 +229,7 @@ def process(service: StopService, folders: Folders, file_id: int) -> None:
         chunk_no = chunks_done
         for chunk in _chunks(items, CHUNK):
             chunk_no += 1
-            with engine.begin() as conn:
-                refresh_statistics(conn, stops)  # this file may be what makes the table grow
+            refresh_statistics(engine, stops)  # this file may be what makes the table grow
             _store_chunk(service, principal, f, chunk_no, chunk)
     except FileError as exc:
         with engine.begin() as conn:
