@@ -1,0 +1,32 @@
+"""Who acts on a record, whatever the channel that authenticated them.
+
+The exchanges take an :class:`Actor` and decide what it may see and change; the channels build
+it: the NamUs API from an import account's key and certificate, the portal from a person's login
+(password and TOTP). Keeping the two apart lets the review rules be tested without a browser and
+lets the portal and the API share one set of rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Role = Literal["client", "rps", "admin"]
+
+
+@dataclass(frozen=True)
+class Actor:
+    """An import client (a person or system of one agency), an RPS bound to regions, or an
+    administrator, who sees everything."""
+
+    role: Role
+    name: str  # the user name or the agency's ORI: what the audit log records
+    agency_id: int | None = None  # a client's agency: the only cases and jobs it sees
+    regions: frozenset[str] = field(default_factory=frozenset)  # an RPS's assigned regions
+    user_id: int | None = None  # a portal user; None for an import account over the API
+
+    def sees_region(self, region: str) -> bool:
+        return self.role == "admin" or (self.role == "rps" and region in self.regions)
+
+    def owns(self, agency_id: int) -> bool:
+        return self.role == "client" and self.agency_id == agency_id
