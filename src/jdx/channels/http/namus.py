@@ -219,10 +219,10 @@ def router(hub: Hub) -> APIRouter:
             raise HTTPException(
                 400, f"state must be one or more of {', '.join(sorted(REVIEW_STATES))}"
             )
+        actor = client_actor(principal)
         listed = review.list_cases(
-            client_actor(principal), review_states=states, limit=limit, offset=offset,
-            channel="http",
-        )  # fmt: skip
+            actor, review_states=states, limit=limit, offset=offset, channel="http"
+        )
         return {"cases": listed, "limit": limit, "offset": offset}
 
     @api.get("/cases/{case_number}", summary="One of the account's cases, its review, history")

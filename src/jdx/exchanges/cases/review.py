@@ -227,10 +227,12 @@ class CaseReview:
             if agency.id not in loaded.contributors:
                 conn.execute(
                     case_contributors.insert().values(
-                        case_id=loaded.row.id, agency_id=agency.id, added_by=actor.name,
+                        case_id=loaded.row.id,
+                        agency_id=agency.id,
+                        added_by=actor.name,
                         added_at=now(),
                     )
-                )  # fmt: skip
+                )
                 self._record(
                     conn, actor, loaded, "contributor", channel, {}, {"contributor": agency.ori}
                 )
