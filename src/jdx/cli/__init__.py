@@ -4,7 +4,20 @@ from __future__ import annotations
 
 import typer
 
-from jdx.cli import agency, db, demo, mail, namus, rapsheet, serve, sftp, stops, submit, tables
+from jdx.cli import (
+    agency,
+    db,
+    demo,
+    mail,
+    namus,
+    rapsheet,
+    serve,
+    sftp,
+    stops,
+    submit,
+    tables,
+    users,
+)
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help="jdx: justice data exchange hub."
@@ -17,6 +30,7 @@ app.add_typer(sftp.app, name="sftp")
 app.add_typer(mail.app, name="mail")
 app.add_typer(rapsheet.app, name="rapsheet")
 app.add_typer(namus.app, name="namus")
+app.add_typer(users.app, name="users")
 app.command("validate")(stops.validate)
 app.command("icd")(stops.icd)
 app.command("demo")(demo.demo)

@@ -9,11 +9,14 @@ import typer
 
 from jdx.cli._common import emit, fail, open_hub
 from jdx.exchanges.cases import accounts
-from jdx.store.queries import get_agency
+from jdx.exchanges.cases import regions as case_regions
+from jdx.store.queries import StoreError, get_agency
 
 app = typer.Typer(no_args_is_help=True, help="NamUs import accounts and client certificates.")
 cert_app = typer.Typer(no_args_is_help=True, help="An import account's client certificates.")
 app.add_typer(cert_app, name="cert")
+regions_app = typer.Typer(no_args_is_help=True, help="The state-to-region table of the review.")
+app.add_typer(regions_app, name="regions")
 
 
 @app.command("account")
@@ -81,3 +84,34 @@ def cert_remove(
         if not accounts.remove_certificate(conn, agency.id, fingerprint):
             fail(f"no certificate {fingerprint} registered to {agency.ori}")
         emit({"ori": agency.ori, "removed": accounts.normalize_fingerprint(fingerprint)})
+
+
+@regions_app.command("list")
+def regions_list() -> None:
+    """Each state's region, and whether the table is still the configured default."""
+    with open_hub() as h, h.engine.connect() as conn:
+        default = case_regions.load_regions(h.settings.namus_regions_file)
+        table = case_regions.region_table(conn, default)
+        emit(
+            {
+                "source": "default" if case_regions.table_is_default(conn) else "database",
+                "regions": [{"state": s, "region": r} for s, r in sorted(table.items())],
+            }
+        )
+
+
+@regions_app.command("set")
+def regions_set(
+    state: str = typer.Argument(..., help="NCIC state code, e.g. CA."),
+    region: str = typer.Argument(..., help="The region its new cases go to."),
+) -> None:
+    """Assign a state to a region: cases created from now on (on every node) go there; cases
+    created before keep their region."""
+    with open_hub() as h:
+        default = case_regions.load_regions(h.settings.namus_regions_file)
+        try:
+            with h.engine.begin() as conn:
+                table = case_regions.set_region(conn, state, region, default)
+        except StoreError as exc:
+            fail(str(exc))
+        emit({"state": state.strip().upper(), "region": table[state.strip().upper()]})

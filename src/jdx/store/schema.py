@@ -19,7 +19,8 @@ def all_metadata() -> sa.MetaData:
     # Importing the table modules registers their tables on the shared metadata.
     import jdx.exchanges.cases.tables
     import jdx.exchanges.rapsheets.tables
-    import jdx.exchanges.stops.tables  # noqa: F401
+    import jdx.exchanges.stops.tables
+    import jdx.security.users  # noqa: F401
     from jdx.store.tables import metadata
 
     return metadata

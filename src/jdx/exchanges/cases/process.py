@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from jdx.exchanges.cases.jobs import error
-from jdx.exchanges.cases.regions import region_of
+from jdx.exchanges.cases.regions import region_of, region_table
 from jdx.exchanges.cases.tables import (
     cancellation_requests,
     cases,
@@ -72,7 +72,9 @@ class _Job:
     ori: str
 
 
-def process(engine: sa.Engine, regions: Mapping[str, str], job_id: int) -> None:
+def process(engine: sa.Engine, default_regions: Mapping[str, str], job_id: int) -> None:
+    """Create a job's queued cases; ``default_regions`` applies while no administrator has
+    changed the state-to-region table."""
     with write_transaction(engine) as conn:
         job = _load(conn, job_id)
         # One agency's jobs one at a time on every node: two jobs holding the same case number
@@ -90,6 +92,7 @@ def process(engine: sa.Engine, regions: Mapping[str, str], job_id: int) -> None:
         )
         if rows:
             moment = now()
+            regions = region_table(conn, default_regions)
             updates = _create_cases(
                 conn, job, regions, [r for r in rows if r.record_type != "cancellation"], moment
             )

@@ -74,9 +74,57 @@ cases = sa.Table(
     sa.Column("job_id", sa.BigInteger),
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("updated_at", Timestamp, nullable=False),
+    # Review (review.py): pending -> (returned -> pending)* -> published; closed once an RPS
+    # approves a cancellation request, as its reason says. ``published`` is review_state ==
+    # 'published', kept for the readers that predate the review.
+    sa.Column("review_state", sa.String(10), nullable=False, server_default="pending"),
+    sa.Column("closed_reason", sa.String(10)),  # cancelled | resolved, when closed
+    sa.Column("review_note", sa.Text),  # the RPS's note of the last return
+    # The investigating agency's permission to publish, as the RPS recorded it.
+    sa.Column("permission_by", sa.String(200)),  # who at the agency granted it
+    sa.Column("permission_note", sa.Text),
+    sa.Column("permission_recorded_by", sa.String(100)),
+    sa.Column("permission_at", Timestamp),
+    sa.Column("published_by", sa.String(100)),
+    sa.Column("published_at", Timestamp),
     # Import is one-way: the same agency case number twice is a duplicate, not an update.
     sa.UniqueConstraint("agency_id", "realm", "case_type", "client_case_number"),
     sa.CheckConstraint("case_type in ('MP', 'UP')", name="case_type"),
+    sa.CheckConstraint(
+        "review_state in ('pending', 'returned', 'published', 'closed')", name="review_state"
+    ),
+    # The RPS review queue: a region's cases in one state.
+    sa.Index("ix_cases_region_review", "region", "review_state"),
+)
+
+# Every edit of a case before publication: who, when, through which channel, and each changed
+# field (a dotted path, lists as ``path[1].field``) with its value before and after.
+case_edits = sa.Table(
+    "case_edits",
+    metadata,
+    sa.Column("id", BigId, primary_key=True),
+    sa.Column("case_id", sa.ForeignKey("cases.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("at", Timestamp, nullable=False),
+    sa.Column("actor", sa.String(100), nullable=False),
+    sa.Column("role", sa.String(10), nullable=False),
+    sa.Column("channel", sa.String(20), nullable=False),
+    sa.Column("action", sa.String(20), nullable=False),  # edit | permission | publish | ...
+    sa.Column("fields", Json, nullable=False),  # the changed paths
+    sa.Column("before", Json, nullable=False),  # {path: value}
+    sa.Column("after", Json, nullable=False),
+    sa.Column("note", sa.Text),
+)
+
+# Agencies besides the entering one that may view and edit a case before publication.
+case_contributors = sa.Table(
+    "case_contributors",
+    metadata,
+    sa.Column("case_id", sa.ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column(
+        "agency_id", sa.ForeignKey("agencies.id", ondelete="CASCADE"), primary_key=True, index=True
+    ),
+    sa.Column("added_by", sa.String(100), nullable=False),
+    sa.Column("added_at", Timestamp, nullable=False),
 )
 
 cancellation_requests = sa.Table(
@@ -135,4 +183,15 @@ client_certificates = sa.Table(
     ),
     sa.Column("subject", sa.String(500), nullable=False),
     sa.Column("added_at", Timestamp, nullable=False),
+)
+
+# The state-to-region table an administrator changes (``jdx namus regions set``). While it is
+# empty the configured default applies (``namus_regions_file`` or the demo table); the first
+# change copies that default in, so the table then holds every state.
+regions = sa.Table(
+    "regions",
+    metadata,
+    sa.Column("state", sa.String(2), primary_key=True),  # NCIC state code
+    sa.Column("region", sa.String(40), nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
 )
