@@ -51,9 +51,7 @@ web_sessions = sa.Table(
     "web_sessions",
     metadata,
     sa.Column("token_hash", sa.String(64), primary_key=True),
-    sa.Column(
-        "user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
-    ),
+    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
     sa.Column("stage", sa.String(8), nullable=False),  # password | full
     sa.Column("csrf", sa.String(64), nullable=False),
     sa.Column("created_at", Timestamp, nullable=False),
@@ -97,9 +95,12 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
 
 
 def _ensure(conn: sa.Connection, user_id: int) -> None:
-    if conn.execute(
-        sa.select(user_credentials.c.user_id).where(user_credentials.c.user_id == user_id)
-    ).first() is None:
+    if (
+        conn.execute(
+            sa.select(user_credentials.c.user_id).where(user_credentials.c.user_id == user_id)
+        ).first()
+        is None
+    ):
         conn.execute(user_credentials.insert().values(user_id=user_id, updated_at=now()))
 
 

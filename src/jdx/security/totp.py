@@ -61,7 +61,12 @@ def provisioning_uri(secret: str, username: str, issuer: str = "jdx") -> str:
     """The ``otpauth://`` URI an authenticator app reads (as a QR code or typed in)."""
     label = quote(f"{issuer}:{username}")
     query = urlencode(
-        {"secret": secret, "issuer": issuer, "algorithm": "SHA1", "digits": DIGITS,
-         "period": STEP_SECONDS}
+        {
+            "secret": secret,
+            "issuer": issuer,
+            "algorithm": "SHA1",
+            "digits": DIGITS,
+            "period": STEP_SECONDS,
+        }
     )
     return f"otpauth://totp/{label}?{query}"

@@ -103,7 +103,9 @@ def portal(app: Any) -> Iterator[Any]:
     from starlette.testclient import TestClient
 
     with TestClient(
-        app, base_url="http://testserver", raise_server_exceptions=False,
+        app,
+        base_url="http://testserver",
+        raise_server_exceptions=False,
         client=("127.0.0.1", 50001),
     ) as c:
         yield c

@@ -39,9 +39,13 @@ def test_password_and_code_open_a_session_with_safe_cookie(hub: Hub, portal: Any
     # the database holds only the token's hash
     token = portal.cookies.get("jdx_session")
     with hub.engine.connect() as conn:
-        stored = conn.execute(
-            sa.select(web_sessions.c.token_hash).where(web_sessions.c.user_id == rps.id)
-        ).scalars().all()
+        stored = (
+            conn.execute(
+                sa.select(web_sessions.c.token_hash).where(web_sessions.c.user_id == rps.id)
+            )
+            .scalars()
+            .all()
+        )
     assert stored and token not in stored
 
 
@@ -60,35 +64,44 @@ def test_the_password_alone_opens_nothing(hub: Hub, portal: Any) -> None:
     form = portal.get("/portal/login")
     portal.post(
         "/portal/login",
-        data={"username": rps.username, "password": PASSWORD,
-              "login_token": hidden(form.text, "login_token")},
+        data={
+            "username": rps.username,
+            "password": PASSWORD,
+            "login_token": hidden(form.text, "login_token"),
+        },
     )
     assert portal.get("/portal/review", follow_redirects=False).headers["location"] == (
         "/portal/login"
     )
 
 
-def test_wrong_password_unknown_user_and_wrong_code_read_the_same(
-    hub: Hub, portal: Any
-) -> None:
+def test_wrong_password_unknown_user_and_wrong_code_read_the_same(hub: Hub, portal: Any) -> None:
     rps = make_user(hub, "rps")
     wrong = login(portal, rps, password="not the password at all")
     assert wrong.status_code == 401 and "not accepted" in wrong.text
     form = portal.get("/portal/login")
     unknown = portal.post(
         "/portal/login",
-        data={"username": "nobody-here", "password": PASSWORD,
-              "login_token": hidden(form.text, "login_token")},
+        data={
+            "username": "nobody-here",
+            "password": PASSWORD,
+            "login_token": hidden(form.text, "login_token"),
+        },
     )
     assert unknown.status_code == 401 and "not accepted" in unknown.text
     form = portal.get("/portal/login")
     portal.post(
         "/portal/login",
-        data={"username": rps.username, "password": PASSWORD,
-              "login_token": hidden(form.text, "login_token")},
+        data={
+            "username": rps.username,
+            "password": PASSWORD,
+            "login_token": hidden(form.text, "login_token"),
+        },
     )
     page = portal.get("/portal/login/code")
-    bad = portal.post("/portal/login/code", data={"code": "000000", "csrf": hidden(page.text, "csrf")})
+    bad = portal.post(
+        "/portal/login/code", data={"code": "000000", "csrf": hidden(page.text, "csrf")}
+    )
     assert bad.status_code == 401 and "not accepted" in bad.text
 
 
@@ -102,9 +115,16 @@ def test_a_replayed_code_is_refused(hub: Hub, portal: Any, app: Any) -> None:
         assert credentials.check_code(conn, rps.id, code).user_id is None
     # an older step than one used is refused too, a newer one is fine
     with hub.engine.begin() as conn:
-        assert credentials.check_code(conn, rps.id, totp.code_at(rps.secret, step - 1)).user_id is None
-        assert credentials.check_code(conn, rps.id, totp.code_at(rps.secret, step + 1)).user_id == rps.id
-        assert credentials.check_code(conn, rps.id, totp.code_at(rps.secret, step + 5)).user_id is None
+        assert (
+            credentials.check_code(conn, rps.id, totp.code_at(rps.secret, step - 1)).user_id is None
+        )
+        assert (
+            credentials.check_code(conn, rps.id, totp.code_at(rps.secret, step + 1)).user_id
+            == rps.id
+        )
+        assert (
+            credentials.check_code(conn, rps.id, totp.code_at(rps.secret, step + 5)).user_id is None
+        )
 
 
 def test_repeated_failures_lock_the_account(hub: Hub, portal: Any) -> None:
@@ -131,7 +151,10 @@ def test_logout_ends_the_session_on_the_server(hub: Hub, portal: Any, app: Any) 
     login(portal, rps)
     token = portal.cookies.get("jdx_session")
     csrf = csrf_of(portal, "/portal/review")
-    assert portal.post("/portal/logout", data={"csrf": csrf}, follow_redirects=False).status_code == 303
+    assert (
+        portal.post("/portal/logout", data={"csrf": csrf}, follow_redirects=False).status_code
+        == 303
+    )
     # the old cookie, replayed by another client (another node alike), opens nothing
     with TestClient(app, base_url="http://testserver", client=("127.0.0.1", 50003)) as other:
         other.cookies.set("jdx_session", token, path="/portal")
@@ -151,9 +174,7 @@ def test_a_suspended_user_cannot_log_in_and_loses_the_session(hub: Hub, portal: 
 def test_a_post_without_the_csrf_token_is_refused(hub: Hub, portal: Any) -> None:
     admin = make_user(hub, "admin")
     login(portal, admin)
-    refused = portal.post(
-        "/portal/admin/regions", data={"state": "CA", "region": "region-x"}
-    )
+    refused = portal.post("/portal/admin/regions", data={"state": "CA", "region": "region-x"})
     assert refused.status_code == 403 and "CSRF" in refused.text
     wrong = portal.post(
         "/portal/admin/regions", data={"state": "CA", "region": "region-x", "csrf": "forged"}
@@ -181,9 +202,12 @@ def test_each_page_checks_the_role(hub: Hub, portal: Any, agency: AgencyFixture)
     assert portal.get("/portal/jobs").status_code == 403
     assert portal.get("/portal/admin/accounts").status_code == 403
     csrf = csrf_of(portal, "/portal/review")
-    assert portal.post(
-        "/portal/admin/regions", data={"state": "CA", "region": "x", "csrf": csrf}
-    ).status_code == 403
+    assert (
+        portal.post(
+            "/portal/admin/regions", data={"state": "CA", "region": "x", "csrf": csrf}
+        ).status_code
+        == 403
+    )
 
 
 def test_htmx_requests_without_a_session_are_sent_to_the_login(portal: Any) -> None:

@@ -46,9 +46,9 @@ def test_a_client_gets_404_for_another_agencys_case(
     workflows: Hub, client: Any, portal: Any, agency: AgencyFixture, other_agency: AgencyFixture
 ) -> None:
     theirs = submit(client, other_agency, [missing()])
-    number = client.get(f"/namus/v1/jobs/{theirs}", headers=other_agency.auth()).json()[
-        "cases"
-    ][0]["case_number"]
+    number = client.get(f"/namus/v1/jobs/{theirs}", headers=other_agency.auth()).json()["cases"][0][
+        "case_number"
+    ]
     login(portal, make_user(workflows, "client", agency=agency))
     refused = portal.get(f"/portal/cases/{number}")
     assert refused.status_code == 404
@@ -95,8 +95,12 @@ def test_an_upload_over_the_clients_limit_is_refused(
     csrf = csrf_of(portal, "/portal/admin/accounts")
     changed = portal.post(
         f"/portal/admin/limits/{agency.id}",
-        data={"csrf": csrf, "max_cases_per_job": "1", "max_job_bytes": "100000",
-              "max_jobs_per_day": "10"},
+        data={
+            "csrf": csrf,
+            "max_cases_per_job": "1",
+            "max_job_bytes": "100000",
+            "max_jobs_per_day": "10",
+        },
         follow_redirects=False,
     )
     assert changed.status_code == 303
@@ -124,8 +128,13 @@ def test_admin_adds_users_sets_regions_and_suspends(
     csrf = csrf_of(portal, "/portal/admin/users")
     added = portal.post(
         "/portal/admin/users",
-        data={"csrf": csrf, "username": f"new-rps-{admin.id}", "email": "rps@example.org",
-              "user_role": "rps", "regions": "region-9, region-10"},
+        data={
+            "csrf": csrf,
+            "username": f"new-rps-{admin.id}",
+            "email": "rps@example.org",
+            "user_role": "rps",
+            "regions": "region-9, region-10",
+        },
         follow_redirects=False,
     )
     assert added.status_code == 303
@@ -138,8 +147,13 @@ def test_admin_adds_users_sets_regions_and_suspends(
     )
     bad = portal.post(
         "/portal/admin/users",
-        data={"csrf": csrf, "username": f"cl-{admin.id}", "email": "c@example.org",
-              "user_role": "client", "agency": "NOSUCHORI"},
+        data={
+            "csrf": csrf,
+            "username": f"cl-{admin.id}",
+            "email": "c@example.org",
+            "user_role": "client",
+            "agency": "NOSUCHORI",
+        },
     )
     assert bad.status_code == 400 and "no agency" in bad.text
     # suspending ends the user's portal sessions at once
@@ -175,8 +189,12 @@ def test_admin_changes_sponsor_permission_and_regions(
     assert (row.sponsor, row.can_import) == ("State clearinghouse", False)
     refused = portal.post(
         f"/portal/admin/limits/{agency.id}",
-        data={"csrf": csrf, "max_cases_per_job": "500", "max_job_bytes": "1",
-              "max_jobs_per_day": "1"},
+        data={
+            "csrf": csrf,
+            "max_cases_per_job": "500",
+            "max_job_bytes": "1",
+            "max_jobs_per_day": "1",
+        },
     )
     assert refused.status_code == 400 and "at most 100" in refused.text
     bad_region = portal.post(

@@ -14,8 +14,8 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from jdx.channels.http import chri, files, icd, namus, sdcs
 from jdx.channels import web
+from jdx.channels.http import chri, files, icd, namus, sdcs
 from jdx.channels.http.app_peer import PEER
 from jdx.hub import Hub, create_hub
 from jdx.settings import Settings

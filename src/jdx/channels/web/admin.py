@@ -135,27 +135,35 @@ def router(hub: Hub, viewer: Dependency, role: Callable[..., Dependency]) -> API
     # --- import accounts, sponsors and limits --------------------------------------------
     def accounts_page(request: Request, error: str = "") -> Response:
         with hub.engine.connect() as c:
-            rows = read_only(c).execute(
-                sa.select(
-                    agencies.c.id,
-                    agencies.c.ori,
-                    agencies.c.name,
-                    agencies.c.active,
-                    import_accounts.c.sponsor,
-                    import_accounts.c.can_import,
-                    client_limits.c.max_cases_per_job,
-                    client_limits.c.max_job_bytes,
-                    client_limits.c.max_jobs_per_day,
+            rows = (
+                read_only(c)
+                .execute(
+                    sa.select(
+                        agencies.c.id,
+                        agencies.c.ori,
+                        agencies.c.name,
+                        agencies.c.active,
+                        import_accounts.c.sponsor,
+                        import_accounts.c.can_import,
+                        client_limits.c.max_cases_per_job,
+                        client_limits.c.max_job_bytes,
+                        client_limits.c.max_jobs_per_day,
+                    )
+                    .outerjoin(import_accounts, import_accounts.c.agency_id == agencies.c.id)
+                    .outerjoin(client_limits, client_limits.c.agency_id == agencies.c.id)
+                    .order_by(agencies.c.ori)
                 )
-                .outerjoin(import_accounts, import_accounts.c.agency_id == agencies.c.id)
-                .outerjoin(client_limits, client_limits.c.agency_id == agencies.c.id)
-                .order_by(agencies.c.ori)
-            ).all()
+                .all()
+            )
         s = hub.settings
         defaults = (s.namus_max_cases_per_job, s.namus_max_job_bytes, s.namus_max_jobs_per_day)
         return page(
-            request, "admin/accounts.html", 400 if error else 200,
-            rows=rows, defaults=defaults, error=error,
+            request,
+            "admin/accounts.html",
+            400 if error else 200,
+            rows=rows,
+            defaults=defaults,
+            error=error,
         )
 
     @api.get("/accounts")
@@ -173,15 +181,19 @@ def router(hub: Hub, viewer: Dependency, role: Callable[..., Dependency]) -> API
         def work(conn: sa.Connection) -> None:
             try:
                 accounts.set_account(
-                    conn, agency_id, sponsor=sponsor.strip()[:200] or None,
+                    conn,
+                    agency_id,
+                    sponsor=sponsor.strip()[:200] or None,
                     can_import=can_import == "on",
                 )
             except ValueError as exc:
                 raise StoreError(str(exc)) from None
 
         error = change(who, "account", str(agency_id), work)
-        return accounts_page(request, error) if error else RedirectResponse(
-            "/portal/admin/accounts", 303
+        return (
+            accounts_page(request, error)
+            if error
+            else RedirectResponse("/portal/admin/accounts", 303)
         )
 
     @api.post("/limits/{agency_id}")
@@ -194,14 +206,15 @@ def router(hub: Hub, viewer: Dependency, role: Callable[..., Dependency]) -> API
         who: Viewer = Depends(admin),
     ) -> Response:
         def work(conn: sa.Connection) -> None:
+            cases_per_job = _positive(max_cases_per_job, "cases per job")
+            if cases_per_job > 100:
+                raise StoreError("a job holds at most 100 cases (the seed's limit)")
             values = {
-                "max_cases_per_job": _positive(max_cases_per_job, "cases per job"),
+                "max_cases_per_job": cases_per_job,
                 "max_job_bytes": _positive(max_job_bytes, "bytes per job"),
                 "max_jobs_per_day": _positive(max_jobs_per_day, "jobs per 24 hours"),
                 "updated_at": now(),
             }
-            if values["max_cases_per_job"] > 100:
-                raise StoreError("a job holds at most 100 cases (the seed's limit)")
             updated = conn.execute(
                 client_limits.update()
                 .where(client_limits.c.agency_id == agency_id)
@@ -211,8 +224,10 @@ def router(hub: Hub, viewer: Dependency, role: Callable[..., Dependency]) -> API
                 conn.execute(client_limits.insert().values(agency_id=agency_id, **values))
 
         error = change(who, "limits", str(agency_id), work)
-        return accounts_page(request, error) if error else RedirectResponse(
-            "/portal/admin/accounts", 303
+        return (
+            accounts_page(request, error)
+            if error
+            else RedirectResponse("/portal/admin/accounts", 303)
         )
 
     # --- the state-to-region table -------------------------------------------------------
@@ -228,8 +243,12 @@ def router(hub: Hub, viewer: Dependency, role: Callable[..., Dependency]) -> API
         for state, region in sorted(table.items()):
             by_region.setdefault(region, []).append(state)
         return page(
-            request, "admin/regions.html", 400 if error else 200,
-            by_region=sorted(by_region.items()), is_default=is_default, error=error,
+            request,
+            "admin/regions.html",
+            400 if error else 200,
+            by_region=sorted(by_region.items()),
+            is_default=is_default,
+            error=error,
         )
 
     @api.get("/regions")
@@ -244,11 +263,15 @@ def router(hub: Hub, viewer: Dependency, role: Callable[..., Dependency]) -> API
         who: Viewer = Depends(admin),
     ) -> Response:
         error = change(
-            who, "region", f"{state} {region}",
+            who,
+            "region",
+            f"{state} {region}",
             lambda conn: region_tables.set_region(conn, state, region, default_regions()),
         )
-        return regions_page(request, error) if error else RedirectResponse(
-            "/portal/admin/regions", 303
+        return (
+            regions_page(request, error)
+            if error
+            else RedirectResponse("/portal/admin/regions", 303)
         )
 
     return api

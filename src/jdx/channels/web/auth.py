@@ -79,7 +79,9 @@ def _load(hub: Hub, token: str) -> tuple[credentials.Session, User, Actor] | Non
     return session, user, actor
 
 
-def dependencies(hub: Hub) -> tuple[
+def dependencies(
+    hub: Hub,
+) -> tuple[
     Callable[[Request], Awaitable[Viewer]],
     Callable[..., Callable[[Request], Awaitable[Viewer]]],
 ]:
@@ -199,7 +201,9 @@ def router(hub: Hub) -> APIRouter:
             _set_cookie(request, response, COOKIE, retry.token, 300)
             return response
         response = RedirectResponse(f"{PREFIX}/", 303)
-        _set_cookie(request, response, COOKIE, full.token, int(credentials.SESSION_FOR.total_seconds()))
+        _set_cookie(
+            request, response, COOKIE, full.token, int(credentials.SESSION_FOR.total_seconds())
+        )
         response.delete_cookie(LOGIN_COOKIE, path=PREFIX)
         return response
 

@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -26,8 +27,6 @@ from jdx.hub import Hub
 from jdx.security.keys import REALMS, Principal
 from jdx.store.engine import read_only
 from jdx.store.tables import agencies
-
-import sqlalchemy as sa
 
 Dependency = Callable[[Request], Awaitable[Viewer]]
 
@@ -80,7 +79,9 @@ def router(hub: Hub, viewer: Dependency, role: Callable[..., Dependency]) -> API
             ).one()
             account = accounts.get_account(conn, agency.id)
         if not agency.active or account is None or not account.can_import:
-            raise HTTPException(403, f"{agency.ori} is not an active account with import permission")
+            raise HTTPException(
+                403, f"{agency.ori} is not an active account with import permission"
+            )
         return Principal(agency.id, agency.ori, agency.name, realm, agency.active)
 
     def _submit(principal: Principal, filename: str, data: bytes, max_bytes: int) -> int:

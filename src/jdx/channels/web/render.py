@@ -39,9 +39,7 @@ def is_htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true"
 
 
-def page(
-    request: Request, template: str, http_status: int = 200, **context: Any
-) -> Response:
+def page(request: Request, template: str, http_status: int = 200, **context: Any) -> Response:
     viewer = getattr(request.state, "viewer", None)
     html = _env.get_template(template).render(
         request=request, viewer=viewer, csrf=viewer.csrf if viewer else "", **context

@@ -46,9 +46,7 @@ def router(hub: Hub, viewer: Dependency, role: Callable[..., Dependency]) -> API
         items = call("queue", who.actor, kind=kind, region=region or None)
         regions = sorted(who.actor.regions) if who.actor.role == "rps" else []
         template = "review/_queue.html" if is_htmx(request) else "review/queue.html"
-        return page(
-            request, template, items=items, kind=kind, region=region, regions=regions
-        )
+        return page(request, template, items=items, kind=kind, region=region, regions=regions)
 
     def case_page(request: Request, who: Viewer, number: str, **extra: Any) -> Response:
         case = call("case", who.actor, number)
@@ -59,8 +57,12 @@ def router(hub: Hub, viewer: Dependency, role: Callable[..., Dependency]) -> API
         return case_page(request, who, number, notice="")
 
     def edit_page(
-        request: Request, who: Viewer, number: str, fields: list[tuple[str, str]],
-        errors: list[dict[str, Any]], status: int = 200,
+        request: Request,
+        who: Viewer,
+        number: str,
+        fields: list[tuple[str, str]],
+        errors: list[dict[str, Any]],
+        status: int = 200,
     ) -> Response:
         case = call("case", who.actor, number)
         by_field: dict[str, list[str]] = {}
@@ -71,8 +73,13 @@ def router(hub: Hub, viewer: Dependency, role: Callable[..., Dependency]) -> API
         known = {path for path, _ in fields}
         loose = [m for f, ms in by_field.items() if f not in known for m in ms]
         return page(
-            request, "review/edit.html", status,
-            case=case, fields=fields, by_field=by_field, loose=loose,
+            request,
+            "review/edit.html",
+            status,
+            case=case,
+            fields=fields,
+            by_field=by_field,
+            loose=loose,
         )
 
     @api.get("/cases/{number}/edit")
@@ -88,9 +95,7 @@ def router(hub: Hub, viewer: Dependency, role: Callable[..., Dependency]) -> API
         pairs = list(zip(paths, values, strict=False))
         return await _run(_edit, request, who, number, pairs)
 
-    def _edit(
-        request: Request, who: Viewer, number: str, pairs: list[tuple[str, str]]
-    ) -> Response:
+    def _edit(request: Request, who: Viewer, number: str, pairs: list[tuple[str, str]]) -> Response:
         case = call("case", who.actor, number)
         try:
             record = unflatten(pairs, case["record"])
@@ -169,5 +174,3 @@ async def _run(fn: Callable[..., Response], *args: Any) -> Response:
     from starlette.concurrency import run_in_threadpool
 
     return await run_in_threadpool(fn, *args)
-
-
