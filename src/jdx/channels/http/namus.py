@@ -31,7 +31,9 @@ from jdx.codecs.xmlform import XmlFormError, element_to_value, local_name, parse
 from jdx.exchanges.cases import accounts, process, results
 from jdx.exchanges.cases import workflow as case_jobs
 from jdx.exchanges.cases.jobs import CaseImport, JobRefused
+from jdx.exchanges.cases.review import CaseReview, ReviewError
 from jdx.hub import Hub
+from jdx.security.actors import client_actor
 from jdx.security.keys import Principal
 from jdx.store.engine import read_only, write_transaction
 from jdx.store.queries import audit, now
@@ -62,6 +64,22 @@ def parse_job(body: bytes, content_type: str) -> tuple[list[Any], str]:
     if not isinstance(data, dict) or not isinstance(data.get("cases"), list):
         raise ValueError('the body must be {"cases": [{"type": ..., "record": {...}}, ...]}')
     return data["cases"], "json"
+
+
+REVIEW_STATES = frozenset({"pending", "returned", "published", "closed"})
+
+
+def parse_record(body: bytes, content_type: str) -> Any:
+    """One case as JSON (the record itself) or XML (its ICD root element)."""
+    if "xml" in content_type:
+        root = parse_xml(body, max_depth=32)
+        if local_name(root) not in ("MissingPersonCase", "UnidentifiedPersonCase"):
+            raise ValueError("the XML root must be MissingPersonCase or UnidentifiedPersonCase")
+        return element_to_value(root)
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise ValueError(f"not JSON: {exc}") from None
 
 
 CERT_HEADER = "x-ssl-client-cert"
@@ -112,6 +130,7 @@ def forwarded_certificate(request: Request, trusted: list[str]) -> tuple[str | N
 def router(hub: Hub) -> APIRouter:
     api = APIRouter(prefix="/namus/v1", tags=["NamUs case import"])
     service: CaseImport = hub.services["cases"]
+    review: CaseReview = hub.services["case_review"]
 
     def principal_of(request: Request) -> Principal:
         principal = require_principal(request, hub.keys.check, "account")
@@ -187,13 +206,48 @@ def router(hub: Hub) -> APIRouter:
             raise HTTPException(404, f"no job {job_id} of account {principal.ori}")
         return status
 
-    @api.get("/cases/{case_number}", summary="One of the account's imported cases")
+    @api.get("/cases", summary="The account's cases (entered or contributed), oldest first")
+    def list_cases(
+        request: Request, state: str | None = None, limit: int = 100, offset: int = 0
+    ) -> dict[str, Any]:
+        principal = principal_of(request)
+        states = tuple(s.strip() for s in state.split(",")) if state else None
+        if states and not set(states) <= REVIEW_STATES:
+            raise HTTPException(
+                400, f"state must be one or more of {', '.join(sorted(REVIEW_STATES))}"
+            )
+        listed = review.list_cases(
+            client_actor(principal), review_states=states, limit=limit, offset=offset,
+            channel="http",
+        )  # fmt: skip
+        return {"cases": listed, "limit": limit, "offset": offset}
+
+    @api.get("/cases/{case_number}", summary="One of the account's cases, its review, history")
     def case(request: Request, case_number: str) -> dict[str, Any]:
         principal = principal_of(request)
-        found = results.own_case(hub.engine, principal, case_number)
-        if found is None:
-            raise HTTPException(404, f"no case {case_number} of account {principal.ori}")
-        return found
+        try:
+            return review.case(client_actor(principal), case_number, channel="http")
+        except ReviewError as exc:
+            raise HTTPException(exc.status, f"{exc.message} of account {principal.ori}") from None
+
+    @api.put("/cases/{case_number}", summary="Edit a case before publication (JSON or XML)")
+    async def edit_case(request: Request, case_number: str) -> Response:
+        principal = await run_in_threadpool(principal_of, request)
+        limits = await run_in_threadpool(service.limits, principal.agency_id)
+        try:
+            body = await read_body(request, limits.max_job_bytes)
+            record = parse_record(body, request.headers.get("content-type", ""))
+        except BodyError as exc:
+            raise HTTPException(413 if exc.too_large else 400, str(exc)) from None
+        except (ValueError, XmlFormError) as exc:
+            raise HTTPException(400, str(exc)) from None
+        try:
+            outcome = await run_in_threadpool(
+                review.edit_case, client_actor(principal), case_number, record, channel="http"
+            )
+        except ReviewError as exc:
+            raise HTTPException(exc.status, exc.message) from None
+        return JSONResponse(outcome, 422 if outcome["errors"] else 200)
 
     @api.post("/cancellations", status_code=201, summary="Ask to cancel or resolve an own case")
     async def cancel(request: Request) -> Response:

@@ -1,4 +1,4 @@
-"""What a client reads back: a job's outcome per case, its own cases and cancellation requests;
+"""What a client reads back: a job's outcome per case and its cancellation requests;
 and the result mail queued when a job completes.
 
 Every read is scoped to the asking agency and realm: another client's job, case or request is
@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from jdx.exchanges.cases.process import case_number, parse_case_number
+from jdx.exchanges.cases.process import case_number
 from jdx.exchanges.cases.tables import cancellation_requests, cases, import_job_cases, import_jobs
 from jdx.notify.mail import notify_agency
 from jdx.security.keys import Principal
@@ -114,6 +114,7 @@ def job_status(engine: sa.Engine, principal: Principal, job_id: int) -> dict[str
             sa.select(
                 import_job_cases,
                 cases.c.case_type,
+                cases.c.review_state,
                 cancellation_requests.c.state.label("request_state"),
                 cancellation_requests.c.reviewer_note,
             )
@@ -156,6 +157,7 @@ def _case_outcome(r: Any) -> dict[str, Any]:
     if r.case_id is not None:
         # For a duplicate this names the existing case; for a cancellation, the case it names.
         out["case_number"] = case_number(r.case_type, r.case_id)
+        out["review_state"] = r.review_state
     if r.cancellation_id is not None:
         out["cancellation"] = {
             "id": r.cancellation_id,
@@ -163,37 +165,6 @@ def _case_outcome(r: Any) -> dict[str, Any]:
             "reviewer_note": r.reviewer_note,
         }
     return out
-
-
-def own_case(engine: sa.Engine, principal: Principal, number: str) -> dict[str, Any] | None:
-    parsed = parse_case_number(number)
-    if parsed is None:
-        return None
-    with engine.connect() as c:
-        row = (
-            read_only(c)
-            .execute(
-                sa.select(cases).where(
-                    cases.c.case_type == parsed[0],
-                    cases.c.id == parsed[1],
-                    cases.c.agency_id == principal.agency_id,
-                    cases.c.realm == principal.realm,
-                )
-            )
-            .first()
-        )
-    if row is None:
-        return None
-    return {
-        "case_number": case_number(row.case_type, row.id),
-        "client_case_number": row.client_case_number,
-        "state": row.state,
-        "region": row.region,
-        "published": row.published,
-        "job_id": row.job_id,
-        "created_at": _iso(row.created_at),
-        "record": row.record,
-    }
 
 
 def own_cancellation(
