@@ -1,6 +1,7 @@
 """The whole path in Debian's Chromium (Playwright): a job imported over the API of a real
-``jdx serve``, the RPS logs in with password and TOTP, records the permission and publishes the
-case, and the result mails reach a real SMTP server (aiosmtpd).
+``jdx serve``, the RPS logs in with password and TOTP, records the permission and publishes one
+case, approves the cancellation request of another, and the result mails reach a real SMTP
+server (aiosmtpd).
 
 The job is sent over real HTTP with the account's key and its client certificate in the headers
 nginx forwards (from loopback, a trusted proxy); ``tests/channels/http/test_nginx_certs.py`` runs
@@ -86,11 +87,9 @@ def hub_server(tmp_path: Path, settings: Any) -> Iterator[tuple[str, dict[str, s
             "JDX_PUBLIC_URL": f"http://127.0.0.1:{port}",
         }
         assert jdx(env, "db", "upgrade").returncode == 0
+        log = (tmp_path / "serve.log").open("wb")
         server = subprocess.Popen(
-            [sys.executable, "-m", "jdx", "serve"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=(tmp_path / "serve.log").open("wb"),
+            [sys.executable, "-m", "jdx", "serve"], env=env, stdout=subprocess.DEVNULL, stderr=log
         )
         base = f"http://127.0.0.1:{port}"
         try:
@@ -107,6 +106,7 @@ def hub_server(tmp_path: Path, settings: Any) -> Iterator[tuple[str, dict[str, s
         finally:
             server.terminate()
             server.wait(timeout=30)
+            log.close()
 
 
 def _cli(env: dict[str, str], *args: str, stdin: bytes | None = None) -> Any:
@@ -154,7 +154,9 @@ def test_import_review_publish_and_the_mails(
 
     # The client's system imports a job over the API: key and certificate.
     headers = {"Authorization": f"Bearer {added['api_keys']['prod']}", **cert.forwarded_headers()}
-    sent = httpx.post(f"{base}/namus/v1/jobs", json={"cases": [missing()]}, headers=headers)
+    sent = httpx.post(
+        f"{base}/namus/v1/jobs", json={"cases": [missing(), missing()]}, headers=headers
+    )
     assert sent.status_code == 202, sent.text
     status_url = base + sent.json()["status_url"]
 
@@ -162,7 +164,15 @@ def test_import_review_publish_and_the_mails(
         job = httpx.get(status_url, headers=headers).json()
         return job if job["state"] == "complete" else None
 
-    number = _wait_for(complete, "the job to complete")["cases"][0]["case_number"]
+    done = _wait_for(complete, "the job to complete")
+    number, other = (c["case_number"] for c in done["cases"])
+    asked = httpx.post(
+        f"{base}/namus/v1/cancellations",
+        json={"idFormatted": other, "reason": "resolved", "note": "found alive"},
+        headers=headers,
+    )
+    assert asked.status_code == 201, asked.text
+    request_id = asked.json()["id"]
 
     # The RPS logs in (password, then the authenticator's code) and finds the case.
     page = chromium.new_page(viewport={"width": 1280, "height": 800})
@@ -194,14 +204,25 @@ def test_import_review_publish_and_the_mails(
     assert page.inner_text("#review-state") == "published"
     assert "publish" in page.inner_text("#history")
 
+    # The cancellation request of the other case: approved with a note, in place (htmx).
+    page.click("nav >> text=Review queue")
+    page.click("text=Cancellation requests")
+    page.wait_for_url("**kind=cancellations")
+    row = page.locator(f"#cancellation-{request_id}")
+    row.locator("input[name=note]").fill("confirmed with the coroner")
+    row.locator("button:text('Approve')").click()
+    page.wait_for_selector(f"#cancellation-{request_id} >> text=approved")
+    seen = httpx.get(f"{base}/namus/v1/cancellations/{request_id}", headers=headers).json()
+    assert (seen["state"], seen["reviewer_note"]) == ("approved", "confirmed with the coroner")
+
     # The mails: the agency's job result, and the region's RPS's, each with the case number.
     def delivered() -> bool:
         return bool(mails.to("coroner@example.org")) and bool(mails.to("rps9@example.org"))
 
-    _wait_for(delivered, "the result mails", 60)
+    _wait_for(delivered, f"the result mails (so far to {[m.rcpt_tos for m in mails.received]})")
     assert number in mails.to("coroner@example.org")[0].text
     assert number in mails.to("rps9@example.org")[0].text
-    # the case is no longer in the queue
+    # the published case is no longer in the queue
     page.goto(f"{base}/portal/review")
     assert page.locator(f"#case-{number}").count() == 0
     page.close()

@@ -22,7 +22,6 @@ from jdx.channels.web.render import page
 from jdx.exchanges.cases import accounts, results
 from jdx.exchanges.cases import workflow as case_jobs
 from jdx.exchanges.cases.jobs import CaseImport, JobRefused
-from jdx.exchanges.cases.review import read_job_file
 from jdx.hub import Hub
 from jdx.security.keys import REALMS, Principal
 from jdx.store.engine import read_only
@@ -87,6 +86,9 @@ def router(hub: Hub, viewer: Dependency, role: Callable[..., Dependency]) -> API
     def _submit(principal: Principal, filename: str, data: bytes, max_bytes: int) -> int:
         if len(data) > max_bytes:
             raise JobRefused(413, f"the job is larger than {max_bytes:,} bytes")
+        # The review branch's reader of job files (JSON, XML, XLSX, CSV).
+        from jdx.exchanges.cases.review import read_job_file  # type: ignore[attr-defined]
+
         items, fmt = read_job_file(filename, data)
         accepted = service.submit_job(
             principal,
