@@ -49,9 +49,18 @@ def test_a_client_gets_404_for_another_agencys_case(
     number = client.get(f"/namus/v1/jobs/{theirs}", headers=other_agency.auth()).json()["cases"][0][
         "case_number"
     ]
+    mine = submit(client, agency, [missing()])
+    own = client.get(f"/namus/v1/jobs/{mine}", headers=agency.auth()).json()["cases"][0]
     login(portal, make_user(workflows, "client", agency=agency))
+    waiting = portal.get("/portal/review")
+    assert f'id="case-{own["case_number"]}"' in waiting.text
+    assert f'id="case-{number}"' not in waiting.text
+    assert portal.get(f"/portal/cases/{own['case_number']}").status_code == 200
     refused = portal.get(f"/portal/cases/{number}")
     assert refused.status_code == 404
+    assert portal.get(f"/portal/cases/{number}/edit").status_code == 404
+    csrf = csrf_of(portal, "/portal/review")
+    assert portal.post(f"/portal/cases/{number}/resubmit", data={"csrf": csrf}).status_code == 404
     assert portal.get("/portal/cases/MP999999999").status_code == 404
 
 
