@@ -47,28 +47,34 @@ def router(hub: Hub, viewer: Dependency, role: Callable[..., Dependency]) -> API
     api = APIRouter(prefix="/portal/admin")
     admin = role("admin")
 
-    def _audit(conn: sa.Connection, who: Viewer, action: str, subject: str) -> None:
-        audit(
-            conn,
-            exchange="portal",
-            actor=who.user.username,
-            channel="portal",
-            action=action,
-            subject=subject[:100],
-            outcome="accepted",
-        )
-
     def change(who: Viewer, action: str, subject: str, work: Callable[[sa.Connection], Any]) -> str:
         """Run one change in a transaction with its audit entry; its refusal as a message."""
         try:
             with write_transaction(hub.engine) as conn:
                 work(conn)
-                _audit(conn, who, action, subject)
+                audit(
+                    conn,
+                    exchange="portal",
+                    actor=who.user.username,
+                    channel="portal",
+                    action=action,
+                    subject=subject[:100],
+                    outcome="accepted",
+                )
         except StoreError as exc:
             return str(exc)
         return ""
 
-    # --- users ---------------------------------------------------------------------------
+    _user_routes(api, hub, admin, change)
+    _account_routes(api, hub, admin, change)
+    _region_routes(api, hub, admin, change)
+    return api
+
+
+Change = Callable[[Viewer, str, str, Callable[[sa.Connection], Any]], str]
+
+
+def _user_routes(api: APIRouter, hub: Hub, admin: Dependency, change: Change) -> None:
     def users_page(request: Request, error: str = "", status: int = 200) -> Response:
         with hub.engine.connect() as c:
             found = users.list_users(read_only(c))
@@ -132,7 +138,8 @@ def router(hub: Hub, viewer: Dependency, role: Callable[..., Dependency]) -> API
         error = change(who, f"user-{action}"[:30], str(user_id), work)
         return users_page(request, error) if error else RedirectResponse("/portal/admin/users", 303)
 
-    # --- import accounts, sponsors and limits --------------------------------------------
+
+def _account_routes(api: APIRouter, hub: Hub, admin: Dependency, change: Change) -> None:
     def accounts_page(request: Request, error: str = "") -> Response:
         with hub.engine.connect() as c:
             rows = (
@@ -230,7 +237,8 @@ def router(hub: Hub, viewer: Dependency, role: Callable[..., Dependency]) -> API
             else RedirectResponse("/portal/admin/accounts", 303)
         )
 
-    # --- the state-to-region table -------------------------------------------------------
+
+def _region_routes(api: APIRouter, hub: Hub, admin: Dependency, change: Change) -> None:
     def default_regions() -> Any:
         return region_tables.load_regions(hub.settings.namus_regions_file)
 
@@ -273,5 +281,3 @@ def router(hub: Hub, viewer: Dependency, role: Callable[..., Dependency]) -> API
             if error
             else RedirectResponse("/portal/admin/regions", 303)
         )
-
-    return api

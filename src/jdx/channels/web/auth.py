@@ -146,15 +146,7 @@ def router(hub: Hub) -> APIRouter:
         expected = request.cookies.get(LOGIN_COOKIE, "")
         if not expected or not secrets.compare_digest(expected, login_token):
             return login_form(request, "The login form expired: please try again.", 403)
-        with write_transaction(hub.engine) as conn:
-            credentials.sweep(conn)
-            attempt = credentials.check_password(conn, username[:100], password[:1000])
-            _audit(conn, username, "login-password", attempt.user_id is not None)
-            session = (
-                credentials.open_session(conn, attempt.user_id, "password")
-                if attempt.user_id is not None
-                else None
-            )
+        session = _password_step(hub, username[:100], password[:1000])
         if session is None:
             return login_form(request, REFUSED, 401)
         response = RedirectResponse(f"{PREFIX}/login/code", 303)
@@ -178,22 +170,7 @@ def router(hub: Hub) -> APIRouter:
         session = pending(request)
         if session is None or not credentials.csrf_matches(session, csrf):
             return RedirectResponse(f"{PREFIX}/login", 303)
-        with write_transaction(hub.engine) as conn:
-            attempt = credentials.check_code(conn, session.user_id, code[:20])
-            user = get_user(conn, session.user_id)
-            _audit(conn, user.username if user else "?", "login-code", attempt.user_id is not None)
-            # The pending token ends either way: a full session gets a token of its own.
-            credentials.end_session(conn, session.token)
-            full = (
-                credentials.open_session(conn, session.user_id, "full")
-                if attempt.user_id is not None
-                else None
-            )
-            retry = (
-                credentials.open_session(conn, session.user_id, "password")
-                if full is None and attempt.locked_until is None
-                else None
-            )
+        full, retry = _code_step(hub, session, code[:20])
         if full is None:
             if retry is None:
                 return login_form(request, REFUSED, 401)
@@ -223,6 +200,35 @@ def router(hub: Hub) -> APIRouter:
             _audit(conn, who.user.username, "logout", True)
 
     return api
+
+
+def _password_step(hub: Hub, username: str, password: str) -> credentials.Session | None:
+    """A pending session (it can only offer the code) when the password opens the account."""
+    with write_transaction(hub.engine) as conn:
+        credentials.sweep(conn)
+        attempt = credentials.check_password(conn, username, password)
+        _audit(conn, username, "login-password", attempt.user_id is not None)
+        if attempt.user_id is None:
+            return None
+        return credentials.open_session(conn, attempt.user_id, "password")
+
+
+def _code_step(
+    hub: Hub, pending: credentials.Session, code: str
+) -> tuple[credentials.Session | None, credentials.Session | None]:
+    """(the full session the code opens, or None; a new pending one to try again, unless the
+    account locked). The pending token ends either way: nothing seen before the second factor
+    is worth anything after it."""
+    with write_transaction(hub.engine) as conn:
+        attempt = credentials.check_code(conn, pending.user_id, code)
+        user = get_user(conn, pending.user_id)
+        _audit(conn, user.username if user else "?", "login-code", attempt.user_id is not None)
+        credentials.end_session(conn, pending.token)
+        if attempt.user_id is not None:
+            return credentials.open_session(conn, pending.user_id, "full"), None
+        if attempt.locked_until is not None:
+            return None, None
+        return None, credentials.open_session(conn, pending.user_id, "password")
 
 
 def _audit(conn: sa.Connection, username: str, action: str, ok: bool) -> None:
