@@ -175,7 +175,7 @@ def test_icd_cases_writes_the_documents_of_the_three_record_types(env: Hub, tmp_
         f"{record}{suffix}"
         for record in ("case-missing", "case-unidentified", "case-cancellation")
         for suffix in DOCUMENTS
-    }
+    } | {"case-job-template.csv", "case-job-template.xlsx"}  # a job file, any record type
     assert set(names) == expected
     assert "case-missing.postgresql.sql" in names and "case-missing.html" in names
     assert all((tmp_path / n).stat().st_size > 0 for n in names)

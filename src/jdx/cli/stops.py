@@ -103,4 +103,10 @@ def icd(
         for family in families:
             for version in h.validation.families[family].versions:
                 written += [str(p) for p in write_icd(version[0], out)]
+        if kind == "cases":  # a job's upload templates: one row per case of any record type
+            from jdx.exchanges.cases.upload import job_templates
+
+            for name, content in job_templates().items():
+                (out / name).write_bytes(content)
+                written.append(str(out / name))
         emit({"written": written})

@@ -246,3 +246,13 @@ def reviewers_of(conn: sa.Connection, region: str) -> list[tuple[str, str]]:
         .order_by(users.c.username)
     )
     return [(r.username, r.email) for r in rows]
+
+
+def administrators(conn: sa.Connection) -> list[tuple[str, str]]:
+    """(user name, e-mail) of the active administrators: who hears of a region without RPS."""
+    rows = conn.execute(
+        sa.select(users.c.username, users.c.email)
+        .where(users.c.role == "admin", users.c.active)
+        .order_by(users.c.username)
+    )
+    return [(r.username, r.email) for r in rows]

@@ -4,7 +4,8 @@
 the job's cases are then processed by its durable workflow. The body is JSON
 (``{"cases": [{"type": "missing", "record": {...}}]}``) or XML (``<ImportJob>`` holding one
 ``<MissingPersonCase>``, ``<UnidentifiedPersonCase>`` or ``<CancellationRequest>`` per case, the
-roots of the ICD's XML Schemas).
+roots of the ICD's XML Schemas), or the same job as a file (bulk upload): multipart ``file=`` or
+the raw body, in JSON, XML, XLSX or CSV (``exchanges/cases/upload.py``).
 
 Access (seed 000: "server-to-server (key and certificate) authentication"): the key of an
 active, sponsored import account with the import permission AND a client certificate registered
@@ -32,38 +33,40 @@ from jdx.exchanges.cases import accounts, process, results
 from jdx.exchanges.cases import workflow as case_jobs
 from jdx.exchanges.cases.jobs import CaseImport, JobRefused
 from jdx.exchanges.cases.review import CaseReview, ReviewError
+from jdx.exchanges.cases.upload import read_job
 from jdx.hub import Hub
 from jdx.security.actors import client_actor
 from jdx.security.keys import Principal
 from jdx.store.engine import read_only, write_transaction
 from jdx.store.queries import audit, now
 
-XML_ROOTS = {
-    "MissingPersonCase": "missing",
-    "UnidentifiedPersonCase": "unidentified",
-    "CancellationRequest": "cancellation",
-}
+
+def multipart_file(body: bytes, content_type: str) -> tuple[str, bytes]:
+    """(file name, content) of the ``file`` part of a multipart/form-data body.
+
+    Read with the standard library's MIME parser from the body already bounded by the job's
+    byte limit, so an upload is limited exactly like a job body."""
+    from email.parser import BytesParser
+    from email.policy import HTTP
+
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
+    message = BytesParser(policy=HTTP).parsebytes(head + body)
+    if not message.is_multipart():
+        raise ValueError("a multipart/form-data body without parts (no boundary?)")
+    for part in message.iter_parts():
+        if part.get_param("name", header="content-disposition") == "file":
+            content = part.get_payload(decode=True)
+            return part.get_filename() or "", content if isinstance(content, bytes) else b""
+    raise ValueError('a multipart upload needs the job file in a part named "file"')
 
 
-def parse_job(body: bytes, content_type: str) -> tuple[list[Any], str]:
-    """(the job's items as {"type", "record"}, "json" | "xml"); ValueError for the client."""
-    if "xml" in content_type:
-        root = parse_xml(body, max_depth=32)
-        if local_name(root) != "ImportJob":
-            raise ValueError("the XML root must be ImportJob")
-        items = [
-            {"type": XML_ROOTS.get(local_name(e), local_name(e)), "record": element_to_value(e)}
-            for e in root
-            if isinstance(e.tag, str)
-        ]
-        return items, "xml"
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise ValueError(f"not JSON: {exc}") from None
-    if not isinstance(data, dict) or not isinstance(data.get("cases"), list):
-        raise ValueError('the body must be {"cases": [{"type": ..., "record": {...}}, ...]}')
-    return data["cases"], "json"
+def job_of_request(body: bytes, content_type: str) -> tuple[list[Any], str]:
+    """(the job's items, its format) from a job body or an uploaded job file."""
+    filename = ""
+    if content_type.startswith("multipart/form-data"):
+        filename, body = multipart_file(body, content_type)
+        content_type = ""
+    return read_job(body, filename=filename, content_type=content_type)
 
 
 REVIEW_STATES = frozenset({"pending", "returned", "published", "closed"})
@@ -167,8 +170,8 @@ def router(hub: Hub) -> APIRouter:
                 ) from None
             raise HTTPException(400, str(exc)) from None
         try:
-            items, fmt = parse_job(body, request.headers.get("content-type", ""))
-        except (ValueError, XmlFormError) as exc:
+            items, fmt = job_of_request(body, request.headers.get("content-type", ""))
+        except ValueError as exc:  # JobFileError too: the message names the problem
             raise HTTPException(400, str(exc)) from None
         key = request.headers.get("idempotency-key", "").strip()[:200] or None
         try:

@@ -1,7 +1,7 @@
 """A client's jobs and their results, and the job file upload (the bulk upload of the seed).
 
 A client sees the jobs of its own agency only (another agency's job is a 404, as over the API);
-an administrator sees every agency's. An upload is read by the exchange's ``read_job_file``
+an administrator sees every agency's. An upload is read by the exchange's ``upload.read_job``
 (JSON, XML, XLSX, CSV) and submitted through ``CaseImport.submit_job`` like an API job, with the
 same limits, so the portal is no way around them.
 """
@@ -22,6 +22,7 @@ from jdx.channels.web.render import page
 from jdx.exchanges.cases import accounts, results
 from jdx.exchanges.cases import workflow as case_jobs
 from jdx.exchanges.cases.jobs import CaseImport, JobRefused
+from jdx.exchanges.cases.upload import read_job
 from jdx.hub import Hub
 from jdx.security.keys import REALMS, Principal
 from jdx.store.engine import read_only
@@ -86,10 +87,7 @@ def router(hub: Hub, viewer: Dependency, role: Callable[..., Dependency]) -> API
     def _submit(principal: Principal, filename: str, data: bytes, max_bytes: int) -> int:
         if len(data) > max_bytes:
             raise JobRefused(413, f"the job is larger than {max_bytes:,} bytes")
-        # The review branch's reader of job files (JSON, XML, XLSX, CSV).
-        from jdx.exchanges.cases.review import read_job_file  # type: ignore[attr-defined]
-
-        items, fmt = read_job_file(filename, data)
+        items, fmt = read_job(data, filename=filename)
         accepted = service.submit_job(
             principal,
             items,

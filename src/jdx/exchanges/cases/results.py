@@ -14,8 +14,9 @@ import sqlalchemy as sa
 
 from jdx.exchanges.cases.process import case_number
 from jdx.exchanges.cases.tables import cancellation_requests, cases, import_job_cases, import_jobs
-from jdx.notify.mail import notify_agency
+from jdx.notify.mail import enqueue, notify_agency
 from jdx.security.keys import Principal
+from jdx.security.users import administrators, reviewers_of
 from jdx.store.engine import read_only, write_transaction
 from jdx.store.queries import now
 from jdx.store.tables import agencies
@@ -46,6 +47,7 @@ def finish(engine: sa.Engine, job_id: int, public_url: str, *, digest_hour: int)
                 import_job_cases.c.case_id,
                 import_job_cases.c.cancellation_id,
                 cases.c.case_type,
+                cases.c.region,
             )
             .outerjoin(cases, cases.c.id == import_job_cases.c.case_id)
             .where(import_job_cases.c.job_id == job_id)
@@ -73,8 +75,62 @@ def finish(engine: sa.Engine, job_id: int, public_url: str, *, digest_hour: int)
             body=_mail_body(job_id, rows, counts, public_url),
             digest_hour=digest_hour,
         )
-        # The RPS of each region involved get their own mail with the portal (issue 4, later).
+        if job.realm == "prod":  # test-realm cases are nobody's to review
+            ori = conn.execute(
+                sa.select(agencies.c.ori).where(agencies.c.id == job.agency_id)
+            ).scalar_one()
+            reviewer_mails(conn, job_id, ori, rows, public_url)
     return counts
+
+
+def reviewer_mails(
+    conn: sa.Connection, job_id: int, ori: str, rows: Sequence[Any], public_url: str
+) -> int:
+    """One mail to each RPS of a region the job's new cases and cancellation requests are in,
+    listing only those of the RPS's regions; a region without an RPS goes to the
+    administrators. Returns the number of mails queued."""
+    by_region: dict[str, list[Any]] = {}
+    for r in rows:
+        if r.state == "created" and r.region is not None:
+            by_region.setdefault(r.region, []).append(r)
+    people: dict[tuple[str, str], set[str]] = {}
+    for region in by_region:
+        for person in reviewers_of(conn, region) or administrators(conn):
+            people.setdefault(person, set()).add(region)
+    queued = 0
+    for (username, email), regions in sorted(people.items()):
+        mine = sorted((r for g in regions for r in by_region[g]), key=lambda r: r.seq)
+        new = sum(r.record_type != "cancellation" for r in mine)
+        queued += enqueue(
+            conn,
+            key=f"case-job-{job_id}-rps-{username}",
+            agency_id=None,
+            recipients=[email],
+            subject=f"NamUs import job {job_id} from {ori}: {new} new cases, "
+            f"{len(mine) - new} cancellation requests in {', '.join(sorted(regions))}",
+            body=_reviewer_body(job_id, ori, mine, regions, public_url),
+        )
+    return queued
+
+
+def _reviewer_body(
+    job_id: int, ori: str, rows: Sequence[Any], regions: set[str], public_url: str
+) -> str:
+    """Case numbers, regions and counts only, like the agency's mail."""
+    base = public_url.rstrip("/")
+    lines = [
+        f"Import job {job_id} of {ori} is complete. In your regions "
+        f"({', '.join(sorted(regions))}):",
+        "",
+    ]
+    for r in rows:
+        number = case_number(r.case_type, r.case_id)
+        if r.record_type == "cancellation":
+            lines.append(f"  {r.region:<12} cancellation request {r.cancellation_id} for {number}")
+        else:
+            lines.append(f"  {r.region:<12} {number} to review: {base}/portal/cases/{number}")
+    lines += ["", f"Review queue: {base}/portal/review"]
+    return "\n".join(lines) + "\n"
 
 
 def _mail_body(job_id: int, rows: Sequence[Any], counts: dict[str, int], public_url: str) -> str:
