@@ -196,6 +196,19 @@ def test_import_review_publish_and_the_mails(
     page.click(f"#case-{number} a")
     page.wait_for_url(f"**/portal/cases/{number}")
     assert page.inner_text("#review-state") == "pending"
+
+    # An edit the dictionary refuses shows its error beside the field; a good one is saved.
+    page.click("text=Edit the case")
+    age = "subjectIdentification.computedMissingMinAge"
+    page.fill(f"input[data-field='{age}']", "forty")
+    page.click("button:text('Save')")
+    error = page.wait_for_selector(f"[data-error-for='{age}']")
+    assert "whole number" in error.inner_text()
+    page.screenshot(path=str(tmp_path / "edit-refused.png"), full_page=True)
+    page.fill(f"input[data-field='{age}']", "31")
+    page.click("button:text('Save')")
+    page.wait_for_url(f"**/portal/cases/{number}")
+    assert "edit" in page.inner_text("#history")
     page.fill("input[name=granted_by]", "Det. A. Rivera, Sacramento PD")
     page.click("text=Record permission")
     page.wait_for_selector("text=granted by")
@@ -203,6 +216,7 @@ def test_import_review_publish_and_the_mails(
     page.wait_for_selector("#published")
     assert page.inner_text("#review-state") == "published"
     assert "publish" in page.inner_text("#history")
+    page.screenshot(path=str(tmp_path / "case-published.png"), full_page=True)
 
     # The cancellation request of the other case: approved with a note, in place (htmx).
     page.click("nav >> text=Review queue")

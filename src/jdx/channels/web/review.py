@@ -93,7 +93,8 @@ def router(hub: Hub, viewer: Dependency, role: Callable[..., Dependency]) -> API
         form = await request.form()
         paths = [str(v) for v in form.getlist("path")]
         values = [str(v) for v in form.getlist("value")]
-        pairs = list(zip(paths, values, strict=False))
+        # The empty "add a field" row is no field of the case.
+        pairs = [(p, v) for p, v in zip(paths, values, strict=False) if p.strip()]
         return await _run(_edit, request, who, number, pairs)
 
     def _edit(request: Request, who: Viewer, number: str, pairs: list[tuple[str, str]]) -> Response:
