@@ -210,3 +210,23 @@ def test_admin_changes_sponsor_permission_and_regions(
         "/portal/admin/regions", data={"csrf": csrf, "state": "California", "region": "x"}
     )
     assert bad_region.status_code == 400 and "two-letter" in bad_region.text
+
+
+def test_an_agency_without_import_permission_cannot_upload(
+    workflows: Hub, portal: Any, agency: AgencyFixture
+) -> None:
+    with workflows.engine.begin() as conn:
+        conn.execute(
+            import_accounts.update()
+            .where(import_accounts.c.agency_id == agency.id)
+            .values(can_import=False)
+        )
+    login(portal, make_user(workflows, "client", agency=agency))
+    csrf = csrf_of(portal, "/portal/jobs/upload")
+    sent = portal.post(
+        "/portal/jobs/upload",
+        data={"csrf": csrf, "realm": "prod"},
+        files={"file": ("cases.json", orjson.dumps({"cases": [missing()]}))},
+    )
+    assert sent.status_code == 403 and "import permission" in sent.text
+    assert "<html" in sent.text  # a page, not JSON

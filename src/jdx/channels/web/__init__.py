@@ -24,7 +24,7 @@ def router(hub: Hub) -> APIRouter:
     portal.include_router(auth.router(hub))
     viewer, role = auth.dependencies(hub)
     for area in (review, jobs, admin):
-        portal.include_router(area.router(hub, viewer, role))
+        portal.include_router(area.router(hub, role))
 
     @portal.get(f"{PREFIX}/static/{{name}}")
     def static(name: str) -> Response:

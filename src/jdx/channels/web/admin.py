@@ -8,14 +8,14 @@ given; their refusal is shown on the page. Suspending a user ends the user's ses
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from jdx.channels.web.auth import Viewer
+from jdx.channels.web.auth import Dependency, Viewer
 from jdx.channels.web.render import page
 from jdx.exchanges.cases import accounts
 from jdx.exchanges.cases import regions as region_tables
@@ -25,8 +25,6 @@ from jdx.security import credentials, users
 from jdx.store.engine import read_only, write_transaction
 from jdx.store.queries import StoreError, audit, get_agency, now
 from jdx.store.tables import agencies
-
-Dependency = Callable[[Request], Awaitable[Viewer]]
 
 
 def _regions(text: str) -> list[str]:
@@ -43,7 +41,7 @@ def _positive(text: str, name: str) -> int:
     return value
 
 
-def router(hub: Hub, viewer: Dependency, role: Callable[..., Dependency]) -> APIRouter:
+def router(hub: Hub, role: Callable[..., Dependency]) -> APIRouter:
     api = APIRouter(prefix="/portal/admin")
     admin = role("admin")
 

@@ -41,6 +41,9 @@ class Viewer:
     token: str
 
 
+Dependency = Callable[[Request], Awaitable[Viewer]]  # what a page's ``Depends`` takes
+
+
 class LoginRequired(HTTPException):
     def __init__(self) -> None:
         super().__init__(401, "log in first")
@@ -79,12 +82,7 @@ def _load(hub: Hub, token: str) -> tuple[credentials.Session, User, Actor] | Non
     return session, user, actor
 
 
-def dependencies(
-    hub: Hub,
-) -> tuple[
-    Callable[[Request], Awaitable[Viewer]],
-    Callable[..., Callable[[Request], Awaitable[Viewer]]],
-]:
+def dependencies(hub: Hub) -> tuple[Dependency, Callable[..., Dependency]]:
     """(``viewer``, ``role(*roles)``): the FastAPI dependencies of every portal page."""
 
     async def viewer(request: Request) -> Viewer:
@@ -105,7 +103,7 @@ def dependencies(
         request.state.viewer = found_viewer
         return found_viewer
 
-    def role(*roles: str) -> Callable[[Request], Awaitable[Viewer]]:
+    def role(*roles: str) -> Dependency:
         async def check(request: Request) -> Viewer:
             who = await viewer(request)
             if who.actor.role not in roles:

@@ -9,7 +9,7 @@ same limits, so the portal is no way around them.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, Uplo
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from jdx.channels.web.auth import Viewer
+from jdx.channels.web.auth import Dependency, Viewer
 from jdx.channels.web.render import page
 from jdx.exchanges.cases import accounts, results
 from jdx.exchanges.cases import workflow as case_jobs
@@ -28,10 +28,8 @@ from jdx.security.keys import REALMS, Principal
 from jdx.store.engine import read_only
 from jdx.store.tables import agencies
 
-Dependency = Callable[[Request], Awaitable[Viewer]]
 
-
-def router(hub: Hub, viewer: Dependency, role: Callable[..., Dependency]) -> APIRouter:
+def router(hub: Hub, role: Callable[..., Dependency]) -> APIRouter:
     api = APIRouter(prefix="/portal/jobs")
     service: CaseImport = hub.services["cases"]
     readers = role("client", "admin")

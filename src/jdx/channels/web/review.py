@@ -8,23 +8,22 @@ only its own agency's cases. A case the viewer may not see is a 404, exactly as 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
-from jdx.channels.web.auth import Viewer
+from jdx.channels.web.auth import Dependency, Viewer
 from jdx.channels.web.forms import PathError, flatten, unflatten
 from jdx.channels.web.render import is_htmx, page
 from jdx.exchanges.cases.review import CaseReview, ReviewError
 from jdx.hub import Hub
 
-Dependency = Callable[[Request], Awaitable[Viewer]]
 KINDS = ("cases", "cancellations")
 
 
-def router(hub: Hub, viewer: Dependency, role: Callable[..., Dependency]) -> APIRouter:
+def router(hub: Hub, role: Callable[..., Dependency]) -> APIRouter:
     api = APIRouter(prefix="/portal")
     reviewers = role("rps", "admin")
     anyone = role("client", "rps", "admin")
