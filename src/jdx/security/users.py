@@ -239,13 +239,24 @@ def actor_of(conn: sa.Connection, user_id: int) -> Actor:
 
 def reviewers_of(conn: sa.Connection, region: str) -> list[tuple[str, str]]:
     """(user name, e-mail) of the active RPS of a region: who hears of its cases."""
+    return reviewers_in(conn, [region]).get(region, [])
+
+
+def reviewers_in(conn: sa.Connection, regions: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
+    """The active RPS of each of the regions (one query); a region without any is left out."""
+    wanted = sorted(set(regions))
+    found: dict[str, list[tuple[str, str]]] = {}
+    if not wanted:
+        return found
     rows = conn.execute(
-        sa.select(users.c.username, users.c.email)
+        sa.select(user_regions.c.region, users.c.username, users.c.email)
         .join(user_regions, user_regions.c.user_id == users.c.id)
-        .where(user_regions.c.region == region, users.c.role == "rps", users.c.active)
-        .order_by(users.c.username)
+        .where(user_regions.c.region.in_(wanted), users.c.role == "rps", users.c.active)
+        .order_by(user_regions.c.region, users.c.username)
     )
-    return [(r.username, r.email) for r in rows]
+    for r in rows:
+        found.setdefault(r.region, []).append((r.username, r.email))
+    return found
 
 
 def administrators(conn: sa.Connection) -> list[tuple[str, str]]:

@@ -38,6 +38,7 @@ def json_text(value: Any) -> str:
 
 def create_engine(settings: Settings, **kwargs: Any) -> Engine:
     kwargs.setdefault("json_serializer", json_text)
+    kwargs.setdefault("json_deserializer", orjson.loads)
     url = settings.effective_database_url
     if url.startswith("sqlite"):
         return _sqlite_engine(url, settings.data_dir, **kwargs)

@@ -47,6 +47,19 @@ _UPDATE = (
 )
 
 
+# Built once: a job's queued cases, without their (empty) error lists.
+_QUEUED = (
+    sa.select(
+        import_job_cases.c.seq,
+        import_job_cases.c.record_type,
+        import_job_cases.c.client_case_number,
+        import_job_cases.c.record,
+    )
+    .where(import_job_cases.c.job_id == sa.bindparam("job"), import_job_cases.c.state == "queued")
+    .order_by(import_job_cases.c.seq)
+)
+
+
 def case_number(case_type: str, case_id: int) -> str:
     return f"{case_type}{case_id}"
 
@@ -80,11 +93,7 @@ def process(engine: sa.Engine, default_regions: Mapping[str, str], job_id: int) 
         # One agency's jobs one at a time on every node: two jobs holding the same case number
         # must not both create it (the unique key would fail the second mid-job).
         lock_agency(conn, job.realm, job.ori)
-        rows = conn.execute(
-            sa.select(import_job_cases)
-            .where(import_job_cases.c.job_id == job_id, import_job_cases.c.state == "queued")
-            .order_by(import_job_cases.c.seq)
-        ).all()
+        rows = conn.execute(_QUEUED, {"job": job_id}).all()
         conn.execute(
             import_jobs.update()
             .where(import_jobs.c.id == job_id, import_jobs.c.state == "received")

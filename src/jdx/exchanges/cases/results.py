@@ -16,7 +16,7 @@ from jdx.exchanges.cases.process import case_number
 from jdx.exchanges.cases.tables import cancellation_requests, cases, import_job_cases, import_jobs
 from jdx.notify.mail import enqueue, notify_agency
 from jdx.security.keys import Principal
-from jdx.security.users import administrators, reviewers_of
+from jdx.security.users import administrators, reviewers_in
 from jdx.store.engine import read_only, write_transaction
 from jdx.store.queries import now
 from jdx.store.tables import agencies
@@ -94,8 +94,10 @@ def reviewer_mails(
         if r.state == "created" and r.region is not None:
             by_region.setdefault(r.region, []).append(r)
     people: dict[tuple[str, str], set[str]] = {}
+    reviewers = reviewers_in(conn, by_region)
+    admins = administrators(conn) if set(by_region) - set(reviewers) else []
     for region in by_region:
-        for person in reviewers_of(conn, region) or administrators(conn):
+        for person in reviewers.get(region) or admins:
             people.setdefault(person, set()).add(region)
     queued = 0
     for (username, email), regions in sorted(people.items()):
