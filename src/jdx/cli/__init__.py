@@ -6,6 +6,7 @@ import typer
 
 from jdx.cli import (
     agency,
+    credentials,
     db,
     demo,
     mail,
@@ -30,6 +31,7 @@ app.add_typer(sftp.app, name="sftp")
 app.add_typer(mail.app, name="mail")
 app.add_typer(rapsheet.app, name="rapsheet")
 app.add_typer(namus.app, name="namus")
+credentials.register(users.app)  # set-password, totp: the portal's secrets
 app.add_typer(users.app, name="users")
 app.command("validate")(stops.validate)
 app.command("icd")(stops.icd)

@@ -92,6 +92,7 @@ class Stack:
     ca: Issued
     keys: dict[str, str]  # ORI -> production key
     certs: dict[str, Issued]  # ORI -> its client certificate
+    env: dict[str, str]  # the hub's environment, for `jdx` commands on its database
 
     def through_nginx(self, cert: Issued | None) -> httpx.Client:
         context = ssl.create_default_context(cafile=str(self.tls / "ca.crt"))
@@ -173,6 +174,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             ca,
             keys,
             certs,
+            env,
         )
     finally:
         for process in (nginx, hub):

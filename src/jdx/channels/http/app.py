@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from jdx.channels import web
 from jdx.channels.http import chri, files, icd, namus, sdcs
 from jdx.channels.http.app_peer import PEER
 from jdx.hub import Hub, create_hub
@@ -23,7 +24,7 @@ log = logging.getLogger("jdx.http")
 
 ROUTERS = {
     "stops": [sdcs.router, icd.router, files.router],
-    "cases": [namus.router],
+    "cases": [namus.router, web.router],
     "rapsheets": [chri.router],
 }
 
@@ -73,7 +74,9 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
         return {"status": "ok"}
 
     @app.exception_handler(HTTPException)
-    async def http_error(_request: Request, exc: HTTPException) -> Response:
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        if web.is_portal(request):
+            return web.error_response(request, exc)
         return JSONResponse({"error": exc.detail}, exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)

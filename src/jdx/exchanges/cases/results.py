@@ -255,3 +255,55 @@ def own_cancellation(
         "created_at": _iso(row.created_at),
         "decided_at": _iso(row.decided_at),
     }
+
+
+def agency_jobs(
+    engine: sa.Engine, agency_id: int | None, *, limit: int = 100
+) -> list[dict[str, Any]]:
+    """The most recent jobs of an agency (None: of every agency, for an administrator)."""
+    query = (
+        sa.select(import_jobs, agencies.c.ori)
+        .join(agencies, agencies.c.id == import_jobs.c.agency_id)
+        .order_by(import_jobs.c.id.desc())
+        .limit(limit)
+    )
+    if agency_id is not None:
+        query = query.where(import_jobs.c.agency_id == agency_id)
+    with engine.connect() as c:
+        rows = read_only(c).execute(query).all()
+    return [
+        {
+            "job_id": r.id,
+            "ori": r.ori,
+            "realm": r.realm,
+            "state": r.state,
+            "format": r.format,
+            "total": r.total,
+            "created": r.created,
+            "requested": r.requested,
+            "rejected": r.rejected,
+            "created_at": _iso(r.created_at),
+            "finished_at": _iso(r.finished_at),
+        }
+        for r in rows
+    ]
+
+
+def agency_job(engine: sa.Engine, agency_id: int | None, job_id: int) -> dict[str, Any] | None:
+    """A job of the agency (None: any agency's) with each case's outcome, as the API shows it."""
+    query = (
+        sa.select(import_jobs.c.agency_id, import_jobs.c.realm, agencies.c.ori, agencies.c.name)
+        .join(agencies, agencies.c.id == import_jobs.c.agency_id)
+        .where(import_jobs.c.id == job_id)
+    )
+    if agency_id is not None:
+        query = query.where(import_jobs.c.agency_id == agency_id)
+    with engine.connect() as c:
+        row = read_only(c).execute(query).first()
+    if row is None:
+        return None
+    owner = Principal(row.agency_id, row.ori, row.name, row.realm, active=True)
+    found = job_status(engine, owner, job_id)
+    if found is not None:
+        found["ori"] = row.ori
+    return found

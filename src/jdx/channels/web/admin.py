@@ -1,0 +1,281 @@
+"""Administration (administrators only): users and their roles, agencies and regions; import
+accounts, sponsors and client limits; the state-to-region table.
+
+Each change goes through the store's own functions (``security/users.py``,
+``exchanges/cases/accounts.py``, ``exchanges/cases/regions.py``), which check what they are
+given; their refusal is shown on the page. Suspending a user ends the user's sessions at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from jdx.channels.web.auth import Dependency, Viewer
+from jdx.channels.web.render import page
+from jdx.exchanges.cases import accounts
+from jdx.exchanges.cases import regions as region_tables
+from jdx.exchanges.cases.tables import client_limits, import_accounts
+from jdx.hub import Hub
+from jdx.security import credentials, users
+from jdx.store.engine import read_only, write_transaction
+from jdx.store.queries import StoreError, audit, get_agency, now
+from jdx.store.tables import agencies
+
+
+def _regions(text: str) -> list[str]:
+    return [r.strip() for r in text.replace(";", ",").split(",") if r.strip()]
+
+
+def _positive(text: str, name: str) -> int:
+    try:
+        value = int(text.replace(",", "").replace("_", "").strip())
+    except ValueError:
+        raise StoreError(f"{name} must be a whole number; got {text!r}") from None
+    if value < 1:
+        raise StoreError(f"{name} must be at least 1; got {value}")
+    return value
+
+
+def router(hub: Hub, role: Callable[..., Dependency]) -> APIRouter:
+    api = APIRouter(prefix="/portal/admin")
+    admin = role("admin")
+
+    def change(who: Viewer, action: str, subject: str, work: Callable[[sa.Connection], Any]) -> str:
+        """Run one change in a transaction with its audit entry; its refusal as a message."""
+        try:
+            with write_transaction(hub.engine) as conn:
+                work(conn)
+                audit(
+                    conn,
+                    exchange="portal",
+                    actor=who.user.username,
+                    channel="portal",
+                    action=action,
+                    subject=subject[:100],
+                    outcome="accepted",
+                )
+        except StoreError as exc:
+            return str(exc)
+        return ""
+
+    _user_routes(api, hub, admin, change)
+    _account_routes(api, hub, admin, change)
+    _region_routes(api, hub, admin, change)
+    return api
+
+
+Change = Callable[[Viewer, str, str, Callable[[sa.Connection], Any]], str]
+
+
+def _user_routes(api: APIRouter, hub: Hub, admin: Dependency, change: Change) -> None:
+    def users_page(request: Request, error: str = "", status: int = 200) -> Response:
+        with hub.engine.connect() as c:
+            found = users.list_users(read_only(c))
+        return page(request, "admin/users.html", 400 if error else status, users=found, error=error)
+
+    @api.get("/users")
+    def user_list(request: Request, who: Viewer = Depends(admin)) -> Response:
+        return users_page(request)
+
+    @api.post("/users")
+    def add_user(
+        request: Request,
+        username: str = Form(""),
+        display_name: str = Form(""),
+        email: str = Form(""),
+        user_role: str = Form("client"),
+        agency: str = Form(""),
+        regions: str = Form(""),
+        who: Viewer = Depends(admin),
+    ) -> Response:
+        def work(conn: sa.Connection) -> None:
+            agency_id = None
+            if agency.strip():
+                found = get_agency(conn, agency.strip().upper())
+                if found is None:
+                    raise StoreError(f"no agency {agency.strip().upper()}")
+                agency_id = found.id
+            users.add_user(
+                conn,
+                username,
+                role=user_role,
+                email=email,
+                display_name=display_name,
+                agency_id=agency_id,
+                regions=_regions(regions),
+            )
+
+        error = change(who, "user-add", username, work)
+        return users_page(request, error) if error else RedirectResponse(request.url.path, 303)
+
+    @api.post("/users/{user_id}")
+    def change_user(
+        request: Request,
+        user_id: int,
+        action: str = Form(""),
+        regions: str = Form(""),
+        who: Viewer = Depends(admin),
+    ) -> Response:
+        def work(conn: sa.Connection) -> None:
+            if action == "regions":
+                users.set_regions(conn, user_id, _regions(regions))
+            elif action in ("suspend", "activate"):
+                if action == "suspend" and user_id == who.user.id:
+                    raise StoreError("an administrator cannot suspend the account in use")
+                users.set_active(conn, user_id, action == "activate")
+                if action == "suspend":
+                    credentials.end_user_sessions(conn, user_id)
+            else:
+                raise StoreError(f"unknown action {action!r}")
+
+        error = change(who, f"user-{action}"[:30], str(user_id), work)
+        return users_page(request, error) if error else RedirectResponse("/portal/admin/users", 303)
+
+
+def _account_routes(api: APIRouter, hub: Hub, admin: Dependency, change: Change) -> None:
+    def accounts_page(request: Request, error: str = "") -> Response:
+        with hub.engine.connect() as c:
+            rows = (
+                read_only(c)
+                .execute(
+                    sa.select(
+                        agencies.c.id,
+                        agencies.c.ori,
+                        agencies.c.name,
+                        agencies.c.active,
+                        import_accounts.c.sponsor,
+                        import_accounts.c.can_import,
+                        client_limits.c.max_cases_per_job,
+                        client_limits.c.max_job_bytes,
+                        client_limits.c.max_jobs_per_day,
+                    )
+                    .outerjoin(import_accounts, import_accounts.c.agency_id == agencies.c.id)
+                    .outerjoin(client_limits, client_limits.c.agency_id == agencies.c.id)
+                    .order_by(agencies.c.ori)
+                )
+                .all()
+            )
+        s = hub.settings
+        defaults = (s.namus_max_cases_per_job, s.namus_max_job_bytes, s.namus_max_jobs_per_day)
+        return page(
+            request,
+            "admin/accounts.html",
+            400 if error else 200,
+            rows=rows,
+            defaults=defaults,
+            error=error,
+        )
+
+    @api.get("/accounts")
+    def account_list(request: Request, who: Viewer = Depends(admin)) -> Response:
+        return accounts_page(request)
+
+    @api.post("/accounts/{agency_id}")
+    def change_account(
+        request: Request,
+        agency_id: int,
+        sponsor: str = Form(""),
+        can_import: str = Form(""),
+        who: Viewer = Depends(admin),
+    ) -> Response:
+        def work(conn: sa.Connection) -> None:
+            try:
+                accounts.set_account(
+                    conn,
+                    agency_id,
+                    sponsor=sponsor.strip()[:200] or None,
+                    can_import=can_import == "on",
+                )
+            except ValueError as exc:
+                raise StoreError(str(exc)) from None
+
+        error = change(who, "account", str(agency_id), work)
+        return (
+            accounts_page(request, error)
+            if error
+            else RedirectResponse("/portal/admin/accounts", 303)
+        )
+
+    @api.post("/limits/{agency_id}")
+    def change_limits(
+        request: Request,
+        agency_id: int,
+        max_cases_per_job: str = Form(""),
+        max_job_bytes: str = Form(""),
+        max_jobs_per_day: str = Form(""),
+        who: Viewer = Depends(admin),
+    ) -> Response:
+        def work(conn: sa.Connection) -> None:
+            cases_per_job = _positive(max_cases_per_job, "cases per job")
+            if cases_per_job > 100:
+                raise StoreError("a job holds at most 100 cases (the seed's limit)")
+            values = {
+                "max_cases_per_job": cases_per_job,
+                "max_job_bytes": _positive(max_job_bytes, "bytes per job"),
+                "max_jobs_per_day": _positive(max_jobs_per_day, "jobs per 24 hours"),
+                "updated_at": now(),
+            }
+            updated = conn.execute(
+                client_limits.update()
+                .where(client_limits.c.agency_id == agency_id)
+                .values(**values)
+            ).rowcount
+            if not updated:
+                conn.execute(client_limits.insert().values(agency_id=agency_id, **values))
+
+        error = change(who, "limits", str(agency_id), work)
+        return (
+            accounts_page(request, error)
+            if error
+            else RedirectResponse("/portal/admin/accounts", 303)
+        )
+
+
+def _region_routes(api: APIRouter, hub: Hub, admin: Dependency, change: Change) -> None:
+    def default_regions() -> Any:
+        return region_tables.load_regions(hub.settings.namus_regions_file)
+
+    def regions_page(request: Request, error: str = "") -> Response:
+        with hub.engine.connect() as c:
+            conn = read_only(c)
+            table = region_tables.region_table(conn, default_regions())
+            is_default = region_tables.table_is_default(conn)
+        by_region: dict[str, list[str]] = {}
+        for state, region in sorted(table.items()):
+            by_region.setdefault(region, []).append(state)
+        return page(
+            request,
+            "admin/regions.html",
+            400 if error else 200,
+            by_region=sorted(by_region.items()),
+            is_default=is_default,
+            error=error,
+        )
+
+    @api.get("/regions")
+    def region_list(request: Request, who: Viewer = Depends(admin)) -> Response:
+        return regions_page(request)
+
+    @api.post("/regions")
+    def set_region(
+        request: Request,
+        state: str = Form(""),
+        region: str = Form(""),
+        who: Viewer = Depends(admin),
+    ) -> Response:
+        error = change(
+            who,
+            "region",
+            f"{state} {region}",
+            lambda conn: region_tables.set_region(conn, state, region, default_regions()),
+        )
+        return (
+            regions_page(request, error)
+            if error
+            else RedirectResponse("/portal/admin/regions", 303)
+        )

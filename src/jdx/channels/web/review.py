@@ -1,0 +1,177 @@
+"""The RPS's review: the queue of cases and cancellation requests of its regions, a case's view,
+edit and history, permission to publish, publication, return, and cancellation decisions.
+
+Every page asks the exchange's ``CaseReview`` with the viewer's Actor, which decides what the
+viewer may see and do: an RPS only its regions, a client (the entering party or a contributor)
+only its own agency's cases. A case the viewer may not see is a 404, exactly as a missing one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+
+from jdx.channels.web.auth import Dependency, Viewer
+from jdx.channels.web.forms import PathError, flatten, unflatten
+from jdx.channels.web.render import is_htmx, page
+from jdx.exchanges.cases.review import CaseReview, ReviewError
+from jdx.hub import Hub
+
+KINDS = ("cases", "cancellations")
+
+
+def router(hub: Hub, role: Callable[..., Dependency]) -> APIRouter:
+    api = APIRouter(prefix="/portal")
+    reviewers = role("rps", "admin")
+    anyone = role("client", "rps", "admin")
+
+    def call(method: str, *args: Any, **kwargs: Any) -> Any:
+        """A CaseReview method; its refusal as the page's HTTP error (404 also hides)."""
+        service: CaseReview = hub.services["case_review"]
+        try:
+            return getattr(service, method)(*args, **kwargs)
+        except ReviewError as exc:
+            raise HTTPException(exc.status, str(exc)) from None
+
+    @api.get("/review")
+    def queue(
+        request: Request, kind: str = "cases", region: str = "", who: Viewer = Depends(anyone)
+    ) -> Response:
+        """An RPS's (administrator's) pending work; a client's own cases awaiting review."""
+        if kind not in KINDS:
+            raise HTTPException(400, f"kind must be one of {', '.join(KINDS)}")
+        items = call("queue", who.actor, kind=kind, region=region or None)
+        regions = sorted(who.actor.regions) if who.actor.role == "rps" else []
+        template = "review/_queue.html" if is_htmx(request) else "review/queue.html"
+        return page(request, template, items=items, kind=kind, region=region, regions=regions)
+
+    def case_page(request: Request, who: Viewer, number: str, **extra: Any) -> Response:
+        case = call("case", who.actor, number)
+        return page(request, "review/case.html", case=case, flat=flatten(case["record"]), **extra)
+
+    @api.get("/cases/{number}")
+    def case(request: Request, number: str, who: Viewer = Depends(anyone)) -> Response:
+        return case_page(request, who, number, notice="")
+
+    def edit_page(
+        request: Request,
+        who: Viewer,
+        number: str,
+        fields: list[tuple[str, str]],
+        errors: list[dict[str, Any]],
+        status: int = 200,
+    ) -> Response:
+        case = call("case", who.actor, number)
+        by_field: dict[str, list[str]] = {}
+        for e in errors:
+            by_field.setdefault(str(e.get("field") or ""), []).append(
+                f"{e.get('code', '')} {e.get('message', '')}".strip()
+            )
+        known = {path for path, _ in fields}
+        loose = [m for f, ms in by_field.items() if f not in known for m in ms]
+        return page(
+            request,
+            "review/edit.html",
+            status,
+            case=case,
+            fields=fields,
+            by_field=by_field,
+            loose=loose,
+        )
+
+    @api.get("/cases/{number}/edit")
+    def edit_form(request: Request, number: str, who: Viewer = Depends(anyone)) -> Response:
+        case = call("case", who.actor, number)
+        return edit_page(request, who, number, flatten(case["record"]), [])
+
+    @api.post("/cases/{number}/edit")
+    async def edit(request: Request, number: str, who: Viewer = Depends(anyone)) -> Response:
+        form = await request.form()
+        paths = [str(v) for v in form.getlist("path")]
+        values = [str(v) for v in form.getlist("value")]
+        # The empty "add a field" row is no field of the case.
+        pairs = [(p, v) for p, v in zip(paths, values, strict=False) if p.strip()]
+        return await _run(_edit, request, who, number, pairs)
+
+    def _edit(request: Request, who: Viewer, number: str, pairs: list[tuple[str, str]]) -> Response:
+        case = call("case", who.actor, number)
+        try:
+            record = unflatten(pairs, case["record"])
+        except PathError as exc:
+            error = {"code": "form", "field": "", "message": str(exc)}
+            return edit_page(request, who, number, pairs, [error], 400)
+        outcome = call("edit_case", who.actor, number, record)
+        if outcome["errors"]:
+            return edit_page(request, who, number, pairs, list(outcome["errors"]), 400)
+        return RedirectResponse(f"/portal/cases/{number}", 303)
+
+    @api.post("/cases/{number}/permission")
+    def permission(
+        request: Request,
+        number: str,
+        granted_by: str = Form(""),
+        note: str = Form(""),
+        who: Viewer = Depends(reviewers),
+    ) -> Response:
+        if not granted_by.strip():
+            raise HTTPException(400, "granted_by: name who at the investigating agency granted it")
+        call("record_permission", who.actor, number, granted_by.strip(), note.strip() or None)
+        return RedirectResponse(f"/portal/cases/{number}", 303)
+
+    @api.post("/cases/{number}/publish")
+    def publish(request: Request, number: str, who: Viewer = Depends(reviewers)) -> Response:
+        call("publish", who.actor, number)
+        return RedirectResponse(f"/portal/cases/{number}", 303)
+
+    @api.post("/cases/{number}/return")
+    def return_case(
+        request: Request, number: str, note: str = Form(""), who: Viewer = Depends(reviewers)
+    ) -> Response:
+        if not note.strip():
+            raise HTTPException(400, "note: say what the entering party should change")
+        call("return_case", who.actor, number, note.strip())
+        return RedirectResponse(f"/portal/cases/{number}", 303)
+
+    @api.post("/cases/{number}/resubmit")
+    def resubmit(
+        request: Request, number: str, note: str = Form(""), who: Viewer = Depends(anyone)
+    ) -> Response:
+        call("resubmit", who.actor, number, note.strip() or None)
+        return RedirectResponse(f"/portal/cases/{number}", 303)
+
+    @api.post("/cases/{number}/contributors")
+    def contributor(
+        request: Request, number: str, ori: str = Form(""), who: Viewer = Depends(anyone)
+    ) -> Response:
+        call("add_contributor", who.actor, number, ori.strip().upper())
+        return RedirectResponse(f"/portal/cases/{number}", 303)
+
+    @api.post("/cancellations/{request_id}")
+    def decide(
+        request: Request,
+        request_id: int,
+        decision: str = Form(""),
+        note: str = Form(""),
+        who: Viewer = Depends(reviewers),
+    ) -> Response:
+        if decision not in ("approve", "reject"):
+            raise HTTPException(400, "decision must be approve or reject")
+        if not note.strip():
+            raise HTTPException(400, "note: the client reads it with the outcome")
+        outcome = call(
+            "decide_cancellation", who.actor, request_id, decision == "approve", note.strip()
+        )
+        if is_htmx(request):
+            return page(request, "review/_decided.html", item=outcome, decision=decision)
+        return RedirectResponse("/portal/review?kind=cancellations", 303)
+
+    return api
+
+
+async def _run(fn: Callable[..., Response], *args: Any) -> Response:
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(fn, *args)

@@ -1,0 +1,52 @@
+"""The portal behind the shipped nginx (deploy/nginx/jdx.conf): over https the session cookie
+is Secure, login with password and TOTP works end to end, and logout ends the session."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from jdx.security import totp
+from tests.channels.http.test_nginx_certs import Stack, jdx, stack  # noqa: F401
+from tests.channels.web.conftest import hidden
+
+pytestmark = pytest.mark.server
+
+
+def test_login_over_https_through_nginx_sets_a_secure_cookie(stack: Stack) -> None:  # noqa: F811
+    jdx(stack.env, "users", "add", "nginx-rps", "--role", "rps", "--email", "n@example.org")
+    subprocess.run(
+        [sys.executable, "-m", "jdx", "users", "set-password", "nginx-rps", "--password-stdin"],
+        env=stack.env,
+        input=b"behind the proxy, safely\n",
+        check=True,
+        capture_output=True,
+    )
+    secret = jdx(stack.env, "users", "totp", "nginx-rps")["secret"]
+    with stack.through_nginx(None) as client:
+        form = client.get("/portal/login")
+        assert "Secure" in form.headers["set-cookie"]
+        first = client.post(
+            "/portal/login",
+            data={
+                "username": "nginx-rps",
+                "password": "behind the proxy, safely",
+                "login_token": hidden(form.text, "login_token"),
+            },
+        )
+        assert first.status_code == 303, first.text
+        page = client.get("/portal/login/code")
+        done = client.post(
+            "/portal/login/code",
+            data={"code": totp.code_at(secret, totp.step_of()), "csrf": hidden(page.text, "csrf")},
+        )
+        assert done.status_code == 303
+        cookie = done.headers["set-cookie"]
+        assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie
+        queue = client.get("/portal/review")
+        assert queue.status_code == 200 and "Review queue" in queue.text
+        csrf = hidden(queue.text, "csrf")
+        client.post("/portal/logout", data={"csrf": csrf})
+        assert client.get("/portal/review").status_code == 303
