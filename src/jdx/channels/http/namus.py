@@ -16,6 +16,7 @@ those headers only from a TCP peer in ``trusted_proxies``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 from typing import Any
@@ -156,10 +157,10 @@ def router(hub: Hub) -> APIRouter:
                 )
         return principal
 
-    @api.post("/jobs", status_code=202, summary="Import 1 to 100 cases as one job")
-    async def submit_job(request: Request) -> Response:
-        received_at = now()
-        principal = await run_in_threadpool(principal_of, request)
+    async def read_job_request(
+        request: Request, principal: Principal
+    ) -> tuple[bytes, list[Any], str]:
+        """The body (within the client's byte limit) and the job's items and format."""
         limits = await run_in_threadpool(service.limits, principal.agency_id)
         try:
             body = await read_body(request, limits.max_job_bytes)
@@ -173,6 +174,13 @@ def router(hub: Hub) -> APIRouter:
             items, fmt = job_of_request(body, request.headers.get("content-type", ""))
         except ValueError as exc:  # JobFileError too: the message names the problem
             raise HTTPException(400, str(exc)) from None
+        return body, items, fmt
+
+    @api.post("/jobs", status_code=202, summary="Import 1 to 100 cases as one job")
+    async def submit_job(request: Request) -> Response:
+        received_at = now()
+        principal = await run_in_threadpool(principal_of, request)
+        body, items, fmt = await read_job_request(request, principal)
         key = request.headers.get("idempotency-key", "").strip()[:200] or None
         try:
             accepted = await run_in_threadpool(
@@ -200,6 +208,20 @@ def router(hub: Hub) -> APIRouter:
             202,
             headers=headers,
         )
+
+    @api.post(
+        "/jobs/validate",
+        summary="Check a job as it would be imported, storing nothing (testing and QA)",
+    )
+    async def validate_job(request: Request) -> dict[str, Any]:
+        principal = await run_in_threadpool(principal_of, request)
+        body, items, _ = await read_job_request(request, principal)
+        try:
+            return await run_in_threadpool(
+                functools.partial(service.validate_job, principal, items, size=len(body))
+            )
+        except JobRefused as exc:
+            raise HTTPException(exc.status, str(exc)) from None
 
     @api.get("/jobs/{job_id}", summary="A job's state and the outcome of each of its cases")
     def job(request: Request, job_id: int) -> dict[str, Any]:

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from jdx.dictionary.shape import canonical
 from jdx.exchanges.cases import CANCELLATION, MISSING, UNIDENTIFIED
-from jdx.exchanges.cases.tables import client_limits, import_job_cases, import_jobs
+from jdx.exchanges.cases.tables import cases, client_limits, import_job_cases, import_jobs
 from jdx.security.keys import Principal
 from jdx.settings import Settings
 from jdx.store.engine import read_only, write_transaction
@@ -123,6 +123,28 @@ class CaseImport:
             record = canonical(self.validation.dictionary_for(family, record), record)
         return _Case(seq, record_type, client_case_number(record_type, record), errors, record)
 
+    def check_all(self, items: Sequence[Any]) -> list[_Case]:
+        """Each item of a job (``{"type": ..., "record": ...}``) checked, numbered from 1."""
+        return [
+            self.check(i.get("type"), i.get("record"), n)
+            if isinstance(i, dict)
+            else self.check(None, None, n)
+            for n, i in enumerate(items, 1)
+        ]
+
+    def _within_limits(self, principal: Principal, items: Sequence[Any], size: int) -> Limits:
+        """The client's limits, refusing a job over its size or case count, or an empty one."""
+        limits = self.limits(principal.agency_id)
+        if size > limits.max_job_bytes:
+            raise JobRefused(413, f"the job is larger than {limits.max_job_bytes:,} bytes")
+        if len(items) > limits.max_cases_per_job:
+            raise JobRefused(
+                413, f"a job holds at most {limits.max_cases_per_job} cases; this one {len(items)}"
+            )
+        if not items:
+            raise JobRefused(400, "a job holds at least one case")
+        return limits
+
     def submit_job(
         self,
         principal: Principal,
@@ -136,26 +158,13 @@ class CaseImport:
         received_at: dt.datetime | None = None,
     ) -> Accepted:
         received_at = received_at or now()
-        limits = self.limits(principal.agency_id)
-        if size > limits.max_job_bytes:
-            raise JobRefused(413, f"the job is larger than {limits.max_job_bytes:,} bytes")
-        if len(items) > limits.max_cases_per_job:
-            raise JobRefused(
-                413, f"a job holds at most {limits.max_cases_per_job} cases; this one {len(items)}"
-            )
-        if not items:
-            raise JobRefused(400, "a job holds at least one case")
+        limits = self._within_limits(principal, items, size)
         # Cheap refusals first, without the write lock: a replay or a client over its day.
         with self.engine.connect() as conn:
             early = self._admit(read_only(conn), principal, limits, idempotency_key, sha256)
         if early is not None:
             return early
-        checked = [
-            self.check(i.get("type"), i.get("record"), n)
-            if isinstance(i, dict)
-            else self.check(None, None, n)
-            for n, i in enumerate(items, 1)
-        ]
+        checked = self.check_all(items)
         validated_at = now()
         with write_transaction(self.engine) as conn:
             lock_agency(conn, principal.realm, principal.ori)
@@ -212,6 +221,55 @@ class CaseImport:
             )
         return Accepted(job_id, replayed=False)
 
+    def validate_job(
+        self, principal: Principal, items: Sequence[Any], *, size: int
+    ) -> dict[str, Any]:
+        """What :meth:`submit_job` would answer for these cases, storing nothing.
+
+        For the importing parties' own testing and QA (the seed: NamUs "will help facilitate
+        testing and QA by external importing parties"): the same limits per job, the same
+        completeness and correctness checks, and the relational ones a job meets when it is
+        processed (a case imported already, a cancellation of a case that is not the client's),
+        read without a lock. It counts toward no daily limit: nothing is imported.
+        """
+        self._within_limits(principal, items, size)
+        checked = self.check_all(items)
+        with self.engine.connect() as conn:
+            relational = _relational_errors(
+                read_only(conn), principal, [c for c in checked if not c.errors]
+            )
+        with write_transaction(self.engine) as conn:
+            audit(
+                conn,
+                exchange="cases",
+                realm=principal.realm,
+                actor=principal.ori,
+                ori=principal.ori,
+                channel="http",
+                action="validate",
+                subject=f"{len(checked)} cases",
+                outcome="validated",
+                codes=sorted({e["code"] for c in checked for e in c.errors}),
+                detail={"total": len(checked)},
+            )
+        for c in checked:
+            c.errors.extend(relational.get(c.seq, []))
+        return {
+            "total": len(checked),
+            "valid": sum(1 for c in checked if not c.errors),
+            "stored": False,
+            "cases": [
+                {
+                    "seq": c.seq,
+                    "type": c.record_type,
+                    "client_case_number": c.client_case_number,
+                    "outcome": "rejected" if c.errors else "would be queued",
+                    "errors": c.errors,
+                }
+                for c in checked
+            ],
+        }
+
     def _admit(
         self,
         conn: sa.Connection,
@@ -251,3 +309,52 @@ class CaseImport:
                 retry_after=wait,
             )
         return None
+
+
+def _relational_errors(
+    conn: sa.Connection, principal: Principal, valid: Sequence[_Case]
+) -> dict[int, list[dict[str, Any]]]:
+    """The errors processing would add to valid cases: duplicates, cancellations of no own case.
+
+    Imported late: ``process`` imports this module.
+    """
+    from jdx.exchanges.cases.process import (
+        CASE_TYPES,
+        DUPLICATE,
+        case_number,
+        refusal_of_cancellation,
+    )
+
+    found: dict[int, list[dict[str, Any]]] = {}
+    imports = [c for c in valid if c.record_type in CASE_TYPES]
+    known = {
+        (r.case_type, r.client_case_number): r.id
+        for r in conn.execute(
+            sa.select(cases.c.id, cases.c.case_type, cases.c.client_case_number).where(
+                cases.c.agency_id == principal.agency_id,
+                cases.c.realm == principal.realm,
+                cases.c.client_case_number.in_({c.client_case_number for c in imports}),
+            )
+        )
+    }
+    seen: set[tuple[str, str | None]] = set()
+    for c in imports:
+        key = (CASE_TYPES[c.record_type], c.client_case_number)
+        if key in known:
+            message = (
+                f"the case {c.client_case_number!r} was imported already as "
+                f"{case_number(key[0], known[key])}: import is one-way"
+            )
+            found[c.seq] = [error(DUPLICATE, "caseNumber", message)]
+        elif key in seen:
+            message = f"the case {c.client_case_number!r} is in this job twice"
+            found[c.seq] = [error(DUPLICATE, "caseNumber", message)]
+        seen.add(key)
+    for c in valid:
+        if c.record_type == "cancellation":
+            _, refusal = refusal_of_cancellation(
+                conn, principal.agency_id, principal.realm, c.record
+            )
+            if refusal:
+                found[c.seq] = refusal
+    return found

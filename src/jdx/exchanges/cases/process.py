@@ -238,6 +238,28 @@ def find_own_case(
     return conn.execute(query).first()
 
 
+def refusal_of_cancellation(
+    conn: sa.Connection, agency_id: int, realm: str, record: Mapping[str, Any]
+) -> tuple[Any | None, list[dict[str, Any]]]:
+    """The case a cancellation request names, and the errors that refuse it (none: it may go)."""
+    case = find_own_case(conn, agency_id, realm, record)
+    if case is None:
+        named = record.get("idFormatted") or f"{record.get('caseType')} {record.get('caseNumber')}"
+        return None, [
+            error(NO_SUCH_CASE, "idFormatted", f"no case {named} imported by your agency")
+        ]
+    pending = conn.execute(
+        sa.select(cancellation_requests.c.id).where(
+            cancellation_requests.c.case_id == case.id,
+            cancellation_requests.c.state == "pending",
+        )
+    ).first()
+    if pending is not None:
+        message = f"request {pending.id} for {case_number(case.case_type, case.id)} is pending"
+        return case, [error(PENDING, "idFormatted", message)]
+    return case, []
+
+
 def request_cancellation(
     conn: sa.Connection,
     agency_id: int,
@@ -251,19 +273,9 @@ def request_cancellation(
     The request goes to the RPS of the case's region; the case itself is untouched until the
     RPS approves. Only the importing agency may ask, and one request per case is pending at once.
     """
-    case = find_own_case(conn, agency_id, realm, record)
-    if case is None:
-        named = record.get("idFormatted") or f"{record.get('caseType')} {record.get('caseNumber')}"
-        return [error(NO_SUCH_CASE, "idFormatted", f"no case {named} imported by your agency")]
-    pending = conn.execute(
-        sa.select(cancellation_requests.c.id).where(
-            cancellation_requests.c.case_id == case.id,
-            cancellation_requests.c.state == "pending",
-        )
-    ).first()
-    if pending is not None:
-        message = f"request {pending.id} for {case_number(case.case_type, case.id)} is pending"
-        return [error(PENDING, "idFormatted", message)]
+    case, errors = refusal_of_cancellation(conn, agency_id, realm, record)
+    if errors or case is None:
+        return errors
     request_id = conn.execute(
         cancellation_requests.insert().returning(cancellation_requests.c.id),
         {
