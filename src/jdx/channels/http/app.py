@@ -16,6 +16,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from jdx.channels.http import chri, files, icd, namus, sdcs
 from jdx.channels.http.app_peer import PEER
+from jdx.channels.http.fastpaths import FastPaths
 from jdx.hub import Hub, create_hub
 from jdx.settings import Settings
 
@@ -63,10 +64,14 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
         docs_url="/docs",
     )
     app.state.hub = hub
-    app.add_middleware(PeerMiddleware, trusted_proxies=hub.settings.trusted_proxies)
     for name in hub.exchanges:
         for make_router in ROUTERS.get(name, []):
-            app.include_router(make_router(hub))
+            router = make_router(hub)
+            app.include_router(router)
+            if isinstance(router, sdcs.SdcsRouter):
+                app.add_middleware(FastPaths, submit=router.submit, on_error=sdcs.system_error)
+    # Added last, so outermost: the fast paths see the client's address as the routes do.
+    app.add_middleware(PeerMiddleware, trusted_proxies=hub.settings.trusted_proxies)
 
     @app.get("/healthz", include_in_schema=False)
     def health() -> dict[str, str]:
