@@ -25,17 +25,20 @@ from bench.http import HOST, LUA, VENV_BIN, prepare, serving, templates
 # (phase, frame substring); the innermost frame of a stack that matches decides its phase.
 PHASES: list[tuple[str, str]] = [
     ("read body", "read_body (jdx/channels/http/common.py"),
-    ("domain refresh check", "refresh_domains (jdx/hub.py"),
-    ("auth (API key query)", "_authenticate (jdx/channels/http/sdcs.py"),
+    ("auth and domain refresh (queries, when due)", "_principal_of (jdx/channels/http/sdcs.py"),
     ("JSON parse (orjson)", "_parse (jdx/channels/http/sdcs.py"),
     ("header checks", "_check_headers (jdx/channels/http/sdcs.py"),
+    ("grouping (queue, thread hop, answers)", "(jdx/channels/http/grouping.py"),
+    ("transaction (begin, commit, pool)", "submit_stops (jdx/exchanges/stops/service.py"),
     ("transaction (begin, commit, pool)", "submit_stop (jdx/exchanges/stops/service.py"),
     ("validation (compiled dictionary)", "check_data (jdx/exchanges/stops/service.py"),
     ("agency lock", "lock_agency (jdx/store/locks.py"),
+    ("relational checks (duplicate queries)", "_Known.load_few (jdx/exchanges/stops/service.py"),
     ("relational checks (duplicate queries)", "add_issues (jdx/exchanges/stops/service.py"),
+    ("store: INSERT stops", "insert_rows (jdx/store/bulk.py"),
     ("store: INSERT stops", "_store (jdx/exchanges/stops/service.py"),
     ("store: canonical copy", "canonical (jdx/dictionary/shape.py"),
-    ("audit INSERT", "audit (jdx/store/queries.py"),
+    ("audit INSERT", "audit_many (jdx/store/queries.py"),
     ("request log line", "info (logging/__init__.py"),
     ("response (JSON body, headers)", "_respond (jdx/channels/http/sdcs.py"),
 ]
@@ -83,7 +86,7 @@ def categorise(raw: Path, rate: int, requests: int, source: str) -> Breakdown:
         if "(sqlalchemy/" in stack:
             sqlalchemy += n
     total = sum(per_phase.values()) or 1
-    order = [p for p, _ in PHASES] + [FRAMEWORK, EVENT_LOOP]
+    order = [*dict.fromkeys(p for p, _ in PHASES), FRAMEWORK, EVENT_LOOP]
     return Breakdown(
         source=source,
         samples=total,
