@@ -130,7 +130,10 @@ def bench_bulk(args: argparse.Namespace) -> None:
 def bench_profile(args: argparse.Namespace) -> None:
     from bench import profile
 
-    out = profile.profile_direct(args.database_url, n=args.requests)
+    out = {
+        "asgi": profile.asgi_cpu(args.database_url, n=args.requests),
+        "direct": profile.profile_direct(args.database_url, n=args.requests),
+    }
     print(orjson.dumps(out, option=orjson.OPT_INDENT_2).decode())
 
 
