@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -107,4 +108,10 @@ def app_from_environment() -> FastAPI:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(name)s %(levelname)s %(message)s"
     )
-    return create_app(settings)
+    app = create_app(settings)
+    # The hub's long-lived objects (validators, tables, routes) out of the collector's way: a
+    # full collection walks them all, stalling the event loop under load (measured, SQLite, one
+    # worker, 32 clients: p99 152 and 166 ms without, 64 and 58 ms with; CPU per request alike).
+    gc.collect()
+    gc.freeze()
+    return app
