@@ -130,7 +130,10 @@ def bench_bulk(args: argparse.Namespace) -> None:
 def bench_profile(args: argparse.Namespace) -> None:
     from bench import profile
 
-    out = profile.profile_direct(args.database_url, n=args.requests)
+    out = {
+        "asgi": profile.asgi_cpu(args.database_url, n=args.requests),
+        "direct": profile.profile_direct(args.database_url, n=args.requests),
+    }
     print(orjson.dumps(out, option=orjson.OPT_INDENT_2).decode())
 
 
@@ -196,7 +199,9 @@ def parser() -> argparse.ArgumentParser:
     h.add_argument("--duration", type=int, default=15, help="seconds of each measured run (15)")
     h.add_argument("--warmup", type=int, default=3, help="seconds of the warm-up run (3)")
     h.add_argument("--connections", type=int, default=32)
-    h.add_argument("--workers", type=ints, default=[2], help="jdx serve --workers, e.g. 1,2 (2)")
+    h.add_argument(
+        "--workers", type=ints, default=[1, 2], help="jdx serve --workers, e.g. 1,2 (1,2)"
+    )
     h.add_argument(
         "--agencies", type=ints, default=[1, 8], help="agencies sharing the load, e.g. 1,8 (1,8)"
     )

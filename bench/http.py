@@ -90,7 +90,8 @@ class CaseResult:
     stored_ok: int  # rows with status "Successful Submission"
     answered_not_stored: int  # answered 200 but not in the table: must be 0
     stored_unanswered: int  # stored, but wrk had stopped waiting (in flight at the cut-off)
-    server_cpu_ms_per_request: float
+    server_cpu_ms_per_request: float  # user + system CPU of `jdx serve` and its workers
+    load_average: list[float] = field(default_factory=list)  # 1-minute, before and after
     notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -342,6 +343,7 @@ def run_case(
     keys = work / "agencies.txt"
     keys.write_text("".join(f"{ori} {key}\n" for ori, key in added))
     bodies = templates(work / "bodies.ndjson")
+    load_before = os.getloadavg()[0]
     with serving(env, workers, work / "server.log") as (port, pid):
         warm = run_wrk(port, keys, "W", cfg.warmup, cfg, bodies, work)
         cpu0 = _tree_cpu_seconds(pid)
@@ -369,8 +371,22 @@ def run_case(
         stored_ok=sum(1 for s in rows.values() if s == STATUS_OK),
         answered_not_stored=len(ok - rows.keys()),
         stored_unanswered=len(rows.keys() - answered.keys()),
-        server_cpu_ms_per_request=round(1000 * cpu / max(main.requests, 1), 2),
+        server_cpu_ms_per_request=round(1000 * cpu / max(main.requests, 1), 3),
+        load_average=[round(load_before, 2), round(os.getloadavg()[0], 2)],
     )
+
+
+def have_wrk(log: Callable[[str], None] = print) -> bool:
+    """wrk on PATH; as root with apt-get, installed from Debian first (the package ``wrk``)."""
+    if shutil.which("wrk"):
+        return True
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        log("http: wrk is not installed; installing it: apt-get install -y wrk")
+        subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=False, timeout=600)
+    if shutil.which("wrk"):
+        return True
+    log("http: wrk is not installed (apt-get install wrk): HTTP bench skipped")
+    return False
 
 
 def run(
@@ -382,8 +398,7 @@ def run(
     log: Callable[[str], None] = print,
 ) -> list[CaseResult]:
     """Every combination; an empty list (and a hint) when wrk is not installed."""
-    if shutil.which("wrk") is None:
-        log("http: wrk is not installed (apt-get install wrk): HTTP bench skipped")
+    if not have_wrk(log):
         return []
     root = work_root or Path(tempfile.mkdtemp(prefix="jdx-bench-http-"))
     results = []
@@ -397,7 +412,8 @@ def run(
                 r = run_case(url, n, count, cfg, root)
                 log(
                     f"  {r.rps:,.0f} req/s, p50 {r.latency_ms['p50']} ms, "
-                    f"p99 {r.latency_ms['p99']} ms, 2xx {100 * r.share_2xx:.2f} %, "
+                    f"p99 {r.latency_ms['p99']} ms, {r.server_cpu_ms_per_request} ms CPU/request, "
+                    f"load {r.load_average}, 2xx {100 * r.share_2xx:.2f} %, "
                     f"statuses {r.statuses}, stored {r.stored_rows} "
                     f"(answered 200: {r.answered_200})"
                 )
@@ -408,16 +424,19 @@ def run(
 
 def table(results: list[dict[str, Any]]) -> str:
     lines = [
-        "| database | workers | agencies | POST/s | p50 ms | p99 ms | 2xx | stored = answered 200 |",
-        "|---|---:|---:|---:|---:|---:|---:|---|",
+        "| database | workers | agencies | POST/s | p50 ms | p99 ms | 2xx | stored = answered 200 "
+        "| server CPU ms/request | load (1 min) |",
+        "|---|---:|---:|---:|---:|---:|---:|---|---:|---|",
     ]
     for r in results:
         consistent = (
             "yes" if r["answered_not_stored"] == 0 else f"NO ({r['answered_not_stored']} lost)"
         )
+        load = " → ".join(f"{x:.1f}" for x in r.get("load_average", []))
         lines.append(
             f"| {r['db']} | {r['workers']} | {r['agencies']} | {r['rps']:,.0f} "
             f"| {r['latency_ms']['p50']} | {r['latency_ms']['p99']} "
-            f"| {100 * r['share_2xx']:.2f} % | {consistent} |"
+            f"| {100 * r['share_2xx']:.2f} % | {consistent} "
+            f"| {r['server_cpu_ms_per_request']} | {load} |"
         )
     return "\n".join(lines)

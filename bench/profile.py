@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import cProfile
 import pstats
 import shutil
@@ -16,26 +17,31 @@ import subprocess
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator, MutableMapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from bench.http import HOST, LUA, VENV_BIN, prepare, serving, templates
+from jdx.hub import Hub
 
 # (phase, frame substring); the innermost frame of a stack that matches decides its phase.
 PHASES: list[tuple[str, str]] = [
     ("read body", "read_body (jdx/channels/http/common.py"),
-    ("domain refresh check", "refresh_domains (jdx/hub.py"),
-    ("auth (API key query)", "_authenticate (jdx/channels/http/sdcs.py"),
+    ("auth and domain refresh (queries, when due)", "_principal_of (jdx/channels/http/sdcs.py"),
     ("JSON parse (orjson)", "_parse (jdx/channels/http/sdcs.py"),
     ("header checks", "_check_headers (jdx/channels/http/sdcs.py"),
+    ("grouping (queue, thread hop, answers)", "(jdx/channels/http/grouping.py"),
+    ("transaction (begin, commit, pool)", "submit_stops (jdx/exchanges/stops/service.py"),
     ("transaction (begin, commit, pool)", "submit_stop (jdx/exchanges/stops/service.py"),
     ("validation (compiled dictionary)", "check_data (jdx/exchanges/stops/service.py"),
     ("agency lock", "lock_agency (jdx/store/locks.py"),
+    ("relational checks (duplicate queries)", "_Known.load_few (jdx/exchanges/stops/service.py"),
     ("relational checks (duplicate queries)", "add_issues (jdx/exchanges/stops/service.py"),
+    ("store: INSERT stops", "insert_rows (jdx/store/bulk.py"),
     ("store: INSERT stops", "_store (jdx/exchanges/stops/service.py"),
     ("store: canonical copy", "canonical (jdx/dictionary/shape.py"),
-    ("audit INSERT", "audit (jdx/store/queries.py"),
+    ("audit INSERT", "audit_many (jdx/store/queries.py"),
     ("request log line", "info (logging/__init__.py"),
     ("response (JSON body, headers)", "_respond (jdx/channels/http/sdcs.py"),
 ]
@@ -83,7 +89,7 @@ def categorise(raw: Path, rate: int, requests: int, source: str) -> Breakdown:
         if "(sqlalchemy/" in stack:
             sqlalchemy += n
     total = sum(per_phase.values()) or 1
-    order = [p for p, _ in PHASES] + [FRAMEWORK, EVENT_LOOP]
+    order = [*dict.fromkeys(p for p, _ in PHASES), FRAMEWORK, EVENT_LOOP]
     return Breakdown(
         source=source,
         samples=total,
@@ -168,39 +174,54 @@ def _answered(folder: Path) -> int:
     return sum(len(p.read_bytes().splitlines()) for p in folder.glob("answered-*.txt"))
 
 
-def profile_direct(database_url: str | None, n: int = 3000) -> dict[str, Any]:
-    """submit_stop (plus the key check) called n times in-process; cProfile per phase."""
-    import orjson
-
-    from jdx.exchanges.stops.service import Op, StopService
+@contextlib.contextmanager
+def bench_hub(database_url: str | None, kind: str) -> Iterator[tuple[Hub, str, str, list[str]]]:
+    """A hub on a fresh bench database with one agency: (hub, ORI, API key, body templates)."""
     from jdx.hub import create_hub
-    from jdx.security.keys import authenticate
     from jdx.settings import Settings
-    from jdx.store.engine import read_only
 
     db = "postgresql" if database_url else "sqlite"
-    work = Path(tempfile.mkdtemp(prefix=f"jdx-bench-direct-{db}-"))
+    work = Path(tempfile.mkdtemp(prefix=f"jdx-bench-{kind}-{db}-"))
     try:
         env, added = prepare(work / "data", database_url, 1)
         ori, key = added[0]
         settings = Settings(data_dir=work / "data", database_url=env.get("JDX_DATABASE_URL", ""))
         hub = create_hub(settings)
         hub.refresh_domains(force=True)
+        try:
+            yield hub, ori, key, templates(work / "bodies.ndjson").read_text().splitlines()
+        finally:
+            hub.dispose()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def stop_body(templates: list[str], ori: str, tag: str, i: int) -> bytes:
+    """The i-th new stop from the bench templates, as ``wrk_post.lua`` makes them."""
+    secs = i % 86400
+    return (
+        templates[i % len(templates)]
+        .replace("@@ORI@@", ori)
+        .replace("@@LEA@@", f"{tag}-{i}")
+        .replace("@@UID@@", f"{tag}{i:08d}")
+        .replace("@@TIME@@", f"{secs // 3600:02d}:{secs // 60 % 60:02d}:{secs % 60:02d}")
+        .encode()
+    )
+
+
+def profile_direct(database_url: str | None, n: int = 3000) -> dict[str, Any]:
+    """submit_stop (plus the key check) called n times in-process; cProfile per phase."""
+    import orjson
+
+    from jdx.exchanges.stops.service import Op, StopService
+    from jdx.security.keys import authenticate
+    from jdx.store.engine import read_only
+
+    db = "postgresql" if database_url else "sqlite"
+    with bench_hub(database_url, "direct") as (hub, ori, key, bodies):
         service: StopService = hub.services["stops"]
-        bodies = templates(work / "bodies.ndjson").read_text().splitlines()
 
-        def body(i: int) -> bytes:
-            secs = i % 86400
-            return (
-                bodies[i % len(bodies)]
-                .replace("@@ORI@@", ori)
-                .replace("@@LEA@@", f"D-{i}")
-                .replace("@@UID@@", f"D{i:08d}")
-                .replace("@@TIME@@", f"{secs // 3600:02d}:{secs // 60 % 60:02d}:{secs % 60:02d}")
-                .encode()
-            )
-
-        payloads = [body(i) for i in range(2 * n + 200)]
+        payloads = [stop_body(bodies, ori, "D", i) for i in range(2 * n + 200)]
 
         def one(i: int) -> None:
             with hub.engine.connect() as conn:
@@ -221,15 +242,12 @@ def profile_direct(database_url: str | None, n: int = 3000) -> dict[str, Any]:
         for i in range(n, 2 * n):
             one(i)
         profiler.disable()
-        hub.dispose()
         return {
             "db": db,
             "requests": n,
             "ms_per_request": round(1000 * plain / n, 3),
             "phases_ms_profiled": _cumulative_ms(pstats.Stats(profiler), n),
         }
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
 
 DIRECT_PHASES: dict[str, tuple[str, str]] = {
@@ -257,3 +275,74 @@ def _cumulative_ms(stats: pstats.Stats, n: int) -> dict[str, float]:
                 total = max(total, ct)
         out[phase] = round(1000 * total / n, 3)
     return out
+
+
+def asgi_cpu(database_url: str | None, n: int = 5000, concurrency: int = 32) -> dict[str, Any]:
+    """The whole app without a socket: ``concurrency`` tasks POST new stops through the ASGI
+    app (lean route, grouped commits, log line and all) on one event loop; CPU per request of
+    this process, its store threads included. Served figures less this are the HTTP server,
+    the kernel and the hub's background work."""
+    import asyncio
+    import resource
+
+    from jdx.channels.http.app import create_app
+
+    db = "postgresql" if database_url else "sqlite"
+    with bench_hub(database_url, "asgi") as (hub, ori, key, lines):
+        app = create_app(hub=hub)
+        statuses: Counter[int] = Counter()
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"authorization", f"Bearer {key}".encode()),
+        ]
+
+        async def one(i: int) -> None:
+            body = stop_body(lines, ori, "A", i)
+            scope = {
+                "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+                "method": "POST", "scheme": "http", "path": "/sdcs/v1/stops",
+                "raw_path": b"/sdcs/v1/stops", "query_string": b"", "root_path": "",
+                "headers": [*headers, (b"content-length", str(len(body)).encode())],
+                "client": (HOST, 50000), "server": (HOST, 80),
+            }  # fmt: skip
+            messages = [{"type": "http.request", "body": body, "more_body": False}]
+
+            async def receive() -> dict[str, Any]:
+                if messages:
+                    return messages.pop()
+                await asyncio.sleep(3600)  # no disconnect while the answer is sent
+                return {"type": "http.disconnect"}
+
+            async def send(message: MutableMapping[str, Any]) -> None:
+                if message["type"] == "http.response.start":
+                    statuses[message["status"]] += 1
+
+            await app(scope, receive, send)
+
+        async def run(first: int, count: int) -> None:
+            todo = iter(range(first, first + count))
+
+            async def client() -> None:
+                for i in todo:
+                    await one(i)
+
+            await asyncio.gather(*(client() for _ in range(concurrency)))
+
+        async def main() -> tuple[float, float]:
+            await run(10**6, 300)  # warm the pools and caches
+            before = resource.getrusage(resource.RUSAGE_SELF)
+            started = time.perf_counter()
+            await run(0, n)
+            after = resource.getrusage(resource.RUSAGE_SELF)
+            cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+            return cpu, time.perf_counter() - started
+
+        cpu, wall = asyncio.run(main())
+        return {
+            "db": db,
+            "requests": n,
+            "concurrency": concurrency,
+            "cpu_ms_per_request": round(1000 * cpu / n, 3),
+            "requests_per_s": round(n / wall),
+            "statuses": {str(k): v for k, v in statuses.items()},
+        }

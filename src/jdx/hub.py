@@ -41,7 +41,7 @@ class Hub:
         for tables whose version changed.
         """
         moment = time.monotonic()
-        if not force and moment - self._domains_checked < self.settings.domain_refresh_seconds:
+        if not force and not self.domains_due(moment):
             return
         self._domains_checked = moment
         wanted = {
@@ -59,6 +59,11 @@ class Hub:
                         codes = [c.upper() for c in codes]
                     self.validation.set_domain(name, codes)
                     self._domain_versions[name] = version
+
+    def domains_due(self, moment: float | None = None) -> bool:
+        """Whether :meth:`refresh_domains` would query the database now."""
+        moment = time.monotonic() if moment is None else moment
+        return moment - self._domains_checked >= self.settings.domain_refresh_seconds
 
     def dispose(self) -> None:
         self.engine.dispose()

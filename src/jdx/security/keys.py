@@ -111,14 +111,20 @@ class KeyCache:
         self.ttl = ttl
         self._entries: dict[str, tuple[float, Principal]] = {}
 
+    def cached(self, presented: str) -> Principal | None:
+        """The principal of a key checked less than ``ttl`` ago, without a query; None when
+        the key must be looked up (:meth:`principal` does)."""
+        entry = self._entries.get(_hash(presented)) if self.ttl > 0 else None
+        return entry[1] if entry is not None and entry[0] > time.monotonic() else None
+
     def principal(self, presented: str) -> Principal | None:
         if self.ttl <= 0:
             return self.check(presented)
+        known = self.cached(presented)
+        if known is not None:
+            return known
         digest = _hash(presented)
-        entry = self._entries.get(digest)
         moment = time.monotonic()
-        if entry is not None and entry[0] > moment:
-            return entry[1]
         principal = self.check(presented)
         if principal is None:
             self._entries.pop(digest, None)

@@ -150,6 +150,17 @@ def audit(conn: sa.Connection, **entry: Any) -> None:
     conn.execute(AUDIT_INSERT, {**AUDIT_DEFAULTS, **entry})
 
 
+def audit_many(conn: sa.Connection, entries: list[dict[str, Any]]) -> None:
+    """:func:`audit` for several records in one statement."""
+    stamp = now()
+    rows = [
+        {**AUDIT_DEFAULTS, "at": stamp, **e, "codes": ",".join(e.get("codes") or ())[:500]}
+        for e in entries
+    ]
+    if rows:
+        conn.execute(AUDIT_INSERT, rows)
+
+
 AUDIT_INSERT = audit_log.insert()  # built once; see the note in exchanges/stops/service.py
 AUDIT_DEFAULTS = {c.name: None for c in audit_log.c if c.name != "id"}
 

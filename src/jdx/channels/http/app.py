@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,6 +18,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from jdx.channels import web
 from jdx.channels.http import chri, files, icd, namus, sdcs
 from jdx.channels.http.app_peer import PEER
+from jdx.channels.http.fastpaths import FastPaths
 from jdx.hub import Hub, create_hub
 from jdx.settings import Settings
 
@@ -64,10 +66,14 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
         docs_url="/docs",
     )
     app.state.hub = hub
-    app.add_middleware(PeerMiddleware, trusted_proxies=hub.settings.trusted_proxies)
     for name in hub.exchanges:
         for make_router in ROUTERS.get(name, []):
-            app.include_router(make_router(hub))
+            router = make_router(hub)
+            app.include_router(router)
+            if isinstance(router, sdcs.SdcsRouter):
+                app.add_middleware(FastPaths, submit=router.submit, on_error=sdcs.system_error)
+    # Added last, so outermost: the fast paths see the client's address as the routes do.
+    app.add_middleware(PeerMiddleware, trusted_proxies=hub.settings.trusted_proxies)
 
     @app.get("/healthz", include_in_schema=False)
     def health() -> dict[str, str]:
@@ -105,4 +111,10 @@ def app_from_environment() -> FastAPI:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(name)s %(levelname)s %(message)s"
     )
-    return create_app(settings)
+    app = create_app(settings)
+    # The hub's long-lived objects (validators, tables, routes) out of the collector's way: a
+    # full collection walks them all, stalling the event loop under load (measured, SQLite, one
+    # worker, 32 clients: p99 152 and 166 ms without, 64 and 58 ms with; CPU per request alike).
+    gc.collect()
+    gc.freeze()
+    return app

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +21,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from jdx.channels.http.common import BodyError, bearer_key, read_body
+from jdx.channels.http.grouping import Grouper
 from jdx.codecs.xmlform import XmlFormError, record_from_xml, to_xml
 from jdx.dictionary import Issue
 from jdx.dictionary.icd.jsonschema import json_schema
@@ -29,6 +32,7 @@ from jdx.exchanges.stops.service import (
     Disposition,
     Op,
     StopService,
+    Submission,
     SubmissionResult,
     fatal,
 )
@@ -63,6 +67,8 @@ HEADER_FIELDS = {
     "StopTime": "stop_time",
 }
 CALLING_APPLICATIONS = ("RMSWS", "LEAFTP")
+# Threads storing groups: one per agency being stored at once (PostgreSQL; SQLite uses one).
+STORE_THREADS = 16
 
 
 @dataclass
@@ -77,8 +83,14 @@ class Answer:
     record: dict[str, Any] | None = None
 
 
-def router(hub: Hub) -> APIRouter:
-    api = APIRouter(prefix="/sdcs/v1", tags=["Stop data (AB 953)"])
+class SdcsRouter(APIRouter):
+    """The routes, and their submit handler for :class:`FastPaths`."""
+
+    submit: Callable[[Request, Op, str | None], Awaitable[Response]]
+
+
+def router(hub: Hub) -> SdcsRouter:
+    api = SdcsRouter(prefix="/sdcs/v1", tags=["Stop data (AB 953)"])
     service: StopService = hub.services["stops"]
     openapi = _openapi_body(hub)
 
@@ -125,6 +137,9 @@ def router(hub: Hub) -> APIRouter:
     async def _submit(
         request: Request, op: Op, url_id: str | None, dry_run: bool = False
     ) -> Response:
+        """One submission. CPU work (parsing, checks, validation) runs here on the event loop;
+        queries run in threads: the store's writes in groups (``grouping.py``), anything else
+        only when needed (a key not checked lately, the domain tables due for a check)."""
         fmt = _format(request)
         try:
             body = await read_body(request, hub.settings.max_body_bytes)
@@ -135,15 +150,12 @@ def router(hub: Hub) -> APIRouter:
                 else fatal(E.BODY_INVALID, detail=str(exc))
             )
             return _respond(request, _rejected([issue], None), fmt or JSON)
-        return await run_in_threadpool(_submit_sync, request, body, fmt, op, url_id, dry_run)
-
-    def _submit_sync(
-        request: Request, body: bytes, fmt: str | None, op: Op, url_id: str | None, dry_run: bool
-    ) -> Response:
-        hub.refresh_domains()
-        principal = _authenticate(request)
+        key = bearer_key(request)
+        principal = hub.keys.cached(key) if key is not None and not hub.domains_due() else None
         if principal is None:
-            return _unauthorized(request, fmt or JSON, op)
+            principal = await run_in_threadpool(_principal_of, key)
+        if principal is None:
+            return await run_in_threadpool(_unauthorized, request, fmt or JSON, op)
         if fmt is None:
             content_type = request.headers.get("content-type", "")
             return _respond(
@@ -153,7 +165,7 @@ def router(hub: Hub) -> APIRouter:
             )
         record, problem = _parse(body, fmt)
         if problem is not None:
-            _audit_refusal(principal, op, [problem])
+            await run_in_threadpool(_audit_refusal, principal, op, [problem])
             return _respond(request, _rejected([problem], None), fmt)
         if not principal.active:
             issue = Issue(
@@ -165,21 +177,16 @@ def router(hub: Hub) -> APIRouter:
             return _respond(request, _rejected([issue], record), fmt)
         header_issues = _check_headers(request, record, url_id, hub.settings.sdcs_strict_headers)
         if dry_run:
-            result = service.would_be(principal, record, op)
+            result = await run_in_threadpool(service.would_be, principal, record, op)
             result.outcome.issues[:0] = header_issues
             return _respond(request, _answer(result, dry_run=True), fmt)
         calling_app = request.headers.get("CallingApplication")
-        result = service.submit_stop(
-            principal,
-            record,
-            op,
-            channel="http",
-            calling_app=calling_app,
-            extra_issues=header_issues,
-            # No user reads a bulk process's answers: its errors also go to OUTPUT and mail.
-            bulk=(calling_app or "").strip().upper()
-            in {a.upper() for a in hub.settings.bulk_calling_apps},
-        )
+        data = service.check_data(record)
+        data.issues[:0] = header_issues
+        # No user reads a bulk process's answers: its errors also go to OUTPUT and mail.
+        bulk = (calling_app or "").strip().upper() in bulk_apps
+        item = Submission(principal, record, op, data, calling_app, bulk)
+        result = await grouper.submit(service.serial_key(principal), item)
         log.info(
             "%s %s %s %s -> %s %s",
             principal.ori,
@@ -190,6 +197,29 @@ def router(hub: Hub) -> APIRouter:
             ",".join(result.outcome.codes),
         )
         return _respond(request, _answer(result), fmt)
+
+    def _principal_of(key: str | None) -> Principal | None:
+        hub.refresh_domains()
+        return None if key is None else hub.keys.principal(key)
+
+    def _store_one(item: Submission) -> SubmissionResult:
+        return service.submit_stop(
+            item.principal,
+            item.record,
+            item.op,
+            channel="http",
+            calling_app=item.calling_app,
+            bulk=item.bulk,
+            data=item.data,
+        )
+
+    bulk_apps = {a.upper() for a in hub.settings.bulk_calling_apps}
+    grouper: Grouper[Submission, SubmissionResult] = Grouper(
+        lambda items: service.submit_stops(items, channel="http"),
+        _store_one,
+        ThreadPoolExecutor(STORE_THREADS, thread_name_prefix="jdx-sdcs-store"),
+    )
+    api.submit = _submit
 
     def _read(request: Request, lea_record_id: str, fmt: str) -> Response:
         principal = _authenticate(request)
