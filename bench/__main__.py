@@ -106,8 +106,13 @@ def bench_bulk(args: argparse.Namespace) -> None:
     from bench import bulk
 
     urls: list[str | None] = [None] if not args.no_sqlite else []
-    if args.database_url:
-        urls.append(args.database_url)
+    postgres = args.database_url or bulk.DEFAULT_DATABASE_URL
+    if args.no_postgres:
+        log("PostgreSQL left out (--no-postgres)")
+    elif bulk.postgres_answers(postgres):
+        urls.append(postgres)
+    else:
+        log(f"no PostgreSQL at {postgres}: SQLite only (--database-url names another)")
     before = machine()
     results = bulk.run(
         args.bulk_records,
@@ -216,6 +221,12 @@ def parser() -> argparse.ArgumentParser:
     )
     b.add_argument("--xlsx-rows", type=int, default=100_000, help="rows of the XLSX (100000)")
     b.add_argument("--no-frictionless", action="store_true", help="skip the Frictionless runs")
+    b.add_argument(
+        "--no-postgres",
+        action="store_true",
+        help="SQLite only (by default PostgreSQL too, on --database-url or "
+        "postgresql://postgres@127.0.0.1:5432/jdx_bench_bulk, dropped and created)",
+    )
     return p
 
 
