@@ -114,6 +114,15 @@ def bench_bulk(args: argparse.Namespace) -> None:
     else:
         log(f"no PostgreSQL at {postgres}: SQLite only (--database-url names another)")
     before = machine()
+
+    def save(results: list[bulk.Result]) -> Path:
+        payload = {
+            "machine": before,
+            "load_average_after": machine()["load_average_1_5_15"],
+            "results": bulk.as_dicts(results),
+        }
+        return write("bulk", payload)
+
     results = bulk.run(
         args.bulk_records,
         args.xlsx_rows,
@@ -121,15 +130,10 @@ def bench_bulk(args: argparse.Namespace) -> None:
         seed=args.seed,
         frictionless=not args.no_frictionless,
         log=log,
+        measured=save,
     )
-    rows = bulk.as_dicts(results)
-    print(bulk.table(rows))
-    payload = {
-        "machine": before,
-        "load_average_after": machine()["load_average_1_5_15"],
-        "results": rows,
-    }
-    print(f"\nwritten: {write('bulk', payload)}")
+    print(bulk.table(bulk.as_dicts(results)))
+    print(f"\nwritten: {save(results)}")
 
 
 def bench_bulk_profile(args: argparse.Namespace) -> None:

@@ -476,21 +476,31 @@ def run(
     seed: int,
     frictionless: bool,
     log: Callable[[str], None],
+    measured: Callable[[list[Result]], object] = lambda _: None,
 ) -> list[Result]:
+    """Every case in turn; ``measured`` gets the results so far after each (a long run that is
+    stopped keeps what it measured)."""
     results: list[Result] = []
     log(f"building the files (cached in {CACHE})")
     pipe, pipe_rows = pipe_file(records, seed, ORI_OF_BENCH)
     xlsx, xlsx_records = xlsx_file(xlsx_rows, seed, ORI_OF_BENCH) if xlsx_rows else (None, 0)
     with tempfile.TemporaryDirectory(prefix="jdx-bench-bulk-") as tmp:
         work = Path(tmp)
+        cases: list[tuple[Path, int, int, str | None]] = []  # file, records, rows, database
         for url in database_urls:
-            results.append(run_jdx(pipe, records, pipe_rows, url, work, log))
+            cases.append((pipe, records, pipe_rows, url))
             if xlsx is not None:
-                results.append(run_jdx(xlsx, xlsx_records, xlsx_rows, url, work, log))
+                cases.append((xlsx, xlsx_records, xlsx_rows, url))
+        for path, n, rows, url in cases:
+            results.append(run_jdx(path, n, rows, url, work, log))
+            measured(results)
         if frictionless:
-            results.append(run_frictionless(pipe, records, pipe_rows, work, log))
+            checked = [(pipe, records, pipe_rows)]
             if xlsx is not None:
-                results.append(run_frictionless(xlsx, xlsx_records, xlsx_rows, work, log))
+                checked.append((xlsx, xlsx_records, xlsx_rows))
+            for path, n, rows in checked:
+                results.append(run_frictionless(path, n, rows, work, log))
+                measured(results)
     return results
 
 
