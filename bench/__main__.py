@@ -1,5 +1,5 @@
-"""``python -m bench [validators|http|bulk|profile|namus|rapsheets|all]``: the figures of
-docs/benchmarks.md.
+"""``python -m bench [validators|http|bulk|bulk-profile|profile|namus|rapsheets|all]``: the
+figures of docs/benchmarks.md.
 
 Each bench prints a table and writes its machine-readable results, with the machine they were
 measured on, to ``bench/results/<bench>.json`` (committed: the docs quote them).
@@ -106,9 +106,23 @@ def bench_bulk(args: argparse.Namespace) -> None:
     from bench import bulk
 
     urls: list[str | None] = [None] if not args.no_sqlite else []
-    if args.database_url:
-        urls.append(args.database_url)
+    postgres = args.database_url or bulk.DEFAULT_DATABASE_URL
+    if args.no_postgres:
+        log("PostgreSQL left out (--no-postgres)")
+    elif bulk.postgres_answers(postgres):
+        urls.append(postgres)
+    else:
+        log(f"no PostgreSQL at {postgres}: SQLite only (--database-url names another)")
     before = machine()
+
+    def save(results: list[bulk.Result]) -> Path:
+        payload = {
+            "machine": before,
+            "load_average_after": machine()["load_average_1_5_15"],
+            "results": bulk.as_dicts(results),
+        }
+        return write("bulk", payload)
+
     results = bulk.run(
         args.bulk_records,
         args.xlsx_rows,
@@ -116,15 +130,30 @@ def bench_bulk(args: argparse.Namespace) -> None:
         seed=args.seed,
         frictionless=not args.no_frictionless,
         log=log,
+        measured=save,
     )
-    rows = bulk.as_dicts(results)
-    print(bulk.table(rows))
+    print(bulk.table(bulk.as_dicts(results)))
+    print(f"\nwritten: {save(results)}")
+
+
+def bench_bulk_profile(args: argparse.Namespace) -> None:
+    from bench import bulkprofile
+
+    before = machine()
+    urls: list[str | None] = [None] if not args.no_sqlite else []
+    if args.database_url:
+        urls.append(args.database_url)
+    summaries = []
+    for url in urls:
+        summary = bulkprofile.run(args.profile_records, url)
+        print(bulkprofile.table(summary) + "\n")
+        summaries.append(summary)
     payload = {
         "machine": before,
         "load_average_after": machine()["load_average_1_5_15"],
-        "results": rows,
+        "results": summaries,
     }
-    print(f"\nwritten: {write('bulk', payload)}")
+    print(f"written: {write('bulk-profile', payload)}")
 
 
 def bench_profile(args: argparse.Namespace) -> None:
@@ -169,7 +198,16 @@ def parser() -> argparse.ArgumentParser:
         "bench",
         nargs="?",
         default="all",
-        choices=["validators", "http", "bulk", "profile", "namus", "rapsheets", "all"],
+        choices=[
+            "validators",
+            "http",
+            "bulk",
+            "bulk-profile",
+            "profile",
+            "namus",
+            "rapsheets",
+            "all",
+        ],
         help="what to run (default: validators and http)",
     )
     v = p.add_argument_group("validators")
@@ -221,6 +259,18 @@ def parser() -> argparse.ArgumentParser:
     )
     b.add_argument("--xlsx-rows", type=int, default=100_000, help="rows of the XLSX (100000)")
     b.add_argument("--no-frictionless", action="store_true", help="skip the Frictionless runs")
+    b.add_argument(
+        "--profile-records",
+        type=int,
+        default=20_000,
+        help="bulk-profile: stops in the profiled pipe-delimited file (20000)",
+    )
+    b.add_argument(
+        "--no-postgres",
+        action="store_true",
+        help="SQLite only (by default PostgreSQL too, on --database-url or "
+        "postgresql://postgres@127.0.0.1:5432/jdx_bench_bulk, dropped and created)",
+    )
     return p
 
 
@@ -232,6 +282,8 @@ def main(argv: list[str] | None = None) -> None:
         bench_http(args)
     if args.bench == "bulk":
         bench_bulk(args)
+    if args.bench == "bulk-profile":
+        bench_bulk_profile(args)
     if args.bench == "profile":
         bench_profile(args)
     if args.bench == "namus":

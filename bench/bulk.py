@@ -38,6 +38,8 @@ CACHE = Path(os.environ.get("JDX_BENCH_CACHE", tempfile.gettempdir())) / "jdx-be
 ERA = "2024"
 INVALID_SHARE = 0.05  # records with one planted error, as in the other benches
 ORI_OF_BENCH = "CA0370000"  # set on every record: bench.http.prepare adds this agency first
+# PostgreSQL runs, unless told otherwise: this database is dropped and created for each file.
+DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/jdx_bench_bulk"
 
 
 # --- files --------------------------------------------------------------------------------------
@@ -128,6 +130,76 @@ def tree_rss_bytes(pid: int) -> int:
     return total
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process, its threads and descendants (living, and those that
+    exited and were waited for), from /proc."""
+    total = 0
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
+            for task in Path(f"/proc/{p}/task").iterdir():
+                with contextlib.suppress(OSError):
+                    todo += [int(c) for c in (task / "children").read_text().split()]
+    return total / CLOCK_TICKS
+
+
+def postgres_backends(database_url: str) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend connected to the URL's database (the
+    server runs on this machine: its processes are in /proc)."""
+    url = sa.make_url(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            pids = conn.execute(
+                sa.text(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = :db "
+                    "AND pid <> pg_backend_pid()"
+                ),
+                {"db": url.database},
+            ).scalars()
+            return {int(pid): tree_cpu_seconds(int(pid)) for pid in pids}
+    finally:
+        engine.dispose()
+
+
+def postgres_answers(database_url: str) -> bool:
+    """Whether the server of the URL takes connections (to its ``postgres`` database)."""
+    url = sa.make_url(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    engine = sa.create_engine(url.set(database="postgres"), connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect():
+            return True
+    except sa.exc.OperationalError:
+        return False
+    finally:
+        engine.dispose()
+
+
+class CpuMeter:
+    """CPU seconds spent by the hub's process tree and, on PostgreSQL, by its backends."""
+
+    def __init__(self, pid: int, database_url: str | None) -> None:
+        self.pid, self.database_url = pid, database_url
+        self.hub = self.database = 0.0
+
+    def __enter__(self) -> CpuMeter:
+        self._hub = tree_cpu_seconds(self.pid)
+        self._backends = postgres_backends(self.database_url) if self.database_url else {}
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.hub = tree_cpu_seconds(self.pid) - self._hub
+        if self.database_url:
+            now = postgres_backends(self.database_url)
+            self.database = sum(cpu - self._backends.get(pid, 0.0) for pid, cpu in now.items())
+
+
 class PeakMemory:
     """Samples a process tree's RSS every ``interval`` seconds in a thread; ``peak`` in bytes."""
 
@@ -166,6 +238,9 @@ class Result:
     rows_per_s: float
     peak_rss_mb: float
     idle_rss_mb: float
+    cpu_seconds: float  # user + system of every process of the run (hub, database, tool)
+    cpu_ms_per_1000: float  # CPU milliseconds per 1,000 records: the figure load does not skew
+    load_average: list[float]  # the machine's 1-minute load average before and after
     detail: dict[str, Any]
 
 
@@ -188,7 +263,8 @@ def run_jdx(
     with serving(env, 1, work / f"serve-{backend}-{path.suffix[1:]}.log") as (port, pid):
         base = f"http://{HOST}:{port}"
         idle = tree_rss_bytes(pid)
-        with PeakMemory(pid) as memory:
+        load_before = os.getloadavg()[0]
+        with PeakMemory(pid) as memory, CpuMeter(pid, database_url) as cpu:
             started = time.perf_counter()
             with path.open("rb") as body:
                 put = httpx.put(
@@ -201,11 +277,16 @@ def run_jdx(
                 status = httpx.get(status_url, headers=headers, timeout=30).json()
                 if status["state"] in ("done", "failed"):
                     break
-                time.sleep(0.05)
+                # Each look is a request the hub serves, and its CPU counts in the run's: a few
+                # a second, far finer than the runs' length, not twenty.
+                time.sleep(0.25)
             seconds = time.perf_counter() - started
         stored = _stored(env, database_url, int(put.json()["file_id"]))
     log(f"  {backend} {path.suffix}: {records:,} records in {seconds:.1f} s")
+    cpu_seconds = cpu.hub + cpu.database
     detail = {
+        "cpu_seconds_hub": round(cpu.hub, 2),
+        "cpu_seconds_database": round(cpu.database, 2),
         "state": status["state"],
         "file_error": status.get("file_error"),
         "upload_seconds": round(uploaded, 2),
@@ -224,6 +305,9 @@ def run_jdx(
         round(rows / seconds),
         round(memory.peak / 2**20, 1),
         round(idle / 2**20, 1),
+        round(cpu_seconds, 2),
+        round(cpu_seconds * 1e6 / records, 1),
+        [round(load_before, 2), round(os.getloadavg()[0], 2)],
         detail,
     )
 
@@ -314,11 +398,14 @@ def run_frictionless(
     schema = work / "schema.json"
     schema.write_bytes(orjson.dumps(table_schema(dictionaries()[ERA])))
     argv = [sys.executable, "-m", "bench.bulk", str(path), str(schema)]
+    load_before = os.getloadavg()[0]
+    children_before = _children_cpu_seconds()
     started = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, cwd=Path(__file__).parent.parent)
     with PeakMemory(proc.pid) as memory:
         out, _ = proc.communicate()
     seconds = time.perf_counter() - started
+    cpu_seconds = _children_cpu_seconds() - children_before
     if proc.returncode != 0:
         raise RuntimeError(f"frictionless failed with {proc.returncode}")
     report = orjson.loads(out)
@@ -334,8 +421,19 @@ def run_frictionless(
         round(rows / seconds),
         round(memory.peak / 2**20, 1),
         0.0,
+        round(cpu_seconds, 2),
+        round(cpu_seconds * 1e6 / records, 1),
+        [round(load_before, 2), round(os.getloadavg()[0], 2)],
         report,
     )
+
+
+def _children_cpu_seconds() -> float:
+    """User + system CPU of this process's children that have been waited for."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _frictionless_main(path: str, schema_path: str) -> None:
@@ -378,33 +476,46 @@ def run(
     seed: int,
     frictionless: bool,
     log: Callable[[str], None],
+    measured: Callable[[list[Result]], object] = lambda _: None,
 ) -> list[Result]:
+    """Every case in turn; ``measured`` gets the results so far after each (a long run that is
+    stopped keeps what it measured)."""
     results: list[Result] = []
     log(f"building the files (cached in {CACHE})")
     pipe, pipe_rows = pipe_file(records, seed, ORI_OF_BENCH)
     xlsx, xlsx_records = xlsx_file(xlsx_rows, seed, ORI_OF_BENCH) if xlsx_rows else (None, 0)
     with tempfile.TemporaryDirectory(prefix="jdx-bench-bulk-") as tmp:
         work = Path(tmp)
+        cases: list[tuple[Path, int, int, str | None]] = []  # file, records, rows, database
         for url in database_urls:
-            results.append(run_jdx(pipe, records, pipe_rows, url, work, log))
+            cases.append((pipe, records, pipe_rows, url))
             if xlsx is not None:
-                results.append(run_jdx(xlsx, xlsx_records, xlsx_rows, url, work, log))
+                cases.append((xlsx, xlsx_records, xlsx_rows, url))
+        for path, n, rows, url in cases:
+            results.append(run_jdx(path, n, rows, url, work, log))
+            measured(results)
         if frictionless:
-            results.append(run_frictionless(pipe, records, pipe_rows, work, log))
+            checked = [(pipe, records, pipe_rows)]
             if xlsx is not None:
-                results.append(run_frictionless(xlsx, xlsx_records, xlsx_rows, work, log))
+                checked.append((xlsx, xlsx_records, xlsx_rows))
+            for path, n, rows in checked:
+                results.append(run_frictionless(path, n, rows, work, log))
+                measured(results)
     return results
 
 
 def table(results: list[dict[str, Any]]) -> str:
     lines = [
-        "| tool | database | file | records | rows | seconds | records/s | rows/s | peak RSS MB |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|",
+        "| tool | database | file | records | rows | CPU ms / 1,000 records | seconds | "
+        "records/s | rows/s | load before/after | peak RSS MB |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---|---:|",
     ]
     for r in results:
+        load = "/".join(f"{x:.1f}" for x in r["load_average"])
         lines.append(
             f"| {r['tool']} | {r['backend']} | {r['file']} | {r['records']:,} | {r['rows']:,} | "
-            f"{r['seconds']} | {r['records_per_s']:,} | {r['rows_per_s']:,} | {r['peak_rss_mb']} |"
+            f"{r['cpu_ms_per_1000']:,} | {r['seconds']} | {r['records_per_s']:,} | "
+            f"{r['rows_per_s']:,} | {load} | {r['peak_rss_mb']} |"
         )
     return "\n".join(lines)
 

@@ -6,6 +6,8 @@ docs/benchmarks.md and the bench's own record generator.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bench import validators
 from bench.records import KINDS
 
@@ -46,3 +48,35 @@ def test_bulk_bench_table_schema_has_every_flat_column_and_frictionless_reads_it
     assert schema.field_names == FlatLayout(dictionaries()[ERA]).names
     assert frictionless.Schema.validate_descriptor(descriptor).valid
     assert tree_rss_bytes(os.getpid()) > 0
+
+
+def test_bulk_bench_measures_the_cpu_of_a_process_tree() -> None:
+    import os
+    import subprocess
+    import sys
+
+    from bench.bulk import tree_cpu_seconds
+
+    busy = subprocess.Popen([sys.executable, "-c", "sum(i * i for i in range(3_000_000))"])
+    busy.wait()
+    # a waited-for child counts in its parent's tree (cutime), as the hub's workers do
+    assert tree_cpu_seconds(os.getpid()) > 0.05
+
+
+def test_bulk_profile_puts_samples_in_the_innermost_known_stage(tmp_path: Path) -> None:
+    from bench.bulkprofile import OTHER, breakdown
+
+    process = "process (jdx/exchanges/stops/files.py:220)"
+    raw = tmp_path / "raw.txt"
+    raw.write_text(
+        f"main (x.py:1);{process};check_data (jdx/exchanges/stops/service.py:150);v (<g>:3) 30\n"
+        f"main (x.py:1);{process};records (jdx/codecs/flat.py:180);_bound (f:2) 10\n"
+        f"main (x.py:1);{process};_chunks (jdx/exchanges/stops/files.py:270) 10\n"
+        "main (x.py:1);setup (y.py:3) 50\n"  # outside the two steps: not counted
+    )
+    summary = breakdown(raw, cpu_seconds=1.0, records=1000)
+    stages = summary["stages"]
+    assert summary["samples"] == 50
+    assert stages["validate (generated validator)"] == {"share": 0.6, "us": 600.0}
+    assert stages["bind: rows to the record structure"]["share"] == 0.2
+    assert stages[OTHER]["share"] == 0.2

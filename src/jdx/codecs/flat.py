@@ -18,7 +18,7 @@ the first, but may not disagree. A row that cannot be bound to the record struct
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,11 +98,6 @@ class FlatLayout:
                 self._add((spec,), (), person=False)
         self.names = [c.name for c in self.columns]
         self.id_column = self.columns[0]
-        # Split once: building a record walks them for every row of a file.
-        # With the key of each column whose cell goes into the record as it is (a scalar one
-        # level down): most cells, handled inline without a call of _put.
-        self._record_columns = [(c, _plain_key(c)) for c in self.columns if not c.person]
-        self._person_columns = [(c, _plain_key(c)) for c in self.columns if c.person]
 
     def _add(self, fields: tuple[FieldSpec, ...], prefix: tuple[str, ...], *, person: bool) -> None:
         for f in fields:
@@ -162,73 +157,36 @@ class FlatLayout:
         self, header: list[str], rows: Iterable[tuple[int, list[str]]]
     ) -> Iterator[RecordRows | ConversionError]:
         """Records from (row number, cells) in file order; a bad record becomes a ConversionError."""
-        index = [(h.strip(), i) for i, h in enumerate(header) if h.strip() in self.names]
-        width = len(header)
-        id_name = self.id_column.name
-        pending: list[tuple[int, dict[str, str]]] = []
-        for number, cells in rows:
-            if not any(c.strip() for c in cells):
-                continue  # blank rows separate nothing
-            if len(cells) > width and any(c.strip() for c in cells[width:]):
-                if pending:
-                    yield self._build(pending)
-                    pending = []
-                yield ConversionError(
-                    f"row {number} has {len(cells)} cells, the header {width}", (number,)
-                )
-                continue
-            # Only the cells that hold something: most of a row is blank, and a missing name
-            # reads as "" everywhere below.
-            n = len(cells)
-            values = {name: v for name, i in index if i < n and (v := cells[i].strip())}
-            record_id = values.get(id_name, "")
-            if pending and record_id and record_id != pending[0][1].get(id_name):
-                yield self._build(pending)
-                pending = []
-            pending.append((number, values))
-        if pending:
-            yield self._build(pending)
+        from jdx.codecs._flatgen import compile_binder
 
-    def _build(self, rows: list[tuple[int, dict[str, str]]]) -> RecordRows | ConversionError:
-        numbers = tuple(n for n, _ in rows)
-        first = rows[0][1]
-        record_id = first.get(self.id_column.name, "")
-        record: dict[str, Any] = {}
-        persons: list[dict[str, Any]] = []
-        try:
-            for col, key in self._record_columns:
-                text = first.get(col.name, "")
-                for number, other in rows[1:]:
-                    again = other.get(col.name, "")
-                    if again and again != text:
-                        raise ConversionError(
-                            f"row {number}, column {col.name}: {again!r} differs from "
-                            f"{text!r} on row {numbers[0]} of the same record",
-                            numbers,
-                            record_id,
-                        )
-                if text:
-                    if key:
-                        record[key] = text
-                    else:
-                        self._put(record, col, text, numbers[0])
-            if self.person_list is not None:
-                for number, values in rows:
-                    person: dict[str, Any] = {}
-                    for col, key in self._person_columns:
-                        text = values.get(col.name, "")
-                        if text:
-                            if key:
-                                person[key] = text
-                            else:
-                                self._put(person, col, text, number)
-                    persons.append(person)
-                item_name = self.person_list.item_name
-                _set(record, self.person_keys, {item_name: persons} if item_name else persons)
-        except ConversionError as exc:
-            exc.rows, exc.record_id = numbers, record_id
-            return exc
-        return RecordRows(numbers, record)
+        bind = compile_binder(self, header)
+        width = len(header)
+        names = [h.strip() for h in header]
+        at = names.index(self.id_column.name) if self.id_column.name in names else -1
+        pad = [""] * width
+        pending: list[tuple[int, list[str]]] = []
+        pending_id = ""
+        for number, cells in rows:
+            if not "".join(cells).strip():
+                continue  # blank rows separate nothing
+            n = len(cells)
+            if n > width and any(c.strip() for c in cells[width:]):
+                if pending:
+                    yield _bound(bind, pending, pending_id)
+                    pending = []
+                yield ConversionError(f"row {number} has {n} cells, the header {width}", (number,))
+                continue
+            if n < width:
+                cells = cells + pad[n:]  # a short row reads as blank cells; the source keeps it
+            record_id = cells[at].strip() if at >= 0 else ""
+            if pending and record_id and record_id != pending_id:
+                yield _bound(bind, pending, pending_id)
+                pending = []
+            if not pending:
+                pending_id = record_id
+            pending.append((number, cells))
+        if pending:
+            yield _bound(bind, pending, pending_id)
 
     def _put(self, target: dict[str, Any], col: Column, text: str, row: int) -> None:
         if not text:
@@ -257,11 +215,17 @@ class FlatLayout:
                 _set(item, col.within, value)
 
 
-def _plain_key(col: Column) -> str:
-    """The key a column's text is stored under as it is, or "" when it needs :meth:`_put`."""
-    if col.groups is None and col.spec.type != "list" and len(col.keys) == 1:
-        return col.keys[0]
-    return ""
+def _bound(
+    bind: Callable[[list[tuple[int, list[str]]]], dict[str, Any]],
+    rows: list[tuple[int, list[str]]],
+    record_id: str,
+) -> RecordRows | ConversionError:
+    numbers = tuple(n for n, _ in rows)
+    try:
+        return RecordRows(numbers, bind(rows))
+    except ConversionError as exc:
+        exc.rows, exc.record_id = numbers, record_id
+        return exc
 
 
 def _leaves(

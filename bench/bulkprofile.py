@@ -1,0 +1,165 @@
+"""Where a batch file's time goes, stage by stage: py-spy on the file's processing in-process.
+
+``python -m bench bulk-profile [--bulk-records N] [--database-url URL]`` builds (or takes from
+the cache) the bench's pipe-delimited file, and runs a child process that sets up a fresh hub
+(SQLite in a temporary folder, or the PostgreSQL database the URL names, dropped and created),
+registers the file and runs ``files.process`` and ``files.finish`` on it, the two steps of the
+file workflow, with no server and no HTTP. py-spy samples the child; every sample taken inside
+those two steps is put in the stage of its innermost known frame (``STAGES``), and the child's
+own CPU seconds over the two steps give the microseconds per record that the shares divide.
+
+Cyclic garbage collection has no stage of its own: it runs inside whatever allocates.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from bench.http import VENV_BIN
+
+# (stage, frame); the innermost frame of a stack that matches one of these decides its stage.
+STAGES: list[tuple[str, str]] = [
+    ("read: pipe-delimited rows (csv)", "_delimited_rows (jdx/codecs/batch.py"),
+    ("read: XLSX rows", "_sheet_rows (jdx/codecs/batch.py"),
+    ("bind: rows to the record structure", "records (jdx/codecs/flat.py"),
+    ("bind: keep the rows' cells (error file)", "_flat_items (jdx/codecs/batch.py"),
+    ("validate (generated validator)", "check_data (jdx/exchanges/stops/service.py"),
+    ("relational checks and row values", "submit_batch (jdx/exchanges/stops/service.py"),
+    ("relational: duplicate lookups", "load (jdx/exchanges/stops/service.py"),
+    ("store: insert stops (COPY / executemany)", "insert_rows (jdx/store/bulk.py"),
+    ("store: error rows, chunk row", "_store_chunk (jdx/exchanges/stops/files.py"),
+    ("store: begin, lock, commit", "write_transaction (jdx/store/engine.py"),
+    ("statistics check (PostgreSQL)", "refresh_statistics (jdx/store/bulk.py"),
+    ("error file, report, log", "finish (jdx/exchanges/stops/files.py"),
+]
+OTHER = "other (chunking, workflow bookkeeping)"
+INSIDE = ("process (jdx/exchanges/stops/files.py", "finish (jdx/exchanges/stops/files.py")
+
+
+def stage_of(stack: str) -> str:
+    best, best_at = OTHER, -1
+    for stage, marker in STAGES:
+        at = stack.rfind(marker)
+        if at > best_at:
+            best, best_at = stage, at
+    return best
+
+
+def breakdown(raw: Path, cpu_seconds: float, records: int) -> dict[str, Any]:
+    """Samples per stage, as shares and as CPU microseconds per record."""
+    counts: Counter[str] = Counter()
+    for line in raw.read_text().splitlines():
+        stack, _, n = line.rpartition(" ")
+        if n.isdigit() and any(marker in stack for marker in INSIDE):
+            counts[stage_of(stack)] += int(n)
+    total = sum(counts.values()) or 1
+    per_record = cpu_seconds * 1e6 / max(records, 1)
+    order = [s for s, _ in STAGES] + [OTHER]
+    return {
+        "records": records,
+        "cpu_seconds": round(cpu_seconds, 2),
+        "cpu_us_per_record": round(per_record, 1),
+        "samples": total,
+        "stages": {
+            s: {
+                "share": round(counts[s] / total, 3),
+                "us": round(per_record * counts[s] / total, 1),
+            }
+            for s in order
+            if counts[s]
+        },
+    }
+
+
+def run(records: int, database_url: str | None, *, rate: int = 250) -> dict[str, Any]:
+    from bench.bulk import ORI_OF_BENCH, pipe_file
+
+    path, _ = pipe_file(records, 2024, ORI_OF_BENCH)
+    work = Path(tempfile.mkdtemp(prefix="jdx-bench-bulkprofile-"))
+    try:
+        raw, result = work / "pyspy.txt", work / "result.json"
+        child = [sys.executable, "-m", "bench.bulkprofile", str(path), str(work), str(result)]
+        if database_url:
+            child.append(database_url)
+        spy = [str(VENV_BIN / "py-spy"), "record", "-r", str(rate), "-f", "raw", "-o", str(raw)]
+        subprocess.run([*spy, "--", *child], check=True, capture_output=True)
+        measured = orjson.loads(result.read_bytes())
+        summary = breakdown(raw, measured["cpu_seconds"], measured["records"])
+        summary["database"] = "postgresql" if database_url else "sqlite"
+        summary["counts"] = measured["counts"]
+        return summary
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def table(summary: dict[str, Any]) -> str:
+    lines = [
+        f"{summary['database']}: {summary['records']:,} records, "
+        f"{summary['cpu_us_per_record']} µs of CPU per record ({summary['samples']} samples)",
+        "",
+        "| stage | share | CPU µs per record |",
+        "|---|---:|---:|",
+    ]
+    for stage, v in summary["stages"].items():
+        lines.append(f"| {stage} | {v['share']:.1%} | {v['us']} |")
+    return "\n".join(lines)
+
+
+def _child(path: Path, work: Path, result: Path, database_url: str) -> None:
+    """In the sampled process: a fresh hub, the file registered, then the two timed steps."""
+    from bench.bulk import ORI_OF_BENCH
+    from bench.http import _reset_postgres
+    from bench.records import DOMAIN_SAMPLES, domain_csv
+    from jdx.exchanges.stops import files, workflow
+    from jdx.hub import create_hub
+    from jdx.settings import load_settings
+    from jdx.store import schema
+    from jdx.store.queries import add_agency, load_domain_csv
+
+    if database_url:
+        _reset_postgres(database_url)
+    settings = load_settings(
+        data_dir=work / "data", database_url=database_url, domain_refresh_seconds=0
+    )
+    hub = create_hub(settings)
+    schema.upgrade(hub.engine)
+    specs = {n: d for dic in hub.validation.dictionaries.values() for n, d in dic.domains.items()}
+    with hub.engine.begin() as conn:
+        add_agency(conn, ORI_OF_BENCH, "Bench", ["poc@example.org"])
+        for name in DOMAIN_SAMPLES:
+            if (csv := domain_csv(name)).exists():
+                load_domain_csv(conn, name, csv, specs[name].csv_key)
+    hub.refresh_domains(force=True)
+    principal = workflow.principal_for(hub, ORI_OF_BENCH, "prod")
+    assert principal is not None
+    folders = workflow.folders_of(hub)
+    inbox = folders.input_dir(principal.ori, "prod")
+    inbox.mkdir(parents=True, exist_ok=True)
+    shutil.copy(path, inbox / path.name)
+    received = files.register(
+        hub.engine, folders, principal, inbox / path.name, channel="sftp", max_bytes=1 << 40
+    )
+    assert received.file_id is not None
+    started = time.process_time()
+    files.process(hub.services["stops"], folders, received.file_id)
+    counts = files.finish(hub.engine, folders, received.file_id, "http://x", digest_hour=6)
+    cpu = time.process_time() - started
+    result.write_bytes(
+        orjson.dumps({"cpu_seconds": cpu, "records": counts.total, "counts": counts.__dict__})
+    )
+    hub.dispose()
+
+
+if __name__ == "__main__":
+    os.environ.pop("JDX_DATABASE_URL", None)
+    _child(Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), (sys.argv[4:] or [""])[0])
