@@ -8,11 +8,13 @@ workflows a crash interrupted find it when DBOS resumes them.
 from __future__ import annotations
 
 import threading
+from typing import Generic, TypeVar
 
 from dbos import DBOSClient
 
 from jdx.hub import Hub
 
+T = TypeVar("T")
 _clients: dict[str, DBOSClient] = {}
 _lock = threading.Lock()
 
@@ -31,3 +33,31 @@ def dbos_client(hub: Hub) -> DBOSClient:
         if url not in _clients:
             _clients[url] = DBOSClient(system_database_url=url)
         return _clients[url]
+
+
+class Binding(Generic[T]):
+    """What one exchange's workflow steps find in this process: its hub and services.
+
+    DBOS calls a step as a plain function, after a crash too, so the step cannot be handed the
+    hub; it reads the binding instead. ``lock`` guards a change that must be seen whole (DBOS's
+    launch with the binding that its resumed workflows need).
+    """
+
+    def __init__(self, what: str, how: str) -> None:
+        self._what, self._how = what, how
+        self._value: T | None = None
+        self.lock = threading.Lock()
+
+    @property
+    def bound(self) -> bool:
+        return self._value is not None
+
+    def get(self) -> T:
+        value = self._value
+        if value is None:
+            raise RuntimeError(f"the {self._what} are not bound ({self._how})")
+        return value
+
+    def set(self, value: T | None) -> None:
+        """Bind (or, with None, unbind); the caller holds ``lock`` when it must."""
+        self._value = value

@@ -22,7 +22,7 @@ from jdx.exchanges.cases import process, results
 from jdx.exchanges.cases.regions import load_regions
 from jdx.exchanges.cases.tables import import_jobs
 from jdx.hub import Hub
-from jdx.workflows import dbos_client
+from jdx.workflows import Binding, dbos_client
 
 QUEUE = "case-jobs"
 # Jobs are small (at most a few hundred cases) and one agency's are serialised by a lock, so a
@@ -36,22 +36,12 @@ class _Runtime:
     regions: Mapping[str, str]
 
 
-_runtime: _Runtime | None = None
-_lock = threading.Lock()
-
-
-def _rt() -> _Runtime:
-    if _runtime is None:
-        raise RuntimeError(
-            "the case job workflows are not bound (jdx.exchanges.cases.workflow.bind)"
-        )
-    return _runtime
+_runtime: Binding[_Runtime] = Binding("case job workflows", "jdx.exchanges.cases.workflow.bind")
 
 
 def bind(hub: Hub) -> None:
-    global _runtime
-    with _lock:
-        _runtime = _Runtime(hub, load_regions(hub.settings.namus_regions_file))
+    with _runtime.lock:
+        _runtime.set(_Runtime(hub, load_regions(hub.settings.namus_regions_file)))
 
 
 def start_queue(hub: Hub) -> None:
@@ -68,20 +58,19 @@ def start_queue(hub: Hub) -> None:
 
 
 def unbind() -> None:
-    global _runtime
-    with _lock:
-        _runtime = None
+    with _runtime.lock:
+        _runtime.set(None)
 
 
 @DBOS.step()
 def _case_job_process(job_id: int) -> None:
-    rt = _rt()
+    rt = _runtime.get()
     process.process(rt.hub.engine, rt.regions, job_id)
 
 
 @DBOS.step()
 def _case_job_finish(job_id: int) -> dict[str, int]:
-    rt = _rt()
+    rt = _runtime.get()
     s = rt.hub.settings
     return results.finish(rt.hub.engine, job_id, s.public_url, digest_hour=s.digest_hour)
 
@@ -98,7 +87,7 @@ def workflow_id(job_id: int) -> str:
 
 def enqueue(hub: Hub, job_id: int) -> None:
     """Queue a job's workflow; the workflow id makes a repeated enqueue a no-op."""
-    if _runtime is not None and DBOS.retrieve_queue(QUEUE) is not None:
+    if _runtime.bound and DBOS.retrieve_queue(QUEUE) is not None:
         with SetWorkflowID(workflow_id(job_id)):
             queue = DBOS.retrieve_queue(QUEUE)
             assert queue is not None

@@ -27,7 +27,7 @@ from jdx.exchanges.stops.service import StopService
 from jdx.hub import Hub
 from jdx.security.keys import Principal
 from jdx.store.tables import agencies
-from jdx.workflows import dbos_client, system_database_url
+from jdx.workflows import Binding, dbos_client, system_database_url
 
 log = logging.getLogger("jdx.files")
 QUEUE = "stop-files"
@@ -41,25 +41,17 @@ class _Runtime:
     folders: Folders
 
 
-_runtime: _Runtime | None = None
-_lock = threading.Lock()
-
-
-def _rt() -> _Runtime:
-    if _runtime is None:
-        raise RuntimeError(
-            "the file workflows are not started (jdx.exchanges.stops.workflow.start)"
-        )
-    return _runtime
+_runtime: Binding[_Runtime] = Binding(
+    "file workflows", "started by jdx.exchanges.stops.workflow.start"
+)
 
 
 def start(hub: Hub) -> None:
     """Launch DBOS in this process (once) and resume the files that were in flight."""
-    global _runtime
-    with _lock:
-        if _runtime is not None:
+    with _runtime.lock:
+        if _runtime.bound:
             return
-        _runtime = _Runtime(hub, hub.services["stops"], folders_of(hub))
+        _runtime.set(_Runtime(hub, hub.services["stops"], folders_of(hub)))
         config: DBOSConfig = {
             "name": "jdx",
             "system_database_url": system_database_url(hub),
@@ -73,12 +65,11 @@ def start(hub: Hub) -> None:
 
 
 def stop() -> None:
-    global _runtime
-    with _lock:
-        if _runtime is None:
+    with _runtime.lock:
+        if not _runtime.bound:
             return
         DBOS.destroy(workflow_completion_timeout_sec=0)
-        _runtime = None
+        _runtime.set(None)
 
 
 def folders_of(hub: Hub) -> Folders:
@@ -87,13 +78,13 @@ def folders_of(hub: Hub) -> Folders:
 
 @DBOS.step()
 def _process_step(file_id: int) -> None:
-    rt = _rt()
+    rt = _runtime.get()
     files.process(rt.service, rt.folders, file_id)
 
 
 @DBOS.step()
 def _finish_step(file_id: int) -> dict[str, int]:
-    rt = _rt()
+    rt = _runtime.get()
     settings = rt.hub.settings
     counts = files.finish(
         rt.hub.engine, rt.folders, file_id, settings.public_url, digest_hour=settings.digest_hour
@@ -103,7 +94,7 @@ def _finish_step(file_id: int) -> dict[str, int]:
 
 @DBOS.step()
 def _cleanup_step(file_id: int) -> None:
-    rt = _rt()
+    rt = _runtime.get()
     with rt.hub.engine.connect() as conn:
         rt.folders.done(files.load(conn, file_id))
 
@@ -123,7 +114,7 @@ def enqueue(hub: Hub, file_id: int) -> None:
     through a DBOS client, so that only the processes meant to process files do.
     """
     workflow_id = f"stop-file-{file_id}"
-    if _runtime is not None:
+    if _runtime.bound:
         with SetWorkflowID(workflow_id):
             queue = DBOS.retrieve_queue(QUEUE)
             assert queue is not None
