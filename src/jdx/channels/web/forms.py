@@ -10,29 +10,21 @@ which names the field).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
+
+from jdx.codecs import paths
+from jdx.codecs.paths import PathError
+
+__all__ = ["MAX_FIELDS", "PathError", "flatten", "leaf_types", "unflatten"]
 
 _TOKEN = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\[(\d{1,3})\])?$")
 MAX_FIELDS = 500
 
 
-class PathError(ValueError):
-    """A field path the form cannot hold."""
-
-
-def flatten(value: Any, prefix: str = "") -> list[tuple[str, str]]:
+def flatten(value: Any) -> list[tuple[str, str]]:
     """(path, text) of every leaf of a record, in its order."""
-    out: list[tuple[str, str]] = []
-    if isinstance(value, Mapping):
-        for key, child in value.items():
-            out += flatten(child, f"{prefix}.{key}" if prefix else str(key))
-    elif isinstance(value, list):
-        for n, child in enumerate(value, 1):
-            out += flatten(child, f"{prefix}[{n}]")
-    elif value is not None:
-        out.append((prefix, _text(value)))
-    return out
+    return [(path, _text(leaf)) for path, leaf in paths.flatten(value).items() if leaf is not None]
 
 
 def _text(value: Any) -> str:
@@ -42,20 +34,7 @@ def _text(value: Any) -> str:
 
 
 def leaf_types(record: Any) -> dict[str, type]:
-    found: dict[str, type] = {}
-
-    def walk(value: Any, prefix: str) -> None:
-        if isinstance(value, Mapping):
-            for key, child in value.items():
-                walk(child, f"{prefix}.{key}" if prefix else str(key))
-        elif isinstance(value, list):
-            for n, child in enumerate(value, 1):
-                walk(child, f"{prefix}[{n}]")
-        elif value is not None:
-            found[prefix] = type(value)
-
-    walk(record, "")
-    return found
+    return {path: type(leaf) for path, leaf in paths.flatten(record).items() if leaf is not None}
 
 
 def _typed(text: str, kind: type | None) -> Any:
@@ -85,7 +64,12 @@ def _tokens(path: str) -> list[tuple[str, int | None]]:
 
 
 def unflatten(pairs: Iterable[tuple[str, str]], original: Any) -> dict[str, Any]:
-    """The record of the form's (path, text) pairs; empty texts are left out."""
+    """The record of the form's (path, text) pairs; empty texts are left out.
+
+    Not ``paths.unflatten``: a form is forgiving where a job file is strict. Emptying every
+    input of a list item leaves an empty item (the dictionary then names what it lacks) rather
+    than a gap error, and the texts take back the types the record's leaves had.
+    """
     kinds = leaf_types(original)
     record: dict[str, Any] = {}
     count = 0
