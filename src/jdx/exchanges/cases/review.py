@@ -113,30 +113,18 @@ class CaseReview:
         return listed
 
     def _visible(self, actor: Actor, region: str | None) -> sa.ColumnElement[bool]:
-        if region is not None and actor.role == "rps" and region not in actor.regions:
-            raise Forbidden(f"region {region} is not one of yours")
         if actor.role == "client":
             contributed = sa.select(case_contributors.c.case_id).where(
                 case_contributors.c.agency_id == actor.agency_id
             )
             return sa.or_(cases.c.agency_id == actor.agency_id, cases.c.id.in_(contributed))
-        if region is not None:
-            return cases.c.region == region
-        if actor.role == "rps":
-            return cases.c.region.in_(sorted(actor.regions))
-        return sa.true()
+        return _in_regions(actor, region, cases.c.region)
 
     def _cancellation_queue(self, actor: Actor, region: str | None) -> list[dict[str, Any]]:
         if actor.role == "client":
             where = requests.c.agency_id == actor.agency_id
-        elif region is not None:
-            if not actor.sees_region(region):
-                raise Forbidden(f"region {region} is not one of yours")
-            where = requests.c.region == region
-        elif actor.role == "rps":
-            where = requests.c.region.in_(sorted(actor.regions))
         else:
-            where = sa.true()
+            where = _in_regions(actor, region, requests.c.region)
         query = (
             sa.select(requests, cases.c.case_type, agencies.c.ori)
             .join(cases, cases.c.id == requests.c.case_id)
@@ -433,6 +421,19 @@ class CaseReview:
             outcome=outcome,
             detail={"role": actor.role, **detail},
         )
+
+
+def _in_regions(
+    actor: Actor, region: str | None, column: sa.ColumnElement[Any]
+) -> sa.ColumnElement[bool]:
+    """An RPS's (or the administrator's) rows: of one region when named, which must be theirs."""
+    if region is not None:
+        if not actor.sees_region(region):
+            raise Forbidden(f"region {region} is not one of yours")
+        return column == region
+    if actor.role == "rps":
+        return column.in_(sorted(actor.regions))
+    return sa.true()
 
 
 def _plain(value: Any) -> Any:
