@@ -89,26 +89,31 @@ def process(engine: sa.Engine, default_regions: Mapping[str, str], job_id: int) 
     """Create a job's queued cases; ``default_regions`` applies while no administrator has
     changed the state-to-region table."""
     with write_transaction(engine) as conn:
-        job = _load(conn, job_id)
-        # One agency's jobs one at a time on every node: two jobs holding the same case number
-        # must not both create it (the unique key would fail the second mid-job).
-        lock_agency(conn, job.realm, job.ori)
-        rows = conn.execute(_QUEUED, {"job": job_id}).all()
-        conn.execute(
-            import_jobs.update()
-            .where(import_jobs.c.id == job_id, import_jobs.c.state == "received")
-            .values(state="processing")
+        process_in(conn, default_regions, job_id)
+
+
+def process_in(conn: sa.Connection, default_regions: Mapping[str, str], job_id: int) -> None:
+    """:func:`process` inside the caller's write transaction (the job workflow's one step)."""
+    job = _load(conn, job_id)
+    # One agency's jobs one at a time on every node: two jobs holding the same case number
+    # must not both create it (the unique key would fail the second mid-job).
+    lock_agency(conn, job.realm, job.ori)
+    rows = conn.execute(_QUEUED, {"job": job_id}).all()
+    conn.execute(
+        import_jobs.update()
+        .where(import_jobs.c.id == job_id, import_jobs.c.state == "received")
+        .values(state="processing")
+    )
+    if rows:
+        moment = now()
+        regions = region_table(conn, default_regions)
+        updates = _create_cases(
+            conn, job, regions, [r for r in rows if r.record_type != "cancellation"], moment
         )
-        if rows:
-            moment = now()
-            regions = region_table(conn, default_regions)
-            updates = _create_cases(
-                conn, job, regions, [r for r in rows if r.record_type != "cancellation"], moment
-            )
-            for r in rows:
-                if r.record_type == "cancellation":
-                    updates.append(_cancellation_update(conn, job, r, moment))
-            conn.execute(_UPDATE, updates)
+        for r in rows:
+            if r.record_type == "cancellation":
+                updates.append(_cancellation_update(conn, job, r, moment))
+        conn.execute(_UPDATE, updates)
 
 
 def _create_cases(

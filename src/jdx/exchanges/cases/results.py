@@ -29,57 +29,62 @@ def _iso(value: Any) -> str | None:
 def finish(engine: sa.Engine, job_id: int, public_url: str, *, digest_hour: int) -> dict[str, int]:
     """Mark the job complete with its counts and queue its result mail (both once)."""
     with write_transaction(engine) as conn:
-        job = conn.execute(sa.select(import_jobs).where(import_jobs.c.id == job_id)).one()
-        if job.state == "complete":
-            return {
-                "total": job.total,
-                "created": job.created,
-                "requested": job.requested,
-                "rejected": job.rejected,
-            }
-        rows = conn.execute(
-            sa.select(
-                import_job_cases.c.seq,
-                import_job_cases.c.record_type,
-                import_job_cases.c.state,
-                import_job_cases.c.client_case_number,
-                import_job_cases.c.errors,
-                import_job_cases.c.case_id,
-                import_job_cases.c.cancellation_id,
-                cases.c.case_type,
-                cases.c.region,
-            )
-            .outerjoin(cases, cases.c.id == import_job_cases.c.case_id)
-            .where(import_job_cases.c.job_id == job_id)
-            .order_by(import_job_cases.c.seq)
-        ).all()
-        counts = {
-            "total": len(rows),
-            "created": sum(r.state == "created" and r.record_type != "cancellation" for r in rows),
-            "requested": sum(
-                r.state == "created" and r.record_type == "cancellation" for r in rows
-            ),
-            "rejected": sum(r.state == "rejected" for r in rows),
+        return finish_in(conn, job_id, public_url, digest_hour=digest_hour)
+
+
+def finish_in(
+    conn: sa.Connection, job_id: int, public_url: str, *, digest_hour: int
+) -> dict[str, int]:
+    """:func:`finish` inside the caller's write transaction (the job workflow's one step)."""
+    job = conn.execute(sa.select(import_jobs).where(import_jobs.c.id == job_id)).one()
+    if job.state == "complete":
+        return {
+            "total": job.total,
+            "created": job.created,
+            "requested": job.requested,
+            "rejected": job.rejected,
         }
-        conn.execute(
-            import_jobs.update()
-            .where(import_jobs.c.id == job_id)
-            .values(state="complete", finished_at=now(), **counts)
+    rows = conn.execute(
+        sa.select(
+            import_job_cases.c.seq,
+            import_job_cases.c.record_type,
+            import_job_cases.c.state,
+            import_job_cases.c.client_case_number,
+            import_job_cases.c.errors,
+            import_job_cases.c.case_id,
+            import_job_cases.c.cancellation_id,
+            cases.c.case_type,
+            cases.c.region,
         )
-        notify_agency(
-            conn,
-            job.agency_id,
-            key=f"case-job-{job_id}",
-            subject=f"NamUs import job {job_id}: {counts['created']} created, "
-            f"{counts['rejected']} rejected",
-            body=_mail_body(job_id, rows, counts, public_url),
-            digest_hour=digest_hour,
-        )
-        if job.realm == "prod":  # test-realm cases are nobody's to review
-            ori = conn.execute(
-                sa.select(agencies.c.ori).where(agencies.c.id == job.agency_id)
-            ).scalar_one()
-            reviewer_mails(conn, job_id, ori, rows, public_url)
+        .outerjoin(cases, cases.c.id == import_job_cases.c.case_id)
+        .where(import_job_cases.c.job_id == job_id)
+        .order_by(import_job_cases.c.seq)
+    ).all()
+    counts = {
+        "total": len(rows),
+        "created": sum(r.state == "created" and r.record_type != "cancellation" for r in rows),
+        "requested": sum(r.state == "created" and r.record_type == "cancellation" for r in rows),
+        "rejected": sum(r.state == "rejected" for r in rows),
+    }
+    conn.execute(
+        import_jobs.update()
+        .where(import_jobs.c.id == job_id)
+        .values(state="complete", finished_at=now(), **counts)
+    )
+    notify_agency(
+        conn,
+        job.agency_id,
+        key=f"case-job-{job_id}",
+        subject=f"NamUs import job {job_id}: {counts['created']} created, "
+        f"{counts['rejected']} rejected",
+        body=_mail_body(job_id, rows, counts, public_url),
+        digest_hour=digest_hour,
+    )
+    if job.realm == "prod":  # test-realm cases are nobody's to review
+        ori = conn.execute(
+            sa.select(agencies.c.ori).where(agencies.c.id == job.agency_id)
+        ).scalar_one()
+        reviewer_mails(conn, job_id, ori, rows, public_url)
     return counts
 
 

@@ -22,6 +22,7 @@ from jdx.exchanges.cases import process, results
 from jdx.exchanges.cases.regions import load_regions
 from jdx.exchanges.cases.tables import import_jobs
 from jdx.hub import Hub
+from jdx.store.engine import write_transaction
 from jdx.workflows import Binding, dbos_client
 
 QUEUE = "case-jobs"
@@ -63,22 +64,25 @@ def unbind() -> None:
 
 
 @DBOS.step()
-def _case_job_process(job_id: int) -> None:
-    rt = _runtime.get()
-    process.process(rt.hub.engine, rt.regions, job_id)
+def _case_job(job_id: int) -> dict[str, int]:
+    """Create the job's cases, complete it and queue its mails, in one write transaction.
 
-
-@DBOS.step()
-def _case_job_finish(job_id: int) -> dict[str, int]:
+    One step, where there were two (process, then finish): DBOS writes each step's result in a
+    transaction of its own, and the hub's writer lock is taken once instead of twice, which
+    halves the per-job bookkeeping that acceptance waits behind. Crash-safe as before: the
+    transaction commits all of it or none, and a re-run after a crash between that commit and
+    DBOS's checkpoint finds no queued case and the job complete, and only reads its counts.
+    """
     rt = _runtime.get()
     s = rt.hub.settings
-    return results.finish(rt.hub.engine, job_id, s.public_url, digest_hour=s.digest_hour)
+    with write_transaction(rt.hub.engine) as conn:
+        process.process_in(conn, rt.regions, job_id)
+        return results.finish_in(conn, job_id, s.public_url, digest_hour=s.digest_hour)
 
 
 @DBOS.workflow()
 def job_workflow(job_id: int) -> dict[str, int]:
-    _case_job_process(job_id)
-    return _case_job_finish(job_id)
+    return _case_job(job_id)
 
 
 def workflow_id(job_id: int) -> str:
