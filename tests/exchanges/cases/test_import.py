@@ -304,6 +304,36 @@ def test_processing_twice_creates_no_second_case(hub: Hub, agency: AgencyFixture
         assert set(states.scalars()) == {"created"}
 
 
+def test_the_job_step_run_twice_creates_and_mails_once(
+    workflows: Hub, agency: AgencyFixture
+) -> None:
+    """The workflow's one step, re-run as DBOS re-runs it when a crash fell between the step's
+    commit and its checkpoint: the same counts, no second case and no second mail."""
+    from jdx.security.keys import Principal
+
+    service = workflows.services["cases"]
+    principal = Principal(agency.id, agency.ori, "Test agency", "prod", True)
+    accepted = service.submit_job(
+        principal,
+        [missing(), missing()],
+        size=10,
+        sha256="x",
+        fmt="json",
+        idempotency_key=None,
+        channel="test",
+    )
+    first = case_jobs._case_job(accepted.job_id)
+    second = case_jobs._case_job(accepted.job_id)
+    assert first == second == {"total": 2, "created": 2, "requested": 0, "rejected": 0}
+    with workflows.engine.connect() as conn:
+        made = conn.execute(sa.select(sa.func.count()).where(cases.c.job_id == accepted.job_id))
+        assert made.scalar_one() == 2
+        mails = conn.execute(sa.select(outbox).where(outbox.c.key == f"case-job-{accepted.job_id}"))
+        assert len(mails.all()) == 1
+        job = conn.execute(sa.select(import_jobs).where(import_jobs.c.id == accepted.job_id)).one()
+        assert (job.state, job.created) == ("complete", 2)
+
+
 def test_the_result_mail_names_only_the_agencys_case_numbers(
     workflows: Hub, client: Any, agency: AgencyFixture, other_agency: AgencyFixture
 ) -> None:

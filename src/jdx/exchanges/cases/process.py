@@ -1,9 +1,10 @@
 """Processing a queued job: cases created, duplicates refused, cancellations requested.
 
-Both steps run inside the job's durable workflow and are idempotent on their own: :func:`process`
-touches only cases still ``queued`` and moves them on in the transaction that creates their
-cases, so a step that ran but was not checkpointed does nothing the second time; :func:`finish`
-queues the result mail by key, once.
+The job's durable workflow runs :func:`process_in` and ``results.finish_in`` as one step, in one
+write transaction; each is idempotent on its own as well: :func:`process` touches only cases
+still ``queued`` and moves them on in the transaction that creates their cases, so a run that
+committed but was not checkpointed does nothing the second time; ``finish`` queues the result
+mail by key, once, and only reads the counts of a job already complete.
 """
 
 from __future__ import annotations
