@@ -98,7 +98,7 @@ def measure(path: str | Path) -> dict[str, float]:
         "checks": len(exprs),
         "read_us_per_stop": (t1 - t0) / stops * 1e6,
         "check_us_per_stop": (t2 - t1) / stops * 1e6,
-        "rows_passing": ok.sum() / frame.height,
+        "rows_passing": int(ok.sum()) / frame.height,
         "first_failing_row": float(ok.arg_min() or 0) if not ok.all() else -1.0,
     }
 
