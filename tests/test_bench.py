@@ -80,3 +80,26 @@ def test_bulk_profile_puts_samples_in_the_innermost_known_stage(tmp_path: Path) 
     assert stages["validate (generated validator)"] == {"share": 0.6, "us": 600.0}
     assert stages["bind: rows to the record structure"]["share"] == 0.2
     assert stages[OTHER]["share"] == 0.2
+
+
+def test_columnar_spike_passes_valid_stops_and_flags_a_bad_cell(tmp_path: Path) -> None:
+    import itertools
+
+    from bench.columnar_spike import DICTIONARY, measure
+    from bench.records import iter_valid
+
+    from jdx.codecs.flat import FlatLayout
+    from jdx.dictionary import load_dictionary
+
+    layout = FlatLayout(load_dictionary(DICTIONARY))
+    rows = [r for rec in itertools.islice(iter_valid(), 50) for r in layout.to_rows(rec)]
+    lines = ["|".join(layout.names), *("|".join(r) for r in rows)]
+    good = tmp_path / "good.csv"
+    good.write_text("\n".join(lines) + "\n")
+    assert measure(good)["rows_passing"] == 1.0
+    # A stop date that is no date in the dictionary's format fails its column's check.
+    sdate = layout.names.index("SDate")
+    bad_row = [*rows[7][:sdate], "2024-13-45", *rows[7][sdate + 1 :]]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("\n".join([*lines[:8], "|".join(bad_row), *lines[9:]]) + "\n")
+    assert measure(bad)["first_failing_row"] == 7
