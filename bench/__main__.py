@@ -170,9 +170,16 @@ def bench_namus(args: argparse.Namespace) -> None:
     from bench import namus
 
     before = machine()
-    rows = [namus.run(args.jobs, args.cases, None, log)] if not args.no_sqlite else []
+    urls: list[str | None] = [None] if not args.no_sqlite else []
     if args.database_url:
-        rows.append(namus.run(args.jobs, args.cases, args.database_url, log))
+        urls.append(args.database_url)
+    rows = []
+    for url in urls:
+        for workers in args.namus_served:
+            if workers == 0:
+                rows.append(namus.run(args.jobs, args.cases, url, log))
+            else:
+                rows.append(namus.run_served(args.jobs, args.cases, url, workers, log))
     print(namus.table(rows))
     payload = {"machine": before, "load_average_after": machine()["load_average_1_5_15"]}
     print(f"\nwritten: {write('namus', {**payload, 'results': rows})}")
@@ -247,6 +254,12 @@ def parser() -> argparse.ArgumentParser:
     n = p.add_argument_group("namus")
     n.add_argument("--jobs", type=int, default=1000, help="import jobs sent (1000)")
     n.add_argument("--cases", type=int, default=100, help="cases per job (100)")
+    n.add_argument(
+        "--namus-served",
+        type=ints,
+        default=[0, 2],
+        help="0: client, hub and workflows in one process; N: `jdx serve --workers N` (0,2)",
+    )
     r = p.add_argument_group("rapsheets")
     r.add_argument("--cycles", type=int, default=25, help="cycles per portion (25)")
     r.add_argument("--seconds", type=float, default=3.0, help="seconds per timed run (3)")

@@ -18,6 +18,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -75,17 +76,19 @@ def _percentiles(values: list[float]) -> dict[str, float]:
     }
 
 
-def run(
-    jobs: int, cases: int, database_url: str | None, log: Callable[[str], None]
-) -> dict[str, Any]:
-    import sqlalchemy as sa
-    from starlette.testclient import TestClient
+@dataclass
+class _Bench:
+    data_dir: Path
+    headers: dict[str, str]
+    bodies: list[bytes]
 
-    from jdx.channels.http.app import create_app
+
+def _prepare(jobs: int, cases: int, database_url: str | None) -> _Bench:
+    """A fresh, migrated database with one import account that may send ``jobs`` jobs today."""
+    import sqlalchemy as sa
+
     from jdx.exchanges.cases import accounts
-    from jdx.exchanges.cases import workflow as case_jobs
-    from jdx.exchanges.cases.tables import client_limits, import_job_cases, import_jobs
-    from jdx.exchanges.stops import workflow
+    from jdx.exchanges.cases.tables import client_limits
     from jdx.hub import create_hub
     from jdx.security.keys import issue_key
     from jdx.settings import load_settings
@@ -102,69 +105,93 @@ def run(
         admin.dispose()
     settings = load_settings(data_dir=data_dir, database_url=database_url or "", sftp="off")
     hub = create_hub(settings)
-    schema.upgrade(hub.engine)
-    with hub.engine.begin() as conn:
-        agency = add_agency(conn, "BN0000001", "Bench importer", ["bench@example.org"])
-        key = issue_key(conn, agency.id, "prod")
-        accounts.set_account(conn, agency.id, sponsor="Bench sponsor", can_import=True)
-        pem, cert_headers = _certificate()
-        accounts.add_certificate(conn, agency.id, pem)
-        conn.execute(
-            client_limits.insert().values(
-                agency_id=agency.id,
-                max_cases_per_job=cases,
-                max_job_bytes=10_000_000,
-                max_jobs_per_day=jobs + 10,
-                updated_at=now(),
+    try:
+        schema.upgrade(hub.engine)
+        with hub.engine.begin() as conn:
+            agency = add_agency(conn, "BN0000001", "Bench importer", ["bench@example.org"])
+            key = issue_key(conn, agency.id, "prod")
+            accounts.set_account(conn, agency.id, sponsor="Bench sponsor", can_import=True)
+            pem, cert_headers = _certificate()
+            accounts.add_certificate(conn, agency.id, pem)
+            conn.execute(
+                client_limits.insert().values(
+                    agency_id=agency.id,
+                    max_cases_per_job=cases,
+                    max_job_bytes=10_000_000,
+                    max_jobs_per_day=jobs + 10,
+                    updated_at=now(),
+                )
             )
-        )
-    case_jobs.bind(hub)
-    workflow.start(hub)
-    case_jobs.start_queue(hub)
-    bodies = [orjson.dumps({"cases": _cases(j, cases)}) for j in range(jobs)]
+    finally:
+        hub.dispose()
     headers = {
         "Authorization": f"Bearer {key}",
         "Content-Type": "application/json",
         **cert_headers,
     }
+    bodies = [orjson.dumps({"cases": _cases(j, cases)}) for j in range(jobs)]
+    return _Bench(data_dir, headers, bodies)
+
+
+def _post_all(post: Callable[..., Any], bench: _Bench, log: Callable[[str], None]) -> list[float]:
+    """Each job in turn, timed from the request to its 202."""
     latencies: list[float] = []
-    try:
-        # From loopback, a trusted proxy: the certificate headers count, as from nginx.
-        with TestClient(create_app(hub=hub), client=("127.0.0.1", 50000)) as client:
-            cpu0 = time.process_time()
-            started = time.perf_counter()
-            for j, body in enumerate(bodies):
-                t0 = time.perf_counter()
-                answer = client.post("/namus/v1/jobs", content=body, headers=headers)
-                latencies.append((time.perf_counter() - t0) * 1000)
-                assert answer.status_code == 202, answer.text
-                if j % 100 == 99:
-                    log(f"namus: {j + 1} jobs accepted")
-            accepted = time.perf_counter() - started
-            while True:
-                with hub.engine.connect() as conn:
-                    left = conn.execute(
-                        sa.select(sa.func.count()).where(import_jobs.c.state != "complete")
-                    ).scalar_one()
-                    made = conn.execute(sa.select(sa.func.sum(import_jobs.c.created))).scalar()
-                if not left:
-                    break
-                time.sleep(0.05)
-            total = time.perf_counter() - started
-            cpu = time.process_time() - cpu0
-        with hub.engine.connect() as conn:
-            waits = [
-                (r.processed_at - r.queued_at).total_seconds() * 1000
-                for r in conn.execute(
-                    sa.select(import_job_cases.c.queued_at, import_job_cases.c.processed_at)
-                )
-            ]
-    finally:
-        workflow.stop()
-        case_jobs.unbind()
-        hub.dispose()
+    for j, body in enumerate(bench.bodies):
+        t0 = time.perf_counter()
+        answer = post("/namus/v1/jobs", content=body, headers=bench.headers)
+        latencies.append((time.perf_counter() - t0) * 1000)
+        assert answer.status_code == 202, answer.text
+        if j % 100 == 99:
+            log(f"namus: {j + 1} jobs accepted")
+    return latencies
+
+
+def _wait_created(engine: Any) -> int:
+    """Polls until every job is complete; the cases created."""
+    import sqlalchemy as sa
+
+    from jdx.exchanges.cases.tables import import_jobs
+
+    while True:
+        with engine.connect() as conn:
+            left = conn.execute(
+                sa.select(sa.func.count()).where(import_jobs.c.state != "complete")
+            ).scalar_one()
+            made = conn.execute(sa.select(sa.func.sum(import_jobs.c.created))).scalar()
+        if not left:
+            return int(made or 0)
+        time.sleep(0.05)
+
+
+def _waits(engine: Any) -> list[float]:
+    import sqlalchemy as sa
+
+    from jdx.exchanges.cases.tables import import_job_cases
+
+    with engine.connect() as conn:
+        return [
+            (r.processed_at - r.queued_at).total_seconds() * 1000
+            for r in conn.execute(
+                sa.select(import_job_cases.c.queued_at, import_job_cases.c.processed_at)
+            )
+        ]
+
+
+def _result(
+    database_url: str | None,
+    jobs: int,
+    cases: int,
+    latencies: list[float],
+    waits: list[float],
+    cpu: float,
+    accepted: float,
+    made: int,
+    total: float,
+    mode: str,
+) -> dict[str, Any]:
     return {
         "database": "postgresql" if database_url else "sqlite",
+        "mode": mode,
         "jobs": jobs,
         "cases_per_job": cases,
         "accept_ms": _percentiles(latencies),
@@ -173,22 +200,111 @@ def run(
         "cpu_ms_per_case": round(cpu * 1000 / max(1, jobs * cases), 3),
         "accept_seconds": round(accepted, 2),
         "cases_queued_per_s": round(jobs * cases / accepted),
-        "cases_created": int(made or 0),
+        "cases_created": made,
         "end_to_end_seconds": round(total, 2),
-        "cases_created_per_s": round(int(made or 0) / total),
+        "cases_created_per_s": round(made / total),
     }
+
+
+def run(
+    jobs: int, cases: int, database_url: str | None, log: Callable[[str], None]
+) -> dict[str, Any]:
+    """Client, hub and workflows in this one process (the in-process HTTP app)."""
+    from starlette.testclient import TestClient
+
+    from jdx.channels.http.app import create_app
+    from jdx.exchanges.cases import workflow as case_jobs
+    from jdx.exchanges.stops import workflow
+    from jdx.hub import create_hub
+    from jdx.settings import load_settings
+
+    bench = _prepare(jobs, cases, database_url)
+    settings = load_settings(data_dir=bench.data_dir, database_url=database_url or "", sftp="off")
+    hub = create_hub(settings)
+    case_jobs.bind(hub)
+    workflow.start(hub)
+    case_jobs.start_queue(hub)
+    try:
+        # From loopback, a trusted proxy: the certificate headers count, as from nginx.
+        with TestClient(create_app(hub=hub), client=("127.0.0.1", 50000)) as client:
+            cpu0 = time.process_time()
+            started = time.perf_counter()
+            latencies = _post_all(client.post, bench, log)
+            accepted = time.perf_counter() - started
+            made = _wait_created(hub.engine)
+            total = time.perf_counter() - started
+            cpu = time.process_time() - cpu0
+        waits = _waits(hub.engine)
+    finally:
+        workflow.stop()
+        case_jobs.unbind()
+        hub.dispose()
+    return _result(
+        database_url, jobs, cases, latencies, waits, cpu, accepted, made, total, "in-process"
+    )
+
+
+def run_served(
+    jobs: int, cases: int, database_url: str | None, workers: int, log: Callable[[str], None]
+) -> dict[str, Any]:
+    """``jdx serve --workers N`` as deployed: the HTTP workers accept jobs in their processes
+    and the supervisor process runs the job workflows; one client posts over loopback TCP (a
+    trusted proxy's address, as nginx's). CPU is the server's process tree's (PostgreSQL's
+    backends not counted)."""
+    import httpx
+
+    from bench.http import _base_env, _tree_cpu_seconds, serving
+
+    bench = _prepare(jobs, cases, database_url)
+    env = _base_env()
+    env["JDX_DATA_DIR"] = str(bench.data_dir)
+    env["JDX_SFTP"] = "off"
+    if database_url:
+        env["JDX_DATABASE_URL"] = database_url
+    from jdx.settings import load_settings
+    from jdx.store.engine import create_engine
+
+    engine = create_engine(load_settings(data_dir=bench.data_dir, database_url=database_url or ""))
+    try:
+        with (
+            serving(env, workers, bench.data_dir / "serve.log") as (port, pid),
+            httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client,
+        ):
+            cpu0 = _tree_cpu_seconds(pid)
+            started = time.perf_counter()
+            latencies = _post_all(client.post, bench, log)
+            accepted = time.perf_counter() - started
+            made = _wait_created(engine)
+            total = time.perf_counter() - started
+            cpu = _tree_cpu_seconds(pid) - cpu0
+        waits = _waits(engine)
+    finally:
+        engine.dispose()
+    return _result(
+        database_url,
+        jobs,
+        cases,
+        latencies,
+        waits,
+        cpu,
+        accepted,
+        made,
+        total,
+        f"jdx serve --workers {workers}",
+    )
 
 
 def table(rows: list[dict[str, Any]]) -> str:
     lines = [
-        "| database | jobs × cases | accept p50 / p99 / max (ms) | queued → created p50 / p99 "
+        "| database | hub | jobs × cases | accept p50 / p99 / max (ms) | queued → created p50 / p99 "
         "(ms) | queued/s | created/s (end to end) | CPU ms per case |",
-        "|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         a, w = r["accept_ms"], r["queued_to_created_ms"]
         lines.append(
-            f"| {r['database']} | {r['jobs']} × {r['cases_per_job']} | "
+            f"| {r['database']} | {r.get('mode', 'in-process')} | "
+            f"{r['jobs']} × {r['cases_per_job']} | "
             f"{a['p50']} / {a['p99']} / {a['max']} | {w['p50']} / {w['p99']} | "
             f"{r['cases_queued_per_s']:,} | {r['cases_created_per_s']:,} | "
             f"{r['cpu_ms_per_case']} |"

@@ -88,6 +88,7 @@ def start_background(hub: Hub) -> Background:
     background.stops.append(workflow.stop)
     background.stops.append(case_jobs.unbind)
     case_jobs.start_queue(hub)
+    background.stops.append(case_jobs.start_stray_sweep(hub))
     if hub.settings.sftp == "folder":
         from jdx.channels.folder import FolderWatcher
 

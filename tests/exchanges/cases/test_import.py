@@ -334,6 +334,46 @@ def test_the_job_step_run_twice_creates_and_mails_once(
         assert (job.state, job.created) == ("complete", 2)
 
 
+def test_a_job_committed_but_never_queued_is_queued_by_the_stray_sweep(
+    workflows: Hub, client: Any, agency: AgencyFixture
+) -> None:
+    """The 202 is sent once the job is committed and the queue is told after it: a process
+    that dies in between leaves a job no workflow has. The sweep finds it (once old enough
+    not to be on its way still) and it is created as any other; a second round finds nothing."""
+    import datetime as dt
+
+    from jdx.security.keys import Principal
+
+    service = workflows.services["cases"]
+    principal = Principal(agency.id, agency.ori, "Test agency", "prod", True)
+    accepted = service.submit_job(
+        principal,
+        [missing(), missing()],
+        size=10,
+        sha256="x",
+        fmt="json",
+        idempotency_key=None,
+        channel="test",
+    )
+    assert case_jobs.enqueue_strays(workflows) == 0  # too young: maybe on its way
+    with workflows.engine.begin() as conn:
+        conn.execute(
+            import_jobs.update()
+            .where(import_jobs.c.id == accepted.job_id)
+            .values(created_at=now() - case_jobs.STRAY_AFTER - dt.timedelta(seconds=1))
+        )
+    assert case_jobs.enqueue_strays(workflows) == 1
+    assert case_jobs.wait(accepted.job_id) == {
+        "total": 2,
+        "created": 2,
+        "requested": 0,
+        "rejected": 0,
+    }
+    assert case_jobs.enqueue_strays(workflows) == 0
+    status = client.get(f"/namus/v1/jobs/{accepted.job_id}", headers=agency.auth())
+    assert status.json()["state"] == "complete"
+
+
 def test_the_result_mail_names_only_the_agencys_case_numbers(
     workflows: Hub, client: Any, agency: AgencyFixture, other_agency: AgencyFixture
 ) -> None:

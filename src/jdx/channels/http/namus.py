@@ -25,6 +25,7 @@ from urllib.parse import unquote
 import orjson
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from jdx.channels.http.app_peer import peer_of
@@ -197,8 +198,6 @@ def router(hub: Hub) -> APIRouter:
         except JobRefused as exc:
             headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
             raise HTTPException(exc.status, str(exc), headers=headers) from None
-        if not accepted.replayed:
-            await run_in_threadpool(case_jobs.enqueue, hub, accepted.job_id)
         location = f"/namus/v1/jobs/{accepted.job_id}"
         headers = {"Location": location}
         if accepted.replayed:
@@ -207,6 +206,10 @@ def router(hub: Hub) -> APIRouter:
             {"job_id": accepted.job_id, "status_url": location, "replayed": accepted.replayed},
             202,
             headers=headers,
+            # Committed already: the queue is told once the answer is on its way.
+            background=None
+            if accepted.replayed
+            else BackgroundTask(case_jobs.enqueue_after_answer, hub, accepted.job_id),
         )
 
     @api.post(
