@@ -333,6 +333,7 @@ def _relational_errors(
             sa.select(cases.c.id, cases.c.case_type, cases.c.client_case_number).where(
                 cases.c.agency_id == principal.agency_id,
                 cases.c.realm == principal.realm,
+                cases.c.case_type.in_({CASE_TYPES[c.record_type] for c in imports}),
                 cases.c.client_case_number.in_({c.client_case_number for c in imports}),
             )
         )
