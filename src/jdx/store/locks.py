@@ -18,8 +18,10 @@ def lock_key(*parts: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-def lock_agency(conn: sa.Connection, realm: str, ori: str) -> None:
+def lock_agency(conn: sa.Connection, realm: str, ori: str, what: str = "agency") -> None:
+    """``what`` names the agency's work that must go one at a time; work under another name
+    (a case job's acceptance beside the creation of an earlier job's cases) runs beside it."""
     if conn.dialect.name == "postgresql":
         conn.execute(
-            sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key("agency", realm, ori)}
+            sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key(what, realm, ori)}
         )

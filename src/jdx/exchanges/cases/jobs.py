@@ -167,7 +167,11 @@ class CaseImport:
         checked = self.check_all(items)
         validated_at = now()
         with write_transaction(self.engine) as conn:
-            lock_agency(conn, principal.realm, principal.ori)
+            # Acceptances of one agency go one at a time (the daily limit and the idempotency
+            # key are decided under this lock), but not behind the creation of its earlier jobs'
+            # cases, which re-checks case numbers under the agency's lock: waiting for up to
+            # four creation steps made PostgreSQL's acceptance p99 212 ms.
+            lock_agency(conn, principal.realm, principal.ori, "case-job-accept")
             again = self._admit(conn, principal, limits, idempotency_key, sha256)
             if again is not None:  # a concurrent retry won the race
                 return again
