@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +25,7 @@ from jdx.exchanges.cases import process, results
 from jdx.exchanges.cases.regions import load_regions
 from jdx.exchanges.cases.tables import cases, import_jobs
 from jdx.hub import Hub
-from jdx.store.bulk import refresh_statistics
+from jdx.store.bulk import StatisticsKeeper
 from jdx.store.engine import write_transaction
 from jdx.store.queries import now
 from jdx.workflows import Binding, dbos_client
@@ -39,15 +38,14 @@ QUEUE = "case-jobs"
 JOB_WORKERS = 4
 
 
-# How often a job step checks whether the planner's statistics of ``cases`` are stale.
-STATISTICS_SECONDS = 10.0
-
-
 @dataclass
 class _Runtime:
     hub: Hub
     regions: Mapping[str, str]
-    statistics_checked: float = 0.0
+    # Before a new ``cases`` table's first ANALYZE, PostgreSQL's planner looked a job's case
+    # numbers up by filtering every case of the agency (18 ms per job at 44,000 cases, growing
+    # with them: the creation rate fell as cases piled up) instead of 0.1 ms in the unique key.
+    statistics: StatisticsKeeper
 
 
 _runtime: Binding[_Runtime] = Binding("case job workflows", "jdx.exchanges.cases.workflow.bind")
@@ -55,20 +53,28 @@ _runtime: Binding[_Runtime] = Binding("case job workflows", "jdx.exchanges.cases
 
 def bind(hub: Hub) -> None:
     with _runtime.lock:
-        _runtime.set(_Runtime(hub, load_regions(hub.settings.namus_regions_file)))
+        _runtime.set(
+            _Runtime(
+                hub,
+                load_regions(hub.settings.namus_regions_file),
+                StatisticsKeeper(hub.engine, cases),
+            )
+        )
 
 
 def start_queue(hub: Hub) -> None:
     """Register the queue (DBOS launched) and enqueue the jobs no workflow has taken yet."""
     DBOS.register_queue(QUEUE, worker_concurrency=JOB_WORKERS, polling_interval_sec=0.1)
-    with hub.engine.connect() as conn:
-        waiting = (
-            conn.execute(sa.select(import_jobs.c.id).where(import_jobs.c.state != "complete"))
-            .scalars()
-            .all()
-        )
-    for job_id in waiting:
+    for job_id in _unfinished_jobs(hub):
         enqueue(hub, job_id)
+
+
+def _unfinished_jobs(hub: Hub, received_before: dt.datetime | None = None) -> list[int]:
+    query = sa.select(import_jobs.c.id).where(import_jobs.c.state != "complete")
+    if received_before is not None:
+        query = query.where(import_jobs.c.created_at < received_before)
+    with hub.engine.connect() as conn:
+        return list(conn.execute(query).scalars())
 
 
 def unbind() -> None:
@@ -91,19 +97,8 @@ def _case_job(job_id: int) -> dict[str, int]:
     with write_transaction(rt.hub.engine) as conn:
         process.process_in(conn, rt.regions, job_id)
         counts = results.finish_in(conn, job_id, s.public_url, digest_hour=s.digest_hour)
-    _refresh_statistics(rt)
+    rt.statistics.check()
     return counts
-
-
-def _refresh_statistics(rt: _Runtime) -> None:
-    """Before a new ``cases`` table's first ANALYZE, PostgreSQL's planner looked the job's case
-    numbers up by filtering every case of the agency (18 ms per job at 44,000 cases, growing
-    with them: the creation rate fell as cases piled up) instead of 0.1 ms in the unique key.
-    A check every STATISTICS_SECONDS; ANALYZE only when much changed (as for stops)."""
-    moment = time.monotonic()
-    if moment - rt.statistics_checked >= STATISTICS_SECONDS:
-        rt.statistics_checked = moment
-        refresh_statistics(rt.hub.engine, cases)
 
 
 @DBOS.workflow()
@@ -156,17 +151,7 @@ STRAY_SWEEP_SECONDS = 15.0
 def enqueue_strays(hub: Hub) -> int:
     """Queue the jobs committed and never queued (the process that answered died before its
     enqueue, or the enqueue failed); runs where DBOS is launched. Returns how many."""
-    with hub.engine.connect() as conn:
-        waiting = (
-            conn.execute(
-                sa.select(import_jobs.c.id).where(
-                    import_jobs.c.state != "complete",
-                    import_jobs.c.created_at < now() - STRAY_AFTER,
-                )
-            )
-            .scalars()
-            .all()
-        )
+    waiting = _unfinished_jobs(hub, received_before=now() - STRAY_AFTER)
     strays = [j for j in waiting if DBOS.get_workflow_status(workflow_id(j)) is None]
     for job_id in strays:
         enqueue(hub, job_id)
