@@ -69,6 +69,16 @@ def run_job(client: Any, agency: AgencyFixture, items: list[Any]) -> dict[str, A
     return dict(status.json())
 
 
+def submit_directly(hub: Hub, agency: AgencyFixture, items: list[Any]) -> Any:
+    """A job accepted by the service itself, without HTTP and without its enqueue."""
+    from jdx.security.keys import Principal
+
+    principal = Principal(agency.id, agency.ori, "Test agency", "prod", True)
+    return hub.services["cases"].submit_job(
+        principal, items, size=10, sha256="x", fmt="json", idempotency_key=None, channel="test"
+    )
+
+
 def count_jobs(hub: Hub, agency: AgencyFixture) -> int:
     with hub.engine.connect() as conn:
         return int(
@@ -275,19 +285,7 @@ def test_a_client_sees_only_its_own_jobs_and_cases(
 
 def test_processing_twice_creates_no_second_case(hub: Hub, agency: AgencyFixture) -> None:
     """What a resumed workflow does when a step ran but was not checkpointed."""
-    from jdx.security.keys import Principal
-
-    service = hub.services["cases"]
-    principal = Principal(agency.id, agency.ori, "Test agency", "prod", True)
-    accepted = service.submit_job(
-        principal,
-        [missing(), missing()],
-        size=10,
-        sha256="x",
-        fmt="json",
-        idempotency_key=None,
-        channel="test",
-    )
+    accepted = submit_directly(hub, agency, [missing(), missing()])
     process.process(hub.engine, DEMO_REGIONS, accepted.job_id)
     process.process(hub.engine, DEMO_REGIONS, accepted.job_id)
     first = results.finish(hub.engine, accepted.job_id, "http://hub", digest_hour=6)
@@ -309,19 +307,7 @@ def test_the_job_step_run_twice_creates_and_mails_once(
 ) -> None:
     """The workflow's one step, re-run as DBOS re-runs it when a crash fell between the step's
     commit and its checkpoint: the same counts, no second case and no second mail."""
-    from jdx.security.keys import Principal
-
-    service = workflows.services["cases"]
-    principal = Principal(agency.id, agency.ori, "Test agency", "prod", True)
-    accepted = service.submit_job(
-        principal,
-        [missing(), missing()],
-        size=10,
-        sha256="x",
-        fmt="json",
-        idempotency_key=None,
-        channel="test",
-    )
+    accepted = submit_directly(workflows, agency, [missing(), missing()])
     first = case_jobs._case_job(accepted.job_id)
     second = case_jobs._case_job(accepted.job_id)
     assert first == second == {"total": 2, "created": 2, "requested": 0, "rejected": 0}
@@ -342,19 +328,7 @@ def test_a_job_committed_but_never_queued_is_queued_by_the_stray_sweep(
     not to be on its way still) and it is created as any other; a second round finds nothing."""
     import datetime as dt
 
-    from jdx.security.keys import Principal
-
-    service = workflows.services["cases"]
-    principal = Principal(agency.id, agency.ori, "Test agency", "prod", True)
-    accepted = service.submit_job(
-        principal,
-        [missing(), missing()],
-        size=10,
-        sha256="x",
-        fmt="json",
-        idempotency_key=None,
-        channel="test",
-    )
+    accepted = submit_directly(workflows, agency, [missing(), missing()])
     assert case_jobs.enqueue_strays(workflows) == 0  # too young: maybe on its way
     with workflows.engine.begin() as conn:
         conn.execute(
