@@ -23,7 +23,13 @@ from lxml import etree
 
 from jdx.codecs import xlsx
 from jdx.codecs.flat import ConversionError, FlatLayout
-from jdx.codecs.xmlform import MAX_DEPTH, XmlFormError, element_to_value, local_name
+from jdx.codecs.xmlform import (
+    MAX_DEPTH,
+    XmlFormError,
+    element_to_value,
+    local_name,
+    safe_iterparse,
+)
 from jdx.dictionary.model import Dictionary
 
 SNIFF_BYTES = 64 * 1024
@@ -239,16 +245,7 @@ def _xml_items(path: Path, record_tag: str) -> Iterator[Item]:
     _refuse_dtd(path)
     seq = 0
     try:
-        context = etree.iterparse(
-            str(path),
-            events=("start", "end"),
-            resolve_entities=False,
-            no_network=True,
-            load_dtd=False,
-            huge_tree=False,
-            remove_comments=True,
-            remove_pis=True,
-        )
+        context = safe_iterparse(str(path), ("start", "end"))
         depth = 0
         for event, element in context:
             if event == "start":

@@ -29,6 +29,8 @@ from typing import IO, Any
 
 from lxml import etree
 
+from jdx.codecs.xmlform import safe_iterparse
+
 MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 DOC_RELS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -44,18 +46,7 @@ class XlsxError(ValueError):
 
 
 def _parse(source: IO[bytes], tag: str | tuple[str, ...]) -> Iterator[Any]:
-    parser: Iterator[Any] = etree.iterparse(
-        source,
-        events=("end",),
-        tag=tag,
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-    )
-    return parser
+    return safe_iterparse(source, ("end",), tag)
 
 
 def _elements(z: zipfile.ZipFile, name: str, tag: str) -> Iterator[Any]:

@@ -11,6 +11,7 @@ huge trees, a depth limit. Hostile documents get an :class:`XmlFormError` naming
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from lxml import etree
@@ -24,16 +25,25 @@ class XmlFormError(ValueError):
     """The bytes are not a well-formed, safe XML document."""
 
 
+# lxml's options for a hostile document, the same for every parser of the hub.
+HARDENED: dict[str, Any] = {
+    "resolve_entities": False,
+    "no_network": True,
+    "huge_tree": False,
+    "load_dtd": False,
+    "remove_comments": True,
+    "remove_pis": True,
+}
+
+
 def _parser() -> etree.XMLParser:
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        huge_tree=False,
-        load_dtd=False,
-        dtd_validation=False,
-        remove_comments=True,
-        remove_pis=True,
-    )
+    return etree.XMLParser(dtd_validation=False, **HARDENED)
+
+
+def safe_iterparse(source: Any, events: tuple[str, ...], tag: Any = None) -> Iterator[Any]:
+    """``etree.iterparse`` with :data:`HARDENED` options (streamed files: XML stops, XLSX)."""
+    parser: Iterator[Any] = etree.iterparse(source, events=events, tag=tag, **HARDENED)
+    return parser
 
 
 def parse_xml(
