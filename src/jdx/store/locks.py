@@ -11,6 +11,8 @@ import hashlib
 
 import sqlalchemy as sa
 
+from jdx.store.bulk import raw_connection
+
 
 def lock_key(*parts: str) -> int:
     """A stable signed 64-bit key: the same on every node and every Python process."""
@@ -20,8 +22,11 @@ def lock_key(*parts: str) -> int:
 
 def lock_agency(conn: sa.Connection, realm: str, ori: str, what: str = "agency") -> None:
     """``what`` names the agency's work that must go one at a time; work under another name
-    (a case job's acceptance beside the creation of an earlier job's cases) runs beside it."""
+    (a case job's acceptance beside the creation of an earlier job's cases) runs beside it.
+
+    On PostgreSQL the statement goes through the driver's own cursor: inside a pipeline
+    (``raw_connection(conn).pipeline()``) it is sent with the statements after it, which the
+    server runs once it holds the lock."""
     if conn.dialect.name == "postgresql":
-        conn.execute(
-            sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key(what, realm, ori)}
-        )
+        cursor = raw_connection(conn).cursor()
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_key(what, realm, ori)])

@@ -12,6 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from jdx.store.bulk import insert_rows
 from jdx.store.tables import agencies, audit_log, domain_tables, domain_values
 
 ORI_LENGTH = 9
@@ -151,14 +152,14 @@ def audit(conn: sa.Connection, **entry: Any) -> None:
 
 
 def audit_many(conn: sa.Connection, entries: list[dict[str, Any]]) -> None:
-    """:func:`audit` for several records in one statement."""
+    """:func:`audit` for several records in one statement (inside a PostgreSQL pipeline, sent
+    with the statements around it: see :func:`insert_rows`)."""
     stamp = now()
     rows = [
         {**AUDIT_DEFAULTS, "at": stamp, **e, "codes": ",".join(e.get("codes") or ())[:500]}
         for e in entries
     ]
-    if rows:
-        conn.execute(AUDIT_INSERT, rows)
+    insert_rows(conn, audit_log, rows)
 
 
 AUDIT_INSERT = audit_log.insert()  # built once; see the note in exchanges/stops/service.py

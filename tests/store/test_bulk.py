@@ -1,0 +1,99 @@
+"""Rows in many at once: ids drawn first, rows written in one statement, statistics kept."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+
+from jdx.hub import Hub
+from jdx.store.bulk import FEW_ROWS, insert_rows, raw_connection, refresh_statistics, reserve_ids
+from jdx.store.engine import write_transaction
+from jdx.store.tables import Json, Timestamp
+
+
+@pytest.fixture
+def table(hub: Hub, request: pytest.FixtureRequest) -> Iterator[sa.Table]:
+    """A table of this test's own, of the column types the hub's tables use."""
+    name = f"t_{request.node.name[5:40]}"
+    table = sa.Table(
+        name,
+        sa.MetaData(),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+        sa.Column("code", sa.String(9)),
+        sa.Column("doc", Json),
+        sa.Column("day", sa.Date),
+        sa.Column("at", Timestamp),
+    )
+    table.drop(hub.engine, checkfirst=True)
+    table.create(hub.engine)
+    yield table
+    table.drop(hub.engine)
+
+
+def _rows(ids: list[int]) -> list[dict[str, object]]:
+    stamp = dt.datetime(2025, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
+    return [
+        {
+            "id": new_id,
+            "code": None if i % 3 == 0 else f"c{i}",
+            "doc": {"quote": 'say "hi"\\', "n": [i, None]} if i % 2 else None,
+            "day": dt.date(2024, 1, 1 + i % 28),
+            "at": stamp,
+        }
+        for i, new_id in enumerate(ids)
+    ]
+
+
+@pytest.mark.parametrize("count", [1, 7, FEW_ROWS + 1])  # one INSERT for few; COPY for more
+def test_rows_are_stored_under_the_ids_drawn_for_them(
+    hub: Hub, table: sa.Table, count: int
+) -> None:
+    with write_transaction(hub.engine) as conn:
+        ids = reserve_ids(conn, table, count)
+        rows = _rows(ids)
+        insert_rows(conn, table, rows)
+    assert len(set(ids)) == count
+    with hub.engine.connect() as conn:
+        stored = {r.id: r._asdict() for r in conn.execute(sa.select(table))}
+    for row in stored.values():  # SQLite gives the UTC time back without its zone
+        row["at"] = row["at"].replace(tzinfo=dt.UTC)
+    assert stored == {row["id"]: row for row in rows}
+    with write_transaction(hub.engine) as conn:  # later ids do not collide with these
+        more = reserve_ids(conn, table, 3)
+        insert_rows(conn, table, _rows(more))
+    assert not set(more) & set(ids)
+
+
+@pytest.mark.postgres
+def test_a_pipeline_sends_the_inserts_with_the_statements_around_them(
+    hub: Hub, table: sa.Table
+) -> None:
+    with write_transaction(hub.engine) as conn:
+        ids = reserve_ids(conn, table, 4)
+        with raw_connection(conn).pipeline():
+            insert_rows(conn, table, _rows(ids[:2]))
+            insert_rows(conn, table, _rows(ids[2:]))
+    with hub.engine.connect() as conn:
+        assert sorted(conn.execute(sa.select(table.c.id)).scalars()) == sorted(ids)
+
+
+@pytest.mark.postgres
+def test_a_new_table_is_analysed_once_it_has_rows(hub: Hub, table: sa.Table) -> None:
+    """Before its first ANALYZE the planner walks the wrong index for the duplicate look-ups:
+    a table that was never analysed is analysed as soon as it has rows, not after 1,000."""
+    assert refresh_statistics(hub.engine, table) is False  # empty: nothing to analyse
+    with write_transaction(hub.engine) as conn:
+        insert_rows(conn, table, _rows(reserve_ids(conn, table, 5)))
+        conn.execute(sa.text("SELECT pg_stat_force_next_flush()"))
+    with hub.engine.connect() as conn:
+        conn.execute(sa.text("SELECT pg_stat_clear_snapshot()"))
+    assert refresh_statistics(hub.engine, table) is True
+    with hub.engine.connect() as conn:
+        analysed = conn.execute(
+            sa.text("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = :t"),
+            {"t": table.name},
+        ).scalar()
+    assert analysed is not None
