@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -47,6 +47,26 @@ class PeerMiddleware:
         await self.app(scope, receive, send)  # type: ignore[arg-type]
 
 
+class HubApp(FastAPI):
+    """FastAPI with two layers in front of its own middleware stack: the peer's address kept
+    (:class:`PeerMiddleware`), then the stop web service's hot paths (``fastpaths.py``).
+
+    In front, not inside: FastAPI's own layers (the server error handler, its telemetry
+    middleware, which looks up the tracer and meter providers on every request, the body
+    limit) cost as much as the hot path's own HTTP handling, and the hot paths answer every
+    error themselves, body size included."""
+
+    fast_paths: tuple[Callable[..., Awaitable[Response]], Callable[[Request], Response]] | None
+    trusted_proxies: list[str]
+
+    def build_middleware_stack(self) -> ASGIApp:
+        stack = super().build_middleware_stack()
+        if self.fast_paths is not None:
+            submit, on_error = self.fast_paths
+            stack = FastPaths(stack, submit=submit, on_error=on_error)
+        return PeerMiddleware(stack, trusted_proxies=self.trusted_proxies)
+
+
 def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> FastAPI:
     if hub is None:
         if settings is None:
@@ -58,7 +78,7 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
         hub.refresh_domains(force=True)
         yield
 
-    app = FastAPI(
+    app = HubApp(
         title="jdx: justice data exchange hub",
         version="0.1.0",
         description="Stop data (AB 953 SDCS), NamUs case import and interstate rap sheets.",
@@ -66,14 +86,14 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
         docs_url="/docs",
     )
     app.state.hub = hub
+    app.fast_paths = None
+    app.trusted_proxies = hub.settings.trusted_proxies
     for name in hub.exchanges:
         for make_router in ROUTERS.get(name, []):
             router = make_router(hub)
             app.include_router(router)
             if isinstance(router, sdcs.SdcsRouter):
-                app.add_middleware(FastPaths, submit=router.submit, on_error=sdcs.system_error)
-    # Added last, so outermost: the fast paths see the client's address as the routes do.
-    app.add_middleware(PeerMiddleware, trusted_proxies=hub.settings.trusted_proxies)
+                app.fast_paths = (router.submit, sdcs.system_error)
 
     @app.get("/healthz", include_in_schema=False)
     def health() -> dict[str, str]:
