@@ -91,3 +91,18 @@ def test_0008_keeps_published_cases_published_and_goes_down_and_up(
     schema.upgrade(engine)
     assert schema.drift(engine) == []
     engine.dispose()
+
+
+@pytest.mark.postgres
+def test_stop_records_are_compressed_with_lz4_where_the_server_has_it(hub: Hub) -> None:
+    with hub.engine.connect() as conn:
+        methods = conn.execute(
+            sa.text("SELECT enumvals FROM pg_settings WHERE name = 'default_toast_compression'")
+        ).scalar()
+        method = conn.execute(
+            sa.text(
+                "SELECT attcompression FROM pg_attribute "
+                "WHERE attrelid = 'stops'::regclass AND attname = 'record'"
+            )
+        ).scalar()
+    assert method == ("l" if "lz4" in methods else "")
