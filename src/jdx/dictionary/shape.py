@@ -57,6 +57,8 @@ def _field(spec: FieldSpec) -> Shape:
 
 
 def _scalar(value: Any) -> Any:
+    if value.__class__ is str:  # nearly every value of a record as real clients send it
+        return value.strip()
     text = as_text(value)
     return text if text is not None else value
 
