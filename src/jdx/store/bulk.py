@@ -12,7 +12,7 @@ INSERT ... RETURNING built and processed a statement per call: 55 µs of a stop'
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import orjson
@@ -21,6 +21,16 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 # Keys per lookup statement: SQLite limits the parameters of one statement.
 PART = 500
+
+
+class JsonText:
+    """A JSON column's value serialized already (by ``store.engine.json_text``, in a batch
+    file's worker process): :func:`insert_rows` stores the text as it is."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
 
 
 def insert_rows(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> list[int]:
@@ -138,7 +148,7 @@ def _sqlite_insert(
     ids = list(range(int(last) + 1, int(last) + 1 + len(rows)))
     names = list(rows[0])
     dialect = conn.dialect
-    convert = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
+    convert = [_bind_processor(table.c[name].type, dialect) for name in names]
     columns = ", ".join(f'"{table.c[name].name}"' for name in ["id", *names])
     marks = ", ".join("?" * (len(names) + 1))
     values = [
@@ -157,8 +167,18 @@ def _sqlite_insert(
     return ids
 
 
+def _bind_processor(kind: Any, dialect: sa.Dialect) -> Callable[[Any], Any] | None:
+    """SQLAlchemy's conversion of a column's values; a JSON column's passes JsonText through."""
+    convert = kind.dialect_impl(dialect).bind_processor(dialect)
+    if convert is None or not isinstance(kind, sa.JSON):
+        return convert  # type: ignore[no-any-return]
+    return lambda value: value.text if type(value) is JsonText else convert(value)
+
+
 def _cell(value: Any) -> Any:
     """JSON columns take their text; every other value is adapted by the driver."""
     if isinstance(value, dict | list):
         return orjson.dumps(value).decode()
+    if type(value) is JsonText:
+        return value.text
     return value
