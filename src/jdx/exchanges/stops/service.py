@@ -90,6 +90,13 @@ class Prepared(dict[str, Any]):
         super().__init__(fields)
         self.text = text
 
+    def get(self, key: str, default: Any = None) -> Any:
+        # Every handed-back field is present (None when the record has none): a key that is not
+        # would silently read as missing, so it fails loudly instead.
+        if key not in self:
+            raise KeyError(f"{key} is not handed back by the worker process (PREPARED_FIELDS)")
+        return super().get(key, default)
+
     @staticmethod
     def fields_of(record: dict[str, Any]) -> tuple[Any, ...]:
         """What :meth:`of` needs of a record, as a tuple (cheap to pickle)."""
