@@ -131,6 +131,7 @@ def bench_bulk(args: argparse.Namespace) -> None:
         frictionless=not args.no_frictionless,
         log=log,
         measured=save,
+        bulk_workers=args.bulk_workers,
     )
     print(bulk.table(bulk.as_dicts(results)))
     print(f"\nwritten: {save(results)}")
@@ -272,6 +273,12 @@ def parser() -> argparse.ArgumentParser:
     )
     b.add_argument("--xlsx-rows", type=int, default=100_000, help="rows of the XLSX (100000)")
     b.add_argument("--no-frictionless", action="store_true", help="skip the Frictionless runs")
+    b.add_argument(
+        "--bulk-workers",
+        type=int,
+        default=None,
+        help="JDX_BULK_WORKERS for the hub (its default when not given)",
+    )
     b.add_argument(
         "--profile-records",
         type=int,

@@ -251,6 +251,7 @@ def run_jdx(
     database_url: str | None,
     work: Path,
     log: Callable[[str], None],
+    bulk_workers: int | None = None,
 ) -> Result:
     import httpx2 as httpx
 
@@ -259,6 +260,8 @@ def run_jdx(
     ori, key = agencies[0]
     assert ori == ORI_OF_BENCH, ori
     env.update({"JDX_SFTP": "off", "JDX_MAIL_POLL_SECONDS": "3600"})
+    if bulk_workers is not None:
+        env["JDX_BULK_WORKERS"] = str(bulk_workers)
     headers = {"Authorization": f"Bearer {key}"}
     with serving(env, 1, work / f"serve-{backend}-{path.suffix[1:]}.log") as (port, pid):
         base = f"http://{HOST}:{port}"
@@ -287,6 +290,7 @@ def run_jdx(
     detail = {
         "cpu_seconds_hub": round(cpu.hub, 2),
         "cpu_seconds_database": round(cpu.database, 2),
+        "bulk_workers": bulk_workers,
         "state": status["state"],
         "file_error": status.get("file_error"),
         "upload_seconds": round(uploaded, 2),
@@ -477,6 +481,7 @@ def run(
     frictionless: bool,
     log: Callable[[str], None],
     measured: Callable[[list[Result]], object] = lambda _: None,
+    bulk_workers: int | None = None,
 ) -> list[Result]:
     """Every case in turn; ``measured`` gets the results so far after each (a long run that is
     stopped keeps what it measured)."""
@@ -492,7 +497,7 @@ def run(
             if xlsx is not None:
                 cases.append((xlsx, xlsx_records, xlsx_rows, url))
         for path, n, rows, url in cases:
-            results.append(run_jdx(path, n, rows, url, work, log))
+            results.append(run_jdx(path, n, rows, url, work, log, bulk_workers))
             measured(results)
         if frictionless:
             checked = [(pipe, records, pipe_rows)]

@@ -128,13 +128,15 @@ def smtp() -> Iterator[tuple[Collector, int]]:
         controller.stop()
 
 
-@pytest.fixture
+@pytest.fixture(params=["1", "0"], ids=["bulk-worker", "in-process"])
 def served(
-    tmp_path: Path, worker_id: str, smtp: tuple[Collector, int]
+    request: pytest.FixtureRequest, tmp_path: Path, worker_id: str, smtp: tuple[Collector, int]
 ) -> Iterator[tuple[Hub, str, sa.Engine]]:
+    """The hub's records checked in a worker process (the default) and in its own."""
     url = _database_url(worker_id)
     env = {
         **os.environ,
+        "JDX_BULK_WORKERS": request.param,
         "JDX_DATA_DIR": str(tmp_path / "data"),
         "JDX_DATABASE_URL": url,
         "JDX_PORT": str(free_port()),

@@ -66,6 +66,10 @@ class Hub:
         return moment - self._domains_checked >= self.settings.domain_refresh_seconds
 
     def dispose(self) -> None:
+        for service in self.services.values():
+            close = getattr(service, "close", None)
+            if close is not None:
+                close()  # worker processes first: they hold nothing of the engine's
         self.engine.dispose()
 
 

@@ -22,7 +22,7 @@ import orjson
 from lxml import etree
 
 from jdx.codecs import xlsx
-from jdx.codecs.flat import ConversionError, FlatLayout
+from jdx.codecs.flat import ConversionError, FlatLayout, RowGroup
 from jdx.codecs.xmlform import (
     MAX_DEPTH,
     XmlFormError,
@@ -132,6 +132,39 @@ def read_header(path: Path, fmt: Format) -> list[str]:
 
 
 def _flat_items(layout: FlatLayout, rows: Iterator[tuple[int, list[str]]]) -> Iterator[Item]:
+    header, raw = _flat_raw(layout, rows)
+    bind = layout.binder(header)
+    for item in raw:
+        group = item.group
+        built = group if isinstance(group, ConversionError) else group.bind(bind)
+        record = built if isinstance(built, ConversionError) else built.record
+        yield Item(item.seq, item.rows, record, item.source, shaped=True)
+
+
+@dataclass(slots=True)
+class RawItem:
+    """A record of a flat file as read, not yet bound: what a worker process binds."""
+
+    seq: int
+    rows: str
+    group: RowGroup | ConversionError
+    source: Any
+
+
+def read_raw(
+    path: Path, fmt: Format, dictionary: Dictionary, skip: int = 0
+) -> tuple[list[str], Iterator[RawItem]]:
+    """The header and the unbound records of a flat file (XLSX, XLS, delimited), from record
+    ``skip + 1`` on: :func:`read_items` without the binding, which the caller does elsewhere."""
+    layout = FlatLayout(dictionary)
+    rows = _delimited_rows(path) if fmt is Format.DELIMITED else _sheet_rows(path, fmt)
+    header, raw = _flat_raw(layout, rows)
+    return header, (item for item in raw if item.seq > skip)
+
+
+def _flat_raw(
+    layout: FlatLayout, rows: Iterator[tuple[int, list[str]]]
+) -> tuple[list[str], Iterator[RawItem]]:
     try:
         _, header = next(rows)
     except StopIteration:
@@ -139,6 +172,12 @@ def _flat_items(layout: FlatLayout, rows: Iterator[tuple[int, list[str]]]) -> It
     problems = layout.check_header(header)
     if any("missing" in p or "twice" in p for p in problems):
         raise FileError("the header row does not match the template: " + "; ".join(problems))
+    return header, _raw_items(layout, header, rows)
+
+
+def _raw_items(
+    layout: FlatLayout, header: list[str], rows: Iterator[tuple[int, list[str]]]
+) -> Iterator[RawItem]:
     names = [h.strip() for h in header]
     kept: dict[int, list[str]] = {}
 
@@ -147,15 +186,14 @@ def _flat_items(layout: FlatLayout, rows: Iterator[tuple[int, list[str]]]) -> It
             kept[number] = cells
             yield number, cells
 
-    for seq, built in enumerate(layout.records(header, remembered()), start=1):
-        numbers = built.rows
+    for seq, group in enumerate(layout.groups(header, remembered()), start=1):
+        numbers = group.rows if isinstance(group, ConversionError) else group.numbers
         # Lists, not objects: a JSONB column would reorder an object's keys.
         source = {"columns": names, "rows": [kept.pop(n, []) for n in numbers]}
         for n in [n for n in kept if numbers and n < numbers[0]]:
             kept.pop(n)  # blank rows before the record
         span = f"{numbers[0]}" if len(numbers) == 1 else f"{numbers[0]}-{numbers[-1]}"
-        record = built if isinstance(built, ConversionError) else built.record
-        yield Item(seq, span, record, source, shaped=True)
+        yield RawItem(seq, span, group, source)
 
 
 def _delimited_rows(path: Path) -> Generator[tuple[int, list[str]], None, None]:

@@ -68,6 +68,28 @@ class Column:
     groups: FieldSpec | None = None  # that list of groups
 
 
+@dataclass(slots=True)
+class RowGroup:
+    """The rows (number, cells) of one record as read, before binding, and its record id."""
+
+    rows: list[tuple[int, list[str]]]
+    record_id: str
+
+    @property
+    def numbers(self) -> tuple[int, ...]:
+        return tuple(n for n, _ in self.rows)
+
+    def bind(
+        self, bind: Callable[[list[tuple[int, list[str]]]], dict[str, Any]]
+    ) -> RecordRows | ConversionError:
+        numbers = self.numbers
+        try:
+            return RecordRows(numbers, bind(self.rows))
+        except ConversionError as exc:
+            exc.rows, exc.record_id = numbers, self.record_id
+            return exc
+
+
 @dataclass(frozen=True)
 class RecordRows:
     """The rows (1-based numbers in the file) that made one record, and the record."""
@@ -157,9 +179,22 @@ class FlatLayout:
         self, header: list[str], rows: Iterable[tuple[int, list[str]]]
     ) -> Iterator[RecordRows | ConversionError]:
         """Records from (row number, cells) in file order; a bad record becomes a ConversionError."""
+        bind = self.binder(header)
+        for group in self.groups(header, rows):
+            yield group if isinstance(group, ConversionError) else group.bind(bind)
+
+    def binder(self, header: list[str]) -> Callable[[list[tuple[int, list[str]]]], dict[str, Any]]:
+        """The generated function that binds a record's rows, for files with this header."""
         from jdx.codecs._flatgen import compile_binder
 
-        bind = compile_binder(self, header)
+        return compile_binder(self, header)
+
+    def groups(
+        self, header: list[str], rows: Iterable[tuple[int, list[str]]]
+    ) -> Iterator[RowGroup | ConversionError]:
+        """The rows of each record, in file order, not yet bound (:meth:`records` binds them;
+        a batch file's worker process binds them elsewhere). A row wider than the header is a
+        ConversionError of its own."""
         width = len(header)
         names = [h.strip() for h in header]
         at = names.index(self.id_column.name) if self.id_column.name in names else -1
@@ -172,7 +207,7 @@ class FlatLayout:
             n = len(cells)
             if n > width and any(c.strip() for c in cells[width:]):
                 if pending:
-                    yield _bound(bind, pending, pending_id)
+                    yield RowGroup(pending, pending_id)
                     pending = []
                 yield ConversionError(f"row {number} has {n} cells, the header {width}", (number,))
                 continue
@@ -180,13 +215,13 @@ class FlatLayout:
                 cells = cells + pad[n:]  # a short row reads as blank cells; the source keeps it
             record_id = cells[at].strip() if at >= 0 else ""
             if pending and record_id and record_id != pending_id:
-                yield _bound(bind, pending, pending_id)
+                yield RowGroup(pending, pending_id)
                 pending = []
             if not pending:
                 pending_id = record_id
             pending.append((number, cells))
         if pending:
-            yield _bound(bind, pending, pending_id)
+            yield RowGroup(pending, pending_id)
 
     def _put(self, target: dict[str, Any], col: Column, text: str, row: int) -> None:
         if not text:
@@ -213,19 +248,6 @@ class FlatLayout:
             value = _split(col.spec, part.strip(), INNER_SEP)
             if value not in ("", None):
                 _set(item, col.within, value)
-
-
-def _bound(
-    bind: Callable[[list[tuple[int, list[str]]]], dict[str, Any]],
-    rows: list[tuple[int, list[str]]],
-    record_id: str,
-) -> RecordRows | ConversionError:
-    numbers = tuple(n for n, _ in rows)
-    try:
-        return RecordRows(numbers, bind(rows))
-    except ConversionError as exc:
-        exc.rows, exc.record_id = numbers, record_id
-        return exc
 
 
 def _leaves(

@@ -17,7 +17,7 @@ call: 55 µs of a stop's 290.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import cache
 from typing import Any
 
@@ -30,6 +30,16 @@ from sqlalchemy.dialects.postgresql import ARRAY
 PART = 500
 # Rows up to which PostgreSQL takes one ``unnest`` INSERT rather than COPY.
 FEW_ROWS = 200
+
+
+class JsonText:
+    """A JSON column's value serialized already (by ``store.engine.json_text``, in a batch
+    file's worker process): :func:`insert_rows` stores the text as it is."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
 
 
 def reserve_ids(conn: sa.Connection, table: sa.Table, n: int) -> list[int]:
@@ -201,7 +211,7 @@ def _copy(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) 
 def _sqlite_insert(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
     names = list(rows[0])
     dialect = conn.dialect
-    convert = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
+    convert = [_bind_processor(table.c[name].type, dialect) for name in names]
     columns = ", ".join(f'"{table.c[name].name}"' for name in names)
     marks = ", ".join("?" * len(names))
     values = [
@@ -217,8 +227,18 @@ def _sqlite_insert(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str
         cursor.close()
 
 
+def _bind_processor(kind: Any, dialect: sa.Dialect) -> Callable[[Any], Any] | None:
+    """SQLAlchemy's conversion of a column's values; a JSON column's passes JsonText through."""
+    convert = kind.dialect_impl(dialect).bind_processor(dialect)
+    if convert is None or not isinstance(kind, sa.JSON):
+        return convert  # type: ignore[no-any-return]
+    return lambda value: value.text if type(value) is JsonText else convert(value)
+
+
 def _cell(value: Any) -> Any:
     """JSON columns take their text; every other value is adapted by the driver."""
     if isinstance(value, dict | list):
         return orjson.dumps(value).decode()
+    if type(value) is JsonText:
+        return value.text
     return value

@@ -24,6 +24,14 @@ from tests.conftest import AgencyFixture, stop_record
 from tests.samples import STAMP, delimited, three_kinds, workbook
 
 
+@pytest.fixture(autouse=True, params=[1, 0], ids=["bulk-worker", "in-process"])
+def bulk_workers(request: pytest.FixtureRequest, hub: Hub, monkeypatch: pytest.MonkeyPatch) -> int:
+    """Every file both ways: records checked in a worker process, and in the hub's process."""
+    monkeypatch.setattr(hub.services["stops"], "bulk_workers", request.param)
+    workers: int = request.param
+    return workers
+
+
 @pytest.fixture
 def principal(hub: Hub, agency: AgencyFixture) -> Principal:
     found = workflow.principal_for(hub, agency.ori, "prod")

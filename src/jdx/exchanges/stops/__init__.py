@@ -15,4 +15,6 @@ DICTIONARIES = ("stop-2018", "stop-2024")
 def register(hub: Hub) -> None:
     for name in DICTIONARIES:
         hub.validation.add_file(name)
-    hub.services["stops"] = StopService(hub.engine, hub.validation)
+    hub.services["stops"] = StopService(
+        hub.engine, hub.validation, bulk_workers=hub.settings.bulk_workers
+    )

@@ -23,15 +23,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
-from jdx.codecs.batch import FileError, Format, Item, read_header, read_items, sniff
+from jdx.codecs.batch import FileError, Format, Item, read_header, read_items, read_raw, sniff
 from jdx.codecs.flat import ConversionError, FlatLayout
 from jdx.dictionary import Dictionary, Issue, Outcome
 from jdx.exchanges.stops import errors as E
 from jdx.exchanges.stops.filemodel import Counts, FileRow
+from jdx.exchanges.stops.filework import pool_for
 from jdx.exchanges.stops.folders import Folders
 from jdx.exchanges.stops.outputs import write_outputs
 from jdx.exchanges.stops.service import Op, StopService, fatal
@@ -58,6 +59,8 @@ NAME = re.compile(
     r"\.(?P<ext>xlsx|xls|csv|txt|xml|json)$",
     re.IGNORECASE,
 )
+FLAT = frozenset({Format.XLSX, Format.XLS, Format.DELIMITED})
+T = TypeVar("T")
 BATCH_EXTENSIONS = frozenset({"xlsx", "xls", "csv", "txt"})
 # Formats a name's extension admits: identification is by content, but a .json that holds a
 # workbook is refused, not guessed at.
@@ -227,7 +230,6 @@ def process(service: StopService, folders: Folders, file_id: int) -> None:
     try:
         fmt = _format(path, f)
         dictionary = _dictionary_for(service, path, fmt)
-        items = read_items(path, fmt, dictionary, skip=records_done)
         with engine.begin() as conn:
             conn.execute(
                 stop_files.update()
@@ -236,10 +238,10 @@ def process(service: StopService, folders: Folders, file_id: int) -> None:
             )
         chunk_no = chunks_done
         with _fewer_collections():
-            for chunk in _chunks(items, CHUNK):
+            for checked in _checked_chunks(service, path, fmt, dictionary, records_done):
                 chunk_no += 1
                 refresh_statistics(engine, stops)  # this file may be what makes the table grow
-                _store_chunk(service, principal, f, chunk_no, chunk)
+                _store_chunk(service, principal, f, chunk_no, checked)
     except FileError as exc:
         with engine.begin() as conn:
             _fail(conn, file_id, str(exc))
@@ -274,8 +276,25 @@ def _dictionary_for(service: StopService, path: Path, fmt: Format) -> Dictionary
     return min(reversed(versions), key=lambda d: len(header - set(FlatLayout(d).names)))
 
 
-def _chunks(items: Iterator[Item], size: int) -> Iterator[list[Item]]:
-    chunk: list[Item] = []
+def _checked_chunks(
+    service: StopService, path: Path, fmt: Format, dictionary: Dictionary, skip: int
+) -> Iterator[list[tuple[Item, Outcome]]]:
+    """The file's records from record ``skip + 1`` on, in chunks, each with its data checks.
+
+    Flat files (XLSX, XLS, delimited), when the service has worker processes: the rows are
+    bound and checked there, a few chunks ahead of the one the caller stores (``filework.py``).
+    Otherwise, and for XML and JSON, here, chunk by chunk."""
+    pool = pool_for(service) if fmt in FLAT else None
+    if pool is not None:
+        header, raw = read_raw(path, fmt, dictionary, skip=skip)
+        yield from pool.checked(dictionary, header, _chunks(raw, CHUNK))
+        return
+    for chunk in _chunks(read_items(path, fmt, dictionary, skip=skip), CHUNK):
+        yield [(item, _check(service, item)) for item in chunk]  # CPU work outside the lock
+
+
+def _chunks(items: Iterator[T], size: int) -> Iterator[list[T]]:
+    chunk: list[T] = []
     for item in items:
         chunk.append(item)
         if len(chunk) == size:
@@ -286,9 +305,12 @@ def _chunks(items: Iterator[Item], size: int) -> Iterator[list[Item]]:
 
 
 def _store_chunk(
-    service: StopService, principal: Principal, f: FileRow, chunk_no: int, chunk: list[Item]
+    service: StopService,
+    principal: Principal,
+    f: FileRow,
+    chunk_no: int,
+    checked: list[tuple[Item, Outcome]],
 ) -> None:
-    checked = [(item, _check(service, item)) for item in chunk]  # CPU work outside the lock
     errors: list[dict[str, Any]] = []
     with write_transaction(service.engine) as conn:
         lock_agency(conn, principal.realm, principal.ori)
@@ -330,7 +352,7 @@ def _store_chunk(
             conn.execute(stop_file_errors.insert(), errors)
         conn.execute(
             stop_file_chunks.insert(),
-            {"file_id": f.id, "chunk": chunk_no, "records": len(chunk), "done_at": now()},
+            {"file_id": f.id, "chunk": chunk_no, "records": len(checked), "done_at": now()},
         )
 
 

@@ -1,0 +1,290 @@
+"""Batch files checked in a worker process (``filework.py``) give what the hub's process gives.
+
+The same file goes through the hub's process alone (``bulk_workers = 0``) in one realm and
+through a worker in the other: the stored rows (the record column's text included), the error
+rows and the files in OUTPUT must agree, over chunks small enough that duplicates and an update
+cross chunk boundaries while the worker is chunks ahead. Then what the worker must follow or
+survive: a domain table reloaded, a worker killed, the hub's process killed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from jdx.codecs.flat import FlatLayout
+from jdx.exchanges.stops import files, filework, workflow
+from jdx.exchanges.stops.folders import Folders
+from jdx.exchanges.stops.service import Op
+from jdx.exchanges.stops.tables import stop_file_errors, stops
+from jdx.hub import Hub
+from jdx.security.keys import Principal
+from tests.conftest import AgencyFixture, stop_record
+from tests.samples import STAMP, delimited
+
+
+def _principal(hub: Hub, agency: AgencyFixture, realm: str) -> Principal:
+    found = workflow.principal_for(hub, agency.ori, realm)
+    assert found is not None
+    return found
+
+
+def _folders(hub: Hub) -> Folders:
+    return workflow.folders_of(hub)
+
+
+def _process(hub: Hub, principal: Principal, name: str, data: bytes) -> int:
+    """register, process and finish, in this process (no workflow): the steps of a file."""
+    inbox = _folders(hub).input_dir(principal.ori, principal.realm)
+    inbox.mkdir(parents=True, exist_ok=True)
+    (inbox / name).write_bytes(data)
+    received = files.register(
+        hub.engine, _folders(hub), principal, inbox / name, channel="sftp", max_bytes=1 << 30
+    )
+    assert received.file_id is not None, received.message
+    files.process(hub.services["stops"], _folders(hub), received.file_id)
+    files.finish(hub.engine, _folders(hub), received.file_id, "http://hub", digest_hour=6)
+    return received.file_id
+
+
+def _mixed_file(hub: Hub, agency: AgencyFixture, corrected: dict[str, Any]) -> bytes:
+    """Every kind of record a file holds, spread over chunks of 4."""
+    layout = FlatLayout(hub.validation.dictionaries["stop-2024"])
+    valid = [stop_record(agency) for _ in range(9)]
+    same_moment = stop_record(agency)
+    same_moment.update({k: valid[1][k] for k in ("SDate", "STime")})
+    same_moment["Officer"] = {**same_moment["Officer"], "UID": valid[1]["Officer"]["UID"]}
+    nowhere = stop_record(agency)
+    nowhere["Location"] = {**nowhere["Location"], "City": "NOWHERE CITY"}
+    two_persons = stop_record(agency)
+    people = two_persons["ListPerson_Stopped"]["Person_Stopped"]
+    people.append({**people[0], "PID": "2"})
+    records = [
+        valid[0],
+        stop_record(agency, SDur="0"),  # a record error
+        stop_record(agency, SDate="13/45/2024"),  # fatal
+        valid[1],
+        two_persons,
+        {**valid[2], "SDur": "0"},  # a record error, then ...
+        valid[3],
+        valid[4],
+        {**valid[2], "SDur": "7"},  # ... the same record id again: a duplicate, chunks apart
+        same_moment,  # another record id on valid[1]'s officer and moment: a duplicate stop
+        {**corrected, "SDur": "10", "TX_Type": "U"},  # corrects a stored record
+        nowhere,  # a city not in the domain table: a record error
+        valid[5],
+        valid[6],
+        valid[7],
+        valid[8],
+    ]
+    data = delimited(layout, records)
+    width = len(layout.names)
+    ragged = b"|".join([b"RAGGED"] * (width + 3)) + b"\r\n"  # wider than the header
+    blank = b"|" * (width - 1) + b"\r\n"
+    return data + blank + ragged + delimited(layout, [stop_record(agency)]).split(b"\r\n", 1)[1]
+
+
+def _stored(hub: Hub, file_id: int) -> dict[str, Any]:
+    """What a file left in the database and OUTPUT, DOJ ids replaced by the records they name
+    (the two realms' records have ids of their own)."""
+    with hub.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(
+                stops.c.id,
+                stops.c.lea_record_id,
+                stops.c.status,
+                stops.c.version,
+                stops.c.batch_id,
+                stops.c.officer_uid,
+                stops.c.stop_date,
+                stops.c.stop_time,
+                stops.c.dictionary_id,
+                sa.cast(stops.c.record, sa.Text).label("record"),
+                stops.c.issues,
+            ).where(stops.c.file_id == file_id)
+        ).all()
+        errors = conn.execute(
+            sa.select(stop_file_errors)
+            .where(stop_file_errors.c.file_id == file_id)
+            .order_by(stop_file_errors.c.seq)
+        ).all()
+        leas = dict(conn.execute(sa.select(stops.c.id, stops.c.lea_record_id)).all())
+
+    def named(text: str) -> str:
+        return re.sub(r"DOJ record (\d+)", lambda m: f"DOJ record {leas[int(m[1])]}", text)
+
+    return {
+        "stops": sorted(tuple(r)[1:] for r in rows),
+        "errors": [
+            (e.seq, e.rows, e.lea_record_id, e.fatal, named(str(e.issues)), e.source)
+            for e in errors
+        ],
+    }
+
+
+def _outputs(hub: Hub, principal: Principal, name: str) -> dict[str, bytes]:
+    folder = _folders(hub).output_dir(principal.ori, principal.realm)
+    stem = name.rsplit(".", 1)[0]
+    found = {p.name: p.read_bytes() for p in folder.glob(f"{stem}_*")}
+    assert {f"{stem}_errors.csv", f"{stem}_response.txt", f"{stem}_log.txt"} <= set(found)
+    return found
+
+
+def test_the_worker_stores_what_the_hub_process_stores(
+    hub: Hub, agency: AgencyFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(files, "CHUNK", 4)
+    service = hub.services["stops"]
+    corrected = stop_record(agency, SDur="0")
+    runs: dict[str, Any] = {}
+    for realm, workers in (("prod", 0), ("test", 1)):
+        monkeypatch.setattr(service, "bulk_workers", workers)
+        principal = _principal(hub, agency, realm)
+        data = service.check_data(corrected)
+        stored = service.submit_stop(principal, corrected, Op.INSERT, channel="ws", data=data)
+        assert stored.status == "Submitted with Errors"
+        name = f"{STAMP}_{agency.ori}_MIXED.csv"
+        file_id = _process(hub, principal, name, _mixed_file_once(hub, agency, corrected))
+        runs[realm] = (_stored(hub, file_id), _outputs(hub, principal, name))
+    assert service.file_pool is not None  # the second run went through the worker
+    (prod, prod_out), (test, test_out) = runs["prod"], runs["test"]
+    assert len(prod["stops"]) == 14 and len(prod["errors"]) == 7
+    assert prod == test
+    assert prod_out.keys() == test_out.keys()
+    for output, content in prod_out.items():
+        assert _comparable(content) == _comparable(test_out[output]), output
+
+
+_FILES: dict[str, bytes] = {}
+
+
+def _mixed_file_once(hub: Hub, agency: AgencyFixture, corrected: dict[str, Any]) -> bytes:
+    """The same bytes for both realms (the records' ids come from a counter)."""
+    key = f"{agency.ori}:{corrected['LEARecordID']}"
+    if key not in _FILES:
+        _FILES[key] = _mixed_file(hub, agency, corrected)
+    return _FILES[key]
+
+
+def _comparable(output: bytes) -> bytes:
+    """An output file without what differs between the realms by design: the DOJ ids that a
+    duplicate's error names, the moment the file was written (in the response and the log)."""
+    output = re.sub(rb"DOJ record \d+", b"DOJ record #", output)
+    moment = rb"\d{4}-\d\d-\d\d[ T][\d:.]+|\d\d/\d\d/\d{4}\d\d:\d\d:\d\d"
+    return re.sub(moment, b"#", output)
+
+
+def _one_city_file(hub: Hub, agency: AgencyFixture, tag: str) -> tuple[str, bytes]:
+    layout = FlatLayout(hub.validation.dictionaries["stop-2024"])
+    records = [stop_record(agency) for _ in range(3)]
+    assert {r["Location"]["City"] for r in records} == {"SAN DIEGO"}
+    return f"{STAMP}_{agency.ori}_{tag}.csv", delimited(layout, records)
+
+
+def _counts(hub: Hub, file_id: int) -> tuple[int, int, int, int]:
+    with hub.engine.connect() as conn:
+        c = files.counts(conn, file_id)
+    return c.total, c.successful, c.with_errors, c.rejected
+
+
+def test_a_reloaded_domain_table_restarts_the_workers_on_it(
+    hub: Hub, agency: AgencyFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = hub.services["stops"]
+    monkeypatch.setattr(service, "bulk_workers", 1)
+    principal = _principal(hub, agency, "prod")
+    file_id = _process(hub, principal, *_one_city_file(hub, agency, "CITY1"))
+    assert _counts(hub, file_id) == (3, 3, 0, 0)
+    pool = filework.pool_for(service)
+    assert pool is not None
+    before = pool._executor
+    cities = hub.validation.domains["city"]
+    hub.validation.set_domain("city", cities - {"SAN DIEGO"})  # what a reload does
+    try:
+        file_id = _process(hub, principal, *_one_city_file(hub, agency, "CITY2"))
+        assert _counts(hub, file_id) == (3, 0, 3, 0)  # the worker knows the city is gone
+        assert pool._executor is not before
+    finally:
+        hub.validation.set_domain("city", cities)
+    file_id = _process(hub, principal, *_one_city_file(hub, agency, "CITY3"))
+    assert _counts(hub, file_id) == (3, 3, 0, 0)
+
+
+def test_a_killed_worker_leaves_its_chunks_to_the_hub_process(
+    hub: Hub, agency: AgencyFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = hub.services["stops"]
+    monkeypatch.setattr(service, "bulk_workers", 1)
+    monkeypatch.setattr(files, "CHUNK", 2)
+    principal = _principal(hub, agency, "prod")
+    _process(hub, principal, *_one_city_file(hub, agency, "KILL1"))  # the worker is up
+    pool = filework.pool_for(service)
+    assert pool is not None and pool._executor is not None
+    for pid in list(pool._executor._processes):
+        os.kill(pid, signal.SIGKILL)
+    layout = FlatLayout(hub.validation.dictionaries["stop-2024"])
+    records = [stop_record(agency) for _ in range(7)] + [stop_record(agency, SDur="0")]
+    file_id = _process(
+        hub, principal, f"{STAMP}_{agency.ori}_KILL2.csv", delimited(layout, records)
+    )
+    assert _counts(hub, file_id) == (8, 7, 1, 0)
+    with hub.engine.connect() as conn:
+        assert files.stored_count(conn, file_id) == 8
+    file_id = _process(hub, principal, *_one_city_file(hub, agency, "KILL3"))  # a new worker
+    assert _counts(hub, file_id) == (3, 3, 0, 0) and pool._executor is not None
+
+
+WORKER_SCRIPT = textwrap.dedent(
+    """
+    import time
+    from jdx.codecs.flat import FlatLayout
+    from jdx.exchanges.stops import filework
+    from jdx.validation import ValidationService
+
+    if __name__ == "__main__":  # the workers' processes import this module too
+        validation = ValidationService()
+        validation.add_file("stop-2024")
+        pool = filework.CheckPool(validation, 1)
+        names = FlatLayout(validation.dictionaries["stop-2024"]).names
+        assert pool._current().submit(filework._check, "stop-2024", names, []).result() == []
+        print(*pool._current()._processes, flush=True)
+        time.sleep(600)
+    """
+)
+
+
+def test_workers_stop_when_the_hub_process_is_killed(tmp_path: Path) -> None:
+    script = tmp_path / "hub.py"
+    script.write_text(WORKER_SCRIPT)
+    with subprocess.Popen(
+        [sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    ) as hub:
+        try:
+            assert hub.stdout is not None
+            workers = [int(pid) for pid in hub.stdout.readline().split()]
+            assert workers and all(_alive(pid) for pid in workers)
+        finally:
+            hub.send_signal(signal.SIGKILL)
+    deadline = time.monotonic() + 60
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in workers)
+
+
+def _alive(pid: int) -> bool:
+    """A process that runs (a zombie has stopped: only its parent has not reaped it yet)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
