@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -10,7 +11,9 @@ import xlsxwriter
 
 from jdx.codecs.flat import FlatLayout
 from jdx.codecs.xmlform import to_xml
+from jdx.exchanges.stops import workflow
 from jdx.hub import Hub
+from jdx.security.keys import Principal
 from tests.conftest import AgencyFixture, stop_record
 
 STAMP = "20240315143200"
@@ -55,3 +58,12 @@ def four_formats(hub: Hub, agency: AgencyFixture) -> dict[str, bytes]:
         f"{STAMP}_{agency.ori}_{one['LEARecordID']}.xml": to_xml("Stops", {"Stop": [one, two]}),
         f"{STAMP}_{agency.ori}_{three['LEARecordID']}.json": orjson.dumps(three),
     }
+
+
+def upload(hub: Hub, principal: Principal, name: str, data: bytes) -> Path:
+    """A file put in the agency's INPUT folder, as an SFTP upload leaves it."""
+    inbox = workflow.folders_of(hub).input_dir(principal.ori, principal.realm)
+    inbox.mkdir(parents=True, exist_ok=True)
+    path = inbox / name
+    path.write_bytes(data)
+    return path

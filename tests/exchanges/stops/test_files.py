@@ -21,7 +21,7 @@ from jdx.exchanges.stops.tables import stop_files, stops
 from jdx.hub import Hub
 from jdx.security.keys import Principal
 from tests.conftest import AgencyFixture, stop_record
-from tests.samples import STAMP, delimited, three_kinds, workbook
+from tests.samples import STAMP, delimited, three_kinds, upload, workbook
 
 
 @pytest.fixture(autouse=True, params=[1, 0], ids=["bulk-worker", "in-process"])
@@ -41,14 +41,6 @@ def principal(hub: Hub, agency: AgencyFixture) -> Principal:
 
 def folders(hub: Hub) -> Folders:
     return workflow.folders_of(hub)
-
-
-def upload(hub: Hub, principal: Principal, name: str, data: bytes) -> Path:
-    inbox = folders(hub).input_dir(principal.ori, principal.realm)
-    inbox.mkdir(parents=True, exist_ok=True)
-    path = inbox / name
-    path.write_bytes(data)
-    return path
 
 
 def run(hub: Hub, principal: Principal, name: str, data: bytes) -> tuple[int, dict[str, int]]:

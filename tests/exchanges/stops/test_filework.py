@@ -30,7 +30,7 @@ from jdx.exchanges.stops.tables import stop_file_errors, stops
 from jdx.hub import Hub
 from jdx.security.keys import Principal
 from tests.conftest import AgencyFixture, stop_record
-from tests.samples import STAMP, delimited
+from tests.samples import STAMP, delimited, upload
 
 
 def _principal(hub: Hub, agency: AgencyFixture, realm: str) -> Principal:
@@ -45,11 +45,13 @@ def _folders(hub: Hub) -> Folders:
 
 def _process(hub: Hub, principal: Principal, name: str, data: bytes) -> int:
     """register, process and finish, in this process (no workflow): the steps of a file."""
-    inbox = _folders(hub).input_dir(principal.ori, principal.realm)
-    inbox.mkdir(parents=True, exist_ok=True)
-    (inbox / name).write_bytes(data)
     received = files.register(
-        hub.engine, _folders(hub), principal, inbox / name, channel="sftp", max_bytes=1 << 30
+        hub.engine,
+        _folders(hub),
+        principal,
+        upload(hub, principal, name, data),
+        channel="sftp",
+        max_bytes=1 << 30,
     )
     assert received.file_id is not None, received.message
     files.process(hub.services["stops"], _folders(hub), received.file_id)
