@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
 
 from jdx.hub import Hub
-from jdx.store.bulk import FEW_ROWS, insert_rows, raw_connection, refresh_statistics, reserve_ids
+from jdx.store.bulk import (
+    FEW_ROWS,
+    StatisticsKeeper,
+    insert_rows,
+    raw_connection,
+    refresh_statistics,
+    reserve_ids,
+)
 from jdx.store.engine import write_transaction
+from jdx.store.locks import lock_key
 from jdx.store.tables import Json, Timestamp
 
 
@@ -80,20 +89,70 @@ def test_a_pipeline_sends_the_inserts_with_the_statements_around_them(
         assert sorted(conn.execute(sa.select(table.c.id)).scalars()) == sorted(ids)
 
 
-@pytest.mark.postgres
-def test_a_new_table_is_analysed_once_it_has_rows(hub: Hub, table: sa.Table) -> None:
-    """Before its first ANALYZE the planner walks the wrong index for the duplicate look-ups:
-    a table that was never analysed is analysed as soon as it has rows, not after 1,000."""
-    assert refresh_statistics(hub.engine, table) is False  # empty: nothing to analyse
+def _fill_unanalysed(hub: Hub, table: sa.Table) -> None:
     with write_transaction(hub.engine) as conn:
         insert_rows(conn, table, _rows(reserve_ids(conn, table, 5)))
         conn.execute(sa.text("SELECT pg_stat_force_next_flush()"))
     with hub.engine.connect() as conn:
         conn.execute(sa.text("SELECT pg_stat_clear_snapshot()"))
-    assert refresh_statistics(hub.engine, table) is True
+
+
+def _last_analyze(hub: Hub, table: sa.Table) -> dt.datetime | None:
     with hub.engine.connect() as conn:
-        analysed = conn.execute(
+        return conn.execute(  # type: ignore[no-any-return]
             sa.text("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = :t"),
             {"t": table.name},
         ).scalar()
-    assert analysed is not None
+
+
+@pytest.mark.postgres
+def test_a_new_table_is_analysed_once_it_has_rows(hub: Hub, table: sa.Table) -> None:
+    """Before its first ANALYZE the planner walks the wrong index for the duplicate look-ups:
+    a table that was never analysed is analysed as soon as it has rows, not after 1,000."""
+    assert refresh_statistics(hub.engine, table) is False  # empty: nothing to analyse
+    _fill_unanalysed(hub, table)
+    assert refresh_statistics(hub.engine, table) is True
+    assert _last_analyze(hub, table) is not None
+
+
+@pytest.mark.postgres
+def test_a_table_another_process_is_analysing_is_not_analysed_again(
+    hub: Hub, table: sa.Table
+) -> None:
+    """Every worker of ``jdx serve`` finds the table due at about the same moment: one of them
+    analyses it, the others skip."""
+    _fill_unanalysed(hub, table)
+    with hub.engine.connect() as other:  # another process, in the middle of its ANALYZE
+        other.execute(
+            sa.text("SELECT pg_advisory_lock(:key)"), {"key": lock_key("analyze", table.name)}
+        )
+        try:
+            assert refresh_statistics(hub.engine, table) is False
+            assert _last_analyze(hub, table) is None
+        finally:
+            other.execute(
+                sa.text("SELECT pg_advisory_unlock(:key)"),
+                {"key": lock_key("analyze", table.name)},
+            )
+    assert refresh_statistics(hub.engine, table) is True
+
+
+@pytest.mark.postgres
+def test_the_web_services_statistics_check_does_not_wait_for_the_analyze(
+    hub: Hub, table: sa.Table
+) -> None:
+    """The ANALYZE runs beside the requests: while it is held up (here by a lock on the table
+    that it needs), the check that started it has returned."""
+    _fill_unanalysed(hub, table)
+    keeper = StatisticsKeeper(hub.engine, table, background=True)
+    with hub.engine.connect() as blocker:
+        blocker.execute(sa.text(f'LOCK TABLE "{table.name}" IN ACCESS EXCLUSIVE MODE'))
+        caller = threading.Thread(target=keeper.check)
+        caller.start()
+        caller.join(timeout=60)  # an ANALYZE in the caller's thread would wait here for good
+        returned = not caller.is_alive()
+        assert _last_analyze(hub, table) is None
+        blocker.rollback()
+    assert returned
+    keeper.wait()
+    assert _last_analyze(hub, table) is not None

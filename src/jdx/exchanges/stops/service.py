@@ -249,7 +249,7 @@ class StopService:
         # before a new table's first ANALYZE (autovacuum comes by once a minute at best), the
         # duplicate lookups walk the wrong index, every stop of the agency (measured: 6 ms
         # instead of 0.05 ms at 9,000 stops).
-        self._statistics = StatisticsKeeper(engine, stops, STATISTICS_SECONDS)
+        self._statistics = StatisticsKeeper(engine, stops, STATISTICS_SECONDS, background=True)
 
     def close(self) -> None:
         """Stop the batch files' worker processes, if any were started."""
