@@ -481,6 +481,8 @@ def test_unexpected_failure_is_500_without_trace(
     def boom(*_a: Any, **_k: Any) -> None:
         raise RuntimeError("secret internals")
 
+    # The store fails however the request reaches it: in a group, and alone.
+    monkeypatch.setattr(hub.services["stops"], "submit_stops", boom)
     monkeypatch.setattr(hub.services["stops"], "submit_stop", boom)
     r = post(client, agency, stop_record(agency))
     assert r.status_code == 500

@@ -8,8 +8,9 @@ never pass about 400 a second. Here the requests of one key queue in the process
 is being stored; the next group takes all that queued (up to ``max_group``) and stores them in
 order in one transaction, which holds the agency's lock throughout: each record sees every one
 before it, exactly as one by one. Every request is answered after its group's commit, never
-before. Should a group fail, each of its requests is tried again on its own, so that one
-request's failure is its answer only.
+before. Should a group fail, it is split by ``split_key`` (the agency) when it holds several,
+each part a group of its own under that key; a group of one split key is tried again one request
+at a time, so that one request's failure is its answer only.
 """
 
 from __future__ import annotations
@@ -27,6 +28,15 @@ R = TypeVar("R")
 _Waiting = deque[tuple[T, "asyncio.Future[R]"]]
 
 
+class _Split:
+    """The outcome of an item whose mixed group failed: it goes again in a group of ``key``."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: Hashable) -> None:
+        self.key = key
+
+
 class Grouper(Generic[T, R]):
     def __init__(
         self,
@@ -34,11 +44,13 @@ class Grouper(Generic[T, R]):
         run_one: Callable[[T], R],
         executor: Executor,
         max_group: int = 64,
+        split_key: Callable[[T], Hashable] | None = None,
     ) -> None:
         self.run_group = run_group
         self.run_one = run_one
         self.executor = executor
         self.max_group = max_group
+        self.split_key = split_key
         # Per event loop (a test client runs one per test): the keys being drained, each with
         # the requests waiting for it.
         self._queues: weakref.WeakKeyDictionary[
@@ -74,10 +86,12 @@ class Grouper(Generic[T, R]):
                 outcomes = await loop.run_in_executor(
                     self.executor, self._run, [item for item, _ in group]
                 )
-                for (_, future), outcome in zip(group, outcomes, strict=True):
-                    if future.done():  # cancelled: the client went away; the record is stored
+                for (item, future), outcome in zip(group, outcomes, strict=True):
+                    if isinstance(outcome, _Split):
+                        self._resubmit(loop, outcome.key, item, future)
+                    elif future.done():  # cancelled: the client went away; the record is stored
                         continue
-                    if isinstance(outcome, BaseException):
+                    elif isinstance(outcome, BaseException):
                         future.set_exception(outcome)
                     else:
                         future.set_result(outcome)
@@ -89,13 +103,38 @@ class Grouper(Generic[T, R]):
         finally:
             del queues[key]
 
-    def _run(self, items: list[T]) -> list[R | Exception]:
-        if len(items) > 1:
+    def _resubmit(
+        self, loop: asyncio.AbstractEventLoop, key: Hashable, item: T, future: asyncio.Future[R]
+    ) -> None:
+        """``item`` again, in a group of ``key``; its answer goes to the ``future`` it had."""
+
+        async def again() -> None:
             try:
-                return list(self.run_group(items))
-            except Exception:  # noqa: S110 - each item is tried alone below, and answers for itself
-                pass
-        outcomes: list[R | Exception] = []
+                outcome = await self.submit(key, item)
+            except Exception as exc:
+                if not future.done():
+                    future.set_exception(exc)
+            else:
+                if not future.done():
+                    future.set_result(outcome)
+
+        task = loop.create_task(again())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _run(self, items: list[T]) -> list[R | Exception | _Split]:
+        # A group of one takes the group's path too: with many agencies most groups are of one
+        # or two requests, and the group's path is the leaner one (PostgreSQL: two round trips
+        # instead of one a statement; measured: 8 agencies, one worker, 0.94 ms of CPU a request).
+        try:
+            return list(self.run_group(items))
+        except Exception:
+            if self.split_key is not None and len(items) > 1:
+                keys = [self.split_key(item) for item in items]
+                if len(set(keys)) > 1:
+                    return [_Split(key) for key in keys]
+        # Each item is tried alone, and answers for itself.
+        outcomes: list[R | Exception | _Split] = []
         for item in items:
             try:
                 outcomes.append(self.run_one(item))

@@ -67,8 +67,12 @@ HEADER_FIELDS = {
     "StopTime": "stop_time",
 }
 CALLING_APPLICATIONS = ("RMSWS", "LEAFTP")
-# Threads storing groups: one per agency being stored at once (PostgreSQL; SQLite uses one).
+# Threads storing groups: the process's group, and the agencies whose part of a failed group
+# is stored on its own.
 STORE_THREADS = 16
+# The key of the group that every request of a process joins (``grouping.py``): on SQLite all
+# writes go one at a time anyway; on PostgreSQL several agencies' requests share a transaction.
+GROUP_KEY = ("all",)
 
 
 @dataclass
@@ -186,7 +190,7 @@ def router(hub: Hub) -> SdcsRouter:
         # No user reads a bulk process's answers: its errors also go to OUTPUT and mail.
         bulk = (calling_app or "").strip().upper() in bulk_apps
         item = Submission(principal, record, op, data, calling_app, bulk)
-        result = await grouper.submit(service.serial_key(principal), item)
+        result = await grouper.submit(GROUP_KEY, item)
         log.info(
             "%s %s %s %s -> %s %s",
             principal.ori,
@@ -214,10 +218,13 @@ def router(hub: Hub) -> SdcsRouter:
         )
 
     bulk_apps = {a.upper() for a in hub.settings.bulk_calling_apps}
+    # Every request of this process may share a group; a group that fails is split by agency
+    # (whose lock may be busy elsewhere: ``StopService.submit_stops``).
     grouper: Grouper[Submission, SubmissionResult] = Grouper(
         lambda items: service.submit_stops(items, channel="http"),
         _store_one,
         ThreadPoolExecutor(STORE_THREADS, thread_name_prefix="jdx-sdcs-store"),
+        split_key=lambda item: service.serial_key(item.principal),
     )
     api.submit = _submit
 
