@@ -91,6 +91,9 @@ class CaseResult:
     answered_not_stored: int  # answered 200 but not in the table: must be 0
     stored_unanswered: int  # stored, but wrk had stopped waiting (in flight at the cut-off)
     server_cpu_ms_per_request: float  # user + system CPU of `jdx serve` and its workers
+    # PostgreSQL: user + system CPU of the server's backends connected to the bench's database
+    # (the server runs on this machine: /proc), which the figure above does not count.
+    database_cpu_ms_per_request: float | None = None
     load_average: list[float] = field(default_factory=list)  # 1-minute, before and after
     notes: list[str] = field(default_factory=list)
 
@@ -331,6 +334,15 @@ def stored(data_dir: Path, database_url: str | None) -> dict[str, str]:
         lite.close()
 
 
+def _backends_cpu(database_url: str | None) -> dict[int, float]:
+    """CPU seconds so far of each backend connected to the bench's database (PostgreSQL)."""
+    if not database_url:
+        return {}
+    from bench.bulk import postgres_backends  # bench.bulk imports this module
+
+    return postgres_backends(database_url)
+
+
 def run_case(
     database_url: str | None, workers: int, agencies: int, cfg: LoadConfig, work_root: Path
 ) -> CaseResult:
@@ -346,9 +358,11 @@ def run_case(
     load_before = os.getloadavg()[0]
     with serving(env, workers, work / "server.log") as (port, pid):
         warm = run_wrk(port, keys, "W", cfg.warmup, cfg, bodies, work)
+        backends0 = _backends_cpu(database_url)
         cpu0 = _tree_cpu_seconds(pid)
         main = run_wrk(port, keys, "M", cfg.duration, cfg, bodies, work)
         cpu = _tree_cpu_seconds(pid) - cpu0
+        backends = _backends_cpu(database_url)
         time.sleep(1.0)  # let requests that were in flight at wrk's cut-off finish
     rows = stored(data_dir, database_url)
     answered = {**warm.answered, **main.answered}
@@ -372,6 +386,16 @@ def run_case(
         answered_not_stored=len(ok - rows.keys()),
         stored_unanswered=len(rows.keys() - answered.keys()),
         server_cpu_ms_per_request=round(1000 * cpu / max(main.requests, 1), 3),
+        database_cpu_ms_per_request=(
+            round(
+                1000
+                * sum(t - backends0.get(p, 0.0) for p, t in backends.items())
+                / max(main.requests, 1),
+                3,
+            )
+            if database_url
+            else None
+        ),
         load_average=[round(load_before, 2), round(os.getloadavg()[0], 2)],
     )
 
@@ -413,6 +437,7 @@ def run(
                 log(
                     f"  {r.rps:,.0f} req/s, p50 {r.latency_ms['p50']} ms, "
                     f"p99 {r.latency_ms['p99']} ms, {r.server_cpu_ms_per_request} ms CPU/request, "
+                    f"database {r.database_cpu_ms_per_request} ms CPU/request, "
                     f"load {r.load_average}, 2xx {100 * r.share_2xx:.2f} %, "
                     f"statuses {r.statuses}, stored {r.stored_rows} "
                     f"(answered 200: {r.answered_200})"
@@ -425,8 +450,8 @@ def run(
 def table(results: list[dict[str, Any]]) -> str:
     lines = [
         "| database | workers | agencies | POST/s | p50 ms | p99 ms | 2xx | stored = answered 200 "
-        "| server CPU ms/request | load (1 min) |",
-        "|---|---:|---:|---:|---:|---:|---:|---|---:|---|",
+        "| server CPU ms/request | database CPU ms/request | load (1 min) |",
+        "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---|",
     ]
     for r in results:
         consistent = (
@@ -437,6 +462,7 @@ def table(results: list[dict[str, Any]]) -> str:
             f"| {r['db']} | {r['workers']} | {r['agencies']} | {r['rps']:,.0f} "
             f"| {r['latency_ms']['p50']} | {r['latency_ms']['p99']} "
             f"| {100 * r['share_2xx']:.2f} % | {consistent} "
-            f"| {r['server_cpu_ms_per_request']} | {load} |"
+            f"| {r['server_cpu_ms_per_request']} | {r.get('database_cpu_ms_per_request') or '-'} "
+            f"| {load} |"
         )
     return "\n".join(lines)

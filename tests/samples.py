@@ -67,3 +67,36 @@ def upload(hub: Hub, principal: Principal, name: str, data: bytes) -> Path:
     path = inbox / name
     path.write_bytes(data)
     return path
+
+
+# --- key order: what json keeps and jsonb does not ------------------------------------------
+
+
+def reversed_keys(value: Any) -> Any:
+    """``value`` with every object's keys in the reverse of their order (a record as a client
+    may send it: the hub keeps the order it was sent in)."""
+    if isinstance(value, dict):
+        return {key: reversed_keys(value[key]) for key in reversed(value)}
+    if isinstance(value, list):
+        return [reversed_keys(v) for v in value]
+    return value
+
+
+def jsonb_order(value: Any) -> Any:
+    """``value`` with every object's keys in the order PostgreSQL's jsonb gives them back
+    (shorter keys first, then bytewise): what a jsonb column would return."""
+    if isinstance(value, dict):
+        keys = sorted(value, key=lambda k: (len(k.encode()), k.encode()))
+        return {key: jsonb_order(value[key]) for key in keys}
+    if isinstance(value, list):
+        return [jsonb_order(v) for v in value]
+    return value
+
+
+def key_order(value: Any) -> Any:
+    """The keys of every object in ``value``, nested, in their order (values left out)."""
+    if isinstance(value, dict):
+        return [(key, key_order(v)) for key, v in value.items()]
+    if isinstance(value, list):
+        return [key_order(v) for v in value]
+    return None

@@ -20,7 +20,8 @@ from jdx.store.bulk import (
 )
 from jdx.store.engine import write_transaction
 from jdx.store.locks import lock_key
-from jdx.store.tables import Json, Timestamp
+from jdx.store.tables import Json, PlainJson, Timestamp
+from tests.samples import jsonb_order, key_order
 
 
 @pytest.fixture
@@ -74,6 +75,41 @@ def test_rows_are_stored_under_the_ids_drawn_for_them(
         more = reserve_ids(conn, table, 3)
         insert_rows(conn, table, _rows(more))
     assert not set(more) & set(ids)
+
+
+# Keys that jsonb would give back in another order (shorter first, then bytewise).
+DOCUMENT = {"zeta": 1, "b": {"yy": [{"c2": 1, "c1": None}], "x": "a"}, "alpha": [3, {"k": 0}]}
+
+
+@pytest.mark.parametrize("count", [1, FEW_ROWS + 1, 0])  # unnest INSERT; COPY; SQLAlchemy's
+def test_a_plain_json_column_gives_documents_back_with_their_keys_in_order(
+    hub: Hub, request: pytest.FixtureRequest, count: int
+) -> None:
+    assert key_order(jsonb_order(DOCUMENT)) != key_order(DOCUMENT)  # the test can fail
+    table = sa.Table(
+        f"t_plain_json_{count}",
+        sa.MetaData(),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+        sa.Column("doc", PlainJson, nullable=False),
+        sa.Column("docs", PlainJson, nullable=False),
+    )
+    table.drop(hub.engine, checkfirst=True)
+    table.create(hub.engine)
+    request.addfinalizer(lambda: table.drop(hub.engine))
+    with write_transaction(hub.engine) as conn:
+        if count:
+            ids = reserve_ids(conn, table, count)
+            insert_rows(conn, table, [{"id": i, "doc": DOCUMENT, "docs": [DOCUMENT]} for i in ids])
+        else:
+            conn.execute(table.insert(), {"id": 1, "doc": {}, "docs": []})
+            conn.execute(table.update(), {"doc": DOCUMENT, "docs": [DOCUMENT]})
+    with hub.engine.connect() as conn:
+        rows = conn.execute(sa.select(table.c.doc, table.c.docs)).all()
+    assert len(rows) == max(count, 1)
+    for doc, docs in rows:
+        assert doc == DOCUMENT and docs == [DOCUMENT]
+        assert key_order(doc) == key_order(DOCUMENT)
+        assert key_order(docs) == key_order([DOCUMENT])
 
 
 @pytest.mark.postgres

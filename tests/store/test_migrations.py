@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import pytest
 import sqlalchemy as sa
 
+from jdx.exchanges.stops.tables import stops
 from jdx.hub import Hub
 from jdx.settings import Settings
 from jdx.store import schema
@@ -106,3 +108,61 @@ def test_stop_records_are_compressed_with_lz4_where_the_server_has_it(hub: Hub) 
             )
         ).scalar()
     assert method == ("l" if "lz4" in methods else "")
+
+
+def _stop_columns(engine: sa.Engine) -> dict[str, tuple[str, str]]:
+    """PostgreSQL: stops.record's and stops.issues's type and compression method."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT attname, format_type(atttypid, atttypmod), attcompression "
+                "FROM pg_attribute WHERE attrelid = 'stops'::regclass "
+                "AND attname IN ('record', 'issues')"
+            )
+        ).all()
+    return {name: (kind, method) for name, kind, method in rows}
+
+
+@pytest.mark.parametrize(
+    "dialect", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def test_0011_stores_stops_as_json_keeps_them_and_goes_down_and_up(
+    settings: Settings, tmp_path_factory: Any, dialect: str
+) -> None:
+    engine = _fresh_engine(settings, tmp_path_factory, dialect)
+    schema.upgrade(engine, "0010")
+    record = {"ORI": "MG0000001", "Officer": {"UID": "U1", "Age": "30"}, "List": [{"b": 1}]}
+    issues = [{"code": "DV100", "severity": "error", "field": "SDur"}]
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO stops (id, realm, ori, lea_record_id, officer_uid, stop_date, "
+                "stop_time, dictionary_id, status, record, issues, channel, version, created_at, "
+                "updated_at) VALUES (1, 'prod', 'MG0000001', 'L1', 'U1', '2024-01-01', "
+                "'10:00:00', '2024', 'Submitted with Errors', :record, :issues, 'http', 1, "
+                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            ),
+            {"record": orjson.dumps(record).decode(), "issues": orjson.dumps(issues).decode()},
+        )
+    before = _stop_columns(engine) if dialect == "postgresql" else {}
+    schema.upgrade(engine)
+    assert schema.drift(engine) == []
+    if dialect == "postgresql":
+        after = _stop_columns(engine)
+        assert {name: kind for name, (kind, _) in after.items()} == {
+            "record": "json",
+            "issues": "json",
+        }
+        assert after["record"][1] == before["record"][1]  # lz4 (0010) where the server has it
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(stops.c.record, stops.c.issues)).one()
+    assert (row.record, row.issues) == (record, issues)
+    schema.downgrade(engine, "0010")
+    if dialect == "postgresql":
+        assert _stop_columns(engine) == before
+    with engine.connect() as conn:
+        stored = conn.execute(sa.text("SELECT record, issues FROM stops")).one()
+    assert [orjson.loads(v) if isinstance(v, str) else v for v in stored] == [record, issues]
+    schema.upgrade(engine)
+    assert schema.drift(engine) == []
+    engine.dispose()

@@ -14,6 +14,7 @@ from jdx.codecs.xmlform import to_xml
 from jdx.hub import Hub
 from jdx.store.queries import audit_entries
 from tests.conftest import AgencyFixture, new_agency, stop_record
+from tests.samples import jsonb_order, key_order, reversed_keys
 
 URL = "/sdcs/v1/stops"
 
@@ -406,6 +407,17 @@ def test_xml_record_gets_an_xml_answer(client: httpx.Client, agency: AgencyFixtu
     persons = stored["ListPerson_Stopped"]["Person_Stopped"]
     assert isinstance(persons, list)
     assert isinstance(persons[0]["Perc"]["ListEthn"]["Ethn"], list)
+
+
+def test_a_record_reads_back_with_its_keys_in_the_order_sent(
+    client: httpx.Client, agency: AgencyFixture
+) -> None:
+    """PostgreSQL stores records as json (0011), not jsonb, which reordered an object's keys."""
+    record = reversed_keys(stop_record(agency))
+    assert key_order(jsonb_order(record)) != key_order(record)
+    assert post(client, agency, record).status_code == 200
+    r = client.get(f"{URL}/{record['LEARecordID']}", headers=agency.auth())
+    assert key_order(orjson.loads(r.content)["Record"]) == key_order(record)
 
 
 def test_xml_root_must_be_stop(client: httpx.Client, agency: AgencyFixture) -> None:

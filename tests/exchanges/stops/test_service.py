@@ -7,11 +7,13 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import sqlalchemy as sa
 
-from jdx.exchanges.stops.service import Op, StopService
+from jdx.exchanges.stops.service import Op, StopService, Submission
 from jdx.exchanges.stops.tables import stops
 from jdx.hub import Hub
 from jdx.security.keys import Principal
+from jdx.store.bulk import FEW_ROWS
 from tests.conftest import AgencyFixture, stop_record
+from tests.samples import jsonb_order, key_order, reversed_keys
 
 
 def principal(agency: AgencyFixture, realm: str = "prod") -> Principal:
@@ -98,3 +100,36 @@ def test_a_batch_checks_duplicates_as_one_record_at_a_time_would(
             )
         ).scalars()
         assert sorted(ids) == sorted([first["LEARecordID"], fine["LEARecordID"]])
+
+
+@pytest.mark.parametrize("path", ["one", "update", "group", "batch"])
+def test_a_stored_record_reads_back_with_its_keys_in_the_order_sent(
+    hub: Hub, agency: AgencyFixture, path: str
+) -> None:
+    """json, not jsonb, on PostgreSQL (0011): every writer keeps the record's key order.
+    ``one``/``update``: SQLAlchemy's INSERT/UPDATE; ``group``: the web service's unnest INSERT;
+    ``batch``: COPY (more than FEW_ROWS records)."""
+    service: StopService = hub.services["stops"]
+    me = principal(agency)
+    record = reversed_keys(stop_record(agency))
+    assert key_order(jsonb_order(record)) != key_order(record)  # jsonb would fail this test
+    if path == "one":
+        assert service.submit_stop(me, record, Op.INSERT, channel="test").status
+    elif path == "update":
+        first = dict(record, SDur="0")  # stored with errors: an update may correct it
+        assert service.submit_stop(me, first, Op.INSERT, channel="test").status
+        record["TX_Type"] = "U"
+        assert service.submit_stop(me, record, Op.UPDATE, channel="test").status
+    elif path == "group":
+        items = [Submission(me, record, Op.INSERT, service.check_data(record))]
+        assert service.submit_stops(items, channel="test")[0].status
+    else:
+        batch = [record] + [reversed_keys(stop_record(agency)) for _ in range(FEW_ROWS)]
+        entries = [(r, Op.INSERT, service.check_data(r)) for r in batch]
+        with hub.engine.begin() as conn:
+            results = service.submit_batch(conn, me, entries, channel="test")
+        assert all(r.status for r in results)
+    stored = service.get_stop(me, record["LEARecordID"], channel="test")
+    assert stored is not None and isinstance(stored.record, dict)
+    assert isinstance(stored.issues, list)
+    assert key_order(stored.record) == key_order(record)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from jdx.store.tables import Json, Timestamp, metadata
+from jdx.store.tables import Json, PlainJson, Timestamp, metadata
 
 stops = sa.Table(
     "stops",
@@ -20,8 +20,9 @@ stops = sa.Table(
     sa.Column("stop_time", sa.String(8), nullable=False),  # HH:MM:SS
     sa.Column("dictionary_id", sa.String(20), nullable=False),
     sa.Column("status", sa.String(30), nullable=False),
-    sa.Column("record", Json, nullable=False),
-    sa.Column("issues", Json, nullable=False),
+    # json, not jsonb, on PostgreSQL: written and read whole, never queried inside (0011).
+    sa.Column("record", PlainJson, nullable=False),
+    sa.Column("issues", PlainJson, nullable=False),
     sa.Column("channel", sa.String(20), nullable=False),
     sa.Column("file_id", sa.BigInteger, index=True),  # the batch file it came in, if any
     sa.Column("version", sa.Integer, nullable=False),  # 1 on insert, +1 on every update
