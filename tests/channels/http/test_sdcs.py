@@ -409,6 +409,21 @@ def test_xml_record_gets_an_xml_answer(client: httpx.Client, agency: AgencyFixtu
     assert isinstance(persons[0]["Perc"]["ListEthn"]["Ethn"], list)
 
 
+def test_a_null_character_in_free_text_is_stored_as_sent(
+    client: httpx.Client, agency: AgencyFixture
+) -> None:
+    """U+0000 is valid JSON text; with jsonb (before 0011) PostgreSQL refused it and the
+    request failed with a 500. Now it is stored and read back as sent, on both databases."""
+    record = stop_record(agency)
+    person = record["ListPerson_Stopped"]["Person_Stopped"][0]
+    person["PrimaryReason"]["StReas_N"] = "Ran the red light\u0000 at Main St"
+    r = post(client, agency, record)
+    assert r.status_code == 200, r.text
+    back = client.get(f"{URL}/{record['LEARecordID']}", headers=agency.auth()).json()["Record"]
+    stored = back["ListPerson_Stopped"]["Person_Stopped"][0]["PrimaryReason"]["StReas_N"]
+    assert stored == "Ran the red light\u0000 at Main St"
+
+
 def test_a_record_reads_back_with_its_keys_in_the_order_sent(
     client: httpx.Client, agency: AgencyFixture
 ) -> None:
