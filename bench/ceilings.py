@@ -2,8 +2,8 @@
 
 1. **Storing alone.** Stop rows as the hub stores them (its own schema, ``jdx db upgrade``; one
    bench record's 1.5 kB of JSON), in chunks of 1,000, through the raw drivers and nothing else:
-   SQLite ``executemany`` (WAL, the hub's pragmas), PostgreSQL ``COPY`` into the ``jsonb``
-   column the schema has and into a ``json`` one. CPU µs per row of this process and, on
+   SQLite ``executemany`` (WAL, the hub's pragmas), PostgreSQL ``COPY`` into ``json`` columns
+   (the schema since migration 0011) and into ``jsonb`` ones (before it). CPU µs per row of this process and, on
    PostgreSQL, of its server backend.
 2. **A columnar path without validation.** Polars reads a bench pipe file, binds every stop into
    nested JSON text (structs, ``;`` lists, persons grouped per stop: the record's shape, not its
@@ -101,10 +101,11 @@ def store_postgres(rows: int, url: str, column: str) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="jdx-ceiling-") as work:
         _upgrade(Path(work), url)
     with psycopg.connect(url) as conn:
-        if column == "json":
-            conn.execute(
-                "ALTER TABLE stops ALTER COLUMN record TYPE json, ALTER COLUMN issues TYPE json"
-            )
+        # The schema's own type since migration 0011 is json; jsonb is the one before it.
+        conn.execute(
+            f"ALTER TABLE stops ALTER COLUMN record TYPE {column}, "
+            f"ALTER COLUMN issues TYPE {column}"
+        )
         conn.commit()
         backend = conn.info.backend_pid
         started, cpu, server = time.perf_counter(), _cpu(), _process_cpu(backend)
