@@ -44,11 +44,12 @@ class Settings(BaseSettings):
         "false, missing headers are taken from the body; headers that are sent are always checked.",
     )
     bulk_workers: int = Field(
-        0,
+        1,
         ge=0,
         description="Worker processes per hub process that bind and validate the records of "
         "XLSX and delimited batch files while the hub's process stores them (started on the "
-        "first file); 0: the hub's process does it all. A worker adds about 160 MB.",
+        "first file); 0: the hub's process does it all. A worker, with the forkserver it is "
+        "started from, adds about 150 MB.",
     )
     domain_refresh_seconds: float = Field(
         10.0, description="How often a process looks for domain tables reloaded by another one."

@@ -53,6 +53,9 @@ def create_engine(settings: Settings, **kwargs: Any) -> Engine:
 
 
 IDLE_PING_SECONDS = 10.0
+# SQLite's soft heap limit (bytes, the whole process): one connection's page cache (64 MiB,
+# ``cache_size`` below) and room for the others' and for statements.
+SQLITE_HEAP_LIMIT = 80 * 2**20
 
 
 def _ping_idle_connections(engine: Engine) -> None:
@@ -84,6 +87,12 @@ def _ping_idle_connections(engine: Engine) -> None:
 
 def _sqlite_engine(url: str, data_dir: Path, **kwargs: Any) -> Engine:
     data_dir.mkdir(parents=True, exist_ok=True)
+    # LIFO: a writer mostly gets back the connection it wrote with last, whose page cache is
+    # still valid (in WAL mode a connection drops its whole cache when it finds that another
+    # one wrote since its last transaction). The default, FIFO, hands out the connection idle
+    # longest, so a batch file's chunks went to the pool's connections in turn, each filling a
+    # cache of its own (below).
+    kwargs.setdefault("pool_use_lifo", True)
     engine = sa.create_engine(
         url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs
     )
@@ -101,6 +110,13 @@ def _sqlite_engine(url: str, data_dir: Path, **kwargs: Any) -> Engine:
         # places of the stops table's key indexes, and with the default cache every insert
         # read its index pages back from the OS again, more so the larger the table.
         cursor.execute("PRAGMA cache_size=-65536")
+        # ... but that is per connection, and the pool keeps several: SQLite's heap grew with
+        # the file, to 70 MB at 200,000 stops and 205 MB at 1,000,000 (three caches' worth;
+        # the hub's process peaked at 262 and 417 MB; docs/benchmarks.md). SQLite's soft heap
+        # limit is the process's (every connection, DBOS's too): past it, a connection reuses
+        # its own least recently used pages instead of allocating more, so the caches together
+        # stay near one. No query fails at the limit; it only bounds the caches.
+        cursor.execute(f"PRAGMA soft_heap_limit={SQLITE_HEAP_LIMIT}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -417,22 +417,19 @@ def finish(
         f = load(conn, file_id)
         c = counts(conn, file_id)
         light = [col for col in stop_file_errors.c if col.name != "source"]
-        errors = conn.execute(
-            sa.select(*light)
-            .where(stop_file_errors.c.file_id == file_id)
-            .order_by(stop_file_errors.c.seq)
-        ).all()
 
-        def sources() -> Iterator[Any]:
+        def errors(*, fatal: bool | None = None, source: bool = True) -> Iterator[Any]:
             # A few hundred rows at a time, by key (the rows' cells are most of their size). Not
             # a server-side cursor: the same connection writes before that cursor would close.
             last = 0
             while True:
+                query = sa.select(*(stop_file_errors.c if source else light)).where(
+                    stop_file_errors.c.file_id == file_id, stop_file_errors.c.seq > last
+                )
+                if fatal is not None:
+                    query = query.where(stop_file_errors.c.fatal == fatal)
                 part = conn.execute(
-                    sa.select(stop_file_errors)
-                    .where(stop_file_errors.c.file_id == file_id, stop_file_errors.c.seq > last)
-                    .order_by(stop_file_errors.c.seq)
-                    .limit(ERROR_ROWS_PER_READ)
+                    query.order_by(stop_file_errors.c.seq).limit(ERROR_ROWS_PER_READ)
                 ).all()
                 yield from part
                 if len(part) < ERROR_ROWS_PER_READ:
@@ -440,7 +437,7 @@ def finish(
                 last = part[-1].seq
 
         stamp = now()
-        written = write_outputs(folders, f, c, errors, stamp, sources)
+        written = write_outputs(folders, f, c, errors, stamp)
         state = "failed" if f.file_error else "done"
         conn.execute(
             stop_files.update()

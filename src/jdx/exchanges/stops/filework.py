@@ -15,10 +15,10 @@ tuple), the record in canonical form as the JSON column's text, and the issues a
 The workers are started lazily, by ``forkserver`` (a clean process, not a fork of the hub's
 threads and connections), once per hub process and again when the hub's domain tables change:
 they validate with the same dictionaries and the same domain tables as the hub's process. A
-worker that dies has its chunks checked in the hub's process instead. ``bulk_workers = 0``
-(``JDX_BULK_WORKERS=0``, for now the default: a worker and its forkserver add about 160 MB,
-which takes a 1,000,000-stop file past the 500 MB goal, docs/benchmarks.md) checks every chunk
-in the hub's process.
+worker that dies has its chunks checked in the hub's process instead. One worker is the
+default (``JDX_BULK_WORKERS=1``): with its forkserver it adds about 150 MB, and a 1,000,000-stop
+file then peaks under the 500 MB goal (docs/benchmarks.md, "Memory at 1,000,000 stops").
+``bulk_workers = 0`` checks every chunk in the hub's process.
 """
 
 from __future__ import annotations

@@ -17,9 +17,9 @@ import csv
 import datetime as dt
 import io
 import itertools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 import xlsxwriter
@@ -36,35 +36,39 @@ LOG_WIDTHS = (9, 30, 10, 3, 75, 10, 8)  # Table 10: 145 bytes
 LOG_LENGTH = sum(LOG_WIDTHS)
 
 
-Sources = Callable[[], Iterable[Any]]
+class ErrorRows(Protocol):
+    """A file's error rows in file order, read from the database a few hundred at a time:
+    ``fatal`` True or False for those rows only, ``source`` False without the rows' cells."""
+
+    def __call__(self, *, fatal: bool | None = None, source: bool = True) -> Iterable[Any]: ...
 
 
 def write_outputs(
     folders: Folders,
     f: FileRow,
     counts: Counts,
-    errors: Sequence[Any],
+    errors: ErrorRows,
     stamp: dt.datetime,
-    sources: Sources | None = None,
 ) -> list[Path]:
-    """``errors``: the error rows, ``source`` not needed; ``sources``: the same rows with their
-    ``source``, read as a stream (a million-record file has tens of thousands of error rows of
-    a few kB each: held at once they took more memory than the rest of the processing)."""
+    """``errors`` are read as a stream, for the error file and again for the report: a
+    million-record file has tens of thousands of error rows (``counts`` counts them all).
+    Held at once, their cells took more memory than the rest of the processing, and without
+    their cells, with the report built as one text, 40 MB more at the end of a 1,000,000-stop
+    file (docs/benchmarks.md)."""
     out = folders.output_dir(f.ori, f.realm)
     stem = f.file_name.rsplit(".", 1)[0]
     written: list[Path] = []
-    if errors:
-        full: Sources = sources or (lambda: errors)
+    if counts.with_errors + counts.rejected:
         if f.format in ("xlsx", "xls", "delimited"):
             ext = "csv" if f.format == "delimited" else "xlsx"
             written.append(out / f"{stem}_errors.{ext}")
-            _stream_flat_errors(written[-1], ext, full())
+            _stream_flat_errors(written[-1], ext, errors())
         else:
-            ext, data = error_file(f, list(full()))
+            ext, data = error_file(f, list(errors()))
             written.append(out / f"{stem}_errors.{ext}")
             write_atomic(written[-1], data)
     written.append(out / f"{stem}_response.txt")
-    write_atomic(written[-1], response_report(f, errors, stamp).encode())
+    _write_lines(written[-1], response_report(f, errors, stamp))
     written.append(out / f"{stem}_log.txt")
     write_atomic(written[-1], (processor_log_record(f, counts, stamp) + "\n").encode("ascii"))
     return written
@@ -210,11 +214,23 @@ def _field(text: str) -> str:
     return neutralize_cell(" ".join(text.replace("|", "/").split()))
 
 
-def response_report(f: FileRow, errors: Sequence[Any], stamp: dt.datetime) -> str:
+def _write_lines(path: Path, lines: Iterable[str]) -> None:
+    """Each line ended by CRLF, UTF-8, into a temporary file that replaces ``path`` once
+    complete (as ``write_atomic``)."""
+    temp = path.with_name(f".{path.name}.tmp")
+    with temp.open("w", encoding="utf-8", newline="") as out:
+        for line in lines:
+            out.write(line + "\r\n")
+    temp.replace(path)
+
+
+def response_report(f: FileRow, errors: ErrorRows, stamp: dt.datetime) -> Iterator[str]:
+    """The report's lines (without their CRLF): the fatal errors, then the others, each in file
+    order."""
     local = stamp.astimezone(dt.UTC)
-    lines = ["Agency ORI|File name|Date Submitted|Time Submitted|Error message"]
+    yield "Agency ORI|File name|Date Submitted|Time Submitted|Error message"
     if f.file_error:
-        lines.append(
+        yield (
             "|".join(
                 (
                     f.ori,
@@ -226,15 +242,11 @@ def response_report(f: FileRow, errors: Sequence[Any], stamp: dt.datetime) -> st
             )
         )
     for title, wanted in (("Record Level Fatal Errors:", True), ("Record Level Errors:", False)):
-        lines += ["", title, "Agency ORI|File name|LEA record ID|Error List"]
-        lines += [
-            "|".join(
+        yield from ("", title, "Agency ORI|File name|LEA record ID|Error List")
+        for e in errors(fatal=wanted, source=False):
+            yield "|".join(
                 (f.ori, _field(f.file_name), _field(e.lea_record_id), _field(_issue_text(e.issues)))
             )
-            for e in errors
-            if bool(e.fatal) is wanted
-        ]
-    return "\r\n".join(lines) + "\r\n"
 
 
 # --- processor log (Table 10) -------------------------------------------------------------------

@@ -245,7 +245,7 @@ def fatal(code: E.ErrorCode, field_path: str = "", **values: Any) -> Issue:
 
 class StopService:
     def __init__(
-        self, engine: sa.Engine, validation: ValidationService, *, bulk_workers: int = 0
+        self, engine: sa.Engine, validation: ValidationService, *, bulk_workers: int = 1
     ) -> None:
         self.engine = engine
         self.validation = validation
