@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from jdx.exchanges.stops.filemodel import FileRow
@@ -90,11 +92,20 @@ class Folders:
         return removed
 
 
+@contextmanager
+def atomic_target(path: Path) -> Iterator[Path]:
+    """A temporary path to write ``path``'s new content into; it replaces ``path`` once the
+    block ends without an error, so readers see the old file or the whole new one, never half
+    of it."""
+    temp = path.with_name(f".{path.name}.tmp")
+    yield temp
+    temp.replace(path)
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Readers see the old file or the whole new one, never half of it."""
-    temp = path.with_name(f".{path.name}.tmp")
-    temp.write_bytes(data)
-    temp.replace(path)
+    with atomic_target(path) as temp:
+        temp.write_bytes(data)
 
 
 def _move(source: Path, target: Path) -> None:

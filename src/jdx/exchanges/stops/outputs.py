@@ -28,7 +28,7 @@ from lxml import etree
 from jdx.codecs.flat import neutralize_cell
 from jdx.codecs.xmlform import value_to_element
 from jdx.exchanges.stops.filemodel import Counts, FileRow
-from jdx.exchanges.stops.folders import Folders, write_atomic
+from jdx.exchanges.stops.folders import Folders, atomic_target, write_atomic
 
 ERRORS_COLUMN = "Errors"
 ITEM_SEPARATOR = " ; "
@@ -131,8 +131,12 @@ def error_file(f: FileRow, errors: Sequence[Any]) -> tuple[str, bytes]:
 
 def _stream_flat_errors(path: Path, ext: str, errors: Iterable[Any]) -> None:
     """The agency's rows with an Errors column, as :func:`error_file` makes them, written row by
-    row into a temporary file that replaces ``path`` once complete (as ``write_atomic``)."""
-    temp = path.with_name(f".{path.name}.tmp")
+    row (``atomic_target``)."""
+    with atomic_target(path) as temp:
+        _write_flat_errors(temp, ext, errors)
+
+
+def _write_flat_errors(temp: Path, ext: str, errors: Iterable[Any]) -> None:
     book: Any = None
     put: Callable[[list[str]], object]
     if ext == "csv":
@@ -184,7 +188,6 @@ def _stream_flat_errors(path: Path, ext: str, errors: Iterable[Any]) -> None:
             book.close()
         else:
             handle.close()
-    temp.replace(path)
 
 
 def _delimited(table: list[list[str]]) -> bytes:
@@ -215,13 +218,10 @@ def _field(text: str) -> str:
 
 
 def _write_lines(path: Path, lines: Iterable[str]) -> None:
-    """Each line ended by CRLF, UTF-8, into a temporary file that replaces ``path`` once
-    complete (as ``write_atomic``)."""
-    temp = path.with_name(f".{path.name}.tmp")
-    with temp.open("w", encoding="utf-8", newline="") as out:
+    """Each line ended by CRLF, UTF-8, written as it comes (``atomic_target``)."""
+    with atomic_target(path) as temp, temp.open("w", encoding="utf-8", newline="") as out:
         for line in lines:
             out.write(line + "\r\n")
-    temp.replace(path)
 
 
 def response_report(f: FileRow, errors: ErrorRows, stamp: dt.datetime) -> Iterator[str]:
