@@ -17,7 +17,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import gc
-import os
 import random
 import re
 from collections.abc import Iterator, Mapping
@@ -28,17 +27,13 @@ from typing import Any
 import orjson
 
 from jdx.dictionary import Dictionary, FieldSpec, load_dictionary
+from jdx.exchanges.stops.domain_samples import DOMAIN_SAMPLES
 from jdx.validation import DICTIONARY_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden" / "stops"
-REFERENCE = Path(os.environ.get("JDX_REFERENCE_DIR", str(ROOT.parent / "shared" / "reference")))
-DOMAIN_SAMPLES: dict[str, tuple[str, str]] = {
-    # domain -> (CSV file under the reference folder, key column); as `jdx demo` loads them.
-    "city": ("ripa/domain_tables_sample/doj_cities_sample.csv", "name"),
-    "school": ("ripa/domain_tables_sample/doj_k12_schools_sample.csv", "cdsCode"),
-    "offense": ("ripa/domain_tables_sample/doj_cjis_offense_codes_sample.csv", "offenseCode"),
-}
+# Domain -> the key column of its sample CSV (the files: jdx's own samples, as `jdx demo` loads).
+DOMAIN_KEYS: dict[str, str] = {"city": "name", "school": "cdsCode", "offense": "offenseCode"}
 UPPER_DOMAINS = frozenset({"city"})  # compared in upper case (the dictionary's normalize: upper)
 ERAS: dict[str, tuple[dt.date, dt.date]] = {
     "2018": (dt.date(2018, 7, 1), dt.date(2023, 12, 31)),
@@ -82,16 +77,14 @@ class Sample:
 
 
 def domain_csv(name: str) -> Path:
-    return REFERENCE / DOMAIN_SAMPLES[name][0]
+    return DOMAIN_SAMPLES[name]
 
 
 def load_domains() -> dict[str, frozenset[str]]:
     """The domain-table samples, as the hub would hold them after `jdx tables load`."""
     domains: dict[str, frozenset[str]] = {}
-    for name, (relative, key) in DOMAIN_SAMPLES.items():
-        path = REFERENCE / relative
-        if not path.exists():
-            continue
+    for name, path in DOMAIN_SAMPLES.items():
+        key = DOMAIN_KEYS[name]
         with path.open(encoding="utf-8-sig", newline="") as fh:
             codes = [(row.get(key) or "").strip() for row in csv.DictReader(fh)]
         domains[name] = frozenset(c.upper() if name in UPPER_DOMAINS else c for c in codes if c)

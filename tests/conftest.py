@@ -29,7 +29,6 @@ from jdx.store import schema
 from jdx.store.queries import add_agency
 
 GOLDEN = Path(__file__).parent / "golden"
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
 PG_URL = os.environ.get("JDX_TEST_DATABASE_URL", "")
 
 
@@ -89,14 +88,13 @@ def workflows(hub: Hub) -> Iterator[Hub]:
 
 
 def load_reference_domains(hub: Hub) -> None:
-    from jdx.cli.demo import DOMAIN_SAMPLES
+    from jdx.exchanges.stops.domain_samples import DOMAIN_SAMPLES
     from jdx.store.queries import load_domain_csv
 
     specs = {n: d for dic in hub.validation.dictionaries.values() for n, d in dic.domains.items()}
     with hub.engine.begin() as conn:
-        for name, relative in DOMAIN_SAMPLES.items():
-            if (REFERENCE / relative).exists():
-                load_domain_csv(conn, name, REFERENCE / relative, specs[name].csv_key)
+        for name, path in DOMAIN_SAMPLES.items():
+            load_domain_csv(conn, name, path, specs[name].csv_key)
     hub.refresh_domains(force=True)
 
 

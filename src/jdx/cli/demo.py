@@ -7,48 +7,32 @@ password and TOTP secret written, with the API keys, to ``demo-keys.json`` (mode
 
 from __future__ import annotations
 
-import os
 import secrets
-from pathlib import Path
 
 import orjson
 import sqlalchemy as sa
-import typer
 
 from jdx.cli._common import emit, open_hub
 from jdx.exchanges.cases import accounts
 from jdx.exchanges.cases.regions import DEMO_REGIONS
+from jdx.exchanges.stops.domain_samples import DOMAIN_SAMPLES
 from jdx.security import credentials
 from jdx.security.keys import issue_key
 from jdx.security.users import add_user
 from jdx.store.queries import add_agency, get_agency, load_domain_csv
 
 DEMO_ORI = "CA0370000"
-# The DOJ domain-table samples kept beside the repository (shared/reference); the product does
-# not ship them, so the demo reads them from there when they are present.
-DOMAIN_SAMPLES = {
-    "city": "ripa/domain_tables_sample/doj_cities_sample.csv",
-    "school": "ripa/domain_tables_sample/doj_k12_schools_sample.csv",
-    "offense": "ripa/domain_tables_sample/doj_cjis_offense_codes_sample.csv",
-}
 
 
-def demo(
-    reference: Path = typer.Option(
-        Path(os.environ.get("JDX_REFERENCE_DIR", "../shared/reference")),
-        help="Folder holding the reference domain-table samples.",
-    ),
-) -> None:
+def demo() -> None:
     """Create the demo agency (once) and load the sample domain tables; prints the demo keys."""
     with open_hub() as h:
         loaded: dict[str, int] = {}
         specs = {n: d for dic in h.validation.dictionaries.values() for n, d in dic.domains.items()}
         keys_file = h.settings.data_dir / "demo-keys.json"
         with h.engine.begin() as conn:
-            for name, relative in DOMAIN_SAMPLES.items():
-                path = reference / relative
-                if path.exists() and name in specs:
-                    loaded[name] = load_domain_csv(conn, name, path, specs[name].csv_key)
+            for name, path in DOMAIN_SAMPLES.items():
+                loaded[name] = load_domain_csv(conn, name, path, specs[name].csv_key)
             if get_agency(conn, DEMO_ORI) is None:
                 agency = add_agency(
                     conn, DEMO_ORI, "San Diego County Sheriff (demo)", ["ripa-poc@example.org"]
@@ -69,7 +53,6 @@ def demo(
                 "agency": DEMO_ORI,
                 "keys_file": str(keys_file),
                 "domain_tables": loaded,
-                "missing_reference": [n for n in DOMAIN_SAMPLES if n not in loaded],
             }
         )
 

@@ -16,7 +16,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import httpx
+import httpx2 as httpx
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
@@ -131,9 +131,7 @@ def _progress(quiet: bool) -> Progress:
 def _over_sftp(
     server: Target, file: Path, folder: Path, *, realm: str, wait: float, quiet: bool
 ) -> None:
-    import asyncssh
-
-    from jdx.channels.sftp import client
+    from jdx.channels.sftp import asyncssh, client
 
     with _progress(quiet) as progress:
         task = progress.add_task(f"upload {file.name}", total=file.stat().st_size)
