@@ -19,6 +19,7 @@ from jdx.channels import web
 from jdx.channels.http import chri, docs, files, icd, namus, sdcs
 from jdx.channels.http.app_peer import PEER
 from jdx.channels.http.fastpaths import FastPaths
+from jdx.channels.web import landing
 from jdx.hub import Hub, create_hub
 from jdx.settings import Settings
 
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
     app.fast_paths = None
     app.trusted_proxies = hub.settings.trusted_proxies
     app.include_router(docs.router(title=app.title, openapi_url=app.openapi_url or "/openapi.json"))
+    app.include_router(landing.router(hub))
     for name in hub.exchanges:
         for make_router in ROUTERS.get(name, []):
             router = make_router(hub)
