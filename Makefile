@@ -23,7 +23,7 @@ $(STAMP): $(LOCK) pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-## run: the hub on SQLite with demo data, at http://127.0.0.1:8000/
+## run: the hub on SQLite with demo data (its keys and portal users printed), at http://127.0.0.1:8000/ (JDX_HOST, JDX_PORT)
 run: $(STAMP)
 	$(BIN)/jdx db upgrade
 	$(BIN)/jdx demo

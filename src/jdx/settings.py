@@ -6,11 +6,12 @@ test can build a hub with any settings it likes.
 
 from __future__ import annotations
 
+import socket
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -150,7 +151,11 @@ class Settings(BaseSettings):
         6, ge=0, le=23, description="Hour (UTC) at which daily digests are sent."
     )
     public_url: str = Field(
-        "http://127.0.0.1:8000", description="The hub's address as agencies see it (for mail)."
+        "",
+        description="The hub's address as agencies see it, in the links of its mail. Unset: "
+        "http://HOST:PORT of `jdx serve` (host and port, with their variables and options), "
+        "where a host of 0.0.0.0 or :: (every address, none of them reachable as such) is "
+        "replaced by the machine's host name. Set it when a proxy or TLS is in front.",
     )
     mail_poll_seconds: float = Field(
         5.0, gt=0, description="How often `jdx serve` looks for mail that is due."
@@ -205,6 +210,12 @@ class Settings(BaseSettings):
             raise ValueError(f"not ORIs (9 letters and digits): {', '.join(bad)}")
         return oris
 
+    @model_validator(mode="after")
+    def _public_url(self) -> Settings:
+        if not self.public_url:
+            self.public_url = served_url(self.host, self.port)
+        return self
+
     @field_validator("data_dir")
     @classmethod
     def _absolute(cls, value: Path) -> Path:
@@ -217,6 +228,22 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.effective_database_url.startswith("sqlite")
+
+
+# Listening on every address: a client can reach none of these as written.
+ANY_ADDRESS = {"0.0.0.0", "::", ""}  # noqa: S104 (recognised here, never bound)
+
+
+def served_url(host: str, port: int) -> str:
+    """The address a client reaches `jdx serve` at, from what it listens on.
+
+    For every address the machine's host name is the best guess at one that others can reach
+    (127.0.0.1 would be the reader's own machine); it is a guess, hence ``public_url``.
+    """
+    name = socket.gethostname() if host in ANY_ADDRESS else host
+    if ":" in name:  # an IPv6 address, bracketed in a URL
+        name = f"[{name}]"
+    return f"http://{name}:{port}"
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:

@@ -39,13 +39,15 @@ def test_mail_list_shows_pending_mail_without_bodies_and_send_sends_it(
     sent = runner.invoke(app, ["mail", "send"])
     assert sent.exit_code == 0, sent.output
     report = orjson.loads(sent.stdout)
-    assert report["mails"] >= 1 and set(report) == {"mails", "items", "failed", "gave_up"}
+    assert report["mails"] >= 1 and report["written"] == 0  # sent, none written to files
+    assert set(report) == {"mails", "items", "failed", "gave_up", "written"}
     assert len(smtp.collector.to(who.email)) == 1
     pending = orjson.loads(runner.invoke(app, ["mail", "list", "--pending"]).stdout)
     assert key not in [m["key"] for m in pending]
     everything = orjson.loads(runner.invoke(app, ["mail", "list", "--bodies"]).stdout)
     [mine] = [m for m in everything if m["key"] == key]
     assert mine["state"] == "sent" and "Notice 0" in mine["body"]
+    assert mine["written_to"] is None
 
 
 def test_agency_notify_sets_the_frequency(env: Hub) -> None:

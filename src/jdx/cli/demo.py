@@ -3,20 +3,25 @@
 The agency is also a sponsored NamUs import account, and the portal gets three demo users (an
 administrator, the RPS of the agency's region and a client of the agency), each with a random
 password and TOTP secret written, with the API keys, to ``demo-keys.json`` (mode 600) once.
+Every run prints them from that file (``make run`` runs the demo each time): the JSON document on
+standard output for scripts, a few lines on standard error on how to use them.
 """
 
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
+from typing import Any
 
 import orjson
 import sqlalchemy as sa
+import typer
 
 from jdx.cli._common import emit, open_hub
 from jdx.exchanges.cases import accounts
 from jdx.exchanges.cases.regions import DEMO_REGIONS
 from jdx.exchanges.stops.domain_samples import DOMAIN_SAMPLES
-from jdx.security import credentials
+from jdx.security import credentials, totp
 from jdx.security.keys import issue_key
 from jdx.security.users import add_user
 from jdx.store.queries import add_agency, get_agency, load_domain_csv
@@ -48,13 +53,50 @@ def demo() -> None:
                     )
                 )
                 keys_file.chmod(0o600)
+        portal = f"{h.settings.public_url}/portal/"
         emit(
             {
                 "agency": DEMO_ORI,
                 "keys_file": str(keys_file),
+                **_secrets(keys_file),
+                "portal": portal,
+                "api_docs": f"{h.settings.public_url}/docs",
                 "domain_tables": loaded,
             }
         )
+        _guide(keys_file, portal)
+
+
+def _secrets(keys_file: Path) -> dict[str, Any]:
+    """The API keys and portal users the first run wrote; each user also with the otpauth:// URI
+    an authenticator app takes (made from the secret, so not in the file)."""
+    if not keys_file.exists():
+        return {"api_keys": None, "portal_users": None}
+    written = orjson.loads(keys_file.read_bytes())
+    users = {
+        name: {**user, "otpauth_uri": totp.provisioning_uri(user["totp_secret"], name)}
+        for name, user in written["portal_users"].items()
+    }
+    return {"api_keys": written["api_keys"], "portal_users": users}
+
+
+def _guide(keys_file: Path, portal: str) -> None:
+    """How to use what was printed, for the human at the terminal (standard error: standard
+    output stays one JSON document)."""
+    if not keys_file.exists():
+        lines = [
+            f"{keys_file} is gone, and with it the demo's secrets: `jdx agency key {DEMO_ORI}` "
+            "issues a new API key, `jdx users set-password` and `jdx users totp` new portal "
+            "secrets."
+        ]
+    else:
+        lines = [
+            f"Portal: {portal}: log in as one of portal_users with its password, then the "
+            "6-digit code an authenticator app makes from its totp_secret (or otpauth_uri; or "
+            "`oathtool --totp -b <totp_secret>`).",
+            "API: send one of api_keys as `Authorization: Bearer <key>` (test: the test realm).",
+        ]
+    typer.echo("\n".join(lines), err=True)
 
 
 def _portal_users(conn: sa.Connection, agency_id: int) -> dict[str, dict[str, str]]:

@@ -23,11 +23,14 @@ def send() -> None:
 
 @app.command("list")
 def list_(
-    pending: bool = typer.Option(False, "--pending", help="Only mail not sent (yet)."),
+    pending: bool = typer.Option(
+        False, "--pending", help="Only mail neither sent nor written yet."
+    ),
     bodies: bool = typer.Option(False, "--bodies", help="Include the mail bodies."),
     limit: int = typer.Option(1000, help="At most this many, newest first."),
 ) -> None:
-    """The outbox, newest first, with each mail's state; no bodies unless asked."""
+    """The outbox, newest first, with each mail's state (sent; written: to an .eml file, no SMTP
+    server set; pending, sending, retrying, given up); no bodies unless asked."""
     from jdx.notify.mail import list_outbox
     from jdx.store.engine import read_only
 

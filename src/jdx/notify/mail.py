@@ -89,7 +89,9 @@ def next_digest_at(moment: dt.datetime, digest_hour: int) -> dt.datetime:
 def list_outbox(
     conn: sa.Connection, *, pending: bool, bodies: bool, max_attempts: int, limit: int = 1000
 ) -> list[dict[str, object]]:
-    """The newest outbox rows with their state, for operators (``jdx mail list``)."""
+    """The newest outbox rows with their state, for operators (``jdx mail list``): pending,
+    sending, retrying, given up, sent (to the SMTP server) or written (to ``written_to``, an
+    ``.eml`` file, when no SMTP server is set)."""
     query = sa.select(outbox, agencies.c.ori).outerjoin(
         agencies, agencies.c.id == outbox.c.agency_id
     )
@@ -109,7 +111,8 @@ def list_outbox(
             "subject": r.subject,
             "created_at": _utc(r.created_at),
             "due_at": _utc(r.due_at),
-            "sent_at": r.sent_at and _utc(r.sent_at),
+            "sent_at": r.sent_at and _utc(r.sent_at),  # written_to's: when it was written
+            "written_to": r.written_to,
             "attempts": r.attempts,
             "last_error": r.last_error,
         }
@@ -121,7 +124,8 @@ def list_outbox(
 
 def _state(row: sa.Row[Any], moment: dt.datetime, max_attempts: int) -> str:
     if row.sent_at is not None:
-        return "sent"
+        # No SMTP server set: the mail is in a file of data_dir/outbox, not in anyone's inbox.
+        return "sent" if row.written_to is None else "written"
     if row.claimed_until is not None and _utc(row.claimed_until) > moment:
         return "sending"
     if row.attempts >= max_attempts:

@@ -47,12 +47,14 @@ LAST_RETRY = dt.timedelta(hours=1)
 
 @dataclass
 class Report:
-    """What one ``send_due`` did: ``mails`` sent, covering ``items`` outbox rows."""
+    """What one ``send_due`` did: ``mails`` handed over, covering ``items`` outbox rows, of
+    which ``written`` were written to outbox files instead of sent (no SMTP server set)."""
 
     mails: int = 0
     items: int = 0
     failed: int = 0
     gave_up: int = 0
+    written: int = 0
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -104,7 +106,7 @@ class Notifier:
                 public_url=self.settings.public_url,
                 at=moment,
             )
-            transport.send(message, mail.key)
+            written_to = transport.send(message, mail.key)
         except Exception as exc:
             # Anything, a bug included, must end the claim: otherwise the rows wait for the lease.
             log.warning("mail %s not sent: %s", mail.key, exc)
@@ -117,12 +119,18 @@ class Notifier:
                 .where(outbox.c.id.in_(ids), outbox.c.claim_token == token)
                 .values(
                     sent_at=self._later(moment),
+                    written_to=written_to and str(written_to),
                     claimed_until=None,
                     claim_token=None,
                     last_error=None,
                 )
             )
-        log.info("mail %s sent to %d recipient(s)", mail.key, len(mail.recipients))
+        if written_to is None:
+            log.info("mail %s sent to %d recipient(s)", mail.key, len(mail.recipients))
+        else:
+            # Not "sent": nobody receives it unless someone picks the file up.
+            log.info("mail %s written to %s (no SMTP server set: not sent)", mail.key, written_to)
+            report.written += 1
         report.mails += 1
         report.items += len(ids)
 

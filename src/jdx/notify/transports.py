@@ -43,8 +43,9 @@ class Transport:
     def close(self) -> None:
         """Release what the batch held (a connection); called when the block ends."""
 
-    def send(self, message: EmailMessage, key: str) -> None:
-        """Deliver or raise; returning means the mail is handed over."""
+    def send(self, message: EmailMessage, key: str) -> Path | None:
+        """Deliver or raise; returning means the mail is handed over: to a server (None), or
+        written to the file returned, where nobody receives it unless someone picks it up."""
         raise NotImplementedError
 
 
@@ -117,7 +118,7 @@ class EmlTransport(Transport):
             self.folder / f"{slug(key)[:100]}-{hashlib.sha256(key.encode()).hexdigest()[:10]}.eml"
         )
 
-    def send(self, message: EmailMessage, key: str) -> None:
+    def send(self, message: EmailMessage, key: str) -> Path:
         target = self.path_for(key)
         fd, temporary = tempfile.mkstemp(dir=self.folder, prefix=".", suffix=".part")
         try:
@@ -131,3 +132,4 @@ class EmlTransport(Transport):
             with contextlib.suppress(FileNotFoundError):
                 Path(temporary).unlink()
             raise
+        return target

@@ -78,7 +78,10 @@ outbox = sa.Table(
     sa.Column("body", sa.Text, nullable=False),
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("due_at", Timestamp, nullable=False, index=True),  # now, or the digest's hour
+    # When the notifier handed the mail over: to the SMTP server, or to the file in written_to.
     sa.Column("sent_at", Timestamp),
+    # The .eml file the mail was written to instead of sent (no SMTP server set); null: sent.
+    sa.Column("written_to", sa.String(1000)),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("last_error", sa.String(500)),
     # Part of the agency's daily digest rather than a mail of its own.

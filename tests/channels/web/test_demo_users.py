@@ -51,3 +51,36 @@ def test_the_demo_users_log_in_with_the_password_and_code_the_demo_wrote(
             assert orjson.loads(keys_file.read_bytes())["portal_users"] == users
     finally:
         hub.dispose()
+
+
+def test_every_demo_run_prints_the_keys_and_the_portal_users(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`make run` runs `jdx demo` each time: the first run makes the secrets, every run shows
+    them (from demo-keys.json), as JSON on standard output and a how-to on standard error."""
+    monkeypatch.setenv("JDX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("JDX_DATABASE_URL", "")
+    monkeypatch.setenv("JDX_PORT", "8101")
+    monkeypatch.delenv("JDX_PUBLIC_URL", raising=False)
+    monkeypatch.delenv("JDX_HOST", raising=False)
+    assert runner.invoke(cli, ["db", "upgrade"]).exit_code == 0
+    first, second = runner.invoke(cli, ["demo"]), runner.invoke(cli, ["demo"])
+    assert first.exit_code == second.exit_code == 0, first.output
+    printed = orjson.loads(first.stdout)
+    assert orjson.loads(second.stdout) == printed  # the same secrets, not new ones
+    written = orjson.loads((tmp_path / "demo-keys.json").read_bytes())
+    assert printed["api_keys"] == written["api_keys"]
+    assert set(printed["api_keys"]) == {"prod", "test"}
+    users = printed["portal_users"]
+    assert {name: u["role"] for name, u in users.items()} == {
+        "demo-admin": "admin",
+        "demo-rps": "rps",
+        "demo-client": "client",
+    }
+    for name, user in users.items():
+        assert user["password"] == written["portal_users"][name]["password"]
+        assert user["totp_secret"] == written["portal_users"][name]["totp_secret"]
+        assert user["otpauth_uri"].startswith(f"otpauth://totp/jdx%3A{name}?secret=")
+    assert printed["portal"] == "http://127.0.0.1:8101/portal/"
+    assert "log in as one of portal_users" in second.stderr
+    assert "http://127.0.0.1:8101/portal/" in second.stderr

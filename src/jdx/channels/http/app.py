@@ -16,9 +16,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from jdx.channels import web
-from jdx.channels.http import chri, files, icd, namus, sdcs
+from jdx.channels.http import chri, docs, files, icd, namus, sdcs
 from jdx.channels.http.app_peer import PEER
 from jdx.channels.http.fastpaths import FastPaths
+from jdx.channels.web import landing
 from jdx.hub import Hub, create_hub
 from jdx.settings import Settings
 
@@ -83,11 +84,15 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
         version="0.1.0",
         description="Stop data (AB 953 SDCS), NamUs case import and interstate rap sheets.",
         lifespan=lifespan,
-        docs_url="/docs",
+        # /docs and /redoc are the hub's own (docs.py): FastAPI's load their scripts from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.hub = hub
     app.fast_paths = None
     app.trusted_proxies = hub.settings.trusted_proxies
+    app.include_router(docs.router(title=app.title, openapi_url=app.openapi_url or "/openapi.json"))
+    app.include_router(landing.router(hub))
     for name in hub.exchanges:
         for make_router in ROUTERS.get(name, []):
             router = make_router(hub)

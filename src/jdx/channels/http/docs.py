@@ -1,0 +1,107 @@
+"""The API documentation pages, ``/docs`` (Swagger UI) and ``/redoc`` (ReDoc), working offline.
+
+FastAPI's own pages load their scripts and styles from a CDN: on a hub without internet access
+(or behind a proxy that blocks it) they are blank. These pages load the same tools from the
+hub, from the files the ``fastapi-offline`` package ships, and carry a Content-Security-Policy
+that lets them reach nothing but the hub.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from pathlib import Path
+
+import fastapi_offline
+from fastapi import APIRouter
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, Response
+
+STATIC = Path(fastapi_offline.__file__).parent / "static"
+ASSETS = "/docs/static"
+# The only files served from STATIC, with their types (no guessing from the file system).
+ASSET_TYPES = {
+    "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
+    "swagger-ui.css": "text/css; charset=utf-8",
+    "redoc.standalone.js": "text/javascript; charset=utf-8",
+    "favicon.png": "image/png",
+}
+
+# What both pages need: the tool's script and styles from the hub, the OpenAPI document and
+# "Try it out" requests to the hub (connect-src), the data: images of the tools' styles.
+_COMMON = (
+    "default-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; "
+    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+)
+HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+_INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
+
+
+def _hashes(pattern: re.Pattern[str], html: str) -> str:
+    """CSP source expressions allowing exactly the inline blocks the page has, no others."""
+    return " ".join(
+        f"'sha256-{base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()}'"
+        for body in pattern.findall(html)
+    )
+
+
+def _page(html: str, policy: str) -> HTMLResponse:
+    return HTMLResponse(html, headers={**HEADERS, "Content-Security-Policy": policy})
+
+
+def router(*, title: str, openapi_url: str) -> APIRouter:
+    docs = APIRouter(include_in_schema=False)
+
+    @docs.get("/docs")
+    def swagger_ui() -> HTMLResponse:
+        html_bytes = get_swagger_ui_html(
+            openapi_url=openapi_url,
+            title=f"{title} - Swagger UI",
+            swagger_js_url=f"{ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{ASSETS}/favicon.png",
+            # No validator badge: by default Swagger UI sends the spec's address to
+            # validator.swagger.io for it.
+            swagger_ui_parameters={"validatorUrl": None},
+        ).body
+        html = bytes(html_bytes).decode()
+        # The page starts Swagger UI with one inline script: allowed by its hash, not by
+        # 'unsafe-inline'. Swagger UI sets its inline styles from script (allowed by CSP).
+        policy = f"{_COMMON}; script-src 'self' {_hashes(_INLINE_SCRIPT, html)}; style-src 'self'"
+        return _page(html, policy)
+
+    @docs.get("/redoc")
+    def redoc() -> HTMLResponse:
+        html_bytes = get_redoc_html(
+            openapi_url=openapi_url,
+            title=f"{title} - ReDoc",
+            redoc_js_url=f"{ASSETS}/redoc.standalone.js",
+            redoc_favicon_url=f"{ASSETS}/favicon.png",
+            with_google_fonts=False,  # fonts.googleapis.com: the system's fonts instead
+        ).body
+        html = bytes(html_bytes).decode()
+        # Two exceptions, both ReDoc's: its styles are <style> elements written at run time
+        # (styled-components), which no hash can name, so style-src allows inline styles
+        # (styles only: scripts stay 'self'); its search index runs in a worker made from a
+        # blob: URL, so worker-src allows blob: and nothing else.
+        policy = f"{_COMMON}; script-src 'self'; style-src 'self' 'unsafe-inline'; worker-src blob:"
+        return _page(html, policy)
+
+    @docs.get(f"{ASSETS}/{{name}}")
+    def asset(name: str) -> Response:
+        media = ASSET_TYPES.get(name)
+        if media is None:
+            return Response("not found", 404, media_type="text/plain")
+        return FileResponse(
+            STATIC / name,
+            media_type=media,
+            headers={"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff"},
+        )
+
+    return docs
