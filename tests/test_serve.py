@@ -44,7 +44,7 @@ def test_serve_refuses_an_unmigrated_database_then_serves(tmp_path: Path) -> Non
         "JDX_MAIL_POLL_SECONDS": "0.5",
     }
     refused = jdx(env, "serve")
-    assert refused.returncode == 1 and b"jdx db upgrade" in refused.stderr
+    assert refused.returncode == 3 and b"jdx db upgrade" in refused.stderr
     assert jdx(env, "db", "upgrade").returncode == 0
     added = jdx(
         env, "agency", "add", "CA0370000", "--name", "Serve test", "--email", "poc@example.org"

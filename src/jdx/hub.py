@@ -44,21 +44,8 @@ class Hub:
         if not force and not self.domains_due(moment):
             return
         self._domains_checked = moment
-        wanted = {
-            name: d
-            for dic in self.validation.dictionaries.values()
-            for name, d in dic.domains.items()
-        }
         with self.engine.connect() as conn:
-            conn = read_only(conn)
-            versions = domain_versions(conn)
-            for name, version in versions.items():
-                if name in wanted and self._domain_versions.get(name) != version:
-                    codes = domain_codes(conn, name)
-                    if wanted[name].normalize == "upper":
-                        codes = [c.upper() for c in codes]
-                    self.validation.set_domain(name, codes)
-                    self._domain_versions[name] = version
+            load_domains(read_only(conn), self.validation, self._domain_versions)
 
     def domains_due(self, moment: float | None = None) -> bool:
         """Whether :meth:`refresh_domains` would query the database now."""
@@ -71,6 +58,23 @@ class Hub:
             if close is not None:
                 close()  # worker processes first: they hold nothing of the engine's
         self.engine.dispose()
+
+
+def load_domains(
+    conn: sa.Connection, validation: ValidationService, loaded: dict[str, int]
+) -> None:
+    """Give ``validation`` the domain tables its dictionaries use whose version differs from
+    ``loaded`` (table name → version held), and note the new versions there."""
+    wanted = {
+        name: d for dic in validation.dictionaries.values() for name, d in dic.domains.items()
+    }
+    for name, version in domain_versions(conn).items():
+        if name in wanted and loaded.get(name) != version:
+            codes = domain_codes(conn, name)
+            if wanted[name].normalize == "upper":
+                codes = [c.upper() for c in codes]
+            validation.set_domain(name, codes)
+            loaded[name] = version
 
 
 def builtin_exchanges() -> list[tuple[str, Register]]:

@@ -11,8 +11,20 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
+import platformdirs
+import sqlalchemy as sa
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The database drivers the hub is built and tested with (postgresql:// means psycopg 3 here).
+SUPPORTED_DRIVERS = ("sqlite", "sqlite+pysqlite", "postgresql", "postgresql+psycopg")
+
+
+def default_data_dir() -> Path:
+    """The per-user data folder (``~/.local/share/jdx`` on Linux, ``$XDG_DATA_HOME/jdx`` when
+    that is set): ``jdx`` finds the same hub from whatever folder it is run in. Read when
+    settings are loaded, never at import, so that tests can point ``XDG_DATA_HOME`` elsewhere."""
+    return platformdirs.user_data_path("jdx")
 
 
 class Settings(BaseSettings):
@@ -21,7 +33,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="JDX_", extra="forbid")
 
     data_dir: Path = Field(
-        Path("var"), description="Folder for the embedded database, outboxes and SFTP homes."
+        default_factory=default_data_dir,
+        description="Folder for the embedded database, outboxes and SFTP homes. Default: the "
+        "per-user data folder (~/.local/share/jdx on Linux, $XDG_DATA_HOME/jdx when set), "
+        "whatever folder jdx runs in; `make run` and `make test` set ./var of the checkout.",
     )
     database_url: str = Field(
         "",
@@ -216,6 +231,24 @@ class Settings(BaseSettings):
             self.public_url = served_url(self.host, self.port)
         return self
 
+    @field_validator("database_url")
+    @classmethod
+    def _supported(cls, value: str) -> str:
+        # Refused here, with the settings' other mistakes, rather than by the first command
+        # that connects (a parse error or a missing driver module).
+        if not value:
+            return value
+        try:
+            driver = sa.make_url(value).drivername
+        except sa.exc.ArgumentError:
+            raise ValueError("not a database URL") from None  # never echo it: a password
+        if driver not in SUPPORTED_DRIVERS:
+            raise ValueError(
+                f"{driver}: jdx runs on SQLite (sqlite:///path/jdx.db) or PostgreSQL "
+                "(postgresql+psycopg://user@host/db)"
+            )
+        return value
+
     @field_validator("data_dir")
     @classmethod
     def _absolute(cls, value: Path) -> Path:
@@ -246,6 +279,10 @@ def served_url(host: str, port: int) -> str:
     return f"http://{name}:{port}"
 
 
+class SettingsFileError(ValueError):
+    """The settings file (``$JDX_CONFIG``) cannot be read: the CLI says so in one line."""
+
+
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
     """Settings from (lowest first) defaults, the TOML file, ``JDX_*`` variables, ``overrides``.
 
@@ -256,8 +293,13 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
     path = config_file or (Path(os.environ["JDX_CONFIG"]) if os.environ.get("JDX_CONFIG") else None)
     from_file: dict[str, Any] = {}
     if path is not None:
-        with path.open("rb") as fh:
-            from_file = tomllib.load(fh)
+        try:
+            with path.open("rb") as fh:
+                from_file = tomllib.load(fh)
+        except OSError as exc:
+            raise SettingsFileError(f"the settings file {path}: {exc.strerror}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsFileError(f"the settings file {path} is not TOML: {exc}") from exc
     env_set = {name for name in Settings.model_fields if f"JDX_{name.upper()}" in os.environ}
     # Environment beats file: drop file keys the environment sets, then let pydantic read env.
     init = {k: v for k, v in from_file.items() if k not in env_set}

@@ -12,8 +12,8 @@ app = typer.Typer(no_args_is_help=True, help="Database migrations.")
 
 @app.command()
 def upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
-    """Apply migrations up to REVISION (default: the newest)."""
-    with open_hub() as h:
+    """Apply migrations up to REVISION (default: the newest); creates the SQLite database."""
+    with open_hub(create=True, current=False) as h:
         schema.upgrade(h.engine, revision)
         emit({"revision": schema.current_revision(h.engine)})
 
@@ -21,7 +21,7 @@ def upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> 
 @app.command()
 def downgrade(revision: str = typer.Argument(..., help="Target revision, e.g. base.")) -> None:
     """Undo migrations down to REVISION."""
-    with open_hub() as h:
+    with open_hub(current=False) as h:
         schema.downgrade(h.engine, revision)
         emit({"revision": schema.current_revision(h.engine)})
 
@@ -29,7 +29,7 @@ def downgrade(revision: str = typer.Argument(..., help="Target revision, e.g. ba
 @app.command()
 def check() -> None:
     """Fail unless the database is at the newest revision and matches the tables in code."""
-    with open_hub() as h:
+    with open_hub(current=False) as h:
         current, head = schema.current_revision(h.engine), schema.head_revision()
         if current != head:
             fail(f"database is at revision {current}, code expects {head}: run jdx db upgrade")

@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from jdx.cli._common import fail
-from jdx.settings import load_settings
+from jdx.cli._common import fail, open_hub
 
 if TYPE_CHECKING:
     from jdx.hub import Hub
@@ -22,30 +21,23 @@ def serve(
     workers: int = typer.Option(None, help="Worker processes (default: JDX_WORKERS or 1)."),
 ) -> None:
     """Run the hub until interrupted."""
-    from jdx.hub import create_hub
-    from jdx.store import schema
-
     # Worker processes read settings from the environment: pass the options on that way.
     for name, value in (("HOST", host), ("PORT", port), ("WORKERS", workers)):
         if value is not None:
             os.environ[f"JDX_{name}"] = str(value)
-    settings = load_settings()
-    hub = create_hub(settings)
-    current, head = schema.current_revision(hub.engine), schema.head_revision()
-    if current != head:
-        fail(
-            f"the database is at revision {current} but this jdx needs {head}: "
-            "run `jdx db upgrade` first"
-        )
-    try:
-        background = start_background(hub)
-    except OSError as exc:  # a port in use, most often
-        fail(f"could not start the SFTP server on {settings.sftp_host}:{settings.sftp_port}: {exc}")
-    try:
-        run_http(settings)
-    finally:
-        background.stop()
-        hub.dispose()
+    with open_hub() as hub:  # a migrated database, or a one-line error
+        settings = hub.settings
+        try:
+            background = start_background(hub)
+        except OSError as exc:  # a port in use, most often
+            fail(
+                f"could not start the SFTP server on {settings.sftp_host}:{settings.sftp_port}: "
+                f"{exc}"
+            )
+        try:
+            run_http(settings)
+        finally:
+            background.stop()
 
 
 def run_http(settings: Settings) -> None:

@@ -8,9 +8,11 @@ from typing import Any
 import orjson
 import typer
 
-from jdx.cli._common import emit, emit_line, fail, open_hub
+from jdx import offline
+from jdx.cli._common import emit, emit_line, fail
 from jdx.codecs.xmlform import XmlFormError, element_to_value, local_name, parse_xml
 from jdx.exchanges.stops.service import STATUS_ERRORS, STATUS_OK
+from jdx.settings import load_settings
 
 FAMILIES = {"stops": "stop"}
 
@@ -23,35 +25,42 @@ def validate(
 ) -> None:
     """Validate records; one JSON line per record with the status it would get and its errors.
 
-    Exit status 1 when any record has errors, 0 when all are clean.
+    Needs no database: the domain tables (cities, schools, offense codes, ORIs) are checked
+    when a migrated database has them, and a note on stderr says which checks were skipped
+    when not. Exit status 1 when any record has errors, 0 when all are clean.
     """
     family = FAMILIES.get(kind) or fail(f"unknown kind {kind!r}; known: {', '.join(FAMILIES)}")
-    with open_hub() as h:
-        h.refresh_domains(force=True)
-        try:
-            records = read_records(file.read_bytes(), root="Stop")
-        except ValueError as exc:
-            fail(f"{file.name}: {exc}")
-        dirty = False
-        for record in records:
-            outcome = h.validation.validate(family, record)
-            status = (
-                "Rejected"
-                if outcome.is_fatal
-                else STATUS_ERRORS
-                if outcome.has_errors
-                else STATUS_OK
-            )
-            dirty |= outcome.has_errors
-            emit_line(
-                {
-                    "LEARecordID": record.get("LEARecordID") if isinstance(record, dict) else None,
-                    "status": status,
-                    "dictionary": outcome.dictionary_id,
-                    "errors": [i.as_dict() for i in outcome.issues],
-                }
-            )
-        raise typer.Exit(1 if dirty else 0)
+    try:
+        records = read_records(file.read_bytes(), root="Stop")
+    except ValueError as exc:
+        fail(f"{file.name}: {exc}")
+    # The dictionaries alone, plus the domain tables when a migrated database is there: an
+    # agency's developer checks a file with no hub set up, and nothing is created for it.
+    validation = offline.builtin_validation()
+    why = offline.read_domains(load_settings(), validation)
+    skipped = offline.missing_domains(validation, family)
+    if skipped:  # once, on stderr: stdout stays one JSON line per record
+        typer.echo(
+            f"note: {why or 'domain tables not loaded (jdx tables load)'}: validated without "
+            f"the checks against the domain tables {', '.join(skipped)}",
+            err=True,
+        )
+    dirty = False
+    for record in records:
+        outcome = validation.validate(family, record)
+        status = (
+            "Rejected" if outcome.is_fatal else STATUS_ERRORS if outcome.has_errors else STATUS_OK
+        )
+        dirty |= outcome.has_errors
+        emit_line(
+            {
+                "LEARecordID": record.get("LEARecordID") if isinstance(record, dict) else None,
+                "status": status,
+                "dictionary": outcome.dictionary_id,
+                "errors": [i.as_dict() for i in outcome.issues],
+            }
+        )
+    raise typer.Exit(1 if dirty else 0)
 
 
 def read_records(data: bytes, *, root: str) -> list[Any]:
@@ -98,15 +107,15 @@ def icd(
     families = ICD_FAMILIES.get(kind) or fail(
         f"unknown kind {kind!r}; known: {', '.join(ICD_FAMILIES)}"
     )
-    with open_hub() as h:
-        written: list[str] = []
-        for family in families:
-            for version in h.validation.families[family].versions:
-                written += [str(p) for p in write_icd(version[0], out)]
-        if kind == "cases":  # a job's upload templates: one row per case of any record type
-            from jdx.exchanges.cases.upload import job_templates
+    validation = offline.builtin_validation()  # the documents need no database
+    written: list[str] = []
+    for family in families:
+        for version in validation.families[family].versions:
+            written += [str(p) for p in write_icd(version[0], out)]
+    if kind == "cases":  # a job's upload templates: one row per case of any record type
+        from jdx.exchanges.cases.upload import job_templates
 
-            for name, content in job_templates().items():
-                (out / name).write_bytes(content)
-                written.append(str(out / name))
-        emit({"written": written})
+        for name, content in job_templates().items():
+            (out / name).write_bytes(content)
+            written.append(str(out / name))
+    emit({"written": written})

@@ -146,7 +146,8 @@ def _over_sftp(
                     progress=lambda done: progress.update(task, completed=done),
                 )
             )
-        except (OSError, asyncssh.Error, TimeoutError) as exc:
+        # KeyImportError: the --identity file is not a private key (a ValueError, not an Error)
+        except (OSError, asyncssh.Error, asyncssh.KeyImportError, TimeoutError) as exc:
             fail(f"SFTP: {exc}")
     emit(asdict(outcome))
     if outcome.failed or outcome.errors:

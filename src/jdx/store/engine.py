@@ -52,6 +52,18 @@ def create_engine(settings: Settings, **kwargs: Any) -> Engine:
     return engine
 
 
+def sqlite_file(settings: Settings) -> Path | None:
+    """The file of the SQLite database the settings name; None for another backend or memory.
+
+    Commands look before they connect: connecting to SQLite creates a missing file, and only
+    ``jdx db upgrade`` should leave a database behind.
+    """
+    url = sa.make_url(settings.effective_database_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return Path(url.database)
+
+
 IDLE_PING_SECONDS = 10.0
 # SQLite's soft heap limit (bytes, the whole process): one connection's page cache (64 MiB,
 # ``cache_size`` below) and room for the others' and for statements.

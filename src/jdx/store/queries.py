@@ -96,7 +96,12 @@ def load_domain_csv(conn: sa.Connection, name: str, path: Path, key: str) -> int
 
     The whole table is replaced in one transaction, so validators never see half a table.
     """
-    text = path.read_bytes().decode("utf-8-sig")
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise StoreError(
+            f"{path.name}: not a UTF-8 CSV file ({exc.reason} at byte {exc.start})"
+        ) from None
     reader = csv.DictReader(io.StringIO(text))
     if reader.fieldnames is None or key not in reader.fieldnames:
         raise StoreError(f"{path.name}: no column {key!r}; columns: {reader.fieldnames}")
