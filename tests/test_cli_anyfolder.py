@@ -66,7 +66,8 @@ def jdx(folder: Folder, *args: str, **env: str) -> subprocess.CompletedProcess[s
     return subprocess.run(
         [sys.executable, "-m", "jdx", *args],
         cwd=folder.cwd,
-        env={**folder.env(), **env},
+        # Wide enough that Rich never breaks a long temporary path inside the help's text.
+        env={**folder.env(), "COLUMNS": "500", **env},
         capture_output=True,
         text=True,
         timeout=60,
