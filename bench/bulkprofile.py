@@ -119,8 +119,9 @@ def _child(path: Path, work: Path, result: Path, database_url: str) -> None:
     """In the sampled process: a fresh hub, the file registered, then the two timed steps."""
     from bench.bulk import ORI_OF_BENCH
     from bench.http import _reset_postgres
-    from bench.records import DOMAIN_SAMPLES, domain_csv
+    from bench.records import domain_csv
     from jdx.exchanges.stops import files, workflow
+    from jdx.exchanges.stops.domain_samples import DOMAIN_SAMPLES
     from jdx.hub import create_hub
     from jdx.settings import load_settings
     from jdx.store import schema

@@ -33,7 +33,8 @@ from typing import Any
 
 import orjson
 
-from bench.records import DOMAIN_SAMPLES, Generator, domain_csv
+from bench.records import Generator, domain_csv
+from jdx.exchanges.stops.domain_samples import DOMAIN_SAMPLES
 
 HERE = Path(__file__).resolve().parent
 VENV_BIN = HERE.parent / ".venv" / "bin"

@@ -251,7 +251,7 @@ def run_served(
     and the supervisor process runs the job workflows; one client posts over loopback TCP (a
     trusted proxy's address, as nginx's). CPU is the server's process tree's (PostgreSQL's
     backends not counted)."""
-    import httpx
+    import httpx2 as httpx
 
     from bench.http import _base_env, _tree_cpu_seconds, serving
 
