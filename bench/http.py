@@ -18,7 +18,6 @@ import contextlib
 import json
 import os
 import shutil
-import signal
 import socket
 import sqlite3
 import subprocess
@@ -33,6 +32,7 @@ from typing import Any
 
 import orjson
 
+from bench import processes
 from bench.records import Generator, domain_csv
 from jdx.exchanges.stops.domain_samples import DOMAIN_SAMPLES
 
@@ -113,7 +113,7 @@ def _free_port() -> int:
 
 
 def _jdx(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
+    done = processes.run(
         [str(VENV_BIN / "jdx"), *args],
         env=env,
         capture_output=True,
@@ -123,7 +123,7 @@ def _jdx(env: dict[str, str], *args: str) -> str:
     )
     if done.returncode != 0:
         raise RuntimeError(f"jdx {' '.join(args)} failed: {done.stderr or done.stdout}")
-    return done.stdout
+    return str(done.stdout)
 
 
 def _base_env() -> dict[str, str]:
@@ -181,33 +181,16 @@ def prepare(
 def serving(env: dict[str, str], workers: int, log: Path) -> Iterator[tuple[int, int]]:
     """``jdx serve`` on a free loopback port; yields (port, pid), stops the server afterwards."""
     port = _free_port()
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [
-                str(VENV_BIN / "jdx"),
-                "serve",
-                "--host",
-                HOST,
-                "--port",
-                str(port),
-                "--workers",
-                str(workers),
-            ],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
+    argv = [str(VENV_BIN / "jdx"), "serve", "--host", HOST, "--port", str(port)]
+    # stopped as a group: the uvicorn workers and the bulk forkserver too, whatever ends the block
+    with (
+        log.open("wb") as out,
+        processes.group(
+            [*argv, "--workers", str(workers)], env=env, stdout=out, stderr=subprocess.STDOUT
+        ) as proc,
+    ):
         _wait_ready(port, proc, timeout=60)
         yield port, proc.pid
-    finally:
-        proc.send_signal(signal.SIGTERM)  # uvicorn stops its worker processes itself
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
 
 
 def _wait_ready(port: int, proc: subprocess.Popen[bytes], timeout: float) -> None:

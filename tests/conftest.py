@@ -30,6 +30,8 @@ from jdx.store.queries import add_agency
 
 GOLDEN = Path(__file__).parent / "golden"
 PG_URL = os.environ.get("JDX_TEST_DATABASE_URL", "")
+# SIGTERM unwinds a run like Ctrl-C, so that the servers the tests started are stopped.
+pytest_plugins = ["tests.processes"]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

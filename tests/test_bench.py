@@ -52,13 +52,13 @@ def test_bulk_bench_table_schema_has_every_flat_column_and_frictionless_reads_it
 
 def test_bulk_bench_measures_the_cpu_of_a_process_tree() -> None:
     import os
-    import subprocess
     import sys
 
+    from bench import processes
     from bench.bulk import tree_cpu_seconds
 
-    busy = subprocess.Popen([sys.executable, "-c", "sum(i * i for i in range(3_000_000))"])
-    busy.wait()
+    with processes.group([sys.executable, "-c", "sum(i * i for i in range(3_000_000))"]) as busy:
+        busy.wait()
     # a waited-for child counts in its parent's tree (cutime), as the hub's workers do
     assert tree_cpu_seconds(os.getpid()) > 0.05
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx2 as httpx
 import orjson
 import pytest
+from bench import processes
 
 from tests.conftest import stop_record
 
@@ -27,7 +28,8 @@ def free_port() -> int:
 
 
 def jdx(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
+    # in a process group of its own: a `jdx serve` that did not refuse is stopped with its workers
+    return processes.run(
         [sys.executable, "-m", "jdx", *args], env=env, capture_output=True, timeout=60, check=False
     )
 
@@ -50,13 +52,12 @@ def test_serve_refuses_an_unmigrated_database_then_serves(tmp_path: Path) -> Non
         env, "agency", "add", "CA0370000", "--name", "Serve test", "--email", "poc@example.org"
     )
     key = orjson.loads(added.stdout)["api_keys"]["prod"]
-    server = subprocess.Popen(
+    with processes.group(
         [sys.executable, "-m", "jdx", "serve"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
-    )
-    try:
+    ) as server:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
         while True:
@@ -132,11 +133,6 @@ def test_serve_refuses_an_unmigrated_database_then_serves(tmp_path: Path) -> Non
         impostor = {**sftp_env, "JDX_SFTP_HOST_FINGERPRINT": "SHA256:" + "A" * 43}
         refused = jdx(impostor, "submit", str(by_sftp), "--sftp")
         assert refused.returncode == 1 and b"SFTP:" in refused.stderr
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        if server.stderr:
-            server.stderr.close()
 
 
 def test_serve_says_so_when_the_sftp_port_is_taken(tmp_path: Path) -> None:

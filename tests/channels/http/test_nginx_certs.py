@@ -19,6 +19,7 @@ from typing import Any
 import httpx2 as httpx
 import orjson
 import pytest
+from bench import processes
 
 from tests.certs import Issued, issue
 from tests.exchanges.cases.test_import import missing
@@ -111,7 +112,7 @@ def post_job(client: httpx.Client, key: str, **headers: str) -> httpx.Response:
 
 
 def jdx(env: dict[str, str], *args: str) -> Any:
-    done = subprocess.run(
+    done = processes.run(
         [sys.executable, "-m", "jdx", *args], env=env, capture_output=True, timeout=60, check=False
     )
     assert done.returncode == 0, done.stderr.decode()
@@ -154,17 +155,19 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     jdx(env, "namus", "account", "CA0400000", "--revoke-import")
 
     hub_log, nginx_log = tmp / "hub.log", tmp / "error.log"
-    with hub_log.open("wb") as out:
-        hub = subprocess.Popen(
-            [sys.executable, "-m", "jdx", "serve"], env=env, stdout=out, stderr=out
-        )
     conf = nginx_config(tmp, nginx_port, hub_port, tls)
-    nginx = subprocess.Popen(
-        ["nginx", "-p", str(tmp), "-c", str(conf), "-e", str(nginx_log)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
+    # each with its workers in a process group of its own, stopped as one when the module ends
+    with (
+        hub_log.open("wb") as out,
+        processes.group(
+            [sys.executable, "-m", "jdx", "serve"], env=env, stdout=out, stderr=out
+        ) as hub,
+        processes.group(
+            ["nginx", "-p", str(tmp), "-c", str(conf), "-e", str(nginx_log)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        ) as nginx,
+    ):
         wait_for_port(hub_port, hub, "jdx serve", hub_log)
         wait_for_port(nginx_port, nginx, "nginx", nginx_log)
         yield Stack(
@@ -176,14 +179,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             certs,
             env,
         )
-    finally:
-        for process in (nginx, hub):
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
 def test_key_and_the_accounts_own_certificate_are_accepted(stack: Stack) -> None:

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import asyncssh
 import pytest
 import sqlalchemy as sa
+from bench import processes
 
 from jdx.channels.sftp import accounts
 from jdx.channels.sftp.server import RunningServer, host_key, start_in_thread
@@ -140,7 +141,7 @@ def test_openssh_sftp_in_batch_mode_with_a_key(
     workflows: Hub, server: RunningServer, account: Account, tmp_path: Path
 ) -> None:
     key = tmp_path / "id_ed25519"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    processes.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
     with workflows.engine.begin() as conn:
         accounts.add_key(conn, account.agency.id, (tmp_path / "id_ed25519.pub").read_text())
     name, data = next(iter(four_formats(workflows, account.agency).items()))  # the .csv
@@ -150,7 +151,8 @@ def test_openssh_sftp_in_batch_mode_with_a_key(
         (tmp_path / "batch").write_text("\n".join(commands) + "\n")
         options = ["StrictHostKeyChecking=no", "UserKnownHostsFile=/dev/null"]
         options += ["IdentitiesOnly=yes", "PasswordAuthentication=no"]
-        return subprocess.run(
+        # sftp runs ssh as its child: on a time-out both are stopped, not sftp alone
+        return processes.run(
             ["sftp", "-b", str(tmp_path / "batch"), "-i", str(key), "-P", str(server.port)]
             + ["-F", "/dev/null"]
             + [arg for option in options for arg in ("-o", option)]

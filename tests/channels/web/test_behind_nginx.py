@@ -3,10 +3,10 @@ is Secure, login with password and TOTP works end to end, and logout ends the se
 
 from __future__ import annotations
 
-import subprocess
 import sys
 
 import pytest
+from bench import processes
 
 from jdx.security import totp
 from tests.channels.http.test_nginx_certs import Stack, jdx, stack  # noqa: F401
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.server
 
 def test_login_over_https_through_nginx_sets_a_secure_cookie(stack: Stack) -> None:  # noqa: F811
     jdx(stack.env, "users", "add", "nginx-rps", "--role", "rps", "--email", "n@example.org")
-    subprocess.run(
+    processes.run(
         [sys.executable, "-m", "jdx", "users", "set-password", "nginx-rps", "--password-stdin"],
         env=stack.env,
         input=b"behind the proxy, safely\n",

@@ -21,6 +21,7 @@ from typing import Any
 import httpx2 as httpx
 import orjson
 import pytest
+from bench import processes
 
 from jdx.security import totp
 from tests.certs import issue
@@ -87,12 +88,16 @@ def hub_server(tmp_path: Path, settings: Any) -> Iterator[tuple[str, dict[str, s
             "JDX_PUBLIC_URL": f"http://127.0.0.1:{port}",
         }
         assert jdx(env, "db", "upgrade").returncode == 0
-        log = (tmp_path / "serve.log").open("wb")
-        server = subprocess.Popen(
-            [sys.executable, "-m", "jdx", "serve"], env=env, stdout=subprocess.DEVNULL, stderr=log
-        )
         base = f"http://127.0.0.1:{port}"
-        try:
+        with (
+            (tmp_path / "serve.log").open("wb") as log,
+            processes.group(
+                [sys.executable, "-m", "jdx", "serve"],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            ) as server,
+        ):
 
             def up() -> bool:
                 assert server.poll() is None, (tmp_path / "serve.log").read_text()
@@ -103,14 +108,10 @@ def hub_server(tmp_path: Path, settings: Any) -> Iterator[tuple[str, dict[str, s
 
             _wait_for(up, "jdx serve to start", 60)
             yield base, env, smtp.collector
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
-            log.close()
 
 
 def _cli(env: dict[str, str], *args: str, stdin: bytes | None = None) -> Any:
-    done = subprocess.run(
+    done = processes.run(
         [sys.executable, "-m", "jdx", *args],
         env=env,
         input=stdin,

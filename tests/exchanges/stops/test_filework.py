@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from bench import processes
 
 from jdx.codecs.flat import FlatLayout
 from jdx.exchanges.stops import files, filework, workflow
@@ -268,7 +269,8 @@ WORKER_SCRIPT = textwrap.dedent(
 def test_workers_stop_when_the_hub_process_is_killed(tmp_path: Path) -> None:
     script = tmp_path / "hub.py"
     script.write_text(WORKER_SCRIPT)
-    with subprocess.Popen(
+    # The group is stopped after the check (workers that failed it included), not before it.
+    with processes.group(
         [sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
     ) as hub:
         try:
@@ -276,11 +278,11 @@ def test_workers_stop_when_the_hub_process_is_killed(tmp_path: Path) -> None:
             workers = [int(pid) for pid in hub.stdout.readline().split()]
             assert workers and all(_alive(pid) for pid in workers)
         finally:
-            hub.send_signal(signal.SIGKILL)
-    deadline = time.monotonic() + 60
-    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not any(_alive(pid) for pid in workers)
+            hub.send_signal(signal.SIGKILL)  # the hub's process alone: its workers must notice
+        deadline = time.monotonic() + 60
+        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(_alive(pid) for pid in workers)
 
 
 def _alive(pid: int) -> bool:
