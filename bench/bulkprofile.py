@@ -35,7 +35,7 @@ STAGES: list[tuple[str, str]] = [
     ("bind: keep the rows' cells (error file)", "_flat_items (jdx/codecs/batch.py"),
     ("validate (generated validator)", "check_data (jdx/exchanges/stops/service.py"),
     ("relational checks and row values", "submit_batch (jdx/exchanges/stops/service.py"),
-    ("relational: duplicate lookups", "load (jdx/exchanges/stops/service.py"),
+    ("relational: duplicate lookups", "load (jdx/exchanges/stops/queries.py"),
     ("store: insert stops (COPY / executemany)", "insert_rows (jdx/store/bulk.py"),
     ("store: error rows, chunk row", "_store_chunk (jdx/exchanges/stops/files.py"),
     ("store: begin, lock, commit", "write_transaction (jdx/store/engine.py"),

@@ -10,7 +10,7 @@ import typer
 
 from jdx.cli._common import emit, emit_line, fail, open_hub
 from jdx.codecs.xmlform import XmlFormError, element_to_value, local_name, parse_xml
-from jdx.exchanges.stops.service import STATUS_ERRORS, STATUS_OK
+from jdx.exchanges.stops.records import STATUS_ERRORS, STATUS_OK
 
 FAMILIES = {"stops": "stop"}
 

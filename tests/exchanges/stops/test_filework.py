@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from jdx.codecs.flat import FlatLayout
 from jdx.exchanges.stops import files, filework, workflow
 from jdx.exchanges.stops.folders import Folders
-from jdx.exchanges.stops.service import Op
+from jdx.exchanges.stops.records import Op
 from jdx.exchanges.stops.tables import stop_file_errors, stops
 from jdx.hub import Hub
 from jdx.security.keys import Principal

@@ -33,7 +33,7 @@ from jdx.store.queries import now
 
 if TYPE_CHECKING:
     from jdx.exchanges.stops.folders import Folders
-    from jdx.exchanges.stops.service import SubmissionResult
+    from jdx.exchanges.stops.records import SubmissionResult
 
 CHANNEL = "bulkws"
 OPEN, CLOSED = "received", "processing"

@@ -36,7 +36,8 @@ from typing import Any
 from jdx.codecs.batch import Item, RawItem
 from jdx.codecs.flat import ConversionError, FlatLayout, RowGroup
 from jdx.dictionary import Dictionary, Issue, Outcome
-from jdx.exchanges.stops.service import FAMILY, Prepared, StopService
+from jdx.exchanges.stops.records import FAMILY, Prepared
+from jdx.exchanges.stops.service import StopService
 from jdx.store.engine import json_text
 from jdx.validation import ValidationService
 
