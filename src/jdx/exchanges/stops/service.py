@@ -20,8 +20,8 @@ import sqlalchemy as sa
 
 from jdx.dictionary import Issue, Outcome
 from jdx.dictionary.shape import canonical
-from jdx.exchanges.stops import bulkws
 from jdx.exchanges.stops import queries as Q
+from jdx.exchanges.stops import web_service_batches
 from jdx.exchanges.stops.queries import StoreLookups
 from jdx.exchanges.stops.records import (
     FAMILY,
@@ -56,10 +56,10 @@ class StopService:
     ) -> None:
         self.engine = engine
         self.validation = validation
-        # Processes that bind and validate batch files' records (``filework.py``), started on
+        # Processes that bind and validate batch files' records (``batch_workers.py``), started on
         # the first file; 0: the file's own process does it all.
         self.bulk_workers = bulk_workers
-        self.file_pool: Any = None  # filework.CheckPool, created by filework.pool_for
+        self.file_pool: Any = None  # batch_workers.CheckPool, created by batch_workers.pool_for
         # The planner's statistics of ``stops`` kept current while the web service fills it:
         # before a new table's first ANALYZE (autovacuum comes by once a minute at best), the
         # duplicate lookups walk the wrong index, every stop of the agency (measured: 6 ms
@@ -114,8 +114,9 @@ class StopService:
         ``extra_issues`` are fatal problems the channel found before the record (a header that
         disagrees with the body); they are reported and audited with the rest. ``bulk``: the
         caller is a bulk process, so a record with errors also goes into the agency's web
-        service batch (``bulkws.py``), in this same transaction. ``data``: the outcome of
-        :meth:`check_data` when the caller ran it already (``extra_issues`` included).
+        service batch (``web_service_batches.py``), in this same transaction. ``data``: the
+        outcome of :meth:`check_data` when the caller ran it already (``extra_issues``
+        included).
         """
         item = Submission(principal, record, op, data, calling_app, bulk)
         if data is None:
@@ -219,7 +220,7 @@ class StopService:
         audit_many(conn, audit_rows(pairs, channel))
         for item, result in pairs:
             if item.bulk:
-                bulkws.append(conn, item.principal, item.record, result)
+                web_service_batches.append(conn, item.principal, item.record, result)
 
     def submit_checked(
         self,
