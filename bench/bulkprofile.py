@@ -3,10 +3,11 @@
 ``python -m bench bulk-profile [--bulk-records N] [--database-url URL]`` builds (or takes from
 the cache) the bench's pipe-delimited file, and runs a child process that sets up a fresh hub
 (SQLite in a temporary folder, or the PostgreSQL database the URL names, dropped and created),
-registers the file and runs ``files.process`` and ``files.finish`` on it, the two steps of the
-file workflow, with no server and no HTTP. py-spy samples the child; every sample taken inside
-those two steps is put in the stage of its innermost known frame (``STAGES``), and the child's
-own CPU seconds over the two steps give the microseconds per record that the shares divide.
+registers the file and runs ``batch_files.process`` and ``batch_files.finish`` on it, the two
+steps of the file workflow, with no server and no HTTP. py-spy samples the child; every sample
+taken inside those two steps is put in the stage of its innermost known frame (``STAGES``), and
+the child's own CPU seconds over the two steps give the microseconds per record that the shares
+divide.
 
 Cyclic garbage collection has no stage of its own: it runs inside whatever allocates.
 """
@@ -35,15 +36,18 @@ STAGES: list[tuple[str, str]] = [
     ("bind: keep the rows' cells (error file)", "_flat_items (jdx/codecs/batch.py"),
     ("validate (generated validator)", "check_data (jdx/exchanges/stops/service.py"),
     ("relational checks and row values", "submit_batch (jdx/exchanges/stops/service.py"),
-    ("relational: duplicate lookups", "load (jdx/exchanges/stops/service.py"),
+    ("relational: duplicate lookups", "load (jdx/exchanges/stops/queries.py"),
     ("store: insert stops (COPY / executemany)", "insert_rows (jdx/store/bulk.py"),
-    ("store: error rows, chunk row", "_store_chunk (jdx/exchanges/stops/files.py"),
+    ("store: error rows, chunk row", "_store_chunk (jdx/exchanges/stops/batch_files.py"),
     ("store: begin, lock, commit", "write_transaction (jdx/store/engine.py"),
     ("statistics check (PostgreSQL)", "refresh_statistics (jdx/store/bulk.py"),
-    ("error file, report, log", "finish (jdx/exchanges/stops/files.py"),
+    ("error file, report, log", "finish (jdx/exchanges/stops/batch_files.py"),
 ]
 OTHER = "other (chunking, workflow bookkeeping)"
-INSIDE = ("process (jdx/exchanges/stops/files.py", "finish (jdx/exchanges/stops/files.py")
+INSIDE = (
+    "process (jdx/exchanges/stops/batch_files.py",
+    "finish (jdx/exchanges/stops/batch_files.py",
+)
 
 
 def stage_of(stack: str) -> str:
@@ -120,7 +124,7 @@ def _child(path: Path, work: Path, result: Path, database_url: str) -> None:
     from bench.bulk import ORI_OF_BENCH
     from bench.http import _reset_postgres
     from bench.records import domain_csv
-    from jdx.exchanges.stops import files, workflow
+    from jdx.exchanges.stops import batch_files, workflow
     from jdx.exchanges.stops.domain_samples import DOMAIN_SAMPLES
     from jdx.hub import create_hub
     from jdx.settings import load_settings
@@ -149,13 +153,13 @@ def _child(path: Path, work: Path, result: Path, database_url: str) -> None:
     inbox = folders.input_dir(principal.ori, "prod")
     inbox.mkdir(parents=True, exist_ok=True)
     shutil.copy(path, inbox / path.name)
-    received = files.register(
+    received = batch_files.register(
         hub.engine, folders, principal, inbox / path.name, channel="sftp", max_bytes=1 << 40
     )
     assert received.file_id is not None
     started = time.process_time()
-    files.process(hub.services["stops"], folders, received.file_id)
-    counts = files.finish(hub.engine, folders, received.file_id, "http://x", digest_hour=6)
+    batch_files.process(hub.services["stops"], folders, received.file_id)
+    counts = batch_files.finish(hub.engine, folders, received.file_id, "http://x", digest_hour=6)
     cpu = time.process_time() - started
     result.write_bytes(
         orjson.dumps({"cpu_seconds": cpu, "records": counts.total, "counts": counts.__dict__})

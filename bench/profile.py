@@ -36,8 +36,8 @@ PHASES: list[tuple[str, str]] = [
     ("transaction (begin, commit, pool)", "submit_stop (jdx/exchanges/stops/service.py"),
     ("validation (compiled dictionary)", "check_data (jdx/exchanges/stops/service.py"),
     ("agency lock", "lock_agency (jdx/store/locks.py"),
-    ("relational checks (duplicate queries)", "_Known.load_few (jdx/exchanges/stops/service.py"),
-    ("relational checks (duplicate queries)", "add_issues (jdx/exchanges/stops/service.py"),
+    ("relational checks (duplicate queries)", "load_few (jdx/exchanges/stops/queries.py"),
+    ("relational checks (duplicate queries)", "add_issues (jdx/exchanges/stops/rules.py"),
     ("store: INSERT stops", "insert_rows (jdx/store/bulk.py"),
     ("store: INSERT stops", "_store (jdx/exchanges/stops/service.py"),
     ("store: canonical copy", "canonical (jdx/dictionary/shape.py"),
@@ -213,7 +213,8 @@ def profile_direct(database_url: str | None, n: int = 3000) -> dict[str, Any]:
     """submit_stop (plus the key check) called n times in-process; cProfile per phase."""
     import orjson
 
-    from jdx.exchanges.stops.service import Op, StopService
+    from jdx.exchanges.stops.records import Op
+    from jdx.exchanges.stops.service import StopService
     from jdx.security.keys import authenticate
     from jdx.store.engine import read_only
 
@@ -257,7 +258,7 @@ DIRECT_PHASES: dict[str, tuple[str, str]] = {
     "submit_stop (all of it)": ("jdx/exchanges/stops/service.py", "submit_stop"),
     "validation": ("jdx/exchanges/stops/service.py", "check_data"),
     "agency lock": ("jdx/store/locks.py", "lock_agency"),
-    "relational checks": ("jdx/exchanges/stops/service.py", "add_issues"),
+    "relational checks": ("jdx/exchanges/stops/rules.py", "add_issues"),
     "store (canonical + INSERT)": ("jdx/exchanges/stops/service.py", "_store"),
     "canonical copy": ("jdx/dictionary/shape.py", "canonical"),
     "audit INSERT": ("jdx/store/queries.py", "audit"),

@@ -66,12 +66,12 @@ def test_bulk_bench_measures_the_cpu_of_a_process_tree() -> None:
 def test_bulk_profile_puts_samples_in_the_innermost_known_stage(tmp_path: Path) -> None:
     from bench.bulkprofile import OTHER, breakdown
 
-    process = "process (jdx/exchanges/stops/files.py:220)"
+    process = "process (jdx/exchanges/stops/batch_files.py:220)"
     raw = tmp_path / "raw.txt"
     raw.write_text(
         f"main (x.py:1);{process};check_data (jdx/exchanges/stops/service.py:150);v (<g>:3) 30\n"
         f"main (x.py:1);{process};records (jdx/codecs/flat.py:180);_bound (f:2) 10\n"
-        f"main (x.py:1);{process};_chunks (jdx/exchanges/stops/files.py:270) 10\n"
+        f"main (x.py:1);{process};_chunks (jdx/exchanges/stops/batch_files.py:270) 10\n"
         "main (x.py:1);setup (y.py:3) 50\n"  # outside the two steps: not counted
     )
     summary = breakdown(raw, cpu_seconds=1.0, records=1000)

@@ -15,7 +15,7 @@ from jdx.notify.mail import next_digest_at
 from jdx.notify.notifier import Notifier
 from jdx.security.keys import Principal
 from jdx.store.queries import now
-from tests.exchanges.stops.test_files import STAMP, delimited, run, three_kinds
+from tests.exchanges.stops.test_batch_files import STAMP, delimited, run, three_kinds
 from tests.notify.conftest import MailAgency, SmtpServer, mail_agency
 
 pytestmark = pytest.mark.smtp

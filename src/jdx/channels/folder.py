@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jdx._periodic import run_every
-from jdx.exchanges.stops.folders import REALM_FOLDERS, Folders
+from jdx.exchanges.stops.file_folders import REALM_FOLDERS, Folders
 
 log = logging.getLogger("jdx.folder")
 PARTIAL_SUFFIXES = (".part", ".filepart", ".tmp", ".partial", ".crdownload")

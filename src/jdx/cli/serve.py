@@ -134,12 +134,12 @@ def _close_bulkws_batches(hub: Hub) -> Callable[[], None]:
     import logging
 
     from jdx._periodic import run_every
-    from jdx.exchanges.stops import bulkws, workflow
+    from jdx.exchanges.stops import web_service_batches, workflow
 
     settings = hub.settings
     return run_every(
         BULKWS_ROUND_SECONDS,
-        lambda: bulkws.close_due(
+        lambda: web_service_batches.close_due(
             hub.engine,
             workflow.folders_of(hub),
             public_url=settings.public_url,

@@ -11,7 +11,7 @@ import typer
 from jdx import offline
 from jdx.cli._common import emit, emit_line, fail
 from jdx.codecs.xmlform import XmlFormError, element_to_value, local_name, parse_xml
-from jdx.exchanges.stops.service import STATUS_ERRORS, STATUS_OK
+from jdx.exchanges.stops.records import STATUS_ERRORS, STATUS_OK
 from jdx.settings import load_settings
 
 FAMILIES = {"stops": "stop"}

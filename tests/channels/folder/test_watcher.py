@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from jdx.channels.folder import Arrival, FolderWatcher
-from jdx.exchanges.stops.folders import Folders
+from jdx.exchanges.stops.file_folders import Folders
 
 
 class Clock:

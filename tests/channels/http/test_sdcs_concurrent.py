@@ -11,7 +11,8 @@ import orjson
 import pytest
 import sqlalchemy as sa
 
-from jdx.exchanges.stops.service import StopService, Submission
+from jdx.exchanges.stops.records import Submission
+from jdx.exchanges.stops.service import StopService
 from jdx.exchanges.stops.tables import stops
 from jdx.hub import Hub
 from jdx.store.locks import lock_key

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from python_calamine import CalamineWorkbook
 
-from jdx.exchanges.stops.filemodel import FileRow
+from jdx.exchanges.stops.batch_file_rows import FileRow
 from jdx.exchanges.stops.outputs import _stream_flat_errors, error_file
 
 ISSUE = {"code": "DV004", "severity": "error", "field": "SDur", "message": "bad"}

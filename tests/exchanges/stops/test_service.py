@@ -7,7 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import sqlalchemy as sa
 
-from jdx.exchanges.stops.service import Op, StopService, Submission
+from jdx.exchanges.stops.records import Op, Submission
+from jdx.exchanges.stops.service import StopService
 from jdx.exchanges.stops.tables import stops
 from jdx.hub import Hub
 from jdx.security.keys import Principal

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from jdx.exchanges.stops.service import Op
+from jdx.exchanges.stops.records import Op
 
 STOPS = "/sdcs/v1/stops"
 

@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from jdx.channels.http.common import require_principal
 from jdx.exchanges.stops import workflow
-from jdx.exchanges.stops.files import NameError_, parse_name
+from jdx.exchanges.stops.batch_files import NameError_, parse_name
 from jdx.exchanges.stops.tables import stop_files
 from jdx.hub import Hub
 from jdx.security.keys import Principal

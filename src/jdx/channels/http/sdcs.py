@@ -26,16 +26,16 @@ from jdx.codecs.xmlform import XmlFormError, record_from_xml, to_xml
 from jdx.dictionary import Issue
 from jdx.dictionary.icd.jsonschema import json_schema
 from jdx.exchanges.stops import errors as E
-from jdx.exchanges.stops.service import (
+from jdx.exchanges.stops.errors import fatal
+from jdx.exchanges.stops.records import (
     STATUS_ERRORS,
     CoreAttributes,
     Disposition,
     Op,
-    StopService,
     Submission,
     SubmissionResult,
-    fatal,
 )
+from jdx.exchanges.stops.service import StopService
 from jdx.hub import Hub
 from jdx.security.keys import Principal
 from jdx.store.queries import audit

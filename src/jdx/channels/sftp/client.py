@@ -17,7 +17,7 @@ from pathlib import Path
 
 import asyncssh
 
-from jdx.exchanges.stops.folders import REALM_FOLDERS
+from jdx.exchanges.stops.file_folders import REALM_FOLDERS
 from jdx.exchanges.stops.outputs import LOG_WIDTHS
 
 _COUNTS = re.compile(r"TOTAL (\d+) SUCCESSFUL (\d+) ERRORS (\d+)")

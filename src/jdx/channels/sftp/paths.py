@@ -21,7 +21,7 @@ from pathlib import Path
 
 from asyncssh import SFTPNoSuchFile, SFTPPermissionDenied
 
-from jdx.exchanges.stops.folders import REALM_FOLDERS
+from jdx.exchanges.stops.file_folders import REALM_FOLDERS
 
 REALMS_BY_FOLDER = {folder: realm for realm, folder in REALM_FOLDERS.items()}
 BOXES = ("INPUT", "OUTPUT")

@@ -22,7 +22,7 @@ from asyncssh import SFTPAttrs, SFTPFailure, SFTPName, SFTPNoSuchFile, SFTPPermi
 from jdx.channels.folder import partial_name
 from jdx.channels.sftp.paths import Place, Zone, locate, require
 from jdx.exchanges.stops import workflow
-from jdx.exchanges.stops.folders import Folders
+from jdx.exchanges.stops.file_folders import Folders
 from jdx.hub import Hub
 
 log = logging.getLogger("jdx.sftp")

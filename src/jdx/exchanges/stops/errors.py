@@ -7,6 +7,9 @@ errors (Tables 3 and 8) and the service faults; the HTTP channel maps them to st
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+from jdx.dictionary import Issue
 
 
 @dataclass(frozen=True)
@@ -109,3 +112,8 @@ ALL = [
 RECORD_TYPE_INVALID = ErrorCode("BP001", "SFTP Record type invalid", "{detail}")
 CONVERSION_ERROR = ErrorCode("BP002", "Conversion Error", "{detail}")
 FILE_ERROR = ErrorCode("BP003", "File not processed", "{detail}")
+
+
+def fatal(code: ErrorCode, field_path: str = "", **values: Any) -> Issue:
+    """The fatal issue of ``code``, its message filled in with ``values``."""
+    return Issue(code.code, "fatal", field_path, code.message.format(**values))

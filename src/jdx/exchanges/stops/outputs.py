@@ -27,8 +27,8 @@ from lxml import etree
 
 from jdx.codecs.flat import neutralize_cell
 from jdx.codecs.xmlform import value_to_element
-from jdx.exchanges.stops.filemodel import Counts, FileRow
-from jdx.exchanges.stops.folders import Folders, atomic_target, write_atomic
+from jdx.exchanges.stops.batch_file_rows import Counts, FileRow
+from jdx.exchanges.stops.file_folders import Folders, atomic_target, write_atomic
 
 ERRORS_COLUMN = "Errors"
 ITEM_SEPARATOR = " ; "

@@ -3,7 +3,7 @@
 DBOS checkpoints each step of :func:`file_workflow` in its system database (a SQLite file beside
 the hub's in the embedded set-up, the hub's PostgreSQL database otherwise), so a worker killed
 in the middle of a file resumes it at launch. The steps are idempotent on their own (see
-``files.py``), so a step that ran but was not checkpointed does nothing twice.
+``batch_files.py``), so a step that ran but was not checkpointed does nothing twice.
 
 Files wait in the DBOS queue ``stop-files``; with PostgreSQL every node of the hub dequeues from
 it. At most ``FILE_WORKERS`` files are processed at once per node: processing is CPU-bound.
@@ -21,8 +21,8 @@ import sqlalchemy as sa
 from dbos import DBOS, DBOSConfig, SetWorkflowID, WorkflowHandle
 
 import jdx
-from jdx.exchanges.stops import files
-from jdx.exchanges.stops.folders import Folders
+from jdx.exchanges.stops import batch_files
+from jdx.exchanges.stops.file_folders import Folders
 from jdx.exchanges.stops.service import StopService
 from jdx.hub import Hub
 from jdx.security.keys import Principal
@@ -79,14 +79,14 @@ def folders_of(hub: Hub) -> Folders:
 @DBOS.step()
 def _process_step(file_id: int) -> None:
     rt = _runtime.get()
-    files.process(rt.service, rt.folders, file_id)
+    batch_files.process(rt.service, rt.folders, file_id)
 
 
 @DBOS.step()
 def _finish_step(file_id: int) -> dict[str, int]:
     rt = _runtime.get()
     settings = rt.hub.settings
-    counts = files.finish(
+    counts = batch_files.finish(
         rt.hub.engine, rt.folders, file_id, settings.public_url, digest_hour=settings.digest_hour
     )
     return counts.__dict__
@@ -96,7 +96,7 @@ def _finish_step(file_id: int) -> dict[str, int]:
 def _cleanup_step(file_id: int) -> None:
     rt = _runtime.get()
     with rt.hub.engine.connect() as conn:
-        rt.folders.done(files.load(conn, file_id))
+        rt.folders.done(batch_files.load(conn, file_id))
 
 
 @DBOS.workflow()
@@ -131,9 +131,9 @@ def enqueue(hub: Hub, file_id: int) -> None:
     )
 
 
-def receive(hub: Hub, principal: Principal, path: Path, *, channel: str) -> files.Received:
+def receive(hub: Hub, principal: Principal, path: Path, *, channel: str) -> batch_files.Received:
     """A complete upload: register it and start its workflow."""
-    received = files.register(
+    received = batch_files.register(
         hub.engine,
         folders_of(hub),
         principal,
@@ -183,7 +183,7 @@ def wait(file_id: int, timeout: float | None = None) -> dict[str, int]:
 
 def receive_arrival(
     hub: Hub, ori: str, realm: str, path: Path, *, channel: str
-) -> files.Received | None:
+) -> batch_files.Received | None:
     """A complete upload found in an agency's INPUT folder (SFTP server or drop folder)."""
     principal = principal_for(hub, ori, realm)
     if principal is None:

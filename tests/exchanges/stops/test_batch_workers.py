@@ -1,4 +1,4 @@
-"""Batch files checked in a worker process (``filework.py``) give what the hub's process gives.
+"""Batch files checked in a worker process (``batch_workers.py``) give what the hub's process gives.
 
 The same file goes through the hub's process alone (``bulk_workers = 0``) in one realm and
 through a worker in the other: the stored rows (the record column's text included), the error
@@ -24,9 +24,9 @@ import sqlalchemy as sa
 from bench import processes
 
 from jdx.codecs.flat import FlatLayout
-from jdx.exchanges.stops import files, filework, workflow
-from jdx.exchanges.stops.folders import Folders
-from jdx.exchanges.stops.service import Op
+from jdx.exchanges.stops import batch_files, batch_workers, workflow
+from jdx.exchanges.stops.file_folders import Folders
+from jdx.exchanges.stops.records import Op
 from jdx.exchanges.stops.tables import stop_file_errors, stops
 from jdx.hub import Hub
 from jdx.security.keys import Principal
@@ -46,7 +46,7 @@ def _folders(hub: Hub) -> Folders:
 
 def _process(hub: Hub, principal: Principal, name: str, data: bytes) -> int:
     """register, process and finish, in this process (no workflow): the steps of a file."""
-    received = files.register(
+    received = batch_files.register(
         hub.engine,
         _folders(hub),
         principal,
@@ -55,8 +55,8 @@ def _process(hub: Hub, principal: Principal, name: str, data: bytes) -> int:
         max_bytes=1 << 30,
     )
     assert received.file_id is not None, received.message
-    files.process(hub.services["stops"], _folders(hub), received.file_id)
-    files.finish(hub.engine, _folders(hub), received.file_id, "http://hub", digest_hour=6)
+    batch_files.process(hub.services["stops"], _folders(hub), received.file_id)
+    batch_files.finish(hub.engine, _folders(hub), received.file_id, "http://hub", digest_hour=6)
     return received.file_id
 
 
@@ -146,7 +146,7 @@ def _outputs(hub: Hub, principal: Principal, name: str) -> dict[str, bytes]:
 def test_the_worker_stores_what_the_hub_process_stores(
     hub: Hub, agency: AgencyFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(files, "CHUNK", 4)
+    monkeypatch.setattr(batch_files, "CHUNK", 4)
     service = hub.services["stops"]
     corrected = stop_record(agency, SDur="0")
     runs: dict[str, Any] = {}
@@ -196,7 +196,7 @@ def _one_city_file(hub: Hub, agency: AgencyFixture, tag: str) -> tuple[str, byte
 
 def _counts(hub: Hub, file_id: int) -> tuple[int, int, int, int]:
     with hub.engine.connect() as conn:
-        c = files.counts(conn, file_id)
+        c = batch_files.counts(conn, file_id)
     return c.total, c.successful, c.with_errors, c.rejected
 
 
@@ -208,7 +208,7 @@ def test_a_reloaded_domain_table_restarts_the_workers_on_it(
     principal = _principal(hub, agency, "prod")
     file_id = _process(hub, principal, *_one_city_file(hub, agency, "CITY1"))
     assert _counts(hub, file_id) == (3, 3, 0, 0)
-    pool = filework.pool_for(service)
+    pool = batch_workers.pool_for(service)
     assert pool is not None
     before = pool._executor
     cities = hub.validation.domains["city"]
@@ -228,10 +228,10 @@ def test_a_killed_worker_leaves_its_chunks_to_the_hub_process(
 ) -> None:
     service = hub.services["stops"]
     monkeypatch.setattr(service, "bulk_workers", 1)
-    monkeypatch.setattr(files, "CHUNK", 2)
+    monkeypatch.setattr(batch_files, "CHUNK", 2)
     principal = _principal(hub, agency, "prod")
     _process(hub, principal, *_one_city_file(hub, agency, "KILL1"))  # the worker is up
-    pool = filework.pool_for(service)
+    pool = batch_workers.pool_for(service)
     assert pool is not None and pool._executor is not None
     for pid in list(pool._executor._processes):
         os.kill(pid, signal.SIGKILL)
@@ -242,7 +242,7 @@ def test_a_killed_worker_leaves_its_chunks_to_the_hub_process(
     )
     assert _counts(hub, file_id) == (8, 7, 1, 0)
     with hub.engine.connect() as conn:
-        assert files.stored_count(conn, file_id) == 8
+        assert batch_files.stored_count(conn, file_id) == 8
     file_id = _process(hub, principal, *_one_city_file(hub, agency, "KILL3"))  # a new worker
     assert _counts(hub, file_id) == (3, 3, 0, 0) and pool._executor is not None
 
@@ -251,15 +251,15 @@ WORKER_SCRIPT = textwrap.dedent(
     """
     import time
     from jdx.codecs.flat import FlatLayout
-    from jdx.exchanges.stops import filework
+    from jdx.exchanges.stops import batch_workers
     from jdx.validation import ValidationService
 
     if __name__ == "__main__":  # the workers' processes import this module too
         validation = ValidationService()
         validation.add_file("stop-2024")
-        pool = filework.CheckPool(validation, 1)
+        pool = batch_workers.CheckPool(validation, 1)
         names = FlatLayout(validation.dictionaries["stop-2024"]).names
-        assert pool._current().submit(filework._check, "stop-2024", names, []).result() == []
+        assert pool._current().submit(batch_workers._check, "stop-2024", names, []).result() == []
         print(*pool._current()._processes, flush=True)
         time.sleep(600)
     """

@@ -1,4 +1,5 @@
-"""A batch file's binding and data checks in a worker process, while the hub's process stores.
+"""The worker processes of batch files: a flat file's binding and data checks (:class:`CheckPool`)
+run there while the hub's process stores the chunks before (``batch_files.py``).
 
 One record of a flat file costs about 130 µs of CPU to bind and validate and about 110 µs to
 read, check against the database and store (``docs/benchmarks.md``). The hub's process reads
@@ -36,7 +37,8 @@ from typing import Any
 from jdx.codecs.batch import Item, RawItem
 from jdx.codecs.flat import ConversionError, FlatLayout, RowGroup
 from jdx.dictionary import Dictionary, Issue, Outcome
-from jdx.exchanges.stops.service import FAMILY, Prepared, StopService
+from jdx.exchanges.stops.records import FAMILY, Prepared
+from jdx.exchanges.stops.service import StopService
 from jdx.store.engine import json_text
 from jdx.validation import ValidationService
 

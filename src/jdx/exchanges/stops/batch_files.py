@@ -31,11 +31,13 @@ from jdx.codecs.batch import FileError, Format, Item, read_header, read_items, r
 from jdx.codecs.flat import ConversionError, FlatLayout
 from jdx.dictionary import Dictionary, Issue, Outcome
 from jdx.exchanges.stops import errors as E
-from jdx.exchanges.stops.filemodel import Counts, FileRow
-from jdx.exchanges.stops.filework import pool_for
-from jdx.exchanges.stops.folders import Folders
+from jdx.exchanges.stops.batch_file_rows import Counts, FileRow
+from jdx.exchanges.stops.batch_workers import pool_for
+from jdx.exchanges.stops.errors import fatal
+from jdx.exchanges.stops.file_folders import Folders
 from jdx.exchanges.stops.outputs import write_outputs
-from jdx.exchanges.stops.service import Op, StopService, fatal
+from jdx.exchanges.stops.records import Op
+from jdx.exchanges.stops.service import StopService
 from jdx.exchanges.stops.tables import stop_file_chunks, stop_file_errors, stop_files, stops
 from jdx.security.keys import Principal
 from jdx.store.bulk import refresh_statistics
@@ -282,7 +284,7 @@ def _checked_chunks(
     """The file's records from record ``skip + 1`` on, in chunks, each with its data checks.
 
     Flat files (XLSX, XLS, delimited), when the service has worker processes: the rows are
-    bound and checked there, a few chunks ahead of the one the caller stores (``filework.py``).
+    bound and checked there, a few chunks ahead of the one the caller stores (``batch_workers.py``).
     Otherwise, and for XML and JSON, here, chunk by chunk."""
     pool = pool_for(service) if fmt in FLAT else None
     if pool is not None:

@@ -1,4 +1,5 @@
-"""Where batch files live: the agencies' SFTP homes and the hub's own folders.
+"""Where batch files live (:class:`Folders`): the agencies' SFTP homes and the hub's own
+processing, archive and refused folders.
 
     data_dir/sftp/homes/<ORI>/{TEST,PROD}/{INPUT,OUTPUT}   the agency's (chrooted over SFTP)
     data_dir/files/processing/<file id>_<name>             the hub's copy while it is processed
@@ -16,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from jdx.exchanges.stops.filemodel import FileRow
+from jdx.exchanges.stops.batch_file_rows import FileRow
 from jdx.security.keys import Principal
 
 REALM_FOLDERS = {"prod": "PROD", "test": "TEST"}

@@ -9,7 +9,7 @@ import httpx2 as httpx
 import orjson
 import sqlalchemy as sa
 
-from jdx.exchanges.stops import bulkws
+from jdx.exchanges.stops import web_service_batches
 from jdx.exchanges.stops.tables import stop_file_chunks, stop_files
 from jdx.exchanges.stops.workflow import folders_of
 from jdx.hub import Hub
@@ -28,7 +28,7 @@ def _post(
 
 
 def _close(hub: Hub, at: dt.datetime) -> list[int]:
-    return bulkws.close_due(
+    return web_service_batches.close_due(
         hub.engine,
         folders_of(hub),
         public_url="http://hub.example",
@@ -125,8 +125,10 @@ def test_a_closed_batch_left_unfinished_is_finished_by_the_next_round(
     """A process that closed a batch and died before finishing it: any node finishes it."""
     assert _post(client, agency, stop_record(agency, SDur="0"), "LEAFTP") == 202
     [batch] = _batches(hub, agency)
-    assert bulkws.close(hub.engine, batch)
-    assert not bulkws.close(hub.engine, batch)  # a second closer loses the compare-and-set
+    assert web_service_batches.close(hub.engine, batch)
+    assert not web_service_batches.close(
+        hub.engine, batch
+    )  # a second closer loses the compare-and-set
     assert batch.id in _close(hub, now())  # closed: finished at once, idle or not
     [batch] = _batches(hub, agency)
     assert batch.state == "done"

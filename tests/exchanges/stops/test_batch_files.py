@@ -14,8 +14,8 @@ from python_calamine import CalamineWorkbook
 
 from jdx.codecs.flat import FlatLayout
 from jdx.codecs.xmlform import to_xml
-from jdx.exchanges.stops import files, workflow
-from jdx.exchanges.stops.folders import Folders
+from jdx.exchanges.stops import batch_files, workflow
+from jdx.exchanges.stops.file_folders import Folders
 from jdx.exchanges.stops.outputs import LOG_LENGTH
 from jdx.exchanges.stops.tables import stop_files, stops
 from jdx.hub import Hub
@@ -229,12 +229,12 @@ def test_a_file_over_the_size_limit_is_refused(
     hub: Hub, agency: AgencyFixture, principal: Principal
 ) -> None:
     path = upload(hub, principal, f"{STAMP}_{agency.ori}_BIG.csv", b"x" * 2000)
-    received = files.register(
+    received = batch_files.register(
         hub.engine, folders(hub), principal, path, channel="sftp", max_bytes=1000
     )
     assert received.file_id is not None
     with hub.engine.connect() as conn:
-        row = files.load(conn, received.file_id)
+        row = batch_files.load(conn, received.file_id)
     assert row.state == "failed" and "larger than 1,000 bytes" in (row.file_error or "")
 
 
@@ -262,12 +262,12 @@ def test_processing_resumes_after_the_last_stored_chunk(
     layout = FlatLayout(hub.validation.dictionaries["stop-2024"])
     records = [stop_record(agency) for _ in range(25)]
     path = upload(hub, principal, f"{STAMP}_{agency.ori}_RESUME.csv", delimited(layout, records))
-    received = files.register(
+    received = batch_files.register(
         hub.engine, folders(hub), principal, path, channel="sftp", max_bytes=1 << 30
     )
     assert received.file_id is not None
-    monkeypatch.setattr(files, "CHUNK", 10)
-    real_store = files._store_chunk
+    monkeypatch.setattr(batch_files, "CHUNK", 10)
+    real_store = batch_files._store_chunk
     calls = {"n": 0}
 
     def crash_on_third(*args: Any) -> None:
@@ -276,18 +276,20 @@ def test_processing_resumes_after_the_last_stored_chunk(
             raise KeyboardInterrupt("simulated crash")
         real_store(*args)
 
-    monkeypatch.setattr(files, "_store_chunk", crash_on_third)
+    monkeypatch.setattr(batch_files, "_store_chunk", crash_on_third)
     service = hub.services["stops"]
     with pytest.raises(KeyboardInterrupt):
-        files.process(service, folders(hub), received.file_id)
+        batch_files.process(service, folders(hub), received.file_id)
     with hub.engine.connect() as conn:
-        assert files.stored_count(conn, received.file_id) == 20
-    monkeypatch.setattr(files, "_store_chunk", real_store)
-    files.process(service, folders(hub), received.file_id)
-    counts = files.finish(hub.engine, folders(hub), received.file_id, "http://hub", digest_hour=6)
+        assert batch_files.stored_count(conn, received.file_id) == 20
+    monkeypatch.setattr(batch_files, "_store_chunk", real_store)
+    batch_files.process(service, folders(hub), received.file_id)
+    counts = batch_files.finish(
+        hub.engine, folders(hub), received.file_id, "http://hub", digest_hour=6
+    )
     assert counts.total == 25 and counts.successful == 25
     with hub.engine.connect() as conn:
-        assert files.stored_count(conn, received.file_id) == 25
+        assert batch_files.stored_count(conn, received.file_id) == 25
 
 
 def test_upload_over_http_then_read_status_and_results(

@@ -1,4 +1,7 @@
-"""A batch file as the processing steps see it: its row, and the counts of its records."""
+"""A batch file as the processing steps see it: :class:`FileRow`, its ``stop_files`` row, and
+:class:`Counts`, how many of its records were stored, stored with errors and rejected. Shared by
+``batch_files.py``, ``file_folders.py`` and ``outputs.py``, which import nothing of each other
+for it."""
 
 from __future__ import annotations
 

@@ -1,12 +1,13 @@
-"""The bulk web service mode of seed 001: errors of records a bulk process sent one by one.
+"""Web service batches, the bulk web service mode of seed 001: the errors of records a bulk
+process sent one by one, collected per agency and written to OUTPUT like a batch file's.
 
 A bulk calling application (``CallingApplication: LEAFTP``, see ``Settings.bulk_calling_apps``)
 has no user to read the errors of its answers, so the seed has the hub also "place a copy of the
 data validation errors on the DOJ FTP server and send an email to the agency POC". jdx collects
 such records, with their errors, into a *web service batch* per agency and realm: a
 ``stop_files`` row of channel ``bulkws`` with its ``stop_file_errors`` rows, exactly the shape
-of a processed file, so that closing it reuses the file path (:func:`files.finish`: error file
-as JSON error records, response report, processor log in OUTPUT, the mail queued once).
+of a processed file, so that closing it reuses the file path (:func:`batch_files.finish`: error
+file as JSON error records, response report, processor log in OUTPUT, the mail queued once).
 
 - :func:`append` runs inside the submission's own transaction, under the agency's lock: the
   record's errors are kept if and only if the record's outcome is committed.
@@ -32,8 +33,8 @@ from jdx.store.locks import lock_agency
 from jdx.store.queries import now
 
 if TYPE_CHECKING:
-    from jdx.exchanges.stops.folders import Folders
-    from jdx.exchanges.stops.service import SubmissionResult
+    from jdx.exchanges.stops.file_folders import Folders
+    from jdx.exchanges.stops.records import SubmissionResult
 
 CHANNEL = "bulkws"
 OPEN, CLOSED = "received", "processing"
@@ -163,7 +164,7 @@ def close_due(
 ) -> list[int]:
     """Close and finish the batches that are due; the ids finished. Safe on several nodes at
     once: closing is a compare-and-set, finishing is idempotent and mails once by key."""
-    from jdx.exchanges.stops import files
+    from jdx.exchanges.stops import batch_files
 
     at = at or now()
     with engine.connect() as conn:
@@ -172,6 +173,6 @@ def close_due(
     for batch in batches:
         if batch.state == OPEN:
             close(engine, batch)
-        files.finish(engine, folders, batch.id, public_url, digest_hour=digest_hour)
+        batch_files.finish(engine, folders, batch.id, public_url, digest_hour=digest_hour)
         finished.append(int(batch.id))
     return finished
