@@ -243,9 +243,14 @@ def test_the_same_file_twice_is_processed_once_and_a_changed_one_is_refused(
 ) -> None:
     record = stop_record(agency)
     name = f"{STAMP}_{agency.ori}_{record['LEARecordID']}.json"
-    first, _ = run(workflows, principal, name, orjson.dumps(record))
-    again, counts = run(workflows, principal, name, orjson.dumps(record))
-    assert again == first and counts["successful"] == 1
+    first, counts = run(workflows, principal, name, orjson.dumps(record))
+    again = workflow.receive(
+        workflows,
+        principal,
+        upload(workflows, principal, name, orjson.dumps(record)),
+        channel="sftp",
+    )
+    assert again.file_id is None and again.duplicate_of == first and counts["successful"] == 1
     changed = workflow.receive(
         workflows,
         principal,

@@ -19,9 +19,11 @@ from starlette.concurrency import run_in_threadpool
 from jdx.channels.http.common import require_principal
 from jdx.exchanges.stops import workflow
 from jdx.exchanges.stops.batch_files import NameError_, parse_name
+from jdx.exchanges.stops.file_status import stored_so_far
 from jdx.exchanges.stops.tables import stop_files
 from jdx.hub import Hub
 from jdx.security.keys import Principal
+from jdx.store.engine import read_only
 
 OUTPUT_SUFFIXES = (
     "_errors.csv",
@@ -79,6 +81,20 @@ def router(hub: Hub) -> APIRouter:
         finally:
             partial.unlink(missing_ok=True)
         received = await run_in_threadpool(workflow.receive, hub, principal, target, channel="http")
+        if received.duplicate_of is not None and received.first_received is not None:
+            # Received before: 200 with the earlier file, whose status and answers are there
+            # (docs/conformance.md, seed 001 decision 16).
+            earlier = received.duplicate_of
+            return JSONResponse(
+                {
+                    "file_id": earlier,
+                    "duplicate_of": earlier,
+                    "received_at": received.first_received.isoformat(),
+                    "message": received.message,
+                },
+                200,
+                headers={"Location": f"/sdcs/v1/files/{earlier}"},
+            )
         if received.file_id is None:
             raise HTTPException(400, received.message)
         return JSONResponse(
@@ -90,7 +106,7 @@ def router(hub: Hub) -> APIRouter:
     @api.get("/{file_id}", summary="State and counts of an uploaded file, with its results")
     def status(request: Request, file_id: int) -> dict[str, Any]:
         principal = principal_of(request)
-        row = _own_file(principal, file_id)
+        row, processed = _own_file(principal, file_id, progress=True)
         return {
             "file_id": row.id,
             "file_name": row.file_name,
@@ -103,6 +119,7 @@ def router(hub: Hub) -> APIRouter:
             "successful": row.successful,
             "with_errors": row.with_errors,
             "rejected": row.rejected,
+            "processed": processed,  # records processed so far; the total once done
             "received_at": row.received_at.isoformat(),
             "finished_at": row.finished_at.isoformat() if row.finished_at else None,
             "results": {p.name: f"/sdcs/v1/files/{row.id}/results/{p.name}" for p in _results(row)},
@@ -111,14 +128,18 @@ def router(hub: Hub) -> APIRouter:
     @api.get("/{file_id}/results/{name}", summary="Download one result file of an upload")
     def result(request: Request, file_id: int, name: str) -> Response:
         principal = principal_of(request)
-        row = _own_file(principal, file_id)
+        row, _ = _own_file(principal, file_id)
         for path in _results(row):
             if path.name == name:  # only names the hub wrote for this file: no path tricks
                 return FileResponse(path, filename=name)
         raise HTTPException(404, f"no result {name!r} for file {file_id}")
 
-    def _own_file(principal: Principal, file_id: int) -> Any:
-        with hub.engine.connect() as conn:
+    def _own_file(principal: Principal, file_id: int, *, progress: bool = False) -> Any:
+        """The file's row, and with ``progress`` the records stored so far. A read-only
+        transaction: on SQLite a plain one begins IMMEDIATE and waited for the file's own chunk
+        transactions (status polls took up to a second while a file was processed)."""
+        with hub.engine.connect() as plain:
+            conn = read_only(plain)
             row = conn.execute(
                 sa.select(stop_files).where(
                     stop_files.c.id == file_id,
@@ -126,9 +147,12 @@ def router(hub: Hub) -> APIRouter:
                     stop_files.c.realm == principal.realm,
                 )
             ).first()
-        if row is None:
-            raise HTTPException(404, f"no file {file_id} of agency {principal.ori}")
-        return row
+            if row is None:
+                raise HTTPException(404, f"no file {file_id} of agency {principal.ori}")
+            stored = row.total if row.state in ("done", "failed") else None
+            if stored is None and progress:
+                stored = stored_so_far(conn, file_id)
+        return row, stored
 
     def _results(row: Any) -> list[Path]:
         out = folders.output_dir(row.ori, row.realm)

@@ -35,6 +35,13 @@ from jdx.exchanges.stops.batch_file_rows import Counts, FileRow
 from jdx.exchanges.stops.batch_workers import pool_for
 from jdx.exchanges.stops.errors import fatal
 from jdx.exchanges.stops.file_folders import Folders
+from jdx.exchanges.stops.file_status import (
+    Earlier,
+    clear_progress,
+    duplicate_reason,
+    earlier_upload,
+    write_progress,
+)
 from jdx.exchanges.stops.outputs import write_outputs
 from jdx.exchanges.stops.records import Op
 from jdx.exchanges.stops.service import StopService
@@ -117,8 +124,11 @@ def parse_name(name: str, ori: str) -> FileName:
 
 @dataclass(frozen=True)
 class Received:
-    file_id: int | None  # None: refused at the door (name), told in OUTPUT
+    file_id: int | None  # None: refused at the door (name, or received before), told in OUTPUT
     message: str
+    # The earlier upload of the same bytes (same agency and realm) this one repeats, if any.
+    duplicate_of: int | None = None
+    first_received: dt.datetime | None = None
 
 
 def register(
@@ -130,7 +140,11 @@ def register(
     channel: str,
     max_bytes: int,
 ) -> Received:
-    """Take an uploaded file into the hub; idempotent for a file already registered."""
+    """Take an uploaded file into the hub.
+
+    A file received before (the same bytes from the same agency in the same realm, under any
+    name) is not processed again: the agency is told when it was received and where its
+    answers are, in OUTPUT (``duplicate``) and in what is returned."""
     name = path.name
     try:
         parse_name(name, principal.ori)
@@ -152,27 +166,43 @@ def register(
             message = f"{name} was not processed: a different file of that name was received."
             folders.reject(principal, path, message)
             return Received(None, message)
-        if row is not None:
-            file_id = int(row.id)
-        else:
-            file_id = conn.execute(
-                stop_files.insert().returning(stop_files.c.id),
-                {
-                    "realm": principal.realm,
-                    "agency_id": principal.agency_id,
-                    "ori": principal.ori,
-                    "file_name": name,
-                    "channel": channel,
-                    "size": size,
-                    "sha256": digest,
-                    "state": "received",
-                    "received_at": now(),
-                },
-            ).scalar_one()
+        earlier = earlier_upload(conn, principal.agency_id, principal.realm, digest, name)
+        if earlier is not None:
+            return duplicate(folders, principal, path, earlier)
+        file_id = conn.execute(
+            stop_files.insert().returning(stop_files.c.id),
+            {
+                "realm": principal.realm,
+                "agency_id": principal.agency_id,
+                "ori": principal.ori,
+                "file_name": name,
+                "channel": channel,
+                "size": size,
+                "sha256": digest,
+                "state": "received",
+                "received_at": now(),
+            },
+        ).scalar_one()
         if size > max_bytes:
             _fail(conn, file_id, f"the file is larger than {max_bytes:,} bytes")
         folders.take(principal, path, file_id)
     return Received(file_id, f"{name} received")
+
+
+def duplicate(folders: Folders, principal: Principal, path: Path, earlier: Earlier) -> Received:
+    """An upload that repeats an earlier one: a note in OUTPUT (``<name>.refused.txt``, as for
+    any file the hub does not process), and, under a new name, the response report and
+    processor log that name's answers would be, saying so (written as every file's are)."""
+    name = path.name
+    reason = duplicate_reason(name, earlier, folders.output_dir(principal.ori, principal.realm))
+    message = f"{name} was not processed: {reason}."
+    folders.reject(principal, path, message)  # first: clients look for the note first
+    if name != earlier.file_name:
+        f = FileRow(
+            0, principal.realm, principal.agency_id, principal.ori, name, "", "", None, reason
+        )
+        write_outputs(folders, f, Counts(0, 0, 0, 0), lambda **_: [], now())
+    return Received(None, message, earlier.id, earlier.received_at)
 
 
 def _sha256(path: Path) -> str:
@@ -241,9 +271,12 @@ def process(service: StopService, folders: Folders, file_id: int) -> None:
         chunk_no = chunks_done
         with _fewer_collections():
             for checked in _checked_chunks(service, path, fmt, dictionary, records_done):
+                if records_done:  # a file of one chunk (most) writes no progress note
+                    write_progress(folders, f, records_done)
                 chunk_no += 1
                 refresh_statistics(engine, stops)  # this file may be what makes the table grow
                 _store_chunk(service, principal, f, chunk_no, checked)
+                records_done += len(checked)
     except FileError as exc:
         with engine.begin() as conn:
             _fail(conn, file_id, str(exc))
@@ -440,6 +473,7 @@ def finish(
 
         stamp = now()
         written = write_outputs(folders, f, c, errors, stamp)
+        clear_progress(folders, f)
         state = "failed" if f.file_error else "done"
         conn.execute(
             stop_files.update()

@@ -151,6 +151,10 @@ def receive(hub: Hub, principal: Principal, path: Path, *, channel: str) -> batc
             received.file_id,
         )
     else:
+        if received.duplicate_of is not None:
+            # Its workflow, should a crash have come between its registration and its enqueue
+            # (a no-op otherwise, as the workflow id is the file's).
+            enqueue(hub, received.duplicate_of)
         log.warning("%s %s: %s", principal.ori, principal.realm, received.message)
     return received
 
