@@ -14,11 +14,21 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx2 as httpx
 import typer
-from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TransferSpeedColumn,
+)
 
 from jdx.cli._common import emit, fail
 
@@ -79,53 +89,131 @@ def submit(
     if not key:
         fail("an API key is needed (--key or JDX_API_KEY), or use --sftp")
     headers = {"Authorization": f"Bearer {key}"}
-    size = file.stat().st_size
-    with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
-        with _progress(quiet) as progress:
-            task = progress.add_task(f"upload {file.name}", total=size)
-
-            def chunks() -> Iterator[bytes]:
-                with file.open("rb") as f:
-                    while data := f.read(CHUNK):
-                        progress.advance(task, len(data))
-                        yield data
-
-            answer = client.put(
-                f"/sdcs/v1/files/{file.name}",
-                content=chunks(),
-                headers={"Content-Length": str(size), "Content-Type": "application/octet-stream"},
-            )
-        if answer.status_code != 202:
-            fail(f"the hub refused the file ({answer.status_code}): {_error(answer)}")
-        location = answer.headers["location"]
-        deadline = time.monotonic() + wait
-        status = client.get(location).json()
-        while status["state"] not in ("done", "failed"):
-            if time.monotonic() > deadline:
-                fail(f"the file is still being processed after {wait:.0f} s; see {url}{location}")
-            time.sleep(0.5)
-            status = client.get(location).json()
-        folder.mkdir(parents=True, exist_ok=True)
-        saved = []
-        for name, href in status["results"].items():
-            target = folder / Path(name).name  # the hub's names only, never a path
-            target.write_bytes(client.get(href).content)
-            saved.append(str(target))
-    status["saved"] = saved
+    with httpx.Client(base_url=url, headers=headers, timeout=60) as client, Bars(quiet) as bars:
+        status = over_http(client, file, folder, wait=wait, bars=bars)
     emit(status)
     if status["state"] == "failed" or status["rejected"] or status["with_errors"]:
         raise typer.Exit(1)
 
 
-def _progress(quiet: bool) -> Progress:
-    return Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
-        disable=quiet or not os.isatty(2),
-        transient=True,
+class Watch(Protocol):
+    """What the client tells while it works: bytes uploaded, then records processed."""
+
+    def uploading(self, name: str, size: int) -> None: ...
+    def uploaded(self, done: int) -> None: ...
+    def processing(self, processed: int, total: int | None) -> None: ...
+    def note(self, text: str) -> None: ...
+
+
+class Bars:
+    """Rich progress bars on stderr: the upload in bytes, then the processing in records
+    (against the total once the hub knows it). Off with --quiet or when stderr is no terminal;
+    stdout keeps the one JSON document scripts read."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.console = Console(stderr=True)
+        enabled = not quiet and os.isatty(2)
+        self.bytes = Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            console=self.console,
+            disable=not enabled,
+            transient=True,
+        )
+        self.records = Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("records"),
+            TimeElapsedColumn(),
+            console=self.console,
+            disable=not enabled,
+            transient=True,
+        )
+        self.name = ""
+        self.upload: TaskID | None = None
+        self.process: TaskID | None = None
+
+    def __enter__(self) -> Bars:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.bytes.stop()
+        self.records.stop()
+
+    def uploading(self, name: str, size: int) -> None:
+        self.name = name
+        self.bytes.start()
+        self.upload = self.bytes.add_task(f"upload {name}", total=size)
+
+    def uploaded(self, done: int) -> None:
+        if self.upload is not None:
+            self.bytes.update(self.upload, completed=done)
+
+    def processing(self, processed: int, total: int | None) -> None:
+        if self.process is None:
+            self.bytes.stop()
+            self.records.start()
+            self.process = self.records.add_task(f"process {self.name}", total=total)
+        self.records.update(self.process, completed=processed, total=total)
+
+    def note(self, text: str) -> None:
+        self.console.print(f"note: {text}", highlight=False, markup=False)
+
+
+def over_http(
+    client: httpx.Client, file: Path, folder: Path, *, wait: float, bars: Watch, poll: float = 0.5
+) -> dict[str, Any]:
+    """Upload ``file``, follow its processing and download its results into ``folder``; the
+    file's last status, with ``saved`` (and, for a file received before, ``duplicate_of`` and
+    the hub's ``message``)."""
+    size = file.stat().st_size
+    bars.uploading(file.name, size)
+
+    def chunks() -> Iterator[bytes]:
+        done = 0
+        with file.open("rb") as f:
+            while data := f.read(CHUNK):
+                done += len(data)
+                bars.uploaded(done)
+                yield data
+
+    answer = client.put(
+        f"/sdcs/v1/files/{file.name}",
+        content=chunks(),
+        headers={"Content-Length": str(size), "Content-Type": "application/octet-stream"},
     )
+    if answer.status_code not in (200, 202):
+        fail(f"the hub refused the file ({answer.status_code}): {_error(answer)}")
+    received = answer.json()
+    if received.get("duplicate_of") is not None:
+        bars.note(str(received.get("message")))  # the earlier upload's results follow
+    location = answer.headers["location"]
+    deadline = time.monotonic() + wait
+    status: dict[str, Any] = client.get(location).json()
+    while status["state"] not in ("done", "failed"):
+        bars.processing(int(status.get("processed") or 0), None)
+        if time.monotonic() > deadline:
+            fail(
+                f"the file is still being processed after {wait:.0f} s; see "
+                f"{client.base_url}{location}"
+            )
+        time.sleep(poll)
+        status = client.get(location).json()
+    bars.processing(int(status["total"]), int(status["total"]))
+    folder.mkdir(parents=True, exist_ok=True)
+    saved = []
+    for name, href in status["results"].items():
+        target = folder / Path(name).name  # the hub's names only, never a path
+        target.write_bytes(client.get(href).content)
+        saved.append(str(target))
+    status["saved"] = saved
+    if received.get("duplicate_of") is not None:
+        status["duplicate_of"] = received["duplicate_of"]
+        status["message"] = received.get("message")
+    return status
 
 
 def _over_sftp(
@@ -133,8 +221,8 @@ def _over_sftp(
 ) -> None:
     from jdx.channels.sftp import asyncssh, client
 
-    with _progress(quiet) as progress:
-        task = progress.add_task(f"upload {file.name}", total=file.stat().st_size)
+    with Bars(quiet) as bars:
+        bars.uploading(file.name, file.stat().st_size)
         try:
             outcome = asyncio.run(
                 client.submit(
@@ -143,12 +231,15 @@ def _over_sftp(
                     realm=realm,
                     out=folder,
                     wait=wait,
-                    progress=lambda done: progress.update(task, completed=done),
+                    progress=bars.uploaded,
+                    processed=lambda records: bars.processing(records, None),
                 )
             )
         # KeyImportError: the --identity file is not a private key (a ValueError, not an Error)
         except (OSError, asyncssh.Error, asyncssh.KeyImportError, TimeoutError) as exc:
             fail(f"SFTP: {exc}")
+        if outcome.note is not None:
+            bars.note(outcome.note)
     emit(asdict(outcome))
     if outcome.failed or outcome.errors:
         raise typer.Exit(1)

@@ -18,9 +18,11 @@ from pathlib import Path
 import asyncssh
 
 from jdx.exchanges.stops.file_folders import REALM_FOLDERS
+from jdx.exchanges.stops.file_status import PROGRESS_SUFFIX
 from jdx.exchanges.stops.outputs import LOG_WIDTHS
 
 _COUNTS = re.compile(r"TOTAL (\d+) SUCCESSFUL (\d+) ERRORS (\d+)")
+_EARLIER = re.compile(r"UTC as (?P<name>[^ /]+) \(file \d+")
 # Table 10: ORI, file name, file date, channel, then the 75-character processing status.
 _STATUS = slice(sum(LOG_WIDTHS[:4]), sum(LOG_WIDTHS[:5]))
 
@@ -45,6 +47,10 @@ class Outcome:
     successful: int = 0
     errors: int = 0
     failed: bool = False
+    # Received before: the earlier upload's name (its answers are the ones downloaded), and
+    # the hub's note saying when it was received.
+    duplicate_of: str | None = None
+    note: str | None = None
 
 
 class _PinnedHost(asyncssh.SSHClient):
@@ -83,33 +89,61 @@ async def submit(
     out: Path,
     wait: float,
     progress: Callable[[int], None] = lambda done: None,
+    processed: Callable[[int], None] = lambda records: None,
+    poll: float = 0.5,
 ) -> Outcome:
+    """Upload, then wait for the answers: the processor log of the file (or, for a file the hub
+    had received before, of that earlier upload), or a note refusing it. Meanwhile the file's
+    progress note tells ``processed`` the records processed so far."""
     folder = REALM_FOLDERS[realm]
     stem = file.name.rsplit(".", 1)[0]
     conn = await _connect(target)
     async with conn, conn.start_sftp_client() as sftp:
-        started = time.time()
+        outbox = f"/{folder}/OUTPUT"
+        refused, log = f"{file.name}.refused.txt", f"{stem}_log.txt"
+        watched = file.name
+
+        async def listing() -> dict[str, tuple[int, int]]:
+            return {
+                str(n.filename): (n.attrs.mtime or 0, n.attrs.size or 0)
+                for n in await sftp.readdir(outbox)
+            }
+
+        # What was there before: the server's clock, not this machine's, tells new from old.
+        before = await listing()
         await sftp.put(
             str(file),
             f"/{folder}/INPUT/{file.name}",
             progress_handler=lambda _src, _dst, done, _total: progress(done),
         )
-        outbox = f"/{folder}/OUTPUT"
-        refused, log = f"{file.name}.refused.txt", f"{stem}_log.txt"
+        outcome = Outcome(file.name, realm, "")
         deadline = time.monotonic() + wait
         while True:
-            names = {str(n.filename): n.attrs for n in await sftp.readdir(outbox)}
-            if refused in names and (names[refused].mtime or 0) >= int(started) - 1:
-                wanted = [refused]
-                break
-            if log in names:
+            names = await listing()
+            if outcome.note is None and refused in names and names[refused] != before.get(refused):
+                async with sftp.open(f"{outbox}/{refused}", "r", errors="replace") as note:
+                    text = str(await note.read()).strip()
+                earlier = _earlier(text, file.name)
+                if earlier is None:
+                    wanted = [refused]
+                    break
+                outcome.duplicate_of, outcome.note = earlier, text
+                watched, stem = earlier, earlier.rsplit(".", 1)[0]
+                log = f"{stem}_log.txt"
+                continue
+            if log in names and (outcome.note is not None or names[log] != before.get(log)):
                 wanted = [n for n in names if n.startswith(f"{stem}_")]
                 break
+            if watched + PROGRESS_SUFFIX in names:
+                try:
+                    async with sftp.open(f"{outbox}/{watched}{PROGRESS_SUFFIX}", "r") as note:
+                        processed(int(str(await note.read()).strip() or 0))
+                except (asyncssh.SFTPError, ValueError):
+                    pass  # removed as the file finished, or being replaced: next time
             if time.monotonic() > deadline:
                 raise TimeoutError(f"no results for {file.name} after {wait:.0f} s")
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(poll)
         out.mkdir(parents=True, exist_ok=True)
-        outcome = Outcome(file.name, realm, "")
         for name in sorted(wanted):
             target_path = out / Path(name).name  # the hub's names only, never a path
             await sftp.get(f"{outbox}/{name}", str(target_path))
@@ -125,4 +159,13 @@ async def submit(
         outcome.failed = True
     else:
         outcome.total, outcome.successful, outcome.errors = map(int, counts.groups())
+        processed(outcome.total)
     return outcome
+
+
+def _earlier(note: str, name: str) -> str | None:
+    """The earlier upload a note about a file received before names; None for other notes."""
+    if "was already received on" not in note:
+        return None
+    named = _EARLIER.search(note)
+    return named["name"] if named else name
