@@ -59,3 +59,9 @@ def missing_domains(validation: ValidationService, family: str) -> list[str]:
         for name in dictionary.domains
     }
     return sorted(used - validation.domains.keys())
+
+
+def skipped_note(tables: list[str]) -> str:
+    """What every answer validated without some domain tables says (``jdx validate``, the web
+    service, ``/healthz``)."""
+    return f"validated without the checks against the domain tables {', '.join(tables)}"

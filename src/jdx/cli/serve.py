@@ -27,6 +27,8 @@ def serve(
             os.environ[f"JDX_{name}"] = str(value)
     with open_hub() as hub:  # a migrated database, or a one-line error
         settings = hub.settings
+        if settings.environment == "production":
+            refuse_empty_domains(hub)
         try:
             background = start_background(hub)
         except OSError as exc:  # a port in use, most often
@@ -38,6 +40,22 @@ def serve(
             run_http(settings)
         finally:
             background.stop()
+
+
+def refuse_empty_domains(hub: Hub) -> None:
+    """Production checks every code: an empty domain table would let any city, school or
+    offense code through unchecked (development only notes it in each answer)."""
+    from jdx.cli._errors import EXIT_SETUP
+    from jdx.offline import missing_domains
+
+    hub.refresh_domains(force=True)
+    empty = sorted({t for f in hub.validation.families for t in missing_domains(hub.validation, f)})
+    if empty:
+        fail(
+            f"JDX_ENVIRONMENT=production: the domain tables {', '.join(empty)} are empty; load "
+            "them with `jdx tables load NAME FILE` before `jdx serve`",
+            EXIT_SETUP,
+        )
 
 
 def run_http(settings: Settings) -> None:

@@ -41,8 +41,8 @@ def validate(
     skipped = offline.missing_domains(validation, family)
     if skipped:  # once, on stderr: stdout stays one JSON line per record
         typer.echo(
-            f"note: {why or 'domain tables not loaded (jdx tables load)'}: validated without "
-            f"the checks against the domain tables {', '.join(skipped)}",
+            f"note: {why or 'domain tables not loaded (jdx tables load)'}: "
+            f"{offline.skipped_note(skipped)}",
             err=True,
         )
     dirty = False

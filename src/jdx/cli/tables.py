@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import sqlalchemy as sa
 import typer
 
 from jdx.cli._common import emit, fail, open_hub
-from jdx.store.queries import StoreError, domain_versions, load_domain_csv
+from jdx.store.engine import read_only
+from jdx.store.queries import StoreError, load_domain_csv
+from jdx.store.tables import domain_tables
 
 app = typer.Typer(no_args_is_help=True, help="Domain tables the dictionaries check codes against.")
 
@@ -33,6 +36,21 @@ def load(
 
 @app.command("list")
 def list_() -> None:
-    """Loaded domain tables and their versions."""
-    with open_hub() as h, h.engine.connect() as conn:
-        emit(domain_versions(conn))
+    """The domain tables the dictionaries use: rows, source file and load date (UTC); a table
+    never loaded, or loaded without rows, is listed with 0 rows (its checks are skipped)."""
+    with open_hub() as h, h.engine.connect() as plain:
+        conn = read_only(plain)
+        loaded = {r.name: r for r in conn.execute(sa.select(domain_tables)).all()}
+        used = {n for dic in h.validation.dictionaries.values() for n in dic.domains}
+        emit(
+            [
+                {
+                    "table": name,
+                    "rows": loaded[name].rows if name in loaded else 0,
+                    "source": loaded[name].source if name in loaded else None,
+                    "loaded_at": loaded[name].loaded_at.isoformat() if name in loaded else None,
+                    "version": loaded[name].version if name in loaded else None,
+                }
+                for name in sorted(used | loaded.keys())
+            ]
+        )

@@ -101,8 +101,15 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
                 app.fast_paths = (router.submit, sdcs.system_error)
 
     @app.get("/healthz", include_in_schema=False)
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
+    def health() -> dict[str, Any]:
+        """Up; and the domain tables that are empty, whose checks every answer skips."""
+        from jdx.offline import missing_domains
+
+        hub.refresh_domains()
+        empty = sorted(
+            {t for f in hub.validation.families for t in missing_domains(hub.validation, f)}
+        )
+        return {"status": "ok", "empty_domain_tables": empty}
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:

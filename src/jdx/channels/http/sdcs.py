@@ -37,6 +37,7 @@ from jdx.exchanges.stops.records import (
 )
 from jdx.exchanges.stops.service import StopService
 from jdx.hub import Hub
+from jdx.offline import missing_domains
 from jdx.security.keys import Principal
 from jdx.store.queries import audit
 
@@ -67,6 +68,8 @@ HEADER_FIELDS = {
     "StopTime": "stop_time",
 }
 CALLING_APPLICATIONS = ("RMSWS", "LEAFTP")
+# The domain tables (empty in the hub) whose checks an answer's record skipped.
+SKIPPED_HEADER = "SDCS-Skipped-Checks"
 # Threads storing groups: the process's group, and the agencies whose part of a failed group
 # is stored on its own.
 STORE_THREADS = 16
@@ -183,7 +186,7 @@ def router(hub: Hub) -> SdcsRouter:
         if dry_run:
             result = await run_in_threadpool(service.would_be, principal, record, op)
             result.outcome.issues[:0] = header_issues
-            return _respond(request, _answer(result, dry_run=True), fmt)
+            return _skipped(_respond(request, _answer(result, dry_run=True), fmt))
         calling_app = request.headers.get("CallingApplication")
         data = service.check_data(record)
         data.issues[:0] = header_issues
@@ -200,7 +203,15 @@ def router(hub: Hub) -> SdcsRouter:
             result.status or "rejected",
             ",".join(result.outcome.codes),
         )
-        return _respond(request, _answer(result), fmt)
+        return _skipped(_respond(request, _answer(result), fmt))
+
+    def _skipped(response: Response) -> Response:
+        """A record validated while domain tables are empty: the answer names the tables whose
+        checks were skipped (docs/conformance.md, seed 001 decision 18)."""
+        empty = missing_domains(hub.validation, "stop")
+        if empty:
+            response.headers[SKIPPED_HEADER] = ", ".join(empty)
+        return response
 
     def _principal_of(key: str | None) -> Principal | None:
         hub.refresh_domains()
