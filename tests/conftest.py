@@ -9,6 +9,7 @@ worker then gets its own database, created on first use.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import os
 import secrets
@@ -43,14 +44,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
-def _worker_database(worker: str) -> str:
-    """A PostgreSQL database of this worker's own, created (empty) if missing.
+# Databases are named after the URL's database and this checkout (``test`` → ``test_3f9c1a_gw0``):
+# two checkouts running the suite at once against one server (a developer's and CI's, or two
+# worktrees) must never drop each other's databases.
+CHECKOUT = hashlib.sha256(str(Path(__file__).resolve().parent).encode()).hexdigest()[:6]
 
-    Named after the URL's database (``test`` → ``test_gw0``), so that two checkouts running
-    the suite at once against one server each use their own databases.
-    """
+
+def fresh_postgres_database(suffix: str) -> str:
+    """The URL of a new, empty PostgreSQL database of this checkout's, named with ``suffix``."""
     url = sa.make_url(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
-    name = f"{url.database or 'jdx'}_{worker}"
+    name = f"{url.database or 'jdx'}_{CHECKOUT}_{suffix}"
     admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -59,11 +62,23 @@ def _worker_database(worker: str) -> str:
     return url.set(database=name).render_as_string(hide_password=False)
 
 
+def drop_postgres_database(database_url: str) -> None:
+    url = sa.make_url(database_url)
+    admin = sa.create_engine(
+        url.set(database=sa.make_url(PG_URL).database), isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+    admin.dispose()
+
+
 @pytest.fixture(scope="session")
-def settings(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Settings:
+def settings(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[Settings]:
     data_dir = tmp_path_factory.mktemp("jdx")
-    url = _worker_database(worker_id) if PG_URL else ""
-    return load_settings(data_dir=data_dir, database_url=url, domain_refresh_seconds=0)
+    url = fresh_postgres_database(worker_id) if PG_URL else ""
+    yield load_settings(data_dir=data_dir, database_url=url, domain_refresh_seconds=0)
+    if url:
+        drop_postgres_database(url)
 
 
 @pytest.fixture(scope="session")

@@ -33,7 +33,7 @@ from jdx.dictionary import load_dictionary
 from jdx.exchanges.stops.tables import stop_file_chunks, stop_file_errors, stops
 from jdx.store.tables import outbox
 from jdx.validation import DICTIONARY_DIR
-from tests.conftest import PG_URL, stop_record
+from tests.conftest import PG_URL, fresh_postgres_database, stop_record
 from tests.notify.conftest import Collector
 from tests.test_serve import free_port, jdx
 
@@ -48,14 +48,7 @@ def _database_url(worker_id: str) -> str:
     """A fresh database of this test's own (the worker's is held by the in-process hub)."""
     if not PG_URL:
         return ""
-    url = sa.make_url(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
-    name = f"{url.database or 'jdx'}_crash_{worker_id}"
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
+    return fresh_postgres_database(f"crash_{worker_id}")
 
 
 def _batch(path: Path) -> tuple[int, int]:
