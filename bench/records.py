@@ -56,7 +56,6 @@ KINDS = (
 )
 
 Record = dict[str, Any]
-_INDEX = re.compile(r"\[\d+\]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +66,9 @@ class Expected:
     field: str  # jdx notation: "ListPerson_Stopped.Person_Stopped[1].Perc.Age" (1-based)
     kind: str  # one of KINDS
     source: str  # the golden file it comes from
+    # What another validator's error must name (or lie inside) to count as finding it: the
+    # field, or for an error about a list the list's wrapper (see ``named_within``).
+    within: str = ""
 
 
 @dataclass(slots=True)
@@ -100,9 +102,14 @@ def kind_of(expected_code: str, field: str, source: str, d: Dictionary) -> str:
     if expected_code.startswith("RV"):
         return "cross-field rule"
     name = source.split("__", 1)[-1]
-    spec: FieldSpec | None = d.find(_INDEX.sub("", field))
+    # A list's element without a position (``ListSusp_T.Susp_T``) is the whole list.
+    spec: FieldSpec | None = d.reported(field)
     if "none-with-other" in name:
         return "list 'none' code with others"
+    if "duplicate" in name or "twice" in name:
+        # A repeat is the list's error, named at the item that repeats (``BasSearch[2]``,
+        # ``Result[2].ResCD``): not a bad code of that item.
+        return "person-level value" if "Person_Stopped" in field else "record-level value"
     conditional = spec is not None and (
         not isinstance(spec.required, bool) or spec.forbidden is not None
     )
@@ -119,6 +126,25 @@ def kind_of(expected_code: str, field: str, source: str, d: Dictionary) -> str:
     return "person-level value" if "Person_Stopped" in field else "record-level value"
 
 
+def named_within(field: str, source: str, d: Dictionary) -> str:
+    """Where a competitor's error counts as naming a planted one: its field, but for an error
+    about a list (required, a repeat, the "none" code with others) anywhere in the list's
+    wrapper. jdx names such an error at the element (``...ListBasSearch.BasSearch``) or at the
+    item to fix (``...BasSearch[2]``, ``ListResult.Result[2].ResCD``); a JSON Schema or pydantic
+    says ``uniqueItems`` or ``required`` of the list itself, which finds the same error."""
+    name = source.split("__", 1)[-1]
+    spec = d.reported(field)
+    whole = spec is not None and spec.type == "list" and spec.item_name is not None
+    if not (whole or any(w in name for w in ("duplicate", "twice", "none-with-other"))):
+        return field
+    steps = field.split(".")
+    for end in range(len(steps), 0, -1):
+        found = d.find(re.sub(r"\[\d+\]", "", ".".join(steps[:end])))
+        if found is not None and found.type == "list" and found.item_name:
+            return ".".join(steps[:end])
+    return field
+
+
 def golden(era: str, kind: str) -> list[Path]:
     return sorted((GOLDEN / era / kind).glob("*.json"))
 
@@ -131,8 +157,10 @@ def golden_invalid(era: str, d: Dictionary) -> list[tuple[Record, Expected]]:
         expect = record.pop("_expect")
         if expect["code"] in warnings:
             continue  # a warning is not an error: nothing to detect
-        kind = kind_of(expect["code"], expect["field"], p.name, d)
-        out.append((record, Expected(expect["code"], expect["field"], kind, f"{era}/{p.name}")))
+        field = expect["field"]
+        kind = kind_of(expect["code"], field, p.name, d)
+        within = named_within(field, p.name, d)
+        out.append((record, Expected(expect["code"], field, kind, f"{era}/{p.name}", within)))
     return out
 
 

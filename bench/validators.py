@@ -277,7 +277,7 @@ def measure(
         if c.codes is not None:
             found = (s.expected.code, s.expected.field) in c.codes(result)
         else:
-            found = names_field(c.paths(result), s.expected.field)
+            found = names_field(c.paths(result), s.expected.within or s.expected.field)
         by_kind[s.expected.kind][1] += 1
         by_kind[s.expected.kind][0] += found
         if not found:

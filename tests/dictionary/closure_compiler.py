@@ -2,7 +2,9 @@
 
 ``tests/dictionary/test_codegen.py`` checks that the generated validator reports exactly what
 this one does, on golden records and on random mutations of them. Kept as it was (the small
-value helpers are imported from the hub), so that a change of behaviour in the generator shows.
+value helpers are imported from the hub), so that a change of behaviour in the generator shows;
+changed with it where the behaviour changed on purpose (issue 14: list issues name the list's
+element, with the position of the item at fault; rules count positions as sent).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from jdx.dictionary._runtime import (
     as_text,
     is_absent,
     resolve,
+    scope_items,
 )
 from jdx.dictionary._runtime import kind as _kind
 from jdx.dictionary._runtime import latest_today as _latest_today
@@ -232,7 +235,7 @@ class _Compiler:
                 self.report(
                     ctx,
                     spec,
-                    path,
+                    _element(spec, path),
                     f"{spec.label} must not be given here: {describe(spec.forbidden)}.",
                 )
                 return
@@ -244,7 +247,7 @@ class _Compiler:
         if spec.required is True:
 
             def missing(ctx: _Ctx, path: str) -> None:
-                self.report(ctx, spec, path, f"{spec.label} is required.")
+                self.report(ctx, spec, _element(spec, path), f"{spec.label} is required.")
 
             return missing
         if spec.required is False:
@@ -254,7 +257,9 @@ class _Compiler:
 
         def missing_when(ctx: _Ctx, path: str) -> None:
             if condition(ctx.scope, ctx):
-                self.report(ctx, spec, path, f"{spec.label} is required when {reason}.")
+                self.report(
+                    ctx, spec, _element(spec, path), f"{spec.label} is required when {reason}."
+                )
 
         return missing_when
 
@@ -326,14 +331,14 @@ class _Compiler:
                 self.report(
                     ctx,
                     spec,
-                    path,
+                    base,
                     f"{spec.label} needs at least {min_items} item{'s' if min_items > 1 else ''}.",
                 )
             if max_items is not None and n > max_items:
                 self.report(
                     ctx,
                     spec,
-                    path,
+                    base,
                     f"{spec.label} allows at most {max_items} items, {n} were sent.",
                 )
             for i, x in enumerate(items, 1):
@@ -350,18 +355,23 @@ class _Compiler:
                     self.report(
                         ctx,
                         spec,
-                        path,
+                        f"{base}[{_first_repeat(items, unique_by)}].{unique_by}",
                         f"{spec.label}: {unique_by} {', '.join(repeated)} appears more than once.",
                     )
             if scalar_items and (unique or exclusive is not None) and n > 1:
-                texts = [as_text(x) for x in present]
-                if unique and len(set(texts)) != len(texts):
-                    self.report(ctx, spec, path, f"{spec.label} lists the same value twice.")
-                if exclusive is not None and exclusive in texts:
+                texts = [(i, as_text(x)) for i, x in enumerate(items, 1) if not is_absent(x)]
+                values = [t for _, t in texts]
+                if unique and len(set(values)) != len(values):
+                    k = next(i for j, (i, t) in enumerate(texts) if t in values[:j])
+                    self.report(
+                        ctx, spec, f"{base}[{k}]", f"{spec.label} lists the same value twice."
+                    )
+                if exclusive is not None and exclusive in values:
+                    k = next(i for i, t in texts if t == exclusive)
                     self.report(
                         ctx,
                         spec,
-                        path,
+                        f"{base}[{k}]",
                         f"{spec.label}: {exclusive} "
                         f"({self.label_of(item, exclusive)}) cannot be combined with "
                         "other values.",
@@ -564,8 +574,8 @@ class _Compiler:
             if scope is None:
                 apply(ctx, ctx.root, "")
                 return
-            for i, item in enumerate(resolve(ctx.root, scope), 1):
-                if not isinstance(item, dict):
+            for i, item in enumerate(scope_items(ctx.root, scope), 1):
+                if not isinstance(item, dict) or not item:
                     continue
                 ctx.scope = item
                 if is_person:
@@ -599,6 +609,21 @@ class _Compiler:
     @staticmethod
     def report(ctx: _Ctx, spec: FieldSpec, path: str, message: str) -> None:
         ctx.issues.append(Issue(spec.code, spec.severity, path, message, ctx.person))
+
+
+def _element(spec: FieldSpec, path: str) -> str:
+    """Where an issue about a whole list is reported: its element (``ListEthn.Ethn``)."""
+    return f"{path}.{spec.item_name}" if spec.type == "list" and spec.item_name else path
+
+
+def _first_repeat(items: list[Any], key: str) -> int:
+    keys: list[str] = []
+    for i, x in enumerate(items, 1):
+        if isinstance(x, dict) and (k := as_text(x.get(key)) or ""):
+            if k in keys:
+                return i
+            keys.append(k)
+    return 0
 
 
 # --- conditions -------------------------------------------------------------------------------

@@ -102,19 +102,19 @@ def test_valid_record_has_no_issue(validate) -> None:  # type: ignore[no-untyped
         ({"School": "maybe"}, ("D06", "School", "error", None)),
         ({"School": "Y"}, ("D07", "SchoolCode", "error", None)),
         ({"SchoolCode": "123"}, ("D07", "SchoolCode", "error", None)),
-        ({"People": ...}, ("D08", "People", "error", None)),
-        ({"People": {"Person": []}}, ("D08", "People", "error", None)),
+        ({"People": ...}, ("D08", "People.Person", "error", None)),
+        ({"People": {"Person": []}}, ("D08", "People.Person", "error", None)),
         (
             {"People": {"Person": [{"PID": "7", "Age": "121"}]}},
             ("D10", "People.Person[1].Age", "error", "7"),
         ),
         (
             {"People": {"Person": [{"PID": "1"}, {"PID": "2", "Colours": {"Colour": ["1", "1"]}}]}},
-            ("D11", "People.Person[2].Colours", "error", "2"),
+            ("D11", "People.Person[2].Colours.Colour[2]", "error", "2"),
         ),
         (
             {"People": {"Person": [{"PID": "1", "Colours": {"Colour": ["8", "1"]}}]}},
-            ("D11", "People.Person[1].Colours", "error", "1"),
+            ("D11", "People.Person[1].Colours.Colour[1]", "error", "1"),
         ),
         (
             {"People": {"Person": [{"PID": "1", "Colours": {"Colour": ["9"]}}]}},
@@ -129,7 +129,13 @@ def test_valid_record_has_no_issue(validate) -> None:  # type: ignore[no-untyped
             ("R01", "People.Person[1].Age", "error", "3"),
         ),
         ({"Extra": "x"}, ("DV000", "Extra", "warning", None)),
-        ({"People": {"Person": [{"PID": "1"}, {"PID": "1"}]}}, ("D08", "People", "error", None)),
+        (
+            {"People": {"Person": [{"PID": "1"}, {"PID": "1"}]}},
+            ("D08", "People.Person[2].PID", "error", None),
+        ),
+        ({"People": {"Person": "x"}}, ("D08", "People.Person[1]", "error", None)),
+        ({"People": ["x"]}, ("D08", "People", "error", None)),  # a wrapper of the wrong shape
+        ({"People": {"Person": [{"PID": "1"}], "Persons": []}}, ("D08", "People", "error", None)),
     ],
 )
 def test_each_check_reports_code_path_and_person(validate, changes, expected) -> None:  # type: ignore[no-untyped-def]
@@ -172,6 +178,7 @@ def test_domain_not_loaded_is_not_checked() -> None:
             "unknown keys",
         ),
         (lambda s: s["rules"][0].update(field="Agee"), "no field"),
+        (lambda s: s["rules"][0].update(field="Colours"), "name its element 'Colours.Colour'"),
     ],
 )
 def test_loader_rejects_broken_dictionaries(mutate, message) -> None:  # type: ignore[no-untyped-def]

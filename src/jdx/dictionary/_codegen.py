@@ -68,6 +68,10 @@ _HELPERS: dict[str, object] = {
     "report_unknown": _runtime.report_unknown,
     "extra_keys": _runtime.extra_keys,
     "repeated_keys": _runtime.repeated_keys,
+    "repeat_position": _runtime.repeat_position,
+    "key_repeat_position": _runtime.key_repeat_position,
+    "position_of": _runtime.position_of,
+    "scope_items": _runtime.scope_items,
     "latest_today": _runtime.latest_today,
     "lt": operator.lt,
     "le": operator.le,
@@ -439,12 +443,19 @@ class Generator(ConditionEmitter):
     # --- lists --------------------------------------------------------------------------------
 
     def list_field(self, spec: FieldSpec, where: _Where) -> None:
-        """A list: wrapper, count, each item, then uniqueness; issues in that order."""
+        """A list: wrapper, count, each item, then uniqueness; issues in that order.
+
+        Issues name the list's element (``Perc.ListEthn.Ethn``), what a client fixes: with the
+        item's position where one item is at fault (a bad or repeated value, the exclusive
+        code), without one where the list as a whole is (required, forbidden, counts). Only a
+        wrapper of the wrong shape is named as the wrapper (``Perc.ListEthn``).
+        """
         assert spec.item is not None
         out = self.out
         path = where.path(spec.name)
         item_name = spec.item_name
-        self.absent_or_forbidden(spec, where, path)
+        element = where.path(f"{spec.name}.{item_name}") if item_name is not None else path
+        self.absent_or_forbidden(spec, where, element)
         if item_name is not None:
             with out.block("elif not isinstance(v, dict):"):
                 message = _message(f"{spec.label} must be an object holding {item_name}.")
@@ -457,19 +468,22 @@ class Generator(ConditionEmitter):
                     message = _message(f"{spec.label} holds only {item_name}, not ", extra, ".")
                     out(self.issue(spec, path, message, where.person))
                 out(f"xs = v.get({item_name!r})")
-                base = where.path(f"{spec.name}.{item_name}")
             else:
                 out("xs = v")
-                base = path
             # A single value is a list of one (XML and many clients send it so).
             with out.block("if not isinstance(xs, list):"):
                 out("xs = [] if xs is None else [xs]")
             if spec.item.type == "group":
-                self.group_items(spec, path, base, where)
+                self.group_items(spec, element, where)
             else:
-                self.scalar_items(spec, path, base, where)
+                self.scalar_items(spec, element, where)
 
-    def group_items(self, spec: FieldSpec, path: str, base: str, where: _Where) -> None:
+    @staticmethod
+    def at(element: str, position: str) -> str:
+        """The expression of an item's path: the element and the position ``position`` holds."""
+        return f"{element} + '[' + str({position}) + ']'"
+
+    def group_items(self, spec: FieldSpec, path: str, where: _Where) -> None:
         """Count the present items, then check each with the item's function."""
         out = self.out
         out("present = present_items(xs)")
@@ -477,10 +491,10 @@ class Generator(ConditionEmitter):
         with self.unless_empty(spec, path, where):
             self.list_counts(spec, path, where)
             with out.block("for i, x in enumerate(xs, 1):"):
-                self.group_item(spec, f"{base} + '[' + str(i) + ']'", where)
+                self.group_item(spec, self.at(path, "i"), where)
             self.list_uniqueness(spec, path, where)
 
-    def scalar_items(self, spec: FieldSpec, path: str, base: str, where: _Where) -> None:
+    def scalar_items(self, spec: FieldSpec, path: str, where: _Where) -> None:
         """One pass counts and checks the items; the item issues wait for the count's issues.
 
         The count's issues come first (as they always have), but counting in a separate pass
@@ -491,7 +505,7 @@ class Generator(ConditionEmitter):
         out("n = 0")
         out("bad = []")
         with out.block("for i, x in enumerate(xs, 1):"):
-            self.scalar_item(spec.item, f"{base} + '[' + str(i) + ']'", where)
+            self.scalar_item(spec.item, self.at(path, "i"), where)
         with self.unless_empty(spec, path, where):
             self.list_counts(spec, path, where)
             with out.block("if bad:"), out.block("for issue in bad:"):
@@ -576,6 +590,9 @@ class Generator(ConditionEmitter):
         return name
 
     def list_uniqueness(self, spec: FieldSpec, path: str, where: _Where) -> None:
+        """Repeats and the exclusive code; each names the item to fix by its position: the
+        first item that repeats an earlier one (its key field for ``unique_by``), the item that
+        holds the exclusive code."""
         assert spec.item is not None
         out = self.out
         scalar_items = spec.item.type != "group"
@@ -583,26 +600,24 @@ class Generator(ConditionEmitter):
             return
         with out.block("if n > 1:"):
             if spec.unique_by is not None:
+                key = spec.unique_by
                 repeated = _Code("r")
+                message = _message(f"{spec.label}: {key} ", repeated, " appears more than once.")
+                with out.block(f"if r := repeated_keys(present, {key!r}):"):
+                    at = self.at(path, f"key_repeat_position(xs, {key!r})") + f" + {'.' + key!r}"
+                    out(self.issue(spec, at, message, where.person))
+            if scalar_items and spec.unique:
+                message = _message(f"{spec.label} lists the same value twice.")
+                with out.block("if k := repeat_position(xs):"):
+                    out(self.issue(spec, self.at(path, "k"), message, where.person))
+            if scalar_items and spec.exclusive is not None:
+                code = spec.exclusive
+                label = self.label_of(spec.item, code)
                 message = _message(
-                    f"{spec.label}: {spec.unique_by} ", repeated, " appears more than once."
+                    f"{spec.label}: {code} ({label}) cannot be combined with other values."
                 )
-                with out.block(f"if r := repeated_keys(present, {spec.unique_by!r}):"):
-                    out(self.issue(spec, path, message, where.person))
-            if scalar_items and (spec.unique or spec.exclusive is not None):
-                out("texts = [as_text(x) for x in present_items(xs)]")
-                if spec.unique:
-                    message = _message(f"{spec.label} lists the same value twice.")
-                    with out.block("if len(set(texts)) != len(texts):"):
-                        out(self.issue(spec, path, message, where.person))
-                if spec.exclusive is not None:
-                    code = spec.exclusive
-                    label = self.label_of(spec.item, code)
-                    message = _message(
-                        f"{spec.label}: {code} ({label}) cannot be combined with other values."
-                    )
-                    with out.block(f"if {code!r} in texts:"):
-                        out(self.issue(spec, path, message, where.person))
+                with out.block(f"if k := position_of(xs, {code!r}):"):
+                    out(self.issue(spec, self.at(path, "k"), message, where.person))
 
     def label_of(self, spec: FieldSpec, code: str) -> str:
         if spec.table:
@@ -625,10 +640,10 @@ class Generator(ConditionEmitter):
                 continue
             out(f"# rules once per item of {scope}")
             parts = self.const(tuple(scope.split(".")), "SCOPE")
-            with out.block(f"for i, s in enumerate(resolve(root, {parts}), 1):"):
-                with out.block("if not isinstance(s, dict):"):
+            with out.block(f"for i, s in enumerate(scope_items(root, {parts}), 1):"):
+                with out.block("if not isinstance(s, dict) or not s:"):
                     out("continue")
-                # Paths count the present items, as ``resolve`` returns them.
+                # Paths count the items as sent, blank ones too, as the field checks do.
                 if scope == self.person_path:
                     person = f"person_number(s, {self.person_field!r}, i)"
                 else:

@@ -121,6 +121,21 @@ def resolve(obj: Any, parts: tuple[str, ...]) -> list[Any]:
     return [v for v in current if not is_absent(v)]
 
 
+def scope_items(obj: Any, parts: tuple[str, ...]) -> list[Any]:
+    """The items of a rule's scope list as sent, absent ones included, so that a rule counts
+    positions as the field checks do (``Person_Stopped[2]`` is the second item sent, blank or
+    not). Through a list on the way there is no one position: the present values of
+    ``resolve``."""
+    node = obj
+    for part in parts:
+        if node.__class__ is not dict:
+            return resolve(obj, parts)
+        node = node.get(part)
+    if node is None:
+        return []
+    return node if node.__class__ is list else [node]
+
+
 def values_at(obj: Any, parts: tuple[str, ...]) -> list[Any]:
     """The present values a condition sees at a path from its scope (a dict)."""
     # Plain dict steps are the common case; a list on the way takes the general path.
@@ -232,6 +247,41 @@ def report_unknown(
 def extra_keys(wrapper: dict[str, Any], item_name: str) -> str:
     """The keys of a list wrapper besides its item name, for the message ("" when none)."""
     return ", ".join(str(k) for k in wrapper if k != item_name)
+
+
+def repeat_position(items: list[Any]) -> int:
+    """``unique``: the 1-based position (as sent) of the first present item whose text repeats
+    an earlier item's; 0 when none does."""
+    seen: set[str | None] = set()
+    for i, x in enumerate(items, 1):
+        if is_absent(x):
+            continue
+        text = as_text(x)
+        if text in seen:
+            return i
+        seen.add(text)
+    return 0
+
+
+def key_repeat_position(items: list[Any], key: str) -> int:
+    """``unique_by``: the 1-based position (as sent) of the first item whose ``key`` repeats an
+    earlier item's; 0 when none does."""
+    seen: set[str] = set()
+    for i, x in enumerate(items, 1):
+        if isinstance(x, dict) and (k := as_text(x.get(key)) or ""):
+            if k in seen:
+                return i
+            seen.add(k)
+    return 0
+
+
+def position_of(items: list[Any], code: str) -> int:
+    """``exclusive``: the 1-based position (as sent) of the first item that is ``code``; 0 when
+    none is."""
+    for i, x in enumerate(items, 1):
+        if not is_absent(x) and as_text(x) == code:
+            return i
+    return 0
 
 
 def repeated_keys(items: list[Any], key: str) -> str:

@@ -367,8 +367,15 @@ def _check_references(d: Dictionary) -> None:
         base = f"{r.scope}." if r.scope else ""
         if r.scope and d.find(r.scope) is None:
             raise DictionaryError(f"rule {r.code}: no field {r.scope!r}")
-        if d.find(base + r.field) is None:
+        spec = d.find(base + r.field)
+        if spec is None:
             raise DictionaryError(f"rule {r.code}: no field {base + r.field!r}")
+        if spec.type == "list" and spec.item_name:
+            # Errors name what a client fixes: the list's element, not its wrapper (issue 14).
+            raise DictionaryError(
+                f"rule {r.code}: field {r.field!r} is a list wrapper; name its element "
+                f"{r.field + '.' + spec.item_name!r}"
+            )
     if d.person and d.find(d.person.path) is None:
         raise DictionaryError(f"person: no field {d.person.path!r}")
 

@@ -8,6 +8,7 @@ The format is described in ``docs/dev/dictionary-format.md``.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
@@ -211,6 +212,22 @@ class Dictionary:
                 return None
             spec = spec.child(part)
         return spec
+
+    def reported(self, path: str) -> FieldSpec | None:
+        """The field an issue's path (``A.ListB.B[2].C``) reports on.
+
+        Positions are dropped, except that a list's element without a position
+        (``Perc.ListEthn.Ethn``) is the whole list: such an issue is about the list (required,
+        forbidden, too many items, a cross-field rule), where ``Perc.ListEthn.Ethn[2]`` is about
+        one item.
+        """
+        bare = re.sub(r"\[\d+\]", "", path)
+        if not path.endswith("]"):
+            head, _, last = bare.rpartition(".")
+            owner = self.find(head) if head else None
+            if owner is not None and owner.type == "list" and owner.item_name == last:
+                return owner
+        return self.find(bare)
 
     def walk(self) -> Iterator[tuple[str, FieldSpec]]:
         """Every field with its dotted path (list items under the list's path), depth first."""

@@ -108,12 +108,26 @@ def _conventions(d: Dictionary) -> list[str]:
         )
     wrapped = next((f for _, f in d.walk() if f.type == "list" and f.item_name), None)
     if wrapped is not None:
+        name, item = e(wrapped.name), e(wrapped.item_name or "")
         notes.append(
-            f"Lists are wrapped as in the sample (<code>{e(wrapped.name)}</code> holds "
-            f"<code>{e(wrapped.item_name or '')}</code> items)."
+            f"Lists are wrapped as in the sample (<code>{name}</code> holds "
+            f"<code>{item}</code> items). An error about a list names its element, not the "
+            f"wrapper: with the item's position when one item is at fault (a code not in its "
+            f"table, a value or key that repeats an earlier item's, a “none” code sent with "
+            f"others: <code>{name}.{item}[2]</code>), without one when the list as a whole is "
+            f"(required, forbidden, too many items, a cross-field rule: "
+            f"<code>{name}.{item}</code>); the wrapper only when the wrapper itself is wrong "
+            f"(not an object, or holding another key: <code>{name}</code>). Positions count "
+            "the items as sent, blank ones included, from 1: in JSON the array's items, in XML "
+            "the repeated elements, in the XLSX and pipe-delimited files the values of the "
+            "list's cell separated by <code>;</code>, and a person is the record's n-th row."
         )
     elif any(f.type == "list" for _, f in d.walk()):
-        notes.append("Lists are JSON arrays, as in the sample.")
+        notes.append(
+            "Lists are JSON arrays, as in the sample. An error about one item names it with its "
+            "position, counted from 1 as sent (<code>a[2]</code>, <code>a[2].b</code>); one "
+            "about the whole list (required, too many items) names the list."
+        )
     if d.person is not None:
         notes.append("Errors in a person carry the person number.")
     return notes

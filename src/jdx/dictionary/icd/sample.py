@@ -38,11 +38,16 @@ def sample_record(
         for issue in issues:
             if not issue.field:
                 continue
-            spec = d.find(re.sub(r"\[\d+\]", "", issue.field))
-            if _delete(record, issue.field):
+            spec = d.reported(issue.field)
+            # An issue about a whole list names its element (``ListB.B``): the list is put at
+            # its wrapper.
+            path = issue.field
+            if spec is not None and spec.item_name and not path.endswith("]"):
+                path = path.removesuffix("." + spec.item_name)
+            if _delete(record, path):
                 changed = True
             elif spec is not None and (value := _value(d, spec)) is not None:
-                changed = _put(record, issue.field, value) or changed
+                changed = _put(record, path, value) or changed
         if not changed:
             break
     problems = "; ".join(f"{i.code} {i.field}: {i.message}" for i in validate(record).issues)
