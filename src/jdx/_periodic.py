@@ -14,14 +14,17 @@ def run_every(
     name: str,
     log: logging.Logger,
     stop_timeout: float = 10.0,
+    first_after: float | None = None,
 ) -> Callable[[], None]:
-    """Call ``work`` every ``interval`` seconds in a daemon thread; returns the function that
-    stops it. A failed round is logged and the next one runs as usual: what fails is often a
+    """Call ``work`` every ``interval`` seconds in a daemon thread (the first time after
+    ``first_after`` seconds, default ``interval``); returns the function that stops it. A failed round is logged and the next one runs as usual: what fails is often a
     moment's trouble (a database restart, a network drop), and the thread must outlive it."""
     stopping = threading.Event()
 
     def loop() -> None:
-        while not stopping.wait(interval):
+        wait = interval if first_after is None else first_after
+        while not stopping.wait(wait):
+            wait = interval
             try:
                 work()
             except Exception:

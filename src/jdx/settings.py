@@ -122,6 +122,13 @@ class Settings(BaseSettings):
     archive_days: int = Field(
         90, description="Days a received file is kept in the hub's archive; 0 keeps none."
     )
+    output_retention_days: int = Field(
+        30,
+        ge=0,
+        description="Days the hub's answers (error files, response reports, logs) stay in an "
+        "agency's OUTPUT and responses_from_DOJ folders unless the agency deletes them first; "
+        "0 keeps them until deleted. Pruned hourly by `jdx serve`.",
+    )
     # --- NamUs case import (seed 000) ------------------------------------------------------------
     namus_max_cases_per_job: int = Field(
         100,

@@ -1,7 +1,13 @@
 """Drop-folder mode: for sites whose agencies upload with their own OpenSSH server.
 
-The watcher scans ``data_dir/sftp/homes/<ORI>/{PROD,TEST}/INPUT`` (the same tree the embedded
-server uses; point OpenSSH's ChrootDirectory at the homes) and takes a file once its upload is
+The watcher scans every upload folder of ``data_dir/sftp/homes/<ORI>/{PROD,TEST}``: the seed's
+``INPUT`` and DOJ's live ``incoming_to_DOJ/{JSON,XML,XLSX,CSV}`` (the same tree the embedded
+server uses; point OpenSSH's ChrootDirectory at the homes). The home's root-level
+``incoming_to_DOJ`` is a relative link to one realm's (``Folders.set_root_realm``), so a file
+uploaded through it lies in that realm's folder and is found there. Answers need nothing more:
+each response report is written into ``responses_from_DOJ`` as well as OUTPUT (one file, two
+names), and ``Folders.tidy`` removes a report whose other name a client deleted. A file is
+taken once its upload is
 complete: its size and modification time have not changed for ``folder_settle_seconds`` and no
 process holds it open for writing, as far as the platform lets us tell. Names that upload
 clients use for partial files (dot files, ``.part``, ``.filepart``, ``.tmp``) are never taken;
@@ -59,10 +65,11 @@ class FolderWatcher:
         if not self.folders.homes.is_dir():
             return taken
         for home in sorted(self.folders.homes.iterdir()):
-            for realm, folder in REALM_FOLDERS.items():
-                inbox = home / folder / "INPUT"
-                if not inbox.is_dir() or inbox.is_symlink():
-                    continue
+            if home.is_symlink():
+                continue
+            for realm, inbox in self._inboxes(home):
+                if not inbox.is_dir() or inbox.is_symlink() or inbox.parent.is_symlink():
+                    continue  # a link placed by anyone is never followed
                 for path in sorted(inbox.iterdir()):
                     if not _candidate(path):
                         continue
@@ -79,6 +86,14 @@ class FolderWatcher:
         for gone in set(self.seen) - present:
             del self.seen[gone]
         return taken
+
+    def _inboxes(self, home: Path) -> list[tuple[str, Path]]:
+        found = []
+        for realm, folder in REALM_FOLDERS.items():
+            if (home / folder).is_symlink():
+                continue
+            found += [(realm, inbox) for inbox in self.folders.upload_dirs(home.name, realm)]
+        return found
 
     def _settled(self, path: Path) -> bool:
         try:

@@ -122,7 +122,32 @@ def start_background(hub: Hub) -> Background:
     if "rapsheets" in hub.services:
         background.stops.append(start_rap_sweep(hub))
     background.stops.append(_close_bulkws_batches(hub))
+    background.stops.append(start_output_tidy(hub))
     return background
+
+
+TIDY_ROUND_SECONDS = 3600.0  # retention is counted in days; an hour's lateness is nothing
+
+
+def start_output_tidy(hub: Hub, interval: float = TIDY_ROUND_SECONDS) -> Callable[[], None]:
+    """The agencies' answer folders pruned after ``output_retention_days`` (and a response
+    report whose other name a client deleted, and the archive after ``archive_days``):
+    ``Folders.tidy``. Every node runs it, as a thread, not a DBOS scheduled workflow: its state
+    is the files themselves, so a round cut short loses nothing and the next one finishes it,
+    and every removal is of one name, harmless twice (docs/conformance.md)."""
+    import logging
+
+    from jdx._periodic import run_every
+    from jdx.exchanges.stops import workflow
+
+    folders = workflow.folders_of(hub)
+    return run_every(
+        interval,
+        lambda: folders.tidy(hub.settings.output_retention_days),
+        name="output-tidy",
+        log=logging.getLogger("jdx.files"),
+        first_after=0.0,
+    )
 
 
 def start_rap_sweep(hub: Hub) -> Callable[[], None]:

@@ -31,14 +31,23 @@ def enable(
     generate: bool = typer.Option(
         False, "--generate-password", help="Make a password and print it (once)."
     ),
+    realm: str = typer.Option(
+        None,
+        "--realm",
+        help="The realm (test or prod) of the root-level /incoming_to_DOJ and "
+        "/responses_from_DOJ folders (DOJ's layout). Default: as it was; test for a new home.",
+    ),
 ) -> None:
     """Open (or reopen) the agency's SFTP account; without a password option, keys only or
     the password it had."""
     from jdx.channels.sftp import accounts
+    from jdx.exchanges.stops.file_folders import REALM_FOLDERS, Folders
     from jdx.security.passwords import generate_password
 
     if password_stdin and generate:
         fail("--password-stdin or --generate-password, not both")
+    if realm is not None and realm.lower() not in REALM_FOLDERS:
+        fail("--realm must be test or prod")
     password = None
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -46,14 +55,19 @@ def enable(
             fail("the password must have at least 12 characters")
     elif generate:
         password = generate_password()
-    with open_hub() as h, h.engine.begin() as conn:
-        agency = _agency(conn, ori)
-        accounts.enable(conn, agency.id, password)
-    emit(enabled_json(agency.ori, password if generate else None))
+    with open_hub() as h:
+        with h.engine.begin() as conn:
+            agency = _agency(conn, ori)
+            accounts.enable(conn, agency.id, password)
+        folders = Folders(h.settings.data_dir, h.settings.archive_days)
+        folders.ensure_home(agency.ori, realm.lower() if realm else None)
+        root_realm = folders.root_realm(agency.ori)
+    emit(enabled_json(agency.ori, password if generate else None, root_realm))
 
 
-def enabled_json(ori: str, generated: str | None) -> dict[str, object]:
+def enabled_json(ori: str, generated: str | None, root_realm: str = "test") -> dict[str, object]:
     result: dict[str, object] = {"ori": ori, "sftp": "enabled", "user": ori}
+    result["root_realm"] = root_realm
     if generated:
         result["sftp_password"] = generated
         result["note"] = "The password is shown once and stored hashed; keep it safe."

@@ -59,3 +59,29 @@ def test_test_realm_and_symlinks(tmp_path: Path) -> None:
     clock.now = 2
     watcher.scan()
     assert [(a.realm, a.path.name) for a in seen] == [("test", "20240315143200_CA0370000_T.csv")]
+
+
+def test_the_doj_upload_folders_are_watched_and_the_root_ones_lead_to_the_accounts_realm(
+    tmp_path: Path,
+) -> None:
+    folders = Folders(tmp_path, archive_days=0)
+    home = folders.ensure_home("CA0370000", "prod")
+    # as an OpenSSH server writes them, through the realm's folders and the root-level link
+    (home / "TEST" / "incoming_to_DOJ" / "JSON" / "20240315143200_CA0370000_R1.json").write_text(
+        "{}"
+    )
+    (home / "incoming_to_DOJ" / "CSV" / "20240315143200_CA0370000_B1.csv").write_text("x")
+    (home / "PROD" / "incoming_to_DOJ" / "XML" / "20240315143200_CA0370000_R2.xml.part").write_text(
+        "<"
+    )
+    clock = Clock()
+    seen: list[Arrival] = []
+    watcher = FolderWatcher(folders, seen.append, settle_seconds=1, clock=clock)
+    watcher.scan()
+    clock.now = 2
+    watcher.scan()
+    assert sorted((a.realm, a.path.parent.name, a.path.name) for a in seen) == [
+        ("prod", "CSV", "20240315143200_CA0370000_B1.csv"),
+        ("test", "JSON", "20240315143200_CA0370000_R1.json"),
+    ]
+    assert all(not a.path.parent.parent.parent.is_symlink() for a in seen)  # the real folder

@@ -27,6 +27,8 @@ from tests.samples import STAMP, four_formats
 
 pytestmark = pytest.mark.server
 T = TypeVar("T")
+ROOT = ["PROD", "TEST", "incoming_to_DOJ", "responses_from_DOJ"]  # the seed's and DOJ's layouts
+REALM = ["INPUT", "OUTPUT", "incoming_to_DOJ", "responses_from_DOJ"]
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +108,7 @@ def test_the_four_formats_go_in_and_the_results_come_out(
     uploads = four_formats(workflows, account.agency)
 
     async def send(sftp: asyncssh.SFTPClient) -> list[str]:
-        assert sorted(await sftp.listdir("/")) == [".", "..", "PROD", "TEST"]
+        assert sorted(await sftp.listdir("/")) == [".", "..", *ROOT]
         for name, data in uploads.items():
             async with sftp.open(f"/PROD/INPUT/{name}", "wb") as f:
                 await f.write(data)
@@ -192,7 +194,7 @@ def test_a_key_in_rfc4716_form_logs_in(
     async def look(sftp: asyncssh.SFTPClient) -> list[str]:
         return sorted(await sftp.listdir("/PROD"))
 
-    assert session(server, account, look, key=private) == [".", "..", "INPUT", "OUTPUT"]
+    assert session(server, account, look, key=private) == [".", "..", *REALM]
     with workflows.engine.begin() as conn:
         assert accounts.remove_key(conn, account.agency.id, added.fingerprint)
     with pytest.raises(asyncssh.PermissionDenied):
@@ -298,7 +300,7 @@ def test_escapes_links_and_writes_outside_input_are_refused(
     assert named == dict.fromkeys(errors, "SFTPPermissionDenied")
     assert outside.read_text() == "the hub's"
     assert not (tmp_path / "passwd").exists() and not (tmp_path / "got").exists()
-    assert sorted(p.name for p in folders.home(account.ori).iterdir()) == ["PROD", "TEST"]
+    assert sorted(p.name for p in folders.home(account.ori).iterdir()) == ROOT
 
 
 def test_an_upload_to_a_temporary_name_is_taken_when_renamed(

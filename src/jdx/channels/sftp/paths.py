@@ -1,16 +1,24 @@
 """Where an SFTP path may lead: the agency's home tree and nothing else.
 
 Every path a client sends is resolved here, against the agency's home, before the file system
-sees it. The tree is fixed::
+sees it. The tree is fixed; it holds the seed's layout and DOJ's live one, as views of the same
+realm's files (``exchanges/stops/file_folders.py``)::
 
-    /                    the home (read only)
-    /PROD, /TEST         one folder per realm (read only)
-    /<REALM>/INPUT       uploads: files may be written, renamed and deleted here
-    /<REALM>/OUTPUT      the hub's answers: files may be read and deleted
+    /                                   the home (read only)
+    /PROD, /TEST                        one folder per realm (read only)
+    /<REALM>/INPUT                      uploads: files may be written, renamed and deleted here
+    /<REALM>/incoming_to_DOJ/<KIND>     uploads too (KIND: JSON, XML, XLSX, CSV; the content
+                                        says what a file holds, not the folder)
+    /<REALM>/OUTPUT                     the hub's answers: files may be read and deleted
+    /<REALM>/responses_from_DOJ         the response reports alone: read and deleted
+    /incoming_to_DOJ/<KIND>, /responses_from_DOJ
+                                        the same folders of the account's realm (``root_realm``)
 
 A ``..`` that would climb above the home, a name with a control character, backslash or NUL,
-and anything deeper than a file in INPUT or OUTPUT are refused before any system call, so no
-client path reaches outside the home. Links are never created or followed (see server.py).
+and anything deeper than a file in those folders are refused before any system call, so no
+client path reaches outside the home. Links are never created or followed (see server.py): the
+root-level DOJ folders are links on disk (for OpenSSH in drop-folder mode), mapped here to the
+realm's own folders instead.
 """
 
 from __future__ import annotations
@@ -21,18 +29,27 @@ from pathlib import Path
 
 from asyncssh import SFTPNoSuchFile, SFTPPermissionDenied
 
-from jdx.exchanges.stops.file_folders import REALM_FOLDERS
+from jdx.exchanges.stops.file_folders import (
+    DEFAULT_ROOT_REALM,
+    INCOMING,
+    REALM_FOLDERS,
+    RESPONSES,
+    UPLOAD_KINDS,
+)
 
 REALMS_BY_FOLDER = {folder: realm for realm, folder in REALM_FOLDERS.items()}
-BOXES = ("INPUT", "OUTPUT")
+ROOT_NAMES = (*REALM_FOLDERS.values(), INCOMING, RESPONSES)
+REALM_NAMES = ("INPUT", "OUTPUT", INCOMING, RESPONSES)
 
 
 class Zone(enum.Enum):
     ROOT = "root"
     REALM = "realm"
-    BOX = "box"  # an INPUT or OUTPUT folder
-    UPLOAD = "upload"  # a file in INPUT
+    GROUP = "group"  # incoming_to_DOJ: folders only
+    BOX = "box"  # a folder of files: INPUT, OUTPUT, responses_from_DOJ, incoming_to_DOJ/<KIND>
+    UPLOAD = "upload"  # a file in INPUT or incoming_to_DOJ/<KIND>
     RESULT = "result"  # a file in OUTPUT
+    RESPONSE = "response"  # a file in responses_from_DOJ
 
 
 @dataclass(frozen=True)
@@ -47,8 +64,9 @@ class Place:
         return self.local.name
 
 
-def locate(home: Path, path: bytes) -> Place:
-    """The place ``path`` names inside ``home``; SFTP errors for anything outside the tree."""
+def locate(home: Path, path: bytes, root_realm: str = DEFAULT_ROOT_REALM) -> Place:
+    """The place ``path`` names inside ``home``; SFTP errors for anything outside the tree.
+    ``root_realm``: the realm the root-level DOJ folders stand for."""
     try:
         text = path.decode("utf-8")
     except UnicodeDecodeError:
@@ -66,24 +84,38 @@ def locate(home: Path, path: bytes) -> Place:
             raise SFTPPermissionDenied("names may not hold control characters or backslashes")
         parts.append(part)
     virtual = "/" + "/".join(parts)
-    local = home.joinpath(*parts)
     if not parts:
-        return Place(Zone.ROOT, local, virtual)
-    realm = REALMS_BY_FOLDER.get(parts[0])
-    if realm is None:
-        raise SFTPNoSuchFile(f"{virtual}: only PROD and TEST exist here")
-    if len(parts) == 1:
+        return Place(Zone.ROOT, home, virtual)
+    if parts[0] in (INCOMING, RESPONSES):  # the account's realm, by its own folders
+        realm, rest = root_realm, parts
+    elif parts[0] in REALMS_BY_FOLDER:
+        realm, rest = REALMS_BY_FOLDER[parts[0]], parts[1:]
+    else:
+        raise SFTPNoSuchFile(f"{virtual}: only {', '.join(ROOT_NAMES)} exist here")
+    local = home.joinpath(REALM_FOLDERS[realm], *rest)
+    if not rest:
         return Place(Zone.REALM, local, virtual, realm)
-    if parts[1] not in BOXES:
-        raise SFTPNoSuchFile(f"{virtual}: only INPUT and OUTPUT exist here")
-    if len(parts) == 2:
+    if rest[0] not in REALM_NAMES:
+        raise SFTPNoSuchFile(f"{virtual}: only {', '.join(REALM_NAMES)} exist here")
+    files = rest[1:]
+    if rest[0] == INCOMING:
+        if not files:
+            return Place(Zone.GROUP, local, virtual, realm)
+        if files[0] not in UPLOAD_KINDS:
+            raise SFTPNoSuchFile(f"{virtual}: only {', '.join(UPLOAD_KINDS)} exist here")
+        files = files[1:]
+    if not files:
         return Place(Zone.BOX, local, virtual, realm)
-    if len(parts) > 3:
-        raise SFTPNoSuchFile(f"{virtual}: INPUT and OUTPUT hold files, not folders")
-    return Place(Zone.UPLOAD if parts[1] == "INPUT" else Zone.RESULT, local, virtual, realm)
+    if len(files) > 1:
+        raise SFTPNoSuchFile(f"{virtual}: these folders hold files, not folders")
+    zone = {"OUTPUT": Zone.RESULT, RESPONSES: Zone.RESPONSE}.get(rest[0], Zone.UPLOAD)
+    return Place(zone, local, virtual, realm)
 
 
 def require(place: Place, *zones: Zone, doing: str) -> None:
     if place.zone not in zones:
-        where = "PROD/INPUT or TEST/INPUT" if Zone.UPLOAD in zones else "OUTPUT or INPUT"
+        if Zone.UPLOAD in zones and len(zones) == 1:
+            where = f"INPUT or {INCOMING}/<{'|'.join(UPLOAD_KINDS)}> of PROD or TEST"
+        else:
+            where = f"OUTPUT, {RESPONSES}, INPUT or {INCOMING}"
         raise SFTPPermissionDenied(f"{place.virtual}: {doing} only in {where}")

@@ -1,7 +1,7 @@
 """One agency's SFTP session: its home tree as ``paths.py`` allows it, and upload completion.
 
-An upload is complete when the client closes a file it opened for writing in INPUT (or renames
-a file there to its final name): the file is then handed to the stop exchange's intake in a
+An upload is complete when the client closes a file it opened for writing in an upload folder
+(INPUT or incoming_to_DOJ/<KIND>, of either layout), or renames a file there to its final name: the file is then handed to the stop exchange's intake in a
 worker thread, so that hashing and the database never block the server's event loop. Names
 that clients use for unfinished files (``.part``, dot files, see ``channels/folder.py``) are
 left alone until they are renamed.
@@ -20,13 +20,15 @@ import asyncssh
 from asyncssh import SFTPAttrs, SFTPFailure, SFTPName, SFTPNoSuchFile, SFTPPermissionDenied
 
 from jdx.channels.folder import partial_name
-from jdx.channels.sftp.paths import Place, Zone, locate, require
+from jdx.channels.sftp.paths import ROOT_NAMES, Place, Zone, locate, require
 from jdx.exchanges.stops import workflow
-from jdx.exchanges.stops.file_folders import Folders
+from jdx.exchanges.stops.file_folders import INCOMING, UPLOAD_KINDS, Folders
 from jdx.hub import Hub
 
 log = logging.getLogger("jdx.sftp")
-WRITE_ONLY_IN_INPUT = "files can be written only in PROD/INPUT or TEST/INPUT"
+WRITE_ONLY_IN_INPUT = (
+    f"files can be written only in INPUT or {INCOMING}/<{'|'.join(UPLOAD_KINDS)}> of PROD or TEST"
+)
 _WRITING = asyncssh.FXF_WRITE | asyncssh.FXF_APPEND | asyncssh.FXF_CREAT | asyncssh.FXF_TRUNC
 
 
@@ -49,11 +51,13 @@ class AgencySFTP(asyncssh.SFTPServer):
         super().__init__(chan)
         self.hub = hub
         self.ori = str(chan.get_extra_info("username")).upper()
+        self.folders = folders
         self.home = folders.ensure_home(self.ori)
+        self.root_realm = folders.root_realm(self.ori)  # fixed for the session
         self.max_bytes = hub.settings.max_file_bytes
 
     def _at(self, path: bytes) -> Place:
-        return locate(self.home, path)
+        return locate(self.home, path, self.root_realm)
 
     def map_path(self, path: bytes) -> bytes:
         return os.fsencode(self._at(path).local)
@@ -75,7 +79,7 @@ class AgencySFTP(asyncssh.SFTPServer):
         if writing:
             require(place, Zone.UPLOAD, doing="files can be written")
         else:
-            require(place, Zone.UPLOAD, Zone.RESULT, doing="files can be read")
+            require(place, Zone.UPLOAD, Zone.RESULT, Zone.RESPONSE, doing="files can be read")
         flags = os.O_NOFOLLOW  # a link placed in the tree by anyone is never followed
         if writing:
             flags |= os.O_RDWR if pflags & asyncssh.FXF_READ else os.O_WRONLY
@@ -143,6 +147,11 @@ class AgencySFTP(asyncssh.SFTPServer):
         place = self._at(path)
         for name in (b".", b".."):
             yield SFTPName(name, attrs=SFTPAttrs.from_local(os.lstat(place.local)))
+        if place.zone is Zone.ROOT:  # the fixed names, as the folders they stand for
+            for root_name in ROOT_NAMES:
+                local = self._at(root_name.encode()).local
+                yield SFTPName(root_name.encode(), attrs=SFTPAttrs.from_local(os.lstat(local)))
+            return
         with os.scandir(place.local) as entries:
             for entry in entries:
                 if entry.name.startswith("."):
@@ -154,8 +163,11 @@ class AgencySFTP(asyncssh.SFTPServer):
 
     def remove(self, path: bytes) -> None:
         place = self._at(path)
-        require(place, Zone.UPLOAD, Zone.RESULT, doing="files can be deleted")
-        place.local.unlink()
+        require(place, Zone.UPLOAD, Zone.RESULT, Zone.RESPONSE, doing="files can be deleted")
+        if place.zone is Zone.UPLOAD:
+            place.local.unlink()
+        else:  # a response report goes from both views
+            self.folders.remove_result(place.local)
 
     async def rename(self, oldpath: bytes, newpath: bytes) -> None:
         source, target = self._at(oldpath), self._at(newpath)
@@ -174,7 +186,10 @@ class AgencySFTP(asyncssh.SFTPServer):
         await self.rename(oldpath, newpath)
 
     def mkdir(self, path: bytes, attrs: SFTPAttrs) -> None:
-        raise SFTPPermissionDenied("the folders are fixed: PROD and TEST, each INPUT and OUTPUT")
+        raise SFTPPermissionDenied(
+            "the folders are fixed: PROD and TEST, each with INPUT and OUTPUT, "
+            f"{INCOMING} and responses_from_DOJ"
+        )
 
     def rmdir(self, path: bytes) -> None:
         self.mkdir(path, SFTPAttrs())

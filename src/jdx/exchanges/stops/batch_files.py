@@ -43,7 +43,7 @@ from jdx.exchanges.stops.file_status import (
     write_progress,
 )
 from jdx.exchanges.stops.outputs import write_outputs
-from jdx.exchanges.stops.records import Op
+from jdx.exchanges.stops.records import STATUS_NFIA, Op
 from jdx.exchanges.stops.service import StopService
 from jdx.exchanges.stops.tables import stop_file_chunks, stop_file_errors, stop_files, stops
 from jdx.security.keys import Principal
@@ -452,13 +452,14 @@ def finish(
         f = load(conn, file_id)
         c = counts(conn, file_id)
         light = [col for col in stop_file_errors.c if col.name != "source"]
+        nfia = _nfia_now(f).label("nfia")
 
         def errors(*, fatal: bool | None = None, source: bool = True) -> Iterator[Any]:
             # A few hundred rows at a time, by key (the rows' cells are most of their size). Not
             # a server-side cursor: the same connection writes before that cursor would close.
             last = 0
             while True:
-                query = sa.select(*(stop_file_errors.c if source else light)).where(
+                query = sa.select(*(stop_file_errors.c if source else light), nfia).where(
                     stop_file_errors.c.file_id == file_id, stop_file_errors.c.seq > last
                 )
                 if fatal is not None:
@@ -512,6 +513,18 @@ def finish(
             body=body,
         )
     return c
+
+
+def _nfia_now(f: FileRow) -> sa.Exists:
+    """Whether an error row's record is closed as NFIA (its errors kept, not to be reported as
+    failures: ``outputs.response_report``): read from the stored stop, so the error rows need
+    no column of their own."""
+    return sa.exists().where(
+        stops.c.realm == f.realm,
+        stops.c.ori == f.ori,
+        stops.c.lea_record_id == stop_file_errors.c.lea_record_id,
+        stops.c.status == STATUS_NFIA,
+    )
 
 
 def _mail(f: FileRow, c: Counts, written: list[Path], public_url: str) -> tuple[str, str]:

@@ -4,8 +4,10 @@
   rows with an ``Errors`` column (pipe-delimited or XLSX, as sent), or its records with their
   errors (XML, JSON);
 - ``<name>_response.txt``: the response report that real clients parse (NOTES §2): file-level
-  fatal errors, then ``Record Level Fatal Errors:`` and ``Record Level Errors:`` with
-  ``CODE::message`` items;
+  fatal errors, then ``Record Level Fatal Errors:`` and ``Record Level Errors:``, one
+  ``ORI|file|LEA record id|CODE::message`` line per error. The same file is also named in
+  ``responses_from_DOJ`` (DOJ's live layout), which holds nothing else: a client that parses
+  every file there as a report never meets an error file or a log;
 - ``<name>_log.txt``: the processor log record of Table 10, exactly 145 bytes.
 
 Every text cell is neutralised against formula injection; every file is written atomically.
@@ -28,12 +30,14 @@ from lxml import etree
 from jdx.codecs.flat import neutralize_cell
 from jdx.codecs.xmlform import value_to_element
 from jdx.exchanges.stops.batch_file_rows import Counts, FileRow
-from jdx.exchanges.stops.file_folders import Folders, atomic_target, write_atomic
+from jdx.exchanges.stops.file_folders import REPORT_SUFFIX, Folders, atomic_target, write_atomic
 
 ERRORS_COLUMN = "Errors"
 ITEM_SEPARATOR = " ; "
 LOG_WIDTHS = (9, 30, 10, 3, 75, 10, 8)  # Table 10: 145 bytes
 LOG_LENGTH = sum(LOG_WIDTHS)
+LOG_NAME_WIDTH = LOG_WIDTHS[1]
+ELISION = "~"
 
 
 class ErrorRows(Protocol):
@@ -67,10 +71,13 @@ def write_outputs(
             ext, data = error_file(f, list(errors()))
             written.append(out / f"{stem}_errors.{ext}")
             write_atomic(written[-1], data)
-    written.append(out / f"{stem}_response.txt")
-    _write_lines(written[-1], response_report(f, errors, stamp))
+    written.append(out / f"{stem}{REPORT_SUFFIX}")
+    tally: dict[str, int] = {}
+    twin = folders.responses_dir(f.ori, f.realm) / written[-1].name
+    _write_lines(written[-1], response_report(f, errors, stamp, tally), also=[twin])
     written.append(out / f"{stem}_log.txt")
-    write_atomic(written[-1], (processor_log_record(f, counts, stamp) + "\n").encode("ascii"))
+    record = processor_log_record(f, counts, stamp, nfia=tally.get("nfia", 0))
+    write_atomic(written[-1], (record + "\n").encode("ascii"))
     return written
 
 
@@ -217,16 +224,38 @@ def _field(text: str) -> str:
     return neutralize_cell(" ".join(text.replace("|", "/").split()))
 
 
-def _write_lines(path: Path, lines: Iterable[str]) -> None:
-    """Each line ended by CRLF, UTF-8, written as it comes (``atomic_target``)."""
-    with atomic_target(path) as temp, temp.open("w", encoding="utf-8", newline="") as out:
+def _write_lines(path: Path, lines: Iterable[str], also: Sequence[Path] = ()) -> None:
+    """Each line ended by CRLF, UTF-8, written as it comes (``atomic_target``; ``also``: the
+    file's other names)."""
+    with atomic_target(path, also) as temp, temp.open("w", encoding="utf-8", newline="") as out:
         for line in lines:
             out.write(line + "\r\n")
 
 
-def response_report(f: FileRow, errors: ErrorRows, stamp: dt.datetime) -> Iterator[str]:
+def report_item(issue: dict[str, Any]) -> str:
+    """One error as the report's last field: ``CODE::message``, one code, nothing a parser
+    could take for a second item or field. The person number, when the error is a person's,
+    leads the message ("Person 2: ..."): a client shows the message to whoever corrects the
+    stop, and a stop has several persons. The field path is left to the error file (OUTPUT):
+    the message already names the field in words."""
+    message = str(issue.get("message") or "")
+    if issue.get("person"):
+        message = f"Person {issue['person']}: {message}"
+    code = _field(str(issue.get("code") or "")).replace(":", "")
+    return f"{code}::{_field(message).replace('::', ':')}"
+
+
+def response_report(
+    f: FileRow, errors: ErrorRows, stamp: dt.datetime, tally: dict[str, int] | None = None
+) -> Iterator[str]:
     """The report's lines (without their CRLF): the fatal errors, then the others, each in file
-    order."""
+    order, one line per error (a record with three errors has three lines, each with the
+    record's ORI, file and LEA record id).
+
+    A record this file (or an earlier one) closed as NFIA keeps its errors, but they are not
+    listed: an NFIA update is accepted, and a client that parses the report marks every stop
+    it finds under either title as failed. Nothing else is said in the report: every line a
+    parser reads between the titles is an error. ``tally["nfia"]`` counts them for the log."""
     local = stamp.astimezone(dt.UTC)
     yield "Agency ORI|File name|Date Submitted|Time Submitted|Error message"
     if f.file_error:
@@ -241,20 +270,27 @@ def response_report(f: FileRow, errors: ErrorRows, stamp: dt.datetime) -> Iterat
                 )
             )
         )
+    nfia = 0
     for title, wanted in (("Record Level Fatal Errors:", True), ("Record Level Errors:", False)):
         yield from ("", title, "Agency ORI|File name|LEA record ID|Error List")
         for e in errors(fatal=wanted, source=False):
-            yield "|".join(
-                (f.ori, _field(f.file_name), _field(e.lea_record_id), _field(_issue_text(e.issues)))
-            )
+            if getattr(e, "nfia", False) and not e.fatal:
+                nfia += 1
+                continue
+            prefix = "|".join((f.ori, _field(f.file_name), _field(e.lea_record_id)))
+            for issue in e.issues:
+                yield f"{prefix}|{report_item(issue)}"
+    if tally is not None:
+        tally["nfia"] = nfia
 
 
 # --- processor log (Table 10) -------------------------------------------------------------------
 
 
-def processor_log_record(f: FileRow, counts: Counts, stamp: dt.datetime) -> str:
+def processor_log_record(f: FileRow, counts: Counts, stamp: dt.datetime, nfia: int = 0) -> str:
     """ORI(9) File Name(30) File Date(10) Access Channel(3) Processing Status(75)
-    Processing date(10) Processing time(8): 145 bytes, fixed width, ASCII."""
+    Processing date(10) Processing time(8): 145 bytes, fixed width, ASCII. ``nfia``: records
+    closed as NFIA, counted apart from the errors."""
     file_date = f.file_name[:8]
     file_date = f"{file_date[4:6]}/{file_date[6:8]}/{file_date[:4]}" if file_date.isdigit() else ""
     if f.file_error:
@@ -262,12 +298,14 @@ def processor_log_record(f: FileRow, counts: Counts, stamp: dt.datetime) -> str:
     else:
         status = (
             f"TOTAL {counts.total} SUCCESSFUL {counts.successful} "
-            f"ERRORS {counts.with_errors + counts.rejected}"
+            f"ERRORS {counts.with_errors + counts.rejected - nfia}"
         )
+        if nfia:
+            status += f" NFIA {nfia}"
     channel = "FTP" if f.channel in ("sftp", "folder") else "WEB"
     fields = (
         f.ori,
-        f.file_name,
+        log_name(f.file_name),
         file_date,
         channel,
         status,
@@ -279,6 +317,39 @@ def processor_log_record(f: FileRow, counts: Counts, stamp: dt.datetime) -> str:
     )
     assert len(record) == LOG_LENGTH
     return record
+
+
+def log_name(name: str, width: int = LOG_NAME_WIDTH) -> str:
+    """The file name as Table 10's 30 characters hold it, keeping what identifies the file.
+
+    A name that fits is kept whole. A conforming name is ``<stamp 14>_<ORI 9>_<id>.<ext>``: with
+    the ORI, a ``.json`` leaves no room for the id at all, so a longer name drops its ORI (the
+    log record's first field is the ORI, and a name's ORI is always the uploader's) and keeps
+    the timestamp, the batch or record id and the extension, the id's middle elided (``~``)
+    when even that is too long. Any other name keeps its start and its extension."""
+    text = _ascii(name)
+    if len(text) <= width:
+        return text
+    stem, dot, ext = text.rpartition(".")
+    if not dot:
+        stem, ext = text, ""
+    suffix = f".{ext}" if dot else ""
+    parts = stem.split("_", 2)
+    if len(parts) == 3 and len(parts[0]) == 14 and parts[0].isdigit():
+        head = f"{parts[0]}_"
+        return head + _elide(parts[2], width - len(head) - len(suffix)) + suffix
+    return _elide(stem, width - len(suffix)) + suffix
+
+
+def _elide(text: str, room: int) -> str:
+    """``text`` in ``room`` characters: its start and its end around ``~``."""
+    if len(text) <= room:
+        return text
+    if room <= len(ELISION):
+        return text[:room]
+    keep = room - len(ELISION)
+    tail = keep // 2
+    return text[: keep - tail] + ELISION + (text[-tail:] if tail else "")
 
 
 def _ascii(text: str) -> str:
