@@ -83,7 +83,7 @@ def router(hub: Hub) -> APIRouter:
         received = await run_in_threadpool(workflow.receive, hub, principal, target, channel="http")
         if received.duplicate_of is not None and received.first_received is not None:
             # Received before: 200 with the earlier file, whose status and answers are there
-            # (docs/conformance.md, seed 001 decision 16).
+            # (docs/conformance.md, seed 001 decision 17).
             earlier = received.duplicate_of
             return JSONResponse(
                 {

@@ -207,7 +207,7 @@ def router(hub: Hub) -> SdcsRouter:
 
     def _skipped(response: Response) -> Response:
         """A record validated while domain tables are empty: the answer names the tables whose
-        checks were skipped (docs/conformance.md, seed 001 decision 18)."""
+        checks were skipped (docs/conformance.md, seed 001 decision 19)."""
         empty = missing_domains(hub.validation, "stop")
         if empty:
             response.headers[SKIPPED_HEADER] = ", ".join(empty)
