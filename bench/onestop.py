@@ -345,7 +345,7 @@ def run(
     measured: Callable[[list[CaseResult]], object] = lambda _: None,
 ) -> list[CaseResult]:
     results: list[CaseResult] = []
-    burst = one_stop_files(files, seed)
+    burst = one_stop_files(files, seed) if "burst" in cases else []
     with tempfile.TemporaryDirectory(prefix="jdx-bench-onestop-") as tmp:
         work = Path(tmp)
         for url in database_urls:
