@@ -59,6 +59,7 @@ def one_stop_files(n: int, seed: int, ori: str = ORI_OF_BENCH, start: int = 0) -
     names them. ``start`` offsets the record numbers (distinct stops for later files)."""
     gen = Generator(seed)
     files = []
+    seen: set[str] = set()
     for i in range(start, start + n):
         if gen.rng.random() < INVALID_SHARE:
             record, expected = gen.invalid_record(i, "2024")
@@ -69,6 +70,9 @@ def one_stop_files(n: int, seed: int, ori: str = ORI_OF_BENCH, start: int = 0) -
             record["ORI"] = ori
         lea = str(record.get("LEARecordID") or f"R{i}")
         lea = "".join(c for c in lea if c.isalnum() or c in ".-")[:50] or f"R{i}"
+        if lea in seen:  # a planted error that keeps a golden record's id: one name per file
+            lea = f"R{i}"
+        seen.add(lea)
         files.append(OneFile(f"{STAMP}_{ori}_{lea}.json", orjson.dumps(record)))
     return files
 
