@@ -1,4 +1,4 @@
-"""``python -m bench [validators|http|bulk|bulk-profile|profile|namus|rapsheets|all]``: the
+"""``python -m bench [validators|http|bulk|bulk-profile|onestop|profile|namus|rapsheets|all]``: the
 figures of docs/benchmarks.md.
 
 Each bench prints a table and writes its machine-readable results, with the machine they were
@@ -137,6 +137,49 @@ def bench_bulk(args: argparse.Namespace) -> None:
     print(f"\nwritten: {save(results)}")
 
 
+def bench_onestop(args: argparse.Namespace) -> None:
+    from bench import bulk, onestop
+
+    urls: list[str | None] = [None] if not args.no_sqlite else []
+    postgres = args.database_url or onestop.DEFAULT_DATABASE_URL
+    if args.no_postgres:
+        log("PostgreSQL left out (--no-postgres)")
+    elif bulk.postgres_answers(postgres):
+        urls.append(postgres)
+    else:
+        log(f"no PostgreSQL at {postgres}: SQLite only (--database-url names another)")
+    before = machine()
+    name = args.output or "onestop"
+
+    def save(results: list[onestop.CaseResult]) -> Path:
+        payload = {
+            "machine": before,
+            "load_average_after": machine()["load_average_1_5_15"],
+            "config": {
+                "files": args.files,
+                "rate": args.rate,
+                "seconds": args.sustain_seconds,
+                "concurrency": args.concurrency,
+            },
+            "results": onestop.as_dicts(results),
+        }
+        return write(name, payload)
+
+    results = onestop.run(
+        urls,
+        files=args.files,
+        rate=args.rate,
+        seconds=args.sustain_seconds,
+        seed=args.seed,
+        cases=args.onestop_cases,
+        concurrency=args.concurrency,
+        log=log,
+        measured=save,
+    )
+    print(onestop.table(onestop.as_dicts(results)))
+    print(f"\nwritten: {save(results)}")
+
+
 def bench_bulk_profile(args: argparse.Namespace) -> None:
     from bench import bulkprofile
 
@@ -211,6 +254,7 @@ def parser() -> argparse.ArgumentParser:
             "http",
             "bulk",
             "bulk-profile",
+            "onestop",
             "profile",
             "namus",
             "rapsheets",
@@ -291,6 +335,26 @@ def parser() -> argparse.ArgumentParser:
         help="SQLite only (by default PostgreSQL too, on --database-url or "
         "postgresql://postgres@127.0.0.1:5432/jdx_bench_bulk, dropped and created)",
     )
+    o = p.add_argument_group(
+        "onestop (uses --database-url, --no-sqlite and --no-postgres too; its default "
+        "PostgreSQL database is jdx_bench_onestop, dropped and created for each case)"
+    )
+    o.add_argument("--files", type=int, default=200, help="one-stop files of the burst (200)")
+    o.add_argument("--rate", type=float, default=50.0, help="sustained: files per second (50)")
+    o.add_argument("--sustain-seconds", type=float, default=300.0, help="sustained: duration (300)")
+    o.add_argument(
+        "--onestop-cases",
+        type=lambda s: s.split(","),
+        default=["burst", "sustained"],
+        help="burst (one-stop files vs one batch file) and/or sustained (burst,sustained)",
+    )
+    o.add_argument(
+        "--concurrency",
+        type=int,
+        default=1,
+        help="sustained: uploads in flight at once in the one SFTP session (1)",
+    )
+    o.add_argument("--output", default=None, help="results file name in bench/results (onestop)")
     return p
 
 
@@ -304,6 +368,8 @@ def main(argv: list[str] | None = None) -> None:
         bench_bulk(args)
     if args.bench == "bulk-profile":
         bench_bulk_profile(args)
+    if args.bench == "onestop":
+        bench_onestop(args)
     if args.bench == "profile":
         bench_profile(args)
     if args.bench == "namus":

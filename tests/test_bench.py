@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from bench import validators
 from bench.records import KINDS
 
@@ -103,3 +104,27 @@ def test_columnar_spike_passes_valid_stops_and_flags_a_bad_cell(tmp_path: Path) 
     bad = tmp_path / "bad.csv"
     bad.write_text("\n".join([*lines[:8], "|".join(bad_row), *lines[9:]]) + "\n")
     assert measure(bad)["first_failing_row"] == 7
+
+
+@pytest.mark.server
+def test_onestop_bench_answers_every_file_of_a_sustained_run_once() -> None:
+    """``python -m bench onestop --onestop-cases sustained`` for 5 seconds (its default is 5
+    minutes at 50 files/s): every file answered, every stop the files' counts name stored;
+    nothing timed."""
+    from bench import onestop
+
+    [result] = onestop.run(
+        [None],
+        files=0,
+        rate=10,
+        seconds=5,
+        seed=3,
+        cases=["sustained"],
+        concurrency=2,
+        log=lambda _: None,
+    )
+    assert result.case == "onestop-sustained" and result.files == 50
+    assert result.answered == result.files == result.files_done, result
+    assert result.stored == result.storable_expected > 0, result
+    assert result.upload_to_answer_ms["median"] > 0
+    assert "| onestop-sustained | sqlite | 50 |" in onestop.table(onestop.as_dicts([result]))

@@ -7,6 +7,9 @@ workflow at launch, and the chunk table makes the resumed run skip exactly the c
 committed. Afterwards: every storable record is stored exactly once, the error file and the
 processor log count every record, and the file's mail reaches a real SMTP server once.
 
+The same for one stop per file (issue 14): hundreds of one-stop files in flight through the
+small-file lane, the hub killed twice and started again; each file answered exactly once.
+
 The backend is the suite's: SQLite, or PostgreSQL when JDX_TEST_DATABASE_URL is set.
 """
 
@@ -30,7 +33,7 @@ from bench import processes
 
 from jdx.codecs.flat import FlatLayout
 from jdx.dictionary import load_dictionary
-from jdx.exchanges.stops.tables import stop_file_chunks, stop_file_errors, stops
+from jdx.exchanges.stops.tables import stop_file_chunks, stop_file_errors, stop_files, stops
 from jdx.store.tables import outbox
 from jdx.validation import DICTIONARY_DIR
 from tests.conftest import PG_URL, fresh_postgres_database, stop_record
@@ -236,3 +239,121 @@ def test_sigkill_in_the_middle_of_a_file_stores_every_record_once(
     assert f"TOTAL {RECORDS} SUCCESSFUL {storable - with_errors}".encode() in log
     errors_csv = httpx.get(hub.base + results[f"{batch.stem}_errors.csv"], headers=headers).text
     assert len(errors_csv.splitlines()) == 1 + fatal + with_errors
+
+
+# --- one stop per file (issue 14) ---------------------------------------------------------------
+
+ONE_STOP_FILES = 400
+
+
+@pytest.fixture
+def dropped(tmp_path: Path, worker_id: str) -> Iterator[tuple[Hub, sa.Engine, Path]]:
+    """A hub whose agencies' own SFTP server writes into the homes (the drop-folder channel:
+    files put in INPUT before the hub starts are taken at its start, all at once)."""
+    url = _database_url(worker_id)
+    env = {
+        **os.environ,
+        "JDX_DATA_DIR": str(tmp_path / "data"),
+        "JDX_DATABASE_URL": url,
+        "JDX_PORT": str(free_port()),
+        "JDX_WORKERS": "1",
+        "JDX_SFTP": "folder",
+        "JDX_FOLDER_SETTLE_SECONDS": "0.1",
+        "JDX_MAIL_POLL_SECONDS": "3600",
+    }
+    assert jdx(env, "db", "upgrade").returncode == 0
+    demo = jdx(env, "demo")
+    assert demo.returncode == 0, demo.stderr
+    engine = sa.create_engine(
+        url.replace("postgresql://", "postgresql+psycopg://", 1)
+        if url
+        else f"sqlite:///{tmp_path / 'data' / 'jdx.db'}"
+    )
+    hub = Hub(env, tmp_path / "serve.log")
+    try:
+        yield hub, engine, tmp_path / "data" / "sftp" / "homes" / ORI / "PROD"
+    finally:
+        hub.stop()
+        engine.dispose()
+
+
+def test_sigkill_twice_among_hundreds_of_one_stop_files_answers_each_once(
+    dropped: tuple[Hub, sa.Engine, Path],
+) -> None:
+    """Cal-RIPA's one stop per file: 400 files wait in INPUT, the hub is killed twice while the
+    small-file lane stores and answers them, and started again. Every stop that can be stored
+    is stored once, every file has exactly one response report and one log, each counting its
+    one stop, and one notice each in the outbox."""
+    hub, engine, prod = dropped
+    inbox, outbox_dir = prod / "INPUT", prod / "OUTPUT"
+    inbox.mkdir(parents=True, exist_ok=True)
+    template = stop_record(ORI=ORI)
+    names, fatal = [], 0
+    for i in range(ONE_STOP_FILES):
+        record = orjson.loads(orjson.dumps(template))
+        record["LEARecordID"] = f"S{i:08d}"
+        record["Officer"]["UID"] = f"K{i // 100:08d}"
+        record["STime"] = f"{i // 3600 % 24:02d}:{i // 60 % 60:02d}:{i % 60:02d}"
+        if i % 20 == 7:
+            record["SDate"] = "13/45/2024"  # fatal: not stored
+            fatal += 1
+        elif i % 20 == 13:
+            record["SDur"] = "0"  # stored with errors
+        name = f"20240315143200_{ORI}_S{i:08d}.json"
+        temp = inbox / f".{name}.part"
+        temp.write_bytes(orjson.dumps(record))
+        temp.rename(inbox / name)  # complete, as a client that renames at the end
+        names.append(name)
+
+    def answered() -> int:
+        with engine.connect() as conn:
+            return int(
+                conn.execute(
+                    sa.select(sa.func.count()).where(stop_files.c.finished_at.is_not(None))
+                ).scalar_one()
+            )
+
+    for until in (40, 200):
+        hub.start()
+        deadline = time.monotonic() + 300
+        while answered() < until:
+            assert time.monotonic() < deadline, f"fewer than {until} files answered in time"
+            time.sleep(0.01)
+        hub.kill()
+        assert answered() < ONE_STOP_FILES, "the kill came too late to prove anything"
+    hub.start()
+    deadline = time.monotonic() + 300
+    while answered() < ONE_STOP_FILES:
+        assert time.monotonic() < deadline, f"{answered()} files answered"
+        time.sleep(0.2)
+
+    with engine.connect() as conn:
+        stored, distinct = conn.execute(
+            sa.select(sa.func.count(), sa.func.count(sa.distinct(stops.c.lea_record_id)))
+        ).one()
+        files = conn.execute(
+            sa.select(
+                stop_files.c.id, stop_files.c.file_name, stop_files.c.state, stop_files.c.total
+            )
+        ).all()
+        notices = conn.execute(sa.select(outbox.c.key)).scalars().all()
+        errors = conn.execute(sa.select(sa.func.count()).select_from(stop_file_errors)).scalar()
+    assert stored == distinct == ONE_STOP_FILES - fatal
+    assert sorted(f.file_name for f in files) == sorted(names)
+    assert {(f.state, f.total) for f in files} == {("done", 1)}
+    assert sorted(notices) == sorted(f"summary:stop-file:{f.id}" for f in files)
+    assert errors == 2 * fatal  # one fatal and one record error in every 20
+    assert not [p for p in inbox.iterdir() if not p.name.startswith(".")]
+    results = sorted(p.name for p in outbox_dir.iterdir())
+    for name in names:
+        stem = name.rsplit(".", 1)[0]
+        mine = [r for r in results if r.startswith(f"{stem}_")]
+        i = int(stem[-8:])
+        wanted = {f"{stem}_response.txt", f"{stem}_log.txt"}
+        if i % 20 in (7, 13):
+            wanted.add(f"{stem}_errors.json")
+        assert set(mine) == wanted, (name, mine)
+        log = (outbox_dir / f"{stem}_log.txt").read_text("ascii")
+        assert "TOTAL 1 SUCCESSFUL " + ("0" if i % 20 in (7, 13) else "1") in log
+    assert not [r for r in results if r.startswith(".")]  # no half-written answer left
+    assert not list((prod.parent.parent.parent.parent / "files" / "processing").iterdir())

@@ -87,3 +87,29 @@ def test_a_daily_agencys_files_arrive_as_one_digest_at_the_digest_hour(
     [got] = smtp.collector.to(who.email)
     assert got.message["Subject"] == "jdx: daily summary, 2 notices"
     assert all(name in got.text for name in names)
+
+
+def test_an_immediate_agencys_one_stop_files_arrive_as_one_summary_a_minute_later(
+    workflows: Hub, smtp: SmtpServer
+) -> None:
+    """One stop per file (issue 14): not a mail per stop, one summary of the agency's files."""
+    import orjson
+
+    from jdx.exchanges.stops.small_files import SUMMARY_SECONDS
+    from tests.conftest import stop_record
+
+    hub = workflows
+    who = mail_agency(hub)
+    principal = principal_of(hub, who)
+    records = [stop_record(who.agency) for _ in range(3)]
+    names = [f"{STAMP}_{who.agency.ori}_{r['LEARecordID']}.json" for r in records]
+    for name, record in zip(names, records, strict=True):
+        run(hub, principal, name, orjson.dumps(record))
+    notifier = Notifier(hub.engine, smtp.settings)
+    notifier.send_due()
+    assert smtp.collector.to(who.email) == []  # held for the summary
+    notifier.send_due(at=now() + dt.timedelta(seconds=SUMMARY_SECONDS + 5))
+    [got] = smtp.collector.to(who.email)
+    assert got.message["Subject"] == "jdx: summary, 3 notices"
+    assert all(name in got.text for name in names)
+    assert "1 records, 1 stored successfully" in got.text

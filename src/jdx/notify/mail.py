@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from jdx.notify.messages import SUMMARY_PREFIX
 from jdx.store.queries import now
 from jdx.store.tables import agencies, outbox
 
@@ -57,25 +58,36 @@ def notify_agency(
     body: str,
     digest_hour: int,
     at: dt.datetime | None = None,
+    summary_seconds: float | None = None,
 ) -> bool:
     """Queue a mail to the agency's points of contact, now or for its daily digest.
 
     The frequency is the agency's (``agencies.notify``) when the mail is queued: a digest item
     is due at the next ``digest_hour`` (UTC), when the notifier merges the agency's items.
+    With ``summary_seconds`` (one-stop files), an agency notified immediately gets the notice
+    in a summary instead: an item due that many seconds later, keyed ``summary:<key>``, that
+    the notifier merges with the agency's other due items into one mail (``messages.py``).
     """
     row = conn.execute(
         sa.select(agencies.c.emails, agencies.c.notify).where(agencies.c.id == agency_id)
     ).one()
     daily = row.notify == "daily"
+    moment = at or now()
+    due_at: dt.datetime | None = at
+    summary = not daily and summary_seconds is not None
+    if daily:
+        due_at = next_digest_at(moment, digest_hour)
+    elif summary_seconds is not None:
+        due_at = moment + dt.timedelta(seconds=summary_seconds)
     return enqueue(
         conn,
-        key=key,
+        key=f"{SUMMARY_PREFIX}{key}" if summary else key,
         agency_id=agency_id,
         recipients=row.emails,
         subject=subject,
         body=body,
-        due_at=next_digest_at(at or now(), digest_hour) if daily else at,
-        digest=daily,
+        due_at=due_at,
+        digest=daily or summary,
     )
 
 

@@ -16,6 +16,8 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from urllib.parse import urlsplit
 
+SUMMARY_PREFIX = "summary:"  # the outbox key of a notice that goes out in a summary mail
+
 FOOTER = (
     "\n-- \nThis message was sent automatically by the jdx hub at {url}.\n"
     "It holds no record content; sign in or use your SFTP folder to see the details.\n"
@@ -66,11 +68,16 @@ def digest(items: Sequence[Item]) -> Mail:
     key = "digest:" + hashlib.sha256("\n".join(keys).encode()).hexdigest()[:24]
     recipients = tuple(dict.fromkeys(r for i in items for r in i.recipients))
     count = len(items)
-    subject = f"jdx: daily summary, {count} notice{'s' if count != 1 else ''}"
+    notices = f"{count} notice{'s' if count != 1 else ''}"
     sections = [f"{n}. {i.subject}\n\n{i.body.strip()}\n" for n, i in enumerate(items, 1)]
-    body = f"Your daily summary from the jdx hub ({count} since the last one).\n\n" + "\n".join(
-        sections
-    )
+    if all(i.key.startswith(SUMMARY_PREFIX) for i in items):
+        # One-stop files of an agency notified immediately (mail.notify_agency summary_seconds)
+        subject = f"jdx: summary, {notices}"
+        intro = f"Files the jdx hub processed for you in the last minute or so ({notices})."
+    else:
+        subject = f"jdx: daily summary, {notices}"
+        intro = f"Your daily summary from the jdx hub ({count} since the last one)."
+    body = intro + "\n\n" + "\n".join(sections)
     return Mail(key, tuple(items), recipients, subject, body)
 
 

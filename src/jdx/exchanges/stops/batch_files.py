@@ -154,7 +154,10 @@ def register(
         return Received(None, message)
     size = path.stat().st_size
     digest = _sha256(path)
-    with engine.begin() as conn:
+    # write_transaction: on SQLite the upload queues on the process's writer lock, woken when
+    # the writer before commits, rather than in SQLite's busy handler, which sleeps and retries
+    # (uploads of one-stop files meet the small-file lane's transactions, small_files.py).
+    with write_transaction(engine) as conn:
         row = conn.execute(
             sa.select(stop_files.c.id, stop_files.c.sha256).where(
                 stop_files.c.realm == principal.realm,
@@ -346,49 +349,62 @@ def _store_chunk(
     chunk_no: int,
     checked: list[tuple[Item, Outcome]],
 ) -> None:
-    errors: list[dict[str, Any]] = []
     with write_transaction(service.engine) as conn:
         lock_agency(conn, principal.realm, principal.ori)
-        already = conn.execute(
-            sa.select(stop_file_chunks.c.chunk).where(
-                stop_file_chunks.c.file_id == f.id, stop_file_chunks.c.chunk == chunk_no
-            )
-        ).first()
-        if already is not None:
-            return  # stored by another worker that took the same file (after a node failure)
-        entries: list[tuple[Item, tuple[dict[str, Any], Op, Outcome]]] = []
-        for item, data in checked:
-            if isinstance(item.record, ConversionError):
-                issues = [fatal(E.CONVERSION_ERROR, detail=item.record.message)]
-                errors.append(_error_row(f.id, item, "", True, issues))
-            else:
-                op = Op.UPDATE if _tx_type(item.record) == "U" else Op.INSERT
-                entries.append((item, (item.record, op, data)))
-        results = service.submit_batch(
-            conn,
-            principal,
-            [entry for _, entry in entries],
-            channel=f.channel,
-            file_id=f.id,
-            shaped=all(item.shaped for item, _ in entries),
+        store_chunk_in(conn, service, principal, f, chunk_no, checked)
+
+
+def store_chunk_in(
+    conn: sa.Connection,
+    service: StopService,
+    principal: Principal,
+    f: FileRow,
+    chunk_no: int,
+    checked: list[tuple[Item, Outcome]],
+) -> None:
+    """A chunk's records, error rows and progress row, in the caller's transaction, which
+    holds the agency's lock (``small_files.py`` stores many files' chunks in one)."""
+    errors: list[dict[str, Any]] = []
+    already = conn.execute(
+        sa.select(stop_file_chunks.c.chunk).where(
+            stop_file_chunks.c.file_id == f.id, stop_file_chunks.c.chunk == chunk_no
         )
-        for (item, _), result in zip(entries, results, strict=True):
-            if any(i.severity != "warning" for i in result.outcome.issues):
-                errors.append(
-                    _error_row(
-                        f.id,
-                        item,
-                        result.core.lea_record_id or "",
-                        result.outcome.is_fatal,
-                        result.outcome.issues,
-                    )
+    ).first()
+    if already is not None:
+        return  # stored by another worker that took the same file (after a node failure)
+    entries: list[tuple[Item, tuple[dict[str, Any], Op, Outcome]]] = []
+    for item, data in checked:
+        if isinstance(item.record, ConversionError):
+            issues = [fatal(E.CONVERSION_ERROR, detail=item.record.message)]
+            errors.append(_error_row(f.id, item, "", True, issues))
+        else:
+            op = Op.UPDATE if _tx_type(item.record) == "U" else Op.INSERT
+            entries.append((item, (item.record, op, data)))
+    results = service.submit_batch(
+        conn,
+        principal,
+        [entry for _, entry in entries],
+        channel=f.channel,
+        file_id=f.id,
+        shaped=all(item.shaped for item, _ in entries),
+    )
+    for (item, _), result in zip(entries, results, strict=True):
+        if any(i.severity != "warning" for i in result.outcome.issues):
+            errors.append(
+                _error_row(
+                    f.id,
+                    item,
+                    result.core.lea_record_id or "",
+                    result.outcome.is_fatal,
+                    result.outcome.issues,
                 )
-        if errors:
-            conn.execute(stop_file_errors.insert(), errors)
-        conn.execute(
-            stop_file_chunks.insert(),
-            {"file_id": f.id, "chunk": chunk_no, "records": len(checked), "done_at": now()},
-        )
+            )
+    if errors:
+        conn.execute(stop_file_errors.insert(), errors)
+    conn.execute(
+        stop_file_chunks.insert(),
+        {"file_id": f.id, "chunk": chunk_no, "records": len(checked), "done_at": now()},
+    )
 
 
 def _check(service: StopService, item: Item) -> Outcome:
@@ -446,72 +462,88 @@ def finish(
     engine: sa.Engine, folders: Folders, file_id: int, public_url: str, *, digest_hour: int
 ) -> Counts:
     """Write the agency's results into OUTPUT and queue the e-mail; safe to repeat."""
+    with engine.begin() as conn:
+        return finish_in(conn, folders, file_id, public_url, digest_hour=digest_hour)
+
+
+def finish_in(
+    conn: sa.Connection,
+    folders: Folders,
+    file_id: int,
+    public_url: str,
+    *,
+    digest_hour: int,
+    summary_seconds: float | None = None,
+) -> Counts:
+    """:func:`finish` in the caller's transaction. ``summary_seconds``: an agency notified
+    immediately gets this file in a summary mail that many seconds later (one-stop files,
+    ``small_files.py``), not a mail of its own."""
     from jdx.notify.mail import notify_agency
 
-    with engine.begin() as conn:
-        f = load(conn, file_id)
-        c = counts(conn, file_id)
-        light = [col for col in stop_file_errors.c if col.name != "source"]
-        nfia = _nfia_now(f).label("nfia")
+    f = load(conn, file_id)
+    c = counts(conn, file_id)
+    light = [col for col in stop_file_errors.c if col.name != "source"]
+    nfia = _nfia_now(f).label("nfia")
 
-        def errors(*, fatal: bool | None = None, source: bool = True) -> Iterator[Any]:
-            # A few hundred rows at a time, by key (the rows' cells are most of their size). Not
-            # a server-side cursor: the same connection writes before that cursor would close.
-            last = 0
-            while True:
-                query = sa.select(*(stop_file_errors.c if source else light), nfia).where(
-                    stop_file_errors.c.file_id == file_id, stop_file_errors.c.seq > last
-                )
-                if fatal is not None:
-                    query = query.where(stop_file_errors.c.fatal == fatal)
-                part = conn.execute(
-                    query.order_by(stop_file_errors.c.seq).limit(ERROR_ROWS_PER_READ)
-                ).all()
-                yield from part
-                if len(part) < ERROR_ROWS_PER_READ:
-                    return
-                last = part[-1].seq
-
-        stamp = now()
-        written = write_outputs(folders, f, c, errors, stamp)
-        clear_progress(folders, f)
-        state = "failed" if f.file_error else "done"
-        conn.execute(
-            stop_files.update()
-            .where(stop_files.c.id == file_id)
-            .values(
-                state=state,
-                total=c.total,
-                successful=c.successful,
-                with_errors=c.with_errors,
-                rejected=c.rejected,
-                finished_at=stamp,
+    def errors(*, fatal: bool | None = None, source: bool = True) -> Iterator[Any]:
+        # A few hundred rows at a time, by key (the rows' cells are most of their size). Not
+        # a server-side cursor: the same connection writes before that cursor would close.
+        last = 0
+        while True:
+            query = sa.select(*(stop_file_errors.c if source else light), nfia).where(
+                stop_file_errors.c.file_id == file_id, stop_file_errors.c.seq > last
             )
+            if fatal is not None:
+                query = query.where(stop_file_errors.c.fatal == fatal)
+            part = conn.execute(
+                query.order_by(stop_file_errors.c.seq).limit(ERROR_ROWS_PER_READ)
+            ).all()
+            yield from part
+            if len(part) < ERROR_ROWS_PER_READ:
+                return
+            last = part[-1].seq
+
+    stamp = now()
+    written = write_outputs(folders, f, c, errors, stamp)
+    clear_progress(folders, f)
+    state = "failed" if f.file_error else "done"
+    conn.execute(
+        stop_files.update()
+        .where(stop_files.c.id == file_id)
+        .values(
+            state=state,
+            total=c.total,
+            successful=c.successful,
+            with_errors=c.with_errors,
+            rejected=c.rejected,
+            finished_at=stamp,
         )
-        if f.state not in ("done",) or f.file_error:
-            audit(
-                conn,
-                exchange="stops",
-                realm=f.realm,
-                actor=f.ori,
-                ori=f.ori,
-                channel=f.channel,
-                action="file",
-                subject=f.file_name,
-                record_id=f.id,
-                outcome=f"{state}: {c.total} records, {c.successful} successful, "
-                f"{c.with_errors} with errors, {c.rejected} rejected"[:60],
-                codes=[E.FILE_ERROR.code] if f.file_error else [],
-            )
-        subject, body = _mail(f, c, written, public_url)
-        notify_agency(
+    )
+    if f.state not in ("done",) or f.file_error:
+        audit(
             conn,
-            f.agency_id,
-            key=f"stop-file:{f.id}",
-            digest_hour=digest_hour,
-            subject=subject,
-            body=body,
+            exchange="stops",
+            realm=f.realm,
+            actor=f.ori,
+            ori=f.ori,
+            channel=f.channel,
+            action="file",
+            subject=f.file_name,
+            record_id=f.id,
+            outcome=f"{state}: {c.total} records, {c.successful} successful, "
+            f"{c.with_errors} with errors, {c.rejected} rejected"[:60],
+            codes=[E.FILE_ERROR.code] if f.file_error else [],
         )
+    subject, body = _mail(f, c, written, public_url)
+    notify_agency(
+        conn,
+        f.agency_id,
+        key=f"stop-file:{f.id}",
+        digest_hour=digest_hour,
+        subject=subject,
+        body=body,
+        summary_seconds=summary_seconds,
+    )
     return c
 
 

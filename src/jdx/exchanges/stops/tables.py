@@ -61,6 +61,14 @@ stop_files = sa.Table(
     sa.Column("finished_at", Timestamp),
     sa.UniqueConstraint("realm", "ori", "file_name"),
     sa.CheckConstraint("state in ('received', 'processing', 'done', 'failed')", name="state"),
+    # The files not answered yet, which the small-file lane looks for every round (0013).
+    sa.Index(
+        "ix_stop_files_unfinished",
+        "state",
+        "id",
+        sqlite_where=sa.text("finished_at IS NULL"),
+        postgresql_where=sa.text("finished_at IS NULL"),
+    ),
 )
 
 # Progress of a file: a chunk's row commits with the chunk's records, so that a restarted

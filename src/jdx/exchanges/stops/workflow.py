@@ -7,12 +7,17 @@ in the middle of a file resumes it at launch. The steps are idempotent on their 
 
 Files wait in the DBOS queue ``stop-files``; with PostgreSQL every node of the hub dequeues from
 it. At most ``FILE_WORKERS`` files are processed at once per node: processing is CPU-bound.
+
+Small record files (one stop per file) take the small-file lane instead (``small_files.py``):
+no workflow of their own, many of them stored and answered per transaction.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,9 +26,10 @@ import sqlalchemy as sa
 from dbos import DBOS, DBOSConfig, SetWorkflowID, WorkflowHandle
 
 import jdx
-from jdx.exchanges.stops import batch_files
+from jdx.exchanges.stops import batch_files, small_files
 from jdx.exchanges.stops.file_folders import Folders
 from jdx.exchanges.stops.service import StopService
+from jdx.exchanges.stops.tables import stop_files
 from jdx.hub import Hub
 from jdx.security.keys import Principal
 from jdx.store.tables import agencies
@@ -39,6 +45,8 @@ class _Runtime:
     hub: Hub
     service: StopService
     folders: Folders
+    lane: small_files.Lane
+    stop_lane: Callable[[], None] | None = None
 
 
 _runtime: Binding[_Runtime] = Binding(
@@ -51,7 +59,11 @@ def start(hub: Hub) -> None:
     with _runtime.lock:
         if _runtime.bound:
             return
-        _runtime.set(_Runtime(hub, hub.services["stops"], folders_of(hub)))
+        service, folders = hub.services["stops"], folders_of(hub)
+        settings = hub.settings
+        lane = small_files.Lane(service, folders, settings.public_url, settings.digest_hour)
+        runtime = _Runtime(hub, service, folders, lane)
+        _runtime.set(runtime)
         config: DBOSConfig = {
             "name": "jdx",
             "system_database_url": system_database_url(hub),
@@ -62,12 +74,16 @@ def start(hub: Hub) -> None:
         DBOS(config=config)
         DBOS.launch()
         DBOS.register_queue(QUEUE, worker_concurrency=FILE_WORKERS)
+        runtime.stop_lane = lane.run_in_thread()
 
 
 def stop() -> None:
     with _runtime.lock:
         if not _runtime.bound:
             return
+        stop_lane = _runtime.get().stop_lane
+        if stop_lane is not None:
+            stop_lane()
         DBOS.destroy(workflow_completion_timeout_sec=0)
         _runtime.set(None)
 
@@ -132,7 +148,8 @@ def enqueue(hub: Hub, file_id: int) -> None:
 
 
 def receive(hub: Hub, principal: Principal, path: Path, *, channel: str) -> batch_files.Received:
-    """A complete upload: register it and start its workflow."""
+    """A complete upload: register it and start its workflow (or wake the small-file lane)."""
+    small = small_files.is_small(path.name, path.stat().st_size if path.is_file() else 0)
     received = batch_files.register(
         hub.engine,
         folders_of(hub),
@@ -142,7 +159,11 @@ def receive(hub: Hub, principal: Principal, path: Path, *, channel: str) -> batc
         max_bytes=hub.settings.max_file_bytes,
     )
     if received.file_id is not None:
-        enqueue(hub, received.file_id)
+        if not small:
+            enqueue(hub, received.file_id)
+        elif _runtime.bound:
+            _runtime.get().lane.wake()
+        # else: a process without the lane (an HTTP worker); the lane's scan finds the file
         log.info(
             "%s %s: %s (file %s)",
             principal.ori,
@@ -169,6 +190,13 @@ def principal_for(hub: Hub, ori: str, realm: str) -> Principal | None:
 
 def wait(file_id: int, timeout: float | None = None) -> dict[str, int]:
     """The counts of a file once its workflow is over (for the CLI and tests)."""
+    engine = _runtime.get().hub.engine
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.select(stop_files.c.file_name, stop_files.c.size).where(stop_files.c.id == file_id)
+        ).one()
+    if small_files.is_small(row.file_name, row.size):
+        return _wait_answered(engine, file_id, timeout)
     handle: WorkflowHandle[dict[str, int]] = DBOS.retrieve_workflow(f"stop-file-{file_id}")
     if timeout is None:
         return dict(handle.get_result())
@@ -183,6 +211,21 @@ def wait(file_id: int, timeout: float | None = None) -> dict[str, int]:
     if not done.wait(timeout):
         raise TimeoutError(f"file {file_id} not processed within {timeout} s")
     return dict(result["counts"])
+
+
+def _wait_answered(engine: sa.Engine, file_id: int, timeout: float | None) -> dict[str, int]:
+    """A file of the small-file lane: its counts once it is answered (``finished_at`` set)."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        with engine.connect() as conn:
+            row = conn.execute(sa.select(stop_files).where(stop_files.c.id == file_id)).one()
+        if row.finished_at is not None:
+            return {
+                k: int(getattr(row, k)) for k in ("total", "successful", "with_errors", "rejected")
+            }
+        if deadline is not None and time.monotonic() > deadline:
+            raise TimeoutError(f"file {file_id} not processed within {timeout} s")
+        time.sleep(0.05)
 
 
 def receive_arrival(

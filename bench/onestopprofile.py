@@ -1,0 +1,122 @@
+"""Where a one-stop file's time goes: each step of the file path, and DBOS, per file, in-process.
+
+``python -m bench.onestopprofile [POSTGRESQL_URL]`` sets up a fresh hub (SQLite in a temporary
+folder, or the database the URL names, dropped and created), then for 200 one-stop files times
+``batch_files.register``, ``process``, ``finish`` and the clean-up one file at a time (wall and
+this process's CPU, per file); then the file workflow through DBOS, run directly (the cost of its
+checkpoints) and through the queue (20 files: the queue's poll). It measures the steps as they
+are, whatever path ``jdx serve`` gives one-stop files (docs/benchmarks.md, "One stop per file").
+On PostgreSQL the server's CPU is not counted.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TypeVar
+
+from bench.bulk import ORI_OF_BENCH
+from bench.http import _reset_postgres
+from bench.onestop import one_stop_files
+from bench.records import domain_csv
+
+T = TypeVar("T")
+R = TypeVar("R")
+FILES = 200
+QUEUED = 20
+
+
+def timed(label: str, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    out = [fn(x) for x in items]
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    n = len(items)
+    print(f"{label:44s} wall {wall * 1000 / n:8.2f} ms/file  CPU {cpu * 1000 / n:7.2f} ms/file")
+    return out
+
+
+def main(url: str) -> None:
+    from dbos import SetWorkflowID
+
+    from jdx.exchanges.stops import batch_files, workflow
+    from jdx.exchanges.stops.domain_samples import DOMAIN_SAMPLES
+    from jdx.hub import create_hub
+    from jdx.settings import load_settings
+    from jdx.store import schema
+    from jdx.store.queries import add_agency, load_domain_csv
+
+    work = Path(tempfile.mkdtemp(prefix="jdx-bench-onestopprofile-"))
+    if url:
+        _reset_postgres(url)
+    settings = load_settings(data_dir=work / "data", database_url=url, domain_refresh_seconds=0)
+    hub = create_hub(settings)
+    schema.upgrade(hub.engine)
+    specs = {n: d for dic in hub.validation.dictionaries.values() for n, d in dic.domains.items()}
+    with hub.engine.begin() as conn:
+        add_agency(conn, ORI_OF_BENCH, "Bench", ["poc@example.org"])
+        for name in DOMAIN_SAMPLES:
+            if (csv := domain_csv(name)).exists():
+                load_domain_csv(conn, name, csv, specs[name].csv_key)
+    hub.refresh_domains(force=True)
+    principal = workflow.principal_for(hub, ORI_OF_BENCH, "prod")
+    assert principal is not None
+    folders = workflow.folders_of(hub)
+    inbox = folders.input_dir(principal.ori, "prod")
+    inbox.mkdir(parents=True, exist_ok=True)
+    files = one_stop_files(2 * FILES, 7)
+    service = hub.services["stops"]
+
+    def register(i: int) -> int:
+        path = inbox / files[i].name
+        path.write_bytes(files[i].data)
+        received = batch_files.register(
+            hub.engine, folders, principal, path, channel="sftp", max_bytes=1 << 30
+        )
+        assert received.file_id is not None
+        return received.file_id
+
+    def cleanup(file_id: int) -> None:
+        with hub.engine.connect() as conn:
+            folders.done(batch_files.load(conn, file_id))
+
+    def direct(file_id: int) -> dict[str, int]:
+        with SetWorkflowID(f"profile-{file_id}"):
+            return workflow.file_workflow(file_id)
+
+    print(f"{'postgresql' if url else 'sqlite'}, load average {os.getloadavg()[0]:.1f}")
+    ids = timed("register (hash, insert, archive, move)", register, range(FILES))
+    timed("process (read, check, store)", lambda i: batch_files.process(service, folders, i), ids)
+    timed(
+        "finish (outputs, audit, mail queued)",
+        lambda i: batch_files.finish(hub.engine, folders, i, "http://x", digest_hour=6),
+        ids,
+    )
+    timed("clean-up", cleanup, ids)
+    workflow.start(hub)
+    stop_lane = workflow._runtime.get().stop_lane  # the small-file lane would take these files
+    assert stop_lane is not None
+    stop_lane()
+    more = [register(i) for i in range(FILES, 2 * FILES)]
+    timed("the file workflow, run directly (DBOS)", direct, more[: FILES // 2])
+    queued = more[FILES // 2 : FILES // 2 + QUEUED]
+    wall, cpu = time.perf_counter(), time.process_time()
+    for file_id in queued:
+        workflow.enqueue(hub, file_id)
+    for file_id in queued:
+        workflow.wait(file_id)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    label = "the file workflow through the queue"
+    print(
+        f"{label:44s} wall {wall * 1000 / QUEUED:8.2f} ms/file  CPU {cpu * 1000 / QUEUED:7.2f} ms/file"
+    )
+    workflow.stop()
+    hub.dispose()
+
+
+if __name__ == "__main__":
+    os.environ.pop("JDX_DATABASE_URL", None)
+    main((sys.argv[1:] or [""])[0])
