@@ -52,13 +52,8 @@ def read_domains(settings: Settings, validation: ValidationService) -> str | Non
 
 
 def missing_domains(validation: ValidationService, family: str) -> list[str]:
-    """The domain tables the family's dictionaries check codes against that are not loaded."""
-    used = {
-        name
-        for dictionary, _ in validation.families[family].versions
-        for name in dictionary.domains
-    }
-    return sorted(used - validation.domains.keys())
+    """The domain tables whose checks are skipped (:meth:`ValidationService.missing_domains`)."""
+    return validation.missing_domains(family)
 
 
 def skipped_note(tables: list[str]) -> str:

@@ -90,5 +90,14 @@ class ValidationService:
             outcome.issues.extend(relational(record, outcome))
         return outcome
 
+    def missing_domains(self, family: str) -> list[str]:
+        """The domain tables the family's dictionaries check codes against that are not loaded:
+        their checks are skipped, and every answer says so (docs/conformance.md, seed 001
+        decision 19)."""
+        used = {
+            name for dictionary, _ in self.families[family].versions for name in dictionary.domains
+        }
+        return sorted(used - self.domains.keys())
+
     def set_domain(self, name: str, codes: Iterable[str]) -> None:
         self.domains[name] = frozenset(codes)

@@ -89,3 +89,42 @@ def test_tables_list_gives_rows_source_and_load_date(
         "loaded_at": None,
         "version": None,
     }
+
+
+def test_a_file_validated_without_domain_tables_says_so_in_its_log_and_mail(
+    bare: tuple[Hub, str],
+) -> None:
+    """A one-stop file through the small-file lane (no DBOS needed): the processor log's status
+    and the notice name the tables whose checks were skipped."""
+    import sqlalchemy as sa
+
+    from jdx.exchanges.stops import batch_files, small_files, workflow
+    from jdx.store.tables import outbox
+    from tests.samples import STAMP, upload
+
+    hub, _key = bare
+    principal = workflow.principal_for(hub, ORI, "prod")
+    assert principal is not None
+    record = stop_record(ORI=ORI)
+    record["Location"]["City"] = "NOT A CITY"
+    name = f"{STAMP}_{ORI}_{record['LEARecordID']}.json"
+    folders = workflow.folders_of(hub)
+    received = batch_files.register(
+        hub.engine,
+        folders,
+        principal,
+        upload(hub, principal, name, orjson.dumps(record)),
+        channel="sftp",
+        max_bytes=hub.settings.max_file_bytes,
+    )
+    assert received.file_id is not None
+    lane = small_files.Lane(hub.services["stops"], folders, "http://hub.example", 6)
+    while lane.round():
+        pass
+    stem = name.rsplit(".", 1)[0]
+    log = (folders.output_dir(ORI, "prod") / f"{stem}_log.txt").read_text()
+    assert "TOTAL 1 SUCCESSFUL 1 ERRORS 0 UNCHECKED CITY,OFFENSE,ORI,SCHOOL" in log
+    assert len(log.rstrip("\n")) == 145
+    with hub.engine.connect() as conn:
+        bodies = conn.execute(sa.select(outbox.c.body)).scalars().all()
+    assert any("no city, offense, ori, school table loaded" in body for body in bodies)

@@ -19,7 +19,7 @@ import datetime as dt
 import gc
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -459,11 +459,21 @@ def counts(conn: sa.Connection, file_id: int) -> Counts:
 
 
 def finish(
-    engine: sa.Engine, folders: Folders, file_id: int, public_url: str, *, digest_hour: int
+    engine: sa.Engine,
+    folders: Folders,
+    file_id: int,
+    public_url: str,
+    *,
+    digest_hour: int,
+    unchecked: Sequence[str] = (),
 ) -> Counts:
-    """Write the agency's results into OUTPUT and queue the e-mail; safe to repeat."""
+    """Write the agency's results into OUTPUT and queue the e-mail; safe to repeat.
+    ``unchecked``: the domain tables whose checks were skipped (empty), which the processor log
+    and the mail name."""
     with engine.begin() as conn:
-        return finish_in(conn, folders, file_id, public_url, digest_hour=digest_hour)
+        return finish_in(
+            conn, folders, file_id, public_url, digest_hour=digest_hour, unchecked=unchecked
+        )
 
 
 def finish_in(
@@ -474,6 +484,7 @@ def finish_in(
     *,
     digest_hour: int,
     summary_seconds: float | None = None,
+    unchecked: Sequence[str] = (),
 ) -> Counts:
     """:func:`finish` in the caller's transaction. ``summary_seconds``: an agency notified
     immediately gets this file in a summary mail that many seconds later (one-stop files,
@@ -504,7 +515,7 @@ def finish_in(
             last = part[-1].seq
 
     stamp = now()
-    written = write_outputs(folders, f, c, errors, stamp)
+    written = write_outputs(folders, f, c, errors, stamp, unchecked)
     clear_progress(folders, f)
     state = "failed" if f.file_error else "done"
     conn.execute(
@@ -534,7 +545,7 @@ def finish_in(
             f"{c.with_errors} with errors, {c.rejected} rejected"[:60],
             codes=[E.FILE_ERROR.code] if f.file_error else [],
         )
-    subject, body = _mail(f, c, written, public_url)
+    subject, body = _mail(f, c, written, public_url, unchecked)
     notify_agency(
         conn,
         f.agency_id,
@@ -559,13 +570,20 @@ def _nfia_now(f: FileRow) -> sa.Exists:
     )
 
 
-def _mail(f: FileRow, c: Counts, written: list[Path], public_url: str) -> tuple[str, str]:
+def _mail(
+    f: FileRow, c: Counts, written: list[Path], public_url: str, unchecked: Sequence[str] = ()
+) -> tuple[str, str]:
     """Counts, names and where to download: never record content (personal data)."""
     where = (
         f"Results are in your SFTP folder {f.realm.upper()}/OUTPUT: "
         + ", ".join(p.name for p in written)
         + f"\nThey can also be downloaded from {public_url}/sdcs/v1/files/{f.id}\n"
     )
+    if unchecked:
+        where += (
+            "\nThe hub has no " + ", ".join(unchecked) + " table loaded: those codes were not "
+            "checked. Ask the hub's operator to load them (jdx tables load).\n"
+        )
     if f.channel == "bulkws":
         return (
             f"jdx: errors in records sent to the web service ({f.realm.upper()})",

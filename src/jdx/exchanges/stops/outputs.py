@@ -53,6 +53,7 @@ def write_outputs(
     counts: Counts,
     errors: ErrorRows,
     stamp: dt.datetime,
+    unchecked: Sequence[str] = (),
 ) -> list[Path]:
     """``errors`` are read as a stream, for the error file and again for the report: a
     million-record file has tens of thousands of error rows (``counts`` counts them all).
@@ -76,7 +77,7 @@ def write_outputs(
     twin = folders.responses_dir(f.ori, f.realm) / written[-1].name
     _write_lines(written[-1], response_report(f, errors, stamp, tally), also=[twin])
     written.append(out / f"{stem}_log.txt")
-    record = processor_log_record(f, counts, stamp, nfia=tally.get("nfia", 0))
+    record = processor_log_record(f, counts, stamp, nfia=tally.get("nfia", 0), unchecked=unchecked)
     write_atomic(written[-1], (record + "\n").encode("ascii"))
     return written
 
@@ -287,10 +288,17 @@ def response_report(
 # --- processor log (Table 10) -------------------------------------------------------------------
 
 
-def processor_log_record(f: FileRow, counts: Counts, stamp: dt.datetime, nfia: int = 0) -> str:
+def processor_log_record(
+    f: FileRow,
+    counts: Counts,
+    stamp: dt.datetime,
+    nfia: int = 0,
+    unchecked: Sequence[str] = (),
+) -> str:
     """ORI(9) File Name(30) File Date(10) Access Channel(3) Processing Status(75)
     Processing date(10) Processing time(8): 145 bytes, fixed width, ASCII. ``nfia``: records
-    closed as NFIA, counted apart from the errors."""
+    closed as NFIA, counted apart from the errors; ``unchecked``: the domain tables that were
+    empty, whose checks were skipped (the status names them after the counts)."""
     file_date = f.file_name[:8]
     file_date = f"{file_date[4:6]}/{file_date[6:8]}/{file_date[:4]}" if file_date.isdigit() else ""
     if f.file_error:
@@ -302,6 +310,8 @@ def processor_log_record(f: FileRow, counts: Counts, stamp: dt.datetime, nfia: i
         )
         if nfia:
             status += f" NFIA {nfia}"
+        if unchecked:
+            status += " UNCHECKED " + ",".join(t.upper() for t in unchecked)
     channel = "FTP" if f.channel in ("sftp", "folder") else "WEB"
     fields = (
         f.ori,

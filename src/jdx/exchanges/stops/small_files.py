@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -204,8 +204,10 @@ def finish_stored(
     *,
     digest_hour: int,
     limit: int = GROUP_FILES,
+    unchecked: Sequence[str] = (),
 ) -> list[int]:
-    """Step 2 for up to ``limit`` stored files; the ids answered by this call."""
+    """Step 2 for up to ``limit`` stored files; the ids answered by this call. ``unchecked``:
+    the domain tables whose checks were skipped (``batch_files.finish``)."""
     with engine.connect() as conn:
         ids = _ids(conn, "processing", "failed", limit=limit)
     if not ids:
@@ -220,6 +222,7 @@ def finish_stored(
                 public_url,
                 digest_hour=digest_hour,
                 summary_seconds=SUMMARY_SECONDS,
+                unchecked=unchecked,
             )
             # Nothing reads the processing copy once the file is stored (the archive keeps one).
             folders.done(batch_files.load(conn, file_id))
@@ -252,7 +255,11 @@ class Lane:
         """One round: the files stored and answered (for tests, and the thread's loop)."""
         stored = store_waiting(self.service, self.folders)
         answered = finish_stored(
-            self.service.engine, self.folders, self.public_url, digest_hour=self.digest_hour
+            self.service.engine,
+            self.folders,
+            self.public_url,
+            digest_hour=self.digest_hour,
+            unchecked=self.service.validation.missing_domains("stop"),
         )
         return len(stored) + len(answered)
 

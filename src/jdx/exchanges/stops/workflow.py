@@ -103,7 +103,12 @@ def _finish_step(file_id: int) -> dict[str, int]:
     rt = _runtime.get()
     settings = rt.hub.settings
     counts = batch_files.finish(
-        rt.hub.engine, rt.folders, file_id, settings.public_url, digest_hour=settings.digest_hour
+        rt.hub.engine,
+        rt.folders,
+        file_id,
+        settings.public_url,
+        digest_hour=settings.digest_hour,
+        unchecked=rt.hub.validation.missing_domains("stop"),
     )
     return counts.__dict__
 
