@@ -20,7 +20,7 @@ import typer
 from jdx.cli._common import emit, open_hub
 from jdx.exchanges.cases import accounts
 from jdx.exchanges.cases.regions import DEMO_REGIONS
-from jdx.exchanges.stops.domain_samples import DOMAIN_SAMPLES
+from jdx.exchanges.stops.domain_samples import DEMO_ORI_TABLE, DOMAIN_SAMPLES
 from jdx.security import credentials, totp
 from jdx.security.keys import issue_key
 from jdx.security.users import add_user
@@ -36,7 +36,7 @@ def demo() -> None:
         specs = {n: d for dic in h.validation.dictionaries.values() for n, d in dic.domains.items()}
         keys_file = h.settings.data_dir / "demo-keys.json"
         with h.engine.begin() as conn:
-            for name, path in DOMAIN_SAMPLES.items():
+            for name, path in {**DOMAIN_SAMPLES, "ori": DEMO_ORI_TABLE}.items():
                 loaded[name] = load_domain_csv(conn, name, path, specs[name].csv_key)
             if get_agency(conn, DEMO_ORI) is None:
                 agency = add_agency(

@@ -84,3 +84,31 @@ def test_every_demo_run_prints_the_keys_and_the_portal_users(
     assert printed["portal"] == "http://127.0.0.1:8101/portal/"
     assert "log in as one of portal_users" in second.stderr
     assert "http://127.0.0.1:8101/portal/" in second.stderr
+
+
+def test_the_demo_loads_every_domain_table_so_a_first_stop_skips_no_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's quick start posts a stop to a demo hub: it is checked in full (no
+    SDCS-Skipped-Checks header), its ORI being in the demo's ORI table."""
+    monkeypatch.setenv("JDX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("JDX_DATABASE_URL", "")
+    assert runner.invoke(cli, ["db", "upgrade"]).exit_code == 0
+    made = runner.invoke(cli, ["demo"])
+    assert made.exit_code == 0, made.output
+    hub = create_hub(load_settings(data_dir=tmp_path, database_url="", domain_refresh_seconds=0))
+    try:
+        hub.refresh_domains(force=True)
+        assert hub.validation.missing_domains("stop") == []
+        key = orjson.loads((tmp_path / "demo-keys.json").read_bytes())["api_keys"]["test"]
+        with TestClient(create_app(hub=hub), client=("127.0.0.1", 50000)) as client:
+            sample = client.get("/sdcs/v1/icd/stop-2024-sample.json")
+            answer = client.post(
+                "/sdcs/v1/stops",
+                content=sample.content,
+                headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+            )
+    finally:
+        hub.dispose()
+    assert answer.status_code == 200, answer.text
+    assert "SDCS-Skipped-Checks" not in answer.headers

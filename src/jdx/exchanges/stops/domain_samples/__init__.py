@@ -13,3 +13,7 @@ DOMAIN_SAMPLES: dict[str, Path] = {
     "school": HERE / "doj_k12_schools_sample.csv",
     "offense": HERE / "doj_cjis_offense_codes_sample.csv",
 }
+
+# The ORI table of the demo: its one agency. DOJ's ORI table lists every agency that may send
+# stops; the tests register agencies of their own, so only `jdx demo` loads this one.
+DEMO_ORI_TABLE = HERE / "demo_ori_table.csv"
