@@ -44,6 +44,7 @@ def test_serve_refuses_an_unmigrated_database_then_serves(tmp_path: Path) -> Non
         "JDX_WORKERS": "2",
         "JDX_SFTP_PORT": str(free_port()),
         "JDX_MAIL_POLL_SECONDS": "0.5",
+        "JDX_ONESTOP_SUMMARY_SECONDS": "0",  # a one-stop file's notice: due at once
     }
     refused = jdx(env, "serve")
     assert refused.returncode == 3 and b"jdx db upgrade" in refused.stderr
@@ -95,7 +96,9 @@ def test_serve_refuses_an_unmigrated_database_then_serves(tmp_path: Path) -> Non
             time.sleep(0.3)
         [mail] = mails
         message = BytesParser(policy=default).parsebytes(mail.read_bytes())
-        assert message["To"] == "poc@example.org" and name in message["Subject"]
+        assert message["To"] == "poc@example.org"
+        assert message["Subject"] == "jdx: summary, 1 notice"  # a one-stop file: the lane's
+        assert name in message.get_body(preferencelist=("plain",)).get_content()
         # the agencies' client: upload, wait, download the results beside the file
         bad = stop_record(ORI="CA0370000", SDur="0")
         batch = tmp_path / f"20240315143201_CA0370000_{bad['LEARecordID']}.json"

@@ -119,6 +119,14 @@ class Settings(BaseSettings):
     max_file_bytes: int = Field(
         2_147_483_648, description="Largest batch file accepted (bytes); larger is a file error."
     )
+    onestop_summary_seconds: float = Field(
+        60.0,
+        ge=0,
+        description="An agency mailed per file gets the notices of its one-stop files (record "
+        "files of at most 256 KiB, answered by the small-file lane) in one summary mail this "
+        "many seconds after the file, with every notice due by then (docs/conformance.md, "
+        "decision 26).",
+    )
     archive_days: int = Field(
         90, description="Days a received file is kept in the hub's archive; 0 keeps none."
     )

@@ -63,7 +63,7 @@ SMALL_FILE_BYTES = 256 * 1024  # a one-stop file is a few kB; a few hundred reco
 RECORD_EXTENSIONS = ("json", "xml")
 GROUP_FILES = 100  # files per transaction: a round's write lock stays in the tens of ms
 SCAN_SECONDS = 1.0
-SUMMARY_SECONDS = 60.0
+SUMMARY_SECONDS = 60.0  # the default of Settings.onestop_summary_seconds
 INTERNAL_ERROR = "the file could not be processed (an error in the hub); send it again"
 
 
@@ -205,6 +205,7 @@ def finish_stored(
     digest_hour: int,
     limit: int = GROUP_FILES,
     unchecked: Sequence[str] = (),
+    summary_seconds: float = SUMMARY_SECONDS,
 ) -> list[int]:
     """Step 2 for up to ``limit`` stored files; the ids answered by this call. ``unchecked``:
     the domain tables whose checks were skipped (``batch_files.finish``)."""
@@ -221,7 +222,7 @@ def finish_stored(
                 file_id,
                 public_url,
                 digest_hour=digest_hour,
-                summary_seconds=SUMMARY_SECONDS,
+                summary_seconds=summary_seconds,
                 unchecked=unchecked,
             )
             # Nothing reads the processing copy once the file is stored (the archive keeps one).
@@ -241,9 +242,11 @@ class Lane:
         folders: Folders,
         public_url: str,
         digest_hour: int,
+        summary_seconds: float = SUMMARY_SECONDS,
     ) -> None:
         self.service, self.folders = service, folders
         self.public_url, self.digest_hour = public_url, digest_hour
+        self.summary_seconds = summary_seconds
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -260,6 +263,7 @@ class Lane:
             self.public_url,
             digest_hour=self.digest_hour,
             unchecked=self.service.validation.missing_domains("stop"),
+            summary_seconds=self.summary_seconds,
         )
         return len(stored) + len(answered)
 

@@ -61,7 +61,13 @@ def start(hub: Hub) -> None:
             return
         service, folders = hub.services["stops"], folders_of(hub)
         settings = hub.settings
-        lane = small_files.Lane(service, folders, settings.public_url, settings.digest_hour)
+        lane = small_files.Lane(
+            service,
+            folders,
+            settings.public_url,
+            settings.digest_hour,
+            summary_seconds=settings.onestop_summary_seconds,
+        )
         runtime = _Runtime(hub, service, folders, lane)
         _runtime.set(runtime)
         config: DBOSConfig = {
