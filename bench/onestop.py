@@ -153,7 +153,7 @@ async def _upload_all(
     """Upload over one SFTP session: one after another (``concurrency`` 1, as a client that
     sends a file when the last one is closed), or up to ``concurrency`` at once; at ``rate``
     files/s by a clock, or as fast as it goes (None)."""
-    import asyncssh
+    from jdx.channels.sftp import asyncssh  # imported without its DSA deprecation warning
 
     done: list[Upload] = []
     conn = await asyncssh.connect(
