@@ -25,7 +25,7 @@ from bench.bulk import ORI_OF_BENCH, pipe_file
 from bench.http import HOST, prepare, serving
 
 
-def run(records: int, database_url: str | None, work: Path) -> dict[str, Any]:
+def run(records: int, database_url: str | None, work: Path, workers: int = 1) -> dict[str, Any]:
     import httpx2 as httpx
 
     backend = "postgresql" if database_url else "sqlite"
@@ -36,7 +36,7 @@ def run(records: int, database_url: str | None, work: Path) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {key}"}
     latencies: list[float] = []
     stored_seen: list[int] = []
-    with serving(env, 1, work / f"serve-{backend}.log") as (port, _pid):
+    with serving(env, workers, work / f"serve-{backend}.log") as (port, _pid):
         base = f"http://{HOST}:{port}"
         with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
             started = time.perf_counter()
@@ -56,6 +56,7 @@ def run(records: int, database_url: str | None, work: Path) -> dict[str, Any]:
     ms = sorted(x * 1000 for x in latencies)
     return {
         "backend": backend,
+        "workers": workers,
         "records": records,
         "seconds": round(seconds, 1),
         "state": status["state"],
@@ -72,9 +73,15 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.status_polls")
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--database-url", default=None, help="PostgreSQL (default: SQLite)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="jdx serve --workers (1: the polls share the process that runs the file)",
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="jdx-status-polls-") as work:
-        result = run(args.records, args.database_url, Path(work))
+        result = run(args.records, args.database_url, Path(work), args.workers)
     print(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
 
 
