@@ -102,17 +102,26 @@ def bench_http(args: argparse.Namespace) -> None:
     print(f"\nwritten: {write('http', payload)}")
 
 
-def bench_bulk(args: argparse.Namespace) -> None:
+def _databases(args: argparse.Namespace, default_postgres: str) -> list[str | None]:
+    """SQLite (None) unless --no-sqlite, then PostgreSQL at --database-url or the bench's
+    default when it answers, unless --no-postgres (the batch-file benches run both by default)."""
     from bench import bulk
 
     urls: list[str | None] = [None] if not args.no_sqlite else []
-    postgres = args.database_url or bulk.DEFAULT_DATABASE_URL
+    postgres = args.database_url or default_postgres
     if args.no_postgres:
         log("PostgreSQL left out (--no-postgres)")
     elif bulk.postgres_answers(postgres):
         urls.append(postgres)
     else:
         log(f"no PostgreSQL at {postgres}: SQLite only (--database-url names another)")
+    return urls
+
+
+def bench_bulk(args: argparse.Namespace) -> None:
+    from bench import bulk
+
+    urls = _databases(args, bulk.DEFAULT_DATABASE_URL)
     before = machine()
 
     def save(results: list[bulk.Result]) -> Path:
@@ -138,16 +147,9 @@ def bench_bulk(args: argparse.Namespace) -> None:
 
 
 def bench_onestop(args: argparse.Namespace) -> None:
-    from bench import bulk, onestop
+    from bench import onestop
 
-    urls: list[str | None] = [None] if not args.no_sqlite else []
-    postgres = args.database_url or onestop.DEFAULT_DATABASE_URL
-    if args.no_postgres:
-        log("PostgreSQL left out (--no-postgres)")
-    elif bulk.postgres_answers(postgres):
-        urls.append(postgres)
-    else:
-        log(f"no PostgreSQL at {postgres}: SQLite only (--database-url names another)")
+    urls = _databases(args, onestop.DEFAULT_DATABASE_URL)
     before = machine()
     name = args.output or "onestop"
 

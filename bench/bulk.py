@@ -33,6 +33,8 @@ from bench.http import HOST, prepare, serving
 from bench.records import Generator, dictionaries
 from jdx.codecs.flat import Column, FlatLayout
 from jdx.dictionary import Dictionary, FieldSpec
+from jdx.hub import Hub
+from jdx.settings import Settings
 
 CACHE = Path(os.environ.get("JDX_BENCH_CACHE", tempfile.gettempdir())) / "jdx-bench-bulk"
 ERA = "2024"
@@ -531,3 +533,23 @@ def as_dicts(results: list[Result]) -> list[dict[str, Any]]:
 
 if __name__ == "__main__":
     _frictionless_main(sys.argv[1], sys.argv[2])
+
+
+def bench_hub(settings: Settings) -> Hub:
+    """A hub in this process on a new database: migrated, with the bench's agency and the domain
+    samples (what ``prepare`` does for a served hub, for the in-process profiles)."""
+    from bench.http import _reset_postgres
+    from jdx.exchanges.stops.domain_samples import load_samples
+    from jdx.hub import create_hub
+    from jdx.store import schema
+    from jdx.store.queries import add_agency
+
+    if settings.database_url:
+        _reset_postgres(settings.database_url)
+    hub = create_hub(settings)
+    schema.upgrade(hub.engine)
+    with hub.engine.begin() as conn:
+        add_agency(conn, ORI_OF_BENCH, "Bench", ["poc@example.org"])
+        load_samples(conn, hub.validation)
+    hub.refresh_domains(force=True)
+    return hub

@@ -121,32 +121,16 @@ def table(summary: dict[str, Any]) -> str:
 
 def _child(path: Path, work: Path, result: Path, database_url: str) -> None:
     """In the sampled process: a fresh hub, the file registered, then the two timed steps."""
-    from bench.bulk import ORI_OF_BENCH
-    from bench.http import _reset_postgres
-    from bench.records import domain_csv
+    from bench.bulk import ORI_OF_BENCH, bench_hub
     from jdx.exchanges.stops import batch_files, workflow
-    from jdx.exchanges.stops.domain_samples import DOMAIN_SAMPLES
-    from jdx.hub import create_hub
     from jdx.settings import load_settings
-    from jdx.store import schema
-    from jdx.store.queries import add_agency, load_domain_csv
 
-    if database_url:
-        _reset_postgres(database_url)
     # Every stage in the sampled process: with a worker process, binding and validation would
     # run where py-spy does not look (the end-to-end bench counts both processes' CPU).
     settings = load_settings(
         data_dir=work / "data", database_url=database_url, domain_refresh_seconds=0, bulk_workers=0
     )
-    hub = create_hub(settings)
-    schema.upgrade(hub.engine)
-    specs = {n: d for dic in hub.validation.dictionaries.values() for n, d in dic.domains.items()}
-    with hub.engine.begin() as conn:
-        add_agency(conn, ORI_OF_BENCH, "Bench", ["poc@example.org"])
-        for name in DOMAIN_SAMPLES:
-            if (csv := domain_csv(name)).exists():
-                load_domain_csv(conn, name, csv, specs[name].csv_key)
-    hub.refresh_domains(force=True)
+    hub = bench_hub(settings)
     principal = workflow.principal_for(hub, ORI_OF_BENCH, "prod")
     assert principal is not None
     folders = workflow.folders_of(hub)

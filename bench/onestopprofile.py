@@ -20,9 +20,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from bench.bulk import ORI_OF_BENCH
-from bench.http import _reset_postgres
 from bench.onestop import one_stop_files
-from bench.records import domain_csv
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -42,26 +40,13 @@ def timed(label: str, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
 def main(url: str) -> None:
     from dbos import SetWorkflowID
 
+    from bench.bulk import bench_hub
     from jdx.exchanges.stops import batch_files, workflow
-    from jdx.exchanges.stops.domain_samples import DOMAIN_SAMPLES
-    from jdx.hub import create_hub
     from jdx.settings import load_settings
-    from jdx.store import schema
-    from jdx.store.queries import add_agency, load_domain_csv
 
     work = Path(tempfile.mkdtemp(prefix="jdx-bench-onestopprofile-"))
-    if url:
-        _reset_postgres(url)
     settings = load_settings(data_dir=work / "data", database_url=url, domain_refresh_seconds=0)
-    hub = create_hub(settings)
-    schema.upgrade(hub.engine)
-    specs = {n: d for dic in hub.validation.dictionaries.values() for n, d in dic.domains.items()}
-    with hub.engine.begin() as conn:
-        add_agency(conn, ORI_OF_BENCH, "Bench", ["poc@example.org"])
-        for name in DOMAIN_SAMPLES:
-            if (csv := domain_csv(name)).exists():
-                load_domain_csv(conn, name, csv, specs[name].csv_key)
-    hub.refresh_domains(force=True)
+    hub = bench_hub(settings)
     principal = workflow.principal_for(hub, ORI_OF_BENCH, "prod")
     assert principal is not None
     folders = workflow.folders_of(hub)

@@ -105,13 +105,10 @@ def workflows(hub: Hub) -> Iterator[Hub]:
 
 
 def load_reference_domains(hub: Hub) -> None:
-    from jdx.exchanges.stops.domain_samples import DOMAIN_SAMPLES
-    from jdx.store.queries import load_domain_csv
+    from jdx.exchanges.stops.domain_samples import load_samples
 
-    specs = {n: d for dic in hub.validation.dictionaries.values() for n, d in dic.domains.items()}
     with hub.engine.begin() as conn:
-        for name, path in DOMAIN_SAMPLES.items():
-            load_domain_csv(conn, name, path, specs[name].csv_key)
+        load_samples(conn, hub.validation)
     hub.refresh_domains(force=True)
 
 

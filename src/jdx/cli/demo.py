@@ -20,11 +20,11 @@ import typer
 from jdx.cli._common import emit, open_hub
 from jdx.exchanges.cases import accounts
 from jdx.exchanges.cases.regions import DEMO_REGIONS
-from jdx.exchanges.stops.domain_samples import DEMO_ORI_TABLE, DOMAIN_SAMPLES
+from jdx.exchanges.stops.domain_samples import DEMO_ORI_TABLE, DOMAIN_SAMPLES, load_samples
 from jdx.security import credentials, totp
 from jdx.security.keys import issue_key
 from jdx.security.users import add_user
-from jdx.store.queries import add_agency, get_agency, load_domain_csv
+from jdx.store.queries import add_agency, get_agency
 
 DEMO_ORI = "CA0370000"
 
@@ -32,12 +32,9 @@ DEMO_ORI = "CA0370000"
 def demo() -> None:
     """Create the demo agency (once) and load the sample domain tables; prints the demo keys."""
     with open_hub() as h:
-        loaded: dict[str, int] = {}
-        specs = {n: d for dic in h.validation.dictionaries.values() for n, d in dic.domains.items()}
         keys_file = h.settings.data_dir / "demo-keys.json"
         with h.engine.begin() as conn:
-            for name, path in {**DOMAIN_SAMPLES, "ori": DEMO_ORI_TABLE}.items():
-                loaded[name] = load_domain_csv(conn, name, path, specs[name].csv_key)
+            loaded = load_samples(conn, h.validation, {**DOMAIN_SAMPLES, "ori": DEMO_ORI_TABLE})
             if get_agency(conn, DEMO_ORI) is None:
                 agency = add_agency(
                     conn, DEMO_ORI, "San Diego County Sheriff (demo)", ["ripa-poc@example.org"]

@@ -3,7 +3,15 @@
 ``jdx demo``, the tests and the benches load them; README.md beside them gives their source.
 """
 
+from __future__ import annotations
+
+from collections.abc import Mapping
 from pathlib import Path
+
+import sqlalchemy as sa
+
+from jdx.store.queries import load_domain_csv
+from jdx.validation import ValidationService
 
 HERE = Path(__file__).resolve().parent
 
@@ -17,3 +25,15 @@ DOMAIN_SAMPLES: dict[str, Path] = {
 # The ORI table of the demo: its one agency. DOJ's ORI table lists every agency that may send
 # stops; the tests register agencies of their own, so only `jdx demo` loads this one.
 DEMO_ORI_TABLE = HERE / "demo_ori_table.csv"
+
+
+def load_samples(
+    conn: sa.Connection, validation: ValidationService, tables: Mapping[str, Path] = DOMAIN_SAMPLES
+) -> dict[str, int]:
+    """Load ``tables`` (domain name -> CSV) as ``jdx tables load`` would, each by its
+    dictionary's key column; the codes loaded per table."""
+    specs = {n: d for dic in validation.dictionaries.values() for n, d in dic.domains.items()}
+    return {
+        name: load_domain_csv(conn, name, path, specs[name].csv_key)
+        for name, path in tables.items()
+    }
