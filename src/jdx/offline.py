@@ -51,11 +51,6 @@ def read_domains(settings: Settings, validation: ValidationService) -> str | Non
     return None
 
 
-def missing_domains(validation: ValidationService, family: str) -> list[str]:
-    """The domain tables whose checks are skipped (:meth:`ValidationService.missing_domains`)."""
-    return validation.missing_domains(family)
-
-
 def skipped_note(tables: list[str]) -> str:
     """What every answer validated without some domain tables says (``jdx validate``, the web
     service, ``/healthz``)."""

@@ -90,12 +90,13 @@ class ValidationService:
             outcome.issues.extend(relational(record, outcome))
         return outcome
 
-    def missing_domains(self, family: str) -> list[str]:
-        """The domain tables the family's dictionaries check codes against that are not loaded:
-        their checks are skipped, and every answer says so (docs/conformance.md, seed 001
-        decision 19)."""
+    def missing_domains(self, family: str | None = None) -> list[str]:
+        """The domain tables that the family's dictionaries (every family's, when None) check
+        codes against and that are not loaded: their checks are skipped, and every answer says
+        so (docs/conformance.md, seed 001 decision 19)."""
+        families = self.families.values() if family is None else [self.families[family]]
         used = {
-            name for dictionary, _ in self.families[family].versions for name in dictionary.domains
+            name for f in families for dictionary, _ in f.versions for name in dictionary.domains
         }
         return sorted(used - self.domains.keys())
 

@@ -46,10 +46,9 @@ def refuse_empty_domains(hub: Hub) -> None:
     """Production checks every code: an empty domain table would let any city, school or
     offense code through unchecked (development only notes it in each answer)."""
     from jdx.cli._errors import EXIT_SETUP
-    from jdx.offline import missing_domains
 
     hub.refresh_domains(force=True)
-    empty = sorted({t for f in hub.validation.families for t in missing_domains(hub.validation, f)})
+    empty = hub.validation.missing_domains()
     if empty:
         fail(
             f"JDX_ENVIRONMENT=production: the domain tables {', '.join(empty)} are empty; load "

@@ -38,7 +38,7 @@ def validate(
     # agency's developer checks a file with no hub set up, and nothing is created for it.
     validation = offline.builtin_validation()
     why = offline.read_domains(load_settings(), validation)
-    skipped = offline.missing_domains(validation, family)
+    skipped = validation.missing_domains(family)
     if skipped:  # once, on stderr: stdout stays one JSON line per record
         typer.echo(
             f"note: {why or 'domain tables not loaded (jdx tables load)'}: "

@@ -37,7 +37,6 @@ from jdx.exchanges.stops.records import (
 )
 from jdx.exchanges.stops.service import StopService
 from jdx.hub import Hub
-from jdx.offline import missing_domains
 from jdx.security.keys import Principal
 from jdx.store.queries import audit
 
@@ -208,7 +207,7 @@ def router(hub: Hub) -> SdcsRouter:
     def _skipped(response: Response) -> Response:
         """A record validated while domain tables are empty: the answer names the tables whose
         checks were skipped (docs/conformance.md, seed 001 decision 19)."""
-        empty = missing_domains(hub.validation, "stop")
+        empty = hub.validation.missing_domains("stop")
         if empty:
             response.headers[SKIPPED_HEADER] = ", ".join(empty)
         return response
