@@ -19,6 +19,7 @@ from jdx.exchanges.rapsheets.model import (
     ArrestSegment,
     CaveatInfo,
     Charge,
+    ChargeDisposition,
     CourtCharge,
     CourtSegment,
     Cycle,
@@ -27,6 +28,7 @@ from jdx.exchanges.rapsheets.model import (
     Introduction,
     RapSheet,
     Severity,
+    Statute,
     SubjectName,
     WeightInfo,
 )
@@ -46,7 +48,7 @@ def _cycle(state: str, n: int) -> Cycle:
         Charge(
             sequence=str(k + 1),
             description=f"CHARGE {k} OF CYCLE {n}",
-            statute=f"PC {100 + k}",
+            statutes=(Statute(code=f"PC {100 + k}", jurisdiction=state),),
             severity=SEVERITIES[(n + k) % 3],
         )
         for k in range(2)
@@ -57,7 +59,7 @@ def _cycle(state: str, n: int) -> Cycle:
             description=f"CHARGE {k} OF CYCLE {n}",
             severity=SEVERITIES[(n + k) % 3],
             action_type=ACTIONS[(n + k) % 4],
-            disposition="CONVICTED",
+            dispositions=(ChargeDisposition(date=date, text="CONVICTED"),),
             sentence="30 DAYS",
         )
         for k in range(2)

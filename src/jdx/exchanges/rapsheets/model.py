@@ -73,12 +73,25 @@ class CaveatInfo:
     state: str | None = el("state")
     caveat: str | None = el("caveat")
     index: str | None = el("index")
+    # Issue 15: 4.1 caveats name an authority that is not always a state, and a date.
+    authority: str | None = el("authority")
+    date: str | None = el("date")
 
 
 @dataclass(frozen=True, slots=True)
 class Introduction:
     requests: tuple[RequestRef, ...] = el("request", ())
     caveats: tuple[CaveatInfo, ...] = el("caveatInfo", ())
+
+
+@dataclass(frozen=True, slots=True)
+class SourceItem:
+    """A leaf of the source document that the 2.00 format has no element of its own for,
+    carried as its path (``rap:Arrest/nc:ActivityDescriptionText``) and its text, so that
+    nothing a responder sent is lost (docs/conformance.md, issue 15)."""
+
+    path: str = el("path", "")
+    value: str = el("value", "")
 
 
 # --- identification (seed 3.2) -------------------------------------------------------------
@@ -233,35 +246,85 @@ class Identification:
     iffs_disqualified: str | None = el("iffsDisqualified")
     offender_notices: tuple[OffenderNoticeInfo, ...] = el("offenderNoticeInfo", ())
     comments: tuple[CommentInfo, ...] = el("commentsInfo", ())
+    # Issue 15: what 4.1 records carry that the seed's list has no element for.
+    ethnicities: tuple[str, ...] = el("ethnicity", ())
+    blood_types: tuple[str, ...] = el("bloodType", ())
+    marital_statuses: tuple[str, ...] = el("maritalStatus", ())
+    registered_offender: str | None = el("registeredOffender")
+    death_dates: tuple[str, ...] = el("deathDate", ())
+    source_data: tuple[SourceItem, ...] = el("sourceData", ())
 
 
 # --- cycles (project design: the seed's text stops inside identification) ----------------
+#
+# Issue 15: a 4.1 record carries far more than the first design held (charge text next to its
+# modifiers, statutes, dispositions at every stage with their dates, sentences with terms,
+# prosecution, booking, juvenile and post-sentence segments, case numbers). Every charge of every
+# segment has one shape, :class:`Charge`, so a reader of the sheet finds the same items wherever
+# a charge appears.
+
+
+@dataclass(frozen=True, slots=True)
+class Statute:
+    """A statute the charge cites: the code (citation), its jurisdiction and its words."""
+
+    code: str | None = el("code")
+    jurisdiction: str | None = el("jurisdiction")
+    text: str | None = el("text")
+    offense_code: str | None = el("offenseCode")
+    offense_id: str | None = el("offenseId")
+
+
+@dataclass(frozen=True, slots=True)
+class ChargeDisposition:
+    """What became of a charge at one stage (arrest, prosecution, court), when, in words."""
+
+    date: str | None = el("date")
+    text: str = el("text", "")
+    detail: str | None = el("detail")
+
+
+@dataclass(frozen=True, slots=True)
+class ChargeNote:
+    """A modifier or qualifier of a charge ("Domestic Violence Involved", "ATTEMPTED").
+
+    ``kind`` says which: description (a second description next to the charge text),
+    qualifier, applicability, special allegation, reducing factor, juvenile as adult...
+    """
+
+    kind: str = el("kind", "")
+    text: str = el("text", "")
 
 
 @dataclass(frozen=True, slots=True)
 class Charge:
-    """An arrest charge. ``counts`` is carried but never counted (seed Table 4)."""
+    """A charge at any stage. ``counts`` is carried but never counted (seed Table 4).
+
+    ``severity`` is the seed's class for Table 4; ``severity_class`` is the code the state sent
+    (``FA``, ``M1``, ``PM``...) and ``severity_text`` its words, kept whatever the mapping.
+    """
 
     sequence: str | None = el("chargeSequence")
+    identifier: str | None = el("chargeId")
+    tracking_number: str | None = el("chargeTrackingNumber")
     description: str = el("chargeDescription", "")
-    statute: str | None = el("statute")
+    notes: tuple[ChargeNote, ...] = el("chargeNote", ())
+    statutes: tuple[Statute, ...] = el("statute", ())
     ncic_code: str | None = el("ncicCode")
+    ncic_texts: tuple[str, ...] = el("ncicText", ())
     severity: Severity = el("chargeSeverity", Severity.UNKNOWN)
+    severity_class: str | None = el("severityClass")
+    severity_text: str | None = el("severityText")
     counts: int | None = el("counts")
+    dispositions: tuple[ChargeDisposition, ...] = el("disposition", ())
+    agency_record: str | None = el("agencyRecordNumber")
 
 
 @dataclass(frozen=True, slots=True)
-class CourtCharge:
+class CourtCharge(Charge):
     """A charge as the court disposed of it: the Court Action Type drives the summary."""
 
-    sequence: str | None = el("chargeSequence")
-    description: str = el("chargeDescription", "")
-    statute: str | None = el("statute")
-    ncic_code: str | None = el("ncicCode")
-    severity: Severity = el("chargeSeverity", Severity.UNKNOWN)
-    counts: int | None = el("counts")
     action_type: str | None = el("courtActionType")
-    disposition: str | None = el("disposition")
     sentence: str | None = el("sentence")
 
 
@@ -276,12 +339,72 @@ class ArrestSegment:
 
 
 @dataclass(frozen=True, slots=True)
+class BookingSegment:
+    agency_ori: str | None = el("agencyORI")
+    agency_name: str | None = el("agencyName")
+    date: str = el("bookingDate", "")
+    booking_number: str | None = el("bookingNumber")
+    subject_name: str | None = el("subjectName")
+
+
+@dataclass(frozen=True, slots=True)
+class JuvenileSegment:
+    """Juvenile activity: the charges of a juvenile proceeding and what became of them."""
+
+    agency_ori: str | None = el("agencyORI")
+    agency_name: str | None = el("agencyName")
+    date: str = el("juvenileDate", "")
+    case_number: str | None = el("caseNumber")
+    charges: tuple[Charge, ...] = el("juvenileCharge", ())
+
+
+@dataclass(frozen=True, slots=True)
+class ProsecutionSegment:
+    agency_ori: str | None = el("agencyORI")
+    agency_name: str | None = el("agencyName")
+    date: str = el("prosecutionDate", "")
+    case_number: str | None = el("caseNumber")
+    charges: tuple[Charge, ...] = el("prosecutionCharge", ())
+
+
+@dataclass(frozen=True, slots=True)
 class CourtSegment:
     court_ori: str | None = el("courtORI")
     court_name: str | None = el("courtName")
     date: str = el("courtDate", "")
     case_number: str | None = el("caseNumber")
+    case_status: tuple[str, ...] = el("caseStatus", ())
     charges: tuple[CourtCharge, ...] = el("courtCharge", ())
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceTerm:
+    """A term of a sentence: durations as sent (ISO 8601 ``P2Y6M`` in 4.1), or in words."""
+
+    kind: str | None = el("kind")
+    minimum: str | None = el("minimum")
+    maximum: str | None = el("maximum")
+    description: str | None = el("description")
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    description: str | None = el("sentenceDescription")
+    date: str | None = el("date")
+    terms: tuple[SentenceTerm, ...] = el("term", ())
+    court_cost: str | None = el("courtCost")
+    fine: str | None = el("fine")
+    conditions: tuple[str, ...] = el("condition", ())
+    charges: tuple[Charge, ...] = el("sentenceCharge", ())
+
+
+@dataclass(frozen=True, slots=True)
+class SentencingSegment:
+    court_ori: str | None = el("courtORI")
+    court_name: str | None = el("courtName")
+    date: str = el("sentencingDate", "")
+    case_number: str | None = el("caseNumber")
+    sentences: tuple[Sentence, ...] = el("sentence", ())
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,6 +415,8 @@ class CustodySegment:
     status: str | None = el("custodyStatus")
     release_date: str | None = el("releaseDate")
     offense: str | None = el("offense")
+    case_numbers: tuple[str, ...] = el("caseNumber", ())
+    charges: tuple[Charge, ...] = el("custodyCharge", ())
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,6 +427,24 @@ class SupervisionSegment:
     status: str | None = el("supervisionStatus")
     end_date: str | None = el("endDate")
     offense: str | None = el("offense")
+    case_numbers: tuple[str, ...] = el("caseNumber", ())
+    charges: tuple[Charge, ...] = el("supervisionCharge", ())
+
+
+@dataclass(frozen=True, slots=True)
+class PostSentenceSegment:
+    agency_ori: str | None = el("agencyORI")
+    agency_name: str | None = el("agencyName")
+    date: str = el("actionDate", "")
+    event: str | None = el("event")
+    description: str | None = el("description")
+
+
+@dataclass(frozen=True, slots=True)
+class CycleCaveat:
+    caveat: str = el("caveat", "")
+    date: str | None = el("date")
+    authority: str | None = el("authority")
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,10 +453,17 @@ class Cycle:
 
     earliest_date: str = el("earliestDate", "")
     tracking_number: str | None = el("trackingNumber")
+    caveats: tuple[CycleCaveat, ...] = el("cycleCaveat", ())
     arrests: tuple[ArrestSegment, ...] = el("arrestSegment", ())
+    bookings: tuple[BookingSegment, ...] = el("bookingSegment", ())
+    juvenile: tuple[JuvenileSegment, ...] = el("juvenileSegment", ())
+    prosecutions: tuple[ProsecutionSegment, ...] = el("prosecutionSegment", ())
     courts: tuple[CourtSegment, ...] = el("courtSegment", ())
+    sentencings: tuple[SentencingSegment, ...] = el("sentencingSegment", ())
     custody: tuple[CustodySegment, ...] = el("custodySegment", ())
     supervision: tuple[SupervisionSegment, ...] = el("supervisionSegment", ())
+    post_sentence: tuple[PostSentenceSegment, ...] = el("postSentenceSegment", ())
+    source_data: tuple[SourceItem, ...] = el("sourceData", ())
 
 
 # --- agency information, summary, the sheet --------------------------------------------------
@@ -361,6 +511,8 @@ class Summary:
     total_revocations: int = el("totalRevocations", 0)
     first_event_date: str | None = el("firstEventDate")
     last_event_date: str | None = el("lastEventDate")
+    # Severity codes no row of the severity table knows: counted as Unknown, and said so.
+    unknown_severity_codes: tuple[str, ...] = el("unknownSeverityCode", ())
 
 
 @dataclass(frozen=True, slots=True)
@@ -369,6 +521,7 @@ class RapSheet:
     identification: Identification = el("identification", Identification())
     cycles: tuple[Cycle, ...] = el("cycle", ())
     agencies: tuple[AgencyInfo, ...] = el("agencyInfo", ())
+    source_data: tuple[SourceItem, ...] = el("sourceData", ())
     summary: Summary | None = el("summary")
 
     @property

@@ -28,6 +28,7 @@ from jdx.exchanges.rapsheets.model import (
     CautionInfo,
     CaveatInfo,
     Charge,
+    ChargeDisposition,
     CourtCharge,
     CourtSegment,
     CustodySegment,
@@ -228,7 +229,10 @@ def _charges(segment: etree._Element, path: str) -> list[dict[str, Any]]:
                     or _text(charge, "rap:ChargeSeverityDescriptionText")
                 ),
                 "counts": int(counts) if counts and counts.isdigit() and int(counts) > 0 else None,
-                "disposition": _text(charge, "j:ChargeDisposition/nc:DispositionDescriptionText"),
+                "dispositions": tuple(
+                    ChargeDisposition(text=t)
+                    for t in _all(charge, "j:ChargeDisposition/nc:DispositionDescriptionText")
+                ),
             }
         )
     return out
@@ -253,15 +257,17 @@ def _cycle(
     arrests, courts, custody, supervision = [], [], [], []
     for seg in cycle.findall("rap:Arrest", NS):
         ori, name = agency(seg)
-        charges = tuple(
-            Charge(**{k: v for k, v in c.items() if k != "disposition"})
-            for c in _charges(seg, "rap:ArrestCharge")
-        )
+        charges = tuple(Charge(**c) for c in _charges(seg, "rap:ArrestCharge"))
         arrests.append(ArrestSegment(ori, name, when(seg), charges=charges))
     for seg in cycle.findall("rap:CourtAction", NS):
         ori, name = agency(seg)
         court_charges = tuple(
-            CourtCharge(action_type=court_action_type(str(c["disposition"] or "")), **c)
+            CourtCharge(
+                action_type=court_action_type(
+                    c["dispositions"][-1].text if c["dispositions"] else None
+                ),
+                **c,
+            )
             for c in _charges(seg, "rap:CourtCharge")
         )
         courts.append(CourtSegment(ori, name, when(seg), charges=court_charges))
