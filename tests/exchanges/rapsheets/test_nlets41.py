@@ -33,7 +33,11 @@ def test_identification_and_introduction_are_read() -> None:
     assert ident.names[0].last == "JONES" and ident.names[0].middle == "P"
     assert ident.birthdates == ("19530212",) and ident.ssns == ("220565860",)
     assert ident.sexes == ("Unknown",)  # 4.1 "Other" is not a 2.00 code
-    assert ident.hair_colors[0].hair_color == "Unknown"
+    # "Blonde Or Strawberry" is 2.00's Blonde; the code as sent is kept in the source data.
+    assert ident.hair_colors[0].hair_color == "Blonde"
+    assert ("rap:PersonHairColorText", "Blonde Or Strawberry") in {
+        (i.path, i.value) for i in ident.source_data
+    }
     assert ident.heights[0].inches == 73 and ident.weights[0].weight == "180"
     assert ident.cautions[0].caution == "ARMED AND DANGEROUS"
     intro = s.introduction  # type: ignore[union-attr]

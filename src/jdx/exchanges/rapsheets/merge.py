@@ -247,6 +247,16 @@ def merge_identification(idents: Sequence[Identification], *, as_of: str) -> Ide
         iffs_disqualified=highest_iffs(iffs, as_of=as_of),
         offender_notices=tuple(sorted(every("offender_notices"), key=_canon)),
         comments=tuple(sorted(every("comments"), key=_canon)),
+        ethnicities=kept("ethnicities"),
+        blood_types=kept("blood_types"),
+        marital_statuses=kept("marital_statuses"),
+        # A registration reported by any responder stands: "false" from one state does not
+        # undo another state's registry.
+        registered_offender=max(
+            (i.registered_offender for i in idents if i.registered_offender), default=None
+        ),
+        death_dates=kept("death_dates"),
+        source_data=kept("source_data"),
     )
 
 
@@ -304,6 +314,7 @@ def merge_rap_sheets(portions: Sequence[RapSheet], *, as_of: str | None = None) 
         identification=merge_identification([p.identification for p in unique], as_of=day),
         cycles=merge_cycles(c for p in unique for c in p.cycles),
         agencies=merge_agencies(p.agencies for p in unique),
+        source_data=distinct(item for p in unique for item in p.source_data),
         summary=None,
     )
 

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
+from jdx.exchanges.rapsheets import severity as severity_table
 from jdx.exchanges.rapsheets.model import (
     CONVICTED,
     FAILURE_TO_APPEAR,
     REVOCATIONS,
+    Charge,
     RapSheet,
     Severity,
     SeverityCounts,
@@ -78,7 +80,36 @@ def summarize(sheet: RapSheet, *, as_of: str) -> Summary:
         total_revocations=sum(1 for ch in court_charges if ch.action_type in REVOCATIONS),
         first_event_date=min(dates, default=None),
         last_event_date=max(dates, default=None),
+        unknown_severity_codes=unknown_severity_codes(sheet),
     )
+
+
+def unknown_severity_codes(sheet: RapSheet) -> tuple[str, ...]:
+    """The severity codes of the sheet's charges that no row of the severity table knows."""
+    found = {
+        charge.severity_class
+        for charge in all_charges(sheet)
+        if charge.severity_class and not severity_table.is_known(charge.severity_class)
+    }
+    return tuple(sorted(found))
+
+
+def all_charges(sheet: RapSheet) -> Iterator[Charge]:
+    """Every charge of every segment of every cycle."""
+    for cycle in sheet.cycles:
+        for segments in (
+            cycle.arrests,
+            cycle.juvenile,
+            cycle.prosecutions,
+            cycle.courts,
+            cycle.custody,
+            cycle.supervision,
+        ):
+            for segment in segments:
+                yield from segment.charges
+        for sentencing in cycle.sentencings:
+            for sentence in sentencing.sentences:
+                yield from sentence.charges
 
 
 def with_summary(sheet: RapSheet, *, as_of: str) -> RapSheet:
