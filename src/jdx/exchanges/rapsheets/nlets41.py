@@ -819,7 +819,9 @@ class _Reading:
         of_person: list[SourceItem] = []
         of_sheet: list[SourceItem] = []
         dropped = 0
-        cycle_of_element = {id(e): i for i, c in cycles.items() for e in c.iter()}
+        # Keyed by the elements themselves: holding them keeps lxml's proxies (and so their
+        # identity) alive; an id() of a proxy that was freed could be reused by another.
+        cycle_of_element = {e: i for i, c in cycles.items() for e in c.iter()}
         for element in self.root.iter():
             if not isinstance(element.tag, str) or len(element) or element in self.taken:
                 continue
@@ -840,20 +842,20 @@ class _Reading:
         return of_cycle, of_person, of_sheet, dropped
 
     def _anchor(
-        self, element: etree._Element, cycle_of: dict[int, int], person: etree._Element
+        self, element: etree._Element, cycle_of: dict[etree._Element, int], person: etree._Element
     ) -> tuple[etree._Element, int | None]:
         top = element
         while top.getparent() is not None and top.getparent() is not self.root:
             top = top.getparent()
-        if id(element) in cycle_of:
-            return top, cycle_of[id(element)]
+        if element in cycle_of:
+            return top, cycle_of[element]
         if top is person:
             return person, None
         # An association's leaf belongs with the segment it links.
         for ref in (c.get(_S_REF) for c in top if c.get(_S_REF)):
             target = self.by_id.get(str(ref))
-            if target is not None and id(target) in cycle_of:
-                return self.root, cycle_of[id(target)]
+            if target is not None and target in cycle_of:
+                return self.root, cycle_of[target]
         return self.root, None
 
 
