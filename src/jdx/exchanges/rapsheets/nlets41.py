@@ -97,7 +97,7 @@ _S_ID = f"{{{NS['s']}}}id"
 _S_REF = f"{{{NS['s']}}}ref"
 _CUSTODY = re.compile(r"CUSTODY|JAIL|PRISON|INCARCERAT", re.IGNORECASE)
 # The OJBC wrapper's elements that stand for a 4.1 element of the same local name.
-_OJBC_REPLACES = frozenset({"RapSheet", "RapSheetCycle", "Sentencing"})
+_OJBC_REPLACES = frozenset({"RapSheet", "RapSheetCycle", "Sentencing", "Sentence"})
 
 # Leaves left out of the 2.00 record, each with its reason; a sheet that had any carries a
 # caveat saying how many. Everything else is carried, in an element or as source data.
@@ -429,10 +429,14 @@ class _Reading:
             ident = licence.find("nc:DriverLicenseIdentification", NS)
             if ident is None:
                 continue
-            state = self.one(ident, "j:IdentificationJurisdictionNCICLSTACode") or self.one(
-                ident, "nc:IdentificationJurisdictionText"
-            )
-            state = state if state and re.fullmatch(r"[A-Z]{2}", state) else self.state
+            state = self.state
+            for path in (
+                "j:IdentificationJurisdictionNCICLSTACode",
+                "nc:IdentificationJurisdictionText",
+            ):
+                for element, value in self.each(ident, path):
+                    if re.fullmatch(r"[A-Z]{2}", value):
+                        state = self.take(element, value)
             # Without an issuing state 2.00 has no licence to write: the number stays untaken
             # and is carried as source data.
             if state:
@@ -471,7 +475,7 @@ class _Reading:
             text = " - ".join(w for w in words if w)
             if text or code:
                 yield SmtInfo(
-                    agency_name=self.state or "(not stated)",
+                    agency_name=f"STATE OF {self.state}" if self.state else "(not stated)",
                     smt=text or None,
                     code=None if text else code,
                     link=self.one(feature, "nc:PhysicalFeatureImage/nc:BinaryLocationURI"),
@@ -780,8 +784,6 @@ class _Reading:
             ended = self.date(seg, "nc:SupervisionRelease/nc:ActivityDate")
             charges = self.charges(seg, "rap:SupervisionCharge")
             if _CUSTODY.search(f"{kind} {status or ''}"):
-                if kind.strip().upper() == "CUSTODY" and category is not None:
-                    self.taken.add(category)  # the category is what made it custody
                 custody.append(
                     CustodySegment(
                         *self.agency(seg),
@@ -793,8 +795,6 @@ class _Reading:
                     )
                 )
             else:
-                if kind.strip().upper() == "SUPERVISION" and category is not None:
-                    self.taken.add(category)
                 supervision.append(
                     SupervisionSegment(
                         *self.agency(seg),
