@@ -146,8 +146,7 @@ def build_kit(
 
 def readme(names: list[str]) -> str:
     """The kit's README: its files, then how to submit over the hub's criminal history API."""
-    width = max(len(n) for n in names)
-    files = "\n".join(f"  {n.ljust(width)}  {describe(n)}" for n in names)
+    files = "\n".join(f"  {name}\n      {describe(name)}" for name in names)
     formats = ", ".join(FORMATS)
     return f"""\
 Interstate criminal history (rap sheets): the participants' kit
@@ -182,8 +181,8 @@ history exchange has no test realm, so test keys are refused.
                                          document the hub refuses, with the reason.
   GET  /chri/v1/outbox[?unfetched=true]  the caller's deliveries, newest first.
   GET  /chri/v1/outbox/ID                one delivery's content (marks it fetched).
-  PUT  /chri/v1/preference               {{"format": F}}: the format deliveries come in,
-                                         F one of {formats}.
+  PUT  /chri/v1/preference               {{"format": F}}: the format deliveries come in;
+                                         F: {formats}.
 
 The API's full description is at /docs (OpenAPI at /openapi.json).
 """
