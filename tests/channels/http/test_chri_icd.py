@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from jdx.exchanges.rapsheets.kit import build_kit
 
 
@@ -37,3 +39,19 @@ def test_an_unknown_document_is_a_clear_404(client: Any) -> None:
 def test_the_kit_is_in_the_api_description(client: Any) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     assert "/chri/v1/icd" in paths and "/chri/v1/icd/{name}" in paths
+
+
+def test_a_sample_the_reader_refuses_is_a_500_naming_it(
+    client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jdx.channels.http import chri_icd
+    from jdx.exchanges.rapsheets import kit
+
+    monkeypatch.setattr(kit, "sample_files", lambda: {"ojbc-broken.xml": b"<RapSheet/"})
+    chri_icd._kit_of.cache_clear()
+    try:
+        response = client.get("/chri/v1/icd")
+    finally:
+        chri_icd._kit_of.cache_clear()
+    assert response.status_code == 500
+    assert "sample ojbc-broken.xml is refused" in response.json()["error"]
