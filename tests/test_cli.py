@@ -182,6 +182,48 @@ def test_icd_cases_writes_the_documents_of_the_three_record_types(env: Hub, tmp_
 
 
 def test_icd_of_an_unknown_kind_is_a_clear_error(env: Hub, tmp_path: Path) -> None:
-    result = runner.invoke(app, ["icd", "rapsheets", "--out", str(tmp_path)])
+    result = runner.invoke(app, ["icd", "warrants", "--out", str(tmp_path)])
     assert result.exit_code == 1
-    assert "unknown kind" in result.output
+    assert "unknown kind 'warrants'; known: stops, cases, rapsheets" in result.output
+
+
+def test_icd_rapsheets_writes_the_participants_kit(env: Hub, tmp_path: Path) -> None:
+    from importlib import resources
+
+    from lxml import etree
+
+    from jdx.exchanges.rapsheets.transmission import validate
+
+    out = tmp_path / "kit"
+    result = runner.invoke(app, ["icd", "rapsheets", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    names = [Path(p).name for p in orjson.loads(result.stdout)["written"]]
+    assert names[:2] == ["rapsheet-2.00.xsd", "rapsheet-2.00.html"]
+    assert {
+        "nlets41-minimal.xml",
+        "nlets41-minimal.rapsheet-2.00.xml",
+        "notification-fl01.txt",
+        "notification-el01.txt",
+        "README.txt",
+    } <= set(names)
+    assert sorted(p.name for p in out.iterdir()) == sorted(names)
+    xsd = resources.files("jdx.exchanges.rapsheets").joinpath("schema", "rapsheet-2.00.xsd")
+    assert (out / "rapsheet-2.00.xsd").read_bytes() == xsd.read_bytes()
+    converted = [n for n in names if n.endswith(".rapsheet-2.00.xml")]
+    assert len(converted) == sum(1 for n in names if n.startswith(("nlets41-", "ojbc-"))) / 2
+    for name in converted:
+        validate(etree.parse(out / name).getroot())
+
+
+def test_icd_rapsheets_reports_a_sample_the_reader_refuses(
+    env: Hub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jdx.exchanges.rapsheets import kit
+
+    monkeypatch.setattr(kit, "sample_files", lambda: {"nlets41-broken.xml": b"<rap:RapSheet/"})
+    result = runner.invoke(app, ["icd", "rapsheets", "--out", str(tmp_path / "kit")])
+    assert result.exit_code == 1
+    assert "error: the participants' kit was not written: sample nlets41-broken.xml" in (
+        result.output
+    )
+    assert not (tmp_path / "kit").exists()

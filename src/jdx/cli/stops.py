@@ -93,19 +93,30 @@ ICD_FAMILIES = {
     "stops": ("stop",),
     "cases": ("case-missing", "case-unidentified", "case-cancellation"),
 }
+# ... and the kinds whose documents are not made from dictionaries: the rap sheets' kit.
+ICD_KINDS = (*ICD_FAMILIES, "rapsheets")
 
 
 def icd(
     kind: str = typer.Argument(
-        ..., help="Record kind: stops (2018 and 2024 eras) or cases (NamUs)."
+        ...,
+        help="Record kind: stops (2018 and 2024 eras), cases (NamUs) or rapsheets "
+        "(the participants' kit).",
     ),
     out: Path = typer.Option(Path("icd"), "--out", help="Folder to write the documents to."),
 ) -> None:
-    """Write the Interface Control Document: HTML, JSON Schema, XSD, templates, samples, SQL."""
+    """Write the Interface Control Document: HTML, JSON Schema, XSD, templates, samples, SQL.
+
+    For rapsheets, the participants' kit: the 2.00 XSD, its annotated reference, the Nlets 4.1
+    samples with their 2.00 conversions, EL01/FL01 notifications and a README.
+    """
+    if kind == "rapsheets":
+        emit({"written": write_rapsheet_kit(out)})
+        return
     from jdx.dictionary.icd import write_icd
 
     families = ICD_FAMILIES.get(kind) or fail(
-        f"unknown kind {kind!r}; known: {', '.join(ICD_FAMILIES)}"
+        f"unknown kind {kind!r}; known: {', '.join(ICD_KINDS)}"
     )
     validation = offline.builtin_validation()  # the documents need no database
     written: list[str] = []
@@ -119,3 +130,17 @@ def icd(
             (out / name).write_bytes(content)
             written.append(str(out / name))
     emit({"written": written})
+
+
+def write_rapsheet_kit(out: Path) -> list[str]:
+    """The kit of ``kit.build_kit`` in ``out``; a sample the hub's reader refuses fails it."""
+    from jdx.exchanges.rapsheets.kit import KitError, build_kit
+
+    try:
+        kit = build_kit()
+    except KitError as exc:
+        fail("the participants' kit was not written: " + "; ".join(exc.problems))
+    out.mkdir(parents=True, exist_ok=True)
+    for name, (content, _media) in kit.items():
+        (out / name).write_bytes(content)
+    return [str(out / name) for name in kit]

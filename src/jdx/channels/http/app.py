@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from jdx.channels import web
-from jdx.channels.http import chri, docs, files, icd, namus, sdcs
+from jdx.channels.http import chri, chri_icd, docs, files, icd, namus, sdcs
 from jdx.channels.http.app_peer import PEER
 from jdx.channels.http.fastpaths import FastPaths
 from jdx.channels.web import landing
@@ -25,10 +25,10 @@ from jdx.settings import Settings
 
 log = logging.getLogger("jdx.http")
 
-ROUTERS = {
+ROUTERS: dict[str, list[Callable[[Hub], APIRouter]]] = {
     "stops": [sdcs.router, icd.router, files.router],
     "cases": [namus.router, web.router],
-    "rapsheets": [chri.router],
+    "rapsheets": [chri.router, chri_icd.router],
 }
 
 

@@ -62,7 +62,16 @@ def exchanges_of(hub: Hub) -> list[Exchange]:
             )
         )
     if "rapsheets" in hub.exchanges:
-        shown.append(Exchange("Interstate criminal history (rap sheets)", "/chri/v1", ()))
+        shown.append(
+            Exchange(
+                "Interstate criminal history (rap sheets)",
+                "/chri/v1",
+                (
+                    Link("/chri/v1/icd", "Participants' kit", "schema, reference, samples"),
+                    Link("/chri/v1/icd/rapsheet-2.00.html", "Format 2.00", "every element"),
+                ),
+            )
+        )
     return shown
 
 

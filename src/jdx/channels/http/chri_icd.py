@@ -1,0 +1,68 @@
+"""The rap sheet participants' kit over HTTP: ``/chri/v1/icd`` (issue 15).
+
+The same documents ``jdx icd rapsheets`` writes, made by the one function that makes them
+(``exchanges.rapsheets.kit.build_kit``). Public like the stop data ICD at ``/sdcs/v1/icd``: the
+kit holds the schema, its reference and synthetic samples, nothing of any record.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import Response
+
+from jdx.exchanges.rapsheets.kit import Document, KitError, build_kit, describe
+from jdx.hub import Hub
+
+PREFIX = "/chri/v1/icd"
+log = logging.getLogger("jdx.http")
+
+
+@lru_cache(maxsize=1)
+def _kit_of(day: str) -> dict[str, Document]:
+    """The kit of one day (its 2.00 samples are summarised as delivered that day)."""
+    return build_kit(as_of=day)
+
+
+def kit() -> dict[str, Document]:
+    try:
+        return _kit_of(datetime.now(UTC).strftime("%Y%m%d"))
+    except KitError as exc:
+        log.error("the participants' kit cannot be built: %s", exc)
+        raise HTTPException(500, f"the participants' kit cannot be built: {exc}") from None
+
+
+def index() -> dict[str, Any]:
+    """Every document of the kit: its URL, media type and what it is."""
+    return {
+        "documents": {
+            name: {"href": f"{PREFIX}/{name}", "media_type": media, "description": describe(name)}
+            for name, (_content, media) in kit().items()
+        },
+        "nlets41_xsd": "not in the kit (its licence keeps it out of the project): get it from Nlets",
+    }
+
+
+def document(name: str) -> Response:
+    found = kit().get(name)
+    if found is None:
+        raise HTTPException(404, f"no document {name!r} in the rap sheet kit; see {PREFIX}")
+    content, media = found
+    return Response(content, media_type=media)
+
+
+def router(_hub: Hub) -> APIRouter:
+    api = APIRouter(prefix=PREFIX, tags=["Interstate criminal history"])
+    api.add_api_route("", index, methods=["GET"], summary="List the participants' kit")
+    api.add_api_route(
+        "/{name}",
+        document,
+        methods=["GET"],
+        summary="One document of the kit: XSD, reference, samples, notifications, README",
+        response_class=Response,
+    )
+    return api
