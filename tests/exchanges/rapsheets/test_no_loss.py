@@ -86,16 +86,14 @@ def test_every_leaf_of_a_portion_reaches_the_200_record_and_it_validates(path: P
     assert lost([data], output) == []
 
 
-def same_person(paths: list[Path]) -> list[Path]:
-    """The portions of the subject most samples describe (FBI 901100)."""
-    return [p for p in paths if b"901100" in p.read_bytes()]
+# The three responders of one subject (FBI 901100): Texas, North Carolina and the FBI. They name
+# no agency ORI in common, so nothing is de-duplicated away by 2.6.4 (first occurrence of an
+# ORI's contact data kept), which is a rule of the seed, not a loss.
+RESPONDERS = ("nlets41-state-full.xml", "nlets41-state-nc.xml", "nlets41-fbi.xml")
 
 
 def test_three_portions_in_every_arrival_order_lose_nothing() -> None:
-    portions = same_person(sources())[:3]
-    if len(portions) < 2:
-        pytest.skip("fewer than two portions of one subject among the samples")
-    datas = [p.read_bytes() for p in portions]
+    datas = [SAMPLES.joinpath(name).read_bytes() for name in RESPONDERS]
     records = set()
     for order in itertools.permutations(datas):
         output = merged(list(order))
