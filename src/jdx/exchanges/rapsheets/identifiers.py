@@ -1,0 +1,73 @@
+"""The subject's numbers in one form, wherever they are compared or written (issue 15).
+
+States and the FBI send the same number in several spellings: ``220-56-5860`` and ``220565860``,
+``901100 ca1`` and ``901100CA1``, ``TX-01346790``, ``TX01346790`` and, from Texas, ``01346790``.
+Compared as received, one person's portions look like two people's and a Rap-Merge entry misses
+its portion; merged as received, one number appears twice. Every comparison and every merged
+number goes through the functions below.
+
+The forms follow the element dictionary (seed 3.2): an SSN is "nine consecutive numeric
+characters with no embedded punctuation"; the FBI number (EFTS 2.014, the UCN in later
+specifications) and the SID (EFTS 2.015) are letters and digits, shown upper case in every
+example.
+"""
+
+from __future__ import annotations
+
+import re
+
+# What a sender puts between the parts of a number; nothing else is removed, so a number
+# with any other character stays unequal to every clean one instead of being guessed at.
+_SEPARATORS = re.compile(r"[\s\-]+")
+_STATE = re.compile(r"[A-Z]{2}")
+_SSN = re.compile(r"[0-9]{9}")  # ASCII digits: str.isdigit() also takes "²" and "٣"
+
+
+def _compact(value: str) -> str:
+    return _SEPARATORS.sub("", value).upper()
+
+
+def normal_ssn(value: str | None) -> str | None:
+    """The SSN as nine digits; None when it is not nine digits once separators are gone."""
+    if value is None:
+        return None
+    digits = _compact(value)
+    return digits if _SSN.fullmatch(digits) else None
+
+
+def normal_fbi_number(value: str | None) -> str | None:
+    """The FBI number (UCN) upper case, without spaces or dashes; None when empty."""
+    if value is None:
+        return None
+    return _compact(value) or None
+
+
+def normal_sid(value: str | None) -> str | None:
+    """The SID upper case, without spaces or dashes; None when empty."""
+    if value is None:
+        return None
+    return _compact(value) or None
+
+
+def state_code(value: str | None) -> str | None:
+    """Two letters that can be a state's code (``TX``), from an ORI or a SID; else None."""
+    if not value:
+        return None
+    head = value.strip()[:2].upper()
+    return head if _STATE.fullmatch(head) else None
+
+
+def sid_matches(a: str | None, b: str | None, state: str | None = None) -> bool:
+    """Whether two SIDs are the same number: equal once normalised or, when the issuing
+    ``state`` is known, equal once its two-letter prefix is set aside (``TX01346790`` and
+    ``01346790`` from Texas). Only the known state's prefix is set aside: the digits of two
+    states' SIDs can coincide, and ``OH01346790`` is not Texas's ``01346790``."""
+    left, right = normal_sid(a), normal_sid(b)
+    if left is None or right is None:
+        return False
+    if left == right:
+        return True
+    prefix = state_code(state)
+    if prefix is None:
+        return False
+    return left.removeprefix(prefix) == right.removeprefix(prefix)
