@@ -14,7 +14,10 @@ example.
 
 from __future__ import annotations
 
+import dataclasses
 import re
+
+from jdx.exchanges.rapsheets.model import Identification, RapSheet
 
 # What a sender puts between the parts of a number; nothing else is removed, so a number
 # with any other character stays unequal to every clean one instead of being guessed at.
@@ -71,3 +74,44 @@ def sid_matches(a: str | None, b: str | None, state: str | None = None) -> bool:
     if prefix is None:
         return False
     return left.removeprefix(prefix) == right.removeprefix(prefix)
+
+
+def state_sid(value: str, state: str | None) -> str:
+    """The SID normalised and, when it has no two-letter prefix and the issuing ``state`` is
+    known, with that state's: the form the 2.00 schema requires (``[A-Z]{2}[A-Z0-9]{1,10}``)
+    and the one the notification names. Unreadable values stay as received."""
+    sid = normal_sid(value)
+    if sid is None:
+        return value
+    prefix = state_code(state)
+    return sid if prefix is None or state_code(sid) else prefix + sid
+
+
+def normalised_identification(ident: Identification, state: str | None = None) -> Identification:
+    """``ident`` with its FBI number, SIDs and SSNs each in one spelling (``state``: the
+    sender's, for SIDs sent without their prefix). An SSN that is not nine digits is kept as
+    received: a number is never dropped because it is misspelt."""
+    return dataclasses.replace(
+        ident,
+        fbi_number=normal_fbi_number(ident.fbi_number),
+        sid_numbers=tuple(dict.fromkeys(state_sid(s, state) for s in ident.sid_numbers)),
+        ssns=tuple(dict.fromkeys(normal_ssn(s) or s for s in ident.ssns)),
+    )
+
+
+def normalised_numbers(sheet: RapSheet, state: str | None = None) -> RapSheet:
+    """The sheet with every subject number in one spelling: the identification's and those
+    of the requests its introduction echoes (``state``: the sender's)."""
+    requests = tuple(
+        dataclasses.replace(
+            r,
+            fbi_number=normal_fbi_number(r.fbi_number),
+            sid_number=state_sid(r.sid_number, state) if r.sid_number else None,
+        )
+        for r in sheet.introduction.requests
+    )
+    return dataclasses.replace(
+        sheet,
+        introduction=dataclasses.replace(sheet.introduction, requests=requests),
+        identification=normalised_identification(sheet.identification, state),
+    )
