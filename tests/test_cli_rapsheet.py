@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from jdx.cli import app
 from jdx.exchanges.rapsheets.delivery import receiver_format
+from jdx.exchanges.rapsheets.model import SubjectName
 from jdx.exchanges.rapsheets.transmission import read_rap_sheet, write_rap_sheet
 from jdx.hub import Hub
 from tests.conftest import new_agency
@@ -66,6 +67,37 @@ def test_errors_are_one_clear_line(tmp_path: Path) -> None:
         app, ["rapsheet", "render", str(FIXTURES / "plain-nc.txt"), "--format", "pdf"]
     )
     assert wrong.exit_code == 1 and "unknown format" in wrong.stderr
+
+
+def test_merge_refuses_two_people_when_one_portion_has_no_fbi_number(tmp_path: Path) -> None:
+    """Issue 15: a portion without an FBI number joins only on a SID, or a name with a date
+    of birth; otherwise exit 1 with the reason, and nothing written."""
+    tx = tmp_path / "tx.xml"
+    tx.write_bytes(write_rap_sheet(sheet("TX", "TX01346790", birthdates=("19600101",))))
+    nc = tmp_path / "nc.xml"
+    nc.write_bytes(
+        write_rap_sheet(
+            sheet("NC", "NC0142585A", fbi_number=None, names=(SubjectName("ROE", "RICHARD"),))
+        )
+    )
+    out = tmp_path / "merged.xml"
+    refused = runner.invoke(app, ["rapsheet", "merge", str(tx), str(nc), "--out", str(out)])
+    assert refused.exit_code == 1, refused.output
+    assert (
+        "error: portion 2 (no FBI number, SID NC0142585A) shares no SID, and no name with a "
+        "date of birth, with portion 1 (FBI 901100)"
+    ) in refused.stderr
+    assert not out.exists()
+    # The same NC portion with the subject's name and date of birth is the same person.
+    nc.write_bytes(
+        write_rap_sheet(sheet("NC", "NC0142585A", fbi_number=None, birthdates=("19600101",)))
+    )
+    merged = runner.invoke(app, ["rapsheet", "merge", str(tx), str(nc), "--out", str(out)])
+    assert merged.exit_code == 0, merged.output
+    assert read_rap_sheet(out.read_bytes()).identification.sid_numbers == (
+        "NC0142585A",
+        "TX01346790",
+    )
 
 
 @pytest.fixture

@@ -166,3 +166,62 @@ def test_0011_stores_stops_as_json_keeps_them_and_goes_down_and_up(
     schema.upgrade(engine)
     assert schema.drift(engine) == []
     engine.dispose()
+
+
+def _new_merge(conn: sa.Connection, n: int) -> int:
+    """A Rap-Merge entry with the id the database gives it, and its ``notified`` log row."""
+    merge_id = int(
+        conn.execute(
+            sa.text(
+                "INSERT INTO rap_merge (merge_key, requester_ori, sid_numbers, notifier_ori, kind, "
+                "expected, received, state, created_at, deadline_at) VALUES (:key, 'MG0000001', "
+                "'[]', 'DCFBIWA00', 'E', '[]', '[]', 'waiting', CURRENT_TIMESTAMP, "
+                "CURRENT_TIMESTAMP) RETURNING id"
+            ),
+            {"key": f"MG0000001|{n}|"},
+        ).scalar_one()
+    )
+    conn.execute(
+        sa.text(
+            "INSERT INTO rap_delivery_log (event, transaction_type, merge_id, originating_id, "
+            "destination_id, logged_at) VALUES ('notified', 'EL01', :id, 'DCFBIWA00', "
+            "'MG0000001', CURRENT_TIMESTAMP)"
+        ),
+        {"id": merge_id},
+    )
+    return merge_id
+
+
+def _complete(conn: sa.Connection, merge_id: int) -> None:
+    conn.execute(sa.text("DELETE FROM rap_merge WHERE id = :id"), {"id": merge_id})
+
+
+@pytest.mark.parametrize(
+    "dialect", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def test_0014_never_hands_out_a_merge_id_twice_and_goes_down_and_up(
+    settings: Settings, tmp_path_factory: Any, dialect: str
+) -> None:
+    engine = _fresh_engine(settings, tmp_path_factory, dialect)
+    schema.upgrade(engine, "0013")
+    with engine.begin() as conn:
+        first, second = _new_merge(conn, 1), _new_merge(conn, 2)
+        _complete(conn, second)  # delivered: its id is only in the log now
+    schema.upgrade(engine)
+    assert schema.drift(engine) == []
+    ids = [first, second]
+    for n in range(3, 6):  # merges run to completion one after the other
+        with engine.begin() as conn:
+            ids.append(_new_merge(conn, n))
+            _complete(conn, ids[-1])
+    assert len(set(ids)) == 5 and ids[2:] == sorted(ids[2:]) and min(ids[2:]) > second
+    with engine.connect() as conn:
+        logged = conn.execute(sa.text("SELECT merge_id FROM rap_delivery_log")).scalars().all()
+        kept = conn.execute(sa.text("SELECT id FROM rap_merge")).scalars().all()
+    assert sorted(logged) == sorted(ids) and kept == [first]  # the open entry kept its id
+    schema.downgrade(engine, "0013")
+    schema.upgrade(engine)
+    with engine.begin() as conn:
+        assert _new_merge(conn, 6) > max(ids)
+    assert schema.drift(engine) == []
+    engine.dispose()

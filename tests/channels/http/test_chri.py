@@ -117,3 +117,30 @@ def test_broken_notifications_and_hostile_xml_are_refused_with_a_clear_error(
         "/chri/v1/rapsheets?destination=bad", content=b"text", headers=agency.auth()
     )
     assert nowhere.status_code == 400
+
+
+def test_a_portion_of_another_person_gets_409_naming_the_reason_and_changes_nothing(
+    client: Any, hub: Hub, agency: AgencyFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fbi_iii, texas, ohio = (new_agency(hub, n) for n in ("FBI/III", "Texas", "Ohio"))
+    allow_notifier(hub, monkeypatch, fbi_iii.ori)
+    fbi, stranger = fbi_number(), fbi_number()
+    text = notification(agency.ori, fbi, [("TEXAS", "TX01"), ("OHIO", "OH02")], fbi_too=False)
+    made = client.post("/chri/v1/notifications", content=text, headers=fbi_iii.auth())
+    merge_id = made.json()["merge_id"]
+    first = _post_sheet(client, texas, agency.ori, portion("TEXAS", "TX01", fbi, "19950101"))
+    assert first.json()["missing"] == ["OHIO - STATE ID/OH02"]
+    # Ohio's SID, another person's FBI number: not the subject the FBI/III notified.
+    refused = _post_sheet(client, ohio, agency.ori, portion("OHIO", "OH02", stranger, "19900101"))
+    assert refused.status_code == 409, refused.text
+    body = refused.json()
+    assert (body["merge_id"], body["reason"]) == (merge_id, "different-subject")
+    assert f"merge {merge_id} refused the portion" in body["error"]
+    assert f"(FBI {stranger}) names another FBI number than the notification" in body["error"]
+    assert client.get("/chri/v1/outbox", headers=agency.auth()).json()["items"] == []
+    # The merge goes on: Ohio's own portion completes it, without the refused one's cycle.
+    last = _post_sheet(client, ohio, agency.ori, portion("OHIO", "OH02", fbi, "19800101"))
+    assert last.status_code == 202 and last.json()["outcome"] == "delivered"
+    (item,) = client.get("/chri/v1/outbox", headers=agency.auth()).json()["items"]
+    content = client.get(item["href"], headers=agency.auth()).text
+    assert "19800101" in content and "19900101" not in content and stranger not in content

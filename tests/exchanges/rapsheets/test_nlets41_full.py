@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from importlib import resources
 
+import pytest
+
+from jdx.exchanges.rapsheets.identity import DifferentSubject
+from jdx.exchanges.rapsheets.merge import merge_rap_sheets
 from jdx.exchanges.rapsheets.model import RapSheet, Severity
 from jdx.exchanges.rapsheets.portions import read_portion
 from jdx.exchanges.rapsheets.summary import all_charges, summarize
@@ -81,3 +85,15 @@ def test_the_ojbc_wrapper_is_accepted_and_its_extensions_carried() -> None:
     order = [i for i in sheet.source_data if i.path.startswith("ch-ext:Order")]
     assert order  # the protection order travels as source data
     assert read_rap_sheet(write_rap_sheet(sheet)) == sheet
+
+
+def test_a_portion_of_another_person_without_an_fbi_number_is_refused() -> None:
+    texas, other = sample("nlets41-state-full.xml"), sample("nlets41-other-person.xml")
+    assert other.identification.fbi_number is None
+    for portions in ([texas, other], [other, texas]):
+        with pytest.raises(DifferentSubject):
+            merge_rap_sheets(portions, as_of="20261206")
+    merged = merge_rap_sheets(
+        [texas, sample("nlets41-state-nc.xml"), sample("nlets41-fbi.xml")], as_of="20261206"
+    )
+    assert merged.identification.fbi_number == "901100"

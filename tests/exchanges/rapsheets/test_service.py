@@ -18,7 +18,12 @@ from lxml import etree
 from jdx.exchanges.rapsheets.merge import MergeError
 from jdx.exchanges.rapsheets.model import RapSheet, Severity, SubjectName
 from jdx.exchanges.rapsheets.present import ENVELOPE_NS, SOAP_NS
-from jdx.exchanges.rapsheets.service import DuplicateRequest, NotifierRefused, RapSheetService
+from jdx.exchanges.rapsheets.service import (
+    DuplicateRequest,
+    NotifierRefused,
+    PortionRefused,
+    RapSheetService,
+)
 from jdx.exchanges.rapsheets.tables import rap_delivery_log, rap_merge
 from jdx.exchanges.rapsheets.transmission import (
     NAMESPACE,
@@ -402,3 +407,145 @@ def test_the_notifier_setting_takes_oris_only() -> None:
     ]
     with pytest.raises(ValueError, match="not ORIs"):
         Settings(rap_notifiers=["FBI"])
+
+
+# --- issue 15: one person per merge, one id per merge ----------------------------------------
+
+
+def _entry_state(service: RapSheetService, merge_id: int) -> tuple[object, ...]:
+    with service.engine.connect() as conn:
+        row = conn.execute(sa.select(rap_merge).where(rap_merge.c.id == merge_id)).one()
+    return (row.state, row.received, row.expected)
+
+
+def _log(service: RapSheetService, requester: str) -> list[tuple[str, int | None, str]]:
+    with service.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(rap_delivery_log)
+            .where(rap_delivery_log.c.destination_id == requester)
+            .order_by(rap_delivery_log.c.id)
+        ).all()
+    return [(r.event, r.merge_id, r.originating_id) for r in rows]
+
+
+def test_a_portion_of_another_person_is_refused_stored_nowhere_and_logged_by_id(
+    service: RapSheetService, requester: AgencyFixture
+) -> None:
+    fbi, stranger = fbi_number(), fbi_number()
+    text = notification(requester.ori, fbi, [("TEXAS", "TX01"), ("OHIO", "OH02")], fbi_too=False)
+    entry = service.notify(text, sender_ori="DCFBIWA00")
+    service.receive_rap_sheet(
+        portion("TEXAS", "TX01", fbi, "19950101"), sender_ori="TX0000000", destination=requester.ori
+    )
+    before = _entry_state(service, entry.id)
+    other = portion("OHIO", "OH02", stranger, "19900101", names=(SubjectName("ROE", "RICHARD"),))
+    with pytest.raises(PortionRefused) as caught:
+        service.receive_rap_sheet(other, sender_ori="OH0000000", destination=requester.ori)
+    assert isinstance(caught.value, MergeError) and caught.value.merge_id == entry.id
+    assert f"the portion from OH0000000 (FBI {stranger}) names another FBI number" in str(
+        caught.value
+    )
+    assert _entry_state(service, entry.id) == before  # nothing of it stored, still waiting
+    assert service.outbox(requester.ori) == []
+    assert _log(service, requester.ori)[-1] == ("refused", entry.id, "OH0000000")
+    with service.engine.connect() as conn:
+        logged = " ".join(str(v) for row in conn.execute(sa.select(rap_delivery_log)) for v in row)
+    for content in (stranger, "ROE", "RICHARD", "OH02", "19900101"):
+        assert content not in logged
+    # Ohio's own portion still completes the merge.
+    last = service.receive_rap_sheet(
+        portion("OHIO", "OH02", fbi, "19900101"), sender_ori="OH0000000", destination=requester.ori
+    )
+    assert (last.outcome, last.merge_id) == ("delivered", entry.id)
+
+
+def test_a_second_fbi_number_is_refused_when_the_notification_names_none(
+    service: RapSheetService, requester: AgencyFixture
+) -> None:
+    text = "\n".join(
+        [
+            "EL01HEADERXXXX01234",
+            requester.ori,
+            "THIS INTERSTATE IDENTIFICATION INDEX RESPONSE IS THE RESULT OF YOUR REQUEST FOR SID/TX01 .",
+            " TEXAS - STATE ID/TX01",
+            " OHIO - STATE ID/OH02",
+            "END",
+        ]
+    )
+    entry = service.notify(text, sender_ori="DCFBIWA00")
+    service.receive_rap_sheet(
+        portion("TEXAS", "TX01", fbi_number(), "19950101"),
+        sender_ori="TX0000000",
+        destination=requester.ori,
+    )
+    before = _entry_state(service, entry.id)
+    with pytest.raises(PortionRefused, match="different FBI numbers"):
+        service.receive_rap_sheet(
+            portion("OHIO", "OH02", fbi_number(), "19900101"),
+            sender_ori="OH0000000",
+            destination=requester.ori,
+        )
+    assert _entry_state(service, entry.id) == before
+
+
+def test_numbers_in_another_spelling_still_find_their_merge(
+    service: RapSheetService, requester: AgencyFixture
+) -> None:
+    # Nlets 4.1 leaves numbers as the state keys them (the 2.00 schema fixes their form):
+    # Texas sends its SID without the state prefix and no FBI number, the FBI its number dashed.
+    nlets = (FIXTURES / "nlets41-tx.xml").read_text()
+    fbi_tag = "<nc:IdentificationID>901100</nc:IdentificationID>"
+    sid_tag = "<nc:IdentificationID>TX01346790</nc:IdentificationID>"
+    texas = nlets.replace(fbi_tag, "<nc:IdentificationID/>").replace(
+        sid_tag, "<nc:IdentificationID>0134 6790</nc:IdentificationID>"
+    )
+    from_fbi = nlets.replace(fbi_tag, "<nc:IdentificationID>901-100</nc:IdentificationID>").replace(
+        sid_tag, "<nc:IdentificationID/>"
+    )
+    text = notification(requester.ori, "901100", [("TEXAS", "TX01346790")], fbi_too=True)
+    entry = service.notify(text, sender_ori="DCFBIWA00")
+    first = service.receive_rap_sheet(
+        texas.encode(), sender_ori="TX0000000", destination=requester.ori
+    )
+    assert (first.outcome, first.merge_id, first.responder) == (
+        "merged",
+        entry.id,
+        "TEXAS - STATE ID/TX01346790",
+    )
+    last = service.receive_rap_sheet(
+        from_fbi.encode(), sender_ori="DCFBIWA00", destination=requester.ori
+    )
+    assert (last.outcome, last.merge_id, last.responder) == (
+        "delivered",
+        entry.id,
+        "FBI - FBI/901100",
+    )
+    merged, _ = delivered_sheet(service, requester.ori)
+    # One spelling of each in the record delivered, valid 2.00 (delivered_sheet reads it).
+    assert merged.identification.fbi_number == "901100"
+    assert merged.identification.sid_numbers == ("TX01346790",)
+
+
+def test_three_merges_one_after_the_other_get_three_merge_ids(
+    service: RapSheetService, requester: AgencyFixture
+) -> None:
+    ids = []
+    for n in range(3):
+        fbi = fbi_number()
+        text = notification(requester.ori, fbi, [("TEXAS", f"TXQ{n}Z")], fbi_too=False)
+        entry = service.notify(text, sender_ori="DCFBIWA00")
+        done = service.receive_rap_sheet(
+            portion("TEXAS", f"TXQ{n}Z", fbi, "19950101", birthdates=("19620229",)),
+            sender_ori="TX0000000",
+            destination=requester.ori,
+        )
+        assert done.outcome == "delivered"  # the entry is deleted: its id must not come back
+        ids.append(entry.id)
+    assert len(set(ids)) == 3
+    log = _log(service, requester.ori)
+    assert [m for e, m, _ in log if e == "notified"] == ids
+    assert {m for e, m, _ in log if e == "delivered"} == set(ids)
+    with service.engine.connect() as conn:
+        logged = " ".join(str(v) for row in conn.execute(sa.select(rap_delivery_log)) for v in row)
+    for content in ("19620229", "TXQ0Z", "TXQ2Z", "JONES"):  # still no record content
+        assert content not in logged

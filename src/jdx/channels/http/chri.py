@@ -27,6 +27,7 @@ from jdx.exchanges.rapsheets.service import (
     DuplicateRequest,
     NotifierRefused,
     OutboxMessage,
+    PortionRefused,
     RapSheetService,
 )
 from jdx.exchanges.rapsheets.tables import FORMATS
@@ -127,6 +128,14 @@ def router(hub: Hub) -> APIRouter:
             )
         except RapSheetFormatError as exc:
             raise HTTPException(400, f"rap sheet refused: {exc}") from None
+        except PortionRefused as exc:
+            # 409, not 422: the sheet is well formed and would be forwarded had no merge been
+            # active; it conflicts with the state of one resource, the merge entry, whose
+            # subject the notification fixed (issue 15). The same status as a second request
+            # for an active merge, with the same body: what is wrong, and which merge.
+            return JSONResponse(
+                {"error": str(exc), "merge_id": exc.merge_id, "reason": "different-subject"}, 409
+            )
         except MergeError as exc:
             raise HTTPException(422, f"rap sheet refused: {exc}") from None
         return JSONResponse(

@@ -21,6 +21,10 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from jdx.exchanges.rapsheets.identifiers import normal_fbi_number, normal_sid, normal_ssn
+from jdx.exchanges.rapsheets.identity import DifferentSubject as DifferentSubject
+from jdx.exchanges.rapsheets.identity import MergeError as MergeError
+from jdx.exchanges.rapsheets.identity import check_same_subject
 from jdx.exchanges.rapsheets.model import (
     AgencyInfo,
     CaveatInfo,
@@ -73,10 +77,6 @@ LIMITS = {
     "comments": 10,
     "agencies": 100,
 }
-
-
-class MergeError(ValueError):
-    """The portions cannot be one person's record (they name different FBI numbers)."""
 
 
 def _canon(item: object) -> str:
@@ -202,11 +202,20 @@ def merge_residences(items: Iterable[Residence]) -> tuple[Residence, ...]:
 
 
 def _fbi_number(idents: Sequence[Identification]) -> str | None:
-    numbers = {i.fbi_number for i in idents if i.fbi_number}
+    numbers = {n for n in (normal_fbi_number(i.fbi_number) for i in idents) if n}
     if len(numbers) > 1:
-        # "Only one FBI number is specified per criminal history": two mean two people.
-        raise MergeError(f"the portions name different FBI numbers: {', '.join(sorted(numbers))}")
+        # "Only one FBI number is specified per criminal history": two mean two people. The
+        # identity check refuses this first; this is the last guard of the merged record.
+        raise DifferentSubject(
+            f"the portions name different FBI numbers: {', '.join(sorted(numbers))}"
+        )
     return next(iter(numbers), None)
+
+
+def _numbers(values: Iterable[str], normal: Callable[[str], str | None]) -> tuple[str, ...]:
+    """Numbers in one spelling each, so that one number sent two ways is kept once; a value
+    the normaliser cannot read (an SSN of eight digits) is kept as received, never dropped."""
+    return distinct((normal(v) or v.strip()) for v in values)
 
 
 def merge_identification(idents: Sequence[Identification], *, as_of: str) -> Identification:
@@ -220,9 +229,9 @@ def merge_identification(idents: Sequence[Identification], *, as_of: str) -> Ide
     return Identification(
         names=kept("names"),
         fbi_number=_fbi_number(idents),
-        sid_numbers=kept("sid_numbers"),
+        sid_numbers=_numbers(every("sid_numbers"), normal_sid),
         correctional_numbers=kept("correctional_numbers"),
-        ssns=kept("ssns"),
+        ssns=_numbers(every("ssns"), normal_ssn),
         misc_ids=merge_misc_ids(every("misc_ids")),
         drivers_licenses=kept("drivers_licenses"),
         birthplaces=kept("birthplaces"),
@@ -295,8 +304,16 @@ def merge_agencies(lists: Iterable[Iterable[AgencyInfo]]) -> tuple[AgencyInfo, .
     return tuple(first[ori] for ori in sorted(first))
 
 
-def merge_rap_sheets(portions: Sequence[RapSheet], *, as_of: str | None = None) -> RapSheet:
+def merge_rap_sheets(
+    portions: Sequence[RapSheet], *, as_of: str | None = None, notified: bool = False
+) -> RapSheet:
     """One composite rap sheet from the portions, in order of receipt.
+
+    The portions must be one person's (:func:`~jdx.exchanges.rapsheets.identity.check_same_subject`,
+    else :class:`DifferentSubject`), unless ``notified``: the service checked each against the
+    EL01/FL01 notification as it arrived (``identity.check_notified``), and the notification,
+    not the portions' names and dates, says whose record they are. Two FBI numbers are
+    refused either way.
 
     A portion equal to one already received is the same responder's sheet sent twice and is
     ignored (seed 2.3: "duplicate responder state rap sheets being ignored"). The summary is
@@ -308,6 +325,9 @@ def merge_rap_sheets(portions: Sequence[RapSheet], *, as_of: str | None = None) 
     for portion in portions:
         if portion not in unique:
             unique.append(portion)
+    if not notified:
+        # On the portions as given, so that the message counts them as the caller does.
+        check_same_subject([p.identification for p in portions])
     day = as_of or datetime.now(UTC).strftime("%Y%m%d")
     return RapSheet(
         introduction=merge_introductions([p.introduction for p in unique]),

@@ -340,7 +340,7 @@ class _Reading:
         ssns: list[str] = []
         odd_ssns: list[str] = []
         for value in self.many(person, "nc:PersonSSNIdentification/nc:IdentificationID"):
-            digits = identifiers.ssn(value)
+            digits = identifiers.normal_ssn(value)
             (ssns if digits else odd_ssns).append(digits or value)
         return Identification(
             names=self.names(person),
@@ -404,14 +404,14 @@ class _Reading:
         """FBI numbers as 2.00 writes them; one that cannot be one stays in the source data."""
         path = "j:PersonAugmentation/j:PersonFBIIdentification/nc:IdentificationID"
         for element, value in self.each(person, path):
-            number = identifiers.fbi_number(value)
+            number = identifiers.normal_fbi_number(value) or ""
             if identifiers.is_fbi_number(number):
                 yield self.take(element, number)
 
     def sids(self, person: etree._Element) -> Iterator[str]:
         path = "j:PersonAugmentation/j:PersonStateFingerprintIdentification/nc:IdentificationID"
         for element, value in self.each(person, path):
-            number = identifiers.sid(value, self.state)
+            number = identifiers.state_sid(value, self.state)
             if identifiers.is_sid(number):
                 yield self.take(element, number)
 

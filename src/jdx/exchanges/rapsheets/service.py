@@ -30,6 +30,13 @@ from jdx.exchanges.rapsheets.delivery import (
     log_event,
     purge_outbox,
 )
+from jdx.exchanges.rapsheets.identifiers import (
+    normal_fbi_number,
+    normalised_numbers,
+    sid_matches,
+    state_code,
+)
+from jdx.exchanges.rapsheets.identity import DifferentSubject, Notified, check_notified
 from jdx.exchanges.rapsheets.merge import add_text_caveat, add_timeout_caveat, merge_rap_sheets
 from jdx.exchanges.rapsheets.model import RapSheet
 from jdx.exchanges.rapsheets.notification import Notification, Responder, parse_notification
@@ -58,6 +65,16 @@ class DuplicateRequest(Exception):
             "a requester may have one active request per FBI/SID numbers"
         )
         self.merge_id = merge_id
+
+
+class PortionRefused(DifferentSubject):
+    """A portion an active merge refused: it is not the record of the subject the notification
+    named (issue 15). Nothing of it was stored; the delivery log holds a ``refused`` event."""
+
+    def __init__(self, merge_id: int, reason: str) -> None:
+        super().__init__(f"merge {merge_id} refused the portion: {reason}")
+        self.merge_id = merge_id
+        self.reason = reason
 
 
 class NotifierRefused(PermissionError):
@@ -136,17 +153,37 @@ def _expected_json(responders: Sequence[Responder]) -> list[dict[str, Any]]:
     ]
 
 
-def responder_of(expected: Sequence[dict[str, Any]], sheet: RapSheet) -> str | None:
+def responder_of(
+    expected: Sequence[dict[str, Any]], sheet: RapSheet, state: str | None = None
+) -> str | None:
     """The expected portion ``sheet`` is, by label: a state's by its SID first (a state's sheet
-    carries the FBI number too), else the FBI's by the FBI number."""
+    carries the FBI number too), else the FBI's by the FBI number. Numbers are compared in
+    one spelling; ``state`` (the sender's) lets a SID sent without its prefix count."""
     fbi, sids = sheet.key_numbers
     for item in expected:
-        if item["sid_number"] and item["sid_number"] in sids:
+        if any(sid_matches(item["sid_number"], sid, state) for sid in sids):
             return str(item["label"])
     for item in expected:
-        if item["fbi_number"] and item["fbi_number"] == fbi:
+        if _same_fbi(item["fbi_number"], fbi):
             return str(item["label"])
     return None
+
+
+def _same_fbi(a: str | None, b: str | None) -> bool:
+    left = normal_fbi_number(a)
+    return left is not None and left == normal_fbi_number(b)
+
+
+def notified_identity(row: Any, responder: str | None, state: str | None) -> Notified:
+    """The identity the notification of ``row`` carries for a portion taken as ``responder``:
+    the FBI number asked about and that responder's SID; for a portion of no state's line
+    (the FBI's, or one matched by a number of the narrative), every SID the notification
+    names."""
+    fbi = row.fbi_number or next((e["fbi_number"] for e in row.expected if e["fbi_number"]), None)
+    item = next((e for e in row.expected if e["label"] == responder), None)
+    if item is not None and item["sid_number"]:
+        return Notified(fbi, (item["sid_number"],), item["source"], state)
+    return Notified(fbi, tuple(row.sid_numbers), None, state)
 
 
 def _entries_of(conn: sa.Connection, requester: str) -> list[Any]:
@@ -160,10 +197,13 @@ def _entries_of(conn: sa.Connection, requester: str) -> list[Any]:
     return list(conn.execute(query))
 
 
-def _matches(row: Any, sheet: RapSheet) -> bool:
-    """Seed 2.3: portions are selected for a merge by the FBI number or the SIDs."""
+def _matches(row: Any, sheet: RapSheet, state: str | None = None) -> bool:
+    """Seed 2.3: portions are selected for a merge by the FBI number or the SIDs, each in one
+    spelling (``state``, the sender's, reads a SID sent without its prefix)."""
     fbi, sids = sheet.key_numbers
-    return bool((fbi and fbi == row.fbi_number) or set(sids) & set(row.sid_numbers))
+    return _same_fbi(row.fbi_number, fbi) or any(
+        sid_matches(mine, theirs, state) for mine in sids for theirs in row.sid_numbers
+    )
 
 
 class RapSheetService:
@@ -243,22 +283,41 @@ class RapSheetService:
         4.1; hostile or invalid XML raises :class:`RapSheetFormatError`) joins the active merge
         whose numbers it carries, or, with none (early, late or single-state, 2.5), is
         delivered on its own.
+
+        A portion of another person than the merge's subject (issue 15) raises
+        :class:`PortionRefused` once its ``refused`` log entry is committed: nothing of the
+        portion is stored and the entry goes on waiting as before.
         """
         portion = read_portion(data)
         at = self.clock()
         with write_transaction(self.engine) as conn:
             if isinstance(portion, PlainTextRapSheet):
                 return self._pass_text(conn, portion, sender_ori, destination, at)
-            row = self._entry_for(conn, destination, portion)
+            state = state_code(sender_ori)
+            # One spelling of every number before it is compared, stored or forwarded.
+            portion = normalised_numbers(portion, state)
+            row = self._entry_for(conn, destination, portion, state)
             if row is None:
                 route = Route(sender_ori, destination, f"STDRAP-{sender_ori}")
                 message_id = deliver_sheet(conn, portion, route, at=at)
                 log_event(conn, "forwarded", route, at=at, message_id=message_id)
                 return Receipt("forwarded", message_id=message_id)
-            return self._merge_into(conn, row, portion, sender_ori, at)
+            try:
+                return self._merge_into(conn, row, portion, sender_ori, at)
+            except DifferentSubject as exc:
+                # Raised before _merge_into writes anything; the refusal itself is logged
+                # (ids only, seed 2.5) and committed, then reported to the sender.
+                route = Route(sender_ori, row.requester_ori, row.merge_key, row.id)
+                log_event(conn, "refused", route, at=at)
+                refused = PortionRefused(row.id, str(exc))
+        raise refused
 
-    def _entry_for(self, conn: sa.Connection, requester: str, sheet: RapSheet) -> Any | None:
-        return next((row for row in _entries_of(conn, requester) if _matches(row, sheet)), None)
+    def _entry_for(
+        self, conn: sa.Connection, requester: str, sheet: RapSheet, state: str | None
+    ) -> Any | None:
+        return next(
+            (row for row in _entries_of(conn, requester) if _matches(row, sheet, state)), None
+        )
 
     def _pass_text(
         self,
@@ -335,7 +394,15 @@ class RapSheetService:
         self, conn: sa.Connection, row: Any, sheet: RapSheet, sender_ori: str, at: dt.datetime
     ) -> Receipt:
         route = Route(sender_ori, row.requester_ori, row.merge_key, row.id)
-        responder = responder_of(row.expected, sheet)
+        state = state_code(sender_ori)
+        responder = responder_of(row.expected, sheet, state)
+        # Issue 15: the notification says whose record this merge is; a portion of anyone
+        # else is refused (DifferentSubject) before anything is written.
+        check_notified(
+            sheet.identification,
+            notified_identity(row, responder, state),
+            portion=f"the portion from {sender_ori}",
+        )
         received = list(row.received)
         if responder is not None and any(p["responder"] == responder for p in received):
             # 2.3: "duplicate responder state rap sheets being ignored".
@@ -349,7 +416,7 @@ class RapSheetService:
                 "document": write_rap_sheet(sheet).decode(),
             }
         )
-        merged = _composite(received, at)  # MergeError: refused
+        merged = _composite(received, at)  # DifferentSubject: two FBI numbers, refused
         assert merged is not None  # this portion is XML
         log_event(conn, "merged", route, at=at)
         missing = _missing(row.expected, received)
@@ -501,7 +568,8 @@ def _composite(received: Sequence[dict[str, Any]], at: dt.datetime) -> RapSheet 
     sheets = [read_rap_sheet(p["document"].encode()) for p in received if p["document"]]
     if not sheets:
         return None
-    merged = merge_rap_sheets(sheets, as_of=at.strftime("%Y%m%d"))
+    # Each portion was checked against the notification as it arrived (_merge_into).
+    merged = merge_rap_sheets(sheets, as_of=at.strftime("%Y%m%d"), notified=True)
     texts = [str(p["responder"]) for p in received if not p["document"]]
     return add_text_caveat(merged, texts) if texts else merged
 

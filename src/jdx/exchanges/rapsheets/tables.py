@@ -42,6 +42,10 @@ rap_merge = sa.Table(
     sa.CheckConstraint("state in ('waiting', 'merging')", name="state"),
     sa.CheckConstraint("kind in ('E', 'F')", name="kind"),
     sa.CheckConstraint(f"format is null or format {_FORMAT_CHECK}", name="format"),
+    # The delivery log keeps the ids of deleted (completed) entries: SQLite must never hand one
+    # out again, as it does without AUTOINCREMENT (migration 0014); PostgreSQL's sequence never
+    # does.
+    sqlite_autoincrement=True,
 )
 
 # The preference table of seed 2.1/2.5: the format each receiver wants its rap sheets in.
@@ -78,7 +82,8 @@ rap_delivery_log = sa.Table(
     "rap_delivery_log",
     metadata,
     sa.Column("id", _Id, primary_key=True),
-    # notified | merged | ignored | delivered | forwarded | timed-out | cleared | purged
+    # notified | merged | ignored | refused | delivered | forwarded | timed-out | cleared |
+    # purged | text-counted (refused: a portion of another person than the merge's, issue 15)
     sa.Column("event", sa.String(12), nullable=False),
     sa.Column("transaction_type", sa.String(10), nullable=False),  # EL01 | FL01 | STDRAP
     sa.Column("merge_id", sa.BigInteger, index=True),
