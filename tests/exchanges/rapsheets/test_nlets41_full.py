@@ -50,6 +50,8 @@ def test_sentences_case_numbers_and_identifiers_have_their_own_elements() -> Non
     assert ident.ssns[0] == "220565860"  # sent as 220-56-5860
     assert ident.drivers_licenses and ident.smts and ident.residences and ident.citizenships
     assert ident.offender_notices and ident.registered_offender == "false"
+    extension = {i.path: i.value for i in sheet.source_data}
+    assert extension["rap:ExtensionField/PROTECTIVE ORDER"].startswith("HARRIS CO 245TH DC")
     paths = {i.path for i in ident.source_data} | {
         i.path for c in sheet.cycles for i in c.source_data
     }
@@ -82,8 +84,12 @@ def test_the_ojbc_wrapper_is_accepted_and_its_extensions_carried() -> None:
     assert sentences and sentences[0].description  # ch-ext:Sentence read as rap:Sentence
     classes = {c.severity_class for c in all_charges(sheet)}
     assert {"FA", "PM", "VL"} <= classes
-    order = [i for i in sheet.source_data if i.path.startswith("ch-ext:Order")]
-    assert order  # the protection order travels as source data
+    (order,) = sheet.identification.protection_orders
+    assert (order.order_type, order.issuing_court) == ("TRO", "HONOLULU FAMILY COURT")
+    assert (order.issued_date, order.expiration_date) == ("19900904", "19910904")
+    assert order.case_number == "FC-DA 90-1-2231" and order.service == "SERVED"
+    left = {i.path for i in sheet.source_data if i.path.startswith("ch-ext:Order")}
+    assert left == {"ch-ext:Order/nc:ActivityIdentification/nc:IdentificationCategoryText"}
     assert read_rap_sheet(write_rap_sheet(sheet)) == sheet
 
 

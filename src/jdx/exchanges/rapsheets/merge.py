@@ -265,6 +265,7 @@ def merge_identification(idents: Sequence[Identification], *, as_of: str) -> Ide
             (i.registered_offender for i in idents if i.registered_offender), default=None
         ),
         death_dates=kept("death_dates"),
+        protection_orders=kept("protection_orders"),
         source_data=kept("source_data"),
     )
 

@@ -217,6 +217,22 @@ class CommentInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class ProtectionOrder:
+    """A protection (restraining) order against the subject, as the Open Justice Broker's
+    ``ch-ext:Order`` carries it: a reader deciding on a firearm or a release needs it."""
+
+    order_type: str | None = el("orderType")
+    order_number: str | None = el("orderNumber")
+    issued_date: str | None = el("issuedDate")
+    issuing_court: str | None = el("issuingCourt")
+    case_number: str | None = el("caseNumber")
+    served_date: str | None = el("servedDate")
+    service: str | None = el("service")
+    expiration_date: str | None = el("expirationDate")
+    description: str | None = el("description")
+
+
+@dataclass(frozen=True, slots=True)
 class Identification:
     names: tuple[SubjectName, ...] = el("subjectName", ())
     fbi_number: str | None = el("fbiNumber")
@@ -252,6 +268,7 @@ class Identification:
     marital_statuses: tuple[str, ...] = el("maritalStatus", ())
     registered_offender: str | None = el("registeredOffender")
     death_dates: tuple[str, ...] = el("deathDate", ())
+    protection_orders: tuple[ProtectionOrder, ...] = el("protectionOrder", ())
     source_data: tuple[SourceItem, ...] = el("sourceData", ())
 
 

@@ -67,6 +67,7 @@ from jdx.exchanges.rapsheets.model import (
     OffenderNoticeInfo,
     PostSentenceSegment,
     ProsecutionSegment,
+    ProtectionOrder,
     RapSheet,
     RequestRef,
     Residence,
@@ -395,6 +396,7 @@ class _Reading:
             registered_offender=_boolean(
                 self.one(person, aug + "j:PersonRegisteredOffenderIndicator")
             ),
+            protection_orders=tuple(self.protection_orders()),
             death_dates=tuple(
                 d for e in person.findall("nc:PersonDeathDate", NS) if (d := self.date(e, "."))
             ),
@@ -414,6 +416,31 @@ class _Reading:
             number = identifiers.state_sid(value, self.state)
             if identifiers.is_sid(number):
                 yield self.take(element, number)
+
+    def protection_orders(self) -> Iterator[ProtectionOrder]:
+        """The OJBC wrapper's ``ch-ext:Order`` elements (4.1 itself has none)."""
+        for order in self.root:
+            if not isinstance(order.tag, str) or not order.tag.endswith("}Order"):
+                continue
+            found = ProtectionOrder(
+                order_type=self.one(order, "nc:ActivityCategoryText"),
+                order_number=self.one(order, "nc:ActivityIdentification/nc:IdentificationID"),
+                issued_date=self.date(order, "nc:ActivityDate"),
+                issuing_court=self.one(order, "j:CourtOrderIssuingCourt/nc:OrganizationName"),
+                case_number=self.one(order, "*/nc:ActivityIdentification/nc:IdentificationID"),
+                served_date=self.date(order, "j:CourtOrderServiceDate"),
+                service=self.one(order, "j:CourtOrderServiceDescriptionText"),
+                expiration_date=self._expiration(order),
+                description=self.one(order, "nc:ActivityDescriptionText"),
+            )
+            if found != ProtectionOrder():
+                yield found
+
+    def _expiration(self, order: etree._Element) -> str | None:
+        for child in order:
+            if isinstance(child.tag, str) and child.tag.endswith("}ProtectionOrderExpirationDate"):
+                return self.date(child, ".")
+        return None
 
     def misc_ids(self, person: etree._Element) -> Iterator[MiscId]:
         for other in person.findall("nc:PersonOtherIdentification", NS):
@@ -807,6 +834,17 @@ class _Reading:
                 )
         return custody, supervision
 
+    def extension_fields(self) -> Iterator[SourceItem]:
+        """``rap:ExtensionField`` name and value as one item, so the pair stays together."""
+        for field in self.root.findall("rap:ExtensionField", NS):
+            name, value = field.find("rap:FieldName", NS), field.find("rap:FieldValue", NS)
+            if name is None or value is None:
+                continue  # half a pair: left to the source data as it is
+            label, text = (name.text or "").strip(), (value.text or "").strip()
+            if label and text:
+                self.taken.update((name, value))
+                yield SourceItem(path=f"rap:ExtensionField/{label}", value=text)
+
     # --- what is left -----------------------------------------------------------------------
 
     def leftovers(
@@ -914,6 +952,7 @@ def read_nlets41(document: etree._Element) -> RapSheet:
     identification = reading.identification(person)
     cycle_nodes = dict(enumerate(root.findall("rap:RapSheetCycle", NS)))
     cycles = {i: reading.cycle(node) for i, node in cycle_nodes.items()}
+    extensions = list(reading.extension_fields())
     of_cycle, of_person, of_sheet, dropped = reading.leftovers(cycle_nodes, person)
     for index, items in of_cycle.items():
         cycles[index] = _with_source(cycles[index], items)
@@ -925,7 +964,7 @@ def read_nlets41(document: etree._Element) -> RapSheet:
         identification=identification,
         cycles=tuple(cycles[i] for i in sorted(cycles)),
         agencies=agencies,
-        source_data=tuple(of_sheet),
+        source_data=tuple(extensions + of_sheet),
     )
 
 
