@@ -32,13 +32,17 @@ SHEET = sheet(
 def test_html_has_the_cycles_and_the_conviction_counts_and_escapes_text() -> None:
     html = render(SHEET, "html", as_of="20240101")
     page = etree.fromstring(html.encode(), etree.HTMLParser())
-    assert len(page.findall(".//div[@class='cycle']")) == 2
+    assert len(page.findall(".//article[@class='cycle']")) == 2
     rows = {
         r.findtext("th"): [td.text for td in r.findall("td")]
         for r in page.iterfind(".//table[@class='summary']/tr")
     }
-    assert rows["Convictions"] == ["1", "1", "0", "0", "0"]
-    assert rows["Failures to appear"] == ["1"]
+    assert rows["Convictions"] == ["1", "1", "0", "0", "0", "2"]
+    facts = {
+        r.findtext("th"): r.findtext("td")
+        for r in page.iterfind(".//section[@id='summary']/table[@class='ident']/tr")
+    }
+    assert facts["Failures to appear"] == "1"
     assert "<script>" not in html and "&lt;script&gt;" in html
 
 

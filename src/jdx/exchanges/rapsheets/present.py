@@ -25,14 +25,26 @@ Presentation = Literal["html", "text"]
 SOAP_NS = "http://www.w3.org/2003/05/soap-envelope"
 ENVELOPE_NS = "urn:jdx:chri:envelope:1"
 STDRAP = "STDRAP"
+XSL_NS = "http://www.w3.org/1999/XSL/Transform"
+
+
+def _style_sheet(name: str) -> etree._Element:
+    source = resources.files("jdx.exchanges.rapsheets").joinpath(f"xslt/{name}")
+    return parse_xml(source.read_bytes())
 
 
 @cache
 def _transform(kind: Presentation) -> etree.XSLT:
-    source = resources.files("jdx.exchanges.rapsheets").joinpath(f"xslt/rapsheet-{kind}.xsl")
+    """The compiled style sheet: ``rapsheet-{kind}.xsl`` with the templates of
+    ``rapsheet-common.xsl`` (dates, SSN, height, durations, code tables) appended, so both
+    presentations show a value the same way."""
+    sheet = _style_sheet(f"rapsheet-{kind}.xsl")
+    common = _style_sheet("rapsheet-common.xsl")
+    for template in list(common.iterchildren(f"{{{XSL_NS}}}template")):
+        sheet.append(template)
     # A style sheet reads nothing beyond its input: no document(), no xsl:include from disk.
     access = etree.XSLTAccessControl.DENY_ALL
-    return etree.XSLT(parse_xml(source.read_bytes()), access_control=access)
+    return etree.XSLT(sheet, access_control=access)
 
 
 def render(sheet: RapSheet, kind: Presentation, *, as_of: str | None = None) -> str:
