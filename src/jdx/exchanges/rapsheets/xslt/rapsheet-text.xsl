@@ -359,7 +359,7 @@
       </xsl:call-template>
     </xsl:for-each>
     <xsl:for-each select="r:chargeNote">
-      <xsl:call-template name="line"><xsl:with-param name="indent" select="$in"/><xsl:with-param name="label" select="translate(r:kind, 'abcdefghijklmnopqrstuvwxyz', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ')"/><xsl:with-param name="text" select="r:text"/></xsl:call-template>
+      <xsl:call-template name="line"><xsl:with-param name="indent" select="$in"/><xsl:with-param name="label" select="r:kind"/><xsl:with-param name="text" select="r:text"/></xsl:call-template>
     </xsl:for-each>
     <xsl:for-each select="r:statute">
       <xsl:call-template name="line">
