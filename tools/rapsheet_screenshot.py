@@ -24,9 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     from playwright.sync_api import sync_playwright
+    from tests.exchanges.rapsheets.full_sheet import AS_OF, full_sheet
 
     from jdx.exchanges.rapsheets.present import render
-    from tests.exchanges.rapsheets.full_sheet import AS_OF, full_sheet
 
     html = render(full_sheet(), "html", as_of=AS_OF)
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
