@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pdf", type=Path, help="also print the page (A4) to this PDF")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
-    from playwright.sync_api import Clip, sync_playwright
+    from playwright.sync_api import FloatRect, sync_playwright
     from tests.exchanges.rapsheets.full_sheet import AS_OF, full_sheet
 
     from jdx.exchanges.rapsheets.present import render
@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
             page.goto(page_file.as_uri())
             args.out.parent.mkdir(parents=True, exist_ok=True)
             # The top of the page (caveats, identification, the first cycles) keeps the PNG small.
-            top: Clip = {"x": 0, "y": 0, "width": 1000, "height": 2400}
+            top: FloatRect = {"x": 0, "y": 0, "width": 1000, "height": 2400}
             page.screenshot(path=str(args.out), full_page=True, clip=top)
             if args.pdf:
                 page.emulate_media(media="print")
