@@ -104,6 +104,7 @@
       <xsl:when test="$c = '502'">Parole revoked</xsl:when>
       <xsl:when test="$c = '503'">Conditional release revoked</xsl:when>
       <xsl:when test="$c = '504'">Other supervision revoked</xsl:when>
+      <xsl:otherwise>Code without a meaning in the hub's table</xsl:otherwise>
     </xsl:choose>
   </xsl:template>
 

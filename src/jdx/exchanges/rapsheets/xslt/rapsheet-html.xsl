@@ -261,8 +261,8 @@ table.summary th:first-child { text-align: left; }
   <xsl:template match="r:arrestSegment">
     <section class="seg"><h4>Arrest</h4>
       <p class="facts"><xsl:call-template name="when-who"><xsl:with-param name="d" select="r:arrestDate"/></xsl:call-template>
-        <xsl:call-template name="fact"><xsl:with-param name="label">Arrest number</xsl:with-param><xsl:with-param name="value" select="r:caseNumber"/></xsl:call-template>
-        <xsl:call-template name="fact"><xsl:with-param name="label">Name used</xsl:with-param><xsl:with-param name="value" select="r:subjectName"/></xsl:call-template></p>
+        <xsl:call-template name="fact"><xsl:with-param name="label" select="'Arrest number'"/><xsl:with-param name="value" select="r:caseNumber"/></xsl:call-template>
+        <xsl:call-template name="fact"><xsl:with-param name="label" select="'Name used'"/><xsl:with-param name="value" select="r:subjectName"/></xsl:call-template></p>
       <xsl:call-template name="charges"><xsl:with-param name="c" select="r:arrestCharge"/></xsl:call-template>
     </section>
   </xsl:template>
@@ -270,15 +270,15 @@ table.summary th:first-child { text-align: left; }
   <xsl:template match="r:bookingSegment">
     <section class="seg"><h4>Booking</h4>
       <p class="facts"><xsl:call-template name="when-who"><xsl:with-param name="d" select="r:bookingDate"/></xsl:call-template>
-        <xsl:call-template name="fact"><xsl:with-param name="label">Booking number</xsl:with-param><xsl:with-param name="value" select="r:bookingNumber"/></xsl:call-template>
-        <xsl:call-template name="fact"><xsl:with-param name="label">Name used</xsl:with-param><xsl:with-param name="value" select="r:subjectName"/></xsl:call-template></p>
+        <xsl:call-template name="fact"><xsl:with-param name="label" select="'Booking number'"/><xsl:with-param name="value" select="r:bookingNumber"/></xsl:call-template>
+        <xsl:call-template name="fact"><xsl:with-param name="label" select="'Name used'"/><xsl:with-param name="value" select="r:subjectName"/></xsl:call-template></p>
     </section>
   </xsl:template>
 
   <xsl:template match="r:juvenileSegment | r:prosecutionSegment">
     <section class="seg"><h4><xsl:choose><xsl:when test="self::r:juvenileSegment">Juvenile</xsl:when><xsl:otherwise>Prosecution</xsl:otherwise></xsl:choose></h4>
       <p class="facts"><xsl:call-template name="when-who"><xsl:with-param name="d" select="r:juvenileDate | r:prosecutionDate"/></xsl:call-template>
-        <xsl:call-template name="fact"><xsl:with-param name="label">Case number</xsl:with-param><xsl:with-param name="value" select="r:caseNumber"/></xsl:call-template></p>
+        <xsl:call-template name="fact"><xsl:with-param name="label" select="'Case number'"/><xsl:with-param name="value" select="r:caseNumber"/></xsl:call-template></p>
       <xsl:call-template name="charges"><xsl:with-param name="c" select="r:juvenileCharge | r:prosecutionCharge"/></xsl:call-template>
     </section>
   </xsl:template>
@@ -286,7 +286,7 @@ table.summary th:first-child { text-align: left; }
   <xsl:template match="r:courtSegment">
     <section class="seg"><h4>Court</h4>
       <p class="facts"><xsl:call-template name="when-who"><xsl:with-param name="d" select="r:courtDate"/><xsl:with-param name="ori" select="r:courtORI"/><xsl:with-param name="name" select="r:courtName"/></xsl:call-template>
-        <xsl:call-template name="fact"><xsl:with-param name="label">Case number</xsl:with-param><xsl:with-param name="value" select="r:caseNumber"/></xsl:call-template>
+        <xsl:call-template name="fact"><xsl:with-param name="label" select="'Case number'"/><xsl:with-param name="value" select="r:caseNumber"/></xsl:call-template>
         <xsl:for-each select="r:caseStatus"><span><b>Status</b><xsl:text> </xsl:text><xsl:value-of select="."/></span></xsl:for-each></p>
       <xsl:call-template name="charges"><xsl:with-param name="c" select="r:courtCharge"/></xsl:call-template>
     </section>
@@ -295,7 +295,7 @@ table.summary th:first-child { text-align: left; }
   <xsl:template match="r:sentencingSegment">
     <section class="seg"><h4>Sentencing</h4>
       <p class="facts"><xsl:call-template name="when-who"><xsl:with-param name="d" select="r:sentencingDate"/><xsl:with-param name="ori" select="r:courtORI"/><xsl:with-param name="name" select="r:courtName"/></xsl:call-template>
-        <xsl:call-template name="fact"><xsl:with-param name="label">Case number</xsl:with-param><xsl:with-param name="value" select="r:caseNumber"/></xsl:call-template></p>
+        <xsl:call-template name="fact"><xsl:with-param name="label" select="'Case number'"/><xsl:with-param name="value" select="r:caseNumber"/></xsl:call-template></p>
       <xsl:for-each select="r:sentence">
         <div class="charge sentence">
           <div><span class="desc">Sentence<xsl:if test="r:sentenceDescription">: <xsl:value-of select="r:sentenceDescription"/></xsl:if></span>
@@ -320,10 +320,10 @@ table.summary th:first-child { text-align: left; }
   <xsl:template match="r:custodySegment | r:supervisionSegment">
     <section class="seg"><h4><xsl:choose><xsl:when test="self::r:custodySegment">Custody</xsl:when><xsl:otherwise>Supervision</xsl:otherwise></xsl:choose></h4>
       <p class="facts"><xsl:call-template name="when-who"><xsl:with-param name="d" select="r:custodyDate | r:supervisionDate"/></xsl:call-template>
-        <xsl:call-template name="fact"><xsl:with-param name="label">Status</xsl:with-param><xsl:with-param name="value" select="r:custodyStatus | r:supervisionStatus"/></xsl:call-template>
+        <xsl:call-template name="fact"><xsl:with-param name="label" select="'Status'"/><xsl:with-param name="value" select="r:custodyStatus | r:supervisionStatus"/></xsl:call-template>
         <xsl:if test="r:releaseDate"><span><b>Released</b><xsl:text> </xsl:text><xsl:call-template name="date"><xsl:with-param name="d" select="r:releaseDate"/></xsl:call-template></span></xsl:if>
         <xsl:if test="r:endDate"><span><b>Ends</b><xsl:text> </xsl:text><xsl:call-template name="date"><xsl:with-param name="d" select="r:endDate"/></xsl:call-template></span></xsl:if>
-        <xsl:call-template name="fact"><xsl:with-param name="label">Offense</xsl:with-param><xsl:with-param name="value" select="r:offense"/></xsl:call-template>
+        <xsl:call-template name="fact"><xsl:with-param name="label" select="'Offense'"/><xsl:with-param name="value" select="r:offense"/></xsl:call-template>
         <xsl:for-each select="r:caseNumber"><span><b>Case number</b><xsl:text> </xsl:text><xsl:value-of select="."/></span></xsl:for-each></p>
       <xsl:call-template name="charges"><xsl:with-param name="c" select="r:custodyCharge | r:supervisionCharge"/></xsl:call-template>
     </section>
@@ -332,8 +332,8 @@ table.summary th:first-child { text-align: left; }
   <xsl:template match="r:postSentenceSegment">
     <section class="seg"><h4>Post-sentence</h4>
       <p class="facts"><xsl:call-template name="when-who"><xsl:with-param name="d" select="r:actionDate"/></xsl:call-template>
-        <xsl:call-template name="fact"><xsl:with-param name="label">Event</xsl:with-param><xsl:with-param name="value" select="r:event"/></xsl:call-template>
-        <xsl:call-template name="fact"><xsl:with-param name="label">Details</xsl:with-param><xsl:with-param name="value" select="r:description"/></xsl:call-template></p>
+        <xsl:call-template name="fact"><xsl:with-param name="label" select="'Event'"/><xsl:with-param name="value" select="r:event"/></xsl:call-template>
+        <xsl:call-template name="fact"><xsl:with-param name="label" select="'Details'"/><xsl:with-param name="value" select="r:description"/></xsl:call-template></p>
     </section>
   </xsl:template>
 
@@ -344,35 +344,37 @@ table.summary th:first-child { text-align: left; }
   </xsl:template>
 
   <xsl:template match="*" mode="charge">
+    <!-- for-each over an optional child evaluates its path once, where if + value-of did twice:
+         this template runs once per charge and dominates the cost of a long record. -->
     <li class="charge">
-      <div><xsl:if test="r:chargeSequence"><b>Charge <xsl:value-of select="r:chargeSequence"/>: </b></xsl:if>
+      <div><xsl:for-each select="r:chargeSequence"><b>Charge <xsl:value-of select="."/>: </b></xsl:for-each>
         <span class="desc"><xsl:value-of select="r:chargeDescription"/></span>
         <span class="sev"><xsl:call-template name="severity"/></span>
-        <xsl:if test="r:counts"><span class="when"> · <xsl:value-of select="r:counts"/> count<xsl:if test="r:counts != 1">s</xsl:if></span></xsl:if></div>
-      <xsl:if test="r:courtActionType">
-        <xsl:variable name="words"><xsl:call-template name="court-action-words"><xsl:with-param name="c" select="r:courtActionType"/></xsl:call-template></xsl:variable>
-        <div class="action"><b>Court action</b><xsl:text> </xsl:text><xsl:value-of select="$words"/><xsl:if test="$words = ''">Code without a meaning in the hub's table</xsl:if><small class="code"><xsl:value-of select="r:courtActionType"/></small></div>
-      </xsl:if>
+        <xsl:for-each select="r:counts"><span class="when"> · <xsl:value-of select="."/> count<xsl:if test=". != 1">s</xsl:if></span></xsl:for-each></div>
+      <xsl:for-each select="r:courtActionType">
+        <div class="action"><b>Court action</b><xsl:text> </xsl:text><xsl:call-template name="court-action-words"><xsl:with-param name="c" select="."/></xsl:call-template><small class="code"><xsl:value-of select="."/></small></div>
+      </xsl:for-each>
       <xsl:for-each select="r:chargeNote"><div class="note"><b><xsl:value-of select="r:kind"/></b><xsl:text> </xsl:text><xsl:value-of select="r:text"/></div></xsl:for-each>
       <xsl:for-each select="r:statute">
         <div class="statute"><b>Statute</b><xsl:text> </xsl:text><xsl:value-of select="r:code"/>
-          <xsl:if test="r:jurisdiction"> (<xsl:value-of select="r:jurisdiction"/>)</xsl:if>
-          <xsl:if test="r:text"> — <xsl:value-of select="r:text"/></xsl:if>
-          <xsl:if test="r:offenseCode"><span class="when"> · offense code <xsl:value-of select="r:offenseCode"/></span></xsl:if>
-          <xsl:if test="r:offenseId"><span class="when"> · offense id <xsl:value-of select="r:offenseId"/></span></xsl:if></div>
+          <xsl:for-each select="r:jurisdiction"> (<xsl:value-of select="."/>)</xsl:for-each>
+          <xsl:for-each select="r:text"> — <xsl:value-of select="."/></xsl:for-each>
+          <xsl:for-each select="r:offenseCode"><span class="when"> · offense code <xsl:value-of select="."/></span></xsl:for-each>
+          <xsl:for-each select="r:offenseId"><span class="when"> · offense id <xsl:value-of select="."/></span></xsl:for-each></div>
       </xsl:for-each>
       <xsl:if test="r:ncicCode or r:ncicText"><div><b>NCIC offense</b><xsl:text> </xsl:text><xsl:value-of select="r:ncicCode"/>
         <xsl:for-each select="r:ncicText"><xsl:if test="position() &gt; 1 or ../r:ncicCode"> — </xsl:if><xsl:value-of select="."/></xsl:for-each></div></xsl:if>
       <xsl:for-each select="r:disposition">
         <div class="disp"><b>Disposition</b><xsl:text> </xsl:text>
-          <xsl:if test="r:date"><xsl:call-template name="date"><xsl:with-param name="d" select="r:date"/></xsl:call-template>: </xsl:if>
-          <xsl:value-of select="r:text"/><xsl:if test="r:detail"> — <xsl:value-of select="r:detail"/></xsl:if></div>
+          <xsl:for-each select="r:date"><xsl:call-template name="date"><xsl:with-param name="d" select="."/></xsl:call-template>: </xsl:for-each>
+          <xsl:value-of select="r:text"/><xsl:for-each select="r:detail"> — <xsl:value-of select="."/></xsl:for-each></div>
       </xsl:for-each>
-      <xsl:if test="r:sentence"><div><b>Sentence</b><xsl:text> </xsl:text><xsl:value-of select="r:sentence"/></div></xsl:if>
-      <xsl:if test="r:chargeId or r:chargeTrackingNumber or r:agencyRecordNumber">
-        <div class="ids"><xsl:if test="r:chargeId">Charge id <xsl:value-of select="r:chargeId"/></xsl:if>
-          <xsl:if test="r:chargeTrackingNumber"><xsl:if test="r:chargeId"> · </xsl:if>Charge tracking number <xsl:value-of select="r:chargeTrackingNumber"/></xsl:if>
-          <xsl:if test="r:agencyRecordNumber"><xsl:if test="r:chargeId or r:chargeTrackingNumber"> · </xsl:if>Agency record number <xsl:value-of select="r:agencyRecordNumber"/></xsl:if></div>
+      <xsl:for-each select="r:sentence"><div><b>Sentence</b><xsl:text> </xsl:text><xsl:value-of select="."/></div></xsl:for-each>
+      <xsl:variable name="ids" select="r:chargeId | r:chargeTrackingNumber | r:agencyRecordNumber"/>
+      <xsl:if test="$ids">
+        <div class="ids"><xsl:for-each select="$ids"><xsl:if test="position() &gt; 1"> · </xsl:if>
+          <xsl:choose><xsl:when test="self::r:chargeId">Charge id </xsl:when><xsl:when test="self::r:chargeTrackingNumber">Charge tracking number </xsl:when><xsl:otherwise>Agency record number </xsl:otherwise></xsl:choose>
+          <xsl:value-of select="."/></xsl:for-each></div>
       </xsl:if>
     </li>
   </xsl:template>

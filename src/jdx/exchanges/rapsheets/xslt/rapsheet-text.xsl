@@ -351,11 +351,10 @@
       <xsl:with-param name="text"><xsl:call-template name="severity"/><xsl:if test="r:counts"> - <xsl:value-of select="r:counts"/> count<xsl:if test="r:counts != 1">s</xsl:if></xsl:if></xsl:with-param>
     </xsl:call-template>
     <xsl:for-each select="r:courtActionType">
-      <xsl:variable name="words"><xsl:call-template name="court-action-words"><xsl:with-param name="c" select="."/></xsl:call-template></xsl:variable>
       <xsl:call-template name="line">
         <xsl:with-param name="indent" select="$in"/>
         <xsl:with-param name="label" select="'COURT ACTION'"/>
-        <xsl:with-param name="text"><xsl:value-of select="$words"/><xsl:if test="$words = ''">Code without a meaning in the hub's table</xsl:if> [<xsl:value-of select="."/>]</xsl:with-param>
+        <xsl:with-param name="text"><xsl:call-template name="court-action-words"><xsl:with-param name="c" select="."/></xsl:call-template> [<xsl:value-of select="."/>]</xsl:with-param>
       </xsl:call-template>
     </xsl:for-each>
     <xsl:for-each select="r:chargeNote">
