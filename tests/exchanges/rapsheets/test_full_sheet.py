@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import typing
 from typing import Any
 
 from jdx.exchanges.rapsheets.model import RapSheet
@@ -12,8 +13,6 @@ from tests.exchanges.rapsheets.full_sheet import full_sheet
 
 def _classes(cls: type, seen: set[type]) -> set[type]:
     """Every model class reachable from ``cls`` through its fields."""
-    import typing
-
     seen.add(cls)
     for hint in typing.get_type_hints(cls).values():
         for arg in (hint, *typing.get_args(hint)):
