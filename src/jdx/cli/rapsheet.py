@@ -42,9 +42,9 @@ _ORI = re.compile(r"[A-Z0-9]{9}")
 AS_OF = typer.Option(None, "--as-of", help="CCYYMMDD for the IFFS precedence; default today.")
 
 
-def _read(file: Path) -> Portion:
+def _read(file: Path, *, delivery: bool = False) -> Portion:
     try:
-        return read_portion(file.read_bytes())
+        return read_portion(file.read_bytes(), delivery=delivery)
     except (RapSheetFormatError, OSError) as exc:
         fail(f"{file.name}: {exc}")
 
@@ -93,10 +93,11 @@ def render_command(
     fmt: str = typer.Option("html", "--format", help="html or text."),
     as_of: str | None = AS_OF,
 ) -> None:
-    """A rap sheet in presentation format on standard output (plain text passes through)."""
+    """A rap sheet (2.00, Nlets 4.1 or the hub's delivery envelope) in presentation format on
+    standard output (plain text passes through)."""
     if fmt not in ("html", "text"):
         fail(f"unknown format {fmt!r}; known: html, text")
-    portion = _read(file)
+    portion = _read(file, delivery=True)
     if isinstance(portion, PlainTextRapSheet):
         sys.stdout.buffer.write(portion.data)
         return
@@ -109,7 +110,7 @@ def summary(
     file: Path = typer.Argument(..., exists=True, dir_okay=False), as_of: str | None = AS_OF
 ) -> None:
     """The summary record (seed Table 4) of a rap sheet, as JSON."""
-    portion = _read(file)
+    portion = _read(file, delivery=True)
     if isinstance(portion, PlainTextRapSheet):
         fail(f"{file.name}: a plain-text rap sheet has no structure to summarise")
     result: dict[str, Any] = dataclasses.asdict(summarize(portion, as_of=_today(as_of)))

@@ -16,23 +16,35 @@ from typing import Literal
 
 from lxml import etree
 
-from jdx.codecs.xmlform import parse_xml
+from jdx.codecs.xmlform import local_name, parse_xml
 from jdx.exchanges.rapsheets.model import RapSheet
 from jdx.exchanges.rapsheets.summary import with_summary
-from jdx.exchanges.rapsheets.transmission import to_element
+from jdx.exchanges.rapsheets.transmission import RapSheetFormatError, to_element
 
 Presentation = Literal["html", "text"]
 SOAP_NS = "http://www.w3.org/2003/05/soap-envelope"
 ENVELOPE_NS = "urn:jdx:chri:envelope:1"
 STDRAP = "STDRAP"
+XSL_NS = "http://www.w3.org/1999/XSL/Transform"
+
+
+def _style_sheet(name: str) -> etree._Element:
+    source = resources.files("jdx.exchanges.rapsheets").joinpath(f"xslt/{name}")
+    return parse_xml(source.read_bytes())
 
 
 @cache
 def _transform(kind: Presentation) -> etree.XSLT:
-    source = resources.files("jdx.exchanges.rapsheets").joinpath(f"xslt/rapsheet-{kind}.xsl")
+    """The compiled style sheet: ``rapsheet-{kind}.xsl`` with the templates of
+    ``rapsheet-common.xsl`` (dates, SSN, height, durations, code tables) appended, so both
+    presentations show a value the same way."""
+    sheet = _style_sheet(f"rapsheet-{kind}.xsl")
+    common = _style_sheet("rapsheet-common.xsl")
+    for template in list(common.iterchildren(f"{{{XSL_NS}}}template")):
+        sheet.append(template)
     # A style sheet reads nothing beyond its input: no document(), no xsl:include from disk.
     access = etree.XSLTAccessControl.DENY_ALL
-    return etree.XSLT(parse_xml(source.read_bytes()), access_control=access)
+    return etree.XSLT(sheet, access_control=access)
 
 
 def render(sheet: RapSheet, kind: Presentation, *, as_of: str | None = None) -> str:
@@ -79,3 +91,17 @@ def write_envelope(sheet: RapSheet, header: EnvelopeHeader, *, as_of: str | None
         etree.SubElement(routing, f"{{{ENVELOPE_NS}}}{tag}").text = value
     etree.SubElement(env, f"{{{SOAP_NS}}}Body").append(to_element(sheet))
     return bytes(etree.tostring(env, xml_declaration=True, encoding="UTF-8", pretty_print=True))
+
+
+def envelope_body(root: etree._Element) -> etree._Element | None:
+    """The ``rapSheet`` inside the hub's own delivery envelope (:func:`write_envelope`), or
+    ``None`` when ``root`` is not an envelope. An envelope whose body holds anything but one
+    rapSheet is refused with :class:`RapSheetFormatError`, never searched for something to show.
+    """
+    if root.tag != f"{{{SOAP_NS}}}Envelope":
+        return None
+    bodies = root.findall(f"{{{SOAP_NS}}}Body")
+    content = [c for c in bodies[0] if isinstance(c.tag, str)] if len(bodies) == 1 else []
+    if len(content) != 1 or local_name(content[0]) != "rapSheet":
+        raise RapSheetFormatError("a delivery envelope must hold one Body with one rapSheet in it")
+    return content[0]
