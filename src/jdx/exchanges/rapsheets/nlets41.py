@@ -639,7 +639,14 @@ class _Reading:
             "ncic_texts": tuple(t for t in ncic_texts if t != description),
             "severity": mapped.severity,
             "severity_class": severity_code if severity_code else None,
-            "severity_text": severity_words,
+            # The state's words, else the severity table's ("Third-degree felony" for F3), so a
+            # reader of the record needs no table of the state's classes.
+            "severity_text": severity_words
+            or (
+                mapped.label
+                if mapped.label and severity_code and mapped.label.upper() != severity_code.upper()
+                else None
+            ),
             "counts": int(counts) if counts and counts.isdigit() and int(counts) > 0 else None,
             "dispositions": dispositions,
             "agency_record": self.record_of.get(own_id),
