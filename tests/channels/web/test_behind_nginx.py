@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import sys
 
-import pytest
 from bench import processes
 
 from jdx.security import totp
 from tests.channels.http.test_nginx_certs import Stack, jdx, stack  # noqa: F401
+from tests.channels.http.test_nginx_certs import pytestmark as needs_nginx
 from tests.channels.web.conftest import hidden
 
-pytestmark = pytest.mark.server
+# The same marks as the stack's own module: a server test, skipped (saying why) without nginx,
+# rather than an error in the shared fixture.
+pytestmark = needs_nginx
 
 
 def test_login_over_https_through_nginx_sets_a_secure_cookie(stack: Stack) -> None:  # noqa: F811
