@@ -90,13 +90,16 @@ def key(
 
 @app.command("suspend")
 def suspend(ori: str) -> None:
-    """Refuse the agency's submissions until it is activated again."""
+    """Refuse everything the agency does until it is activated again: its API keys (reads too),
+    SFTP logins and open sessions, its portal users, and files received from now on (refused
+    with a note in OUTPUT; files received before are processed). It takes effect at the next
+    request, on every node."""
     _set_active(ori, False)
 
 
 @app.command("activate")
 def activate(ori: str) -> None:
-    """Accept the agency's submissions again."""
+    """Reinstate a suspended agency: every door opens again at the next request."""
     _set_active(ori, True)
 
 
