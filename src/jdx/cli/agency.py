@@ -9,13 +9,13 @@ import sqlalchemy as sa
 import typer
 
 from jdx.cli._common import emit, fail, open_hub
+from jdx.security import standing
 from jdx.security.keys import issue_key, revoke_keys
 from jdx.store.queries import (
     StoreError,
     add_agency,
     get_agency,
     list_agencies,
-    set_agency_active,
     set_agency_notify,
 )
 
@@ -119,7 +119,11 @@ def notify(
 
 
 def _set_active(ori: str, active: bool) -> None:
-    _change(ori, lambda conn: set_agency_active(conn, ori, active), active=active)
+    _change(
+        ori,
+        lambda conn: standing.set_standing(conn, ori, active, actor="cli", channel="cli"),
+        active=active,
+    )
 
 
 def _change(ori: str, change: Callable[[sa.Connection], None], **shown: object) -> None:

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 
-from jdx.store.queries import StoreError
+from jdx.store.queries import StoreError, audit, set_agency_active
 from jdx.store.tables import agencies
 
 # The rule, for queries that join ``agencies`` already (a login, a key lookup): one WHERE term
@@ -61,16 +61,18 @@ def check(engine: sa.Engine, agency_id: int) -> None:
         require_active(read_only(conn), agency_id)
 
 
+_ACTIVE_BY_ORI = sa.select(agencies.c.active).where(agencies.c.ori == sa.bindparam("ori"))
+_SUSPENDED_AMONG = sa.select(agencies.c.id, agencies.c.ori).where(
+    agencies.c.id.in_(sa.bindparam("ids", expanding=True)), agencies.c.active.is_(False)
+)
+
+
 def check_ori(engine: sa.Engine, ori: str) -> None:
     """:func:`check` for an agency known by its ORI (an SFTP session knows its user name)."""
     from jdx.store.engine import read_only
 
     with engine.connect() as conn:
-        active = (
-            read_only(conn)
-            .execute(sa.select(agencies.c.active).where(agencies.c.ori == ori.upper()))
-            .scalar()
-        )
+        active = read_only(conn).execute(_ACTIVE_BY_ORI, {"ori": ori.upper()}).scalar()
     if active is not None and not active:
         raise Suspended(ori.upper())
 
@@ -80,9 +82,19 @@ def suspended_among(conn: sa.Connection, agency_ids: Iterable[int]) -> dict[int,
     wanted = sorted(set(agency_ids))
     if not wanted:
         return {}
-    rows = conn.execute(
-        sa.select(agencies.c.id, agencies.c.ori).where(
-            agencies.c.id.in_(wanted), agencies.c.active.is_(False)
-        )
+    return {r.id: r.ori for r in conn.execute(_SUSPENDED_AMONG, {"ids": wanted})}
+
+
+def set_standing(conn: sa.Connection, ori: str, active: bool, *, actor: str, channel: str) -> None:
+    """Suspend (False) or reinstate (True) an agency, with its audit record: the one write that
+    every door reads at its next request (nothing to invalidate; StoreError: no such agency)."""
+    set_agency_active(conn, ori, active)
+    audit(
+        conn,
+        exchange="agency",
+        actor=actor[:100],
+        ori=ori.strip().upper(),
+        channel=channel,
+        action="reinstate" if active else "suspend",
+        outcome="accepted",
     )
-    return {r.id: r.ori for r in rows}

@@ -142,3 +142,31 @@ def test_another_agency_is_not_touched(client: httpx.Client, hub: Hub) -> Any:
         client.post("/sdcs/v1/stops", json=stop_record(other), headers=other.auth()).status_code
         == 200
     )
+
+
+def test_jdx_agency_suspend_reaches_a_hub_that_trusted_the_key_a_moment_ago(
+    client: httpx.Client, hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command builds a hub of its own, as on another node: nothing is sent to the serving
+    hub, whose key cache holds the key; its next request is refused all the same."""
+    from typer.testing import CliRunner
+
+    from jdx.cli import app
+    from jdx.store.queries import audit_entries
+
+    monkeypatch.setenv("JDX_DATA_DIR", str(hub.settings.data_dir))
+    monkeypatch.setenv("JDX_DATABASE_URL", hub.settings.effective_database_url)
+    agency = new_agency(hub)
+    stored(client, agency)
+    assert CliRunner().invoke(app, ["agency", "suspend", agency.ori]).exit_code == 0
+    refused = client.post("/sdcs/v1/stops", json=stop_record(agency), headers=agency.auth())
+    assert refused.status_code == 403 and "is suspended" in refused.text
+    assert CliRunner().invoke(app, ["agency", "activate", agency.ori]).exit_code == 0
+    again = client.post("/sdcs/v1/stops", json=stop_record(agency), headers=agency.auth())
+    assert again.status_code == 200
+    with hub.engine.connect() as conn:
+        entries = audit_entries(conn, exchange="agency", ori=agency.ori)
+    assert [(e["action"], e["channel"]) for e in entries] == [
+        ("suspend", "cli"),
+        ("reinstate", "cli"),
+    ]

@@ -72,3 +72,31 @@ def test_a_suspended_agencys_user_who_logs_in_is_told_why(
     home = portal.get("/portal/", follow_redirects=True)
     assert home.status_code == 403
     assert f"Agency {agency.ori} is suspended" in home.text
+
+
+def test_an_administrator_suspends_and_reinstates_an_agency_from_the_portal(
+    hub: Hub, client: Any, portal: Any, agency: AgencyFixture
+) -> None:
+    from jdx.store.queries import audit_entries
+
+    admin = make_user(hub, "admin")
+    login(portal, admin)
+    csrf = csrf_of(portal, "/portal/admin/accounts")
+    assert client.get("/chri/v1/outbox", headers=agency.auth()).status_code == 200
+    done = portal.post(
+        f"/portal/admin/accounts/{agency.id}/standing", data={"csrf": csrf, "action": "suspend"}
+    )
+    assert done.status_code == 200  # back on the accounts page
+    row = done.text[done.text.index(f'id="account-{agency.ori}"') :]
+    assert "suspended" in row[: row.index("</tr>")]
+    assert client.get("/chri/v1/outbox", headers=agency.auth()).status_code == 403
+    portal.post(
+        f"/portal/admin/accounts/{agency.id}/standing", data={"csrf": csrf, "action": "activate"}
+    )
+    assert client.get("/chri/v1/outbox", headers=agency.auth()).status_code == 200
+    with hub.engine.connect() as conn:
+        entries = audit_entries(conn, exchange="agency", ori=agency.ori)
+    assert [(e["action"], e["actor"], e["channel"]) for e in entries] == [
+        ("suspend", admin.username, "portal"),
+        ("reinstate", admin.username, "portal"),
+    ]
