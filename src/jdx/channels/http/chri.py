@@ -2,7 +2,9 @@
 
 - ``POST /chri/v1/notifications``: an FBI/III EL01/FL01 message (text) opens a merge; only
   the ORIs of the ``rap_notifiers`` setting may send one.
-- ``POST /chri/v1/rapsheets?destination=ORI``: a responder's rap sheet (2.00, Nlets 4.1 or text).
+- ``POST /chri/v1/rapsheets?destination=ORI``: a responder's rap sheet (2.00, Nlets 4.1 or text),
+  only from an ORI registered for a state (``jdx rapsheet responders``) or an FBI/III ORI, and
+  taken as that sender's portion (issue 16).
 - ``GET /chri/v1/outbox``, ``GET /chri/v1/outbox/{id}``: the caller's own deliveries.
 - ``PUT /chri/v1/preference``: the format the caller wants its rap sheets in.
 
