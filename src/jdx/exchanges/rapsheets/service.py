@@ -357,7 +357,7 @@ class RapSheetService:
 
         Plain text goes straight through, unprocessed (2.2, 2.4), to a receiver that awaits rap
         sheets (an active request or a format preference, else :class:`ReceiverRefused`), and
-        counts as the portion of the expected responder that sent it (see :meth:`_text_entry`).
+        counts as the portion of the expected responder that sent it (see :func:`_text_entry`).
         An XML sheet (2.00 or 4.1; hostile or invalid XML raises :class:`RapSheetFormatError`)
         must be its sender's state's record (a SID of another state: :class:`SenderRefused`);
         it joins the active merge whose numbers it carries, as its sender's portion, or, with
