@@ -127,7 +127,12 @@ def router(hub: Hub) -> SdcsRouter:
     async def put_stop(request: Request, lea_record_id: str) -> Response:
         return await _submit(request, Op.UPDATE, lea_record_id)
 
-    @api.get("/stops/{lea_record_id}", summary="Read one of the agency's own stop records")
+    @api.get(
+        "/stops/{lea_record_id}",
+        summary="Read one of the agency's own stop records",
+        responses={code: _RESPONSES[code] for code in (401, 403)}
+        | {404: {"description": "No record of the agency with this LEA record ID."}},
+    )
     async def get_stop(request: Request, lea_record_id: str) -> Response:
         fmt = XML if _accepts_xml(request) else JSON
         return await run_in_threadpool(_read, request, lea_record_id, fmt)
