@@ -90,3 +90,19 @@ def test_a_case_number_out_of_range_is_a_missing_case(
         headers=agency.auth(),
     )
     assert cancel.status_code in (400, 404), cancel.text
+
+
+def test_the_openapi_document_lists_each_error_with_the_body_the_hub_sends(client: Any) -> None:
+    document = client.get("/openapi.json").json()
+    assert "HTTPValidationError" not in str(document)  # FastAPI's 422 body: never sent
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            answers = operation["responses"]
+            if "{" in path and path.rsplit("{", 1)[1].rstrip("}").endswith("_id"):
+                assert "404" in answers, (method, path)  # an id out of range, at least
+            if path.startswith("/sdcs/v1/stops"):
+                continue  # the web service's answers are the seed's Table 6, every status
+            for status, answer in answers.items():
+                if status.startswith("4"):
+                    schema = answer["content"]["application/json"]["schema"]
+                    assert schema == {"$ref": "#/components/schemas/ErrorBody"}, (path, status)

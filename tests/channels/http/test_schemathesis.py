@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx2 as httpx
@@ -20,6 +21,7 @@ import orjson
 import pytest
 from bench import processes
 
+from tests.conftest import PG_URL, drop_postgres_database, fresh_postgres_database
 from tests.test_serve import free_port, jdx
 
 pytestmark = pytest.mark.server
@@ -30,12 +32,27 @@ MAX_SECONDS = "75"
 CHECKS = "not_a_server_error,status_code_conformance"
 
 
-def test_the_api_answers_no_server_error_and_only_documented_statuses(tmp_path: Path) -> None:
+@pytest.fixture
+def database_url(worker_id: str) -> Iterator[str]:
+    """SQLite in the data folder; in the PostgreSQL pass, a database of the test's own."""
+    if not PG_URL:
+        yield ""
+        return
+    url = fresh_postgres_database(f"st_{worker_id}")
+    try:
+        yield url
+    finally:
+        drop_postgres_database(url)
+
+
+def test_the_api_answers_no_server_error_and_only_documented_statuses(
+    tmp_path: Path, database_url: str
+) -> None:
     port = free_port()
     env = {
         **os.environ,
         "JDX_DATA_DIR": str(tmp_path),
-        "JDX_DATABASE_URL": "",
+        "JDX_DATABASE_URL": database_url,
         "JDX_PORT": str(port),
         "JDX_WORKERS": "1",
         "JDX_SFTP_PORT": str(free_port()),

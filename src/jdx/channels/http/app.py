@@ -18,6 +18,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from jdx.channels import web
 from jdx.channels.http import chri, chri_icd, docs, files, icd, namus, sdcs
 from jdx.channels.http.app_peer import PEER
+from jdx.channels.http.common import document_errors
 from jdx.channels.http.fastpaths import FastPaths
 from jdx.channels.web import landing
 from jdx.hub import Hub, create_hub
@@ -59,6 +60,13 @@ class HubApp(FastAPI):
 
     fast_paths: tuple[Callable[..., Awaitable[Response]], Callable[[Request], Response]] | None
     trusted_proxies: list[str]
+
+    def openapi(self) -> dict[str, Any]:
+        fresh = self.openapi_schema is None
+        schema = super().openapi()
+        if fresh:
+            document_errors(schema)
+        return schema
 
     def build_middleware_stack(self) -> ASGIApp:
         stack = super().build_middleware_stack()

@@ -60,6 +60,35 @@ ERROR_DESCRIPTIONS = {
 }
 
 
+def document_errors(openapi: dict[str, Any]) -> None:
+    """FastAPI's own 422 (``HTTPValidationError``) out of an OpenAPI document, in place.
+
+    FastAPI documents it on every route with parameters; the hub answers a path parameter that
+    is not valid with 404 and anything else with 422 and :class:`ErrorBody`. So a route whose
+    parameters are all in its path loses the 422 it never answers (a route that validates a
+    body lists 422 in its ``responses`` with :func:`errors`; the schemathesis test tells if one
+    does not), and any other gets ErrorBody."""
+    ref = "#/components/schemas/HTTPValidationError"
+    for operations in openapi.get("paths", {}).values():
+        for operation in operations.values():
+            answer = operation.get("responses", {}).get("422")
+            if answer is None or ref not in str(answer):
+                continue
+            params = operation.get("parameters", [])
+            if all(p.get("in") == "path" for p in params):
+                del operation["responses"]["422"]
+            else:
+                operation["responses"]["422"] = {
+                    "description": ERROR_DESCRIPTIONS[422],
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}
+                    },
+                }
+    schemas = openapi.get("components", {}).get("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+
+
 def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     """The OpenAPI ``responses`` of the error statuses a route can answer, each with
     :class:`ErrorBody` (FastAPI's own 422, ``HTTPValidationError``, is not what the hub sends)."""

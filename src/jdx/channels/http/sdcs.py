@@ -130,8 +130,7 @@ def router(hub: Hub) -> SdcsRouter:
     @api.get(
         "/stops/{lea_record_id}",
         summary="Read one of the agency's own stop records",
-        responses={code: _RESPONSES[code] for code in (401, 403)}
-        | {404: {"description": "No record of the agency with this LEA record ID."}},
+        responses=_READ_RESPONSES,
     )
     async def get_stop(request: Request, lea_record_id: str) -> Response:
         fmt = XML if _accepts_xml(request) else JSON
@@ -497,6 +496,13 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     413: {"description": "Body larger than the configured limit."},
     415: {"description": "Content-Type other than JSON or XML."},
     500: {"description": "Unexpected error; the body gives a reference for support."},
+}
+
+
+_READ_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: _RESPONSES[401],
+    403: _RESPONSES[403],
+    404: {"description": "No record of the agency with this LEA record ID."},
 }
 
 
