@@ -27,6 +27,13 @@ Json = sa.JSON().with_variant(JSONB(), "postgresql")
 # stop, migration 0011) and reorders an object's keys; nothing queries inside these documents.
 PlainJson = sa.JSON().with_variant(JSON(), "postgresql")
 Timestamp = sa.DateTime(timezone=True)
+# The largest row id: ids are BIGINT on PostgreSQL, and SQLite's integers are 64-bit signed too.
+# A larger number from outside (a URL, a case number) names no row; passed to the database
+# driver it is an error (OverflowError on SQLite), so it is refused before any query (issue 16).
+MAX_ID = 2**63 - 1
+# The largest id of the tables whose ids are INTEGER, 32 bits on PostgreSQL: agencies and users
+# (a larger number is refused by PostgreSQL as "integer out of range", even in a WHERE clause).
+MAX_SMALL_ID = 2**31 - 1
 
 agencies = sa.Table(
     "agencies",

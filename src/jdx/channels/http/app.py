@@ -18,6 +18,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from jdx.channels import web
 from jdx.channels.http import chri, chri_icd, docs, files, icd, namus, sdcs
 from jdx.channels.http.app_peer import PEER
+from jdx.channels.http.common import document_errors
 from jdx.channels.http.fastpaths import FastPaths
 from jdx.channels.web import landing
 from jdx.hub import Hub, create_hub
@@ -59,6 +60,13 @@ class HubApp(FastAPI):
 
     fast_paths: tuple[Callable[..., Awaitable[Response]], Callable[[Request], Response]] | None
     trusted_proxies: list[str]
+
+    def openapi(self) -> dict[str, Any]:
+        fresh = self.openapi_schema is None
+        schema = super().openapi()
+        if fresh:
+            document_errors(schema)
+        return schema
 
     def build_middleware_stack(self) -> ASGIApp:
         stack = super().build_middleware_stack()
@@ -113,12 +121,11 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
         return JSONResponse({"error": exc.detail}, exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
-    async def request_error(_request: Request, exc: RequestValidationError) -> Response:
-        problems: list[dict[str, Any]] = [
-            {"field": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg")}
-            for e in exc.errors()
-        ]
-        return JSONResponse({"error": "invalid request", "problems": problems}, 400)
+    async def request_error(request: Request, exc: RequestValidationError) -> Response:
+        status, body = invalid_request(exc)
+        if web.is_portal(request):
+            return web.error_response(request, HTTPException(status, body["error"]))
+        return JSONResponse(body, status)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, _exc: Exception) -> Response:
@@ -128,6 +135,24 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
         return JSONResponse({"error": "internal error"}, 500)
 
     return app
+
+
+def invalid_request(exc: RequestValidationError) -> tuple[int, dict[str, Any]]:
+    """The status and body of a request FastAPI refused, each problem naming its parameter.
+
+    A path parameter that is not valid (``/namus/v1/jobs/1e30``: above the largest id, or not
+    an integer) names no resource: 404, as an id that does not exist is answered. Anything else
+    (a query parameter out of its range, a body field) is 422, the status FastAPI documents for
+    every route with parameters."""
+    problems = [
+        {"field": ".".join(str(p) for p in e.get("loc", ())), "message": str(e.get("msg", ""))}
+        for e in exc.errors()
+    ]
+    in_path = any(e.get("loc", ("",))[0] == "path" for e in exc.errors())
+    what = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
+    if in_path:
+        return 404, {"error": f"not found: {what}", "problems": problems}
+    return 422, {"error": f"invalid request: {what}", "problems": problems}
 
 
 def app_from_environment() -> FastAPI:

@@ -22,7 +22,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from jdx.channels.http.common import BodyError, read_body, require_principal
+from jdx.channels.http.common import BodyError, Id, Limit, errors, read_body, require_principal
 from jdx.exchanges.rapsheets.merge import MergeError
 from jdx.exchanges.rapsheets.notification import NotificationError
 from jdx.exchanges.rapsheets.service import (
@@ -78,6 +78,7 @@ def router(hub: Hub) -> APIRouter:
         status_code=201,
         summary="An FBI/III EL01 or FL01 notification: opens a Rap-Merge entry",
         openapi_extra=_TEXT_BODY,
+        responses=errors(400, 401, 403, 409, 413, 422),
     )
     async def notification(
         request: Request,
@@ -117,6 +118,7 @@ def router(hub: Hub) -> APIRouter:
         status_code=202,
         summary="A responder's rap sheet (STDRAP): merged, or forwarded to the requester",
         openapi_extra=_XML_BODY,
+        responses=errors(400, 401, 403, 409, 413, 422),
     )
     async def rap_sheet(
         request: Request,
@@ -159,18 +161,26 @@ def router(hub: Hub) -> APIRouter:
             202,
         )
 
-    @api.get("/outbox", summary="The caller's deliveries, newest first")
+    @api.get(
+        "/outbox",
+        summary="The caller's deliveries, newest first",
+        responses=errors(401, 403, 422),
+    )
     def outbox(
         request: Request,
-        limit: int = Query(100, ge=1, le=1000),
+        limit: Limit = 100,
         unfetched: bool = Query(False, description="Only deliveries not fetched yet."),
     ) -> dict[str, Any]:
         principal = principal_of(request)
         items = service.outbox(principal.ori, limit=limit, unfetched=unfetched)
         return {"receiver": principal.ori, "items": [_listing(m) for m in items]}
 
-    @api.get("/outbox/{item_id}", summary="One delivery's content (marks it fetched)")
-    def outbox_item(request: Request, item_id: int) -> Response:
+    @api.get(
+        "/outbox/{item_id}",
+        summary="One delivery's content (marks it fetched)",
+        responses=errors(401, 403, 404),
+    )
+    def outbox_item(request: Request, item_id: Id) -> Response:
         principal = principal_of(request)
         message = service.fetch(principal.ori, item_id)
         if message is None or message.body is None:
@@ -181,7 +191,11 @@ def router(hub: Hub) -> APIRouter:
             headers={"X-Message-Id": message.message_id, "X-Sender-Ori": message.sender_ori},
         )
 
-    @api.put("/preference", summary="The format the caller wants its rap sheets in")
+    @api.put(
+        "/preference",
+        summary="The format the caller wants its rap sheets in",
+        responses=errors(400, 401, 403, 422),
+    )
     def preference(request: Request, body: Preference) -> dict[str, str]:
         principal = principal_of(request)
         if body.format not in FORMATS:

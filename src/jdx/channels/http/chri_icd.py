@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import Response
 
+from jdx.channels.http.common import errors
 from jdx.exchanges.rapsheets.kit import Document, KitError, build_kit, describe
 from jdx.hub import Hub
 
@@ -64,5 +65,6 @@ def router(_hub: Hub) -> APIRouter:
         methods=["GET"],
         summary="One document of the kit: XSD, reference, samples, notifications, README",
         response_class=Response,
+        responses=errors(404),
     )
     return api

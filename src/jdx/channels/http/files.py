@@ -16,7 +16,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from jdx.channels.http.common import require_principal
+from jdx.channels.http.common import Id, errors, require_principal
 from jdx.exchanges.stops import workflow
 from jdx.exchanges.stops.batch_files import NameError_, parse_name
 from jdx.exchanges.stops.file_status import stored_so_far
@@ -46,6 +46,10 @@ def router(hub: Hub) -> APIRouter:
         "/{file_name}",
         status_code=202,
         summary="Upload a batch file (XLSX, XLS, pipe-delimited, XML or JSON)",
+        responses={
+            200: {"description": "Received before: the earlier file, its status at Location."},
+            **errors(400, 401, 403, 413),
+        },
         openapi_extra={
             "requestBody": {
                 "required": True,
@@ -103,8 +107,12 @@ def router(hub: Hub) -> APIRouter:
             headers={"Location": f"/sdcs/v1/files/{received.file_id}"},
         )
 
-    @api.get("/{file_id}", summary="State and counts of an uploaded file, with its results")
-    def status(request: Request, file_id: int) -> dict[str, Any]:
+    @api.get(
+        "/{file_id}",
+        summary="State and counts of an uploaded file, with its results",
+        responses=errors(401, 403, 404),
+    )
+    def status(request: Request, file_id: Id) -> dict[str, Any]:
         principal = principal_of(request)
         row, processed = _own_file(principal, file_id, progress=True)
         return {
@@ -125,8 +133,12 @@ def router(hub: Hub) -> APIRouter:
             "results": {p.name: f"/sdcs/v1/files/{row.id}/results/{p.name}" for p in _results(row)},
         }
 
-    @api.get("/{file_id}/results/{name}", summary="Download one result file of an upload")
-    def result(request: Request, file_id: int, name: str) -> Response:
+    @api.get(
+        "/{file_id}/results/{name}",
+        summary="Download one result file of an upload",
+        responses=errors(401, 403, 404),
+    )
+    def result(request: Request, file_id: Id, name: str) -> Response:
         principal = principal_of(request)
         row, _ = _own_file(principal, file_id)
         for path in _results(row):

@@ -7,6 +7,7 @@ from functools import cache
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import Response
 
+from jdx.channels.http.common import errors
 from jdx.dictionary.icd import DOCUMENTS, render
 from jdx.hub import Hub
 
@@ -26,7 +27,11 @@ def router(hub: Hub) -> APIRouter:
             for d in sorted(dictionaries)
         }
 
-    @api.get("/{name}", summary="One ICD document: HTML, JSON Schema, XSD, templates, sample")
+    @api.get(
+        "/{name}",
+        summary="One ICD document: HTML, JSON Schema, XSD, templates, sample",
+        responses=errors(404),
+    )
     def get(name: str) -> Response:
         for suffix, (_, media) in DOCUMENTS.items():
             if name.endswith(suffix) and name.removesuffix(suffix) in dictionaries:

@@ -29,7 +29,15 @@ from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from jdx.channels.http.app_peer import peer_of
-from jdx.channels.http.common import BodyError, read_body, require_principal
+from jdx.channels.http.common import (
+    BodyError,
+    Id,
+    Limit,
+    Offset,
+    errors,
+    read_body,
+    require_principal,
+)
 from jdx.codecs.xmlform import XmlFormError, element_to_value, local_name, parse_xml
 from jdx.exchanges.cases import accounts, process, results
 from jdx.exchanges.cases import workflow as case_jobs
@@ -177,7 +185,12 @@ def router(hub: Hub) -> APIRouter:
             raise HTTPException(400, str(exc)) from None
         return body, items, fmt
 
-    @api.post("/jobs", status_code=202, summary="Import 1 to 100 cases as one job")
+    @api.post(
+        "/jobs",
+        status_code=202,
+        summary="Import 1 to 100 cases as one job",
+        responses=errors(400, 401, 403, 413, 422, 429),
+    )
     async def submit_job(request: Request) -> Response:
         received_at = now()
         principal = await run_in_threadpool(principal_of, request)
@@ -215,6 +228,7 @@ def router(hub: Hub) -> APIRouter:
     @api.post(
         "/jobs/validate",
         summary="Check a job as it would be imported, storing nothing (testing and QA)",
+        responses=errors(400, 401, 403, 413),
     )
     async def validate_job(request: Request) -> dict[str, Any]:
         principal = await run_in_threadpool(principal_of, request)
@@ -226,17 +240,25 @@ def router(hub: Hub) -> APIRouter:
         except JobRefused as exc:
             raise HTTPException(exc.status, str(exc)) from None
 
-    @api.get("/jobs/{job_id}", summary="A job's state and the outcome of each of its cases")
-    def job(request: Request, job_id: int) -> dict[str, Any]:
+    @api.get(
+        "/jobs/{job_id}",
+        summary="A job's state and the outcome of each of its cases",
+        responses=errors(401, 403, 404),
+    )
+    def job(request: Request, job_id: Id) -> dict[str, Any]:
         principal = principal_of(request)
         status = results.job_status(hub.engine, principal, job_id)
         if status is None:
             raise HTTPException(404, f"no job {job_id} of account {principal.ori}")
         return status
 
-    @api.get("/cases", summary="The account's cases (entered or contributed), oldest first")
+    @api.get(
+        "/cases",
+        summary="The account's cases (entered or contributed), oldest first",
+        responses=errors(400, 401, 403, 422),
+    )
     def list_cases(
-        request: Request, state: str | None = None, limit: int = 100, offset: int = 0
+        request: Request, state: str | None = None, limit: Limit = 100, offset: Offset = 0
     ) -> dict[str, Any]:
         principal = principal_of(request)
         states = tuple(s.strip() for s in state.split(",")) if state else None
@@ -250,7 +272,11 @@ def router(hub: Hub) -> APIRouter:
         )
         return {"cases": listed, "limit": limit, "offset": offset}
 
-    @api.get("/cases/{case_number}", summary="One of the account's cases, its review, history")
+    @api.get(
+        "/cases/{case_number}",
+        summary="One of the account's cases, its review, history",
+        responses=errors(400, 401, 403, 404),
+    )
     def case(request: Request, case_number: str) -> dict[str, Any]:
         principal = principal_of(request)
         try:
@@ -258,7 +284,11 @@ def router(hub: Hub) -> APIRouter:
         except ReviewError as exc:
             raise HTTPException(exc.status, f"{exc.message} of account {principal.ori}") from None
 
-    @api.put("/cases/{case_number}", summary="Edit a case before publication (JSON or XML)")
+    @api.put(
+        "/cases/{case_number}",
+        summary="Edit a case before publication (JSON or XML)",
+        responses=errors(400, 401, 403, 404, 409, 413, 422),
+    )
     async def edit_case(request: Request, case_number: str) -> Response:
         principal = await run_in_threadpool(principal_of, request)
         limits = await run_in_threadpool(service.limits, principal.agency_id)
@@ -277,7 +307,12 @@ def router(hub: Hub) -> APIRouter:
             raise HTTPException(exc.status, exc.message) from None
         return JSONResponse(outcome, 422 if outcome["errors"] else 200)
 
-    @api.post("/cancellations", status_code=201, summary="Ask to cancel or resolve an own case")
+    @api.post(
+        "/cancellations",
+        status_code=201,
+        summary="Ask to cancel or resolve an own case",
+        responses=errors(400, 401, 403, 404, 413),
+    )
     async def cancel(request: Request) -> Response:
         principal = await run_in_threadpool(principal_of, request)
         try:
@@ -316,8 +351,12 @@ def router(hub: Hub) -> APIRouter:
             body, 201, headers={"Location": f"/namus/v1/cancellations/{request_id}"}
         )
 
-    @api.get("/cancellations/{request_id}", summary="A cancellation request and its review")
-    def cancellation(request: Request, request_id: int) -> dict[str, Any]:
+    @api.get(
+        "/cancellations/{request_id}",
+        summary="A cancellation request and its review",
+        responses=errors(401, 403, 404),
+    )
+    def cancellation(request: Request, request_id: Id) -> dict[str, Any]:
         principal = principal_of(request)
         found = results.own_cancellation(hub.engine, principal, request_id)
         if found is None:

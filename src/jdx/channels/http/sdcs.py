@@ -127,7 +127,11 @@ def router(hub: Hub) -> SdcsRouter:
     async def put_stop(request: Request, lea_record_id: str) -> Response:
         return await _submit(request, Op.UPDATE, lea_record_id)
 
-    @api.get("/stops/{lea_record_id}", summary="Read one of the agency's own stop records")
+    @api.get(
+        "/stops/{lea_record_id}",
+        summary="Read one of the agency's own stop records",
+        responses=_READ_RESPONSES,
+    )
     async def get_stop(request: Request, lea_record_id: str) -> Response:
         fmt = XML if _accepts_xml(request) else JSON
         return await run_in_threadpool(_read, request, lea_record_id, fmt)
@@ -488,6 +492,13 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     413: {"description": "Body larger than the configured limit."},
     415: {"description": "Content-Type other than JSON or XML."},
     500: {"description": "Unexpected error; the body gives a reference for support."},
+}
+
+
+_READ_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: _RESPONSES[401],
+    403: _RESPONSES[403],
+    404: {"description": "No record of the agency with this LEA record ID."},
 }
 
 

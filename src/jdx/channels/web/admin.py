@@ -13,9 +13,10 @@ from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
+from jdx.channels.http.common import SmallId
 from jdx.channels.web.auth import Dependency, Viewer
 from jdx.channels.web.render import page
 from jdx.exchanges.cases import accounts
@@ -32,14 +33,26 @@ def _regions(text: str) -> list[str]:
     return [r.strip() for r in text.replace(";", ",").split(",") if r.strip()]
 
 
+# The limits' columns are INTEGER: 32 bits on PostgreSQL (a larger number is a database error).
+MAX_LIMIT_VALUE = 2**31 - 1
+
+
 def _positive(text: str, name: str) -> int:
     try:
         value = int(text.replace(",", "").replace("_", "").strip())
     except ValueError:
         raise StoreError(f"{name} must be a whole number; got {text!r}") from None
-    if value < 1:
-        raise StoreError(f"{name} must be at least 1; got {value}")
+    if not 1 <= value <= MAX_LIMIT_VALUE:
+        raise StoreError(f"{name} must be from 1 to {MAX_LIMIT_VALUE:,}; got {value}")
     return value
+
+
+def _require_agency(conn: sa.Connection, agency_id: int) -> None:
+    """404 for an agency id that names no agency: an account or limits row needs its agency
+    (otherwise the insert fails on the foreign key, a server error)."""
+    found = conn.execute(sa.select(agencies.c.id).where(agencies.c.id == agency_id)).first()
+    if found is None:
+        raise HTTPException(404, f"no agency {agency_id}")
 
 
 def router(hub: Hub, role: Callable[..., Dependency]) -> APIRouter:
@@ -117,7 +130,7 @@ def _user_routes(api: APIRouter, hub: Hub, admin: Dependency, change: Change) ->
     @api.post("/users/{user_id}")
     def change_user(
         request: Request,
-        user_id: int,
+        user_id: SmallId,
         action: str = Form(""),
         regions: str = Form(""),
         who: Viewer = Depends(admin),
@@ -179,12 +192,13 @@ def _account_routes(api: APIRouter, hub: Hub, admin: Dependency, change: Change)
     @api.post("/accounts/{agency_id}")
     def change_account(
         request: Request,
-        agency_id: int,
+        agency_id: SmallId,
         sponsor: str = Form(""),
         can_import: str = Form(""),
         who: Viewer = Depends(admin),
     ) -> Response:
         def work(conn: sa.Connection) -> None:
+            _require_agency(conn, agency_id)
             try:
                 accounts.set_account(
                     conn,
@@ -232,13 +246,14 @@ def _account_routes(api: APIRouter, hub: Hub, admin: Dependency, change: Change)
     @api.post("/limits/{agency_id}")
     def change_limits(
         request: Request,
-        agency_id: int,
+        agency_id: SmallId,
         max_cases_per_job: str = Form(""),
         max_job_bytes: str = Form(""),
         max_jobs_per_day: str = Form(""),
         who: Viewer = Depends(admin),
     ) -> Response:
         def work(conn: sa.Connection) -> None:
+            _require_agency(conn, agency_id)
             cases_per_job = _positive(max_cases_per_job, "cases per job")
             if cases_per_job > 100:
                 raise StoreError("a job holds at most 100 cases (the seed's limit)")

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, Uplo
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from jdx.channels.http.common import Id
 from jdx.channels.web.auth import Dependency, Viewer
 from jdx.channels.web.render import page
 from jdx.exchanges.cases import accounts, results
@@ -100,7 +101,7 @@ def router(hub: Hub, role: Callable[..., Dependency]) -> APIRouter:
         return accepted.job_id
 
     @api.get("/{job_id}")
-    def job(request: Request, job_id: int, who: Viewer = Depends(readers)) -> Response:
+    def job(request: Request, job_id: Id, who: Viewer = Depends(readers)) -> Response:
         found: dict[str, Any] | None = results.agency_job(hub.engine, scope(who), job_id)
         if found is None:
             raise HTTPException(404, f"no job {job_id}")

@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
+from jdx.channels.http.common import Id
 from jdx.channels.web.auth import Dependency, Viewer
 from jdx.channels.web.forms import PathError, flatten, unflatten
 from jdx.channels.web.render import is_htmx, page
@@ -152,7 +153,7 @@ def router(hub: Hub, role: Callable[..., Dependency]) -> APIRouter:
     @api.post("/cancellations/{request_id}")
     def decide(
         request: Request,
-        request_id: int,
+        request_id: Id,
         decision: str = Form(""),
         note: str = Form(""),
         who: Viewer = Depends(reviewers),

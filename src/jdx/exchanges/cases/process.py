@@ -26,7 +26,7 @@ from jdx.exchanges.cases.tables import (
 from jdx.store.engine import write_transaction
 from jdx.store.locks import lock_agency
 from jdx.store.queries import now
-from jdx.store.tables import agencies
+from jdx.store.tables import MAX_ID, agencies
 
 CASE_TYPES = {"missing": "MP", "unidentified": "UP"}
 DUPLICATE, NO_SUCH_CASE, PENDING = "NM950", "NM951", "NM952"
@@ -66,10 +66,16 @@ def case_number(case_type: str, case_id: int) -> str:
 
 
 def parse_case_number(text: str) -> tuple[str, int] | None:
+    """(type, id) of a case number such as ``MP34938``; None for anything that cannot be one:
+    digits other than ASCII ones (``str.isdigit`` takes "²", which ``int`` refuses), or an id
+    beyond the largest a row can have."""
     text = text.strip().upper()
-    if text[:2] in ("MP", "UP") and text[2:].isdigit() and not text[2:].startswith("0"):
-        return text[:2], int(text[2:])
-    return None
+    kind, digits = text[:2], text[2:]
+    if kind not in ("MP", "UP") or not (digits.isascii() and digits.isdigit()):
+        return None
+    if digits.startswith("0") or len(digits) > len(str(MAX_ID)) or int(digits) > MAX_ID:
+        return None
+    return kind, int(digits)
 
 
 def place_state(record_type: str, record: Mapping[str, Any]) -> str:
