@@ -118,7 +118,7 @@ def router(hub: Hub) -> APIRouter:
         status_code=202,
         summary="A responder's rap sheet (STDRAP): merged, or forwarded to the requester",
         openapi_extra=_XML_BODY,
-        responses=errors(400, 401, 403, 409, 413, 422),
+        responses=errors(400, 401, 403, 404, 409, 413, 422),
     )
     async def rap_sheet(
         request: Request,
