@@ -72,7 +72,13 @@ def limit_concurrency(at_once: int, wait: float) -> None:
         _slots = _Slots(at_once, wait)
 
 
-class _Slot:
+def current_limit() -> _Slots:
+    return _slots
+
+
+class hashing_slot:  # noqa: N801 (used as a function: ``with hashing_slot():``)
+    """One of the process's hashing slots, held for the block; Busy when none frees up in time."""
+
     def __enter__(self) -> None:
         self.slots = _slots
         if not self.slots.semaphore.acquire(timeout=self.slots.wait):
@@ -95,7 +101,7 @@ def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
 
 def hash_password(password: str) -> str:
     """The argon2id hash of a new password (Busy when every hashing slot stays taken)."""
-    with _Slot():
+    with hashing_slot():
         derivations[PARAMETERS] += 1
         return _hasher.hash(password)
 
@@ -122,7 +128,7 @@ def _verify_scrypt(password: str, stored: str) -> bool:
 def verify_password(password: str, stored: str | None) -> bool:
     """Whether ``password`` matches ``stored``; a missing or malformed hash matches nothing,
     after the same work as a wrong password (Busy when every hashing slot stays taken)."""
-    with _Slot():
+    with hashing_slot():
         if stored and stored.startswith(f"{_LEGACY}$"):
             try:
                 return _verify_scrypt(password, stored)
