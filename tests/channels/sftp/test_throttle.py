@@ -79,9 +79,9 @@ def test_a_strangers_failures_do_not_stop_the_owner_at_a_known_good_address(
 ) -> None:
     office, stranger = new_loopback(), new_loopback()
     assert logs_in(server, account, office)  # the office is known-good from now on
-    assert guess(server, account.ori, stranger) == 3
-    assert guess(server, account.ori, stranger) == 3
-    # six failures: the stranger's address waits, even with the right password now
+    for _ in range(3):  # nine failures: waits of 16 s and more, whatever the machine's pace
+        assert guess(server, account.ori, stranger) == 3
+    # the stranger's address waits, even with the right password now
     assert not logs_in(server, account, stranger)
     # the owner, from the office, is not stopped
     assert logs_in(server, account, office)
