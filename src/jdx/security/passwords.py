@@ -28,6 +28,7 @@ import hmac
 import secrets
 import threading
 from collections import Counter
+from collections.abc import Iterator
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -76,16 +77,16 @@ def current_limit() -> _Slots:
     return _slots
 
 
-class hashing_slot:  # noqa: N801 (used as a function: ``with hashing_slot():``)
+@contextlib.contextmanager
+def hashing_slot() -> Iterator[None]:
     """One of the process's hashing slots, held for the block; Busy when none frees up in time."""
-
-    def __enter__(self) -> None:
-        self.slots = _slots
-        if not self.slots.semaphore.acquire(timeout=self.slots.wait):
-            raise Busy("every password hashing slot is taken")
-
-    def __exit__(self, *_exc: object) -> None:
-        self.slots.semaphore.release()
+    slots = _slots  # the one acquired is the one released, even if the limit changes meanwhile
+    if not slots.semaphore.acquire(timeout=slots.wait):
+        raise Busy("every password hashing slot is taken")
+    try:
+        yield
+    finally:
+        slots.semaphore.release()
 
 
 def _b64(data: bytes) -> str:
