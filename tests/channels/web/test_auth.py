@@ -15,7 +15,6 @@ from tests.channels.web.conftest import (
     csrf_of,
     hidden,
     login,
-    login_guarded,
     make_user,
     new_address,
 )
@@ -158,7 +157,7 @@ def test_repeated_wrong_codes_lock_the_account(hub: Hub, portal: Any, app: Any) 
         assert wrong.status_code == 401
     # the right password and code, while locked, from an address that is not waiting
     with TestClient(app, base_url="http://testserver", client=(new_address(), 1)) as other:
-        assert login_guarded(other, rps).status_code == 401
+        assert login(other, rps).status_code == 401
     with hub.engine.connect() as conn:
         row = conn.execute(
             sa.select(credentials.user_credentials).where(
@@ -170,7 +169,7 @@ def test_repeated_wrong_codes_lock_the_account(hub: Hub, portal: Any, app: Any) 
     with hub.engine.begin() as conn:
         credentials.set_password(conn, rps.id, PASSWORD)
     with TestClient(app, base_url="http://testserver", client=(new_address(), 1)) as other:
-        assert login_guarded(other, rps).status_code == 303
+        assert login(other, rps).status_code == 303
 
 
 def test_logout_ends_the_session_on_the_server(hub: Hub, portal: Any, app: Any) -> None:
