@@ -1,4 +1,4 @@
-"""``jdx rapsheet merge | render | summary | receivers`` through Typer's runner."""
+"""``jdx rapsheet merge | render | summary | receivers | responders`` through Typer's runner."""
 
 from __future__ import annotations
 
@@ -130,6 +130,41 @@ def test_receivers_set_refuses_a_bad_ori_or_format(env: Hub) -> None:
     assert "unknown format 'pdf'; known: transmission, html, text" in bad_format.stderr
     bad_ori = runner.invoke(app, ["rapsheet", "receivers", "set", "TX", "html"])
     assert bad_ori.exit_code == 1 and "not an ORI" in bad_ori.stderr
+
+
+def test_responders_add_list_and_remove_the_registry(env: Hub) -> None:
+    ori = new_agency(env, "Texas repository").ori
+    added = runner.invoke(app, ["rapsheet", "responders", "add", ori.lower(), "tx"])
+    assert added.exit_code == 0, added.output
+    assert orjson.loads(added.stdout) == {"ori": ori, "state": "TX"}
+    listed = runner.invoke(app, ["rapsheet", "responders", "list"])
+    assert listed.exit_code == 0, listed.output
+    (row,) = [r for r in orjson.loads(listed.stdout) if r["ori"] == ori]
+    assert row["state"] == "TX" and row["added_at"]
+    moved = runner.invoke(app, ["rapsheet", "responders", "add", ori, "OK"])  # a correction
+    assert moved.exit_code == 0, moved.output
+    states = [r.state for r in env.services["rapsheets"].responders() if r.ori == ori]
+    assert states == ["OK"]
+    removed = runner.invoke(app, ["rapsheet", "responders", "remove", ori])
+    assert removed.exit_code == 0 and orjson.loads(removed.stdout) == {"ori": ori, "removed": True}
+    assert ori not in [r.ori for r in env.services["rapsheets"].responders()]
+    again = runner.invoke(app, ["rapsheet", "responders", "remove", ori])
+    assert again.exit_code == 1 and f"{ori} is not a registered responder" in again.stderr
+
+
+def test_responders_add_refuses_what_cannot_be_a_responder(env: Hub) -> None:
+    ori = new_agency(env, "Texas repository").ori
+    cases = {
+        ("TX", "TX"): "'TX' is not an ORI (9 letters and digits)",
+        (ori, "Texas"): "'TEXAS' is not a state's two-letter code (e.g. TX)",
+        ("ZZ9999999", "TX"): "no agency ZZ9999999; add it first (jdx agency add)",
+        ("DCFBIWA00", "DC"): "DCFBIWA00 is an FBI/III ORI (rap_notifiers): it answers for the "
+        "FBI, not a state",
+    }
+    for (who, state), message in cases.items():
+        refused = runner.invoke(app, ["rapsheet", "responders", "add", who, state])
+        assert refused.exit_code == 1, refused.output
+        assert refused.stderr == f"error: {message}\n"
 
 
 def test_render_and_summary_take_the_hubs_own_delivery_envelope(tmp_path: Path) -> None:

@@ -78,8 +78,9 @@ class Settings(BaseSettings):
     auth_cache_seconds: float = Field(
         5.0,
         ge=0,
-        description="How long a process trusts a key it has checked; a revoked key or a "
-        "suspended agency is refused by every process within this time (0: check every request).",
+        description="How long the web service's submissions trust a key they have checked; a "
+        "revoked key is refused by every process within this time (0: check every request). A "
+        "suspended agency is refused at once, whatever this is.",
     )
     password_hashes_at_once: int = Field(
         4,

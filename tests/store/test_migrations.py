@@ -225,3 +225,52 @@ def test_0014_never_hands_out_a_merge_id_twice_and_goes_down_and_up(
         assert _new_merge(conn, 6) > max(ids)
     assert schema.drift(engine) == []
     engine.dispose()
+
+
+def _delivery(conn: sa.Connection, message_id: str, sender: str | None) -> None:
+    """An outbox row made before 0015 and, when ``sender`` is given, its ``delivered`` log row."""
+    conn.execute(
+        sa.text(
+            "INSERT INTO rap_outbox (receiver_ori, message_id, format, content_type, body, "
+            "created_at) VALUES ('MG0000001', :id, 'plain-text', 'text/plain', :body, "
+            "CURRENT_TIMESTAMP)"
+        ),
+        {"id": message_id, "body": b"TEXT"},
+    )
+    if sender is not None:
+        conn.execute(
+            sa.text(
+                "INSERT INTO rap_delivery_log (event, transaction_type, originating_id, "
+                "destination_id, message_id, logged_at) VALUES ('delivered', 'STDRAP', :sender, "
+                "'MG0000001', :id, CURRENT_TIMESTAMP)"
+            ),
+            {"id": message_id, "sender": sender},
+        )
+
+
+@pytest.mark.parametrize(
+    "dialect", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def test_0015_names_the_sender_of_existing_deliveries_and_goes_down_and_up(
+    settings: Settings, tmp_path_factory: Any, dialect: str
+) -> None:
+    engine = _fresh_engine(settings, tmp_path_factory, dialect)
+    schema.upgrade(engine, "0014")
+    with engine.begin() as conn:
+        _delivery(conn, "forwarded", "TX0000000")
+        _delivery(conn, "merged", "JDX")
+        _delivery(conn, "unlogged", None)
+    schema.upgrade(engine, "0015")
+    assert schema.drift(engine) == []
+    with engine.connect() as conn:
+        senders = dict(conn.execute(sa.text("SELECT message_id, sender_ori FROM rap_outbox")).all())
+        registry = conn.execute(sa.text("SELECT count(*) FROM rap_responders")).scalar_one()
+    assert senders == {"forwarded": "TX0000000", "merged": "JDX", "unlogged": "UNKNOWN"}
+    assert registry == 0  # the operator registers the states' responders
+    with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+        _delivery(conn, "no sender", None)  # every delivery from now on names its sender
+    schema.downgrade(engine, "0014")
+    assert "rap_responders" not in sa.inspect(engine).get_table_names()
+    schema.upgrade(engine)
+    assert schema.drift(engine) == []
+    engine.dispose()

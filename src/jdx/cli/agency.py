@@ -9,13 +9,13 @@ import sqlalchemy as sa
 import typer
 
 from jdx.cli._common import emit, fail, open_hub
+from jdx.security import standing
 from jdx.security.keys import issue_key, revoke_keys
 from jdx.store.queries import (
     StoreError,
     add_agency,
     get_agency,
     list_agencies,
-    set_agency_active,
     set_agency_notify,
 )
 
@@ -90,13 +90,16 @@ def key(
 
 @app.command("suspend")
 def suspend(ori: str) -> None:
-    """Refuse the agency's submissions until it is activated again."""
+    """Refuse everything the agency does until it is activated again: its API keys (reads too),
+    SFTP logins and open sessions, its portal users, and files received from now on (refused
+    with a note in OUTPUT; files received before are processed). It takes effect at the next
+    request, on every node."""
     _set_active(ori, False)
 
 
 @app.command("activate")
 def activate(ori: str) -> None:
-    """Accept the agency's submissions again."""
+    """Reinstate a suspended agency: every door opens again at the next request."""
     _set_active(ori, True)
 
 
@@ -116,7 +119,11 @@ def notify(
 
 
 def _set_active(ori: str, active: bool) -> None:
-    _change(ori, lambda conn: set_agency_active(conn, ori, active), active=active)
+    _change(
+        ori,
+        lambda conn: standing.set_standing(conn, ori, active, actor="cli", channel="cli"),
+        active=active,
+    )
 
 
 def _change(ori: str, change: Callable[[sa.Connection], None], **shown: object) -> None:

@@ -1,5 +1,6 @@
-"""``jdx rapsheet``: merge, render and summarise rap sheets offline (seed 002), and the
-receivers' preference table (``jdx rapsheet receivers list | set``).
+"""``jdx rapsheet``: merge, render and summarise rap sheets offline (seed 002), the receivers'
+preference table (``jdx rapsheet receivers list | set``) and the responders' registry
+(``jdx rapsheet responders list | add | remove``).
 
 Every offline command reads portions in either XML format (2.00 or Nlets 4.1); plain-text sheets
 are passed through untouched, as the seed's transition rules say.
@@ -30,6 +31,11 @@ receivers = typer.Typer(
     no_args_is_help=True, help="The receivers' preference table: the format each one wants."
 )
 app.add_typer(receivers, name="receivers")
+responders = typer.Typer(
+    no_args_is_help=True,
+    help="The responders' registry: the state each ORI sends rap sheets for.",
+)
+app.add_typer(responders, name="responders")
 
 # The operator's short names for the delivery formats (seed 2.7).
 RECEIVER_FORMATS = {
@@ -143,3 +149,40 @@ def receivers_set(
         service: RapSheetService = h.services["rapsheets"]
         service.set_receiver_format(ori, stored)
     emit({"ori": ori, "format": stored})
+
+
+@responders.command("list")
+def responders_list() -> None:
+    """Every registered responder, by state, as JSON (the FBI/III's ORIs, which answer for the
+    FBI, are the rap_notifiers setting's, not listed here)."""
+    with open_hub() as h:
+        service: RapSheetService = h.services["rapsheets"]
+        rows = service.responders()
+    emit([{"ori": r.ori, "state": r.state, "added_at": r.added_at.isoformat()} for r in rows])
+
+
+@responders.command("add")
+def responders_add(
+    ori: str = typer.Argument(..., help="The responder's ORI (an agency of the hub)."),
+    state: str = typer.Argument(..., help="The state it answers for: two letters, e.g. TX."),
+) -> None:
+    """Register ``ORI`` as a responder for ``STATE``: its rap sheets are taken as that state's
+    portions, and only sheets of that state's records are accepted from it."""
+    with open_hub() as h:
+        service: RapSheetService = h.services["rapsheets"]
+        try:
+            added = service.add_responder(ori, state)
+        except ValueError as exc:
+            fail(str(exc))
+    emit({"ori": added.ori, "state": added.state})
+
+
+@responders.command("remove")
+def responders_remove(ori: str = typer.Argument(..., help="The responder's ORI.")) -> None:
+    """Take ``ORI`` off the registry: its rap sheets are refused from then on."""
+    with open_hub() as h:
+        service: RapSheetService = h.services["rapsheets"]
+        removed = service.remove_responder(ori)
+    if not removed:
+        fail(f"{ori.strip().upper()} is not a registered responder")
+    emit({"ori": ori.strip().upper(), "removed": True})

@@ -96,12 +96,18 @@ def authenticate(conn: sa.Connection, presented: str) -> Principal | None:
 
 
 class KeyCache:
-    """The principals of keys checked in the last ``ttl`` seconds, so that a client sending
-    request after request costs one key lookup per ``ttl``, not one per request.
+    """Keys looked up, and the principals of keys checked in the last ``ttl`` seconds.
 
-    Only keys that were valid are kept (a wrong key is looked up every time), under the SHA-256
-    of the key rather than the key itself. Revoking a key or suspending an agency reaches every
-    process within ``ttl``; ``forget`` applies it at once in this process.
+    :meth:`principal` and :meth:`check` look the key up now, its agency's standing with it
+    (``standing.py``): every route that answers from them refuses a suspended agency at the next
+    request, on every node. :meth:`cached` spares the web service's submissions that query for
+    ``ttl`` seconds: it is trusted for who the key is, never for whether its agency may act,
+    which the store asks again in the transaction that would write (``StopService``).
+
+    Only keys of active agencies are kept (a wrong key, or a suspended agency's, is looked up
+    every time, so a reinstatement is seen at once too), under the SHA-256 of the key rather
+    than the key itself. Revoking a key reaches every process within ``ttl``; ``forget``
+    applies it at once in this process.
     """
 
     MAX_ENTRIES = 10_000
@@ -118,17 +124,15 @@ class KeyCache:
         return entry[1] if entry is not None and entry[0] > time.monotonic() else None
 
     def principal(self, presented: str) -> Principal | None:
+        """The key looked up now (as :meth:`check`), kept for :meth:`cached`."""
         if self.ttl <= 0:
             return self.check(presented)
-        known = self.cached(presented)
-        if known is not None:
-            return known
         digest = _hash(presented)
         moment = time.monotonic()
         principal = self.check(presented)
-        if principal is None:
+        if principal is None or not principal.active:
             self._entries.pop(digest, None)
-            return None
+            return principal
         if len(self._entries) >= self.MAX_ENTRIES:
             self._entries.clear()  # crude but bounded: many distinct valid keys are rare
         self._entries[digest] = (moment + self.ttl, principal)

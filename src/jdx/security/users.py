@@ -3,8 +3,9 @@ administrators.
 
 A user is who acts; :func:`actor_of` turns one into the :class:`~jdx.security.actors.Actor` the
 exchanges decide on. Passwords and second factors are the portal's (its own table, keyed by
-``users.id``), so nothing here holds a secret. A suspended user (``active`` false) is refused by
-:func:`actor_of`, so suspension takes effect at the next request, on every node.
+``users.id``), so nothing here holds a secret. A suspended user (``active`` false), or a client of
+a suspended agency, is refused by :func:`actor_of`, so suspension takes effect at the next
+request, on every node.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from jdx.security import standing
 from jdx.security.actors import Actor, Role
 from jdx.store.queries import StoreError, now
 from jdx.store.tables import Timestamp, agencies, metadata
@@ -222,12 +224,16 @@ def set_active(conn: sa.Connection, who: int | str, active: bool) -> User:
 
 
 def actor_of(conn: sa.Connection, user_id: int) -> Actor:
-    """Who a logged-in user acts as; UserError for an unknown or suspended user."""
+    """Who a logged-in user acts as; UserError for an unknown or suspended user,
+    :class:`~jdx.security.standing.Suspended` for a client whose agency is suspended (asked
+    at every request, so it takes effect at the next one)."""
     user = get_user(conn, user_id)
     if user is None:
         raise UserError(f"no user {user_id}")
     if not user.active:
         raise UserError(f"user {user.username} is suspended")
+    if user.agency_id is not None:
+        standing.require_active(conn, user.agency_id)
     return Actor(
         role=user.role,
         name=user.username,

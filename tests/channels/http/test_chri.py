@@ -18,6 +18,13 @@ def allow_notifier(hub: Hub, monkeypatch: pytest.MonkeyPatch, ori: str) -> None:
     monkeypatch.setattr(hub.settings, "rap_notifiers", [*hub.settings.rap_notifiers, ori])
 
 
+def state_responder(hub: Hub, name: str, state: str) -> AgencyFixture:
+    """A new agency the operator registered as ``state``'s rap sheet responder (issue 16)."""
+    responder = new_agency(hub, name)
+    hub.services["rapsheets"].add_responder(responder.ori, state)
+    return responder
+
+
 def _post_sheet(client: Any, sender: AgencyFixture, to: str, data: bytes) -> Any:
     return client.post(
         f"/chri/v1/rapsheets?destination={to}", content=data, headers={**sender.auth(), **XML}
@@ -27,7 +34,8 @@ def _post_sheet(client: Any, sender: AgencyFixture, to: str, data: bytes) -> Any
 def test_notification_two_portions_and_the_outbox_in_the_preferred_format(
     client: Any, hub: Hub, agency: AgencyFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fbi_iii, texas, ohio = (new_agency(hub, n) for n in ("FBI/III", "Texas", "Ohio"))
+    fbi_iii = new_agency(hub, "FBI/III")
+    texas, ohio = state_responder(hub, "Texas", "TX"), state_responder(hub, "Ohio", "OH")
     allow_notifier(hub, monkeypatch, fbi_iii.ori)
     put = client.put(
         "/chri/v1/preference", json={"format": "presentation-html"}, headers=agency.auth()
@@ -58,8 +66,9 @@ def test_notification_two_portions_and_the_outbox_in_the_preferred_format(
 
 
 def test_a_receiver_sees_only_its_own_outbox(
-    client: Any, agency: AgencyFixture, other_agency: AgencyFixture
+    client: Any, hub: Hub, agency: AgencyFixture, other_agency: AgencyFixture
 ) -> None:
+    hub.services["rapsheets"].add_responder(other_agency.ori, "TX")
     sent = _post_sheet(
         client, other_agency, agency.ori, portion("TEXAS", "TX01", fbi_number(), "19950101")
     )
@@ -122,7 +131,8 @@ def test_broken_notifications_and_hostile_xml_are_refused_with_a_clear_error(
 def test_a_portion_of_another_person_gets_409_naming_the_reason_and_changes_nothing(
     client: Any, hub: Hub, agency: AgencyFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fbi_iii, texas, ohio = (new_agency(hub, n) for n in ("FBI/III", "Texas", "Ohio"))
+    fbi_iii = new_agency(hub, "FBI/III")
+    texas, ohio = state_responder(hub, "Texas", "TX"), state_responder(hub, "Ohio", "OH")
     allow_notifier(hub, monkeypatch, fbi_iii.ori)
     fbi, stranger = fbi_number(), fbi_number()
     text = notification(agency.ori, fbi, [("TEXAS", "TX01"), ("OHIO", "OH02")], fbi_too=False)

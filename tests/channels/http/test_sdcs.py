@@ -525,8 +525,9 @@ def test_openapi_documents_the_service(client: httpx.Client) -> None:
 
 
 def test_a_checked_key_is_trusted_for_the_cache_time_only(hub: Hub) -> None:
-    """Within ``auth_cache_seconds`` a revoked key still works in a process that checked it;
-    ``forget`` (and the time running out) makes the revocation count."""
+    """Within ``auth_cache_seconds`` a revoked key is still known to ``cached`` (the web
+    service's submissions, whose store asks the agency's standing again); ``principal`` looks
+    it up now, and ``forget`` (and the time running out) makes the revocation count."""
     from jdx.security.keys import KeyCache, revoke_keys
 
     agency = new_agency(hub)
@@ -536,8 +537,9 @@ def test_a_checked_key_is_trusted_for_the_cache_time_only(hub: Hub) -> None:
     ) is not None and principal.ori == agency.ori
     with hub.engine.begin() as conn:
         revoke_keys(conn, agency.id)
-    assert cache.principal(agency.prod_key) == principal
+    assert cache.cached(agency.prod_key) == principal
     assert KeyCache(hub.engine, ttl=0).principal(agency.prod_key) is None
-    cache.forget()
     assert cache.principal(agency.prod_key) is None
+    assert cache.cached(agency.prod_key) is None
+    cache.forget()
     assert cache.principal(agency.prod_key + "x") is None

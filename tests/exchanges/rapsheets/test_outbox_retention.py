@@ -11,7 +11,7 @@ from jdx.exchanges.rapsheets.tables import rap_delivery_log, rap_outbox
 from jdx.hub import Hub
 from jdx.store.queries import now
 from tests.conftest import new_agency
-from tests.exchanges.rapsheets.test_service import fbi_number, portion
+from tests.exchanges.rapsheets.test_service import fbi_number, portion, register_responders
 
 
 def _service_at(hub: Hub, moment: dt.datetime) -> RapSheetService:
@@ -33,6 +33,7 @@ def _deliver(hub: Hub, requester: str, days_ago: float, *, fetched: bool) -> str
 def test_the_sweep_deletes_deliveries_past_their_retention_and_keeps_the_log(hub: Hub) -> None:
     settings = hub.settings
     assert (settings.rap_outbox_days, settings.rap_outbox_unfetched_days) == (30, 90)
+    register_responders(hub)
     requester = new_agency(hub, "Requester").ori
     old_fetched = _deliver(hub, requester, 31, fetched=True)
     recent_fetched = _deliver(hub, requester, 29, fetched=True)

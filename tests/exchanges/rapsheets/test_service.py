@@ -33,6 +33,8 @@ from jdx.exchanges.rapsheets.transmission import (
 )
 from jdx.hub import Hub, create_hub
 from jdx.settings import Settings
+from jdx.store.queries import add_agency
+from jdx.store.tables import agencies
 from tests.conftest import AgencyFixture, new_agency
 from tests.exchanges.rapsheets.builders import cycle, sheet
 
@@ -63,8 +65,32 @@ def portion(state: str, sid: str, fbi: str, date: str, **ident: object) -> bytes
     return write_rap_sheet(sheet(state, sid, cycles=cycles, fbi_number=fbi, **ident))
 
 
+# The state repositories the tests send portions from, as the operator registers them (issue
+# 16: a rap sheet is its sender's state's portion, and only registered responders send one).
+STATE_RESPONDERS = {
+    "TX0000000": "TX",
+    "OH0000000": "OH",
+    "NC0000000": "NC",
+    "CA0000000": "CA",
+    "TX2270100": "TX",
+    "NC0920000": "NC",
+}
+
+
+def register_responders(hub: Hub, responders: dict[str, str] = STATE_RESPONDERS) -> None:
+    """Make each ORI an agency (once per database) and a registered responder for its state."""
+    service: RapSheetService = hub.services["rapsheets"]
+    with hub.engine.begin() as conn:
+        known = set(conn.execute(sa.select(agencies.c.ori)).scalars())
+        for ori in responders.keys() - known:
+            add_agency(conn, ori, f"State repository {ori}")
+    for ori, state in responders.items():
+        service.add_responder(ori, state)
+
+
 @pytest.fixture
 def service(hub: Hub) -> RapSheetService:
+    register_responders(hub)
     svc: RapSheetService = hub.services["rapsheets"]
     return svc
 
@@ -156,6 +182,9 @@ def test_plain_text_and_nlets41_portions(
     service: RapSheetService, requester: AgencyFixture
 ) -> None:
     text = (FIXTURES / "plain-nc.txt").read_bytes()
+    # A single-state answer in plain text, to a receiver that chose its format (issue 16: text
+    # goes only to a requester with an active request or a receiver with a preference).
+    service.set_receiver_format(requester.ori, "transmission")
     assert (
         service.receive_rap_sheet(text, sender_ori="NC0000000", destination=requester.ori).outcome
         == "forwarded"

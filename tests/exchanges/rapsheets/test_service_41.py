@@ -12,7 +12,11 @@ from jdx.exchanges.rapsheets.service import RapSheetService
 from jdx.exchanges.rapsheets.summary import all_charges
 from jdx.hub import Hub
 from tests.conftest import AgencyFixture, new_agency
-from tests.exchanges.rapsheets.test_service import delivered_sheet, notification
+from tests.exchanges.rapsheets.test_service import (
+    delivered_sheet,
+    notification,
+    register_responders,
+)
 
 SAMPLES = resources.files("jdx.exchanges.rapsheets").joinpath("samples")
 PORTIONS = (
@@ -24,6 +28,7 @@ PORTIONS = (
 
 @pytest.fixture
 def service(hub: Hub) -> RapSheetService:
+    register_responders(hub)
     svc: RapSheetService = hub.services["rapsheets"]
     return svc
 

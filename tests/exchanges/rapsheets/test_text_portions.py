@@ -16,13 +16,19 @@ from jdx.exchanges.rapsheets.transmission import read_rap_sheet, write_rap_sheet
 from jdx.hub import Hub
 from tests.conftest import new_agency
 from tests.exchanges.rapsheets.builders import cycle, sheet
-from tests.exchanges.rapsheets.test_service import fbi_number, notification, portion
+from tests.exchanges.rapsheets.test_service import (
+    fbi_number,
+    notification,
+    portion,
+    register_responders,
+)
 
 TEXT = b"NORTH CAROLINA CRIMINAL HISTORY\r\nOHIO RECORD IN PLAIN TEXT\r\n"
 LATER = dt.timedelta(days=1)
 
 
 def _service(hub: Hub) -> RapSheetService:
+    register_responders(hub)
     service: RapSheetService = hub.services["rapsheets"]
     return service
 

@@ -2,7 +2,9 @@
 
 - ``POST /chri/v1/notifications``: an FBI/III EL01/FL01 message (text) opens a merge; only
   the ORIs of the ``rap_notifiers`` setting may send one.
-- ``POST /chri/v1/rapsheets?destination=ORI``: a responder's rap sheet (2.00, Nlets 4.1 or text).
+- ``POST /chri/v1/rapsheets?destination=ORI``: a responder's rap sheet (2.00, Nlets 4.1 or text),
+  only from an ORI registered for a state (``jdx rapsheet responders``) or an FBI/III ORI, and
+  taken as that sender's portion (issue 16).
 - ``GET /chri/v1/outbox``, ``GET /chri/v1/outbox/{id}``: the caller's own deliveries.
 - ``PUT /chri/v1/preference``: the format the caller wants its rap sheets in.
 
@@ -29,6 +31,8 @@ from jdx.exchanges.rapsheets.service import (
     OutboxMessage,
     PortionRefused,
     RapSheetService,
+    ReceiverRefused,
+    SenderRefused,
 )
 from jdx.exchanges.rapsheets.tables import FORMATS
 from jdx.exchanges.rapsheets.transmission import RapSheetFormatError
@@ -128,6 +132,12 @@ def router(hub: Hub) -> APIRouter:
             )
         except RapSheetFormatError as exc:
             raise HTTPException(400, f"rap sheet refused: {exc}") from None
+        except SenderRefused as exc:
+            # 403: who the caller authenticated as may not send this sheet (issue 16).
+            return JSONResponse({"error": str(exc), "reason": exc.reason}, 403)
+        except ReceiverRefused as exc:
+            status = 404 if exc.reason == "unknown-receiver" else 409
+            return JSONResponse({"error": str(exc), "reason": exc.reason}, status)
         except PortionRefused as exc:
             # 409, not 422: the sheet is well formed and would be forwarded had no merge been
             # active; it conflicts with the state of one resource, the merge entry, whose
@@ -168,7 +178,7 @@ def router(hub: Hub) -> APIRouter:
         return Response(
             message.body,
             media_type=message.content_type,
-            headers={"X-Message-Id": message.message_id},
+            headers={"X-Message-Id": message.message_id, "X-Sender-Ori": message.sender_ori},
         )
 
     @api.put("/preference", summary="The format the caller wants its rap sheets in")
@@ -186,6 +196,7 @@ def _listing(message: OutboxMessage) -> dict[str, Any]:
     return {
         "id": message.id,
         "message_id": message.message_id,
+        "sender_ori": message.sender_ori,
         "format": message.format,
         "content_type": message.content_type,
         "created_at": message.created_at.isoformat(),

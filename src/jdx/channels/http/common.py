@@ -8,6 +8,7 @@ from fastapi import Request
 from starlette.exceptions import HTTPException
 
 from jdx.security.keys import Principal
+from jdx.security.standing import message as suspended_message
 
 
 class BodyError(ValueError):
@@ -55,5 +56,5 @@ def require_principal(
     if principal is None:
         raise HTTPException(401, f"Send the {who}'s API key as 'Authorization: Bearer <key>'.")
     if not principal.active:
-        raise HTTPException(403, f"{who.capitalize()} {principal.ori} is suspended.")
+        raise HTTPException(403, suspended_message(principal.ori))
     return principal

@@ -26,7 +26,7 @@ from jdx.codecs.xmlform import XmlFormError, record_from_xml, to_xml
 from jdx.dictionary import Issue
 from jdx.dictionary.icd.jsonschema import json_schema
 from jdx.exchanges.stops import errors as E
-from jdx.exchanges.stops.errors import fatal
+from jdx.exchanges.stops.errors import fatal, suspended
 from jdx.exchanges.stops.records import (
     STATUS_ERRORS,
     CoreAttributes,
@@ -174,13 +174,7 @@ def router(hub: Hub) -> SdcsRouter:
             await run_in_threadpool(_audit_refusal, principal, op, [problem])
             return _respond(request, _rejected([problem], None), fmt)
         if not principal.active:
-            issue = Issue(
-                E.FOREIGN_ORI.code,
-                "fatal",
-                "ORI",
-                f"Agency {principal.ori} is suspended; contact the DOJ.",
-            )
-            return _respond(request, _rejected([issue], record), fmt)
+            return _respond(request, _rejected([suspended(principal.ori)], record), fmt)
         header_issues = _check_headers(request, record, url_id, hub.settings.sdcs_strict_headers)
         if dry_run:
             result = await run_in_threadpool(service.would_be, principal, record, op)
@@ -242,6 +236,8 @@ def router(hub: Hub) -> SdcsRouter:
         principal = _authenticate(request)
         if principal is None:
             return _unauthorized(request, fmt, None)
+        if not principal.active:  # reads too: a suspended agency sees nothing (standing.py)
+            return _respond(request, _rejected([suspended(principal.ori)], None), fmt)
         stored = service.get_stop(principal, lea_record_id, channel="http")
         if stored is None:
             issue = fatal(E.RECORD_MATCHING, "LEARecordID", lea_id=lea_record_id, ori=principal.ori)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import asyncssh
 import sqlalchemy as sa
 
-from jdx.security import throttle
+from jdx.security import standing, throttle
 from jdx.security.passwords import hash_password, needs_rehash, verify_password
 from jdx.store.engine import write_transaction
 from jdx.store.queries import StoreError, now
@@ -103,10 +103,12 @@ def remove_key(conn: sa.Connection, agency_id: int, fingerprint: str) -> bool:
 
 # --- logins ------------------------------------------------------------------------------------
 
+# A suspended agency's account is no account (standing.ACTS): its login is refused, and takes
+# as long as any refused login, so the refusal tells a stranger nothing.
 _ACCOUNT = (
     sa.select(agencies.c.id, sftp_accounts.c.password_hash)
     .join(sftp_accounts, sftp_accounts.c.agency_id == agencies.c.id)
-    .where(agencies.c.ori == sa.bindparam("ori"), sftp_accounts.c.enabled.is_(True))
+    .where(agencies.c.ori == sa.bindparam("ori"), sftp_accounts.c.enabled.is_(True), standing.ACTS)
 )
 
 
@@ -161,6 +163,7 @@ def key_login(engine: sa.Engine, username: str, fingerprint: str) -> bool:
             agencies.c.ori == username.upper(),
             sftp_accounts.c.enabled.is_(True),
             sftp_keys.c.fingerprint == fingerprint,
+            standing.ACTS,
         )
     )
     with engine.connect() as conn:

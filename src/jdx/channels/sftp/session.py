@@ -24,6 +24,7 @@ from jdx.channels.sftp.paths import ROOT_NAMES, Place, Zone, locate, require
 from jdx.exchanges.stops import workflow
 from jdx.exchanges.stops.file_folders import INCOMING, UPLOAD_KINDS, Folders
 from jdx.hub import Hub
+from jdx.security import standing
 
 log = logging.getLogger("jdx.sftp")
 WRITE_ONLY_IN_INPUT = (
@@ -57,7 +58,21 @@ class AgencySFTP(asyncssh.SFTPServer):
         self.max_bytes = hub.settings.max_file_bytes
 
     def _at(self, path: bytes) -> Place:
+        self._acts()  # every operation names a path or opens one: all ask
         return locate(self.home, path, self.root_realm)
+
+    def _acts(self) -> None:
+        """Refuse the operation when the agency was suspended since the login (or ever): asked
+        of the database each time, so a session open on any node stops at its next operation.
+
+        Reads and writes of a file opened before are not asked again (one query per 32 KiB
+        chunk would cost more than the chunk): a download started before the suspension ends;
+        an upload ends in the intake, which refuses it with a note in OUTPUT."""
+        try:
+            standing.check_ori(self.hub.engine, self.ori)
+        except standing.Suspended as exc:
+            log.warning("SFTP %s: operation refused, the agency is suspended", self.ori)
+            raise SFTPPermissionDenied(str(exc)) from None
 
     def map_path(self, path: bytes) -> bytes:
         return os.fsencode(self._at(path).local)
@@ -119,6 +134,7 @@ class AgencySFTP(asyncssh.SFTPServer):
             handle.place.local.unlink(missing_ok=True)  # never taken: nothing half-written stays
             return
         await self._take(handle.place)
+        self._acts()  # suspended while uploading: refused by the intake, said here too
 
     def fstat(self, file_obj: object) -> os.stat_result:
         return os.fstat(_handle(file_obj).file.fileno())

@@ -3,7 +3,8 @@ accounts, sponsors and client limits; the state-to-region table.
 
 Each change goes through the store's own functions (``security/users.py``,
 ``exchanges/cases/accounts.py``, ``exchanges/cases/regions.py``), which check what they are
-given; their refusal is shown on the page. Suspending a user ends the user's sessions at once.
+given; their refusal is shown on the page. Suspending a user ends the user's sessions at once;
+suspending an agency closes every door of it at the next request (``security/standing.py``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from jdx.exchanges.cases import accounts
 from jdx.exchanges.cases import regions as region_tables
 from jdx.exchanges.cases.tables import client_limits, import_accounts
 from jdx.hub import Hub
-from jdx.security import credentials, users
+from jdx.security import credentials, standing, users
 from jdx.store.engine import read_only, write_transaction
 from jdx.store.queries import StoreError, audit, get_agency, now
 from jdx.store.tables import agencies
@@ -195,6 +196,33 @@ def _account_routes(api: APIRouter, hub: Hub, admin: Dependency, change: Change)
                 raise StoreError(str(exc)) from None
 
         error = change(who, "account", str(agency_id), work)
+        return (
+            accounts_page(request, error)
+            if error
+            else RedirectResponse("/portal/admin/accounts", 303)
+        )
+
+    @api.post("/accounts/{agency_id}/standing")
+    def change_standing(
+        request: Request,
+        agency_id: int,
+        action: str = Form(""),
+        who: Viewer = Depends(admin),
+    ) -> Response:
+        """Suspend or reinstate an agency: every door of it closes (opens) at the next request
+        (``security/standing.py``); audited there."""
+
+        def work(conn: sa.Connection) -> None:
+            if action not in ("suspend", "activate"):
+                raise StoreError(f"unknown action {action!r}")
+            ori = conn.execute(sa.select(agencies.c.ori).where(agencies.c.id == agency_id)).scalar()
+            if ori is None:
+                raise StoreError(f"no agency with id {agency_id}")
+            standing.set_standing(
+                conn, ori, action == "activate", actor=who.user.username, channel="portal"
+            )
+
+        error = change(who, f"agency-{action}"[:30], str(agency_id), work)
         return (
             accounts_page(request, error)
             if error

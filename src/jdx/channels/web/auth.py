@@ -22,6 +22,7 @@ from jdx.channels.web.render import page
 from jdx.hub import Hub
 from jdx.security import credentials, passwords, throttle
 from jdx.security.actors import Actor
+from jdx.security.standing import Suspended
 from jdx.security.users import User, UserError, actor_of, get_user
 from jdx.store.engine import read_only, write_transaction
 from jdx.store.queries import audit, now
@@ -71,6 +72,8 @@ def _presented_csrf(request: Request, form_value: str | None) -> str | None:
 
 
 def _load(hub: Hub, token: str) -> tuple[credentials.Session, User, Actor] | None:
+    """The session, user and actor of a cookie; None: log in. A client of a suspended agency
+    is told so (403) on every page and form, whatever its session (standing.py)."""
     with hub.engine.connect() as conn:
         session = credentials.session_of(read_only(conn), token)
         if session is None or session.stage != "full":
@@ -78,6 +81,8 @@ def _load(hub: Hub, token: str) -> tuple[credentials.Session, User, Actor] | Non
         user = get_user(read_only(conn), session.user_id)
         try:
             actor = actor_of(read_only(conn), session.user_id)
+        except Suspended as exc:
+            raise HTTPException(403, str(exc)) from None
         except UserError:
             return None
     if session.stale:

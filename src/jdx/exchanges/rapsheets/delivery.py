@@ -92,11 +92,14 @@ def deliver(
     at: dt.datetime,
     message_id: str | None = None,
 ) -> str:
-    """Put ``body`` in the receiver's outbox and log the delivery; returns the message id."""
+    """Put ``body`` in the receiver's outbox, naming its sender (the route's originator: who
+    authenticated, or the hub for a merged record), and log the delivery; returns the message
+    id."""
     message_id = message_id or uuid.uuid4().hex
     conn.execute(
         rap_outbox.insert().values(
             receiver_ori=route.destination_id,
+            sender_ori=route.originating_id,
             message_id=message_id,
             format=fmt,
             content_type=CONTENT_TYPES[fmt],

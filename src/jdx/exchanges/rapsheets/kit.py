@@ -178,7 +178,12 @@ history exchange has no test realm, so test keys are refused.
                                          2.00 or Nlets 4.1 XML (application/xml), or plain
                                          text passed through as sent. 202 with the outcome
                                          (merged, delivered, forwarded, ignored); 400 for a
-                                         document the hub refuses, with the reason.
+                                         document the hub refuses, with the reason. Only
+                                         from an ORI the hub registered for a state (or the
+                                         FBI/III's), and only that state's record: else 403.
+                                         404 for a destination that is no agency; 409 for
+                                         plain text to one that awaits no rap sheet, or a
+                                         portion of another person than the merge's.
   GET  /chri/v1/outbox[?unfetched=true]  the caller's deliveries, newest first.
   GET  /chri/v1/outbox/ID                one delivery's content (marks it fetched).
   PUT  /chri/v1/preference               {{"format": F}}: the format deliveries come in;

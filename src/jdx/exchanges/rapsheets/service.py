@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -41,19 +42,24 @@ from jdx.exchanges.rapsheets.merge import add_text_caveat, add_timeout_caveat, m
 from jdx.exchanges.rapsheets.model import RapSheet
 from jdx.exchanges.rapsheets.notification import Notification, Responder, parse_notification
 from jdx.exchanges.rapsheets.portions import PlainTextRapSheet, read_portion
-from jdx.exchanges.rapsheets.tables import rap_merge, rap_outbox, rap_receivers
+from jdx.exchanges.rapsheets.tables import rap_merge, rap_outbox, rap_receivers, rap_responders
 from jdx.exchanges.rapsheets.transmission import read_rap_sheet, write_rap_sheet
 from jdx.settings import Settings
 from jdx.store.engine import read_only, write_transaction
 from jdx.store.queries import now
+from jdx.store.tables import agencies
 
 log = logging.getLogger("jdx.rapsheets")
 
 Outcome = Literal["forwarded", "merged", "delivered", "ignored"]
+# The responder an FBI/III ORI (``rap_notifiers``) answers as: the notification's FBI line.
+FBI = "FBI"
 # Expired entries looked at per sweep round; the rest wait for the next round.
 SWEEP_BATCH = 100
 # Outbox deliveries past their retention deleted per sweep round.
 PURGE_BATCH = 1000
+_ORI = re.compile(r"[A-Z0-9]{9}")
+_STATE = re.compile(r"[A-Z]{2}")
 
 
 class DuplicateRequest(Exception):
@@ -86,6 +92,38 @@ class NotifierRefused(PermissionError):
             "(the ORIs of the hub's rap_notifiers setting)"
         )
         self.sender_ori = sender_ori
+
+
+class SenderRefused(PermissionError):
+    """The authenticated sender may not send this rap sheet (issue 16): it is not a registered
+    responder (``not-a-responder``), or the sheet is the record of another state than the one
+    it answers for (``another-state``). Nothing of it was stored; the delivery log holds a
+    ``refused`` event."""
+
+    def __init__(self, message: str, *, reason: str, merge_id: int | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.merge_id = merge_id
+
+
+class ReceiverRefused(LookupError):
+    """The destination may not receive this rap sheet (issue 16): no agency has that ORI
+    (``unknown-receiver``), or plain text is sent to an agency that awaits no rap sheet
+    (``not-awaiting``: no active request, no format preference). Logged ``refused``."""
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.merge_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RegisteredResponder:
+    """A row of the responders' registry: the state ``ori`` answers for."""
+
+    ori: str
+    state: str
+    added_at: dt.datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +167,7 @@ class ReceiverFormat:
 class OutboxMessage:
     id: int
     message_id: str
+    sender_ori: str  # as authenticated; the hub's id (JDX) for a record it merged
     format: str
     content_type: str
     created_at: dt.datetime
@@ -153,20 +192,30 @@ def _expected_json(responders: Sequence[Responder]) -> list[dict[str, Any]]:
     ]
 
 
-def responder_of(
-    expected: Sequence[dict[str, Any]], sheet: RapSheet, state: str | None = None
-) -> str | None:
-    """The expected portion ``sheet`` is, by label: a state's by its SID first (a state's sheet
-    carries the FBI number too), else the FBI's by the FBI number. Numbers are compared in
-    one spelling; ``state`` (the sender's) lets a SID sent without its prefix count."""
+def _answers(item: dict[str, Any], responder: str) -> bool:
+    """Whether the expected portion ``item`` is ``responder``'s to send: the FBI line (no SID)
+    the FBI's, a state's line the state's whose two letters begin its SID (seed 3.2's
+    ``CA99999978``, the notification's ``STATE ID/TX01346790``)."""
+    sid = item["sid_number"]
+    return state_code(sid) == responder if sid else responder == FBI
+
+
+def responder_of(expected: Sequence[dict[str, Any]], sheet: RapSheet, responder: str) -> str | None:
+    """The expected portion ``sheet`` is, by label, given who sent it (issue 16): ``responder``
+    is the sender's registered state or :data:`FBI`, never what the content claims, so a
+    sheet answers only a line of its sender's. A state's line by its SID (or, for a sheet
+    without a SID, the state's only line); the FBI's line by the FBI number. Numbers are
+    compared in one spelling; a SID sent without its state's prefix counts."""
     fbi, sids = sheet.key_numbers
-    for item in expected:
-        if any(sid_matches(item["sid_number"], sid, state) for sid in sids):
-            return str(item["label"])
-    for item in expected:
-        if _same_fbi(item["fbi_number"], fbi):
-            return str(item["label"])
-    return None
+    own = [item for item in expected if _answers(item, responder)]
+    if responder == FBI:
+        found = next((i for i in own if _same_fbi(i["fbi_number"], fbi)), None)
+    else:
+        found = next(
+            (i for i in own if any(sid_matches(i["sid_number"], s, responder) for s in sids)),
+            own[0] if len(own) == 1 and not sids else None,
+        )
+    return str(found["label"]) if found else None
 
 
 def _same_fbi(a: str | None, b: str | None) -> bool:
@@ -204,6 +253,29 @@ def _matches(row: Any, sheet: RapSheet, state: str | None = None) -> bool:
     return _same_fbi(row.fbi_number, fbi) or any(
         sid_matches(mine, theirs, state) for mine in sids for theirs in row.sid_numbers
     )
+
+
+def _not_a_responder(sender_ori: str) -> SenderRefused:
+    return SenderRefused(
+        f"agency {sender_ori} is not a registered rap sheet responder: only the ORIs registered "
+        "for a state (jdx rapsheet responders add) and the FBI/III's (rap_notifiers) send rap "
+        "sheets",
+        reason="not-a-responder",
+    )
+
+
+def _text_entry(entries: Sequence[Any], responder: str) -> tuple[Any, str] | None:
+    """The one active entry among ``entries`` (the requester's) that still waits for a portion
+    ``responder`` (the sender's registered state, or :data:`FBI`) answers, with that portion's
+    label; None if none or several do (text is never read, so its sender is all there is to
+    go by)."""
+    found: list[tuple[Any, str]] = []
+    for row in entries:
+        have = {p["responder"] for p in row.received}
+        for item in row.expected:
+            if item["label"] not in have and _answers(item, responder):
+                found.append((row, str(item["label"])))
+    return found[0] if len(found) == 1 else None
 
 
 class RapSheetService:
@@ -278,39 +350,100 @@ class RapSheetService:
     def receive_rap_sheet(self, data: bytes, *, sender_ori: str, destination: str) -> Receipt:
         """Take a responder's rap sheet addressed to ``destination`` (the requester).
 
-        Plain text goes straight through, unprocessed (2.2, 2.4), and counts as the portion of
-        the expected responder that sent it (see :meth:`_text_entry`); an XML sheet (2.00 or
-        4.1; hostile or invalid XML raises :class:`RapSheetFormatError`) joins the active merge
-        whose numbers it carries, or, with none (early, late or single-state, 2.5), is
-        delivered on its own.
+        The sender is who it authenticated as (issue 16): a registered responder for a state
+        (:meth:`add_responder`) or an FBI/III ORI (``rap_notifiers``), else
+        :class:`SenderRefused`; ``destination`` must be an agency of the hub, else
+        :class:`ReceiverRefused`.
+
+        Plain text goes straight through, unprocessed (2.2, 2.4), to a receiver that awaits rap
+        sheets (an active request or a format preference, else :class:`ReceiverRefused`), and
+        counts as the portion of the expected responder that sent it (see :func:`_text_entry`).
+        An XML sheet (2.00 or 4.1; hostile or invalid XML raises :class:`RapSheetFormatError`)
+        must be its sender's state's record (a SID of another state: :class:`SenderRefused`);
+        it joins the active merge whose numbers it carries, as its sender's portion, or, with
+        none (early, late or single-state, 2.5), is delivered on its own.
 
         A portion of another person than the merge's subject (issue 15) raises
-        :class:`PortionRefused` once its ``refused`` log entry is committed: nothing of the
-        portion is stored and the entry goes on waiting as before.
+        :class:`PortionRefused`. Every refusal is raised once its ``refused`` log entry is
+        committed: nothing of the sheet is stored and a merge goes on waiting as before.
         """
-        portion = read_portion(data)
         at = self.clock()
+        with self.engine.connect() as conn:
+            # Before the sheet is parsed: a stranger's XML costs the hub nothing but this query
+            # (and its 403 does not depend on what it sent). _receive checks again, in the
+            # transaction that uses the answer.
+            responder = self._responder_of(read_only(conn), sender_ori)
+        refused: Exception
+        if responder is None:
+            refused = _not_a_responder(sender_ori)
+        else:
+            portion = read_portion(data)
+            with write_transaction(self.engine) as conn:
+                try:
+                    return self._receive(conn, portion, sender_ori, destination, at)
+                except (SenderRefused, ReceiverRefused, PortionRefused) as exc:
+                    # Raised before anything is written; the refusal is logged below.
+                    refused = exc
+        # The refusal is logged (ids only, seed 2.5) and committed, then reported to the sender.
+        merge_id = getattr(refused, "merge_id", None)
         with write_transaction(self.engine) as conn:
-            if isinstance(portion, PlainTextRapSheet):
-                return self._pass_text(conn, portion, sender_ori, destination, at)
-            state = state_code(sender_ori)
-            # One spelling of every number before it is compared, stored or forwarded.
-            portion = normalised_numbers(portion, state)
-            row = self._entry_for(conn, destination, portion, state)
-            if row is None:
-                route = Route(sender_ori, destination, f"STDRAP-{sender_ori}")
-                message_id = deliver_sheet(conn, portion, route, at=at)
-                log_event(conn, "forwarded", route, at=at, message_id=message_id)
-                return Receipt("forwarded", message_id=message_id)
-            try:
-                return self._merge_into(conn, row, portion, sender_ori, at)
-            except DifferentSubject as exc:
-                # Raised before _merge_into writes anything; the refusal itself is logged
-                # (ids only, seed 2.5) and committed, then reported to the sender.
-                route = Route(sender_ori, row.requester_ori, row.merge_key, row.id)
-                log_event(conn, "refused", route, at=at)
-                refused = PortionRefused(row.id, str(exc))
+            route = Route(sender_ori, destination, f"STDRAP-{sender_ori}", merge_id)
+            log_event(conn, "refused", route, at=at)
         raise refused
+
+    def _receive(
+        self,
+        conn: sa.Connection,
+        portion: RapSheet | PlainTextRapSheet,
+        sender_ori: str,
+        destination: str,
+        at: dt.datetime,
+    ) -> Receipt:
+        responder = self._responder_of(conn, sender_ori)
+        if responder is None:  # taken off the registry since the first look
+            raise _not_a_responder(sender_ori)
+        known = conn.execute(sa.select(agencies.c.id).where(agencies.c.ori == destination)).first()
+        if known is None:
+            raise ReceiverRefused(
+                f"no agency {destination}: rap sheets go only to agencies of the hub",
+                reason="unknown-receiver",
+            )
+        if isinstance(portion, PlainTextRapSheet):
+            return self._pass_text(conn, portion, sender_ori, responder, destination, at)
+        state = None if responder == FBI else responder
+        # One spelling of every number before it is compared, stored or forwarded.
+        portion = normalised_numbers(portion, state)
+        if state is not None:
+            # The FBI's record lists every state's SID; a state sends its own record only.
+            others = [s for s in portion.identification.sid_numbers if state_code(s) != state]
+            if others:
+                raise SenderRefused(
+                    f"agency {sender_ori} answers for {state} only, and the sheet names "
+                    f"SID {', '.join(others)} of another state: a state sends its own record",
+                    reason="another-state",
+                )
+        row = self._entry_for(conn, destination, portion, state)
+        if row is None:
+            route = Route(sender_ori, destination, f"STDRAP-{sender_ori}")
+            message_id = deliver_sheet(conn, portion, route, at=at)
+            log_event(conn, "forwarded", route, at=at, message_id=message_id)
+            return Receipt("forwarded", message_id=message_id)
+        try:
+            return self._merge_into(conn, row, portion, sender_ori, responder, at)
+        except DifferentSubject as exc:
+            # Raised before _merge_into writes anything.
+            raise PortionRefused(row.id, str(exc)) from None
+
+    def _responder_of(self, conn: sa.Connection, sender_ori: str) -> str | None:
+        """Who ``sender_ori`` answers as: :data:`FBI` for an FBI/III ORI, its registered
+        state, or None (not a responder)."""
+        sender = sender_ori.upper()
+        if sender in self.settings.rap_notifiers:
+            return FBI
+        state: str | None = conn.execute(
+            sa.select(rap_responders.c.state).where(rap_responders.c.ori == sender)
+        ).scalar_one_or_none()
+        return state
 
     def _entry_for(
         self, conn: sa.Connection, requester: str, sheet: RapSheet, state: str | None
@@ -324,12 +457,24 @@ class RapSheetService:
         conn: sa.Connection,
         text: PlainTextRapSheet,
         sender_ori: str,
+        responder: str,
         destination: str,
         at: dt.datetime,
     ) -> Receipt:
-        """Forward plain text as received; if it is an expected responder's portion, record
-        that the responder answered, and complete the merge if it was the last one."""
-        found = self._text_entry(conn, destination, sender_ori)
+        """Forward plain text as received to a receiver that awaits rap sheets; if it is an
+        expected responder's portion, record that the responder answered, and complete the
+        merge if it was the last one."""
+        entries = _entries_of(conn, destination)
+        if not entries and not self._has_preference(conn, destination):
+            # Text is never read, so nothing but the receiver's own request or its choice of a
+            # format says it wants what the text is (issue 16: no pushing into any outbox).
+            raise ReceiverRefused(
+                f"agency {destination} awaits no rap sheet (no active request, no format "
+                "preference): plain text goes only to a requester or a receiver that set its "
+                "format (PUT /chri/v1/preference)",
+                reason="not-awaiting",
+            )
+        found = _text_entry(entries, responder)
         row, label = found if found else (None, None)
         route = Route(
             sender_ori,
@@ -367,35 +512,23 @@ class RapSheetService:
             return Receipt("forwarded", row.id, message_id, label)
         return Receipt("delivered", row.id, self._complete(conn, row, merged, at), label)
 
-    def _text_entry(
-        self, conn: sa.Connection, requester: str, sender_ori: str
-    ) -> tuple[Any, str] | None:
-        """The one active entry of ``requester`` that still waits for a portion ``sender_ori``
-        may send, with that portion's label; None if none or several do (text is never read,
-        so the sender is all there is to go by): a state's portion comes from an ORI of its
-        state (the two letters that begin its ORI begin the SID), the FBI's from an FBI/III ORI
-        (``rap_notifiers``)."""
-        sender = sender_ori.upper()
-        found: list[tuple[Any, str]] = []
-        for row in _entries_of(conn, requester):
-            have = {p["responder"] for p in row.received}
-            for item in row.expected:
-                if item["label"] in have:
-                    continue
-                if item["sid_number"]:
-                    own = item["sid_number"][:2].upper() == sender[:2]
-                else:
-                    own = sender in self.settings.rap_notifiers
-                if own:
-                    found.append((row, str(item["label"])))
-        return found[0] if len(found) == 1 else None
+    @staticmethod
+    def _has_preference(conn: sa.Connection, ori: str) -> bool:
+        query = sa.select(rap_receivers.c.ori).where(rap_receivers.c.ori == ori)
+        return conn.execute(query).first() is not None
 
     def _merge_into(
-        self, conn: sa.Connection, row: Any, sheet: RapSheet, sender_ori: str, at: dt.datetime
+        self,
+        conn: sa.Connection,
+        row: Any,
+        sheet: RapSheet,
+        sender_ori: str,
+        sender: str,
+        at: dt.datetime,
     ) -> Receipt:
         route = Route(sender_ori, row.requester_ori, row.merge_key, row.id)
-        state = state_code(sender_ori)
-        responder = responder_of(row.expected, sheet, state)
+        state = None if sender == FBI else sender
+        responder = responder_of(row.expected, sheet, sender)
         # Issue 15: the notification says whose record this merge is; a portion of anyone
         # else is refused (DifferentSubject) before anything is written.
         check_notified(
@@ -507,6 +640,59 @@ class RapSheetService:
             log_event(conn, "timed-out", route, at=at)
             self._complete(conn, row, merged, at)
             report.delivered.append(row.id)
+
+    # --- responders (2.5: "NLETS also retains information regarding each ... responder") -------
+
+    def add_responder(self, ori: str, state: str) -> RegisteredResponder:
+        """Register ``ori`` as a responder for ``state`` (a two-letter code): its rap sheets are
+        taken as that state's portions (registering it again moves it to ``state``). Raises
+        ValueError, naming what is wrong, for a malformed ORI or state, an ORI no agency has,
+        or an FBI/III ORI (those answer for the FBI)."""
+        ori, state = ori.strip().upper(), state.strip().upper()
+        if not _ORI.fullmatch(ori):
+            raise ValueError(f"{ori!r} is not an ORI (9 letters and digits)")
+        if not _STATE.fullmatch(state):
+            raise ValueError(f"{state!r} is not a state's two-letter code (e.g. TX)")
+        if ori in self.settings.rap_notifiers:
+            raise ValueError(
+                f"{ori} is an FBI/III ORI (rap_notifiers): it answers for the FBI, not a state"
+            )
+        at = self.clock()
+        with write_transaction(self.engine) as conn:
+            if conn.execute(sa.select(agencies.c.id).where(agencies.c.ori == ori)).first() is None:
+                raise ValueError(f"no agency {ori}; add it first (jdx agency add)")
+            updated = conn.execute(
+                rap_responders.update()
+                .where(rap_responders.c.ori == ori)
+                .values(state=state, added_at=at)
+            ).rowcount
+            if not updated:
+                conn.execute(rap_responders.insert().values(ori=ori, state=state, added_at=at))
+        log.info("rap sheet responder %s registered for %s", ori, state)
+        return RegisteredResponder(ori, state, at)
+
+    def remove_responder(self, ori: str) -> bool:
+        """Take ``ori`` off the registry; False if it was not on it."""
+        ori = ori.strip().upper()
+        with write_transaction(self.engine) as conn:
+            removed = conn.execute(
+                rap_responders.delete().where(rap_responders.c.ori == ori)
+            ).rowcount
+        if removed:
+            log.info("rap sheet responder %s removed", ori)
+        return bool(removed)
+
+    def responders(self) -> list[RegisteredResponder]:
+        """The registry, by state then ORI."""
+        with self.engine.connect() as conn:
+            rows = (
+                read_only(conn)
+                .execute(
+                    sa.select(rap_responders).order_by(rap_responders.c.state, rap_responders.c.ori)
+                )
+                .all()
+            )
+        return [RegisteredResponder(r.ori, r.state, r.added_at) for r in rows]
 
     # --- receivers and their outbox (2.7) ---------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""The exchange's tables: the Rap-Merge table, receivers' preferences, outbox and delivery log.
+"""The exchange's tables: the Rap-Merge table, responders, receivers' preferences, outbox and log.
 
 All merge state lives here, not in a process (seed 2.5: "NLETS maintains a Rap-Merge table"), so
 a restart, or another node on the same PostgreSQL database, carries on where the last left off.
@@ -58,6 +58,20 @@ rap_receivers = sa.Table(
     sa.CheckConstraint(f"format {_FORMAT_CHECK}", name="format"),
 )
 
+# The responders' registry (seed 2.5: "NLETS also retains information regarding each criminal
+# history responder"), kept by the operator (``jdx rapsheet responders``): the state whose record
+# each ORI answers for. A rap sheet is taken as the portion of its *sender's* state, never of the
+# state its content names (issue 16); an ORI not listed here (nor an FBI/III ORI of
+# ``rap_notifiers``, the FBI's responders) sends no rap sheet at all. Several ORIs may answer for
+# one state (a repository's primary and backup systems); one ORI answers for one state only.
+rap_responders = sa.Table(
+    "rap_responders",
+    metadata,
+    sa.Column("ori", sa.String(9), primary_key=True),
+    sa.Column("state", sa.String(2), nullable=False, index=True),  # NCIC two-letter code
+    sa.Column("added_at", Timestamp, nullable=False),
+)
+
 # What the hub delivered to a receiver, for it to fetch over HTTP. Bytes, because a plain-text
 # portion is passed through exactly as received (seed 2.2). Rows past their retention
 # (``rap_outbox_days`` after the first fetch, ``rap_outbox_unfetched_days`` unfetched) are
@@ -67,6 +81,9 @@ rap_outbox = sa.Table(
     metadata,
     sa.Column("id", _Id, primary_key=True),
     sa.Column("receiver_ori", sa.String(9), nullable=False, index=True),
+    # Who sent it, as authenticated: the responder's ORI for a forwarded sheet or text, the hub
+    # (``JDX``) for a record it merged (issue 16, migration 0015).
+    sa.Column("sender_ori", sa.String(9), nullable=False),
     sa.Column("message_id", sa.String(40), nullable=False, unique=True),
     sa.Column("format", sa.String(20), nullable=False),  # a FORMATS value, or "plain-text"
     sa.Column("content_type", sa.String(60), nullable=False),

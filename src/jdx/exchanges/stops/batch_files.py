@@ -47,6 +47,7 @@ from jdx.exchanges.stops.records import STATUS_NFIA, Op
 from jdx.exchanges.stops.service import StopService
 from jdx.exchanges.stops.tables import stop_file_chunks, stop_file_errors, stop_files, stops
 from jdx.security.keys import Principal
+from jdx.security.standing import Suspended, require_active
 from jdx.store.bulk import refresh_statistics
 from jdx.store.engine import write_transaction
 from jdx.store.locks import lock_agency
@@ -158,6 +159,14 @@ def register(
     # the writer before commits, rather than in SQLite's busy handler, which sleeps and retries
     # (uploads of one-stop files meet the small-file lane's transactions, small_files.py).
     with write_transaction(engine) as conn:
+        try:
+            # Received after the suspension: refused, the agency told in OUTPUT; a file
+            # registered before it is processed to the end (security/standing.py).
+            require_active(conn, principal.agency_id)
+        except Suspended as exc:
+            message = f"{name} was not processed: {exc}"
+            folders.reject(principal, path, message)
+            return Received(None, message)
         row = conn.execute(
             sa.select(stop_files.c.id, stop_files.c.sha256).where(
                 stop_files.c.realm == principal.realm,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from jdx.dictionary import Issue
+from jdx.security.standing import message
 
 
 @dataclass(frozen=True)
@@ -117,3 +118,9 @@ FILE_ERROR = ErrorCode("BP003", "File not processed", "{detail}")
 def fatal(code: ErrorCode, field_path: str = "", **values: Any) -> Issue:
     """The fatal issue of ``code``, its message filled in with ``values``."""
     return Issue(code.code, "fatal", field_path, code.message.format(**values))
+
+
+def suspended(ori: str) -> Issue:
+    """The refusal of anything a suspended agency sends or asks for: Forbidden (403), in the
+    words every door uses (``security/standing.py``)."""
+    return Issue(FOREIGN_ORI.code, "fatal", "ORI", message(ori))

@@ -22,6 +22,7 @@ from jdx.dictionary import Issue, Outcome
 from jdx.dictionary.shape import canonical
 from jdx.exchanges.stops import queries as Q
 from jdx.exchanges.stops import web_service_batches
+from jdx.exchanges.stops.errors import suspended
 from jdx.exchanges.stops.queries import StoreLookups
 from jdx.exchanges.stops.records import (
     FAMILY,
@@ -36,6 +37,7 @@ from jdx.exchanges.stops.rows import audit_rows, new_rows, prepare
 from jdx.exchanges.stops.rules import add_issues, status_of
 from jdx.exchanges.stops.tables import stops
 from jdx.security.keys import Principal
+from jdx.security.standing import suspended_among
 from jdx.store.bulk import (
     JsonText,
     StatisticsKeeper,
@@ -87,6 +89,8 @@ class StopService:
         core = CoreAttributes.of(record)
         outcome = self.check_data(record)
         with self.engine.connect() as conn:
+            if suspended_among(read_only(conn), [principal.agency_id]):
+                return _refused(principal, core)
             lookups = StoreLookups(read_only(conn), principal.realm)
             add_issues(record, outcome, core, op, principal.ori, lookups)
         if outcome.is_fatal:
@@ -123,6 +127,10 @@ class StopService:
             item.data = self.check_data(record)  # CPU work outside the lock
             item.data.issues[:0] = list(extra_issues)
         with write_transaction(self.engine) as conn:
+            if suspended_among(conn, [principal.agency_id]):
+                result = _refused(principal, CoreAttributes.of(record))
+                audit_many(conn, audit_rows([(item, result)], channel))
+                return result
             lock_agency(conn, principal.realm, CoreAttributes.of(record).ori or principal.ori)
             result = self.submit_checked(conn, principal, record, op, item.outcome, channel=channel)
             self._record(conn, [(item, result)], channel)
@@ -136,40 +144,62 @@ class StopService:
         so every record sees all that were before it, as with separate calls; the results
         are those separate calls would give. Nothing is committed if anything fails."""
         self._statistics.check()
+        # The canonical copies before the locks: a fifth of a group's time, which the agency's
+        # other requests (another worker's; on SQLite, every writer's) need not wait for.
+        copies = {id(m): self.canonical_copy(m) for m in items}
+        done: dict[int, SubmissionResult] = {}
+        with write_transaction(self.engine) as conn:
+            # The web service trusts a key for a few seconds without a query (KeyCache.cached),
+            # never its agency's standing: asked here, in the transaction that would write, a
+            # suspension committed before it refuses the agency's submissions (standing.py).
+            suspended = suspended_among(conn, {item.principal.agency_id for item in items})
+            refused = [i for i in items if i.principal.agency_id in suspended]
+            for item in refused:
+                done[id(item)] = _refused(item.principal, CoreAttributes.of(item.record))
+            if refused:
+                audit_many(conn, audit_rows([(i, done[id(i)]) for i in refused], channel))
+            acting = [i for i in items if i.principal.agency_id not in suspended]
+            if acting:
+                self._store_group(conn, acting, copies, done, channel)
+        return [done[id(item)] for item in items]
+
+    def _store_group(
+        self,
+        conn: sa.Connection,
+        items: Sequence[Submission],
+        copies: dict[int, dict[str, Any] | None],
+        done: dict[int, SubmissionResult],
+        channel: str,
+    ) -> None:
+        """The stores of :meth:`submit_stops`, for submissions of agencies that act."""
         by_agency: dict[tuple[str, str], list[Submission]] = {}
         for item in items:
             by_agency.setdefault((item.principal.realm, item.principal.ori), []).append(item)
         groups = sorted(by_agency.items())  # locks in a fixed order: no deadlock
-        done: dict[int, SubmissionResult] = {}
-        # The canonical copies before the locks: a fifth of a group's time, which the agency's
-        # other requests (another worker's; on SQLite, every writer's) need not wait for.
-        copies = {id(m): self.canonical_copy(m) for m in items}
         # Several agencies' submissions share a transaction (one commit, and the fixed cost of
         # a group, for all), but one agency must not hold up another for long: an agency whose
         # lock is busy elsewhere (another worker's group: milliseconds; a batch file's chunk:
         # much longer) makes the whole group fail after MIXED_LOCK_WAIT_MS, and the web service
         # then stores each agency's part on its own (``Grouper``'s split).
         mixed = len(groups) > 1
-        with write_transaction(self.engine) as conn:
-            if conn.dialect.name == "postgresql" and _pipelined(items):
-                self._submit_new_pipelined(conn, items, groups, copies, done, channel, mixed)
-            else:
-                if mixed and conn.dialect.name == "postgresql":
-                    conn.exec_driver_sql(Q.LIMIT_LOCK_WAIT)
-                for (realm, ori), mine in groups:
-                    lock_agency(conn, realm, ori)
-                    entries = [(m.record, m.op, m.outcome) for m in mine]
-                    results = self.submit_batch(
-                        conn,
-                        mine[0].principal,
-                        entries,
-                        channel=channel,
-                        copies=[copies[id(m)] for m in mine],
-                    )
-                    done.update((id(m), r) for m, r in zip(mine, results, strict=True))
-                pairs = [(item, done[id(item)]) for item in items]
-                self._record(conn, pairs, channel)
-        return [done[id(item)] for item in items]
+        if conn.dialect.name == "postgresql" and _pipelined(items):
+            self._submit_new_pipelined(conn, items, groups, copies, done, channel, mixed)
+            return
+        if mixed and conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(Q.LIMIT_LOCK_WAIT)
+        for (realm, ori), mine in groups:
+            lock_agency(conn, realm, ori)
+            entries = [(m.record, m.op, m.outcome) for m in mine]
+            results = self.submit_batch(
+                conn,
+                mine[0].principal,
+                entries,
+                channel=channel,
+                copies=[copies[id(m)] for m in mine],
+            )
+            done.update((id(m), r) for m, r in zip(mine, results, strict=True))
+        pairs = [(item, done[id(item)]) for item in items]
+        self._record(conn, pairs, channel)
 
     def canonical_copy(self, item: Submission) -> dict[str, Any] | None:
         """The record as it is stored (see :func:`canonical`), when its data checks let it be
@@ -370,6 +400,11 @@ class StopService:
                 outcome="found" if row else "not found",
             )
         return None if row is None else StoredStop.of_row(row)
+
+
+def _refused(principal: Principal, core: CoreAttributes) -> SubmissionResult:
+    """The answer to a submission of a suspended agency: nothing written."""
+    return SubmissionResult(Disposition.REJECTED, Outcome([suspended(principal.ori)]), core)
 
 
 def _pipelined(items: Sequence[Submission]) -> bool:

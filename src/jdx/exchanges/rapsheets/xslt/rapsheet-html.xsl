@@ -256,8 +256,12 @@ table.summary th:first-child { text-align: left; }
     <xsl:param name="d"/>
     <xsl:param name="ori" select="r:agencyORI"/>
     <xsl:param name="name" select="r:agencyName"/>
+    <!-- once per segment: the agency template written out here (a call costs more than it) -->
     <span><b>Date</b><xsl:text> </xsl:text><xsl:call-template name="date"><xsl:with-param name="d" select="$d"/></xsl:call-template></span>
-    <span><b>Agency</b><xsl:text> </xsl:text><xsl:call-template name="agency"><xsl:with-param name="ori" select="$ori"/><xsl:with-param name="name" select="$name"/></xsl:call-template></span>
+    <span><b>Agency</b><xsl:text> </xsl:text><xsl:choose>
+      <xsl:when test="$name and $ori"><xsl:value-of select="concat($name, ' (', $ori, ')')"/></xsl:when>
+      <xsl:otherwise><xsl:value-of select="concat($name, $ori)"/></xsl:otherwise>
+    </xsl:choose></span>
   </xsl:template>
 
   <xsl:template match="r:arrestSegment">
@@ -346,12 +350,18 @@ table.summary th:first-child { text-align: left; }
   </xsl:template>
 
   <xsl:template match="*" mode="charge">
-    <!-- for-each over an optional child evaluates its path once, where if + value-of did twice:
-         this template runs once per charge and dominates the cost of a long record. -->
+    <!-- This template runs once per charge and dominates the cost of a long record, so it
+         calls no other template and evaluates each path once: for-each over an optional child
+         (where if + value-of would evaluate it twice), the small shared templates (severity,
+         court action words) written out here, and no node-set union per charge. -->
     <li class="charge">
       <div><xsl:for-each select="r:chargeSequence"><b>Charge <xsl:value-of select="."/>: </b></xsl:for-each>
         <span class="desc"><xsl:value-of select="r:chargeDescription"/></span>
-        <span class="sev"><xsl:call-template name="severity"/></span>
+        <!-- the severity template of rapsheet-common.xsl: "Felony (class FA: FELONY FIRST DEGREE)" -->
+        <span class="sev"><xsl:value-of select="r:chargeSeverity"/><xsl:choose>
+          <xsl:when test="r:severityClass"><xsl:value-of select="concat(' (class ', r:severityClass)"/><xsl:for-each select="r:severityText">: <xsl:value-of select="."/></xsl:for-each>)</xsl:when>
+          <xsl:otherwise><xsl:for-each select="r:severityText"> (<xsl:value-of select="."/>)</xsl:for-each></xsl:otherwise>
+        </xsl:choose></span>
         <xsl:for-each select="r:counts"><span class="when"> · <xsl:value-of select="."/> count<xsl:if test=". != 1">s</xsl:if></span></xsl:for-each></div>
       <xsl:for-each select="r:courtActionType">
         <div class="action"><b>Court action</b><xsl:text> </xsl:text><xsl:call-template name="court-action-words"><xsl:with-param name="c" select="."/></xsl:call-template><small class="code"><xsl:value-of select="."/></small></div>
@@ -372,11 +382,11 @@ table.summary th:first-child { text-align: left; }
           <xsl:value-of select="r:text"/><xsl:for-each select="r:detail"> — <xsl:value-of select="."/></xsl:for-each></div>
       </xsl:for-each>
       <xsl:for-each select="r:sentence"><div><b>Sentence</b><xsl:text> </xsl:text><xsl:value-of select="."/></div></xsl:for-each>
-      <xsl:variable name="ids" select="r:chargeId | r:chargeTrackingNumber | r:agencyRecordNumber"/>
-      <xsl:if test="$ids">
-        <div class="ids"><xsl:for-each select="$ids"><xsl:if test="position() &gt; 1"> · </xsl:if>
-          <xsl:choose><xsl:when test="self::r:chargeId">Charge id </xsl:when><xsl:when test="self::r:chargeTrackingNumber">Charge tracking number </xsl:when><xsl:otherwise>Agency record number </xsl:otherwise></xsl:choose>
-          <xsl:value-of select="."/></xsl:for-each></div>
+      <!-- each at most once (ChargeCore in the XSD) -->
+      <xsl:if test="r:chargeId or r:chargeTrackingNumber or r:agencyRecordNumber">
+        <div class="ids"><xsl:for-each select="r:chargeId">Charge id <xsl:value-of select="."/></xsl:for-each>
+          <xsl:for-each select="r:chargeTrackingNumber"><xsl:if test="../r:chargeId"> · </xsl:if>Charge tracking number <xsl:value-of select="."/></xsl:for-each>
+          <xsl:for-each select="r:agencyRecordNumber"><xsl:if test="../r:chargeId or ../r:chargeTrackingNumber"> · </xsl:if>Agency record number <xsl:value-of select="."/></xsl:for-each></div>
       </xsl:if>
     </li>
   </xsl:template>

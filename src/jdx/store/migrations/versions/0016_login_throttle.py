@@ -3,7 +3,7 @@ addresses each account logged in from (security/throttle.py). Password hashes mo
 at each owner's next login; nothing to migrate for that (the stored form names its scheme).
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-12-10 10:00:00.000000
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0016"
-down_revision = "0014"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
