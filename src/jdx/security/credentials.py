@@ -158,7 +158,7 @@ def _failed(conn: sa.Connection, user_id: int, failures: int, moment: dt.datetim
 @dataclass(frozen=True)
 class Holder:
     """What a password is checked against: read first, so that the hash runs outside any write
-    transaction (a 20 ms hash must not hold the database's write lock)."""
+    transaction (a 0.1 s hash must not hold the database's write lock)."""
 
     user_id: int
     active: bool

@@ -2,7 +2,7 @@
 
 Unlike API keys (256 random bits, see ``keys.py``), a password may be chosen by a person, so it
 gets a slow, memory-hard hash: argon2id with OWASP's Password Storage Cheat Sheet parameters
-(19 MiB of memory, 2 passes, 1 lane; ~20-30 ms per check here). The stored form
+(19 MiB of memory, 2 passes, 1 lane; about 0.1 s per check on a busy dev machine). The stored form
 (``$argon2id$v=19$m=19456,t=2,p=1$salt$hash``) names its parameters, so they can be raised later:
 :func:`needs_rehash` then says which stored hashes to replace at the owner's next login.
 
