@@ -119,7 +119,7 @@ def test_sftp_accounts_passwords_and_keys(env: Hub, tmp_path: Path) -> None:
     added = runner.invoke(app, ["agency", "add", "CA0430000", "--name", "x", "--sftp"])
     assert added.exit_code == 0, added.output
     password = orjson.loads(added.stdout)["sftp_password"]
-    assert password_login(env.engine, "CA0430000", password)
+    assert password_login(env.engine, "CA0430000", password, "192.0.2.43")
     with env.engine.connect() as conn:
         stored = conn.exec_driver_sql("SELECT password_hash FROM sftp_accounts").scalars().all()
     assert not any(password in (h or "") for h in stored)
@@ -127,8 +127,8 @@ def test_sftp_accounts_passwords_and_keys(env: Hub, tmp_path: Path) -> None:
     chosen = "a long enough passphrase"
     result = runner.invoke(app, ["sftp", "enable", "CA0430000", "--password-stdin"], input=chosen)
     assert result.exit_code == 0 and "sftp_password" not in result.stdout
-    assert password_login(env.engine, "ca0430000", chosen)
-    assert not password_login(env.engine, "CA0430000", password)
+    assert password_login(env.engine, "ca0430000", chosen, "192.0.2.43")
+    assert not password_login(env.engine, "CA0430000", password, "192.0.2.43")
     both = ["sftp", "enable", "CA0430000", "--password-stdin", "--generate-password"]
     assert runner.invoke(app, both).exit_code == 1
     short = runner.invoke(app, ["sftp", "enable", "CA0430000", "--password-stdin"], input="short")
@@ -148,7 +148,7 @@ def test_sftp_accounts_passwords_and_keys(env: Hub, tmp_path: Path) -> None:
     assert [(k["fingerprint"], k["comment"]) for k in listed] == [(fingerprint, "vendor tool")]
     # disable: no login at all, but keys and password are kept for a later enable
     assert runner.invoke(app, ["sftp", "disable", "CA0430000"]).exit_code == 0
-    assert not password_login(env.engine, "CA0430000", chosen)
+    assert not password_login(env.engine, "CA0430000", chosen, "192.0.2.43")
     assert not key_login(env.engine, "CA0430000", fingerprint)
     assert runner.invoke(app, ["sftp", "enable", "CA0430000"]).exit_code == 0
     assert key_login(env.engine, "CA0430000", fingerprint)

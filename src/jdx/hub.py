@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from jdx.security import passwords
 from jdx.security.keys import KeyCache
 from jdx.settings import Settings
 from jdx.store.engine import create_engine, read_only
@@ -92,6 +93,10 @@ def builtin_exchanges() -> list[tuple[str, Register]]:
 
 def create_hub(settings: Settings, *, exchanges: list[tuple[str, Register]] | None = None) -> Hub:
     engine = create_engine(settings)
+    # per process: the cap guards this machine's memory and cores (security/passwords.py)
+    passwords.limit_concurrency(
+        settings.password_hashes_at_once, settings.password_hash_wait_seconds
+    )
     hub = Hub(
         settings=settings,
         engine=engine,

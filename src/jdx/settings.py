@@ -82,6 +82,16 @@ class Settings(BaseSettings):
         "revoked key is refused by every process within this time (0: check every request). A "
         "suspended agency is refused at once, whatever this is.",
     )
+    password_hashes_at_once: int = Field(
+        4,
+        ge=1,
+        description="Password hashes (argon2id, 19 MiB and a core each) one process computes at "
+        "once, portal and SFTP together; a login finding no free slot waits "
+        "password_hash_wait_seconds, then gets 503 with Retry-After (SFTP: refused).",
+    )
+    password_hash_wait_seconds: float = Field(
+        5.0, ge=0, description="How long a login waits for a password hashing slot."
+    )
     trusted_proxies: list[str] = Field(
         default_factory=lambda: ["127.0.0.1"],
         description="Addresses whose forwarded headers (client certificate, client address) are "

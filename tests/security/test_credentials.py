@@ -52,7 +52,7 @@ def test_set_password_and_totp_let_the_user_log_in(env: Hub) -> None:
                 credentials.user_credentials.c.user_id == user.id
             )
         ).scalar_one()
-    assert stored.startswith("scrypt$") and "a portal password" not in stored
+    assert stored.startswith("$argon2id$") and "a portal password" not in stored
     missing = runner.invoke(app, ["users", "totp", "nobody-at-all"])
     assert missing.exit_code == 1 and "no user" in missing.output
 

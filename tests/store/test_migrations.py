@@ -260,8 +260,7 @@ def test_0015_names_the_sender_of_existing_deliveries_and_goes_down_and_up(
         _delivery(conn, "forwarded", "TX0000000")
         _delivery(conn, "merged", "JDX")
         _delivery(conn, "unlogged", None)
-    schema.upgrade(engine, "0015")
-    assert schema.drift(engine) == []
+    schema.upgrade(engine, "0015")  # not the head since 0016: drift is checked at the head below
     with engine.connect() as conn:
         senders = dict(conn.execute(sa.text("SELECT message_id, sender_ori FROM rap_outbox")).all())
         registry = conn.execute(sa.text("SELECT count(*) FROM rap_responders")).scalar_one()

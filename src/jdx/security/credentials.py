@@ -22,13 +22,16 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from jdx.security import totp
-from jdx.security.passwords import hash_password, verify_password
+from jdx.security.passwords import hash_password, needs_rehash, verify_password
 from jdx.security.users import users
 from jdx.store.queries import now
 from jdx.store.tables import Timestamp, metadata
 
 MIN_PASSWORD = 12
-MAX_FAILURES = 5  # wrong passwords or codes in a row before the account locks
+# Wrong *codes* in a row before the account locks. Only someone who knows the password reaches
+# the code, so only they can lock it; wrong passwords never lock (security/throttle.py delays
+# them instead, and strangers' failures never stop the owner: issue 16).
+MAX_FAILURES = 5
 LOCK_FOR = dt.timedelta(minutes=15)
 PENDING_FOR = dt.timedelta(minutes=5)  # between the password and the code
 SESSION_FOR = dt.timedelta(hours=8)  # a working day, whatever the activity
@@ -39,7 +42,8 @@ user_credentials = sa.Table(
     "user_credentials",
     metadata,
     sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("password_hash", sa.String(200)),  # scrypt (passwords.py); none: cannot log in
+    # argon2id, or scrypt until the next login (passwords.py); none: cannot log in
+    sa.Column("password_hash", sa.String(200)),
     sa.Column("totp_secret", sa.String(64)),  # base32; none: not enrolled, cannot log in
     sa.Column("totp_last_step", sa.BigInteger),  # the last step used: a replayed code is refused
     sa.Column("failed_attempts", sa.Integer, nullable=False, server_default="0"),
@@ -105,7 +109,7 @@ def _ensure(conn: sa.Connection, user_id: int) -> None:
 
 
 def set_password(conn: sa.Connection, user_id: int, password: str) -> None:
-    """Store a new password (scrypt); unlocks the account and ends the user's sessions."""
+    """Store a new password (argon2id); unlocks the account and ends the user's sessions."""
     if len(password) < MIN_PASSWORD:
         raise CredentialError(f"a password has at least {MIN_PASSWORD} characters")
     _ensure(conn, user_id)
@@ -151,26 +155,75 @@ def _failed(conn: sa.Connection, user_id: int, failures: int, moment: dt.datetim
     return Attempt(None, locked)
 
 
-def check_password(conn: sa.Connection, username: str, password: str) -> Attempt:
-    """The user whose (active, enrolled, unlocked) account the password opens."""
-    moment = now()
+@dataclass(frozen=True)
+class Holder:
+    """What a password is checked against: read first, so that the hash runs outside any write
+    transaction (a 0.1 s hash must not hold the database's write lock)."""
+
+    user_id: int
+    active: bool
+    password_hash: str | None
+    totp_secret: str | None
+    locked_until: dt.datetime | None
+
+
+def holder_of(conn: sa.Connection, username: str) -> Holder | None:
     row = conn.execute(
         sa.select(users.c.id, users.c.active, user_credentials)
         .join(user_credentials, user_credentials.c.user_id == users.c.id)
         .where(users.c.username == username.strip())
     ).first()
     if row is None:
-        verify_password(password, None)  # as slow as a wrong password
-        return Attempt(None)
-    locked = _aware(row.locked_until)
-    if locked is not None and locked > moment:
+        return None
+    return Holder(row.id, row.active, row.password_hash, row.totp_secret, _aware(row.locked_until))
+
+
+def password_opens(holder: Holder | None, password: str, moment: dt.datetime) -> Attempt:
+    """The user whose (active, enrolled, unlocked) account the password opens. Always exactly
+    one hash with the current parameters, whoever the holder (passwords.py): no enumeration by
+    timing. Raises passwords.Busy when no hashing slot frees up."""
+    if holder is None:
         verify_password(password, None)
-        return Attempt(None, locked)
-    if not verify_password(password, row.password_hash):
-        return _failed(conn, row.id, row.failed_attempts + 1, moment)
-    if not row.active or not row.totp_secret:
         return Attempt(None)
-    return Attempt(row.id)
+    if holder.locked_until is not None and holder.locked_until > moment:
+        verify_password(password, None)
+        return Attempt(None, holder.locked_until)
+    if not verify_password(password, holder.password_hash):
+        return Attempt(None)
+    if not holder.active or not holder.totp_secret:
+        return Attempt(None)
+    return Attempt(holder.user_id)
+
+
+def rehashed(holder: Holder, password: str) -> str | None:
+    """A new argon2id hash when the stored one (scrypt, older parameters) is due for one."""
+    if holder.password_hash and needs_rehash(holder.password_hash):
+        return hash_password(password)
+    return None
+
+
+def store_rehash(conn: sa.Connection, holder: Holder, new_hash: str) -> None:
+    """Replace the hash the password was just checked against (unless it changed meanwhile)."""
+    conn.execute(
+        user_credentials.update()
+        .where(
+            user_credentials.c.user_id == holder.user_id,
+            user_credentials.c.password_hash == holder.password_hash,
+        )
+        .values(password_hash=new_hash, updated_at=now())
+    )
+
+
+def check_password(conn: sa.Connection, username: str, password: str) -> Attempt:
+    """:func:`holder_of`, :func:`password_opens` and the re-hash, on one connection (the CLI,
+    tests); the portal runs the steps itself, the hash outside its transaction."""
+    holder = holder_of(conn, username)
+    attempt = password_opens(holder, password, now())
+    if attempt.user_id is not None and holder is not None:
+        fresh = rehashed(holder, password)
+        if fresh is not None:
+            store_rehash(conn, holder, fresh)
+    return attempt
 
 
 def check_code(conn: sa.Connection, user_id: int, code: str) -> Attempt:

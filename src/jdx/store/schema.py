@@ -21,6 +21,7 @@ def all_metadata() -> sa.MetaData:
     import jdx.exchanges.rapsheets.tables
     import jdx.exchanges.stops.tables
     import jdx.security.credentials
+    import jdx.security.throttle
     import jdx.security.users  # noqa: F401
     from jdx.store.tables import metadata
 

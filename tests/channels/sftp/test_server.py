@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import shutil
 import subprocess
 from collections.abc import Awaitable, Callable, Iterator
@@ -60,18 +61,36 @@ def account(workflows: Hub, agency: AgencyFixture) -> Account:
     return open_account(workflows, agency)
 
 
+_loopbacks = itertools.count(1)
+
+
+def new_loopback() -> str:
+    """A loopback address no other connection of this worker used: the login throttle counts
+    per address (security/throttle.py), and the hub lives as long as the worker."""
+    n = next(_loopbacks)
+    return f"127.16.{n // 250 % 250}.{n % 250 + 1}"
+
+
 async def connect(
-    server: RunningServer, user: str, password: str | None = None, key: Any = None
+    server: RunningServer,
+    user: str,
+    password: str | None = None,
+    key: Any = None,
+    address: str | None = None,
+    **options: Any,
 ) -> asyncssh.SSHClientConnection:
+    """A client connection from ``address`` (a loopback address of its own by default)."""
     return await asyncssh.connect(
         server.host,
         server.port,
+        local_addr=(address or new_loopback(), 0),
         username=user,
         password=password,
         client_keys=[key] if key is not None else None,  # never the tester's own ~/.ssh keys
         known_hosts=None,
         agent_path=None,
         config=None,
+        **options,
     )
 
 

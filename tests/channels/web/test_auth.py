@@ -10,7 +10,14 @@ from starlette.testclient import TestClient
 from jdx.hub import Hub
 from jdx.security import credentials, totp, users
 from jdx.security.credentials import web_sessions
-from tests.channels.web.conftest import PASSWORD, csrf_of, hidden, login, make_user
+from tests.channels.web.conftest import (
+    PASSWORD,
+    csrf_of,
+    hidden,
+    login,
+    make_user,
+    new_address,
+)
 from tests.conftest import AgencyFixture
 
 
@@ -127,12 +134,30 @@ def test_a_replayed_code_is_refused(hub: Hub, portal: Any, app: Any) -> None:
         )
 
 
-def test_repeated_failures_lock_the_account(hub: Hub, portal: Any) -> None:
+def test_repeated_wrong_codes_lock_the_account(hub: Hub, portal: Any, app: Any) -> None:
+    # Only someone who knows the password reaches the code: wrong codes lock, wrong passwords
+    # never do (test_throttle.py).
     rps = make_user(hub, "rps")
     for _ in range(credentials.MAX_FAILURES):
-        assert login(portal, rps, password="wrong password, again").status_code == 401
-    locked = login(portal, rps)  # the right password, while locked
-    assert locked.status_code == 401
+        form = portal.get("/portal/login")
+        first = portal.post(
+            "/portal/login",
+            data={
+                "username": rps.username,
+                "password": PASSWORD,
+                "login_token": hidden(form.text, "login_token"),
+            },
+            follow_redirects=False,
+        )
+        assert first.status_code == 303
+        page = portal.get("/portal/login/code")
+        wrong = portal.post(
+            "/portal/login/code", data={"code": "000000", "csrf": hidden(page.text, "csrf")}
+        )
+        assert wrong.status_code == 401
+    # the right password and code, while locked, from an address that is not waiting
+    with TestClient(app, base_url="http://testserver", client=(new_address(), 1)) as other:
+        assert login(other, rps).status_code == 401
     with hub.engine.connect() as conn:
         row = conn.execute(
             sa.select(credentials.user_credentials).where(
@@ -143,7 +168,8 @@ def test_repeated_failures_lock_the_account(hub: Hub, portal: Any) -> None:
     # an operator's new password unlocks it
     with hub.engine.begin() as conn:
         credentials.set_password(conn, rps.id, PASSWORD)
-    assert login(portal, rps).status_code == 303
+    with TestClient(app, base_url="http://testserver", client=(new_address(), 1)) as other:
+        assert login(other, rps).status_code == 303
 
 
 def test_logout_ends_the_session_on_the_server(hub: Hub, portal: Any, app: Any) -> None:

@@ -52,3 +52,18 @@ def test_login_over_https_through_nginx_sets_a_secure_cookie(stack: Stack) -> No
         csrf = hidden(queue.text, "csrf")
         client.post("/portal/logout", data={"csrf": csrf})
         assert client.get("/portal/review").status_code == 303
+
+
+def test_nginx_answers_a_login_flood_with_429_before_the_hub(stack: Stack) -> None:  # noqa: F811
+    # deploy/nginx/jdx.conf: 10 login posts a minute per address, bursts of 10. These posts
+    # carry no login token, so the hub answers 403 without a hash and counts nothing: every
+    # 429 here is nginx's own.
+    with stack.through_nginx(None) as client:
+        statuses = [
+            client.post("/portal/login", data={"username": "flood", "password": "x"}).status_code
+            for _ in range(25)
+        ]
+        assert client.get("/portal/login").status_code == 200  # only the posts are limited
+    assert set(statuses) == {403, 429}
+    first = statuses.index(429)
+    assert 0 < first <= 11 and statuses.count(429) >= 10, statuses

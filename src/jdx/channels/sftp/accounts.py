@@ -13,8 +13,9 @@ from dataclasses import dataclass
 import asyncssh
 import sqlalchemy as sa
 
-from jdx.security import standing
-from jdx.security.passwords import hash_password, verify_password
+from jdx.security import standing, throttle
+from jdx.security.passwords import hash_password, needs_rehash, verify_password
+from jdx.store.engine import write_transaction
 from jdx.store.queries import StoreError, now
 from jdx.store.tables import agencies, sftp_accounts, sftp_keys
 
@@ -111,11 +112,45 @@ _ACCOUNT = (
 )
 
 
-def password_login(engine: sa.Engine, username: str, password: str) -> bool:
-    """Whether ``username`` (an ORI) has an enabled account with this password."""
+CHANNEL = "sftp"  # the throttle's name for SFTP accounts (security/throttle.py)
+
+
+def password_login(engine: sa.Engine, username: str, password: str, address: str) -> bool:
+    """Whether ``username`` (an ORI) has an enabled account with this password, as the throttle
+    allows from ``address``: an address that waits, or a guarded account (failures from
+    elsewhere) seen from an address without a recent success, is refused before any hash. SFTP
+    has no second factor, so a guarded account takes no password from a new address; its own
+    known-good addresses and its public keys still work. Raises passwords.Busy (nothing counted)
+    when no hashing slot frees up."""
+    name, moment = username.upper()[:100], now()
     with engine.connect() as conn:
-        row = conn.execute(_ACCOUNT, {"ori": username.upper()}).first()
-    return verify_password(password, row.password_hash if row else None)
+        verdict = throttle.check(conn, CHANNEL, name, address, moment)
+        row = conn.execute(_ACCOUNT, {"ori": name}).first()
+    ok, fresh = False, None
+    if not (verdict.wait or verdict.guarded):
+        stored = row.password_hash if row else None
+        ok = verify_password(password, stored)
+        fresh = hash_password(password) if ok and stored and needs_rehash(stored) else None
+    with write_transaction(engine) as conn:
+        if not ok:
+            throttle.failed(conn, verdict, moment)
+            return False
+        throttle.succeeded(conn, CHANNEL, name, address, moment)
+        if fresh is not None and row is not None:
+            conn.execute(
+                sftp_accounts.update()
+                .where(sftp_accounts.c.agency_id == row.id, sftp_accounts.c.password_hash == stored)
+                .values(password_hash=fresh)
+            )
+    return True
+
+
+def key_succeeded(engine: sa.Engine, username: str, address: str) -> None:
+    """A key login makes the address known-good for the account, as a password login does
+    (called once the signature is verified, never for a key merely offered: a public key is
+    public)."""
+    with write_transaction(engine) as conn:
+        throttle.succeeded(conn, CHANNEL, username.upper()[:100], address, now())
 
 
 def key_login(engine: sa.Engine, username: str, fingerprint: str) -> bool:

@@ -23,9 +23,13 @@ from jdx.channels.sftp import accounts
 from jdx.channels.sftp.session import AgencySFTP
 from jdx.exchanges.stops import workflow
 from jdx.hub import Hub
+from jdx.security.passwords import Busy
 
 log = logging.getLogger("jdx.sftp")
 HOST_KEY = Path("sftp") / "ssh_host_ed25519_key"  # under data_dir, beside (not in) the homes
+# Wrong passwords one connection may send before it is cut off (OpenSSH's MaxAuthTries counts
+# every method, 6 by default; a password client needs one try, a person typing a few).
+PASSWORDS_PER_CONNECTION = 3
 
 
 def host_key(data_dir: Path) -> asyncssh.SSHKey:
@@ -54,26 +58,54 @@ class _Gate(asyncssh.SSHServer):
         self.hub = hub
         self.connections = connections
         self.conn: asyncssh.SSHServerConnection | None = None
+        self.address = "unknown"
+        self.username = ""
+        self.wrong_passwords = 0
+        self.by_password = False
 
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         self.conn = conn
         self.connections.add(conn)
+        peer = conn.get_extra_info("peername")
+        self.address = str(peer[0]) if peer else "unknown"
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self.conn is not None:
             self.connections.discard(self.conn)
 
     def begin_auth(self, username: str) -> bool:
+        self.username = username
         return True  # every user authenticates; there is no anonymous access
+
+    def auth_completed(self) -> None:
+        if self.by_password:  # a password login recorded its own success
+            return
+        # off the event loop, as every database call here; nothing waits for it
+        done = asyncio.get_running_loop().run_in_executor(
+            None, accounts.key_succeeded, self.hub.engine, self.username, self.address
+        )
+        done.add_done_callback(_log_failure)
 
     def password_auth_supported(self) -> bool:
         return True
 
     async def validate_password(self, username: str, password: str) -> bool:
-        ok = await asyncio.to_thread(accounts.password_login, self.hub.engine, username, password)
-        if not ok:
-            log.warning("SFTP password refused for %r", username[:20])
-        return ok
+        """The password, as the throttle allows (accounts.py); the connection is cut off at
+        its PASSWORDS_PER_CONNECTION-th wrong one."""
+        try:
+            ok = await asyncio.to_thread(
+                accounts.password_login, self.hub.engine, username, password, self.address
+            )
+        except Busy:
+            raise asyncssh.ServiceNotAvailable("the server is busy: try again later") from None
+        if ok:
+            self.by_password = True
+            return True
+        self.wrong_passwords += 1
+        log.warning("SFTP password refused for %r from %s", username[:20], self.address)
+        if self.wrong_passwords >= PASSWORDS_PER_CONNECTION:
+            raise asyncssh.PermissionDenied("too many wrong passwords on this connection")
+        return False
 
     def public_key_auth_supported(self) -> bool:
         return True
@@ -81,6 +113,11 @@ class _Gate(asyncssh.SSHServer):
     async def validate_public_key(self, username: str, key: asyncssh.SSHKey) -> bool:
         fingerprint = key.get_fingerprint("sha256")
         return await asyncio.to_thread(accounts.key_login, self.hub.engine, username, fingerprint)
+
+
+def _log_failure(done: asyncio.Future[None]) -> None:
+    if not done.cancelled() and done.exception() is not None:
+        log.error("SFTP login not recorded as known-good", exc_info=done.exception())
 
 
 @dataclass

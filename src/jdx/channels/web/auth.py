@@ -20,18 +20,23 @@ from starlette.concurrency import run_in_threadpool
 
 from jdx.channels.web.render import page
 from jdx.hub import Hub
-from jdx.security import credentials
+from jdx.security import credentials, passwords, throttle
 from jdx.security.actors import Actor
 from jdx.security.standing import Suspended
 from jdx.security.users import User, UserError, actor_of, get_user
 from jdx.store.engine import read_only, write_transaction
-from jdx.store.queries import audit
+from jdx.store.queries import audit, now
 
 COOKIE = "jdx_session"
 LOGIN_COOKIE = "jdx_login"  # double-submit token of the login form, before any session
 PREFIX = "/portal"
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 REFUSED = "User name, password or code not accepted."
+GUARDED = (
+    "Too many failed log-ins for this user name from elsewhere: give your authenticator code "
+    "together with your password."
+)
+CHANNEL = "portal"  # the throttle's name for the portal's accounts
 
 
 @dataclass(frozen=True)
@@ -129,9 +134,20 @@ def home_of(actor: Actor) -> str:
 def router(hub: Hub) -> APIRouter:
     api = APIRouter(prefix=PREFIX)
 
-    def login_form(request: Request, error: str = "", status: int = 200) -> Response:
+    def login_form(
+        request: Request,
+        error: str = "",
+        status: int = 200,
+        *,
+        with_code: bool = False,
+        retry_after: int = 0,
+    ) -> Response:
         token = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(32)
-        response = page(request, "auth/login.html", status, login_token=token, error=error)
+        response = page(
+            request, "auth/login.html", status, login_token=token, error=error, with_code=with_code
+        )
+        if retry_after:
+            response.headers["Retry-After"] = str(retry_after)
         _set_cookie(request, response, LOGIN_COOKIE, token, 3600)
         return response
 
@@ -145,15 +161,25 @@ def router(hub: Hub) -> APIRouter:
         username: str = Form(""),
         password: str = Form(""),
         login_token: str = Form(""),
+        code: str = Form(""),
     ) -> Response:
         expected = request.cookies.get(LOGIN_COOKIE, "")
         if not expected or not secrets.compare_digest(expected, login_token):
             return login_form(request, "The login form expired: please try again.", 403)
-        session = _password_step(hub, username[:100], password[:1000])
-        if session is None:
-            return login_form(request, REFUSED, 401)
+        step = _password_step(hub, username[:100], password[:1000], code[:20], address_of(request))
+        if step.wait:
+            error = f"Too many failed log-ins from your address: try again in {step.wait} s."
+            return login_form(request, error, 429, retry_after=step.wait)
+        if step.busy:
+            error = "The hub is busy checking other log-ins: try again in a moment."
+            return login_form(request, error, 503, retry_after=passwords.Busy.retry_after)
+        if step.session is None:
+            error = GUARDED if step.guarded and not code else REFUSED
+            return login_form(request, error, 401, with_code=step.guarded)
+        if step.session.stage == "full":  # password and code together, on a guarded account
+            return _logged_in(request, step.session)
         response = RedirectResponse(f"{PREFIX}/login/code", 303)
-        _set_cookie(request, response, COOKIE, session.token, 300)
+        _set_cookie(request, response, COOKIE, step.session.token, 300)
         return response
 
     def pending(request: Request) -> credentials.Session | None:
@@ -173,19 +199,14 @@ def router(hub: Hub) -> APIRouter:
         session = pending(request)
         if session is None or not credentials.csrf_matches(session, csrf):
             return RedirectResponse(f"{PREFIX}/login", 303)
-        full, retry = _code_step(hub, session, code[:20])
+        full, retry = _code_step(hub, session, code[:20], address_of(request))
         if full is None:
             if retry is None:
                 return login_form(request, REFUSED, 401)
             response = page(request, "auth/code.html", 401, csrf_token=retry.csrf, error=REFUSED)
             _set_cookie(request, response, COOKIE, retry.token, 300)
             return response
-        response = RedirectResponse(f"{PREFIX}/", 303)
-        _set_cookie(
-            request, response, COOKIE, full.token, int(credentials.SESSION_FOR.total_seconds())
-        )
-        response.delete_cookie(LOGIN_COOKIE, path=PREFIX)
-        return response
+        return _logged_in(request, full)
 
     viewer, _role = dependencies(hub)
 
@@ -205,30 +226,83 @@ def router(hub: Hub) -> APIRouter:
     return api
 
 
-def _password_step(hub: Hub, username: str, password: str) -> credentials.Session | None:
-    """A pending session (it can only offer the code) when the password opens the account."""
+def address_of(request: Request) -> str:
+    """The client's address (X-Forwarded-For only from a trusted proxy: http/app.py)."""
+    return request.client.host if request.client else "unknown"
+
+
+def _logged_in(request: Request, full: credentials.Session) -> Response:
+    response = RedirectResponse(f"{PREFIX}/", 303)
+    _set_cookie(request, response, COOKIE, full.token, int(credentials.SESSION_FOR.total_seconds()))
+    response.delete_cookie(LOGIN_COOKIE, path=PREFIX)
+    return response
+
+
+@dataclass(frozen=True)
+class _Step:
+    """The password step's outcome: a session, or why not (for the page to say)."""
+
+    session: credentials.Session | None = None  # pending; full when the code came with it
+    wait: int = 0  # the address waits this many seconds (429)
+    busy: bool = False  # no hashing slot (503)
+    guarded: bool = False  # the account wants the code with the password (401, code field)
+
+
+def _password_step(hub: Hub, username: str, password: str, code: str, address: str) -> _Step:
+    """A pending session (it can only offer the code) when the password opens the account; a
+    full one when the account is guarded (security/throttle.py) and the code came with it.
+
+    The throttle is asked before the hash: an address that waits costs no hash at all. The hash
+    runs outside the write transaction, under the process's cap (passwords.py)."""
+    name, moment = username.strip(), now()
+    with hub.engine.connect() as conn:
+        verdict = throttle.check(read_only(conn), CHANNEL, name, address, moment)
+        holder = credentials.holder_of(read_only(conn), name)
+    if verdict.wait or (verdict.guarded and not code):
+        with write_transaction(hub.engine) as conn:
+            throttle.failed(conn, verdict, moment)
+            _audit(conn, name, "login-password", False)
+        return _Step(wait=verdict.retry_after if verdict.wait else 0, guarded=verdict.guarded)
+    try:
+        attempt = credentials.password_opens(holder, password, moment)
+        fresh = credentials.rehashed(holder, password) if attempt.user_id and holder else None
+    except passwords.Busy:
+        return _Step(busy=True)  # not the client's failure: nothing counted
     with write_transaction(hub.engine) as conn:
         credentials.sweep(conn)
-        attempt = credentials.check_password(conn, username, password)
-        _audit(conn, username, "login-password", attempt.user_id is not None)
-        if attempt.user_id is None:
-            return None
-        return credentials.open_session(conn, attempt.user_id, "password")
+        throttle.sweep(conn, moment)
+        if fresh is not None and holder is not None:
+            credentials.store_rehash(conn, holder, fresh)
+        user_id = attempt.user_id
+        if user_id is not None and verdict.guarded:
+            user_id = credentials.check_code(conn, user_id, code).user_id
+        _audit(conn, name, "login-password", user_id is not None)
+        if user_id is None:
+            throttle.failed(conn, verdict, moment)
+            return _Step(guarded=verdict.guarded)
+        if verdict.guarded:
+            throttle.succeeded(conn, CHANNEL, name, address, moment)
+            return _Step(credentials.open_session(conn, user_id, "full"))
+        return _Step(credentials.open_session(conn, user_id, "password"))
 
 
 def _code_step(
-    hub: Hub, pending: credentials.Session, code: str
+    hub: Hub, pending: credentials.Session, code: str, address: str
 ) -> tuple[credentials.Session | None, credentials.Session | None]:
     """(the full session the code opens, or None; a new pending one to try again, unless the
     account locked). The pending token ends either way: nothing seen before the second factor
-    is worth anything after it."""
+    is worth anything after it. A full login makes the address known-good for the user."""
+    moment = now()
     with write_transaction(hub.engine) as conn:
         attempt = credentials.check_code(conn, pending.user_id, code)
         user = get_user(conn, pending.user_id)
-        _audit(conn, user.username if user else "?", "login-code", attempt.user_id is not None)
+        name = user.username if user else "?"
+        _audit(conn, name, "login-code", attempt.user_id is not None)
         credentials.end_session(conn, pending.token)
         if attempt.user_id is not None:
+            throttle.succeeded(conn, CHANNEL, name, address, moment)
             return credentials.open_session(conn, pending.user_id, "full"), None
+        throttle.failed(conn, throttle.check(conn, CHANNEL, name, address, moment), moment)
         if attempt.locked_until is not None:
             return None, None
         return None, credentials.open_session(conn, pending.user_id, "password")
