@@ -2,7 +2,9 @@
 
 One *merge* is ``merge_rap_sheets`` of the three portions followed by ``with_summary`` (the
 hub's work for a completed Rap-Merge entry, without the database); one *render* is the merged,
-summarised sheet through the HTML style sheet (``present.render``); *render full* is the same for
+summarised sheet to HTML (``present.render``: since branch ``raprender`` the Python renderer
+``html_page``; the real record is also timed through the published style sheet,
+``present.render_xslt``, the route it replaced); *render full* is the same for
 ``tests/exchanges/rapsheets/full_sheet.py`` (two cycles with every field of the model filled, the
 record issue 15's presentation was written for). Each is timed for a budget of
 seconds, best of ``repeat`` runs after a warm-up, by wall clock and by process CPU time (the
@@ -36,7 +38,7 @@ from jdx.exchanges.rapsheets.model import (
     WeightInfo,
 )
 from jdx.exchanges.rapsheets.portions import read_portion
-from jdx.exchanges.rapsheets.present import render
+from jdx.exchanges.rapsheets.present import render, render_xslt
 from jdx.exchanges.rapsheets.summary import all_charges, with_summary
 
 STATES = (("TX", "TX01346790"), ("NC", "NC0142585A"), ("OH", "OH00112233"))
@@ -159,6 +161,7 @@ def run(*, cycles: int = 25, budget: float = 3.0, repeat: int = 3) -> dict[str, 
             "read_41": _rate(lambda: [read_portion(d) for d in _responder_bytes()], budget, repeat),
             "merge": _rate(merge_real, budget, repeat),
             "render_html": _rate(lambda: render(merged_real, "html", as_of=AS_OF), budget, repeat),
+            "render_html_xslt": _rate(lambda: render_xslt(merged_real, "html"), budget, repeat),
         },
         "portions": 3,
         "cycles_per_portion": cycles,
@@ -187,6 +190,11 @@ def table(summary: dict[str, Any]) -> str:
             f"render to HTML ({real['merged_cycles']} cycles, {real['charges']} charges)",
             real["render_html"],
             goals["html_renders_per_s"],
+        ),
+        (
+            f"render to HTML by the style sheet ({real['merged_cycles']} cycles, no goal)",
+            real["render_html_xslt"],
+            0,
         ),
         ("read three 4.1 portions (no goal)", real["read_41"], 0),
         ("render to HTML (full_sheet)", summary["render_full_html"], goals["html_renders_per_s"]),

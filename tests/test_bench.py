@@ -33,6 +33,7 @@ def test_rapsheets_bench_merges_every_cycle_and_renders() -> None:
     assert summary["merged_cycles"] == 9
     assert summary["merge"]["timed"] > 0 and summary["render_html"]["timed"] > 0
     assert summary["render_full_html"]["timed"] > 0
+    assert summary["responders"]["render_html_xslt"]["timed"] > 0
     assert "| merge + summary" in rapsheets.table(summary)
 
 

@@ -268,3 +268,33 @@ def test_envelope_header_and_summary_last() -> None:
     assert schema().validate(rap)
     assert etree.QName(rap[-1]).localname == "summary"
     assert from_element(rap).summary is not None
+
+
+def test_a_malformed_duration_is_shown_as_sent() -> None:
+    """A term a responder sent without a unit at its end (not an ISO 8601 duration) once made
+    the style sheet recurse without end and the delivery fail; it is shown as sent."""
+    base = full_sheet()
+    cycle = next(c for c in base.cycles if c.sentencings)
+    sentencing = cycle.sentencings[0]
+    sentence = sentencing.sentences[0]
+    term = dataclasses.replace(sentence.terms[0], minimum="P12", maximum="P1.5")
+    odd = dataclasses.replace(
+        base,
+        cycles=tuple(
+            dataclasses.replace(
+                c,
+                sentencings=(
+                    dataclasses.replace(
+                        sentencing,
+                        sentences=(dataclasses.replace(sentence, terms=(term,)),),
+                    ),
+                ),
+            )
+            if c is cycle
+            else c
+            for c in base.cycles
+        ),
+    )
+    for kind in ("html", "text"):
+        page = render(odd, kind)  # type: ignore[arg-type]
+        assert "P12" in page and "P1.5" in page

@@ -47,10 +47,12 @@
   </xsl:template>
 
   <!-- An ISO 8601 duration (P2Y6M, PT40H) in words ("2 years 6 months"); other text as sent. -->
+  <!-- An ISO 8601 duration in words; anything else (P12, P1.5: no unit at the end, which would
+       leave duration-parts nothing to consume) is shown as sent. -->
   <xsl:template name="duration">
     <xsl:param name="d"/>
     <xsl:choose>
-      <xsl:when test="starts-with($d, 'P') and string-length($d) &gt; 2 and translate(substring($d, 2), '0123456789.YMWDTHS', '') = ''">
+      <xsl:when test="starts-with($d, 'P') and string-length($d) &gt; 2 and translate(substring($d, 2), '0123456789.YMWDTHS', '') = '' and contains('YMWDHST', substring($d, string-length($d)))">
         <xsl:call-template name="duration-parts">
           <xsl:with-param name="s" select="substring($d, 2)"/>
         </xsl:call-template>
