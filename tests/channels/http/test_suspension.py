@@ -8,7 +8,6 @@ public, or it fails.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import httpx2 as httpx
@@ -16,6 +15,7 @@ import pytest
 
 from jdx.hub import Hub
 from jdx.store.queries import set_agency_active
+from tests.channels.http.routes import BODIES, openapi_routes
 from tests.conftest import AgencyFixture, new_agency, stop_record
 
 # Routes that need no key: the published interface documents.
@@ -25,39 +25,11 @@ PUBLIC = {
     ("GET", "/chri/v1/icd"),
     ("GET", "/chri/v1/icd/{name}"),
 }
-# A value for each path parameter: a suspended agency is refused before anything is looked up,
-# so any well-formed value does.
-PLACEHOLDERS = {"integer": "1", "string": "R0000001"}
-# Bodies of routes whose body FastAPI checks before the route runs (a 400 there says nothing of
-# the agency, but the walk wants the route's own answer).
-BODIES = {("PUT", "/chri/v1/preference"): b'{"format": "presentation"}'}
 
 
 def set_active(hub: Hub, agency: AgencyFixture, active: bool) -> None:
     with hub.engine.begin() as conn:
         set_agency_active(conn, agency.ori, active)
-
-
-def routes(client: httpx.Client) -> list[tuple[str, str, str]]:
-    """(method, templated path, concrete path) of every documented route."""
-    found = []
-    for template, operations in client.get("/openapi.json").json()["paths"].items():
-        for method, operation in operations.items():
-            parameters = operation.get("parameters", [])
-            types = {p["name"]: p.get("schema", {}).get("type", "string") for p in parameters}
-            path = re.sub(
-                r"\{(\w+)\}", lambda m, types=types: PLACEHOLDERS[types[m.group(1)]], template
-            )
-            # Required query parameters too, so that the answer is the route's, not FastAPI's.
-            query = [
-                f"{p['name']}={PLACEHOLDERS.get(types[p['name']], 'x')}"
-                for p in parameters
-                if p["in"] == "query" and p.get("required")
-            ]
-            found.append(
-                (method.upper(), template, path + ("?" + "&".join(query) if query else ""))
-            )
-    return found
 
 
 def stored(client: httpx.Client, agency: AgencyFixture) -> str:
@@ -73,7 +45,7 @@ def test_every_api_route_refuses_a_suspended_agency_reads_too(
     agency = new_agency(hub)
     lea_id = stored(client, agency)
     set_active(hub, agency, False)
-    walked = routes(client)
+    walked = openapi_routes(client)
     assert len(walked) > 20
     leaks = []
     for realm in ("prod", "test"):

@@ -1,0 +1,412 @@
+"""The authorisation matrix: every route of every channel, for every role, realm and standing.
+
+Issue 16, "Show it": an authorisation matrix run against the hub found 14 leaks. This module is
+that matrix as a test. The routes are generated (``/openapi.json`` and the app's route table for
+the pages OpenAPI leaves out); the expected answers are data, one table per channel (``API``,
+``PORTAL``, ``SFTP``); a route of the app without a row here fails
+(``test_every_route_has_a_row``), so a new route says who may call it before it ships.
+
+Each cell is the status the role gets. Besides the statuses, a cell must not show another
+agency's or region's data: agency B's and region Y's objects (a stop, a file, a job, a case, a
+cancellation, an outbox item) are made first, with markers no other object carries, and no
+answer to agency A's or region X's callers may contain one (ids in paths, query filters,
+listings).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import pytest
+
+from jdx.exchanges.cases import workflow as case_jobs
+from jdx.exchanges.stops import workflow as stop_files
+from jdx.hub import Hub
+from jdx.store.queries import set_agency_active
+from tests.channels.http.routes import BODIES, app_routes, openapi_routes
+from tests.channels.http.test_chri import state_responder
+from tests.conftest import AgencyFixture, new_agency, stop_record
+from tests.exchanges.cases.test_import import missing
+from tests.exchanges.cases.test_review import in_state
+from tests.exchanges.rapsheets.test_service import fbi_number, portion
+from tests.samples import STAMP
+
+
+@dataclass
+class Owned:
+    """One agency's objects, each reachable by an id a path can carry."""
+
+    agency: AgencyFixture
+    lea_record_id: str
+    file_id: int
+    file_result: str
+    job_id: int
+    case_number: str
+    request_id: int
+    item_id: int
+
+    def markers(self) -> list[str]:
+        """Strings only this agency's objects carry: none may reach another agency."""
+        return [self.agency.ori, self.lea_record_id, self.case_number]
+
+
+def own_objects(client: Any, hub: Hub, agency: AgencyFixture, state: str) -> Owned:
+    record = stop_record(agency)
+    stored = client.post("/sdcs/v1/stops", json=record, headers=agency.auth())
+    assert stored.status_code == 200, stored.text
+    other = stop_record(agency)
+    name = f"{STAMP}_{agency.ori}_{other['LEARecordID']}.json"
+    put = client.put(f"/sdcs/v1/files/{name}", content=orjson.dumps(other), headers=agency.auth())
+    assert put.status_code in (200, 202), put.text
+    file_id = int(put.json()["file_id"])
+    stop_files.wait(file_id, timeout=60)
+    job = client.post(
+        "/namus/v1/jobs", json={"cases": [in_state(missing(), state)]}, headers=agency.auth()
+    )
+    assert job.status_code == 202, job.text
+    job_id = int(job.json()["job_id"])
+    case_jobs.wait(job_id)
+    shown = client.get(f"/namus/v1/jobs/{job_id}", headers=agency.auth()).json()
+    number = str(shown["cases"][0]["case_number"])
+    asked = client.post(
+        "/namus/v1/cancellations",
+        json={"idFormatted": number, "reason": "resolved", "note": "located"},
+        headers=agency.auth(),
+    )
+    assert asked.status_code in (200, 201, 202), asked.text
+    responder = state_responder(hub, f"Texas for {agency.ori}", "TX")
+    sent = client.post(
+        f"/chri/v1/rapsheets?destination={agency.ori}",
+        content=portion("TEXAS", "TX01", fbi_number(), "19950101"),
+        headers={**responder.auth(), "Content-Type": "application/xml"},
+    )
+    assert sent.status_code == 202, sent.text
+    (item,) = client.get("/chri/v1/outbox", headers=agency.auth()).json()["items"]
+    return Owned(
+        agency,
+        str(record["LEARecordID"]),
+        file_id,
+        f"{name.rsplit('.', 1)[0]}_log.txt",
+        job_id,
+        number,
+        int(asked.json()["id"]),
+        int(item["href"].rsplit("/", 1)[1]),
+    )
+
+
+@dataclass
+class World:
+    a: Owned
+    b: Owned
+    suspended: AgencyFixture
+
+
+@pytest.fixture(scope="module")
+def world(workflows: Hub, app: Any) -> Iterator[World]:
+    from starlette.testclient import TestClient
+
+    with TestClient(
+        app, base_url="http://testserver", raise_server_exceptions=False, client=("127.0.0.1", 1)
+    ) as client:
+        a = own_objects(client, workflows, new_agency(workflows, "Agency A"), "CA")
+        b = own_objects(client, workflows, new_agency(workflows, "Agency B"), "FL")
+        suspended = new_agency(workflows, "Suspended agency")
+        with workflows.engine.begin() as conn:
+            set_agency_active(conn, suspended.ori, False)
+        yield World(a, b, suspended)
+
+
+def fill_for(owned: Owned) -> Any:
+    """Path parameters naming ``owned``'s objects."""
+
+    def fill(template: str, name: str, kind: str) -> str:
+        if name == "name":
+            if template.startswith("/sdcs/v1/files"):
+                return owned.file_result
+            return "stop-2018.xsd" if template.startswith("/sdcs") else "rapsheet-2.00.xsd"
+        if name == "file_name":
+            return f"{STAMP}_{owned.agency.ori}_M{owned.job_id}.json"
+        values = {
+            "lea_record_id": owned.lea_record_id,
+            "file_id": owned.file_id,
+            "job_id": owned.job_id,
+            "case_number": owned.case_number,
+            "request_id": owned.request_id,
+            "item_id": owned.item_id,
+        }
+        return str(values[name])
+
+    return fill
+
+
+def api_roles(world: World) -> dict[str, dict[str, str]]:
+    a, b = world.a.agency, world.b.agency
+    key = {"Authorization": a.auth()["Authorization"]}
+    return {
+        "anonymous": {},
+        "prod": a.auth(),
+        "test": a.auth("test"),
+        "no-cert": key,
+        "B's cert": {**key, **b.cert_headers},
+        "suspended": world.suspended.auth(),
+    }
+
+
+def test_api_matrix(client: Any, world: World) -> None:
+    roles = api_roles(world)
+    observed: dict[tuple[str, str], dict[str, int]] = {}
+    leaks = []
+    own = openapi_routes(client, fill_for(world.a))
+    theirs = {(m, t): p for m, t, p in openapi_routes(client, fill_for(world.b))}
+    for method, template, path in own:
+        row: dict[str, int] = {}
+        body = BODIES.get((method, template), b"{}")
+        for role, headers in roles.items():
+            answer = client.request(
+                method, path, headers={**headers, "Content-Type": "application/json"}, content=body
+            )
+            row[role] = answer.status_code
+            leaks += seen(world.b, answer, method, path, role)
+        cross = theirs[(method, template)]
+        if cross != path:
+            answer = client.request(
+                method,
+                cross,
+                headers={**roles["prod"], "Content-Type": "application/json"},
+                content=body,
+            )
+            row["B's ids"] = answer.status_code
+            leaks += seen(world.b, answer, method, cross, "B's ids")
+        observed[(method, template)] = row
+    expected = {
+        route: {r: v for r, v in zip(API_ROLES, row, strict=True) if v is not None}
+        for route, row in API.items()
+    }
+    assert observed == expected
+    assert leaks == []
+
+
+def seen(owner: Owned, answer: Any, method: str, path: str, role: str) -> list[Any]:
+    """Markers of ``owner``'s objects in an answer to someone else (an id the caller sent and
+    the answer repeats, as a 404 does, is not a leak)."""
+    found = [m for m in owner.markers() if m in answer.text and m not in path]
+    return [(role, method, path, answer.status_code, m, answer.text[:200]) for m in found]
+
+
+# --- The portal: its pages are not in OpenAPI; the app's route table lists them. -------------
+
+# Complete forms of the review's actions, which check their fields before the case's region.
+FORMS = {
+    "/portal/cases/{number}/permission": {"granted_by": "Lt. Y", "note": "by phone"},
+    "/portal/cases/{number}/return": {"note": "not yours"},
+    "/portal/cases/{number}/edit": {"path": "subjectIdentification.firstName", "value": "Y"},
+    "/portal/cases/{number}/contributors": {"ori": "ZZ9999999"},
+    "/portal/cases/{number}/resubmit": {"note": "y"},
+    "/portal/cancellations/{request_id}": {"decision": "approve", "note": "region Y"},
+}
+
+PORTAL_ROLES = ("anonymous", "client A", "client suspended", "rps X", "rps Y", "admin")
+
+
+def portal_fill(world: World, template: str) -> str:
+    """A portal path naming A's objects (in region X): what region Y's RPS must not reach."""
+    a = world.a
+    return (
+        template.replace("{number}", a.case_number)
+        .replace("{request_id}", str(a.request_id))
+        .replace("{job_id}", str(a.job_id))
+        .replace("{user_id}", "1")
+        .replace("{agency_id}", str(world.suspended.id))
+        .replace("{name}", "portal.css")
+    )
+
+
+@pytest.fixture(scope="module")
+def portal_clients(world: World, workflows: Hub, app: Any) -> Iterator[dict[str, Any]]:
+    from starlette.testclient import TestClient
+
+    from jdx.exchanges.cases.regions import DEMO_REGIONS
+    from tests.channels.web.conftest import login, make_user, new_address
+
+    users = {
+        "client A": make_user(workflows, "client", agency=world.a.agency),
+        "client suspended": make_user(workflows, "client", agency=world.suspended),
+        "rps X": make_user(workflows, "rps", regions=(DEMO_REGIONS["CA"],)),
+        "rps Y": make_user(workflows, "rps", regions=(DEMO_REGIONS["FL"],)),
+        "admin": make_user(workflows, "admin"),
+    }
+    clients: dict[str, Any] = {}
+    for role in PORTAL_ROLES:
+        c = TestClient(
+            app,
+            base_url="http://testserver",
+            raise_server_exceptions=False,
+            client=(new_address(), 50001),
+        )
+        c.__enter__()
+        if role in users:
+            done = login(c, users[role])
+            assert done.status_code in (200, 303), (role, done.text[:300])
+        clients[role] = c
+    yield clients
+    for c in clients.values():
+        c.__exit__(None, None, None)
+
+
+def csrf(client: Any) -> str:
+    import re
+
+    page = client.get("/portal/login" if not client.cookies else "/portal/")
+    found = re.search(r'"X-CSRF-Token": "([^"]+)"', page.text) or re.search(
+        r'name="csrf" value="([^"]*)"', page.text
+    )
+    return found.group(1) if found else ""
+
+
+def test_portal_matrix(world: World, portal_clients: dict[str, Any], app: Any) -> None:
+    observed: dict[tuple[str, str], dict[str, int]] = {}
+    leaks = []
+    tokens = {role: csrf(c) for role, c in portal_clients.items()}
+    for method, template in sorted(app_routes(app)):
+        if not template.startswith("/portal") or template.startswith("/portal/log"):
+            continue
+        path = portal_fill(world, template)
+        row = {}
+        for role, c in portal_clients.items():
+            if method == "GET":
+                answer = c.get(path, follow_redirects=False)
+            else:
+                # Region Y's RPS sends a complete form, so that a refusal is the region's,
+                # not the form's; the others send it empty (an allowed role's 400 shows the
+                # route was reached, and changes nothing).
+                form = FORMS.get(template, {}) if role == "rps Y" else {}
+                answer = c.post(
+                    path,
+                    data={"csrf": tokens[role], **form},
+                    headers={"X-CSRF-Token": tokens[role]},
+                    follow_redirects=False,
+                )
+            row[role] = answer.status_code
+            if role in ("rps Y", "client suspended", "anonymous"):
+                leaks += seen(world.a, answer, method, path, role)
+            if role != "admin" and role != "rps Y":
+                leaks += seen(world.b, answer, method, path, role)
+        observed[(method, template)] = row
+    expected = {route: dict(zip(PORTAL_ROLES, row, strict=True)) for route, row in PORTAL.items()}
+    assert observed == expected
+    assert leaks == []
+
+
+# --- The tables: route -> the status each role gets. --------------------------------------
+# API roles: no key; agency A's production key with its certificate; its test key; its
+# production key without a certificate; with agency B's certificate; a suspended agency's key;
+# and A's production key on B's ids (None: the route carries no id).
+API_ROLES = ("anonymous", "prod", "test", "no-cert", "B's cert", "suspended", "B's ids")
+API: dict[tuple[str, str], tuple[int | None, ...]] = {
+    ("POST", "/sdcs/v1/stops"): (401, 400, 400, 400, 400, 403, None),
+    ("POST", "/sdcs/v1/stops/validate"): (401, 400, 400, 400, 400, 403, None),
+    ("PUT", "/sdcs/v1/stops/{lea_record_id}"): (401, 400, 400, 400, 400, 403, 400),
+    ("GET", "/sdcs/v1/stops/{lea_record_id}"): (401, 200, 404, 200, 200, 403, 404),
+    ("GET", "/sdcs/v1/icd"): (200, 200, 200, 200, 200, 200, None),
+    ("GET", "/sdcs/v1/icd/{name}"): (200, 200, 200, 200, 200, 200, None),
+    ("PUT", "/sdcs/v1/files/{file_name}"): (401, 202, 202, 200, 200, 403, 400),
+    ("GET", "/sdcs/v1/files/{file_id}"): (401, 200, 404, 200, 200, 403, 404),
+    ("GET", "/sdcs/v1/files/{file_id}/results/{name}"): (401, 200, 404, 200, 200, 403, 404),
+    ("POST", "/namus/v1/jobs"): (401, 400, 400, 401, 403, 403, None),
+    ("POST", "/namus/v1/jobs/validate"): (401, 400, 400, 401, 403, 403, None),
+    ("GET", "/namus/v1/jobs/{job_id}"): (401, 200, 404, 401, 403, 403, 404),
+    ("GET", "/namus/v1/cases"): (401, 200, 200, 401, 403, 403, None),
+    ("GET", "/namus/v1/cases/{case_number}"): (401, 200, 404, 401, 403, 403, 404),
+    ("PUT", "/namus/v1/cases/{case_number}"): (401, 422, 404, 401, 403, 403, 404),
+    ("POST", "/namus/v1/cancellations"): (401, 400, 400, 401, 403, 403, None),
+    ("GET", "/namus/v1/cancellations/{request_id}"): (401, 200, 404, 401, 403, 403, 404),
+    ("POST", "/chri/v1/notifications"): (401, 403, 403, 403, 403, 403, None),
+    ("POST", "/chri/v1/rapsheets"): (401, 400, 403, 400, 400, 403, None),
+    ("GET", "/chri/v1/outbox"): (401, 200, 403, 200, 200, 403, None),
+    ("GET", "/chri/v1/outbox/{item_id}"): (401, 200, 403, 200, 200, 403, 404),
+    ("PUT", "/chri/v1/preference"): (401, 400, 403, 400, 400, 403, None),
+    ("GET", "/chri/v1/icd"): (200, 200, 200, 200, 200, 200, None),
+    ("GET", "/chri/v1/icd/{name}"): (200, 200, 200, 200, 200, 200, None),
+}
+# Portal roles: PORTAL_ROLES, each with a session of its own (303: to the login page).
+PORTAL: dict[tuple[str, str], tuple[int, ...]] = {
+    ("GET", "/portal"): (303, 303, 403, 303, 303, 303),
+    ("GET", "/portal/"): (303, 303, 403, 303, 303, 303),
+    ("GET", "/portal/admin/accounts"): (303, 403, 403, 403, 403, 200),
+    ("GET", "/portal/admin/regions"): (303, 403, 403, 403, 403, 200),
+    ("GET", "/portal/admin/users"): (303, 403, 403, 403, 403, 200),
+    ("GET", "/portal/cases/{number}"): (303, 200, 403, 200, 404, 200),
+    ("GET", "/portal/cases/{number}/edit"): (303, 200, 403, 200, 404, 200),
+    ("GET", "/portal/jobs"): (303, 200, 403, 403, 403, 200),
+    ("GET", "/portal/jobs/upload"): (303, 200, 403, 403, 403, 403),
+    ("GET", "/portal/jobs/{job_id}"): (303, 200, 403, 403, 403, 200),
+    ("GET", "/portal/review"): (303, 200, 403, 200, 200, 200),
+    ("GET", "/portal/static/{name}"): (200, 200, 200, 200, 200, 200),
+    ("POST", "/portal/admin/accounts/{agency_id}"): (303, 403, 403, 403, 403, 303),
+    ("POST", "/portal/admin/accounts/{agency_id}/standing"): (303, 403, 403, 403, 403, 400),
+    ("POST", "/portal/admin/limits/{agency_id}"): (303, 403, 403, 403, 403, 400),
+    ("POST", "/portal/admin/regions"): (303, 403, 403, 403, 403, 400),
+    ("POST", "/portal/admin/users"): (303, 403, 403, 403, 403, 400),
+    ("POST", "/portal/admin/users/{user_id}"): (303, 403, 403, 403, 403, 400),
+    ("POST", "/portal/cancellations/{request_id}"): (303, 403, 403, 400, 404, 400),
+    ("POST", "/portal/cases/{number}/contributors"): (303, 422, 403, 422, 404, 422),
+    ("POST", "/portal/cases/{number}/edit"): (303, 400, 403, 400, 404, 400),
+    ("POST", "/portal/cases/{number}/permission"): (303, 403, 403, 400, 404, 400),
+    ("POST", "/portal/cases/{number}/publish"): (303, 403, 403, 409, 404, 409),
+    ("POST", "/portal/cases/{number}/resubmit"): (303, 409, 403, 409, 404, 409),
+    ("POST", "/portal/cases/{number}/return"): (303, 403, 403, 400, 404, 400),
+    ("POST", "/portal/jobs/upload"): (303, 422, 403, 403, 403, 403),
+}
+
+# Routes every caller may use, named here so that a new one is public on purpose: the published
+# interface documents (also in API above), the API's own documentation, the landing page, the
+# portal's style sheets and the health check.
+PUBLIC = {
+    ("GET", "/openapi.json"),
+    ("GET", "/docs"),
+    ("GET", "/redoc"),
+    ("GET", "/docs/static/{name}"),
+    ("GET", "/"),
+    ("GET", "/healthz"),
+    ("GET", "/portal/static/{name}"),
+    ("GET", "/sdcs/v1/icd"),
+    ("GET", "/sdcs/v1/icd/{name}"),
+    ("GET", "/chri/v1/icd"),
+    ("GET", "/chri/v1/icd/{name}"),
+}
+# The login pages (any caller; their own tests: tests/channels/web/test_auth.py, test_throttle.py)
+# and the stop web service's undocumented methods, which answer 405 in Table 6's form to anyone.
+OUTSIDE = {
+    ("GET", "/portal/login"),
+    ("POST", "/portal/login"),
+    ("GET", "/portal/login/code"),
+    ("POST", "/portal/login/code"),
+    ("POST", "/portal/logout"),
+    *((m, "/sdcs/v1/stops/{lea_record_id}") for m in ("DELETE", "PATCH", "POST")),
+    *((m, "/sdcs/v1/stops") for m in ("DELETE", "GET", "PATCH", "PUT")),
+}
+
+
+def test_every_route_has_a_row(client: Any, app: Any) -> None:
+    """A route added to the app without saying here who may call it fails."""
+    documented = {(m, t) for m, t, _ in openapi_routes(client)}
+    assert documented == set(API)
+    tabled = set(API) | set(PORTAL) | PUBLIC | OUTSIDE
+    assert app_routes(app) - tabled == set()
+    assert tabled - app_routes(app) == set()  # and no row outlives its route
+
+
+def test_public_routes_answer_anyone(client: Any) -> None:
+    names = {
+        "/portal/static/{name}": "portal.css",
+        "/sdcs/v1/icd/{name}": "stop-2018.xsd",
+        "/chri/v1/icd/{name}": "rapsheet-2.00.xsd",
+    }
+    for method, template in sorted(PUBLIC):
+        if template == "/docs/static/{name}":
+            continue  # the documentation's assets: tests/channels/http/test_docs.py
+        path = template.replace("{name}", names.get(template, ""))
+        assert client.request(method, path).status_code == 200, path
