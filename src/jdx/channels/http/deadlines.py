@@ -63,7 +63,10 @@ class BodyDeadline:
             deadline = start + self.timeout + received / self.min_rate
             wait = max(0.0, min(self.timeout, deadline - loop.time()))
             try:
-                message = await asyncio.wait_for(receive(), wait)
+                # a timer on this task, not wait_for's task per read: the stop web service's
+                # hot path reads every body through here
+                async with asyncio.timeout(wait):
+                    message = await receive()
             except TimeoutError:
                 late = True
                 log.info(
@@ -114,8 +117,45 @@ def _base_protocol() -> type[asyncio.Protocol]:
     return AutoHTTPProtocol
 
 
+# How long a closed connection still takes (and discards) what the client sends.
+LINGER_SECONDS = 2.0
+
+
+class _LingeringClose:
+    """The connection's transport, whose ``close`` ends the hub's side first (FIN, after what
+    is written) and closes for good ``LINGER_SECONDS`` later, or when the client closes too.
+
+    Closed at once, a connection whose client is still sending (the body of a request answered
+    408) is reset by the kernel as the next bytes arrive, and the reset makes the client's
+    system drop the answer it had not read yet: the client would see "connection reset", not
+    408. nginx's lingering close, for the same reason."""
+
+    def __init__(self, transport: asyncio.Transport, protocol: HeaderDeadlineProtocol) -> None:
+        self._transport = transport
+        self._protocol = protocol
+        self._closing = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+    def is_closing(self) -> bool:
+        return self._closing or self._transport.is_closing()
+
+    def close(self) -> None:
+        if self._closing:
+            return
+        self._closing = True
+        self._protocol.lingering = True
+        if self._transport.is_closing() or not self._transport.can_write_eof():
+            self._transport.close()
+            return
+        self._transport.write_eof()
+        self._protocol.loop.call_later(LINGER_SECONDS, self._transport.close)
+
+
 class HeaderDeadlineProtocol(_base_protocol()):  # type: ignore[misc]
-    """uvicorn's HTTP protocol with a time limit on each request's headers.
+    """uvicorn's HTTP protocol with a time limit on each request's headers, and a lingering
+    close (:class:`_LingeringClose`) so that a client still sending reads its 408.
 
     Both of uvicorn's protocols make a new ``cycle`` (request-response cycle) when a request's
     headers are complete: the timer armed before then is disarmed once ``cycle`` has changed."""
@@ -131,12 +171,15 @@ class HeaderDeadlineProtocol(_base_protocol()):  # type: ignore[misc]
         self.header_timeout = header_timeout
         self.header_timer: asyncio.TimerHandle | None = None
         self.awaited_after: object = None  # the cycle before the request whose headers we await
+        self.lingering = False  # closed on our side: what still arrives is discarded
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        super().connection_made(transport)
+        super().connection_made(_LingeringClose(transport, self))  # type: ignore[arg-type]
         self._arm()
 
     def data_received(self, data: bytes) -> None:
+        if self.lingering:
+            return
         # the first bytes of a request on a kept-alive connection: its headers are awaited now
         if self.header_timer is None and (self.cycle is None or self.cycle.response_complete):
             self._arm()
