@@ -44,7 +44,11 @@ class Settings(BaseSettings):
         "PostgreSQL: postgresql+psycopg://user@host/db",
     )
     environment: Literal["development", "production"] = Field(
-        "development", description="production refuses unsafe defaults"
+        "development",
+        description="production: `jdx serve` refuses to start while a setting or data of a "
+        "trial is there (a TCP proxy without proxy_secret, namus_require_client_cert off, the "
+        "demo's users, agency or keys file) or a domain table is empty; docs/operations.md, "
+        "'Production settings'.",
     )
     host: str = Field("127.0.0.1", description="Address `jdx serve` listens on.")
     port: int = Field(8000, description="Port `jdx serve` listens on.")
