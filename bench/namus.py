@@ -219,13 +219,19 @@ def run(
     from jdx.settings import load_settings
 
     bench = _prepare(jobs, cases, database_url)
-    settings = load_settings(data_dir=bench.data_dir, database_url=database_url or "", sftp="off")
+    # From loopback, a proxy trusted by its address (development allows it; production wants
+    # the Unix socket or the secret header): the certificate headers count, as from nginx.
+    settings = load_settings(
+        data_dir=bench.data_dir,
+        database_url=database_url or "",
+        sftp="off",
+        trusted_proxies=["127.0.0.1"],
+    )
     hub = create_hub(settings)
     case_jobs.bind(hub)
     workflow.start(hub)
     case_jobs.start_queue(hub)
     try:
-        # From loopback, a trusted proxy: the certificate headers count, as from nginx.
         with TestClient(create_app(hub=hub), client=("127.0.0.1", 50000)) as client:
             cpu0 = time.process_time()
             started = time.perf_counter()
@@ -259,6 +265,7 @@ def run_served(
     env = _base_env()
     env["JDX_DATA_DIR"] = str(bench.data_dir)
     env["JDX_SFTP"] = "off"
+    env["JDX_TRUSTED_PROXIES"] = '["127.0.0.1"]'  # the client stands for nginx over TCP
     if database_url:
         env["JDX_DATABASE_URL"] = database_url
     from jdx.settings import load_settings

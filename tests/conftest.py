@@ -85,7 +85,15 @@ def drop_postgres_database(database_url: str) -> None:
 def settings(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[Settings]:
     data_dir = tmp_path_factory.mktemp("jdx")
     url = fresh_postgres_database(worker_id) if PG_URL else ""
-    yield load_settings(data_dir=data_dir, database_url=url, domain_refresh_seconds=0)
+    # The in-process client (``client``) connects from 127.0.0.1 and stands for nginx over TCP,
+    # a proxy trusted by address (which development allows; tests/channels/http/test_proxy.py
+    # and test_nginx_certs.py try the real doors: the Unix socket and the secret header).
+    yield load_settings(
+        data_dir=data_dir,
+        database_url=url,
+        domain_refresh_seconds=0,
+        trusted_proxies=["127.0.0.1"],
+    )
     if url:
         drop_postgres_database(url)
 

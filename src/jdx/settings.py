@@ -44,7 +44,11 @@ class Settings(BaseSettings):
         "PostgreSQL: postgresql+psycopg://user@host/db",
     )
     environment: Literal["development", "production"] = Field(
-        "development", description="production refuses unsafe defaults"
+        "development",
+        description="production: `jdx serve` refuses to start while a setting or data of a "
+        "trial is there (a TCP proxy without proxy_secret, namus_require_client_cert off, the "
+        "demo's users, agency or keys file) or a domain table is empty; docs/operations.md, "
+        "'Production settings'.",
     )
     host: str = Field("127.0.0.1", description="Address `jdx serve` listens on.")
     port: int = Field(8000, description="Port `jdx serve` listens on.")
@@ -92,10 +96,51 @@ class Settings(BaseSettings):
     password_hash_wait_seconds: float = Field(
         5.0, ge=0, description="How long a login waits for a password hashing slot."
     )
+    uds: Path | None = Field(
+        None,
+        description="Unix socket `jdx serve` listens on instead of host:port, for the proxy "
+        "in front (nginx: `server unix:PATH;`). Only the socket's owner and group may connect "
+        "(mode 0660), and the proxy's forwarded headers (client certificate, client address, "
+        "scheme) are believed on this socket: no other local process can forge them.",
+    )
+    uds_group: str = Field(
+        "",
+        description="Group the Unix socket (uds) is given, the proxy's (nginx: www-data or "
+        "nginx); empty: the group of `jdx serve`'s process.",
+    )
     trusted_proxies: list[str] = Field(
-        default_factory=lambda: ["127.0.0.1"],
-        description="Addresses whose forwarded headers (client certificate, client address) are "
-        "trusted.",
+        default_factory=list,
+        description="Addresses or networks of a proxy reaching the hub over TCP whose forwarded "
+        "headers (client certificate, client address, scheme) are believed; with proxy_secret "
+        "set, only on requests carrying it. Default none: put the proxy on the Unix socket "
+        "(uds). Any local process can connect from 127.0.0.1, so production refuses a TCP "
+        "proxy without proxy_secret.",
+    )
+    proxy_secret: str = Field(
+        "",
+        description="For a proxy that must reach the hub over TCP: a random value of at least "
+        "32 characters (e.g. `openssl rand -hex 32`) the proxy sends in X-JDX-Proxy-Secret; a "
+        "trusted_proxies address is believed only when it matches (compared in constant time).",
+    )
+    request_header_timeout_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="A request's headers must arrive within this time (from the connection, or "
+        "from the first byte of the next request on a kept-alive one); else the hub answers 408 "
+        "and closes the connection.",
+    )
+    request_body_timeout_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="The hub waits at most this long for each part of a request body, and for "
+        "the whole body this long plus one second per request_body_min_rate bytes received: a "
+        "body trickled slower is answered 408 and its connection closed.",
+    )
+    request_body_min_rate: int = Field(
+        1024,
+        ge=1,
+        description="Bytes per second a request body must average (after the first "
+        "request_body_timeout_seconds); see request_body_timeout_seconds.",
     )
 
     node_id: str = Field(

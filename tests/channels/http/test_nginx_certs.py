@@ -8,8 +8,10 @@ import pwd
 import shutil
 import socket
 import ssl
+import stat
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -38,10 +40,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_for_port(port: int, process: subprocess.Popen[bytes], what: str, log: Path) -> None:
+def wait_for_port(port: int | Path, process: subprocess.Popen[bytes], what: str, log: Path) -> None:
+    """Until ``port`` (a TCP port on loopback, or a Unix socket's path) takes connections."""
     deadline = time.monotonic() + 30
     while True:
         try:
+            if isinstance(port, Path):
+                with socket.socket(socket.AF_UNIX) as s:
+                    s.settimeout(1)
+                    s.connect(str(port))
+                    return
             with socket.create_connection(("127.0.0.1", port), timeout=1):
                 return
         except OSError:
@@ -51,13 +59,13 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], what: str, log: P
         time.sleep(0.1)
 
 
-def nginx_config(tmp: Path, port: int, hub_port: int, tls: Path) -> Path:
+def nginx_config(tmp: Path, port: int, hub_socket: Path, tls: Path) -> Path:
     """The shipped server block, pointed at this test's files and ports, in a main config whose
     pid, logs and temporary files stay in ``tmp``."""
     server = SHIPPED.read_text()
     for shipped, ours in (
         ("listen 443 ssl;", f"listen 127.0.0.1:{port} ssl;"),
-        ("server 127.0.0.1:8000;", f"server 127.0.0.1:{hub_port};"),
+        ("server unix:/run/jdx/jdx.sock;", f"server unix:{hub_socket};"),
         ("/etc/jdx/tls/", f"{tls}/"),
     ):
         assert shipped in server, f"deploy/nginx/jdx.conf no longer has {shipped!r}"
@@ -88,7 +96,7 @@ http {{
 @dataclass
 class Stack:
     nginx: str  # https://127.0.0.1:port
-    hub: str  # http://127.0.0.1:port, bypassing nginx
+    hub: Path  # the hub's Unix socket, which nginx connects to
     tls: Path
     ca: Issued
     keys: dict[str, str]  # ORI -> production key
@@ -129,16 +137,20 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     (tls / "client-ca.crt").write_bytes(ca.cert_pem)
     issue("localhost", ca, server=True).write(tls, "server")
 
-    hub_port, nginx_port = free_port(), free_port()
+    # in a folder every user may enter (as /run/jdx is): the socket's own mode must keep them out
+    run = Path(tempfile.mkdtemp(prefix="jdx-run-"))
+    run.chmod(0o755)
+    hub_socket, nginx_port = run / "jdx.sock", free_port()
     env = {
         **os.environ,
         "JDX_DATA_DIR": str(tmp / "data"),
         "JDX_DATABASE_URL": "",
-        "JDX_PORT": str(hub_port),
+        "JDX_UDS": str(hub_socket),  # the shipped deployment: nginx on the hub's Unix socket
         "JDX_SFTP": "off",
         "JDX_AUTH_CACHE_SECONDS": "0",
-        "JDX_TRUSTED_PROXIES": '["127.0.0.1"]',
     }
+    for name in ("JDX_TRUSTED_PROXIES", "JDX_PROXY_SECRET", "JDX_HOST", "JDX_PORT"):
+        env.pop(name, None)
     jdx(env, "db", "upgrade")
     keys: dict[str, str] = {}
     certs: dict[str, Issued] = {}
@@ -155,7 +167,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     jdx(env, "namus", "account", "CA0400000", "--revoke-import")
 
     hub_log, nginx_log = tmp / "hub.log", tmp / "error.log"
-    conf = nginx_config(tmp, nginx_port, hub_port, tls)
+    conf = nginx_config(tmp, nginx_port, hub_socket, tls)
     # each with its workers in a process group of its own, stopped as one when the module ends
     with (
         hub_log.open("wb") as out,
@@ -168,17 +180,18 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             stderr=subprocess.DEVNULL,
         ) as nginx,
     ):
-        wait_for_port(hub_port, hub, "jdx serve", hub_log)
+        wait_for_port(hub_socket, hub, "jdx serve", hub_log)
         wait_for_port(nginx_port, nginx, "nginx", nginx_log)
         yield Stack(
             f"https://127.0.0.1:{nginx_port}",
-            f"http://127.0.0.1:{hub_port}",
+            hub_socket,
             tls,
             ca,
             keys,
             certs,
             env,
         )
+    shutil.rmtree(run, ignore_errors=True)
 
 
 def test_key_and_the_accounts_own_certificate_are_accepted(stack: Stack) -> None:
@@ -236,13 +249,35 @@ def test_a_certificate_of_an_unknown_ca_is_refused_by_nginx(stack: Stack) -> Non
     assert answer.status_code == 400  # nginx: "The SSL certificate error"
 
 
-def test_certificate_headers_sent_to_the_hub_directly_are_not_trusted(stack: Stack) -> None:
-    headers = stack.certs["CA0370000"].forwarded_headers()
-    # from 127.0.0.2: a peer that is not a trusted proxy, whatever X-Forwarded-For says
-    transport = httpx.HTTPTransport(local_address="127.0.0.2")
-    with httpx.Client(base_url=stack.hub, transport=transport, timeout=15) as direct:
-        answer = post_job(
-            direct, stack.keys["CA0370000"], **headers, **{"X-Forwarded-For": "127.0.0.1"}
+def test_the_hub_listens_on_its_socket_only_and_only_its_group_may_connect(
+    stack: Stack,
+) -> None:
+    # srw-rw----: the hub's user and the proxy's group (JDX_UDS_GROUP); not world-writable, as
+    # a socket uvicorn binds itself would be (0666)
+    mode = stack.hub.stat().st_mode
+    assert stat.S_ISSOCK(mode) and stat.S_IMODE(mode) == 0o660
+    # another local user (nobody) is refused by the file's permissions (the system's Python:
+    # the checkout's may sit in a folder nobody cannot read)
+    if os.geteuid() == 0 and Path(SYSTEM_PYTHON).exists():
+        tried = subprocess.run(
+            [SYSTEM_PYTHON, "-c", CONNECT, str(stack.hub)],
+            user="nobody",
+            group="nogroup",
+            extra_groups=[],
+            capture_output=True,
+            text=True,
+            check=False,
         )
-    assert answer.status_code == 401
-    assert "not a trusted proxy" in answer.json()["error"]
+        assert tried.stdout.strip() == "PermissionError", tried.stderr
+
+
+SYSTEM_PYTHON = "/usr/bin/python3"
+CONNECT = """
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+try:
+    s.connect(sys.argv[1])
+    print("connected")
+except OSError as exc:
+    print(type(exc).__name__)
+"""

@@ -4,7 +4,8 @@ case, approves the cancellation request of another, and the result mails reach a
 server (aiosmtpd).
 
 The job is sent over real HTTP with the account's key and its client certificate in the headers
-nginx forwards (from loopback, a trusted proxy); ``tests/channels/http/test_nginx_certs.py`` runs
+nginx forwards (from loopback, trusted by address: JDX_TRUSTED_PROXIES, which development
+allows); ``tests/channels/http/test_nginx_certs.py`` runs
 the real nginx in front of the hub for the certificate check itself.
 """
 
@@ -80,6 +81,7 @@ def hub_server(tmp_path: Path, settings: Any) -> Iterator[tuple[str, dict[str, s
             "JDX_PORT": str(port),
             "JDX_WORKERS": "1",
             "JDX_SFTP": "off",
+            "JDX_TRUSTED_PROXIES": '["127.0.0.1"]',
             "JDX_SMTP_HOST": "127.0.0.1",
             "JDX_SMTP_PORT": str(smtp.settings.smtp_port),
             "JDX_SMTP_TLS": "none",

@@ -15,10 +15,12 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from jdx import logs
 from jdx.channels import web
 from jdx.channels.http import chri, chri_icd, docs, files, icd, namus, sdcs
-from jdx.channels.http.app_peer import PEER
+from jdx.channels.http.app_peer import FROM_PROXY, PEER, SECRET_HEADER, ProxyTrust
 from jdx.channels.http.common import document_errors
+from jdx.channels.http.deadlines import BodyDeadline
 from jdx.channels.http.fastpaths import FastPaths
 from jdx.channels.web import landing
 from jdx.hub import Hub, create_hub
@@ -34,19 +36,34 @@ ROUTERS: dict[str, list[Callable[[Hub], APIRouter]]] = {
 
 
 class PeerMiddleware:
-    """Keeps the TCP peer's address in ``scope["jdx.peer"]`` before X-Forwarded-For (applied
-    from ``trusted_proxies`` only, as uvicorn would) replaces ``scope["client"]``: what a proxy
-    forwards, such as the client certificate, is trusted by the peer's address, never by a
-    header."""
+    """Keeps the TCP peer's address in ``scope["jdx.peer"]``, decides whether the request came
+    from the proxy in front (``scope["jdx.from_proxy"]``, :class:`app_peer.ProxyTrust`), and
+    only then applies its X-Forwarded-For and X-Forwarded-Proto (as uvicorn would) to
+    ``scope["client"]`` and the scheme: what a proxy forwards, such as the client certificate,
+    is trusted by the door the request came through, never by a header."""
 
-    def __init__(self, app: ASGIApp, trusted_proxies: list[str]) -> None:
-        self.app = ProxyHeadersMiddleware(app, trusted_hosts=trusted_proxies)  # type: ignore[arg-type]
+    def __init__(self, app: ASGIApp, trust: ProxyTrust) -> None:
+        self.app = app
+        self.trust = trust
+        # the socket's every connection is the proxy's; over TCP, the rightmost untrusted address
+        self.via_socket = ProxyHeadersMiddleware(app, trusted_hosts="*")  # type: ignore[arg-type]
+        self.via_tcp = ProxyHeadersMiddleware(app, trusted_hosts=list(trust.addresses))  # type: ignore[arg-type]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] in ("http", "websocket"):
-            client = scope.get("client")
-            scope[PEER] = client[0] if client else None
-        await self.app(scope, receive, send)  # type: ignore[arg-type]
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        client = scope.get("client")
+        scope[PEER] = client[0] if client else None
+        trusted = scope[FROM_PROXY] = self.trust.believes(scope)
+        # the deployment's secret goes no further than this check (no handler, no log sees it)
+        scope["headers"] = [(k, v) for k, v in scope["headers"] if k != SECRET_HEADER]
+        if not trusted:
+            await self.app(scope, receive, send)
+        elif client is None:
+            await self.via_socket(scope, receive, send)  # type: ignore[arg-type]
+        else:
+            await self.via_tcp(scope, receive, send)  # type: ignore[arg-type]
 
 
 class HubApp(FastAPI):
@@ -59,7 +76,8 @@ class HubApp(FastAPI):
     error themselves, body size included."""
 
     fast_paths: tuple[Callable[..., Awaitable[Response]], Callable[[Request], Response]] | None
-    trusted_proxies: list[str]
+    proxy_trust: ProxyTrust
+    body_deadline: tuple[float, int]  # (request_body_timeout_seconds, request_body_min_rate)
 
     def openapi(self) -> dict[str, Any]:
         fresh = self.openapi_schema is None
@@ -73,7 +91,8 @@ class HubApp(FastAPI):
         if self.fast_paths is not None:
             submit, on_error = self.fast_paths
             stack = FastPaths(stack, submit=submit, on_error=on_error)
-        return PeerMiddleware(stack, trusted_proxies=self.trusted_proxies)
+        timeout, min_rate = self.body_deadline
+        return BodyDeadline(PeerMiddleware(stack, self.proxy_trust), timeout, min_rate)
 
 
 def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> FastAPI:
@@ -98,7 +117,13 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
     )
     app.state.hub = hub
     app.fast_paths = None
-    app.trusted_proxies = hub.settings.trusted_proxies
+    settings = hub.settings
+    app.proxy_trust = ProxyTrust(
+        str(settings.uds) if settings.uds else None,
+        tuple(settings.trusted_proxies),
+        settings.proxy_secret,
+    )
+    app.body_deadline = (settings.request_body_timeout_seconds, settings.request_body_min_rate)
     app.include_router(docs.router(title=app.title, openapi_url=app.openapi_url or "/openapi.json"))
     app.include_router(landing.router(hub))
     for name in hub.exchanges:
@@ -160,9 +185,7 @@ def app_from_environment() -> FastAPI:
     from jdx.settings import load_settings
 
     settings = load_settings()
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(name)s %(levelname)s %(message)s"
-    )
+    logs.configure(settings.log_level)
     app = create_app(settings)
     # The hub's long-lived objects (validators, tables, routes) out of the collector's way: a
     # full collection walks them all, stalling the event loop under load (measured, SQLite, one

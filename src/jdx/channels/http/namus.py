@@ -11,14 +11,14 @@ Access (seed 000: "server-to-server (key and certificate) authentication"): the 
 active, sponsored import account with the import permission AND a client certificate registered
 to that account. nginx verifies the certificate (deploy/nginx/jdx.conf) and forwards it in
 ``X-SSL-Client-Cert`` (URL-escaped PEM) with ``X-SSL-Client-Verify: SUCCESS``; the hub reads
-those headers only from a TCP peer in ``trusted_proxies``.
+those headers only from the proxy (``app_peer.ProxyTrust``: the Unix socket ``uds``, or a
+``trusted_proxies`` address with ``proxy_secret``).
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
-import ipaddress
 from typing import Any
 from urllib.parse import unquote
 
@@ -28,7 +28,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
-from jdx.channels.http.app_peer import peer_of
+from jdx.channels.http.app_peer import from_proxy, peer_of
 from jdx.channels.http.common import (
     BodyError,
     Id,
@@ -99,34 +99,14 @@ CERT_HEADER = "x-ssl-client-cert"
 VERIFY_HEADER = "x-ssl-client-verify"
 
 
-def is_trusted_proxy(peer: str | None, trusted: list[str]) -> bool:
-    """Whether a TCP peer address is one of ``trusted`` (addresses or networks; "*": any)."""
-    if peer is None:
-        return False
-    if "*" in trusted or peer in trusted:
-        return True
-    try:
-        address = ipaddress.ip_address(peer)
-    except ValueError:
-        return False
-    for entry in trusted:
-        try:
-            if address in ipaddress.ip_network(entry, strict=False):
-                return True
-        except ValueError:
-            continue
-    return False
-
-
-def forwarded_certificate(request: Request, trusted: list[str]) -> tuple[str | None, str]:
+def forwarded_certificate(request: Request) -> tuple[str | None, str]:
     """(the fingerprint of the client certificate the proxy verified, or None; why not)."""
     sent = request.headers.get(CERT_HEADER, "").strip()
-    peer = peer_of(request)
-    if not is_trusted_proxy(peer, trusted):
+    if not from_proxy(request):
         if sent:
             return None, (
-                f"a client certificate header from {peer}, which is not a trusted proxy, is "
-                "ignored: connect through the TLS proxy"
+                f"a client certificate header from {peer_of(request) or 'a Unix socket'}, "
+                "which is not a trusted proxy, is ignored: connect through the TLS proxy"
             )
         return None, "no client certificate: connect through the TLS proxy with one"
     if not sent or sent in ("-", "(null)"):
@@ -154,7 +134,7 @@ def router(hub: Hub) -> APIRouter:
         if not account.can_import:
             raise HTTPException(403, f"Account {principal.ori} has no import permission.")
         if hub.settings.namus_require_client_cert:
-            fp, why = forwarded_certificate(request, hub.settings.trusted_proxies)
+            fp, why = forwarded_certificate(request)
             if fp is None:
                 raise HTTPException(401, f"Client certificate missing: {why}.")
             with hub.engine.connect() as conn:
