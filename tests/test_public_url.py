@@ -81,7 +81,11 @@ def test_jdx_serve_mails_links_to_its_own_port(
         return serve.Background()
 
     environment.setattr(serve, "start_background", background)
-    environment.setattr(serve, "run_http", served.append)
+
+    def run_http(settings: Settings, listener: object = None) -> None:
+        served.append(settings)  # in place of uvicorn: what it would have been given
+
+    environment.setattr(serve, "run_http", run_http)
     result = runner.invoke(cli, ["serve", *args])
     assert result.exit_code == 0, result.output
     assert [s.public_url for s in served] == [f"http://{expected}"]
