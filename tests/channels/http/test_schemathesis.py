@@ -103,8 +103,13 @@ def test_the_api_answers_no_server_error_and_only_documented_statuses(
                 # threads), and the hub's answers are the same either way.
                 "--workers",
                 "1",
+                # A loaded CI machine may take long to answer, and a kept-alive connection the hub
+                # closes as idle just as a request goes out is a network error, not an answer:
+                # retried, as any HTTP client would; a hub that is gone stays gone.
                 "--request-timeout",
-                "20",
+                "60",
+                "--request-retries",
+                "2",
                 "--report",
                 "json",
                 "--report-json-path",
