@@ -23,7 +23,6 @@ import sqlite3
 import subprocess
 import tempfile
 import time
-import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -189,21 +188,8 @@ def serving(env: dict[str, str], workers: int, log: Path) -> Iterator[tuple[int,
             [*argv, "--workers", str(workers)], env=env, stdout=out, stderr=subprocess.STDOUT
         ) as proc,
     ):
-        _wait_ready(port, proc, timeout=60)
+        processes.wait_for_health(f"http://{HOST}:{port}", proc, seconds=60)
         yield port, proc.pid
-
-
-def _wait_ready(port: int, proc: subprocess.Popen[bytes], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"jdx serve exited with {proc.returncode}")
-        url = f"http://{HOST}:{port}/healthz"
-        with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=2) as answer:
-            if answer.status == 200:
-                return
-        time.sleep(0.2)
-    raise RuntimeError("jdx serve did not answer /healthz in time")
 
 
 def _tree_cpu_seconds(pid: int) -> float:

@@ -23,7 +23,8 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Iterator, Sequence
+import urllib.request
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -105,3 +106,30 @@ def run(
     if check:
         done.check_returncode()
     return done
+
+
+def wait_for_health(
+    base: str,
+    process: subprocess.Popen[Any],
+    *,
+    seconds: float = 30,
+    detail: Callable[[], str] = lambda: "",
+) -> None:
+    """Return once ``jdx serve`` at ``base`` answers ``/healthz`` with 200; raise RuntimeError
+    if ``seconds`` pass, or if the process ends first, then naming ``detail()`` (its log or its
+    stderr: read only once it has ended, when reading cannot block)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"jdx serve exited with {process.returncode}: {detail()}")
+        with (
+            contextlib.suppress(OSError),
+            urllib.request.urlopen(  # noqa: S310 (our own URL)
+                f"{base}/healthz", timeout=1
+            ) as answer,
+        ):
+            if answer.status == 200:
+                return
+        if time.monotonic() >= deadline:
+            raise RuntimeError(f"jdx serve did not answer {base}/healthz in {seconds} s")
+        time.sleep(0.2)

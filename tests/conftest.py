@@ -22,7 +22,8 @@ import httpx2 as httpx
 import orjson
 import pytest
 import sqlalchemy as sa
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from jdx.hub import Hub, create_hub
 from jdx.security.keys import issue_key
@@ -33,10 +34,10 @@ from jdx.store.queries import add_agency
 # Property tests judge what the code does, never how fast a loaded machine ran it: no deadline
 # per example and no "too slow" health check (a timing assertion by another name; CI shares
 # its cores), while the number of examples stays each test's own.
-settings.register_profile(
+hypothesis_settings.register_profile(
     "jdx", deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
 )
-settings.load_profile("jdx")
+hypothesis_settings.load_profile("jdx")
 
 GOLDEN = Path(__file__).parent / "golden"
 PG_URL = os.environ.get("JDX_TEST_DATABASE_URL", "")

@@ -95,16 +95,9 @@ class Hub:
                     [sys.executable, "-m", "jdx", "serve"], env=self.env, stdout=log, stderr=log
                 )
             )
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            assert self.process.poll() is None, self.log.read_text()[-3000:]
-            assert time.monotonic() < deadline, "the hub did not start"
-            time.sleep(0.2)
+        processes.wait_for_health(
+            self.base, self.process, seconds=60, detail=lambda: self.log.read_text()[-3000:]
+        )
 
     def kill(self) -> None:
         """The crash: SIGKILL to the hub's process alone, as the kernel's OOM killer would."""

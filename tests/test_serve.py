@@ -60,16 +60,9 @@ def test_serve_refuses_an_unmigrated_database_then_serves(tmp_path: Path) -> Non
         stderr=subprocess.PIPE,
     ) as server:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "server did not start"
-            assert server.poll() is None, server.stderr.read() if server.stderr else ""
-            time.sleep(0.2)
+        processes.wait_for_health(
+            base, server, detail=lambda: server.stderr.read().decode() if server.stderr else ""
+        )
         record = stop_record(ORI="CA0370000")
         headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
         first = httpx.post(f"{base}/sdcs/v1/stops", content=orjson.dumps(record), headers=headers)

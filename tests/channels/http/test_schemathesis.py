@@ -12,11 +12,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx2 as httpx
 import orjson
 import pytest
 from bench import processes
@@ -73,16 +71,7 @@ def test_the_api_answers_no_server_error_and_only_documented_statuses(
         stderr=subprocess.DEVNULL,
     ) as server:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "server did not start"
-            assert server.poll() is None, "server ended"
-            time.sleep(0.2)
+        processes.wait_for_health(base, server)
         run = processes.run(
             [
                 str(Path(sys.executable).parent / "st"),
