@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from lxml import etree
@@ -196,26 +196,6 @@ class _Reading:
 
     # --- taking text ------------------------------------------------------------------------
 
-    def one(self, node: etree._Element | None, path: str) -> str | None:
-        """The first non-empty text at ``path``, taken."""
-        if node is None:
-            return None
-        for element in node.iterfind(path, NS):
-            text = (element.text or "").strip()
-            if text:
-                self.taken.add(element)
-                return text
-        return None
-
-    def many(self, node: etree._Element, path: str) -> list[str]:
-        out = []
-        for element in node.iterfind(path, NS):
-            text = (element.text or "").strip()
-            if text:
-                self.taken.add(element)
-                out.append(text)
-        return out
-
     def each(self, node: etree._Element, path: str) -> Iterator[tuple[etree._Element, str]]:
         """(element, text) of each non-empty text at ``path``, *not* taken: the caller takes
         what it can use, and the rest is carried as source data."""
@@ -227,6 +207,26 @@ class _Reading:
     def take(self, element: etree._Element, value: str) -> str:
         self.taken.add(element)
         return value
+
+    def one(
+        self,
+        node: etree._Element | None,
+        path: str,
+        accept: Callable[[str], bool] = lambda _: True,
+    ) -> str | None:
+        """The first non-empty text at ``path`` that ``accept`` takes, taken; a text it refuses
+        stays untaken, and so is carried as sent in the source data."""
+        if node is None:
+            return None
+        return next((self.take(e, t) for e, t in self.each(node, path) if accept(t)), None)
+
+    def reference_date(self, caveat: etree._Element) -> str | None:
+        """A caveat's ``rap:CaveatReferenceDate`` (the date itself, no ``nc:Date`` under it)."""
+        return _date(self.one(caveat, "rap:CaveatReferenceDate", lambda t: _date(t) is not None))
+
+    def many(self, node: etree._Element, path: str) -> list[str]:
+        """Every non-empty text at ``path``, taken."""
+        return [self.take(e, t) for e, t in self.each(node, path)]
 
     def date(self, node: etree._Element | None, path: str) -> str | None:
         """A date at ``path`` (``nc:Date`` or ``nc:DateTime`` under it), taken if it reads."""
@@ -242,17 +242,11 @@ class _Reading:
     def coded(self, node: etree._Element, path: str, table: str) -> list[str]:
         """Codes mapped to the 2.00 table; a code that is not exactly a 2.00 code stays untaken
         and so is kept, as sent, in the source data."""
-        out = []
-        for element in node.iterfind(path, NS):
-            text = (element.text or "").strip()
-            if not text:
-                continue
-            if text in codes(table):
-                self.taken.add(element)
-                out.append(text)
-            else:
-                out.append(_NEAREST.get(table, {}).get(text, "Unknown"))
-        return out
+        known, nearest = codes(table), _NEAREST.get(table, {})
+        return [
+            self.take(e, t) if t in known else nearest.get(t, "Unknown")
+            for e, t in self.each(node, path)
+        ]
 
     # --- directory ----------------------------------------------------------------------------
 
@@ -493,23 +487,23 @@ class _Reading:
 
     def smts(self, person: etree._Element) -> Iterator[SmtInfo]:
         for feature in person.findall("nc:PersonPhysicalFeature", NS):
-            code = self.one(feature, "nc:PhysicalFeatureCategoryCode")
             words = [
                 self.one(feature, "nc:PhysicalFeatureCategoryText"),
                 self.one(feature, "nc:PhysicalFeatureDescriptionText"),
                 self.one(feature, "nc:PhysicalFeatureLocationText"),
             ]
             text = " - ".join(w for w in words if w)
+            # 2.00 holds an SMT's words or its NCIC code: with words, the code stays untaken
+            # and travels as source data.
+            code = None if text else self.one(feature, "nc:PhysicalFeatureCategoryCode")
             if text or code:
                 yield SmtInfo(
                     agency_name=f"STATE OF {self.state}" if self.state else "(not stated)",
                     smt=text or None,
-                    code=None if text else code,
+                    code=code,
                     link=self.one(feature, "nc:PhysicalFeatureImage/nc:BinaryLocationURI"),
                     date=self.date(feature, "nc:PhysicalFeatureImage/nc:BinaryCaptureDate"),
                 )
-                if text and code:
-                    self.taken.discard(feature.find("nc:PhysicalFeatureCategoryCode", NS))
 
     def employments(self) -> Iterator[Employment]:
         for assoc in self.root.findall("nc:PersonEmploymentAssociation", NS):
@@ -545,11 +539,7 @@ class _Reading:
         caveats = []
         for caveat in intro.findall("rap:Caveat", NS):
             authority = self.one(caveat, "rap:CaveatIssuingAuthorityText")
-            date = None
-            reference = caveat.find("rap:CaveatReferenceDate", NS)
-            if reference is not None and _date(reference.text):
-                self.taken.add(reference)
-                date = _date(reference.text)
+            date = self.reference_date(caveat)
             for text in self.many(caveat, "nc:CaveatText") + self.many(
                 caveat, "rap:CaveatFormattedText"
             ):
@@ -568,7 +558,7 @@ class _Reading:
             names = self.names(person) if person is not None else ()
             fbi = next(self.fbi_numbers(person), None) if person is not None else None
             sid = next(self.sids(person), None) if person is not None else None
-            purpose = self.one(request, "rap:PurposeCode")
+            purpose = self.one(request, "rap:PurposeCode", codes("PurposeCode").__contains__)
             requests.append(
                 RequestRef(
                     fbi_number=fbi,
@@ -576,12 +566,10 @@ class _Reading:
                     name=", ".join(p for p in (names[0].last, names[0].first) if p)
                     if names
                     else None,
-                    purpose_code=purpose if purpose in codes("PurposeCode") else None,
+                    purpose_code=purpose,
                     attention=self.one(request, "rap:Attention"),
                 )
             )
-            if purpose and purpose not in codes("PurposeCode"):
-                self.taken.discard(request.find("rap:PurposeCode", NS))
         return Introduction(requests=tuple(requests), caveats=tuple(caveats))
 
     # --- charges and segments -----------------------------------------------------------------
@@ -611,7 +599,8 @@ class _Reading:
         severity_code = self.one(node, "j:ChargeSeverityText")
         severity_words = self.one(node, "rap:ChargeSeverityDescriptionText")
         mapped = severity_table.classify(severity_code or severity_words, self.state)
-        counts = self.one(node, "j:ChargeCountQuantity")
+        # A count 2.00 can hold (a positive integer) is taken; any other stays source data.
+        counts = self.one(node, "j:ChargeCountQuantity", lambda t: t.isdigit() and int(t) > 0)
         dispositions = tuple(
             ChargeDisposition(
                 date=self.date(d, "nc:DispositionDate"),
@@ -647,12 +636,10 @@ class _Reading:
                 if mapped.label and severity_code and mapped.label.upper() != severity_code.upper()
                 else None
             ),
-            "counts": int(counts) if counts and counts.isdigit() and int(counts) > 0 else None,
+            "counts": int(counts) if counts else None,
             "dispositions": dispositions,
             "agency_record": self.record_of.get(own_id),
         }
-        if counts and fields["counts"] is None:
-            self.taken.discard(node.find("j:ChargeCountQuantity", NS))
         if not court:
             return Charge(**fields)
         last = dispositions[-1].text if dispositions else None
@@ -771,10 +758,7 @@ class _Reading:
     def cycle_caveats(self, node: etree._Element) -> Iterator[CycleCaveat]:
         for caveat in node.findall("rap:CycleCaveat", NS):
             authority = self.one(caveat, "rap:CaveatIssuingAuthorityText")
-            reference = caveat.find("rap:CaveatReferenceDate", NS)
-            date = _date(reference.text) if reference is not None else None
-            if date and reference is not None:
-                self.taken.add(reference)
+            date = self.reference_date(caveat)
             for text in self.many(caveat, "nc:CaveatText") + self.many(
                 caveat, "rap:CaveatFormattedText"
             ):

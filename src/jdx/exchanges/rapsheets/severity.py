@@ -54,5 +54,10 @@ def classify(code: str | None, state: str = "") -> Classified:
 
 def is_known(code: str) -> bool:
     """Whether any row, of any state, knows ``code``."""
-    key = code.strip().upper()
-    return any(k == key for k, _ in table())
+    return code.strip().upper() in _known_codes()
+
+
+@cache
+def _known_codes() -> frozenset[str]:
+    # Asked once per charge of every summary: a set, not a scan of the table's rows.
+    return frozenset(code for code, _ in table())
