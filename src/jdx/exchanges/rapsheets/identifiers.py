@@ -18,6 +18,7 @@ import dataclasses
 import re
 
 from jdx.exchanges.rapsheets.model import Identification, RapSheet
+from jdx.exchanges.rapsheets.transmission import pattern
 
 # What a sender puts between the parts of a number; nothing else is removed, so a number
 # with any other character stays unequal to every clean one instead of being guessed at.
@@ -117,17 +118,15 @@ def normalised_numbers(sheet: RapSheet, state: str | None = None) -> RapSheet:
     )
 
 
-# What the 2.00 format can write (schema/rapsheet-2.00.xsd): a number that does not fit is
-# carried by readers as source data instead, so the record stays valid and nothing is lost.
-_FBI_200 = re.compile(r"[A-Z0-9]{1,12}")
-_SID_200 = re.compile(r"[A-Z0-9]{1,14}")
+# What the 2.00 format can write (its XSD's FbiNumber and SidNumber): a number that does not fit
+# is carried by readers as source data instead, so the record stays valid and nothing is lost.
 
 
 def is_fbi_number(value: str) -> bool:
     """Whether a normalised number fits the 2.00 format's FBI number."""
-    return bool(_FBI_200.fullmatch(value))
+    return bool(pattern("FbiNumber").fullmatch(value))
 
 
 def is_sid(value: str) -> bool:
     """Whether a normalised number fits the 2.00 format's SID."""
-    return bool(_SID_200.fullmatch(value))
+    return bool(pattern("SidNumber").fullmatch(value))

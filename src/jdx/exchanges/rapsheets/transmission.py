@@ -10,6 +10,7 @@ is refused with the schema's message and line before any rule sees it.
 from __future__ import annotations
 
 import dataclasses
+import re
 import types
 import typing
 from collections.abc import Callable
@@ -254,6 +255,17 @@ def codes(type_name: str) -> frozenset[str]:
     doc = schema_document()
     found = doc.findall(f"{{{xs}}}simpleType[@name='{type_name}']//{{{xs}}}enumeration")
     return frozenset(str(e.get("value")) for e in found)
+
+
+@cache
+def pattern(type_name: str) -> re.Pattern[str]:
+    """The pattern of a simple type of the XSD (FbiNumber, SidNumber, ...), for ``fullmatch``:
+    a reader that checks a value before writing it asks the schema, not a copy of its rule."""
+    xs = "http://www.w3.org/2001/XMLSchema"
+    found = schema_document().find(f"{{{xs}}}simpleType[@name='{type_name}']//{{{xs}}}pattern")
+    if found is None:
+        raise KeyError(f"no pattern for the simple type {type_name!r} in the 2.00 XSD")
+    return re.compile(str(found.get("value")))
 
 
 @cache
