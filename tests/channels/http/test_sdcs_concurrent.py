@@ -136,12 +136,19 @@ def test_several_agencies_requests_share_a_group_and_each_sees_only_its_own(
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize("theirs_alone_first", [False, True], ids=["mixed", "theirs-alone-first"])
 def test_an_agency_busy_elsewhere_does_not_hold_up_the_others(
-    app: Any, hub: Hub, agency: AgencyFixture, other_agency: AgencyFixture
+    app: Any,
+    hub: Hub,
+    agency: AgencyFixture,
+    other_agency: AgencyFixture,
+    theirs_alone_first: bool,
 ) -> None:
     """Another process holds the other agency's lock (as a batch file's chunk does): its
-    requests wait for it, and the agency's requests, in the same group at first, are answered
-    meanwhile: the group is split by agency once the lock has been waited for briefly."""
+    requests wait for it, and the agency's requests are answered meanwhile, whether they
+    shared the process's group with the busy agency's (split by agency once the lock has been
+    waited for briefly) or queued behind a group of the busy agency's alone (which leaves the
+    process's group for a queue of its agency's own just as briefly)."""
     mine = [stop_record(agency) for _ in range(8)]
     theirs = [stop_record(other_agency) for _ in range(8)]
     busy = lock_key("agency", "prod", other_agency.ori)
@@ -156,6 +163,8 @@ def test_an_agency_busy_elsewhere_does_not_hold_up_the_others(
                 )
 
             waiting = [post(other_agency, r) for r in theirs]
+            if theirs_alone_first:  # their group is being stored before ours are sent
+                await asyncio.sleep(0.5)
             answered = [post(agency, r) for r in mine]
             await asyncio.wait_for(asyncio.gather(*answered), timeout=60)
             assert [t.result().status_code for t in answered] == [200] * 8

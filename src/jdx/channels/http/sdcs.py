@@ -226,13 +226,15 @@ def router(hub: Hub) -> SdcsRouter:
         )
 
     bulk_apps = {a.upper() for a in hub.settings.bulk_calling_apps}
-    # Every request of this process may share a group; a group that fails is split by agency
-    # (whose lock may be busy elsewhere: ``StopService.submit_stops``).
+    # Every request of this process may share a group, which waits for an agency's lock only
+    # briefly; a group that fails is split by agency, each part in a queue of the agency's own,
+    # which waits for its lock as long as it is busy elsewhere (``StopService.submit_stops``).
     grouper: Grouper[Submission, SubmissionResult] = Grouper(
-        lambda items: service.submit_stops(items, channel="http"),
+        lambda items: service.submit_stops(items, channel="http", brief_lock_wait=True),
         _store_one,
         ThreadPoolExecutor(STORE_THREADS, thread_name_prefix="jdx-sdcs-store"),
         split_key=lambda item: service.serial_key(item.principal),
+        run_split_group=lambda items: service.submit_stops(items, channel="http"),
     )
     api.submit = _submit
 

@@ -22,11 +22,11 @@ from jdx.store.locks import lock_agency
 from jdx.store.queries import audit_many
 from jdx.store.tables import agencies
 
-# How long a group of several agencies' submissions waits for one agency's lock before it is
-# split (``StopService.submit_stops``): far above another worker's group (a few ms), far below
-# a batch file's chunk.
-MIXED_LOCK_WAIT_MS = 50
-LIMIT_LOCK_WAIT = f"SET LOCAL lock_timeout = '{MIXED_LOCK_WAIT_MS}ms'"
+# How long the web service's shared group waits for an agency's lock before it is split
+# (``StopService.submit_stops``): far above another worker's group (a few ms), far below a batch
+# file's chunk.
+BRIEF_LOCK_WAIT_MS = 50
+LIMIT_LOCK_WAIT = f"SET LOCAL lock_timeout = '{BRIEF_LOCK_WAIT_MS}ms'"
 FEW = 100  # records up to which load_few reads the stored ones a batch could collide with
 
 # Statements are built once: building a SQLAlchemy construct per call costs more than running
@@ -241,7 +241,7 @@ def look_up_pipelined(
     conn: sa.Connection,
     asks: Sequence[tuple[Principal, list[CoreAttributes]]],
     new: int,
-    mixed: bool,
+    brief_lock_wait: bool,
 ) -> tuple[list[Known], Iterator[int]]:
     """PostgreSQL, the first round trip of a group of new records (``StopService.submit_stops``):
     the agencies' locks (``asks`` in lock order), the duplicate look-ups and ``new`` ids sent
@@ -249,11 +249,11 @@ def look_up_pipelined(
     of its own, so that the look-ups see everything committed before the lock was granted).
     One statement after another, a group took seven round trips, and on this machine a round
     trip to a server on the same two cores costs 0.4 to 0.9 ms, most of a group's time
-    (measured, see docs/benchmarks.md). ``mixed``: several agencies, each lock waited for
-    :data:`MIXED_LOCK_WAIT_MS` at most."""
+    (measured, see docs/benchmarks.md). ``brief_lock_wait``: each lock waited for
+    :data:`BRIEF_LOCK_WAIT_MS` at most."""
     raw = raw_connection(conn)
     with raw.pipeline():
-        if mixed:
+        if brief_lock_wait:
             raw.execute(LIMIT_LOCK_WAIT)
         for principal, _ in asks:
             lock_agency(conn, principal.realm, principal.ori)

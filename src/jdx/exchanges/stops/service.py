@@ -136,13 +136,22 @@ class StopService:
             self._record(conn, [(item, result)], channel)
         return result
 
-    def submit_stops(self, items: Sequence[Submission], *, channel: str) -> list[SubmissionResult]:
+    def submit_stops(
+        self, items: Sequence[Submission], *, channel: str, brief_lock_wait: bool = False
+    ) -> list[SubmissionResult]:
         """:meth:`submit_stop` for several submissions whose data checks are done, processed
         one after another in the order given and committed together (one commit, hence one
         disk flush, for all of them: the web service groups the requests that queued for the
         same agency's lock). Each agency's lock is held from its first record to the commit,
         so every record sees all that were before it, as with separate calls; the results
-        are those separate calls would give. Nothing is committed if anything fails."""
+        are those separate calls would give. Nothing is committed if anything fails.
+
+        ``brief_lock_wait``: on PostgreSQL an agency's lock that is busy elsewhere (another
+        worker's group: milliseconds; a batch file's chunk: much longer) is waited for
+        :data:`queries.BRIEF_LOCK_WAIT_MS` at most, and the whole group then fails: the web
+        service's shared group, which must not be held up by one agency, then stores each
+        agency's part in a queue of its own, which waits as long as the lock takes
+        (``Grouper``'s split)."""
         self._statistics.check()
         # The canonical copies before the locks: a fifth of a group's time, which the agency's
         # other requests (another worker's; on SQLite, every writer's) need not wait for.
@@ -160,7 +169,7 @@ class StopService:
                 audit_many(conn, audit_rows([(i, done[id(i)]) for i in refused], channel))
             acting = [i for i in items if i.principal.agency_id not in suspended]
             if acting:
-                self._store_group(conn, acting, copies, done, channel)
+                self._store_group(conn, acting, copies, done, channel, brief_lock_wait)
         return [done[id(item)] for item in items]
 
     def _store_group(
@@ -170,22 +179,19 @@ class StopService:
         copies: dict[int, dict[str, Any] | None],
         done: dict[int, SubmissionResult],
         channel: str,
+        brief_lock_wait: bool,
     ) -> None:
         """The stores of :meth:`submit_stops`, for submissions of agencies that act."""
         by_agency: dict[tuple[str, str], list[Submission]] = {}
         for item in items:
             by_agency.setdefault((item.principal.realm, item.principal.ori), []).append(item)
-        groups = sorted(by_agency.items())  # locks in a fixed order: no deadlock
         # Several agencies' submissions share a transaction (one commit, and the fixed cost of
-        # a group, for all), but one agency must not hold up another for long: an agency whose
-        # lock is busy elsewhere (another worker's group: milliseconds; a batch file's chunk:
-        # much longer) makes the whole group fail after MIXED_LOCK_WAIT_MS, and the web service
-        # then stores each agency's part on its own (``Grouper``'s split).
-        mixed = len(groups) > 1
+        # a group, for all), their locks taken in a fixed order: no deadlock.
+        groups = sorted(by_agency.items())
         if conn.dialect.name == "postgresql" and _pipelined(items):
-            self._submit_new_pipelined(conn, items, groups, copies, done, channel, mixed)
+            self._submit_new_pipelined(conn, items, groups, copies, done, channel, brief_lock_wait)
             return
-        if mixed and conn.dialect.name == "postgresql":
+        if brief_lock_wait and conn.dialect.name == "postgresql":
             conn.exec_driver_sql(Q.LIMIT_LOCK_WAIT)
         for (realm, ori), mine in groups:
             lock_agency(conn, realm, ori)
@@ -216,7 +222,7 @@ class StopService:
         copies: dict[int, dict[str, Any] | None],
         done: dict[int, SubmissionResult],
         channel: str,
-        mixed: bool,
+        brief_lock_wait: bool,
     ) -> None:
         """:meth:`submit_stops` for new records on PostgreSQL, in two round trips: the locks,
         the duplicate look-ups and the new ids sent together (:func:`queries.look_up_pipelined`);
@@ -224,7 +230,7 @@ class StopService:
         (:func:`queries.store_pipelined`)."""
         asks = [(m[0].principal, [CoreAttributes.of(i.record) for i in m]) for _, m in groups]
         new = sum(not m.outcome.is_fatal for _, g in groups for m in g)
-        knowns, ids = Q.look_up_pipelined(conn, asks, new, mixed)
+        knowns, ids = Q.look_up_pipelined(conn, asks, new, brief_lock_wait)
         rows: list[dict[str, Any]] = []
         for (_, mine), known in zip(groups, knowns, strict=True):
             principal = mine[0].principal
