@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
+import signal
 import socket
 import ssl
 import stat
@@ -102,6 +103,7 @@ class Stack:
     keys: dict[str, str]  # ORI -> production key
     certs: dict[str, Issued]  # ORI -> its client certificate
     env: dict[str, str]  # the hub's environment, for `jdx` commands on its database
+    pid: int  # the hub's main process (uvicorn's supervisor of the workers)
 
     def through_nginx(self, cert: Issued | None) -> httpx.Client:
         context = ssl.create_default_context(cafile=str(self.tls / "ca.crt"))
@@ -146,6 +148,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "JDX_DATA_DIR": str(tmp / "data"),
         "JDX_DATABASE_URL": "",
         "JDX_UDS": str(hub_socket),  # the shipped deployment: nginx on the hub's Unix socket
+        "JDX_WORKERS": "2",  # ... served by several workers, which share the one socket
         "JDX_SFTP": "off",
         "JDX_AUTH_CACHE_SECONDS": "0",
     }
@@ -190,6 +193,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             keys,
             certs,
             env,
+            hub.pid,
         )
     shutil.rmtree(run, ignore_errors=True)
 
@@ -269,6 +273,46 @@ def test_the_hub_listens_on_its_socket_only_and_only_its_group_may_connect(
             check=False,
         )
         assert tried.stdout.strip() == "PermissionError", tried.stderr
+
+
+def test_every_worker_serves_the_one_socket(stack: Stack) -> None:
+    """`jdx serve --uds` with two workers: each holds the socket that `jdx serve` bound (0660),
+    none binds one of its own, and with one of them killed the other answers every request."""
+    workers = worker_pids(stack.pid)
+    assert len(workers) == 2, workers
+    listening = socket_inode(stack.hub)
+    for pid in workers:
+        assert f"socket:[{listening}]" in open_fds(pid), pid
+    os.kill(workers[0], signal.SIGKILL)
+    with stack.through_nginx(stack.certs["CA0370000"]) as client:
+        answers = [post_job(client, stack.keys["CA0370000"]).status_code for _ in range(10)]
+    assert answers == [202] * 10
+    assert stat.S_IMODE(stack.hub.stat().st_mode) == 0o660  # unchanged by the workers
+
+
+def worker_pids(parent: int) -> list[int]:
+    """The uvicorn workers of ``parent``: its children that run Python (not its resource
+    tracker, which holds no socket, and which ``open_fds`` would then show without it)."""
+    children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+    return [int(c) for c in children if "multiprocessing.resource_tracker" not in cmdline(int(c))]
+
+
+def cmdline(pid: int) -> str:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+
+
+def socket_inode(path: Path) -> str:
+    """The inode of the listening Unix socket bound at ``path`` (/proc/net/unix)."""
+    for line in Path("/proc/net/unix").read_text().splitlines()[1:]:
+        fields = line.split()
+        if len(fields) == 8 and fields[7] == str(path) and fields[5] == "01":  # listening
+            return fields[6]
+    raise AssertionError(f"nothing listens on {path}")
+
+
+def open_fds(pid: int) -> set[str]:
+    fds = Path(f"/proc/{pid}/fd")
+    return {str(fd.readlink()) for fd in fds.iterdir()}
 
 
 SYSTEM_PYTHON = "/usr/bin/python3"
