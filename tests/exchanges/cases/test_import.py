@@ -375,3 +375,37 @@ def test_an_unreadable_or_empty_job_is_400_and_not_stored(
     )
     assert answer.status_code == 400
     assert count_jobs(workflows, agency) == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "named"),
+    [
+        ([{"subjectIdentification": {"firstName": "A"}}], 'cases[0]: each case is {"type"'),
+        ({"cases": [{"record": {"a": 1}}]}, "cases[0].type is missing"),
+        ({"cases": [{"type": "person", "record": {}}]}, "cases[0].type is 'person'"),
+        ({"cases": [{"type": "missing", "record": [1]}]}, "cases[0].record"),
+    ],
+    ids=["bare records", "no type", "unknown type", "record not an object"],
+)
+def test_a_job_of_items_without_their_type_is_refused_before_any_limit(
+    workflows: Hub, client: Any, agency: AgencyFixture, body: Any, named: str
+) -> None:
+    """Issue 18: a bare record list, or items without ``type``, were taken with 202, used a slot
+    of the day's jobs and came back as cases of type "None"."""
+    _limit(workflows, agency, max_jobs_per_day=1)
+    refused = client.post("/namus/v1/jobs", json=body, headers=agency.auth())
+    assert refused.status_code == 400, refused.text
+    assert named in refused.json()["error"]
+    assert count_jobs(workflows, agency) == 0
+    assert post(client, agency, [missing()]).status_code == 202  # the day's one job is left
+
+
+def test_the_refusal_of_a_job_of_bare_records_is_one_line_per_case_up_to_ten(
+    client: Any, agency: AgencyFixture
+) -> None:
+    refused = client.post(
+        "/namus/v1/jobs", json=[{"x": n} for n in range(60)], headers=agency.auth()
+    )
+    assert refused.status_code == 400
+    assert "cases[9]" in refused.text and "cases[10]" not in refused.text
+    assert "and 50 more" in refused.text

@@ -64,9 +64,33 @@ def read_job(
     """(the job's items as ``{"type", "record"}``, its format: json | xml | xlsx | csv)."""
     where = f"{filename}: " if filename else ""
     try:
-        return _read(data, content_type, max_bytes)
+        items, fmt = _read(data, content_type, max_bytes)
+        _check_envelope(items)
     except (JobFileError, XmlFormError, PathError) as exc:
         raise JobFileError(f"{where}{exc}") from None
+    return items, fmt
+
+
+MAX_ENVELOPE_PROBLEMS = 10  # a job of 100 bare records needs one line, not 100
+
+
+def _check_envelope(items: list[Any]) -> None:
+    """Every item a ``{"type", "record"}`` of a known type, or the job is refused whole, before
+    it is counted against any limit: a bare record, or a list of them, would otherwise take a
+    slot of the day's jobs and come back as a case of type "None" each."""
+    problems = []
+    for n, item in enumerate(items):
+        if not isinstance(item, dict) or not ({"type", "record"} & item.keys()):
+            problems.append(f'cases[{n}]: each case is {{"type": ..., "record": {{...}}}}')
+        elif item.get("type") not in FAMILIES:
+            got = "is missing" if "type" not in item else f"is {str(item['type'])[:20]!r}"
+            problems.append(f"cases[{n}].type {got}: one of {', '.join(FAMILIES)}")
+        elif not isinstance(item.get("record"), dict):
+            problems.append(f"cases[{n}].record: the case's fields, as an object")
+    if problems:
+        more = len(problems) - MAX_ENVELOPE_PROBLEMS
+        shown = problems[:MAX_ENVELOPE_PROBLEMS] + ([f"... and {more} more"] if more > 0 else [])
+        raise JobFileError("; ".join(shown))
 
 
 def _read(data: bytes, content_type: str, max_bytes: int | None) -> tuple[list[Any], str]:
