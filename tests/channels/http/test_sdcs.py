@@ -475,7 +475,11 @@ def test_validate_endpoint_does_not_store(client: httpx.Client, agency: AgencyFi
         headers={**agency.auth("test"), "Content-Type": "application/json"},
     )
     assert r.status_code == 200
-    assert r.json()["Status"] == "Successful Submission" and r.json()["DOJRecordID"] is None
+    # what a POST would get, and that nothing was stored: in the body and in the headers
+    assert r.json()["Status"] == "Validated, not stored" and r.json()["DOJRecordID"] is None
+    assert r.json()["WouldBeStatus"] == "Successful Submission"
+    assert r.headers["SDCS-Status"] == "Validated, not stored"
+    assert r.headers["SDCS-Would-Be-Status"] == "Successful Submission"
     assert (
         client.get(f"{URL}/{record['LEARecordID']}", headers=agency.auth("test")).status_code == 404
     )
@@ -485,6 +489,28 @@ def test_validate_endpoint_does_not_store(client: httpx.Client, agency: AgencyFi
         headers={**agency.auth(), "Content-Type": "application/json"},
     )
     assert bad.status_code == 202 and codes(bad)
+    assert bad.json()["WouldBeStatus"] == "Submitted with Errors"
+    refused = client.post(
+        f"{URL}/validate",
+        content=orjson.dumps({**record, "LEARecordID": ""}),
+        headers={**agency.auth(), "Content-Type": "application/json"},
+    )
+    assert refused.status_code == 400
+    assert refused.json()["Status"] == "Validated, not stored"
+    assert refused.json()["WouldBeStatus"] == "Rejected"
+
+
+def test_a_read_of_an_unknown_stop_says_so_in_words_that_fit_the_verb(
+    client: httpx.Client, agency: AgencyFixture
+) -> None:
+    answer = client.get(f"{URL}/NO-SUCH-ID", headers=agency.auth())
+    assert answer.status_code == 404
+    (message,) = answer.json()["Messages"]
+    assert message["Code"] == "DV237"
+    assert (
+        message["Message"]
+        == f"No stop record with LEA record ID NO-SUCH-ID exists for ORI {agency.ori}."
+    )
 
 
 def test_every_attempt_is_audited(client: httpx.Client, agency: AgencyFixture, hub: Hub) -> None:

@@ -67,6 +67,9 @@ HEADER_FIELDS = {
     "StopTime": "stop_time",
 }
 CALLING_APPLICATIONS = ("RMSWS", "LEAFTP")
+# The Status of a validation's answer (POST /stops/validate): nothing was stored; what a POST
+# of the record would get is in WouldBeStatus (and the header SDCS-Would-Be-Status).
+VALIDATED_ONLY = "Validated, not stored"
 # The domain tables (empty in the hub) whose checks an answer's record skipped.
 SKIPPED_HEADER = "SDCS-Skipped-Checks"
 # Threads storing groups: the process's group, and the agencies whose part of a failed group
@@ -87,6 +90,8 @@ class Answer:
     core: CoreAttributes
     doj_record_id: int | None = None
     record: dict[str, Any] | None = None
+    # False for a validation only: the answer is what a POST would get, and says so.
+    stored: bool = True
 
 
 class SdcsRouter(APIRouter):
@@ -112,6 +117,10 @@ def router(hub: Hub) -> SdcsRouter:
     @api.post(
         "/stops/validate",
         summary="Validate a stop record without storing it",
+        description="Runs every check a POST runs and answers with the HTTP status and messages "
+        "a POST of the record would get, storing nothing: `Status` (and the `SDCS-Status` "
+        f"header) is `{VALIDATED_ONLY}`, and `WouldBeStatus` (header `SDCS-Would-Be-Status`) "
+        "the status the record would be stored with, or `Rejected`.",
         openapi_extra=openapi,
         responses=_RESPONSES,
     )
@@ -246,7 +255,7 @@ def router(hub: Hub) -> SdcsRouter:
             return _respond(request, _rejected([suspended(principal.ori)], None), fmt)
         stored = service.get_stop(principal, lea_record_id, channel="http")
         if stored is None:
-            issue = fatal(E.RECORD_MATCHING, "LEARecordID", lea_id=lea_record_id, ori=principal.ori)
+            issue = fatal(E.NO_SUCH_STOP, "LEARecordID", lea_id=lea_record_id, ori=principal.ori)
             return _respond(request, Answer(404, None, [issue], CoreAttributes.of(None)), fmt)
         issues = [
             Issue(i["code"], i["severity"], i["field"], i["message"], i.get("person"))
@@ -412,17 +421,18 @@ def _status_code_of(issues: list[Issue]) -> int:
 def _answer(result: SubmissionResult, *, dry_run: bool = False) -> Answer:
     issues = result.outcome.issues
     if result.disposition is Disposition.REJECTED:
-        return Answer(_status_code_of(issues), None, issues, result.core)
+        return Answer(_status_code_of(issues), None, issues, result.core, stored=not dry_run)
     code = 202 if result.status == STATUS_ERRORS else 200
-    return Answer(
-        code, result.status, issues, result.core, None if dry_run else result.doj_record_id
-    )
+    if dry_run:
+        return Answer(code, result.status, issues, result.core, stored=False)
+    return Answer(code, result.status, issues, result.core, result.doj_record_id)
 
 
 def _respond(request: Request, answer: Answer, fmt: str) -> Response:
     core = answer.core
+    status = answer.status or "Rejected"
     body: dict[str, Any] = {
-        "Status": answer.status or "Rejected",
+        "Status": status if answer.stored else VALIDATED_ONLY,
         "ORI": core.ori,
         "LEARecordID": core.lea_record_id,
         "DOJRecordID": str(answer.doj_record_id) if answer.doj_record_id else None,
@@ -440,6 +450,8 @@ def _respond(request: Request, answer: Answer, fmt: str) -> Response:
             for i in answer.issues
         ],
     }
+    if not answer.stored:
+        body["WouldBeStatus"] = status
     if answer.record is not None:
         body["Record"] = answer.record
     headers = {
@@ -454,6 +466,7 @@ def _respond(request: Request, answer: Answer, fmt: str) -> Response:
             ("ResourceType", fmt),
             ("BrowserType", request.headers.get("BrowserType")),
             ("SDCS-Status", body["Status"]),
+            ("SDCS-Would-Be-Status", body.get("WouldBeStatus")),
         )
         if value is not None and value.isprintable() and value.isascii()
     }

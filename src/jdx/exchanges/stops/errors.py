@@ -38,6 +38,12 @@ RECORD_MATCHING = ErrorCode(
     "Record Matching",
     "No stop record with LEA record ID {lea_id} exists for ORI {ori} to update.",
 )
+# DV237 of a read (GET): the same code, in words that fit the verb.
+NO_SUCH_STOP = ErrorCode(
+    "DV237",
+    "Record Matching",
+    "No stop record with LEA record ID {lea_id} exists for ORI {ori}.",
+)
 UPDATE_SUBMITTED = ErrorCode(
     "DV238",
     "Update for Submitted Record",
