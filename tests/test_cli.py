@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from jdx.cli import app
@@ -227,3 +229,26 @@ def test_icd_rapsheets_reports_a_sample_the_reader_refuses(
         result.output
     )
     assert not (tmp_path / "kit").exists()
+
+
+def _every_command(group: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """The words of every command and group under ``group`` (a click group), as typed."""
+    found = []
+    for name, command in group.commands.items():
+        found.append((*prefix, name))
+        if hasattr(command, "commands"):
+            found += _every_command(command, (*prefix, name))
+    return found
+
+
+def test_every_command_documents_its_exit_codes(env: Hub) -> None:
+    """Issue 18: `jdx submit` exited 1 on records with errors without its help saying so."""
+    commands = _every_command(typer.main.get_command(app))
+    assert ("submit",) in commands and ("namus", "cert", "add") in commands
+    for words in commands:
+        shown = runner.invoke(app, [*words, "--help"], terminal_width=400)
+        assert shown.exit_code == 0, (words, shown.output)
+        text = " ".join(shown.output.split())
+        assert "Exit codes: 0 done; 1 refused" in text, words
+    submit = " ".join(runner.invoke(app, ["submit", "--help"], terminal_width=400).output.split())
+    assert "any of its records was rejected or stored with errors" in submit

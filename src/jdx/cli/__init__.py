@@ -92,7 +92,20 @@ app.add_typer(users.app, name="users")
 app.command("validate")(stops.validate)
 app.command("icd")(stops.icd)
 app.command("demo")(demo.demo)
-app.command("submit")(submit.submit)
+app.command("submit", epilog=f"{submit.EXIT_HELP} {EXIT_CODES_HELP}")(submit.submit)
+
+
+def _exit_codes_on_every_help(group: typer.Typer) -> None:
+    """Every command's and group's help ends with the exit codes (unless it says its own)."""
+    for command in group.registered_commands:
+        command.epilog = command.epilog or EXIT_CODES_HELP
+    for sub in group.registered_groups:
+        sub.epilog = sub.epilog or EXIT_CODES_HELP
+        if sub.typer_instance is not None:
+            _exit_codes_on_every_help(sub.typer_instance)
+
+
+_exit_codes_on_every_help(app)
 
 
 def main() -> None:

@@ -38,6 +38,12 @@ if TYPE_CHECKING:
 CHUNK = 256 * 1024
 
 
+EXIT_HELP = (
+    "Exits 1 when the file was refused or failed, or when any of its records was rejected or "
+    "stored with errors: the results downloaded beside the file say which, and why."
+)
+
+
 def submit(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, help="The batch file."),
     url: str = typer.Option(
