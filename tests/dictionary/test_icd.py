@@ -148,3 +148,45 @@ def test_sample_is_independent_of_later_changes(dictionary: Dictionary) -> None:
     changed = copy.deepcopy(first)
     changed["ORI"] = "changed"
     assert sample_record(dictionary) == first
+
+
+def drop_downs(data: bytes, sheet: str) -> dict[str, list[str]]:
+    """Each column (by its header) with a list drop-down: the codes the list offers."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    main, codes = book[sheet], book["Codes"]
+    header = [c.value for c in main[1]]
+    found: dict[str, list[str]] = {}
+    for rule in main.data_validations.dataValidation:
+        assert rule.type == "list" and rule.showErrorMessage  # other values are refused
+        source = rule.formula1.removeprefix("Codes!").replace("$", "")
+        first, last = source.split(":")
+        offered = [str(c.value) for (c,) in codes[first:last]]
+        for cells in str(rule.sqref).split():
+            column = openpyxl.utils.cell.coordinate_from_string(cells.split(":")[0])[0]
+            found[header[openpyxl.utils.cell.column_index_from_string(column) - 1]] = offered
+    return found
+
+
+def test_the_xlsx_template_offers_every_code_table_as_a_drop_down(
+    dictionary: Dictionary,
+) -> None:
+    """Issue 18: the templates had no drop-downs. Every column whose field has a code table (or
+    is a Y/N flag) offers exactly its codes; free-text columns offer none; the agency's rows
+    stay on the first sheet, the one the hub reads."""
+    from jdx.dictionary.icd.templates import code_choices
+
+    layout = FlatLayout(dictionary)
+    expected = {
+        c.name: list(choices)
+        for c in layout.columns
+        if c.spec.type != "list" and (choices := code_choices(dictionary, c.spec))
+    }
+    assert any(c.spec.table for c in layout.columns)
+    offered = drop_downs(render(dictionary, "-template.xlsx"), dictionary.id)
+    assert offered == expected
+    for column in layout.columns:
+        if column.spec.table and column.spec.type != "list":
+            table = dictionary.tables[column.spec.table].values
+            assert offered[column.name] == list(table)

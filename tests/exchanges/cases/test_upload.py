@@ -191,3 +191,13 @@ def test_a_multipart_body_without_the_file_part_is_refused(
         "/namus/v1/jobs", files={"other": ("x.csv", b"a", "text/csv")}, headers=agency.auth()
     )
     assert answer.status_code == 400 and '"file"' in answer.json()["error"]
+
+
+def test_the_job_template_offers_the_code_tables_as_drop_downs() -> None:
+    from tests.dictionary.test_icd import drop_downs
+
+    offered = drop_downs(job_templates()["case-job-template.xlsx"], "job")
+    assert offered, "no drop-down at all"
+    assert all(codes for codes in offered.values())
+    assert "subjectDescription.sex.name" in offered and "caseType" in offered, offered.keys()
+    assert len(offered["subjectDescription.sex.name"]) >= 2

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name
 
 from jdx.codecs.flat import FlatLayout, neutralize_cell
 from jdx.codecs.pathflat import PathLayout
-from jdx.dictionary.model import Dictionary
+from jdx.dictionary.model import Dictionary, FieldSpec
 
 DELIMITER = "|"
 
@@ -30,7 +31,8 @@ def pipe_template(d: Dictionary, sample: dict[str, Any]) -> bytes:
 
 def xlsx_template(d: Dictionary, sample: dict[str, Any]) -> bytes:
     layout = FlatLayout(d)
-    return workbook(d.id, layout.names, layout.to_rows(sample))
+    choices = [code_choices(d, c.spec) if c.spec.type != "list" else None for c in layout.columns]
+    return workbook(d.id, layout.names, layout.to_rows(sample), choices)
 
 
 def job_csv_template(layout: PathLayout, samples: Sequence[tuple[str, dict[str, Any]]]) -> bytes:
@@ -42,24 +44,117 @@ def job_csv_template(layout: PathLayout, samples: Sequence[tuple[str, dict[str, 
     return buffer.getvalue().encode()
 
 
-def job_xlsx_template(layout: PathLayout, samples: Sequence[tuple[str, dict[str, Any]]]) -> bytes:
-    return workbook("job", layout.names, [layout.to_row(k, r) for k, r in samples])
+def job_xlsx_template(
+    layout: PathLayout,
+    samples: Sequence[tuple[str, dict[str, Any]]],
+    dictionaries: Mapping[str, Dictionary] | None = None,
+) -> bytes:
+    """A case job's flat layout as XLSX; with the record types' ``dictionaries``, a column whose
+    field has a code table in every type that has it offers the codes as a drop-down."""
+    choices = [_path_choices(dictionaries or {}, name) for name in layout.names]
+    return workbook("job", layout.names, [layout.to_row(k, r) for k, r in samples], choices)
 
 
-def workbook(title: str, names: Sequence[str], rows: Iterable[Sequence[str]]) -> bytes:
-    """A sheet of text cells: the header (bold, frozen) and the rows."""
+Choices = Mapping[str, str]  # code -> its label
+
+
+def code_choices(d: Dictionary, spec: FieldSpec) -> Choices | None:
+    """The values a cell of ``spec`` may hold, each with its label: its code table, or the
+    flag's letters; None for free text."""
+    if spec.table is not None and spec.table in d.tables:
+        return d.tables[spec.table].values
+    if spec.type == "flag":
+        return {v: {"Y": "yes", "N": "no"}.get(v, "") for v in spec.values or ("Y", "N")}
+    return None
+
+
+def _path_choices(dictionaries: Mapping[str, Dictionary], path: str) -> Choices | None:
+    """The choices of a job column (``a.b[2].c``), when every record type that has the field
+    agrees on them."""
+    found = []
+    for d in dictionaries.values():
+        spec = _spec_at(d, path)
+        if spec is not None:
+            found.append(code_choices(d, spec))
+    if not found or any(f is None or f != found[0] for f in found):
+        return None
+    return found[0]
+
+
+def _spec_at(d: Dictionary, path: str) -> FieldSpec | None:
+    spec: FieldSpec | None = d.root
+    for part in path.split("."):
+        name = part.split("[", 1)[0]
+        spec = next((f for f in spec.fields if f.name == name), None) if spec else None
+        if spec is not None and spec.type == "list":
+            if "[" not in part:
+                return None  # the whole list in one cell: several values, no drop-down
+            spec = spec.item
+    return spec
+
+
+CODES_SHEET = "Codes"
+TEMPLATE_ROWS = 5000  # the rows a drop-down covers: far more than a template is filled with
+
+
+def workbook(
+    title: str,
+    names: Sequence[str],
+    rows: Iterable[Sequence[str]],
+    choices: Sequence[Choices | None] = (),
+) -> bytes:
+    """A sheet of text cells: the header (bold, frozen) and the rows. A column with choices
+    offers them as a drop-down (Excel's data validation, which refuses other values as typed),
+    listed with their labels on a sheet of their own: an inline list holds 255 characters."""
     buffer = io.BytesIO()
     # Every cell is text: codes such as "01" and dates must reach the hub as typed.
     book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False})
     sheet = book.add_worksheet(title)
+    codes = book.add_worksheet(CODES_SHEET) if any(choices) else None
     bold = book.add_format({"bold": True})
     text = book.add_format({"num_format": "@"})
+    listed: dict[tuple[tuple[str, str], ...], str] = {}  # a table's range, written once
     for col, name in enumerate(names):
         sheet.write_string(0, col, name, bold)
         sheet.set_column(col, col, max(10, min(len(name) + 2, 40)), text)
+        offered = choices[col] if col < len(choices) else None
+        if offered and codes is not None:
+            key = tuple(offered.items())
+            if key not in listed:
+                listed[key] = _list_codes(codes, len(listed) * 2, name, offered, bold)
+            sheet.data_validation(
+                1,
+                col,
+                TEMPLATE_ROWS,
+                col,
+                {
+                    "validate": "list",
+                    "source": listed[key],
+                    "input_title": name[:32],
+                    "input_message": f"A code of the list on the sheet {CODES_SHEET}"[:255],
+                    "error_title": "Not a code of this field",
+                    "error_message": f"See the sheet {CODES_SHEET} for the codes of {name}"[:255],
+                },
+            )
     for r, row in enumerate(rows, start=1):
         for col, value in enumerate(row):
             sheet.write_string(r, col, neutralize_cell(value))
     sheet.freeze_panes(1, 0)
+    if codes is not None:
+        codes.freeze_panes(1, 0)
     book.close()
     return buffer.getvalue()
+
+
+def _list_codes(sheet: Any, col: int, name: str, offered: Choices, bold: Any) -> str:
+    """Write the codes (and their labels beside them) under ``name`` at column ``col`` of the
+    codes sheet; the range of the codes, as a data validation's source."""
+    sheet.write_string(0, col, name, bold)
+    sheet.write_string(0, col + 1, "meaning", bold)
+    for r, (code, label) in enumerate(offered.items(), start=1):
+        sheet.write_string(r, col, code)
+        sheet.write_string(r, col + 1, label)
+    sheet.set_column(col, col, max(10, min(len(name) + 2, 40)))
+    sheet.set_column(col + 1, col + 1, 30)
+    letter = xl_col_to_name(col)
+    return f"={CODES_SHEET}!${letter}$2:${letter}${len(offered) + 1}"

@@ -239,11 +239,11 @@ def job_templates() -> dict[str, bytes]:
     from jdx.dictionary.icd.templates import job_csv_template, job_xlsx_template
 
     layout = job_layout()
-    samples = [
-        (kind, sample_record(load_dictionary(DICTIONARY_DIR / f"{name}.yaml")))
-        for kind, name in FAMILIES.items()
-    ]
+    dictionaries = {
+        kind: load_dictionary(DICTIONARY_DIR / f"{name}.yaml") for kind, name in FAMILIES.items()
+    }
+    samples = [(kind, sample_record(d)) for kind, d in dictionaries.items()]
     return {
         "case-job-template.csv": job_csv_template(layout, samples),
-        "case-job-template.xlsx": job_xlsx_template(layout, samples),
+        "case-job-template.xlsx": job_xlsx_template(layout, samples, dictionaries),
     }
