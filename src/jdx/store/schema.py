@@ -14,17 +14,21 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from jdx.store.tables import metadata as store_metadata
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def _config(connection: sa.Connection | None = None, metadata: sa.MetaData | None = None) -> Config:
-    """Alembic's configuration; ``metadata`` (what autogenerate compares) only where needed:
-    an upgrade or a downgrade runs the migration scripts and needs none."""
+    """Alembic's configuration. ``metadata`` is what autogenerate compares (``hub.metadata``);
+    an upgrade or a downgrade needs no tables from it, only the naming convention that the
+    migrations' batch operations on SQLite name constraints by, which the store's own
+    metadata carries."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     if connection is not None:
         cfg.attributes["connection"] = connection
-    cfg.attributes["metadata"] = metadata
+    cfg.attributes["metadata"] = store_metadata if metadata is None else metadata
     return cfg
 
 

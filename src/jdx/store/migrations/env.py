@@ -1,12 +1,12 @@
-"""Alembic environment: the hub's engine, and the tables in code where autogenerate compares
-them (given by ``jdx.store.schema``: the hub's metadata, with every exchange's tables)."""
+"""Alembic environment: the hub's engine, and the metadata given by ``jdx.store.schema`` (the
+hub's, with every exchange's tables, where autogenerate compares them)."""
 
 from __future__ import annotations
 
 from alembic import context
 
 config = context.config
-target_metadata = config.attributes.get("metadata")
+target_metadata = config.attributes["metadata"]
 
 
 def run_migrations_online() -> None:
