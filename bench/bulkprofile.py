@@ -27,6 +27,7 @@ from typing import Any
 import orjson
 
 from bench.http import VENV_BIN
+from jdx.exchanges.stops.service import StopService
 
 # (stage, frame); the innermost frame of a stack that matches one of these decides its stage.
 STAGES: list[tuple[str, str]] = [
@@ -142,7 +143,7 @@ def _child(path: Path, work: Path, result: Path, database_url: str) -> None:
     )
     assert received.file_id is not None
     started = time.process_time()
-    batch_files.process(hub.services["stops"], folders, received.file_id)
+    batch_files.process(hub.service(StopService), folders, received.file_id)
     counts = batch_files.finish(hub.engine, folders, received.file_id, "http://x", digest_hour=6)
     cpu = time.process_time() - started
     result.write_bytes(

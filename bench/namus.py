@@ -213,8 +213,6 @@ def run(
     from starlette.testclient import TestClient
 
     from jdx.channels.http.app import create_app
-    from jdx.exchanges.cases import workflow as case_jobs
-    from jdx.exchanges.stops import workflow
     from jdx.hub import create_hub
     from jdx.settings import load_settings
 
@@ -228,9 +226,7 @@ def run(
         trusted_proxies=["127.0.0.1"],
     )
     hub = create_hub(settings)
-    case_jobs.bind(hub)
-    workflow.start(hub)
-    case_jobs.start_queue(hub)
+    hub.start(periodic=False)
     try:
         with TestClient(create_app(hub=hub), client=("127.0.0.1", 50000)) as client:
             cpu0 = time.process_time()
@@ -242,9 +238,7 @@ def run(
             cpu = time.process_time() - cpu0
         waits = _waits(hub.engine)
     finally:
-        workflow.stop()
-        case_jobs.unbind()
-        hub.dispose()
+        hub.dispose()  # stops it
     return _result(
         database_url, jobs, cases, latencies, waits, cpu, accepted, made, total, "in-process"
     )

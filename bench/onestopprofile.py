@@ -21,6 +21,7 @@ from typing import TypeVar
 
 from bench.bulk import ORI_OF_BENCH
 from bench.onestop import one_stop_files
+from jdx.exchanges.stops.service import StopService
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -53,7 +54,8 @@ def main(url: str) -> None:
     inbox = folders.input_dir(principal.ori, "prod")
     inbox.mkdir(parents=True, exist_ok=True)
     files = one_stop_files(2 * FILES, 7)
-    service = hub.services["stops"]
+    service = hub.service(StopService)
+    files_running: workflow.FileWorkflows | None = None
 
     def register(i: int) -> int:
         path = inbox / files[i].name
@@ -69,8 +71,9 @@ def main(url: str) -> None:
             folders.done(batch_files.load(conn, file_id))
 
     def direct(file_id: int) -> dict[str, int]:
+        assert files_running is not None
         with SetWorkflowID(f"profile-{file_id}"):
-            return workflow.file_workflow(file_id)
+            return files_running.file_workflow(file_id)
 
     print(f"{'postgresql' if url else 'sqlite'}, load average {os.getloadavg()[0]:.1f}")
     ids = timed("register (hash, insert, archive, move)", register, range(FILES))
@@ -81,10 +84,10 @@ def main(url: str) -> None:
         ids,
     )
     timed("clean-up", cleanup, ids)
-    workflow.start(hub)
-    stop_lane = workflow._runtime.get().stop_lane  # the small-file lane would take these files
-    assert stop_lane is not None
-    stop_lane()
+    hub.start(periodic=False)
+    files_running = hub.running(workflow.FileWorkflows)
+    assert files_running is not None
+    files_running.stop_lane()  # the small-file lane would take these files
     more = [register(i) for i in range(FILES, 2 * FILES)]
     timed("the file workflow, run directly (DBOS)", direct, more[: FILES // 2])
     queued = more[FILES // 2 : FILES // 2 + QUEUED]
@@ -92,13 +95,13 @@ def main(url: str) -> None:
     for file_id in queued:
         workflow.enqueue(hub, file_id)
     for file_id in queued:
-        workflow.wait(file_id)
+        workflow.wait(hub, file_id)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     label = "the file workflow through the queue"
     print(
         f"{label:44s} wall {wall * 1000 / QUEUED:8.2f} ms/file  CPU {cpu * 1000 / QUEUED:7.2f} ms/file"
     )
-    workflow.stop()
+    hub.stop()
     hub.dispose()
 
 

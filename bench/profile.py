@@ -220,7 +220,7 @@ def profile_direct(database_url: str | None, n: int = 3000) -> dict[str, Any]:
 
     db = "postgresql" if database_url else "sqlite"
     with bench_hub(database_url, "direct") as (hub, ori, key, bodies):
-        service: StopService = hub.services["stops"]
+        service = hub.service(StopService)
 
         payloads = [stop_body(bodies, ori, "D", i) for i in range(2 * n + 200)]
 

@@ -110,16 +110,12 @@ def hub(settings: Settings) -> Iterator[Hub]:
 
 @pytest.fixture(scope="session")
 def workflows(hub: Hub) -> Iterator[Hub]:
-    """The hub with its file and case job workflows running (DBOS, once per worker process)."""
-    from jdx.exchanges.cases import workflow as case_jobs
-    from jdx.exchanges.stops import workflow
-
-    case_jobs.bind(hub)
-    workflow.start(hub)
-    case_jobs.start_queue(hub)
+    """The hub started as `jdx serve` starts it (DBOS, once per worker process, with every
+    exchange's workflows), but for its periodic jobs: a test runs the one it means to
+    (``hub.periodic_job(name)``), so that no background round races the others."""
+    hub.start(periodic=False)
     yield hub
-    workflow.stop()
-    case_jobs.unbind()
+    hub.stop()
 
 
 def load_reference_domains(hub: Hub) -> None:

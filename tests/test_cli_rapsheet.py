@@ -12,6 +12,7 @@ from jdx.cli import app
 from jdx.exchanges.rapsheets.delivery import receiver_format
 from jdx.exchanges.rapsheets.model import SubjectName
 from jdx.exchanges.rapsheets.present import EnvelopeHeader, write_envelope
+from jdx.exchanges.rapsheets.service import RapSheetService
 from jdx.exchanges.rapsheets.transmission import read_rap_sheet, write_rap_sheet
 from jdx.hub import Hub
 from tests.conftest import new_agency
@@ -143,11 +144,11 @@ def test_responders_add_list_and_remove_the_registry(env: Hub) -> None:
     assert row["state"] == "TX" and row["added_at"]
     moved = runner.invoke(app, ["rapsheet", "responders", "add", ori, "OK"])  # a correction
     assert moved.exit_code == 0, moved.output
-    states = [r.state for r in env.services["rapsheets"].responders() if r.ori == ori]
+    states = [r.state for r in env.service(RapSheetService).responders() if r.ori == ori]
     assert states == ["OK"]
     removed = runner.invoke(app, ["rapsheet", "responders", "remove", ori])
     assert removed.exit_code == 0 and orjson.loads(removed.stdout) == {"ori": ori, "removed": True}
-    assert ori not in [r.ori for r in env.services["rapsheets"].responders()]
+    assert ori not in [r.ori for r in env.service(RapSheetService).responders()]
     again = runner.invoke(app, ["rapsheet", "responders", "remove", ori])
     assert again.exit_code == 1 and f"{ori} is not a registered responder" in again.stderr
 

@@ -54,14 +54,14 @@ def _database_url(worker_id: str) -> str:
     return fresh_postgres_database(f"crash_{worker_id}")
 
 
-def _batch(path: Path) -> tuple[int, int]:
+def _batch(path: Path, records: int = RECORDS) -> tuple[int, int]:
     """The file, written as a stream; returns (records with a fatal error, with a record error)."""
     layout = FlatLayout(load_dictionary(DICTIONARY_DIR / "stop-2024.yaml"))
     fatal = errors = 0
     template = stop_record(ORI=ORI)
     with path.open("w", encoding="utf-8", newline="") as out:
         out.write("|".join(layout.names) + "\r\n")
-        for i in range(RECORDS):
+        for i in range(records):
             record = orjson.loads(orjson.dumps(template))
             record["LEARecordID"] = f"C{i:08d}"
             record["Officer"]["UID"] = f"K{i // 1000:08d}"
@@ -78,10 +78,12 @@ def _batch(path: Path) -> tuple[int, int]:
 
 
 class Hub:
-    """`jdx serve` as a child process that can be killed and started again."""
+    """`jdx serve` as a child process that can be killed and started again (``argv``: the
+    command that runs it, ``python -m jdx serve`` unless told)."""
 
-    def __init__(self, env: dict[str, str], log: Path) -> None:
+    def __init__(self, env: dict[str, str], log: Path, argv: list[str] | None = None) -> None:
         self.env, self.log = env, log
+        self.argv = argv or [sys.executable, "-m", "jdx", "serve"]
         self.base = f"http://127.0.0.1:{env['JDX_PORT']}"
         self.process: subprocess.Popen[bytes] | None = None
         # Each start's process group, stopped by stop(): the one killed too, whose bulk worker
@@ -91,9 +93,7 @@ class Hub:
     def start(self) -> None:
         with self.log.open("ab") as log:
             self.process = self.groups.enter_context(
-                processes.group(
-                    [sys.executable, "-m", "jdx", "serve"], env=self.env, stdout=log, stderr=log
-                )
+                processes.group(self.argv, env=self.env, stdout=log, stderr=log)
             )
         processes.wait_for_health(
             self.base, self.process, seconds=60, detail=lambda: self.log.read_text()[-3000:]

@@ -43,3 +43,35 @@ def test_every_document_the_readme_links_exists() -> None:
     paths = set(re.findall(r"`((?:docs|src|deploy|bench)/[\w./-]+)`", readme))
     assert paths
     assert [p for p in sorted(paths) if not (REPO / p).exists()] == []
+
+
+def test_the_architecture_names_the_hubs_real_api() -> None:
+    """docs/dev/architecture.md, "How an exchange joins the hub": every ``hub.x``, ``Hub.x``,
+    ``Exchange.x`` and ``jdx.workflows.x`` it names exists, and its example calls ``Exchange``
+    with the fields the class has."""
+    import dataclasses
+
+    from jdx import workflows
+    from jdx._periodic import Periodic
+    from jdx.hub import Exchange, Hub
+
+    text = (REPO / "docs" / "dev" / "architecture.md").read_text(encoding="utf-8")
+    section = text[text.index("## How an exchange joins the hub") : text.index("## Durable work")]
+    hub_fields = {f.name for f in dataclasses.fields(Hub)}
+    named = set(re.findall(r"\b[hH]ub\.(\w+)", section)) - {"py"}  # not `hub.py`
+    assert {"join", "service", "start", "stop", "running", "metadata"} <= named
+    assert {n for n in named if not hasattr(Hub, n) and n not in hub_fields} == set()
+    fields = {f.name for f in dataclasses.fields(Exchange)}
+    assert set(re.findall(r"\bExchange\.(\w+)", section)) <= fields
+    example = section[
+        section.index("```python") : section.index("```", section.index("```python") + 3)
+    ]
+    assert set(re.findall(r"^\s+(\w+)=", example, re.M)) <= fields
+    assert {f.name for f in dataclasses.fields(Periodic)} >= {
+        "name",
+        "interval",
+        "work",
+        "first_after",
+    }
+    for name in re.findall(r"\bjdx\.workflows\.(\w+)", text):
+        assert hasattr(workflows, name), name

@@ -134,13 +134,3 @@ def queue(hub: Hub, who: MailAgency, n: int = 1, at: dt.datetime | None = None) 
                 at=at,
             )
     return keys
-
-
-@pytest.fixture(scope="session")
-def workflows(hub: Hub) -> Iterator[Hub]:
-    """The file workflows, as in tests/exchanges/stops (starting twice in a process is a no-op)."""
-    from jdx.exchanges.stops import workflow
-
-    workflow.start(hub)
-    yield hub
-    workflow.stop()

@@ -64,7 +64,7 @@ def own_objects(client: Any, hub: Hub, agency: AgencyFixture, state: str) -> Own
     put = client.put(f"/sdcs/v1/files/{name}", content=orjson.dumps(other), headers=agency.auth())
     assert put.status_code in (200, 202), put.text
     file_id = int(put.json()["file_id"])
-    stop_files.wait(file_id, timeout=60)
+    stop_files.wait(hub, file_id, timeout=60)
     job = client.post(
         "/namus/v1/jobs", json={"cases": [in_state(missing(), state)]}, headers=agency.auth()
     )

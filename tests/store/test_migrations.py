@@ -17,10 +17,12 @@ from jdx.store.engine import create_engine
 
 def test_migrated_database_matches_the_tables_in_code(hub: Hub) -> None:
     assert schema.current_revision(hub.engine) == schema.head_revision()
-    assert schema.drift(hub.engine) == []
+    assert schema.drift(hub.engine, hub.metadata) == []
 
 
-def test_upgrade_and_downgrade_on_a_fresh_sqlite_file(settings: Settings, tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
+def test_upgrade_and_downgrade_on_a_fresh_sqlite_file(
+    hub: Hub, settings: Settings, tmp_path_factory: Any
+) -> None:
     fresh = settings.model_copy(
         update={"data_dir": tmp_path_factory.mktemp("fresh"), "database_url": ""}
     )
@@ -30,7 +32,7 @@ def test_upgrade_and_downgrade_on_a_fresh_sqlite_file(settings: Settings, tmp_pa
     schema.downgrade(engine, "base")
     assert "stops" not in sa.inspect(engine).get_table_names()
     schema.upgrade(engine)
-    assert schema.drift(engine) == []
+    assert schema.drift(engine, hub.metadata) == []
     engine.dispose()
 
 
@@ -59,7 +61,7 @@ def _fresh_engine(settings: Settings, tmp_path_factory: Any, dialect: str) -> sa
     "dialect", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 )
 def test_0008_keeps_published_cases_published_and_goes_down_and_up(
-    settings: Settings, tmp_path_factory: Any, dialect: str
+    hub: Hub, settings: Settings, tmp_path_factory: Any, dialect: str
 ) -> None:
     engine = _fresh_engine(settings, tmp_path_factory, dialect)
     schema.upgrade(engine, "0007")
@@ -91,7 +93,7 @@ def test_0008_keeps_published_cases_published_and_goes_down_and_up(
     assert "users" not in inspector.get_table_names()
     assert "review_state" not in {c["name"] for c in inspector.get_columns("cases")}
     schema.upgrade(engine)
-    assert schema.drift(engine) == []
+    assert schema.drift(engine, hub.metadata) == []
     engine.dispose()
 
 
@@ -127,7 +129,7 @@ def _stop_columns(engine: sa.Engine) -> dict[str, tuple[str, str]]:
     "dialect", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 )
 def test_0011_stores_stops_as_json_keeps_them_and_goes_down_and_up(
-    settings: Settings, tmp_path_factory: Any, dialect: str
+    hub: Hub, settings: Settings, tmp_path_factory: Any, dialect: str
 ) -> None:
     engine = _fresh_engine(settings, tmp_path_factory, dialect)
     schema.upgrade(engine, "0010")
@@ -146,7 +148,7 @@ def test_0011_stores_stops_as_json_keeps_them_and_goes_down_and_up(
         )
     before = _stop_columns(engine) if dialect == "postgresql" else {}
     schema.upgrade(engine)
-    assert schema.drift(engine) == []
+    assert schema.drift(engine, hub.metadata) == []
     if dialect == "postgresql":
         after = _stop_columns(engine)
         assert {name: kind for name, (kind, _) in after.items()} == {
@@ -164,7 +166,7 @@ def test_0011_stores_stops_as_json_keeps_them_and_goes_down_and_up(
         stored = conn.execute(sa.text("SELECT record, issues FROM stops")).one()
     assert [orjson.loads(v) if isinstance(v, str) else v for v in stored] == [record, issues]
     schema.upgrade(engine)
-    assert schema.drift(engine) == []
+    assert schema.drift(engine, hub.metadata) == []
     engine.dispose()
 
 
@@ -200,7 +202,7 @@ def _complete(conn: sa.Connection, merge_id: int) -> None:
     "dialect", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 )
 def test_0014_never_hands_out_a_merge_id_twice_and_goes_down_and_up(
-    settings: Settings, tmp_path_factory: Any, dialect: str
+    hub: Hub, settings: Settings, tmp_path_factory: Any, dialect: str
 ) -> None:
     engine = _fresh_engine(settings, tmp_path_factory, dialect)
     schema.upgrade(engine, "0013")
@@ -208,7 +210,7 @@ def test_0014_never_hands_out_a_merge_id_twice_and_goes_down_and_up(
         first, second = _new_merge(conn, 1), _new_merge(conn, 2)
         _complete(conn, second)  # delivered: its id is only in the log now
     schema.upgrade(engine)
-    assert schema.drift(engine) == []
+    assert schema.drift(engine, hub.metadata) == []
     ids = [first, second]
     for n in range(3, 6):  # merges run to completion one after the other
         with engine.begin() as conn:
@@ -223,7 +225,7 @@ def test_0014_never_hands_out_a_merge_id_twice_and_goes_down_and_up(
     schema.upgrade(engine)
     with engine.begin() as conn:
         assert _new_merge(conn, 6) > max(ids)
-    assert schema.drift(engine) == []
+    assert schema.drift(engine, hub.metadata) == []
     engine.dispose()
 
 
@@ -252,7 +254,7 @@ def _delivery(conn: sa.Connection, message_id: str, sender: str | None) -> None:
     "dialect", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 )
 def test_0015_names_the_sender_of_existing_deliveries_and_goes_down_and_up(
-    settings: Settings, tmp_path_factory: Any, dialect: str
+    hub: Hub, settings: Settings, tmp_path_factory: Any, dialect: str
 ) -> None:
     engine = _fresh_engine(settings, tmp_path_factory, dialect)
     schema.upgrade(engine, "0014")
@@ -271,5 +273,5 @@ def test_0015_names_the_sender_of_existing_deliveries_and_goes_down_and_up(
     schema.downgrade(engine, "0014")
     assert "rap_responders" not in sa.inspect(engine).get_table_names()
     schema.upgrade(engine)
-    assert schema.drift(engine) == []
+    assert schema.drift(engine, hub.metadata) == []
     engine.dispose()

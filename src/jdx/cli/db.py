@@ -33,7 +33,7 @@ def check() -> None:
         current, head = schema.current_revision(h.engine), schema.head_revision()
         if current != head:
             fail(f"database is at revision {current}, code expects {head}: run jdx db upgrade")
-        differences = schema.drift(h.engine)
+        differences = schema.drift(h.engine, h.metadata)
         if differences:
             fail("tables in code and migrations differ: " + "; ".join(map(str, differences)))
         emit({"revision": current, "drift": []})

@@ -128,7 +128,7 @@ def receivers_list() -> None:
     """Every receiver with a preferred format, as JSON (receivers not listed get transmission
     format unless their request names another)."""
     with open_hub() as h:
-        service: RapSheetService = h.services["rapsheets"]
+        service = h.service(RapSheetService)
         rows = service.receivers()
     emit([{"ori": r.ori, "format": r.format, "updated_at": r.updated_at.isoformat()} for r in rows])
 
@@ -146,7 +146,7 @@ def receivers_set(
     if stored is None:
         fail(f"unknown format {fmt!r}; known: {', '.join(RECEIVER_FORMATS)}")
     with open_hub() as h:
-        service: RapSheetService = h.services["rapsheets"]
+        service = h.service(RapSheetService)
         service.set_receiver_format(ori, stored)
     emit({"ori": ori, "format": stored})
 
@@ -156,7 +156,7 @@ def responders_list() -> None:
     """Every registered responder, by state, as JSON (the FBI/III's ORIs, which answer for the
     FBI, are the rap_notifiers setting's, not listed here)."""
     with open_hub() as h:
-        service: RapSheetService = h.services["rapsheets"]
+        service = h.service(RapSheetService)
         rows = service.responders()
     emit([{"ori": r.ori, "state": r.state, "added_at": r.added_at.isoformat()} for r in rows])
 
@@ -169,7 +169,7 @@ def responders_add(
     """Register ``ORI`` as a responder for ``STATE``: its rap sheets are taken as that state's
     portions, and only sheets of that state's records are accepted from it."""
     with open_hub() as h:
-        service: RapSheetService = h.services["rapsheets"]
+        service = h.service(RapSheetService)
         try:
             added = service.add_responder(ori, state)
         except ValueError as exc:
@@ -181,7 +181,7 @@ def responders_add(
 def responders_remove(ori: str = typer.Argument(..., help="The responder's ORI.")) -> None:
     """Take ``ORI`` off the registry: its rap sheets are refused from then on."""
     with open_hub() as h:
-        service: RapSheetService = h.services["rapsheets"]
+        service = h.service(RapSheetService)
         removed = service.remove_responder(ori)
     if not removed:
         fail(f"{ori.strip().upper()} is not a registered responder")

@@ -165,109 +165,29 @@ class Background:
 
 
 def start_background(hub: Hub) -> Background:
-    """The file workflows (DBOS: they resume files a crash interrupted), the channels, the
-    notifier (every node runs one: the outbox claims keep each mail to one of them) and the rap
-    sheet time-out sweep."""
-    from jdx.exchanges.cases import workflow as case_jobs
-    from jdx.exchanges.stops import workflow
-
+    """The hub's own start (``Hub.start``: DBOS and every exchange's workflows, which resume
+    what a crash interrupted, the periodic jobs and the notifier), then the file channel in
+    front of the stop exchange's folders: the embedded SFTP server or the drop-folder watcher.
+    The channel stops first, so that nothing arrives while the workflows stop."""
     background = Background()
-    case_jobs.bind(hub)  # before DBOS launches: resumed jobs need it
-    workflow.start(hub)
-    background.stops.append(workflow.stop)
-    background.stops.append(case_jobs.unbind)
-    case_jobs.start_queue(hub)
-    background.stops.append(case_jobs.start_stray_sweep(hub))
-    if hub.settings.sftp == "folder":
-        from jdx.channels.folder import FolderWatcher
+    hub.start()
+    background.stops.append(hub.stop)
+    try:
+        if hub.settings.sftp == "folder":
+            from jdx.channels.folder import FolderWatcher
+            from jdx.exchanges.stops import workflow
 
-        watcher = FolderWatcher(
-            workflow.folders_of(hub),
-            lambda a: workflow.receive_arrival(hub, a.ori, a.realm, a.path, channel="folder"),
-            hub.settings.folder_settle_seconds,
-        )
-        background.stops.append(watcher.run_in_thread())
-    elif hub.settings.sftp == "embedded":
-        from jdx.channels.sftp.server import start_in_thread
+            watcher = FolderWatcher(
+                workflow.folders_of(hub),
+                lambda a: workflow.receive_arrival(hub, a.ori, a.realm, a.path, channel="folder"),
+                hub.settings.folder_settle_seconds,
+            )
+            background.stops.append(watcher.run_in_thread())
+        elif hub.settings.sftp == "embedded":
+            from jdx.channels.sftp.server import start_in_thread
 
-        try:
             background.stops.append(start_in_thread(hub).stop)
-        except BaseException:
-            background.stop()  # the workflows started above stop cleanly too
-            raise
-    from jdx.notify.notifier import Notifier
-
-    background.stops.append(Notifier(hub.engine, hub.settings).run_in_thread())
-    if "rapsheets" in hub.services:
-        background.stops.append(start_rap_sweep(hub))
-    background.stops.append(_close_bulkws_batches(hub))
-    background.stops.append(start_output_tidy(hub))
+    except BaseException:
+        background.stop()  # the workflows started above stop cleanly too
+        raise
     return background
-
-
-TIDY_ROUND_SECONDS = 3600.0  # retention is counted in days; an hour's lateness is nothing
-
-
-def start_output_tidy(hub: Hub, interval: float = TIDY_ROUND_SECONDS) -> Callable[[], None]:
-    """The agencies' answer folders pruned after ``output_retention_days`` (and a response
-    report whose other name a client deleted, and the archive after ``archive_days``):
-    ``Folders.tidy``. Every node runs it, as a thread, not a DBOS scheduled workflow: its state
-    is the files themselves, so a round cut short loses nothing and the next one finishes it,
-    and every removal is of one name, harmless twice (docs/conformance.md)."""
-    import logging
-
-    from jdx._periodic import run_every
-    from jdx.exchanges.stops import workflow
-
-    folders = workflow.folders_of(hub)
-    return run_every(
-        interval,
-        lambda: folders.tidy(hub.settings.output_retention_days),
-        name="output-tidy",
-        log=logging.getLogger("jdx.files"),
-        first_after=0.0,
-    )
-
-
-def start_rap_sweep(hub: Hub) -> Callable[[], None]:
-    """The Rap-Merge time-out sweep (seed 2.5: "at fixed periods"). Every node may run one: the
-    state is in the database and each expired entry is claimed in its own transaction (SKIP
-    LOCKED on PostgreSQL), so a merge is delivered once, and a restart picks up where the last
-    process stopped."""
-    import logging
-
-    from jdx._periodic import run_every
-    from jdx.exchanges.rapsheets.service import RapSheetService
-
-    service: RapSheetService = hub.services["rapsheets"]
-    return run_every(
-        hub.settings.rap_sweep_seconds,
-        service.sweep_timeouts,
-        name="rap-merge-sweep",
-        log=logging.getLogger("jdx.rapsheets"),
-    )
-
-
-BULKWS_ROUND_SECONDS = 60.0  # idle times are minutes: a round a minute closes them on time
-
-
-def _close_bulkws_batches(hub: Hub) -> Callable[[], None]:
-    """Every node runs the round: closing is a compare-and-set, finishing mails once by key."""
-    import logging
-
-    from jdx._periodic import run_every
-    from jdx.exchanges.stops import web_service_batches, workflow
-
-    settings = hub.settings
-    return run_every(
-        BULKWS_ROUND_SECONDS,
-        lambda: web_service_batches.close_due(
-            hub.engine,
-            workflow.folders_of(hub),
-            public_url=settings.public_url,
-            digest_hour=settings.digest_hour,
-            idle_minutes=settings.bulkws_idle_minutes,
-        ),
-        name="bulkws",
-        log=logging.getLogger("jdx.bulkws"),
-    )

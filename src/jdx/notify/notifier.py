@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from jdx._periodic import run_every
+from jdx._periodic import Periodic
 from jdx.notify.messages import Item, Mail, compose, group
 from jdx.notify.transports import SMTP_TIMEOUT, Transport, transport_for
 from jdx.settings import Settings
@@ -207,12 +207,12 @@ class Notifier:
                 conn.execute(outbox.update().where(outbox.c.id == row.id).values(values))
         return gave_up
 
-    def run_in_thread(self) -> Callable[[], None]:
-        """Send what is due every ``mail_poll_seconds`` in a daemon thread; returns its stop."""
-        return run_every(
+    def periodic(self) -> Periodic:
+        """Send what is due every ``mail_poll_seconds`` (run by ``Hub.start``)."""
+        return Periodic(
+            "jdx-notifier",
             self.settings.mail_poll_seconds,
             self.send_due,
-            name="jdx-notifier",
-            log=log,
+            log=log.name,
             stop_timeout=SMTP_TIMEOUT + 5,  # a send in progress may take one SMTP timeout
         )

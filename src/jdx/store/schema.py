@@ -1,4 +1,6 @@
-"""Migrations: upgrade, check for drift, and the metadata of every table of every exchange."""
+"""Migrations: upgrade, downgrade, and the drift between the migrated database and the tables in
+code. The tables are the hub's to give (``Hub.metadata``: the store does not know the
+exchanges, which define their tables on ``store.tables.metadata``)."""
 
 from __future__ import annotations
 
@@ -12,27 +14,21 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from jdx.store.tables import metadata as store_metadata
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def all_metadata() -> sa.MetaData:
-    # Importing the table modules registers their tables on the shared metadata.
-    import jdx.exchanges.cases.tables
-    import jdx.exchanges.rapsheets.tables
-    import jdx.exchanges.stops.tables
-    import jdx.security.credentials
-    import jdx.security.throttle
-    import jdx.security.users  # noqa: F401
-    from jdx.store.tables import metadata
-
-    return metadata
-
-
-def _config(connection: sa.Connection | None = None) -> Config:
+def _config(connection: sa.Connection | None = None, metadata: sa.MetaData | None = None) -> Config:
+    """Alembic's configuration. ``metadata`` is what autogenerate compares (``hub.metadata``);
+    an upgrade or a downgrade needs no tables from it, only the naming convention that the
+    migrations' batch operations on SQLite name constraints by, which the store's own
+    metadata carries."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     if connection is not None:
         cfg.attributes["connection"] = connection
+    cfg.attributes["metadata"] = store_metadata if metadata is None else metadata
     return cfg
 
 
@@ -55,14 +51,15 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(_config()).get_current_head()
 
 
-def drift(engine: sa.Engine) -> list[Any]:
-    """Differences between the tables in code and the migrated database ([] when none)."""
+def drift(engine: sa.Engine, metadata: sa.MetaData) -> list[Any]:
+    """Differences between the tables in code (``hub.metadata``) and the migrated database
+    ([] when none)."""
     with engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"compare_type": True})
-        return list(compare_metadata(ctx, all_metadata()))
+        return list(compare_metadata(ctx, metadata))
 
 
-def revision(engine: sa.Engine, message: str) -> None:
+def revision(engine: sa.Engine, message: str, metadata: sa.MetaData) -> None:
     """Autogenerate a new migration from the drift (developers only)."""
     with engine.begin() as conn:
-        command.revision(_config(conn), message=message, autogenerate=True)
+        command.revision(_config(conn, metadata), message=message, autogenerate=True)

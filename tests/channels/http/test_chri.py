@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from jdx.exchanges.rapsheets.service import RapSheetService
 from jdx.hub import Hub
 from tests.conftest import AgencyFixture, new_agency
 from tests.exchanges.rapsheets.test_service import fbi_number, notification, portion
@@ -21,7 +22,7 @@ def allow_notifier(hub: Hub, monkeypatch: pytest.MonkeyPatch, ori: str) -> None:
 def state_responder(hub: Hub, name: str, state: str) -> AgencyFixture:
     """A new agency the operator registered as ``state``'s rap sheet responder (issue 16)."""
     responder = new_agency(hub, name)
-    hub.services["rapsheets"].add_responder(responder.ori, state)
+    hub.service(RapSheetService).add_responder(responder.ori, state)
     return responder
 
 
@@ -68,7 +69,7 @@ def test_notification_two_portions_and_the_outbox_in_the_preferred_format(
 def test_a_receiver_sees_only_its_own_outbox(
     client: Any, hub: Hub, agency: AgencyFixture, other_agency: AgencyFixture
 ) -> None:
-    hub.services["rapsheets"].add_responder(other_agency.ori, "TX")
+    hub.service(RapSheetService).add_responder(other_agency.ori, "TX")
     sent = _post_sheet(
         client, other_agency, agency.ori, portion("TEXAS", "TX01", fbi_number(), "19950101")
     )

@@ -11,6 +11,7 @@ import pytest
 from lxml import etree
 
 from jdx.codecs.xmlform import to_xml
+from jdx.exchanges.stops.service import StopService
 from jdx.hub import Hub
 from jdx.store.queries import audit_entries
 from tests.conftest import AgencyFixture, new_agency, stop_record
@@ -535,8 +536,8 @@ def test_unexpected_failure_is_500_without_trace(
         raise RuntimeError("secret internals")
 
     # The store fails however the request reaches it: in a group, and alone.
-    monkeypatch.setattr(hub.services["stops"], "submit_stops", boom)
-    monkeypatch.setattr(hub.services["stops"], "submit_stop", boom)
+    monkeypatch.setattr(hub.service(StopService), "submit_stops", boom)
+    monkeypatch.setattr(hub.service(StopService), "submit_stop", boom)
     r = post(client, agency, stop_record(agency))
     assert r.status_code == 500
     assert codes(r) == ["SYSERR"]

@@ -53,7 +53,7 @@ def _stored(hub: Hub, agency: AgencyFixture) -> list[str]:
 @pytest.fixture
 def groups(hub: Hub, monkeypatch: pytest.MonkeyPatch) -> list[list[Submission]]:
     """The groups stored, each as it was handed to the store."""
-    service: StopService = hub.services["stops"]
+    service = hub.service(StopService)
     seen: list[list[Submission]] = []
     real = service.submit_stops
 
@@ -88,7 +88,7 @@ def test_a_failing_group_is_retried_one_by_one(
 ) -> None:
     """Should a group fail, each request is stored on its own: an unexpected failure is the
     answer of the request that causes it only (a 500 without internals), never its group's."""
-    service: StopService = hub.services["stops"]
+    service = hub.service(StopService)
     records = [stop_record(agency) for _ in range(12)]
     culprit = records[5]["LEARecordID"]
     real_one = service.submit_stop

@@ -118,7 +118,7 @@ def processed(hub: Hub, ori: str, name: str) -> dict[str, int]:
                 stop_files.c.ori == ori, stop_files.c.file_name == name
             )
         ).scalar_one()
-    return workflow.wait(file_id, timeout=60)
+    return workflow.wait(hub, file_id, timeout=60)
 
 
 def test_the_four_formats_go_in_and_the_results_come_out(

@@ -46,7 +46,7 @@ def test_the_front_page_links_the_docs_the_icds_and_the_portal(client: httpx.Cli
 def test_the_front_page_shows_only_the_hubs_exchanges(hub: Hub) -> None:
     from starlette.testclient import TestClient
 
-    only_stops = dataclasses.replace(hub, exchanges=["stops"])
+    only_stops = dataclasses.replace(hub, exchanges={"stops": hub.exchanges["stops"]})
     with TestClient(create_app(hub=only_stops)) as client:
         hrefs = links(client.get("/").text)
     assert "/sdcs/v1/icd" in hrefs

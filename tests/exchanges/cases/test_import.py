@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from jdx.exchanges.cases import process, results
 from jdx.exchanges.cases import workflow as case_jobs
+from jdx.exchanges.cases.jobs import CaseImport
 from jdx.exchanges.cases.regions import DEMO_REGIONS
 from jdx.exchanges.cases.tables import (
     cancellation_requests,
@@ -74,7 +75,7 @@ def submit_directly(hub: Hub, agency: AgencyFixture, items: list[Any]) -> Any:
     from jdx.security.keys import Principal
 
     principal = Principal(agency.id, agency.ori, "Test agency", "prod", True)
-    return hub.services["cases"].submit_job(
+    return hub.service(CaseImport).submit_job(
         principal, items, size=10, sha256="x", fmt="json", idempotency_key=None, channel="test"
     )
 
@@ -308,8 +309,10 @@ def test_the_job_step_run_twice_creates_and_mails_once(
     """The workflow's one step, re-run as DBOS re-runs it when a crash fell between the step's
     commit and its checkpoint: the same counts, no second case and no second mail."""
     accepted = submit_directly(workflows, agency, [missing(), missing()])
-    first = case_jobs._case_job(accepted.job_id)
-    second = case_jobs._case_job(accepted.job_id)
+    jobs = workflows.running(case_jobs.CaseJobs)
+    assert jobs is not None
+    first = jobs.case_job(accepted.job_id)
+    second = jobs.case_job(accepted.job_id)
     assert first == second == {"total": 2, "created": 2, "requested": 0, "rejected": 0}
     with workflows.engine.connect() as conn:
         made = conn.execute(sa.select(sa.func.count()).where(cases.c.job_id == accepted.job_id))

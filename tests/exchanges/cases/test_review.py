@@ -1,6 +1,6 @@
 """Case review and publication, contributors, audited edits, cancellation decisions.
 
-Through the service the API and the portal share (``hub.services["case_review"]``), on cases
+Through the service the API and the portal share (``hub.service(CaseReview)``), on cases
 created by real jobs; the API routes at the end. SQLite, and PostgreSQL with
 ``JDX_TEST_DATABASE_URL``.
 """
@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from jdx.exchanges.cases import process, results
+from jdx.exchanges.cases.jobs import CaseImport
 from jdx.exchanges.cases.regions import DEMO_REGIONS
 from jdx.exchanges.cases.review import CaseReview, Conflict, Forbidden, Invalid, NotFound
 from jdx.exchanges.cases.tables import cases
@@ -40,7 +41,7 @@ def in_state(item: dict[str, Any], state: str) -> dict[str, Any]:
 def import_cases(hub: Hub, agency: AgencyFixture, items: list[Any], realm: str = "prod") -> int:
     """Run a job's steps as its workflow would (no DBOS needed); the job id."""
     principal = Principal(agency.id, agency.ori, "Test agency", realm, True)
-    accepted = hub.services["cases"].submit_job(
+    accepted = hub.service(CaseImport).submit_job(
         principal, items, size=10, sha256=secrets.token_hex(8), fmt="json",
         idempotency_key=None, channel="test",
     )  # fmt: skip
@@ -60,7 +61,7 @@ def numbers_of(hub: Hub, job_id: int) -> list[str]:
 
 @pytest.fixture
 def review(hub: Hub) -> CaseReview:
-    return hub.services["case_review"]  # type: ignore[no-any-return]
+    return hub.service(CaseReview)  # type: ignore[no-any-return]
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ import xlsxwriter
 
 from jdx.codecs.xmlform import to_xml
 from jdx.exchanges.cases import workflow as case_jobs
+from jdx.exchanges.cases.jobs import CaseImport
 from jdx.exchanges.cases.tables import client_limits
 from jdx.exchanges.cases.upload import (
     XLSX_TYPE,
@@ -60,7 +61,7 @@ def upload(client: Any, agency: AgencyFixture, name: str, data: bytes, media: st
 
 
 def test_the_templates_read_back_as_valid_cases(hub: Hub) -> None:
-    importer = hub.services["cases"]
+    importer = hub.service(CaseImport)
     for name, data in job_templates().items():
         read = read_job_file(name, data)
         assert [kind for kind, _ in read] == ["missing", "unidentified", "cancellation"]

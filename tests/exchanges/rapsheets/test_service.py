@@ -79,7 +79,7 @@ STATE_RESPONDERS = {
 
 def register_responders(hub: Hub, responders: dict[str, str] = STATE_RESPONDERS) -> None:
     """Make each ORI an agency (once per database) and a registered responder for its state."""
-    service: RapSheetService = hub.services["rapsheets"]
+    service = hub.service(RapSheetService)
     with hub.engine.begin() as conn:
         known = set(conn.execute(sa.select(agencies.c.ori)).scalars())
         for ori in responders.keys() - known:
@@ -91,8 +91,7 @@ def register_responders(hub: Hub, responders: dict[str, str] = STATE_RESPONDERS)
 @pytest.fixture
 def service(hub: Hub) -> RapSheetService:
     register_responders(hub)
-    svc: RapSheetService = hub.services["rapsheets"]
-    return svc
+    return hub.service(RapSheetService)
 
 
 @pytest.fixture
@@ -290,7 +289,7 @@ def test_a_restart_in_the_middle_of_a_merge_loses_nothing(
     )
     restarted = create_hub(settings)  # a new process: new engine, new service, nothing shared
     try:
-        fresh: RapSheetService = restarted.services["rapsheets"]
+        fresh = restarted.service(RapSheetService)
         last = fresh.receive_rap_sheet(
             portion("OHIO", "OH02", fbi, "19900101"),
             sender_ori="OH0000000",
@@ -364,15 +363,13 @@ def test_hostile_xml_is_refused(service: RapSheetService, requester: AgencyFixtu
 def test_the_sweep_runs_periodically_beside_serve(
     settings: Settings, requester: AgencyFixture
 ) -> None:
-    from jdx.cli.serve import start_rap_sweep
-
     quick = settings.model_copy(update={"rap_timeout_seconds": 0.01, "rap_sweep_seconds": 0.05})
     node = create_hub(quick)
     try:
-        service: RapSheetService = node.services["rapsheets"]
+        service = node.service(RapSheetService)
         text = notification(requester.ori, fbi_number(), [("TEXAS", "TX01")], fbi_too=False)
         entry = service.notify(text, sender_ori="DCFBIWA00")
-        stop = start_rap_sweep(node)
+        stop = node.periodic_job("rap-merge-sweep").start()
         try:
             for _ in range(100):
                 with node.engine.connect() as conn:
@@ -401,7 +398,7 @@ def test_two_nodes_sweeping_at_once_deliver_a_timed_out_merge_once(
     )
     other = create_hub(settings)  # a second node: its own engine and pool
     try:
-        nodes: list[RapSheetService] = [service, other.services["rapsheets"]]
+        nodes: list[RapSheetService] = [service, other.service(RapSheetService)]
         start = threading.Barrier(2)
         reports = []
 

@@ -29,8 +29,7 @@ PORTIONS = (
 @pytest.fixture
 def service(hub: Hub) -> RapSheetService:
     register_responders(hub)
-    svc: RapSheetService = hub.services["rapsheets"]
-    return svc
+    return hub.service(RapSheetService)
 
 
 def test_three_real_portions_are_delivered_as_one_record_that_keeps_their_content(

@@ -29,8 +29,7 @@ LATER = dt.timedelta(days=1)
 
 def _service(hub: Hub) -> RapSheetService:
     register_responders(hub)
-    service: RapSheetService = hub.services["rapsheets"]
-    return service
+    return hub.service(RapSheetService)
 
 
 def _deliveries(service: RapSheetService, ori: str) -> tuple[list[bytes], list[RapSheet]]:

@@ -17,6 +17,7 @@ from jdx.codecs.xmlform import to_xml
 from jdx.exchanges.stops import batch_files, workflow
 from jdx.exchanges.stops.file_folders import Folders
 from jdx.exchanges.stops.outputs import LOG_LENGTH
+from jdx.exchanges.stops.service import StopService
 from jdx.exchanges.stops.tables import stop_files, stops
 from jdx.hub import Hub
 from jdx.security.keys import Principal
@@ -27,7 +28,7 @@ from tests.samples import STAMP, delimited, three_kinds, upload, workbook
 @pytest.fixture(autouse=True, params=[1, 0], ids=["bulk-worker", "in-process"])
 def bulk_workers(request: pytest.FixtureRequest, hub: Hub, monkeypatch: pytest.MonkeyPatch) -> int:
     """Every file both ways: records checked in a worker process, and in the hub's process."""
-    monkeypatch.setattr(hub.services["stops"], "bulk_workers", request.param)
+    monkeypatch.setattr(hub.service(StopService), "bulk_workers", request.param)
     workers: int = request.param
     return workers
 
@@ -46,7 +47,7 @@ def folders(hub: Hub) -> Folders:
 def run(hub: Hub, principal: Principal, name: str, data: bytes) -> tuple[int, dict[str, int]]:
     received = workflow.receive(hub, principal, upload(hub, principal, name, data), channel="sftp")
     assert received.file_id is not None, received.message
-    return received.file_id, workflow.wait(received.file_id, timeout=60)
+    return received.file_id, workflow.wait(hub, received.file_id, timeout=60)
 
 
 def output(hub: Hub, principal: Principal, name: str) -> Path:
@@ -282,7 +283,7 @@ def test_processing_resumes_after_the_last_stored_chunk(
         real_store(*args)
 
     monkeypatch.setattr(batch_files, "_store_chunk", crash_on_third)
-    service = hub.services["stops"]
+    service = hub.service(StopService)
     with pytest.raises(KeyboardInterrupt):
         batch_files.process(service, folders(hub), received.file_id)
     with hub.engine.connect() as conn:
@@ -307,7 +308,7 @@ def test_upload_over_http_then_read_status_and_results(
     assert answer.status_code == 202, answer.text
     file_id = answer.json()["file_id"]
     assert answer.headers["location"] == f"/sdcs/v1/files/{file_id}"
-    workflow.wait(file_id, timeout=60)
+    workflow.wait(workflows, file_id, timeout=60)
     status = client.get(f"/sdcs/v1/files/{file_id}", headers=agency.auth()).json()
     assert (status["state"], status["total"], status["rejected"]) == ("done", 3, 1)
     assert set(status["results"]) == {

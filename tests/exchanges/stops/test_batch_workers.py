@@ -27,6 +27,7 @@ from jdx.codecs.flat import FlatLayout
 from jdx.exchanges.stops import batch_files, batch_workers, workflow
 from jdx.exchanges.stops.file_folders import Folders
 from jdx.exchanges.stops.records import Op
+from jdx.exchanges.stops.service import StopService
 from jdx.exchanges.stops.tables import stop_file_errors, stops
 from jdx.hub import Hub
 from jdx.security.keys import Principal
@@ -55,7 +56,7 @@ def _process(hub: Hub, principal: Principal, name: str, data: bytes) -> int:
         max_bytes=1 << 30,
     )
     assert received.file_id is not None, received.message
-    batch_files.process(hub.services["stops"], _folders(hub), received.file_id)
+    batch_files.process(hub.service(StopService), _folders(hub), received.file_id)
     batch_files.finish(hub.engine, _folders(hub), received.file_id, "http://hub", digest_hour=6)
     return received.file_id
 
@@ -147,7 +148,7 @@ def test_the_worker_stores_what_the_hub_process_stores(
     hub: Hub, agency: AgencyFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(batch_files, "CHUNK", 4)
-    service = hub.services["stops"]
+    service = hub.service(StopService)
     corrected = stop_record(agency, SDur="0")
     runs: dict[str, Any] = {}
     for realm, workers in (("prod", 0), ("test", 1)):
@@ -203,7 +204,7 @@ def _counts(hub: Hub, file_id: int) -> tuple[int, int, int, int]:
 def test_a_reloaded_domain_table_restarts_the_workers_on_it(
     hub: Hub, agency: AgencyFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    service = hub.services["stops"]
+    service = hub.service(StopService)
     monkeypatch.setattr(service, "bulk_workers", 1)
     principal = _principal(hub, agency, "prod")
     file_id = _process(hub, principal, *_one_city_file(hub, agency, "CITY1"))
@@ -226,7 +227,7 @@ def test_a_reloaded_domain_table_restarts_the_workers_on_it(
 def test_a_killed_worker_leaves_its_chunks_to_the_hub_process(
     hub: Hub, agency: AgencyFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    service = hub.services["stops"]
+    service = hub.service(StopService)
     monkeypatch.setattr(service, "bulk_workers", 1)
     monkeypatch.setattr(batch_files, "CHUNK", 2)
     principal = _principal(hub, agency, "prod")

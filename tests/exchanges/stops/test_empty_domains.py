@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from jdx.cli import app as cli
 from jdx.cli._errors import EXIT_SETUP
 from jdx.cli.serve import refuse_empty_domains
+from jdx.exchanges.stops.service import StopService
 from jdx.hub import Hub, create_hub
 from jdx.security.keys import issue_key
 from jdx.settings import load_settings
@@ -118,7 +119,7 @@ def test_a_file_validated_without_domain_tables_says_so_in_its_log_and_mail(
         max_bytes=hub.settings.max_file_bytes,
     )
     assert received.file_id is not None
-    lane = small_files.Lane(hub.services["stops"], folders, "http://hub.example", 6)
+    lane = small_files.Lane(hub.service(StopService), folders, "http://hub.example", 6)
     while lane.round():
         pass
     stem = name.rsplit(".", 1)[0]

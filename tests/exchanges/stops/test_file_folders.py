@@ -122,8 +122,6 @@ def test_a_home_from_before_the_doj_layout_gets_its_reports_linked_not_deleted(
 
 
 def test_jdx_serve_runs_the_tidy_job_at_start_and_then_hourly(hub: Hub) -> None:
-    from jdx.cli.serve import TIDY_ROUND_SECONDS, start_output_tidy
-
     folders = Folders(hub.settings.data_dir, hub.settings.archive_days)
     folders.ensure_home("CA0379999")
     old = folders.output_dir("CA0379999", "prod") / "old_log.txt"
@@ -131,12 +129,13 @@ def test_jdx_serve_runs_the_tidy_job_at_start_and_then_hourly(hub: Hub) -> None:
     days = hub.settings.output_retention_days + 1
     moment = (dt.datetime.now(dt.UTC) - dt.timedelta(days=days)).timestamp()
     os.utime(old, (moment, moment))
-    stop = start_output_tidy(hub)
+    job = hub.periodic_job("output-tidy")
+    stop = job.start()
     try:
         deadline = time.monotonic() + 10
         while old.exists() and time.monotonic() < deadline:
             time.sleep(0.05)
     finally:
         stop()
-    assert not old.exists() and TIDY_ROUND_SECONDS == 3600
+    assert not old.exists() and (job.first_after, job.interval) == (0.0, 3600)
     assert hub.settings.output_retention_days == 30  # the documented default

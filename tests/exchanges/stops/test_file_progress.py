@@ -13,6 +13,7 @@ from jdx.cli.submit import over_http
 from jdx.codecs.flat import FlatLayout
 from jdx.exchanges.stops import batch_files, workflow
 from jdx.exchanges.stops.file_status import PROGRESS_SUFFIX
+from jdx.exchanges.stops.service import StopService
 from jdx.hub import Hub
 from jdx.security.keys import Principal
 from jdx.store.engine import write_transaction
@@ -77,7 +78,7 @@ def test_submit_shows_the_records_processed_while_the_file_is_processed(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     layout = FlatLayout(workflows.validation.dictionaries["stop-2024"])
-    monkeypatch.setattr(workflows.services["stops"], "bulk_workers", 0)
+    monkeypatch.setattr(workflows.service(StopService), "bulk_workers", 0)
     file = tmp_path / f"{STAMP}_{agency.ori}_PROG1.csv"
     file.write_bytes(delimited(layout, [stop_record(agency) for _ in range(25)]))
     bars = Recorder(first_chunk=10)
@@ -115,7 +116,7 @@ def test_a_file_shows_its_progress_in_output_and_the_note_goes_when_it_is_done(
         release.wait(0.05)
     release.set()
     assert seen == "10"
-    workflow.wait(received.file_id, timeout=60)
+    workflow.wait(workflows, received.file_id, timeout=60)
     assert not note.exists()
 
 
@@ -129,7 +130,7 @@ def test_a_status_poll_does_not_wait_for_the_databases_writer(
     name = f"{STAMP}_{agency.ori}_{record['LEARecordID']}.json"
     put = client.put(f"/sdcs/v1/files/{name}", content=orjson.dumps(record), headers=agency.auth())
     file_id = put.json()["file_id"]
-    workflow.wait(file_id, timeout=60)
+    workflow.wait(workflows, file_id, timeout=60)
     answers: list[int] = []
     poll = threading.Thread(
         target=lambda: answers.append(
@@ -153,7 +154,7 @@ def test_an_identical_re_upload_over_http_is_answered_with_the_earlier_file(
     first = client.put(f"/sdcs/v1/files/{name}", content=data, headers=agency.auth())
     assert first.status_code == 202
     file_id = first.json()["file_id"]
-    workflow.wait(file_id, timeout=60)
+    workflow.wait(workflows, file_id, timeout=60)
     again = client.put(f"/sdcs/v1/files/{name}", content=data, headers=agency.auth())
     assert again.status_code == 200, again.text
     body = again.json()
@@ -187,7 +188,7 @@ def test_an_identical_re_upload_by_sftp_gets_a_note_and_a_report_in_output(
         workflows, principal, upload(workflows, principal, name, data), channel="sftp"
     )
     assert first.file_id is not None
-    workflow.wait(first.file_id, timeout=60)
+    workflow.wait(workflows, first.file_id, timeout=60)
     output = workflow.folders_of(workflows).output_dir(agency.ori, "prod")
     again = workflow.receive(
         workflows, principal, upload(workflows, principal, name, data), channel="sftp"

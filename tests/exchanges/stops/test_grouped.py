@@ -52,7 +52,7 @@ def _submissions(
 
 
 def test_a_group_answers_as_one_by_one_submissions_do(hub: Hub) -> None:
-    service: StopService = hub.services["stops"]
+    service = hub.service(StopService)
     alone, grouped, other = new_agency(hub), new_agency(hub), new_agency(hub)
     one_by_one = [
         service.submit_stop(i.principal, i.record, i.op, channel="test", data=i.data)
@@ -110,7 +110,7 @@ def _new_only(agency: AgencyFixture, other: AgencyFixture) -> list[tuple[str, di
 
 
 def test_a_group_of_new_records_answers_as_one_by_one_submissions_do(hub: Hub) -> None:
-    service: StopService = hub.services["stops"]
+    service = hub.service(StopService)
     alone, grouped, other = new_agency(hub), new_agency(hub), new_agency(hub)
     stored = stop_record(grouped)  # already in the table before the group
     earlier = service.submit_stop(principal(grouped), stored, Op.INSERT, channel="test")

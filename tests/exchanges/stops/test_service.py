@@ -24,7 +24,7 @@ def principal(agency: AgencyFixture, realm: str = "prod") -> Principal:
 def test_concurrent_twins_store_exactly_one(hub: Hub, agency: AgencyFixture) -> None:
     """Sixteen submissions of the same stop under different LEA ids race; the per-agency lock
     makes the duplicate check and the insert one unit, so exactly one is stored."""
-    service: StopService = hub.services["stops"]
+    service = hub.service(StopService)
     base = stop_record(agency)
     twins = [dict(base, LEARecordID=f"{base['LEARecordID']}-{i}") for i in range(16)]
     with ThreadPoolExecutor(8) as pool:
@@ -47,7 +47,7 @@ def test_concurrent_twins_store_exactly_one(hub: Hub, agency: AgencyFixture) -> 
 def test_agencies_do_not_block_each_other_on_duplicates(
     hub: Hub, agency: AgencyFixture, other_agency: AgencyFixture
 ) -> None:
-    service: StopService = hub.services["stops"]
+    service = hub.service(StopService)
     record = stop_record(agency)
     mine = service.submit_stop(principal(agency), record, Op.INSERT, channel="test")
     theirs = service.submit_stop(
@@ -63,7 +63,7 @@ def test_a_record_without_a_core_attribute_is_rejected_not_stored(
     hub: Hub, agency: AgencyFixture, remove: tuple[str, ...]
 ) -> None:
     """The core attributes key the duplicate checks: without one there is nothing to store."""
-    service: StopService = hub.services["stops"]
+    service = hub.service(StopService)
     record = stop_record(agency)
     holder = record
     for key in remove[:-1]:
@@ -77,7 +77,7 @@ def test_a_batch_checks_duplicates_as_one_record_at_a_time_would(
     hub: Hub, agency: AgencyFixture
 ) -> None:
     """submit_batch reads the stored records at once: the chunk's own records must count too."""
-    service: StopService = hub.services["stops"]
+    service = hub.service(StopService)
     me = principal(agency)
     stored_before = stop_record(agency)
     assert service.submit_stop(me, stored_before, Op.INSERT, channel="test").status
@@ -110,7 +110,7 @@ def test_a_stored_record_reads_back_with_its_keys_in_the_order_sent(
     """json, not jsonb, on PostgreSQL (0011): every writer keeps the record's key order.
     ``one``/``update``: SQLAlchemy's INSERT/UPDATE; ``group``: the web service's unnest INSERT;
     ``batch``: COPY (more than FEW_ROWS records)."""
-    service: StopService = hub.services["stops"]
+    service = hub.service(StopService)
     me = principal(agency)
     record = reversed_keys(stop_record(agency))
     assert key_order(jsonb_order(record)) != key_order(record)  # jsonb would fail this test

@@ -49,7 +49,7 @@ def test_each_one_stop_file_gets_its_own_answer_and_a_summary_notice(
         )
         assert received.file_id is not None, received.message
         ids[name] = received.file_id
-    counts = {name: workflow.wait(file_id, timeout=60) for name, file_id in ids.items()}
+    counts = {name: workflow.wait(hub, file_id, timeout=60) for name, file_id in ids.items()}
     names = list(sent)
     assert [(counts[n]["total"], counts[n]["successful"]) for n in names] == [
         (1, 1),

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import gc
+import importlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -17,7 +18,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from jdx import logs
 from jdx.channels import web
-from jdx.channels.http import chri, chri_icd, docs, files, icd, namus, sdcs
+from jdx.channels.http import docs, sdcs
 from jdx.channels.http.app_peer import FROM_PROXY, PEER, SECRET_HEADER, ProxyTrust
 from jdx.channels.http.common import document_errors
 from jdx.channels.http.deadlines import BodyDeadline
@@ -28,11 +29,17 @@ from jdx.settings import Settings
 
 log = logging.getLogger("jdx.http")
 
-ROUTERS: dict[str, list[Callable[[Hub], APIRouter]]] = {
-    "stops": [sdcs.router, icd.router, files.router],
-    "cases": [namus.router, web.router],
-    "rapsheets": [chri.router, chri_icd.router],
-}
+
+def exchange_routers(hub: Hub) -> Iterator[APIRouter]:
+    """The routers of every registered exchange, in the order the hub registered them: each
+    exchange names the channel modules that serve it (``Exchange.routes``; it may not import
+    them itself), and each such module has ``router(hub) -> APIRouter``."""
+    for exchange in hub.exchanges.values():
+        for name in exchange.routes:
+            router = importlib.import_module(name).router(hub)
+            if not isinstance(router, APIRouter):
+                raise TypeError(f"{name}.router of the {exchange.name} exchange: not an APIRouter")
+            yield router
 
 
 class PeerMiddleware:
@@ -126,12 +133,10 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
     app.body_deadline = (settings.request_body_timeout_seconds, settings.request_body_min_rate)
     app.include_router(docs.router(title=app.title, openapi_url=app.openapi_url or "/openapi.json"))
     app.include_router(landing.router(hub))
-    for name in hub.exchanges:
-        for make_router in ROUTERS.get(name, []):
-            router = make_router(hub)
-            app.include_router(router)
-            if isinstance(router, sdcs.SdcsRouter):
-                app.fast_paths = (router.submit, sdcs.system_error)
+    for router in exchange_routers(hub):
+        app.include_router(router)
+        if isinstance(router, sdcs.SdcsRouter):
+            app.fast_paths = (router.submit, sdcs.system_error)
 
     @app.get("/healthz", include_in_schema=False)
     def health() -> dict[str, Any]:

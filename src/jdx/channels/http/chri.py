@@ -55,7 +55,7 @@ class Preference(BaseModel):
 
 def router(hub: Hub) -> APIRouter:
     api = APIRouter(prefix="/chri/v1", tags=["Interstate criminal history"])
-    service: RapSheetService = hub.services["rapsheets"]
+    service = hub.service(RapSheetService)
 
     def principal_of(request: Request) -> Principal:
         principal = require_principal(request, hub.keys.check)

@@ -122,8 +122,8 @@ def forwarded_certificate(request: Request) -> tuple[str | None, str]:
 
 def router(hub: Hub) -> APIRouter:
     api = APIRouter(prefix="/namus/v1", tags=["NamUs case import"])
-    service: CaseImport = hub.services["cases"]
-    review: CaseReview = hub.services["case_review"]
+    service = hub.service(CaseImport)
+    review = hub.service(CaseReview)
 
     def principal_of(request: Request) -> Principal:
         principal = require_principal(request, hub.keys.check, "account")

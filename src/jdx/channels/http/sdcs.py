@@ -102,7 +102,7 @@ class SdcsRouter(APIRouter):
 
 def router(hub: Hub) -> SdcsRouter:
     api = SdcsRouter(prefix="/sdcs/v1", tags=["Stop data (AB 953)"])
-    service: StopService = hub.services["stops"]
+    service = hub.service(StopService)
     openapi = _openapi_body(hub)
 
     @api.post(

@@ -32,7 +32,7 @@ from jdx.store.tables import agencies
 
 def router(hub: Hub, role: Callable[..., Dependency]) -> APIRouter:
     api = APIRouter(prefix="/portal/jobs")
-    service: CaseImport = hub.services["cases"]
+    service = hub.service(CaseImport)
     readers = role("client", "admin")
     uploaders = role("client")
 

@@ -31,7 +31,7 @@ def router(hub: Hub, role: Callable[..., Dependency]) -> APIRouter:
 
     def call(method: str, *args: Any, **kwargs: Any) -> Any:
         """A CaseReview method; its refusal as the page's HTTP error (404 also hides)."""
-        service: CaseReview = hub.services["case_review"]
+        service = hub.service(CaseReview)
         try:
             return getattr(service, method)(*args, **kwargs)
         except ReviewError as exc:

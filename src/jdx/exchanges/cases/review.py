@@ -56,7 +56,7 @@ QUEUE_LIMIT = 500
 
 
 class CaseReview:
-    """The review service (``hub.services["case_review"]``), for the API and the portal."""
+    """The review service (``hub.service(CaseReview)``), for the API and the portal."""
 
     def __init__(self, engine: sa.Engine, importer: CaseImport, settings: Settings) -> None:
         self.engine = engine

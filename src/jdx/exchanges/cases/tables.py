@@ -195,3 +195,17 @@ regions = sa.Table(
     sa.Column("region", sa.String(40), nullable=False),
     sa.Column("updated_at", Timestamp, nullable=False),
 )
+
+# What register(hub) declares as the exchange's tables (hub.Exchange.tables).
+TABLES = (
+    import_jobs,
+    import_job_cases,
+    cases,
+    case_edits,
+    case_contributors,
+    cancellation_requests,
+    client_limits,
+    import_accounts,
+    client_certificates,
+    regions,
+)

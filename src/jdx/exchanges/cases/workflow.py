@@ -1,10 +1,9 @@
 """One durable workflow per import job (DBOS Transact), queued on ``case-jobs``.
 
-DBOS is launched once per process by the stops exchange; :func:`bind` must run before that
-launch, so that jobs a crash interrupted find the hub when DBOS resumes them, and
-:func:`start_queue` after it. Jobs accepted while no workflow process ran (or whose enqueue was
-lost to a crash between the job's commit and the enqueue) are enqueued again by
-:func:`start_queue`: the workflow id makes that a no-op for jobs queued already.
+:class:`CaseJobs` is made by ``Hub.start`` before DBOS launches, so that jobs a crash
+interrupted find it when DBOS resumes them. Jobs accepted while no workflow process ran (or
+whose enqueue was lost to a crash between the job's commit and the enqueue) are enqueued again
+at launch and by the stray sweep: the workflow id makes that a no-op for jobs queued already.
 """
 
 from __future__ import annotations
@@ -12,15 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from dbos import DBOS, SetWorkflowID, WorkflowHandle
+from dbos import DBOS, WorkflowHandle
 
-import jdx
-from jdx._periodic import run_every
+from jdx import workflows
 from jdx.exchanges.cases import process, results
 from jdx.exchanges.cases.regions import load_regions
 from jdx.exchanges.cases.tables import cases, import_jobs
@@ -28,7 +24,6 @@ from jdx.hub import Hub
 from jdx.store.bulk import StatisticsKeeper
 from jdx.store.engine import write_transaction
 from jdx.store.queries import now
-from jdx.workflows import Binding, dbos_client
 
 log = logging.getLogger("jdx.cases")
 
@@ -38,35 +33,48 @@ QUEUE = "case-jobs"
 JOB_WORKERS = 4
 
 
-@dataclass
-class _Runtime:
-    hub: Hub
-    regions: Mapping[str, str]
-    # Before a new ``cases`` table's first ANALYZE, PostgreSQL's planner looked a job's case
-    # numbers up by filtering every case of the agency (18 ms per job at 44,000 cases, growing
-    # with them: the creation rate fell as cases piled up) instead of 0.1 ms in the unique key.
-    statistics: StatisticsKeeper
+@DBOS.dbos_class()
+class CaseJobs(workflows.Workflows):
+    """The import job workflows of a hub process that runs them (``Hub.start``)."""
 
+    INSTANCE = "cases"
 
-_runtime: Binding[_Runtime] = Binding("case job workflows", "jdx.exchanges.cases.workflow.bind")
+    def __init__(self, hub: Hub) -> None:
+        super().__init__(hub)
+        self.regions = load_regions(hub.settings.namus_regions_file)
+        # Before a new ``cases`` table's first ANALYZE, PostgreSQL's planner looked a job's case
+        # numbers up by filtering every case of the agency (18 ms per job at 44,000 cases,
+        # growing with them: the creation rate fell as cases piled up) instead of 0.1 ms in the
+        # unique key.
+        self.statistics = StatisticsKeeper(hub.engine, cases)
 
+    def launched(self) -> None:
+        """Register the queue and enqueue the jobs no workflow has taken yet."""
+        DBOS.register_queue(QUEUE, worker_concurrency=JOB_WORKERS, polling_interval_sec=0.1)
+        for job_id in _unfinished_jobs(self.hub):
+            enqueue(self.hub, job_id)
 
-def bind(hub: Hub) -> None:
-    with _runtime.lock:
-        _runtime.set(
-            _Runtime(
-                hub,
-                load_regions(hub.settings.namus_regions_file),
-                StatisticsKeeper(hub.engine, cases),
-            )
-        )
+    @DBOS.step()
+    def case_job(self, job_id: int) -> dict[str, int]:
+        """Create the job's cases, complete it and queue its mails, in one write transaction.
 
+        One step, where there were two (process, then finish): DBOS writes each step's result
+        in a transaction of its own, and the hub's writer lock is taken once instead of twice,
+        which halves the per-job bookkeeping that acceptance waits behind. Crash-safe as
+        before: the transaction commits all of it or none, and a re-run after a crash between
+        that commit and DBOS's checkpoint finds no queued case and the job complete, and only
+        reads its counts.
+        """
+        s = self.hub.settings
+        with write_transaction(self.hub.engine) as conn:
+            process.process_in(conn, self.regions, job_id)
+            counts = results.finish_in(conn, job_id, s.public_url, digest_hour=s.digest_hour)
+        self.statistics.check()
+        return counts
 
-def start_queue(hub: Hub) -> None:
-    """Register the queue (DBOS launched) and enqueue the jobs no workflow has taken yet."""
-    DBOS.register_queue(QUEUE, worker_concurrency=JOB_WORKERS, polling_interval_sec=0.1)
-    for job_id in _unfinished_jobs(hub):
-        enqueue(hub, job_id)
+    @DBOS.workflow()
+    def job_workflow(self, job_id: int) -> dict[str, int]:
+        return self.case_job(job_id)
 
 
 def _unfinished_jobs(hub: Hub, received_before: dt.datetime | None = None) -> list[int]:
@@ -77,56 +85,13 @@ def _unfinished_jobs(hub: Hub, received_before: dt.datetime | None = None) -> li
         return list(conn.execute(query).scalars())
 
 
-def unbind() -> None:
-    with _runtime.lock:
-        _runtime.set(None)
-
-
-@DBOS.step()
-def _case_job(job_id: int) -> dict[str, int]:
-    """Create the job's cases, complete it and queue its mails, in one write transaction.
-
-    One step, where there were two (process, then finish): DBOS writes each step's result in a
-    transaction of its own, and the hub's writer lock is taken once instead of twice, which
-    halves the per-job bookkeeping that acceptance waits behind. Crash-safe as before: the
-    transaction commits all of it or none, and a re-run after a crash between that commit and
-    DBOS's checkpoint finds no queued case and the job complete, and only reads its counts.
-    """
-    rt = _runtime.get()
-    s = rt.hub.settings
-    with write_transaction(rt.hub.engine) as conn:
-        process.process_in(conn, rt.regions, job_id)
-        counts = results.finish_in(conn, job_id, s.public_url, digest_hour=s.digest_hour)
-    rt.statistics.check()
-    return counts
-
-
-@DBOS.workflow()
-def job_workflow(job_id: int) -> dict[str, int]:
-    return _case_job(job_id)
-
-
 def workflow_id(job_id: int) -> str:
     return f"case-job-{job_id}"
 
 
 def enqueue(hub: Hub, job_id: int) -> None:
     """Queue a job's workflow; the workflow id makes a repeated enqueue a no-op."""
-    if _runtime.bound and DBOS.retrieve_queue(QUEUE) is not None:
-        with SetWorkflowID(workflow_id(job_id)):
-            queue = DBOS.retrieve_queue(QUEUE)
-            assert queue is not None
-            queue.enqueue(job_workflow, job_id)
-        return
-    dbos_client(hub).enqueue(
-        {
-            "workflow_name": job_workflow.__qualname__,
-            "queue_name": QUEUE,
-            "workflow_id": workflow_id(job_id),
-            "app_version": jdx.__version__,
-        },
-        job_id,
-    )
+    workflows.enqueue(hub, CaseJobs, CaseJobs.job_workflow, QUEUE, workflow_id(job_id), job_id)
 
 
 def enqueue_after_answer(hub: Hub, job_id: int) -> None:
@@ -145,12 +110,12 @@ def enqueue_after_answer(hub: Hub, job_id: int) -> None:
 
 # A job younger than this may still be on its way to the queue from the process that took it.
 STRAY_AFTER = dt.timedelta(seconds=10)
-STRAY_SWEEP_SECONDS = 15.0
 
 
 def enqueue_strays(hub: Hub) -> int:
     """Queue the jobs committed and never queued (the process that answered died before its
-    enqueue, or the enqueue failed); runs where DBOS is launched. Returns how many."""
+    enqueue, or the enqueue failed); runs where DBOS is launched (a periodic job of the
+    exchange's, ``__init__.py``). Returns how many."""
     waiting = _unfinished_jobs(hub, received_before=now() - STRAY_AFTER)
     strays = [j for j in waiting if DBOS.get_workflow_status(workflow_id(j)) is None]
     for job_id in strays:
@@ -158,12 +123,6 @@ def enqueue_strays(hub: Hub) -> int:
     if strays:
         log.warning("queued %d job(s) that had not been queued: %s", len(strays), strays)
     return len(strays)
-
-
-def start_stray_sweep(hub: Hub) -> Callable[[], None]:
-    return run_every(
-        STRAY_SWEEP_SECONDS, lambda: enqueue_strays(hub), name="case-job-strays", log=log
-    )
 
 
 def wait(job_id: int, timeout: float = 60.0) -> dict[str, int]:

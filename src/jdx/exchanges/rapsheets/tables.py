@@ -109,3 +109,6 @@ rap_delivery_log = sa.Table(
     sa.Column("message_id", sa.String(40)),  # the rap_outbox message, for deliveries
     sa.Column("logged_at", Timestamp, nullable=False, index=True),
 )
+
+# What register(hub) declares as the exchange's tables (hub.Exchange.tables).
+TABLES = (rap_merge, rap_receivers, rap_responders, rap_outbox, rap_delivery_log)

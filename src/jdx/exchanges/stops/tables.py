@@ -94,3 +94,6 @@ stop_file_errors = sa.Table(
     sa.Column("issues", Json, nullable=False),
     sa.Column("source", Json),  # the record's rows (cells) or the record as sent
 )
+
+# What register(hub) declares as the exchange's tables (hub.Exchange.tables).
+TABLES = (stops, stop_files, stop_file_chunks, stop_file_errors)

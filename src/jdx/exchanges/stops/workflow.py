@@ -1,9 +1,10 @@
 """One durable workflow per received file (DBOS Transact), and the door uploads come in by.
 
-DBOS checkpoints each step of :func:`file_workflow` in its system database (a SQLite file beside
-the hub's in the embedded set-up, the hub's PostgreSQL database otherwise), so a worker killed
-in the middle of a file resumes it at launch. The steps are idempotent on their own (see
-``batch_files.py``), so a step that ran but was not checkpointed does nothing twice.
+DBOS checkpoints each step of :meth:`FileWorkflows.file_workflow` in its system database (a
+SQLite file beside the hub's in the embedded set-up, the hub's PostgreSQL database otherwise),
+so a worker killed in the middle of a file resumes it at launch. The steps are idempotent on
+their own (see ``batch_files.py``), so a step that ran but was not checkpointed does nothing
+twice.
 
 Files wait in the DBOS queue ``stop-files``; with PostgreSQL every node of the hub dequeues from
 it. At most ``FILE_WORKERS`` files are processed at once per node: processing is CPU-bound.
@@ -18,14 +19,13 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from dbos import DBOS, DBOSConfig, SetWorkflowID, WorkflowHandle
+from dbos import DBOS, WorkflowHandle
 
-import jdx
+from jdx import workflows
 from jdx.exchanges.stops import batch_files, small_files
 from jdx.exchanges.stops.file_folders import Folders
 from jdx.exchanges.stops.service import StopService
@@ -33,128 +33,87 @@ from jdx.exchanges.stops.tables import stop_files
 from jdx.hub import Hub
 from jdx.security.keys import Principal
 from jdx.store.tables import agencies
-from jdx.workflows import Binding, dbos_client, system_database_url
 
 log = logging.getLogger("jdx.files")
 QUEUE = "stop-files"
 FILE_WORKERS = 1
 
 
-@dataclass
-class _Runtime:
-    hub: Hub
-    service: StopService
-    folders: Folders
-    lane: small_files.Lane
-    stop_lane: Callable[[], None] | None = None
+@DBOS.dbos_class()
+class FileWorkflows(workflows.Workflows):
+    """The file workflows and the small-file lane of a hub process that runs them (``Hub.start``)."""
 
+    INSTANCE = "stops"
 
-_runtime: Binding[_Runtime] = Binding(
-    "file workflows", "started by jdx.exchanges.stops.workflow.start"
-)
-
-
-def start(hub: Hub) -> None:
-    """Launch DBOS in this process (once) and resume the files that were in flight."""
-    with _runtime.lock:
-        if _runtime.bound:
-            return
-        service, folders = hub.services["stops"], folders_of(hub)
+    def __init__(self, hub: Hub) -> None:
+        super().__init__(hub)
+        self.service = hub.service(StopService)
+        self.folders = folders_of(hub)
         settings = hub.settings
-        lane = small_files.Lane(
-            service,
-            folders,
+        self.lane = small_files.Lane(
+            self.service,
+            self.folders,
             settings.public_url,
             settings.digest_hour,
             summary_seconds=settings.onestop_summary_seconds,
         )
-        runtime = _Runtime(hub, service, folders, lane)
-        _runtime.set(runtime)
-        config: DBOSConfig = {
-            "name": "jdx",
-            "system_database_url": system_database_url(hub),
-            "application_version": jdx.__version__,  # recover across restarts of one release
-            "log_level": "WARNING",
-            "executor_id": hub.settings.node_id,
-        }
-        DBOS(config=config)
-        DBOS.launch()
+        self._stop_lane: Callable[[], None] | None = None
+
+    def launched(self) -> None:
         DBOS.register_queue(QUEUE, worker_concurrency=FILE_WORKERS)
-        runtime.stop_lane = lane.run_in_thread()
+        self._stop_lane = self.lane.run_in_thread()
 
+    def stopping(self) -> None:
+        self.stop_lane()
 
-def stop() -> None:
-    with _runtime.lock:
-        if not _runtime.bound:
-            return
-        stop_lane = _runtime.get().stop_lane
-        if stop_lane is not None:
-            stop_lane()
-        DBOS.destroy(workflow_completion_timeout_sec=0)
-        _runtime.set(None)
+    def stop_lane(self) -> None:
+        """Stop the small-file lane (also: a bench that sends small files through workflows)."""
+        stop, self._stop_lane = self._stop_lane, None
+        if stop is not None:
+            stop()
+
+    @DBOS.step()
+    def process_step(self, file_id: int) -> None:
+        batch_files.process(self.service, self.folders, file_id)
+
+    @DBOS.step()
+    def finish_step(self, file_id: int) -> dict[str, int]:
+        settings = self.hub.settings
+        counts = batch_files.finish(
+            self.hub.engine,
+            self.folders,
+            file_id,
+            settings.public_url,
+            digest_hour=settings.digest_hour,
+            unchecked=self.hub.validation.missing_domains("stop"),
+        )
+        return counts.__dict__
+
+    @DBOS.step()
+    def cleanup_step(self, file_id: int) -> None:
+        with self.hub.engine.connect() as conn:
+            self.folders.done(batch_files.load(conn, file_id))
+
+    @DBOS.workflow()
+    def file_workflow(self, file_id: int) -> dict[str, int]:
+        self.process_step(file_id)
+        counts = self.finish_step(file_id)
+        self.cleanup_step(file_id)
+        return counts
 
 
 def folders_of(hub: Hub) -> Folders:
     return Folders(hub.settings.data_dir, hub.settings.archive_days)
 
 
-@DBOS.step()
-def _process_step(file_id: int) -> None:
-    rt = _runtime.get()
-    batch_files.process(rt.service, rt.folders, file_id)
-
-
-@DBOS.step()
-def _finish_step(file_id: int) -> dict[str, int]:
-    rt = _runtime.get()
-    settings = rt.hub.settings
-    counts = batch_files.finish(
-        rt.hub.engine,
-        rt.folders,
-        file_id,
-        settings.public_url,
-        digest_hour=settings.digest_hour,
-        unchecked=rt.hub.validation.missing_domains("stop"),
-    )
-    return counts.__dict__
-
-
-@DBOS.step()
-def _cleanup_step(file_id: int) -> None:
-    rt = _runtime.get()
-    with rt.hub.engine.connect() as conn:
-        rt.folders.done(batch_files.load(conn, file_id))
-
-
-@DBOS.workflow()
-def file_workflow(file_id: int) -> dict[str, int]:
-    _process_step(file_id)
-    counts = _finish_step(file_id)
-    _cleanup_step(file_id)
-    return counts
+def workflow_id(file_id: int) -> str:
+    return f"stop-file-{file_id}"
 
 
 def enqueue(hub: Hub, file_id: int) -> None:
-    """Queue a file's workflow; the workflow id makes a repeated enqueue a no-op.
-
-    A process that runs the workflows enqueues directly; any other (an HTTP worker) goes
-    through a DBOS client, so that only the processes meant to process files do.
-    """
-    workflow_id = f"stop-file-{file_id}"
-    if _runtime.bound:
-        with SetWorkflowID(workflow_id):
-            queue = DBOS.retrieve_queue(QUEUE)
-            assert queue is not None
-            queue.enqueue(file_workflow, file_id)
-        return
-    dbos_client(hub).enqueue(
-        {
-            "workflow_name": file_workflow.__qualname__,
-            "queue_name": QUEUE,
-            "workflow_id": workflow_id,
-            "app_version": jdx.__version__,
-        },
-        file_id,
+    """Queue a file's workflow; the workflow id makes a repeated enqueue a no-op."""
+    workflows.enqueue(
+        hub, FileWorkflows, FileWorkflows.file_workflow, QUEUE, workflow_id(file_id), file_id
     )
 
 
@@ -172,8 +131,8 @@ def receive(hub: Hub, principal: Principal, path: Path, *, channel: str) -> batc
     if received.file_id is not None:
         if not small:
             enqueue(hub, received.file_id)
-        elif _runtime.bound:
-            _runtime.get().lane.wake()
+        elif (running := hub.running(FileWorkflows)) is not None:
+            running.lane.wake()
         # else: a process without the lane (an HTTP worker); the lane's scan finds the file
         log.info(
             "%s %s: %s (file %s)",
@@ -199,16 +158,17 @@ def principal_for(hub: Hub, ori: str, realm: str) -> Principal | None:
     return Principal(row.id, row.ori, row.name, realm, row.active)
 
 
-def wait(file_id: int, timeout: float | None = None) -> dict[str, int]:
-    """The counts of a file once its workflow is over (for the CLI and tests)."""
-    engine = _runtime.get().hub.engine
+def wait(hub: Hub, file_id: int, timeout: float | None = None) -> dict[str, int]:
+    """The counts of a file once its workflow is over (for the CLI and tests; the hub runs
+    the workflows)."""
+    engine = hub.engine
     with engine.connect() as conn:
         row = conn.execute(
             sa.select(stop_files.c.file_name, stop_files.c.size).where(stop_files.c.id == file_id)
         ).one()
     if small_files.is_small(row.file_name, row.size):
         return _wait_answered(engine, file_id, timeout)
-    handle: WorkflowHandle[dict[str, int]] = DBOS.retrieve_workflow(f"stop-file-{file_id}")
+    handle: WorkflowHandle[dict[str, int]] = DBOS.retrieve_workflow(workflow_id(file_id))
     if timeout is None:
         return dict(handle.get_result())
     result: dict[str, Any] = {}

@@ -1,13 +1,12 @@
-"""Alembic environment: the hub's engine and the metadata of every exchange."""
+"""Alembic environment: the hub's engine, and the metadata given by ``jdx.store.schema`` (the
+hub's, with every exchange's tables, where autogenerate compares them)."""
 
 from __future__ import annotations
 
 from alembic import context
 
-from jdx.store.schema import all_metadata
-
 config = context.config
-target_metadata = all_metadata()
+target_metadata = config.attributes["metadata"]
 
 
 def run_migrations_online() -> None:
