@@ -165,18 +165,21 @@ class Background:
 
 
 def start_background(hub: Hub) -> Background:
-    """The file workflows (DBOS: they resume files a crash interrupted), the channels, the
-    notifier (every node runs one: the outbox claims keep each mail to one of them) and the rap
-    sheet time-out sweep."""
+    """The file workflows (DBOS: they resume files a crash interrupted), the takeover of dead
+    nodes' workflows, the channels, the notifier (every node runs one: the outbox claims keep
+    each mail to one of them) and the rap sheet time-out sweep."""
+    from jdx import takeover
     from jdx.exchanges.cases import workflow as case_jobs
     from jdx.exchanges.stops import workflow
 
     background = Background()
     case_jobs.bind(hub)  # before DBOS launches: resumed jobs need it
+    takeover.join(hub)  # before DBOS launches too (PostgreSQL: the node's heartbeat)
     workflow.start(hub)
     background.stops.append(workflow.stop)
     background.stops.append(case_jobs.unbind)
     case_jobs.start_queue(hub)
+    background.stops.append(takeover.start(hub))  # other nodes' workflows, should they die
     background.stops.append(case_jobs.start_stray_sweep(hub))
     if hub.settings.sftp == "folder":
         from jdx.channels.folder import FolderWatcher
