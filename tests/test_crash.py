@@ -54,14 +54,14 @@ def _database_url(worker_id: str) -> str:
     return fresh_postgres_database(f"crash_{worker_id}")
 
 
-def _batch(path: Path) -> tuple[int, int]:
+def batch_file(path: Path, records: int = RECORDS) -> tuple[int, int]:
     """The file, written as a stream; returns (records with a fatal error, with a record error)."""
     layout = FlatLayout(load_dictionary(DICTIONARY_DIR / "stop-2024.yaml"))
     fatal = errors = 0
     template = stop_record(ORI=ORI)
     with path.open("w", encoding="utf-8", newline="") as out:
         out.write("|".join(layout.names) + "\r\n")
-        for i in range(RECORDS):
+        for i in range(records):
             record = orjson.loads(orjson.dumps(template))
             record["LEARecordID"] = f"C{i:08d}"
             record["Officer"]["UID"] = f"K{i // 1000:08d}"
@@ -161,7 +161,7 @@ def test_sigkill_in_the_middle_of_a_file_stores_every_record_once(
 ) -> None:
     hub, key, engine = served
     batch = tmp_path / NAME
-    fatal, with_errors = _batch(batch)
+    fatal, with_errors = batch_file(batch)
     headers = {"Authorization": f"Bearer {key}"}
     hub.start()
     with batch.open("rb") as body:
