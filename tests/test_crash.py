@@ -105,6 +105,16 @@ class Hub:
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(timeout=30)
 
+    def pause(self) -> None:
+        """A long pause (SIGSTOP to the hub's process alone): alive, holding what it holds,
+        and silent; :meth:`resume` lets it go on."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
+
     def stop(self) -> None:
         self.groups.close()
 

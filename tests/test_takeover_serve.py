@@ -209,6 +209,79 @@ def _post(base: str, path: str, who: AgencyFixture, **kwargs: Any) -> httpx.Resp
     )
 
 
+def send_jobs_until_node1_holds_one(cluster: Cluster, p: People) -> dict[int, AgencyFixture]:
+    """Jobs sent through node2, which both nodes take from the queue, until node1 holds one
+    (one agency's jobs wait for each other: those wait in flight too); returns them."""
+    jobs: dict[int, AgencyFixture] = {}
+    for agency in p.importers * JOBS_PER_AGENCY:
+        items = [missing() if i % 2 else unidentified() for i in range(CASES)]
+        answer = _post(cluster.node2.base, "/namus/v1/jobs", agency, json={"cases": items})
+        assert answer.status_code == 202, answer.text
+        jobs[answer.json()["job_id"]] = agency
+        if cluster.pending_on("node1", "job_workflow"):
+            break
+    until("node1 took no job", lambda: bool(cluster.pending_on("node1", "job_workflow")))
+    return jobs
+
+
+def jobs_done_once(
+    cluster: Cluster,
+    jobs: dict[int, AgencyFixture],
+    in_flight: list[str],
+    mail: Collector,
+    *,
+    by: str = "node2",
+) -> None:
+    """Every job complete, as its agency reads it from node2, each case stored once, one mail
+    each; the workflows node1 had in flight finished by node2 (or by ``by``)."""
+
+    def jobs_complete() -> bool:
+        with cluster.engine.connect() as conn:
+            states = conn.execute(
+                sa.select(import_jobs.c.state).where(import_jobs.c.id.in_(jobs))
+            ).scalars()
+            return set(states) == {"complete"}
+
+    until("node1's jobs were not taken over", jobs_complete)
+    until(
+        f"node1's workflows did not end on {by}",
+        lambda: (
+            {status for status, _ in cluster.outcomes(in_flight)} == {"SUCCESS"}
+            and {node for _, node in cluster.outcomes(in_flight)} <= {by, "node2"}
+        ),
+    )
+
+    for job_id, agency in jobs.items():
+        status = httpx.get(
+            f"{cluster.node2.base}/namus/v1/jobs/{job_id}", headers=agency.auth()
+        ).json()
+        assert (status["state"], status["total"], status["created"]) == ("complete", CASES, CASES)
+        numbers = {c["case_number"] for c in status["cases"]}
+        assert len(numbers) == CASES
+    with cluster.engine.connect() as conn:
+        stored, distinct = conn.execute(
+            sa.select(
+                sa.func.count(),
+                sa.func.count(
+                    sa.distinct(sa.tuple_(cases.c.agency_id, cases.c.client_case_number))
+                ),
+            ).where(cases.c.job_id.in_(jobs))
+        ).one()
+    assert stored == distinct == len(jobs) * CASES
+
+    keys = [f"case-job-{job_id}" for job_id in jobs]
+    until("the jobs' mail was not sent", lambda: mails_sent(cluster.engine, keys))
+    with cluster.engine.connect() as conn:
+        queued = (
+            conn.execute(sa.select(outbox.c.key).where(outbox.c.key.like("case-job-%")))
+            .scalars()
+            .all()
+        )
+    assert sorted(queued) == sorted(keys)
+    subjects = sorted(str(r.message["Subject"]).split(":")[0] for r in mail.received)
+    assert subjects == sorted(f"NamUs import job {job_id}" for job_id in jobs)
+
+
 def test_node1_killed_mid_job_and_mid_merge_node2_finishes_each_once(
     jobs_cluster: tuple[Cluster, People], smtp: tuple[Collector, int]
 ) -> None:
@@ -234,17 +307,7 @@ def test_node1_killed_mid_job_and_mid_merge_node2_finishes_each_once(
         )
         assert (first.status_code, first.json().get("outcome")) == (202, "merged"), first.text
 
-    # Jobs through node2; both nodes take them from the queue. node1 is killed as soon as it
-    # holds one (one agency's jobs wait for each other: those wait in flight too).
-    jobs: dict[int, AgencyFixture] = {}
-    for agency in p.importers * JOBS_PER_AGENCY:
-        items = [missing() if i % 2 else unidentified() for i in range(CASES)]
-        answer = _post(node2.base, "/namus/v1/jobs", agency, json={"cases": items})
-        assert answer.status_code == 202, answer.text
-        jobs[answer.json()["job_id"]] = agency
-        if cluster.pending_on("node1", "job_workflow"):
-            break
-    until("node1 took no job", lambda: bool(cluster.pending_on("node1", "job_workflow")))
+    jobs = send_jobs_until_node1_holds_one(cluster, p)
     node1.kill()
     in_flight = cluster.pending_on("node1", "job_workflow")
     assert in_flight, "the kill came too late to prove anything"
@@ -259,44 +322,8 @@ def test_node1_killed_mid_job_and_mid_merge_node2_finishes_each_once(
     )
     assert (last.status_code, last.json()["outcome"]) == (202, "delivered"), last.text
 
-    def jobs_complete() -> bool:
-        with cluster.engine.connect() as conn:
-            states = conn.execute(
-                sa.select(import_jobs.c.state).where(import_jobs.c.id.in_(jobs))
-            ).scalars()
-            return set(states) == {"complete"}
-
-    until("node1's jobs were not taken over", jobs_complete)
+    jobs_done_once(cluster, jobs, in_flight, smtp[0])
     assert cluster.taken_over_by("node1") == "node2"
-    assert cluster.outcomes(in_flight) == {("SUCCESS", "node2")}
-
-    for job_id, agency in jobs.items():
-        status = httpx.get(f"{node2.base}/namus/v1/jobs/{job_id}", headers=agency.auth()).json()
-        assert (status["state"], status["total"], status["created"]) == ("complete", CASES, CASES)
-        numbers = {c["case_number"] for c in status["cases"]}
-        assert len(numbers) == CASES
-    with cluster.engine.connect() as conn:
-        stored, distinct = conn.execute(
-            sa.select(
-                sa.func.count(),
-                sa.func.count(
-                    sa.distinct(sa.tuple_(cases.c.agency_id, cases.c.client_case_number))
-                ),
-            ).where(cases.c.job_id.in_(jobs))
-        ).one()
-    assert stored == distinct == len(jobs) * CASES
-
-    keys = [f"case-job-{job_id}" for job_id in jobs]
-    until("the jobs' mail was not sent", lambda: mails_sent(cluster.engine, keys))
-    with cluster.engine.connect() as conn:
-        queued = (
-            conn.execute(sa.select(outbox.c.key).where(outbox.c.key.like("case-job-%")))
-            .scalars()
-            .all()
-        )
-    assert sorted(queued) == sorted(keys)
-    subjects = sorted(str(r.message["Subject"]).split(":")[0] for r in smtp[0].received)
-    assert subjects == sorted(f"NamUs import job {job_id}" for job_id in jobs)
 
     # Each merge delivered once to the requester, through either node's outbox.
     def delivered() -> list[dict[str, Any]]:
@@ -312,6 +339,34 @@ def test_node1_killed_mid_job_and_mid_merge_node2_finishes_each_once(
     assert len(done) == len(late) == 1
     assert "OH02" in done[0] and "INCOMPLETE RECORD" not in done[0]
     assert "INCOMPLETE RECORD: the portion from OHIO - STATE ID/OH04" in late[0]
+
+
+def test_node1_paused_past_the_dead_time_its_jobs_are_done_once(
+    jobs_cluster: tuple[Cluster, People], smtp: tuple[Collector, int]
+) -> None:
+    """The zombie: node1 is stopped (SIGSTOP) mid-job, as a long pause would, and taken over
+    by node2, which puts its jobs back on the queue; then node1 goes on (SIGCONT) with what it
+    was doing. Each job is still done once, and node1 says in its log that it was taken
+    over."""
+    cluster, p = jobs_cluster
+    node1, node2 = cluster.node1, cluster.node2
+    node1.start()
+    node2.start()
+    jobs = send_jobs_until_node1_holds_one(cluster, p)
+    node1.pause()
+    try:
+        in_flight = cluster.pending_on("node1", "job_workflow")
+        assert in_flight, "the pause came too late to prove anything"
+        until("node1 was not taken over", lambda: cluster.taken_over_by("node1") == "node2")
+    finally:
+        node1.resume()
+    # Its jobs, back on the queue, are taken by node2 or by node1 again, once node1 ends the
+    # transaction it was paused in (node2's runs of that agency's jobs wait for its lock).
+    jobs_done_once(cluster, jobs, in_flight, smtp[0], by="node1")
+    until(
+        "node1 did not notice the takeover",
+        lambda: "node node1 was taken over by node2" in node1.log.read_text(),
+    )
 
 
 # --- mid-file -----------------------------------------------------------------------------------
