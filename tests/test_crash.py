@@ -54,7 +54,7 @@ def _database_url(worker_id: str) -> str:
     return fresh_postgres_database(f"crash_{worker_id}")
 
 
-def _batch(path: Path, records: int = RECORDS) -> tuple[int, int]:
+def batch_file(path: Path, records: int = RECORDS) -> tuple[int, int]:
     """The file, written as a stream; returns (records with a fatal error, with a record error)."""
     layout = FlatLayout(load_dictionary(DICTIONARY_DIR / "stop-2024.yaml"))
     fatal = errors = 0
@@ -104,6 +104,16 @@ class Hub:
         assert self.process is not None
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(timeout=30)
+
+    def pause(self) -> None:
+        """A long pause (SIGSTOP to the hub's process alone): alive, holding what it holds,
+        and silent; :meth:`resume` lets it go on."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
 
     def stop(self) -> None:
         self.groups.close()
@@ -161,7 +171,7 @@ def test_sigkill_in_the_middle_of_a_file_stores_every_record_once(
 ) -> None:
     hub, key, engine = served
     batch = tmp_path / NAME
-    fatal, with_errors = _batch(batch)
+    fatal, with_errors = batch_file(batch)
     headers = {"Authorization": f"Bearer {key}"}
     hub.start()
     with batch.open("rb") as body:

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 import jdx
 from jdx.exchanges.stops.tables import stop_file_chunks, stop_file_errors, stops
-from tests.test_crash import ORI, Hub, _batch, _database_url
+from tests.test_crash import ORI, Hub, _database_url, batch_file
 from tests.test_serve import free_port
 from tests.test_serve import jdx as jdx_command
 
@@ -78,7 +78,7 @@ def test_a_file_in_flight_is_finished_by_the_next_release(
     hub, key, engine = served
     assert jdx.__version__ != NEXT_RELEASE
     batch = tmp_path / NAME
-    fatal, with_errors = _batch(batch, RECORDS)
+    fatal, with_errors = batch_file(batch, RECORDS)
     headers = {"Authorization": f"Bearer {key}"}
     hub.start()
     with batch.open("rb") as body:

@@ -127,6 +127,9 @@ class Hub:
         started: list[Callable[[], None]] = []
         self._started = started
         try:
+            from jdx import takeover
+
+            takeover.join(self)  # before DBOS launches (PostgreSQL: the node's first beat)
             factories = [make for e in self.exchanges.values() for make in e.workflows]
             if factories:
                 instances = workflows.launch(self, factories)
@@ -223,6 +226,7 @@ def create_hub(settings: Settings, *, exchanges: list[Register] | None = None) -
     )
     _hub_tables()
     hub.periodic.append(_notifier(hub))
+    hub.periodic.extend(_takeover(hub))
     for register in exchanges if exchanges is not None else builtin_exchanges():
         register(hub)
     return hub
@@ -233,6 +237,14 @@ def _hub_tables() -> None:
     import jdx.security.credentials
     import jdx.security.throttle
     import jdx.security.users  # noqa: F401
+
+
+def _takeover(hub: Hub) -> list[Periodic]:
+    """The node's heartbeat and the takeover of dead nodes' workflows (PostgreSQL only)."""
+    from jdx import takeover
+
+    found = takeover.periodic(hub)
+    return [] if found is None else [found]
 
 
 def _notifier(hub: Hub) -> Periodic:

@@ -148,6 +148,14 @@ class Settings(BaseSettings):
         description="This node's name, unique among the nodes sharing one PostgreSQL database: "
         "a restarted node resumes the file workflows it had started.",
     )
+    node_dead_seconds: float = Field(
+        30.0,
+        ge=1,
+        description="PostgreSQL: a node whose heartbeat (written every sixth of this) is older "
+        "than this is taken as dead, and another node takes over its workflows in flight "
+        "(docs/operations.md, 'Takeover'). Too short, and a node that is only slow has its work "
+        "started again elsewhere (safe, but done twice).",
+    )
     # --- batch channel (seed 001, "Secure File Transfer") --------------------------------------
     sftp: Literal["embedded", "folder", "off"] = Field(
         "embedded",

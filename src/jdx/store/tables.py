@@ -150,3 +150,19 @@ audit_log = sa.Table(
     sa.Column("codes", sa.String(500), nullable=False, server_default=""),
     sa.Column("detail", Json),
 )
+
+# The nodes of a hub on PostgreSQL (store/nodes.py): each one's heartbeat, and who took over
+# the workflows of one that stopped beating (takeover.py). Times are the database's clock, so
+# that nodes whose clocks differ still agree on who is late.
+nodes = sa.Table(
+    "nodes",
+    metadata,
+    sa.Column("node_id", sa.String(100), primary_key=True),  # JDX_NODE_ID, DBOS' executor id
+    sa.Column("version", sa.String(50), nullable=False),  # the jdx release it runs
+    # DBOS' application version: a node recovers only the workflows of the version it runs.
+    sa.Column("workflow_version", sa.String(100)),
+    sa.Column("started_at", Timestamp, nullable=False),
+    sa.Column("last_seen_at", Timestamp, nullable=False),
+    sa.Column("taken_over_by", sa.String(100)),
+    sa.Column("taken_over_at", Timestamp),
+)
