@@ -11,6 +11,7 @@ from typer.core import TyperGroup
 
 from jdx.cli import (
     agency,
+    backup,
     credentials,
     db,
     demo,
@@ -93,6 +94,8 @@ app.command("validate")(stops.validate)
 app.command("icd")(stops.icd)
 app.command("demo")(demo.demo)
 app.command("submit", epilog=f"{submit.EXIT_HELP} {EXIT_CODES_HELP}")(submit.submit)
+app.command("backup")(backup.backup)
+app.command("restore")(backup.restore)
 
 
 def _exit_codes_on_every_help(group: typer.Typer) -> None:
