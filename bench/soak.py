@@ -82,6 +82,7 @@ class SoakResult:
     samples: list[Sample] = field(default_factory=list)
     statuses: Counter[int] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
+    skipped: int = 0  # requests not sent: the server was behind by a second's worth already
     files_done: int = 0
     jobs_sent: int = 0
     raps_delivered: int = 0
@@ -112,6 +113,7 @@ class SoakResult:
             "statuses": dict(sorted(self.statuses.items())),
             "errors": dict(self.errors),
             "server_errors": self.server_errors,
+            "skipped": self.skipped,
             "files_done": self.files_done,
             "jobs_sent": self.jobs_sent,
             "raps_delivered": self.raps_delivered,
@@ -368,39 +370,52 @@ def run(config: SoakConfig, log: Callable[[str], None] = print) -> SoakResult:
         with (
             serving(hub, config, data_dir / "serve.log") as (base, pgid),
             httpx.Client(base_url=base, timeout=30) as client,
-            ThreadPoolExecutor(max_workers=8) as pool,
         ):
-            load = Load(client, hub, result)
-            started = time.monotonic()
-            end = started + config.minutes * 60
-            next_sample = started
-            next_periodic = {name: started + every / 2 for every, name in periodic}
-            steady_sent = 0
-            while (now := time.monotonic()) < end:
-                if now >= next_sample:
-                    rss, count = rss_mb(pgid)
-                    second = round(now - started, 1)
-                    result.samples.append(Sample(second, rss, count, result.requests))
-                    if int(second) % 60 < config.sample_seconds:
-                        log(
-                            f"  {second / 60:5.1f} min: RSS {rss} MB ({count} processes), "
-                            f"{result.requests} requests, {result.server_errors} 5xx"
-                        )
-                    next_sample += config.sample_seconds
-                for every, name in periodic:
-                    if now >= next_periodic[name]:
-                        pool.submit(getattr(load, name))
-                        next_periodic[name] += every
-                # the steady part: 3 POSTs to 1 GET, paced to the wall clock
-                due = int((now - started) * steady)
-                while steady_sent < due:
-                    pool.submit(load.get_stop if steady_sent % 4 == 3 else load.post_stop)
-                    steady_sent += 1
-                time.sleep(0.005)
-            rss, count = rss_mb(pgid)
-            result.samples.append(
-                Sample(round(time.monotonic() - started, 1), rss, count, result.requests)
-            )
+            pool = ThreadPoolExecutor(max_workers=8)
+            pending: set[Any] = set()
+
+            def submit(task: Callable[[], None]) -> None:
+                # at most a second's worth waiting: a server that falls behind is not buried
+                pending.difference_update([f for f in pending if f.done()])
+                if len(pending) >= max(config.rate, 8):
+                    result.skipped += 1
+                    return
+                pending.add(pool.submit(task))
+
+            try:
+                load = Load(client, hub, result)
+                started = time.monotonic()
+                end = started + config.minutes * 60
+                next_sample = started
+                next_periodic = {name: started + every / 2 for every, name in periodic}
+                steady_sent = 0
+                while (now := time.monotonic()) < end:
+                    if now >= next_sample:
+                        rss, count = rss_mb(pgid)
+                        second = round(now - started, 1)
+                        result.samples.append(Sample(second, rss, count, result.requests))
+                        if int(second) % 60 < config.sample_seconds:
+                            log(
+                                f"  {second / 60:5.1f} min: RSS {rss} MB ({count} processes), "
+                                f"{result.requests} requests, {result.server_errors} 5xx"
+                            )
+                        next_sample += config.sample_seconds
+                    for every, name in periodic:
+                        if now >= next_periodic[name]:
+                            submit(getattr(load, name))
+                            next_periodic[name] += every
+                    # the steady part: 3 POSTs to 1 GET, paced to the wall clock
+                    due = int((now - started) * steady)
+                    while steady_sent < due:
+                        submit(load.get_stop if steady_sent % 4 == 3 else load.post_stop)
+                        steady_sent += 1
+                    time.sleep(0.005)
+                rss, count = rss_mb(pgid)
+                result.samples.append(
+                    Sample(round(time.monotonic() - started, 1), rss, count, result.requests)
+                )
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
     finally:
         if config.database_url:
             with contextlib.suppress(Exception):

@@ -71,6 +71,12 @@ def nginx_config(tmp: Path, port: int, hub_socket: Path, tls: Path) -> Path:
     ):
         assert shipped in server, f"deploy/nginx/jdx.conf no longer has {shipped!r}"
         server = server.replace(shipped, ours)
+    return main_config(tmp, server)
+
+
+def main_config(tmp: Path, server: str, http: str = "") -> Path:
+    """``server`` (a shipped http{}-level file, adapted) in a main config whose pid, logs and
+    temporary files stay in ``tmp``; ``http``: more directives of the http block."""
     user = pwd.getpwuid(os.getuid()).pw_name
     temp = "\n".join(
         f"    {kind}_temp_path {tmp}/{kind}_temp;"
@@ -86,6 +92,7 @@ events {{ worker_connections 64; }}
 http {{
     access_log {tmp}/access.log;
 {temp}
+{http}
 {server}
 }}
 """
