@@ -66,6 +66,7 @@ class SoakConfig:
     database_url: str | None = None
     trace: Path | None = None
     trace_seconds: float = 60.0
+    trace_frames: int = 0  # 0: a census of objects only; more: tracemalloc too
 
 
 @dataclass
@@ -196,6 +197,7 @@ def serving(hub: Hub, config: SoakConfig, log: Path) -> Iterator[tuple[str, int]
             "bench.traced_serve",
             str(config.trace),
             str(config.trace_seconds),
+            str(config.trace_frames),
         ]
     else:
         argv = [str(VENV_BIN / "jdx"), "serve"]
@@ -448,6 +450,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--postgres", default=None, help="a PostgreSQL URL (its database is reset)")
     parser.add_argument("--trace", type=Path, default=None, help="tracemalloc snapshots here")
     parser.add_argument("--trace-seconds", type=float, default=SoakConfig.trace_seconds)
+    parser.add_argument("--trace-frames", type=int, default=SoakConfig.trace_frames)
     parser.add_argument("--compare", nargs=2, type=Path, help="two snapshots: print the growth")
     parser.add_argument("--label", default="", help="saved as bench/results/soak[-LABEL].json")
     args = parser.parse_args(argv)
@@ -461,6 +464,7 @@ def main(argv: list[str] | None = None) -> None:
         database_url=args.postgres,
         trace=args.trace,
         trace_seconds=args.trace_seconds,
+        trace_frames=args.trace_frames,
     )
     result = run(config, log=lambda m: print(m, file=sys.stderr, flush=True))
     summary = result.summary()

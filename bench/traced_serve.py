@@ -1,39 +1,50 @@
-"""``python -m bench.traced_serve DIR SECONDS``: ``jdx serve`` under tracemalloc, for the soak.
+"""``python -m bench.traced_serve DIR SECONDS [FRAMES]``: ``jdx serve`` watched, for the soak.
 
-Tracing starts one period after the start (start-up, traced, would take minutes), then a
-snapshot of the Python heap (15 frames a trace) is written to ``DIR/snapshot-NNN.trace`` every
-``SECONDS``: what a snapshot holds was allocated after tracing began; compare two
-with ``python -m bench.soak --compare A B``. Only one process is traced: run it with
-``--workers 1`` (the default), where uvicorn serves in the hub's own process.
+Every ``SECONDS`` the live Python objects are counted by type (``gc``) into
+``DIR/census-NNN.json``; with ``FRAMES`` > 0 a tracemalloc snapshot of the heap (that many frames
+a trace) is also written to ``DIR/snapshot-NNN.trace``. Tracing starts one period after the start
+(start-up, traced, would take minutes), so a snapshot holds what was allocated after that;
+compare two with ``python -m bench.soak --compare A B``. A census costs a pass over every object
+and slows the server little; tracing slows it several times. Only one process is watched: run it
+with ``--workers 1`` (the default), where uvicorn serves in the hub's own process.
 """
 
 from __future__ import annotations
 
+import collections
+import gc
 import sys
 import threading
 import tracemalloc
 from pathlib import Path
 
+import orjson
 
-def _snapshots(folder: Path, seconds: float, stop: threading.Event) -> None:
+
+def _watch(folder: Path, seconds: float, frames: int, stop: threading.Event) -> None:
     if stop.wait(seconds):
         return
-    tracemalloc.start(15)
+    if frames:
+        tracemalloc.start(frames)
     n = 0
     while not stop.wait(seconds):
-        snapshot = tracemalloc.take_snapshot().filter_traces(
-            [tracemalloc.Filter(False, tracemalloc.__file__)]
-        )
-        snapshot.dump(str(folder / f"snapshot-{n:03d}.trace"))
+        census = collections.Counter(type(o).__qualname__ for o in gc.get_objects())
+        (folder / f"census-{n:03d}.json").write_bytes(orjson.dumps(dict(census.most_common())))
+        if frames:
+            snapshot = tracemalloc.take_snapshot().filter_traces(
+                [tracemalloc.Filter(False, tracemalloc.__file__)]
+            )
+            snapshot.dump(str(folder / f"snapshot-{n:03d}.trace"))
         n += 1
 
 
 def main() -> None:
     folder, seconds = Path(sys.argv[1]), float(sys.argv[2])
+    frames = int(sys.argv[3]) if len(sys.argv) > 3 else 0
     folder.mkdir(parents=True, exist_ok=True)
     stop = threading.Event()
     threading.Thread(
-        target=_snapshots, args=(folder, seconds, stop), name="tracemalloc", daemon=True
+        target=_watch, args=(folder, seconds, frames, stop), name="soak-watch", daemon=True
     ).start()
     from jdx.cli import main as jdx
 
