@@ -67,6 +67,7 @@ class SoakConfig:
     trace: Path | None = None
     trace_seconds: float = 60.0
     trace_frames: int = 0  # 0: a census of objects only; more: tracemalloc too
+    server_env: dict[str, str] = field(default_factory=dict)  # more variables for the server
 
 
 @dataclass
@@ -188,6 +189,7 @@ def serving(hub: Hub, config: SoakConfig, log: Path) -> Iterator[tuple[str, int]
         "JDX_LOG_LEVEL": "WARNING",
         "JDX_TRUSTED_PROXIES": '["127.0.0.1"]',  # the load stands for nginx over TCP
         "JDX_ONESTOP_SUMMARY_SECONDS": "0",
+        **config.server_env,
     }
     if config.trace is not None:
         config.trace.mkdir(parents=True, exist_ok=True)
@@ -451,6 +453,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--trace", type=Path, default=None, help="tracemalloc snapshots here")
     parser.add_argument("--trace-seconds", type=float, default=SoakConfig.trace_seconds)
     parser.add_argument("--trace-frames", type=int, default=SoakConfig.trace_frames)
+    parser.add_argument(
+        "--server-env", action="append", default=[], metavar="NAME=VALUE", help="for the server"
+    )
     parser.add_argument("--compare", nargs=2, type=Path, help="two snapshots: print the growth")
     parser.add_argument("--label", default="", help="saved as bench/results/soak[-LABEL].json")
     args = parser.parse_args(argv)
@@ -465,6 +470,7 @@ def main(argv: list[str] | None = None) -> None:
         trace=args.trace,
         trace_seconds=args.trace_seconds,
         trace_frames=args.trace_frames,
+        server_env=dict(pair.split("=", 1) for pair in args.server_env),
     )
     result = run(config, log=lambda m: print(m, file=sys.stderr, flush=True))
     summary = result.summary()

@@ -12,6 +12,8 @@ with ``--workers 1`` (the default), where uvicorn serves in the hub's own proces
 from __future__ import annotations
 
 import collections
+import ctypes
+import ctypes.util
 import gc
 import sys
 import threading
@@ -30,12 +32,53 @@ def _watch(folder: Path, seconds: float, frames: int, stop: threading.Event) -> 
     while not stop.wait(seconds):
         census = collections.Counter(type(o).__qualname__ for o in gc.get_objects())
         (folder / f"census-{n:03d}.json").write_bytes(orjson.dumps(dict(census.most_common())))
+        (folder / f"native-{n:03d}.json").write_bytes(orjson.dumps(native_memory()))
         if frames:
             snapshot = tracemalloc.take_snapshot().filter_traces(
                 [tracemalloc.Filter(False, tracemalloc.__file__)]
             )
             snapshot.dump(str(folder / f"snapshot-{n:03d}.trace"))
         n += 1
+
+
+class _Mallinfo2(ctypes.Structure):
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in (
+            "arena",
+            "ordblks",
+            "smblks",
+            "hblks",
+            "hblkhd",
+            "usmblks",
+            "fsmblks",
+            "uordblks",
+            "fordblks",
+            "keepcost",
+        )
+    ]
+
+
+def native_memory() -> dict[str, int]:
+    """Where the memory outside Python's objects is: glibc malloc's heap (in use, and free but
+    kept: fragmentation), memory mapped by malloc, and SQLite's own count (the page caches)."""
+    out: dict[str, int] = {}
+    libc = ctypes.CDLL(ctypes.util.find_library("c"))
+    if hasattr(libc, "mallinfo2"):
+        libc.mallinfo2.restype = _Mallinfo2
+        info = libc.mallinfo2()
+        out |= {
+            "malloc_arena": info.arena,
+            "malloc_in_use": info.uordblks,
+            "malloc_free_kept": info.fordblks,
+            "malloc_mmapped": info.hblkhd,
+        }
+    found = ctypes.util.find_library("sqlite3")
+    if found:
+        sqlite = ctypes.CDLL(found)
+        sqlite.sqlite3_memory_used.restype = ctypes.c_int64
+        out["sqlite_memory_used"] = sqlite.sqlite3_memory_used()
+    return out
 
 
 def main() -> None:

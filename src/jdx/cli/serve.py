@@ -27,6 +27,9 @@ def serve(
     ),
 ) -> None:
     """Run the hub until interrupted."""
+    from jdx import memory
+
+    memory.limit_arenas()  # before any thread starts (jdx.memory)
     # Worker processes read settings from the environment: pass the options on that way.
     for name, value in (("HOST", host), ("PORT", port), ("WORKERS", workers), ("UDS", uds)):
         if value is not None:
@@ -168,8 +171,12 @@ def start_background(hub: Hub) -> Background:
     """The hub's own start (``Hub.start``: DBOS and every exchange's workflows, which resume
     what a crash interrupted, the periodic jobs and the notifier), then the file channel in
     front of the stop exchange's folders: the embedded SFTP server or the drop-folder watcher.
-    The channel stops first, so that nothing arrives while the workflows stop."""
+    The channel stops first, so that nothing arrives while the workflows stop. Beside them, the
+    allocator's trim (``jdx.memory``)."""
+    from jdx import memory
+
     background = Background()
+    background.stops.append(memory.start_trimming())
     hub.start()
     background.stops.append(hub.stop)
     try:
