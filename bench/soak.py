@@ -17,9 +17,15 @@ and made anew) with the sample domain tables. The load is paced (``rate`` reques
 whatever the answers' speed, from a few threads), so a slower server sees the same work; it
 stops by itself after ``minutes``. Nothing but 127.0.0.1 (and the PostgreSQL URL) is reached.
 
-``trace`` (a folder) runs the server under tracemalloc and writes a snapshot there every
-``trace_seconds`` (``bench/traced_serve.py``); compare two with :func:`top_growth`. That is the
-debugging run that found the drift (docs/benchmarks.md, "Memory over a long run").
+``trace`` (a folder) runs the server watched (``bench/traced_serve.py``): every ``trace_seconds``
+a census of its Python objects by type and its native memory (glibc malloc in use and free but
+kept, SQLite's own count), and with ``trace_frames`` a tracemalloc snapshot (compare two with
+``--compare``). That is the debugging run that found the drift (docs/benchmarks.md, "Memory over
+a long run"); ``--server-env NAME=VALUE`` tries an allocator setting without a code change.
+
+    python -m bench.soak --minutes 30 --rate 40               # bench/results/soak.json
+    python -m bench.soak --minutes 10 --postgres postgresql://postgres@127.0.0.1/soak --label pg
+    python -m bench.soak --minutes 6 --trace /tmp/watch --trace-seconds 60
 """
 
 from __future__ import annotations

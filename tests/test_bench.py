@@ -130,3 +130,15 @@ def test_onestop_bench_answers_every_file_of_a_sustained_run_once() -> None:
     assert result.stored == result.storable_expected > 0, result
     assert result.upload_to_answer_ms["median"] > 0
     assert "| onestop-sustained | sqlite | 50 |" in onestop.table(onestop.as_dicts([result]))
+
+
+def test_soak_summary_reads_the_rss_at_each_mark_and_the_drift_from_five_minutes() -> None:
+    from bench.soak import Sample, SoakResult
+
+    result = SoakResult({"minutes": 10})
+    result.samples = [Sample(s, 100.0 + s / 60, 1, int(s) * 40) for s in range(0, 601, 10)]
+    result.statuses[200] = 24_000
+    summary = result.summary()
+    assert summary["rss_mb_at_minute"] == {"1": 101.0, "5": 105.0, "10": 110.0}
+    assert summary["end_over_5_minutes_percent"] == 4.76
+    assert (summary["requests_per_second"], summary["server_errors"]) == (40.0, 0)

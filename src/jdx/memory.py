@@ -1,24 +1,26 @@
-"""Memory the C allocator keeps after the hub has freed it: given back to the system.
+"""Memory the C allocator keeps after the hub has freed it: fewer arenas, given back.
 
-A soak of `jdx serve` (bench/soak.py; issue 17: RSS still rising after 10 minutes) showed the
-Python objects steady (a census by type: flat), SQLite's page caches steady (a few MB) and
-glibc malloc's memory *in use* steady, while the memory malloc had been given back but kept
-grew the whole time (10 MB to 21 MB in 10 minutes at 40 requests/s), and the resident size with
-it. Each request's allocations (parsed records, SQL parameters, responses) are freed, but into
-heaps that a few long-lived allocations keep from shrinking, and with one malloc arena per
-thread (the web service's store threads, the thread pool of the routes, DBOS's threads: up to
-eight per core) each thread's heap fragments on its own. glibc gives such memory back only when
-the free space is at the top of the main heap.
+A soak of `jdx serve` (bench/soak.py; issue 17: RSS still rising after 10 minutes) on SQLite at
+40 requests/s showed the Python objects steady (a census by type: flat), SQLite's page caches
+steady (4 to 5 MB) and glibc malloc's memory *in use* steady (39 to 40 MB), while the memory
+malloc had been given back but kept grew the whole time (10 MB to 21 MB in 10 minutes, its heaps
+49 to 61 MB), and the resident size with it. Each request's allocations (parsed records, SQL
+parameters, answers) are freed, but glibc gives each thread an arena of its own (up to eight per
+core: the web service's store threads, the routes' thread pool, DBOS's threads), and a freed
+chunk serves only its own arena's next allocations; with many arenas each heap kept growing
+beside the others' free space.
 
 So each serving process does two things (glibc only: elsewhere both are no-ops):
 
 - :func:`limit_arenas` before its threads start: at most :data:`ARENAS` arenas, so threads
-  share heaps, and a heap one thread freed serves the next thread's requests;
+  share heaps and one thread's freed memory serves the next one's requests. This is what stopped
+  the growth (measured alone, with ``MALLOC_ARENA_MAX=2``: free-but-kept 3.3 to 4.4 MB and the
+  heaps flat from the third minute);
 - :func:`start_trimming`: ``malloc_trim(0)`` every :data:`TRIM_SECONDS`, which returns the free
-  pages inside every arena's heaps (not only its top) to the system. It takes about a
-  millisecond with the arena locks held; a minute apart, that is nothing.
+  pages inside every heap (not only at its top) to the system: a smaller gain, a few
+  milliseconds a minute.
 
-docs/benchmarks.md, "Memory over a long run", has the soak before and after.
+docs/benchmarks.md, "Memory over a long run", has the soaks before and after.
 """
 
 from __future__ import annotations
