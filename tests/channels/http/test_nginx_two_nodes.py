@@ -52,7 +52,7 @@ class Cluster:
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+def cluster(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[Cluster]:
     tmp = tmp_path_factory.mktemp("two-nodes")
     tls = tmp / "tls"
     tls.mkdir()
@@ -60,7 +60,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     (tls / "ca.crt").write_bytes(ca.cert_pem)
     (tls / "client-ca.crt").write_bytes(ca.cert_pem)
     issue("localhost", ca, server=True).write(tls, "server")
-    url = fresh_postgres_database("two_nodes")
+    # xdist may give each test of the module to another worker, each with this fixture
+    url = fresh_postgres_database(f"two_nodes_{worker_id}")
     shared = {
         **os.environ,
         "JDX_DATABASE_URL": url,
