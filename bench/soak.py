@@ -310,7 +310,7 @@ class Load:
         with self.lock:
             n = next(self.counter)
         fbi = str(2_000_000 + n)
-        state, sid = STATES[0]
+        _texas, sid = STATES[0]
         notice = "\n".join(
             [
                 "EL01HEADERXXXX01234",
@@ -353,7 +353,6 @@ class Load:
             if fetched is not None and fetched.status_code == 200:
                 with self.lock:
                     self.result.raps_delivered += 1
-        del state
 
 
 def run(config: SoakConfig, log: Callable[[str], None] = print) -> SoakResult:
