@@ -33,7 +33,10 @@ def serve(
             os.environ[f"JDX_{name}"] = str(value)
     with open_hub() as hub:  # a migrated database, or a one-line error
         settings = hub.settings
-        logs.configure(settings.log_level)
+        logs.configure(settings.log_level, settings.log_format)
+        from jdx.channels.http import metrics_files
+
+        metrics_files.prepare(settings.data_dir)  # before the workers: they count there
         if settings.environment == "production":
             refuse_unsafe(hub)
             refuse_empty_domains(hub)
@@ -187,14 +190,17 @@ def start_background(hub: Hub) -> Background:
             hub.settings.folder_settle_seconds,
         )
         background.stops.append(watcher.run_in_thread())
-    elif hub.settings.sftp == "embedded":
+    sftp_listening: Callable[[], bool] | None = None
+    if hub.settings.sftp == "embedded":
         from jdx.channels.sftp.server import start_in_thread
 
         try:
-            background.stops.append(start_in_thread(hub).stop)
+            sftp = start_in_thread(hub)
         except BaseException:
             background.stop()  # the workflows started above stop cleanly too
             raise
+        background.stops.append(sftp.stop)
+        sftp_listening = sftp.listening
     from jdx.notify.notifier import Notifier
 
     background.stops.append(Notifier(hub.engine, hub.settings).run_in_thread())
@@ -202,6 +208,10 @@ def start_background(hub: Hub) -> Background:
         background.stops.append(start_rap_sweep(hub))
     background.stops.append(_close_bulkws_batches(hub))
     background.stops.append(start_output_tidy(hub))
+    from jdx import readiness
+
+    # last, so that it is stopped first: what it reports has all started by then
+    background.stops.append(readiness.start_reporting(hub, sftp_listening))
     return background
 
 

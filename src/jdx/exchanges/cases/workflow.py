@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from dbos import DBOS, SetWorkflowID, WorkflowHandle
 
 import jdx
+from jdx import logs
 from jdx._periodic import run_every
 from jdx.exchanges.cases import process, results
 from jdx.exchanges.cases.regions import load_regions
@@ -102,8 +103,19 @@ def _case_job(job_id: int) -> dict[str, int]:
 
 
 @DBOS.workflow()
-def job_workflow(job_id: int) -> dict[str, int]:
-    return _case_job(job_id)
+def job_workflow(job_id: int, request_id: str | None = None) -> dict[str, int]:
+    """``request_id``: of the request that sent the job (None for one the stray sweep queued,
+    or queued before it was passed); the job's step logs with it (``jdx/logs.py``)."""
+    with logs.request_context(request_id):
+        counts = _case_job(job_id)
+        log.info(
+            "job %s: %s created, %s cancellations requested, %s rejected",
+            job_id,
+            counts.get("created", 0),
+            counts.get("requested", 0),
+            counts.get("rejected", 0),
+        )
+        return counts
 
 
 def workflow_id(job_id: int) -> str:
@@ -112,11 +124,12 @@ def workflow_id(job_id: int) -> str:
 
 def enqueue(hub: Hub, job_id: int) -> None:
     """Queue a job's workflow; the workflow id makes a repeated enqueue a no-op."""
+    request_id = logs.request_id()  # the request's, carried into the workflow's log
     if _runtime.bound and DBOS.retrieve_queue(QUEUE) is not None:
         with SetWorkflowID(workflow_id(job_id)):
             queue = DBOS.retrieve_queue(QUEUE)
             assert queue is not None
-            queue.enqueue(job_workflow, job_id)
+            queue.enqueue(job_workflow, job_id, request_id)
         return
     dbos_client(hub).enqueue(
         {
@@ -126,6 +139,7 @@ def enqueue(hub: Hub, job_id: int) -> None:
             "app_version": jdx.__version__,
         },
         job_id,
+        request_id,
     )
 
 

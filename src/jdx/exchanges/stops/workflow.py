@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from dbos import DBOS, DBOSConfig, SetWorkflowID, WorkflowHandle
 
 import jdx
+from jdx import logs
 from jdx.exchanges.stops import batch_files, small_files
 from jdx.exchanges.stops.file_folders import Folders
 from jdx.exchanges.stops.service import StopService
@@ -127,11 +128,22 @@ def _cleanup_step(file_id: int) -> None:
 
 
 @DBOS.workflow()
-def file_workflow(file_id: int) -> dict[str, int]:
-    _process_step(file_id)
-    counts = _finish_step(file_id)
-    _cleanup_step(file_id)
-    return counts
+def file_workflow(file_id: int, request_id: str | None = None) -> dict[str, int]:
+    """``request_id``: of the upload that queued the file (None from SFTP, the drop folder, or
+    a workflow queued before it was passed); its steps log with it (``jdx/logs.py``)."""
+    with logs.request_context(request_id):
+        log.info("file %s: processing", file_id)
+        _process_step(file_id)
+        counts = _finish_step(file_id)
+        _cleanup_step(file_id)
+        log.info(
+            "file %s: answered: %s stored, %s with errors, %s rejected",
+            file_id,
+            counts.get("successful", 0),
+            counts.get("with_errors", 0),
+            counts.get("rejected", 0),
+        )
+        return counts
 
 
 def enqueue(hub: Hub, file_id: int) -> None:
@@ -141,11 +153,12 @@ def enqueue(hub: Hub, file_id: int) -> None:
     through a DBOS client, so that only the processes meant to process files do.
     """
     workflow_id = f"stop-file-{file_id}"
+    request_id = logs.request_id()  # the upload's, carried into the workflow's log
     if _runtime.bound:
         with SetWorkflowID(workflow_id):
             queue = DBOS.retrieve_queue(QUEUE)
             assert queue is not None
-            queue.enqueue(file_workflow, file_id)
+            queue.enqueue(file_workflow, file_id, request_id)
         return
     dbos_client(hub).enqueue(
         {
@@ -155,6 +168,7 @@ def enqueue(hub: Hub, file_id: int) -> None:
             "app_version": jdx.__version__,
         },
         file_id,
+        request_id,
     )
 
 
