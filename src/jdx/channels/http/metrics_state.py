@@ -213,9 +213,15 @@ class HubState(Collector):
 
     def _workflow_database(self) -> tuple[sa.Engine | None, str | None]:
         """The engine and schema of DBOS's tables: the hub's database (schema ``dbos``) on
-        PostgreSQL; on SQLite the workflow file, opened read-only (None before DBOS made it)."""
+        PostgreSQL; on SQLite the workflow file, opened read-only. None before DBOS first made
+        them (a hub whose ``jdx serve`` never ran): no workflow is queued then."""
         if self.hub.engine.url.get_backend_name() != "sqlite":
-            return self.hub.engine, "dbos"
+            if self._workflow_engine is None:
+                with self.hub.engine.connect() as conn:
+                    if not sa.inspect(conn).has_table("workflow_status", schema="dbos"):
+                        return None, None
+                self._workflow_engine = self.hub.engine
+            return self._workflow_engine, "dbos"
         if self._workflow_engine is None:
             path = Path(sa.make_url(system_database_url(self.hub)).database or "")
             if not path.is_file():
