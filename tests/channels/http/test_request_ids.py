@@ -87,3 +87,22 @@ def test_a_file_uploads_id_is_on_its_workflows_log_lines(
     assert any(
         f"file {file_id}: answered: 1 stored, 1 with errors, 1 rejected" in line for line in logged
     )
+
+
+def test_an_import_jobs_id_is_on_its_workflows_log_line(
+    workflows: Hub, client: httpx.Client, agency: AgencyFixture, log_lines: io.StringIO
+) -> None:
+    from jdx.exchanges.cases import workflow as case_jobs
+    from tests.exchanges.cases.test_import import missing
+
+    answer = client.post(
+        "/namus/v1/jobs",
+        json={"cases": [missing()]},
+        headers={**agency.auth(), "X-Request-ID": "job-post-1"},
+    )
+    assert answer.status_code == 202, answer.text
+    job_id = answer.json()["job_id"]
+    case_jobs.wait(job_id)  # queued after the answer, as the route does: still the request's
+    assert f"job {job_id}: 1 created, 0 cancellations requested, 0 rejected" in lines_with(
+        log_lines, "job-post-1"
+    )
