@@ -61,7 +61,7 @@ test-latest:
 
 ## lock: refresh requirements.lock to the newest releases pyproject.toml allows (then `make test`)
 lock: $(STAMP)
-	$(BIN)/uv pip compile pyproject.toml --extra dev --extra bench --universal \
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra bench --extra tracing --universal \
 		--python-version 3.11 --generate-hashes --upgrade --quiet -o $(LOCK)
 
 LINTED := src tests tools $(wildcard bench)

@@ -1,5 +1,5 @@
-"""``python -m bench [validators|http|bulk|bulk-profile|onestop|profile|namus|rapsheets|all]``: the
-figures of docs/benchmarks.md.
+"""``python -m bench [validators|http|bulk|bulk-profile|onestop|profile|namus|rapsheets|layers|all]``:
+the figures of docs/benchmarks.md.
 
 Each bench prints a table and writes its machine-readable results, with the machine they were
 measured on, to ``bench/results/<bench>.json`` (committed: the docs quote them).
@@ -241,6 +241,16 @@ def bench_rapsheets(args: argparse.Namespace) -> None:
     print(f"\nwritten: {write('rapsheets', payload)}")
 
 
+def bench_layers(args: argparse.Namespace) -> None:
+    from bench import layers
+
+    before = machine()
+    summary = layers.run(args.rounds, args.per_round)
+    print(layers.table(summary))
+    payload = {"machine": before, "load_average_after": machine()["load_average_1_5_15"], **summary}
+    print(f"\nwritten: {write('layers', payload)}")
+
+
 def ints(text: str) -> list[int]:
     return [int(x) for x in text.split(",") if x]
 
@@ -260,6 +270,7 @@ def parser() -> argparse.ArgumentParser:
             "profile",
             "namus",
             "rapsheets",
+            "layers",
             "all",
         ],
         help="what to run (default: validators and http)",
@@ -357,6 +368,9 @@ def parser() -> argparse.ArgumentParser:
         help="sustained: uploads in flight at once in the one SFTP session (1)",
     )
     o.add_argument("--output", default=None, help="results file name in bench/results (onestop)")
+    la = p.add_argument_group("layers")
+    la.add_argument("--rounds", type=int, default=24, help="batches per side, alternating (24)")
+    la.add_argument("--per-round", type=int, default=640, help="requests per batch (640)")
     return p
 
 
@@ -378,6 +392,8 @@ def main(argv: list[str] | None = None) -> None:
         bench_namus(args)
     if args.bench == "rapsheets":
         bench_rapsheets(args)
+    if args.bench == "layers":
+        bench_layers(args)
 
 
 if __name__ == "__main__":

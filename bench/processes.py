@@ -112,7 +112,7 @@ def wait_for_health(
     base: str,
     process: subprocess.Popen[Any],
     *,
-    seconds: float = 30,
+    seconds: float = 120,  # a loaded machine (CI, helpers) starts a hub in 20 s or more
     detail: Callable[[], str] = lambda: "",
 ) -> None:
     """Return once ``jdx serve`` at ``base`` answers ``/healthz`` with 200; raise RuntimeError

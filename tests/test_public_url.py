@@ -31,6 +31,8 @@ def environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> pytest.Monke
         monkeypatch.delenv(f"JDX_{name}", raising=False)
     monkeypatch.setenv("JDX_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("JDX_DATABASE_URL", "")
+    # `jdx serve` names its workers' metrics folder in the environment: taken back afterwards
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "run" / "metrics"))
     return monkeypatch
 
 

@@ -79,6 +79,20 @@ class Settings(BaseSettings):
         description="INFO logs one line per submission; at thousands of submissions a second "
         "WARNING saves the hub that work (the audit table records every attempt either way).",
     )
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        description="text: one line per record, `TIME LOGGER LEVEL MESSAGE`; json: one JSON "
+        "object per line (time, level, logger, message, request_id, exception), for a log "
+        "shipper, with the id of the request each record belongs to. Either way every record is "
+        "one line (docs/operations.md, 'Monitoring').",
+    )
+    otlp_traces_endpoint: str = Field(
+        "",
+        description="OpenTelemetry tracing: the OTLP/HTTP traces endpoint of a collector (e.g. "
+        "http://collector:4318/v1/traces) to which every `jdx serve` process sends a span per "
+        "HTTP request; empty (the default): no tracing. Needs the `tracing` extra "
+        "(pip install 'jdx[tracing]').",
+    )
     auth_cache_seconds: float = Field(
         5.0,
         ge=0,

@@ -365,7 +365,8 @@ PORTAL: dict[tuple[str, str], tuple[int, ...]] = {
 
 # Routes every caller may use, named here so that a new one is public on purpose: the published
 # interface documents (also in API above), the API's own documentation, the landing page, the
-# portal's style sheets and the health check.
+# portal's style sheets, the health and readiness checks and the metrics (counts, no record;
+# docs/operations.md has the proxy keep /metrics to the monitoring network).
 PUBLIC = {
     ("GET", "/openapi.json"),
     ("GET", "/docs"),
@@ -373,6 +374,8 @@ PUBLIC = {
     ("GET", "/docs/static/{name}"),
     ("GET", "/"),
     ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("GET", "/metrics"),
     ("GET", "/portal/static/{name}"),
     ("GET", "/sdcs/v1/icd"),
     ("GET", "/sdcs/v1/icd/{name}"),
@@ -411,7 +414,10 @@ def test_public_routes_answer_anyone(client: Any) -> None:
         if template == "/docs/static/{name}":
             continue  # the documentation's assets: tests/channels/http/test_docs.py
         path = template.replace("{name}", names.get(template, ""))
-        assert client.request(method, path).status_code == 200, path
+        # /readyz answers anyone whether the node is ready: here, without the background process
+        # of `jdx serve` to report DBOS and SFTP, it is not (503)
+        expected = 503 if template == "/readyz" else 200
+        assert client.request(method, path).status_code == expected, path
 
 
 # --- SFTP: the embedded server's operations, with a real client (asyncssh). -----------------

@@ -36,7 +36,10 @@ def serve(
             os.environ[f"JDX_{name}"] = str(value)
     with open_hub() as hub:  # a migrated database, or a one-line error
         settings = hub.settings
-        logs.configure(settings.log_level)
+        logs.configure(settings.log_level, settings.log_format)
+        from jdx.channels.http import metrics_files
+
+        metrics_files.prepare(settings.data_dir)  # before the workers: they count there
         if settings.environment == "production":
             refuse_unsafe(hub)
             refuse_empty_domains(hub)
@@ -179,6 +182,7 @@ def start_background(hub: Hub) -> Background:
     background.stops.append(memory.start_trimming())
     hub.start()
     background.stops.append(hub.stop)
+    sftp_listening: Callable[[], bool] | None = None
     try:
         if hub.settings.sftp == "folder":
             from jdx.channels.folder import FolderWatcher
@@ -193,7 +197,13 @@ def start_background(hub: Hub) -> Background:
         elif hub.settings.sftp == "embedded":
             from jdx.channels.sftp.server import start_in_thread
 
-            background.stops.append(start_in_thread(hub).stop)
+            sftp = start_in_thread(hub)
+            background.stops.append(sftp.stop)
+            sftp_listening = sftp.listening
+        from jdx import readiness
+
+        # last, so that it is stopped first: what it reports has all started by then
+        background.stops.append(readiness.start_reporting(hub, sftp_listening))
     except BaseException:
         background.stop()  # the workflows started above stop cleanly too
         raise

@@ -7,7 +7,7 @@ import importlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -18,14 +18,20 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from jdx import logs
 from jdx.channels import web
-from jdx.channels.http import docs, sdcs
+from jdx.channels.http import docs, metrics, sdcs
+from jdx.channels.http import health as readiness
 from jdx.channels.http.app_peer import FROM_PROXY, PEER, SECRET_HEADER, ProxyTrust
 from jdx.channels.http.common import document_errors
 from jdx.channels.http.deadlines import BodyDeadline
-from jdx.channels.http.fastpaths import FastPaths
+from jdx.channels.http.fastpaths import FastPaths, hot_routes
+from jdx.channels.http.request_ids import RequestIds
 from jdx.channels.web import landing
 from jdx.hub import Hub, create_hub
 from jdx.settings import Settings
+from jdx.tracing import tracer_provider
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
 
 log = logging.getLogger("jdx.http")
 
@@ -74,17 +80,22 @@ class PeerMiddleware:
 
 
 class HubApp(FastAPI):
-    """FastAPI with two layers in front of its own middleware stack: the peer's address kept
-    (:class:`PeerMiddleware`), then the stop web service's hot paths (``fastpaths.py``).
+    """FastAPI with layers in front of its own middleware stack: the request id
+    (``request_ids.py``), the span of optional tracing (``jdx/tracing.py``), the request metrics
+    (``metrics.py``), the body's time limit, the peer's address kept (:class:`PeerMiddleware`),
+    then the stop web service's hot paths (``fastpaths.py``).
 
     In front, not inside: FastAPI's own layers (the server error handler, its telemetry
     middleware, which looks up the tracer and meter providers on every request, the body
     limit) cost as much as the hot path's own HTTP handling, and the hot paths answer every
     error themselves, body size included."""
 
-    fast_paths: tuple[Callable[..., Awaitable[Response]], Callable[[Request], Response]] | None
+    fast_paths: (
+        tuple[Callable[..., Awaitable[Response]], Callable[[Request], Response], APIRouter] | None
+    )
     proxy_trust: ProxyTrust
     body_deadline: tuple[float, int]  # (request_body_timeout_seconds, request_body_min_rate)
+    tracer_provider: TracerProvider | None
 
     def openapi(self) -> dict[str, Any]:
         fresh = self.openapi_schema is None
@@ -96,17 +107,34 @@ class HubApp(FastAPI):
     def build_middleware_stack(self) -> ASGIApp:
         stack = super().build_middleware_stack()
         if self.fast_paths is not None:
-            submit, on_error = self.fast_paths
-            stack = FastPaths(stack, submit=submit, on_error=on_error)
+            submit, on_error, hot = self.fast_paths
+            stack = FastPaths(
+                stack, submit=submit, on_error=on_error, routes=hot_routes(hot.routes)
+            )
         timeout, min_rate = self.body_deadline
-        return BodyDeadline(PeerMiddleware(stack, self.proxy_trust), timeout, min_rate)
+        stack = BodyDeadline(PeerMiddleware(stack, self.proxy_trust), timeout, min_rate)
+        stack = metrics.RequestMetrics(stack)
+        if self.tracer_provider is not None:
+            from starlette.middleware.opentelemetry import OpenTelemetryMiddleware
+
+            stack = OpenTelemetryMiddleware(stack, tracer_provider=self.tracer_provider)
+        return RequestIds(stack)
 
 
-def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    hub: Hub | None = None,
+    tracing: TracerProvider | None = None,
+) -> FastAPI:
+    """The app of ``hub`` (or of a hub made from ``settings``); ``tracing`` is the provider of
+    its spans, by default the one the settings ask for (none: ``jdx/tracing.py``)."""
     if hub is None:
         if settings is None:
             raise ValueError("create_app needs settings or a hub")
         hub = create_hub(settings)
+    if tracing is None:
+        tracing = tracer_provider(hub.settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -121,9 +149,14 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
         # /docs and /redoc are the hub's own (docs.py): FastAPI's load their scripts from a CDN.
         docs_url=None,
         redoc_url=None,
+        # Spans come from one layer in front of everything (HubApp), the hot paths included,
+        # and only when tracing is on; FastAPI's own telemetry would look up the providers on
+        # every request for nothing.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.hub = hub
     app.fast_paths = None
+    app.tracer_provider = tracing
     settings = hub.settings
     app.proxy_trust = ProxyTrust(
         str(settings.uds) if settings.uds else None,
@@ -133,10 +166,12 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
     app.body_deadline = (settings.request_body_timeout_seconds, settings.request_body_min_rate)
     app.include_router(docs.router(title=app.title, openapi_url=app.openapi_url or "/openapi.json"))
     app.include_router(landing.router(hub))
+    app.include_router(readiness.router(hub))
+    app.include_router(metrics.router(hub))
     for router in exchange_routers(hub):
         app.include_router(router)
         if isinstance(router, sdcs.SdcsRouter):
-            app.fast_paths = (router.submit, sdcs.system_error)
+            app.fast_paths = (router.submit, sdcs.system_error, router)
 
     @app.get("/healthz", include_in_schema=False)
     def health() -> dict[str, Any]:
@@ -192,7 +227,7 @@ def app_from_environment() -> FastAPI:
 
     memory.limit_arenas()  # a worker process: before its threads start (jdx.memory)
     settings = load_settings()
-    logs.configure(settings.log_level)
+    logs.configure(settings.log_level, settings.log_format)
     app = create_app(settings)
     # The hub's long-lived objects (validators, tables, routes) out of the collector's way: a
     # full collection walks them all, stalling the event loop under load (measured, SQLite, one

@@ -126,6 +126,7 @@ class RunningServer:
     port: int
     fingerprint: str  # of the host key, for agencies to check on first connection
     stop: Callable[[], None]
+    listening: Callable[[], bool]  # whether it still accepts connections (``/readyz``)
 
 
 def start_in_thread(hub: Hub, host: str | None = None, port: int | None = None) -> RunningServer:
@@ -176,7 +177,10 @@ def start_in_thread(hub: Hub, host: str | None = None, port: int | None = None) 
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=30)
 
-    return RunningServer(host, bound, fingerprint, stop)
+    def listening() -> bool:
+        return thread.is_alive() and bool(acceptor.is_serving())
+
+    return RunningServer(host, bound, fingerprint, stop, listening)
 
 
 async def _shutdown(

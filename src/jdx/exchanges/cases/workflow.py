@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from dbos import DBOS, WorkflowHandle
 
-from jdx import workflows
+from jdx import logs, workflows
 from jdx.exchanges.cases import process, results
 from jdx.exchanges.cases.regions import load_regions
 from jdx.exchanges.cases.tables import cases, import_jobs
@@ -73,8 +73,19 @@ class CaseJobs(workflows.Workflows):
         return counts
 
     @DBOS.workflow()
-    def job_workflow(self, job_id: int) -> dict[str, int]:
-        return self.case_job(job_id)
+    def job_workflow(self, job_id: int, request_id: str | None = None) -> dict[str, int]:
+        """``request_id``: of the request that sent the job (None for one the stray sweep
+        queued, or queued before it was passed); the job's step logs with it (``jdx/logs.py``)."""
+        with logs.request_context(request_id):
+            counts = self.case_job(job_id)
+            log.info(
+                "job %s: %s created, %s cancellations requested, %s rejected",
+                job_id,
+                counts.get("created", 0),
+                counts.get("requested", 0),
+                counts.get("rejected", 0),
+            )
+            return counts
 
 
 def _unfinished_jobs(hub: Hub, received_before: dt.datetime | None = None) -> list[int]:
@@ -91,7 +102,15 @@ def workflow_id(job_id: int) -> str:
 
 def enqueue(hub: Hub, job_id: int) -> None:
     """Queue a job's workflow; the workflow id makes a repeated enqueue a no-op."""
-    workflows.enqueue(hub, CaseJobs, CaseJobs.job_workflow, QUEUE, workflow_id(job_id), job_id)
+    workflows.enqueue(
+        hub,
+        CaseJobs,
+        CaseJobs.job_workflow,
+        QUEUE,
+        workflow_id(job_id),
+        job_id,
+        logs.request_id(),  # the request's, carried into the workflow's log
+    )
 
 
 def enqueue_after_answer(hub: Hub, job_id: int) -> None:

@@ -25,7 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 from dbos import DBOS, WorkflowHandle
 
-from jdx import workflows
+from jdx import logs, workflows
 from jdx.exchanges.stops import batch_files, small_files
 from jdx.exchanges.stops.file_folders import Folders
 from jdx.exchanges.stops.service import StopService
@@ -95,11 +95,22 @@ class FileWorkflows(workflows.Workflows):
             self.folders.done(batch_files.load(conn, file_id))
 
     @DBOS.workflow()
-    def file_workflow(self, file_id: int) -> dict[str, int]:
-        self.process_step(file_id)
-        counts = self.finish_step(file_id)
-        self.cleanup_step(file_id)
-        return counts
+    def file_workflow(self, file_id: int, request_id: str | None = None) -> dict[str, int]:
+        """``request_id``: of the upload that queued the file (None from SFTP, the drop folder,
+        or a workflow queued before it was passed); its steps log with it (``jdx/logs.py``)."""
+        with logs.request_context(request_id):
+            log.info("file %s: processing", file_id)
+            self.process_step(file_id)
+            counts = self.finish_step(file_id)
+            self.cleanup_step(file_id)
+            log.info(
+                "file %s: answered: %s stored, %s with errors, %s rejected",
+                file_id,
+                counts.get("successful", 0),
+                counts.get("with_errors", 0),
+                counts.get("rejected", 0),
+            )
+            return counts
 
 
 def folders_of(hub: Hub) -> Folders:
@@ -113,7 +124,13 @@ def workflow_id(file_id: int) -> str:
 def enqueue(hub: Hub, file_id: int) -> None:
     """Queue a file's workflow; the workflow id makes a repeated enqueue a no-op."""
     workflows.enqueue(
-        hub, FileWorkflows, FileWorkflows.file_workflow, QUEUE, workflow_id(file_id), file_id
+        hub,
+        FileWorkflows,
+        FileWorkflows.file_workflow,
+        QUEUE,
+        workflow_id(file_id),
+        file_id,
+        logs.request_id(),  # the upload's, carried into the workflow's log
     )
 
 
