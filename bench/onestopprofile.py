@@ -42,6 +42,7 @@ def main(url: str) -> None:
 
     from bench.bulk import bench_hub
     from jdx.exchanges.stops import batch_files, workflow
+    from jdx.exchanges.stops.file_store import write_bytes
     from jdx.settings import load_settings
 
     work = Path(tempfile.mkdtemp(prefix="jdx-bench-onestopprofile-"))
@@ -51,15 +52,14 @@ def main(url: str) -> None:
     assert principal is not None
     folders = workflow.folders_of(hub)
     inbox = folders.input_dir(principal.ori, "prod")
-    inbox.mkdir(parents=True, exist_ok=True)
     files = one_stop_files(2 * FILES, 7)
     service = hub.services["stops"]
 
     def register(i: int) -> int:
-        path = inbox / files[i].name
-        path.write_bytes(files[i].data)
+        upload = inbox / files[i].name
+        write_bytes(folders.store, upload, files[i].data)
         received = batch_files.register(
-            hub.engine, folders, principal, path, channel="sftp", max_bytes=1 << 30
+            hub.engine, folders, principal, upload, channel="sftp", max_bytes=1 << 30
         )
         assert received.file_id is not None
         return received.file_id
