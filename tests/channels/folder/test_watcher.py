@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
+
+import pytest
 
 from jdx.channels.folder import Arrival, FolderWatcher
 from jdx.exchanges.stops.file_folders import Folders
-from jdx.exchanges.stops.file_store import DiskStore
+from jdx.exchanges.stops.file_store import DatabaseStore, DiskStore, read_bytes, write_bytes
+from jdx.hub import Hub
+
+_homes = itertools.count(1)
 
 
 def _disk(folders: Folders) -> DiskStore:
@@ -93,3 +99,68 @@ def test_the_doj_upload_folders_are_watched_and_the_root_ones_lead_to_the_accoun
     ]
     # the real folder, not the link
     assert all(a.key.parts[3] in ("PROD", "TEST") for a in seen)
+
+
+def test_with_the_folders_in_the_database_uploads_go_in_and_answers_come_out(
+    hub: Hub, tmp_path: Path, worker_id: str
+) -> None:
+    """Several nodes: the homes OpenSSH serves are on each node's disk, the hub's folders in the
+    database. A settled upload is copied into the database and leaves the disk once taken; the
+    answers written there appear on the disk; one a client deletes on the disk is deleted in the
+    database, with its other name, and then from the disk's other folder."""
+    shared = Folders(tmp_path / "shared", 0, DatabaseStore(hub.engine, tmp_path / "scratch"))
+    local = Folders(tmp_path / "node", archive_days=0)
+    ori = f"W{worker_id[-2:].upper():>2}{next(_homes):06d}"
+    shared.ensure_home(ori, "prod")
+    taken: list[Arrival] = []
+    refused = f"20240315143200_{ori}_NOBODY.csv"
+
+    def take(a: Arrival) -> None:  # as the intake does: out of INPUT, into processing
+        if a.key.name != refused:  # as for a file of no known agency: left where it is
+            taken.append(a)
+            shared.store.move(a.key, shared.files / "processing" / a.key.name)
+
+    clock = Clock()
+    watcher = FolderWatcher(local, take, settle_seconds=1, clock=clock, shared=shared)
+    watcher.scan()
+    home = _disk(local).path(local.home(ori))
+    assert str((home / "incoming_to_DOJ").readlink()) == "PROD/incoming_to_DOJ"  # made here
+    inbox = home / "PROD" / "INPUT"
+    name = f"20240315143200_{ori}_B1.csv"
+    (inbox / name).write_bytes(b"a|b\r\n")
+    (inbox / refused).write_bytes(b"c|d\r\n")
+    watcher.scan()
+    clock.now = 2
+    assert [a.key.name for a in watcher.scan()] == [name]
+    assert [a.key for a in taken] == [shared.input_dir(ori, "prod") / name]
+    assert sorted(p.name for p in inbox.iterdir()) == [refused]  # taken: gone from the disk
+    assert read_bytes(shared.store, shared.files / "processing" / name) == b"a|b\r\n"
+    assert shared.store.files(shared.input_dir(ori, "prod")) == []  # not taken: not there
+
+    out, responses = shared.output_dir(ori, "prod"), shared.responses_dir(ori, "prod")
+    with shared.store.stage(out / "B1_response.txt", [responses / "B1_response.txt"]) as temp:
+        temp.write_text("report")
+    write_bytes(shared.store, out / "B1_log.txt", b"log")
+    write_bytes(shared.store, out / "B2.csv.progress.txt", b"1000\n")
+    watcher.scan()
+    disk_out, disk_responses = home / "PROD" / "OUTPUT", home / "PROD" / "responses_from_DOJ"
+    assert sorted(p.name for p in disk_out.iterdir()) == [
+        "B1_log.txt",
+        "B1_response.txt",
+        "B2.csv.progress.txt",
+    ]
+    assert [p.name for p in disk_responses.iterdir()] == ["B1_response.txt"]
+    entry = shared.store.stat(out / "B1_log.txt")
+    assert entry is not None and (disk_out / "B1_log.txt").stat().st_mtime == pytest.approx(
+        entry.modified, abs=1e-5
+    )
+    write_bytes(shared.store, out / "B2.csv.progress.txt", b"2000\n")  # written again there
+    (disk_responses / "B1_response.txt").unlink()  # a client reads and deletes the report
+    shared.store.remove(out / "B1_log.txt")  # the tidy job, on any node
+    watcher.scan()
+    assert shared.store.stat(out / "B1_response.txt") is None  # both names gone there
+    assert shared.store.stat(responses / "B1_response.txt") is None
+    watcher.scan()
+    assert [p.name for p in disk_out.iterdir()] == ["B2.csv.progress.txt"]
+    assert (disk_out / "B2.csv.progress.txt").read_bytes() == b"2000\n"
+    assert list(disk_responses.iterdir()) == []

@@ -201,7 +201,7 @@ def register(
         ).scalar_one()
         if size > max_bytes:
             _fail(conn, file_id, f"the file is larger than {max_bytes:,} bytes")
-        folders.take(principal, key, file_id)
+        folders.take(principal, key, file_id, conn)
     return Received(file_id, f"{name} received")
 
 

@@ -34,6 +34,8 @@ import datetime as dt
 import logging
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from jdx.exchanges.stops.batch_file_rows import FileRow
 from jdx.exchanges.stops.file_store import DiskStore, FileStore, Key, read_bytes, write_bytes
 from jdx.security.keys import Principal
@@ -152,17 +154,20 @@ class Folders:
     def processing(self, f: FileRow) -> Key:
         return self.files / "processing" / f"{f.id}_{f.file_name}"
 
-    def take(self, principal: Principal, key: Key, file_id: int) -> Key:
+    def take(
+        self, principal: Principal, key: Key, file_id: int, conn: sa.Connection | None = None
+    ) -> Key:
         """Archive the upload (another name of it: no copy), then move it out of INPUT;
-        nothing happens twice."""
+        nothing happens twice. ``conn``: the transaction that registers the file, which the
+        database's store does this in (the file is taken if and only if it is registered)."""
         target = self.files / "processing" / f"{file_id}_{key.name}"
         if self.store.stat(key) is None:
             return target  # taken already (a repeated call after a crash)
         if self.archive_days > 0:
             day = dt.datetime.now(dt.UTC).date().isoformat()
             archive = self.files / "archive" / day / principal.ori / principal.realm
-            self.store.link(key, archive / key.name)
-        self.store.move(key, target)
+            self.store.link(key, archive / key.name, conn)
+        self.store.move(key, target, conn)
         return target
 
     def reject(self, principal: Principal, key: Key, message: str) -> None:
