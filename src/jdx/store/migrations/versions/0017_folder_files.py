@@ -5,6 +5,10 @@ layout folders and the hub's processing, archive and refused files here
 (``exchanges/stops/file_store.py``, ``DatabaseStore``); SQLite keeps them on disk and has the
 tables empty. Files already on a node's disk are brought in by ``jdx files import``.
 
+The parts are compressed with lz4 where the server has it, as stop records are (0010): pglz took
+four times as long to store 50 MiB of pipe-delimited stops (docs/benchmarks.md, "Files in the
+database"). Random bytes (an XLSX is a zip) are stored as they are either way.
+
 Revision ID: 0017
 Revises: 0016
 Create Date: 2026-12-12 10:00:00.000000
@@ -62,6 +66,19 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_folder_names_content_id"), "folder_names", ["content_id"], unique=False
     )
+
+    if _has_lz4():
+        op.execute("ALTER TABLE folder_content_parts ALTER COLUMN data SET COMPRESSION lz4")
+
+
+def _has_lz4() -> bool:
+    bind = op.get_bind()
+    if bind.dialect.name != "postgresql":
+        return False
+    methods = bind.execute(
+        sa.text("SELECT enumvals FROM pg_settings WHERE name = 'default_toast_compression'")
+    ).scalar()
+    return "lz4" in (methods or [])
 
 
 def downgrade() -> None:
