@@ -11,6 +11,7 @@ import os
 import tracemalloc
 from pathlib import Path
 
+import orjson
 import pytest
 import sqlalchemy as sa
 
@@ -241,3 +242,49 @@ def test_the_embedded_default_still_writes_local_files(workflows: Hub) -> None:
     with workflows.engine.connect() as conn:
         mine = sa.select(sa.func.count()).where(folder_names.c.folder.contains(agency.ori))
         assert conn.execute(mine).scalar_one() == 0
+
+
+def test_jdx_files_import_brings_a_nodes_disk_into_the_database(
+    hub: Hub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hub that kept its folders on disk moves them to the database: answers (a report's two
+    names stay one file), an in-flight processing copy, the archive, the account's realm."""
+    from typer.testing import CliRunner
+
+    from jdx.cli import app
+
+    data = tmp_path / "node"
+    disk = Folders(data, archive_days=10)
+    ori = f"IM{next(_runs):07d}"
+    disk.ensure_home(ori, "prod")
+    out, responses = disk.output_dir(ori, "prod"), disk.responses_dir(ori, "prod")
+    with disk.store.stage(out / "a_response.txt", [responses / "a_response.txt"]) as temp:
+        temp.write_text("report")
+    write_bytes(disk.store, out / "a_log.txt", b"log")
+    write_bytes(disk.store, disk.files / "processing" / f"7_{ori}.csv", b"a|b")
+    disk.store.link(
+        disk.files / "processing" / f"7_{ori}.csv", disk.files / "archive" / f"{ori}.csv"
+    )
+    write_bytes(disk.store, out / ".b_log.txt.1234.tmp", b"half")  # being written: left
+    runner = CliRunner()
+    monkeypatch.setenv("JDX_DATA_DIR", str(data))
+    monkeypatch.setenv("JDX_DATABASE_URL", hub.settings.effective_database_url)
+    monkeypatch.setenv("JDX_FILE_STORE", "disk")
+    refused = runner.invoke(app, ["files", "import"])
+    assert refused.exit_code == 1 and "nothing to import" in refused.output
+    monkeypatch.setenv("JDX_FILE_STORE", "database")
+    done = runner.invoke(app, ["files", "import"])
+    assert done.exit_code == 0, done.output
+    imported = orjson.loads(done.stdout)
+    assert imported["files"] == 5 and imported["homes"] == 1
+    into = Folders(data, 10, DatabaseStore(hub.engine, tmp_path / "scratch"))
+    assert into.root_realm(ori) == "prod"
+    assert names(into.store, into.output_dir(ori, "prod")) == ["a_log.txt", "a_response.txt"]
+    report, twin = (
+        into.store.stat(out / "a_response.txt"),
+        into.store.stat(responses / "a_response.txt"),
+    )
+    assert report is not None and twin is not None and report.same == twin.same
+    assert read_bytes(into.store, into.files / "processing" / f"7_{ori}.csv") == b"a|b"
+    again = orjson.loads(runner.invoke(app, ["files", "import"]).stdout)
+    assert (again["files"], again["present"]) == (0, 5)

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -241,6 +242,45 @@ class Folders:
             if (orphan or old) and self.store.remove(box / entry.name):
                 removed += 1
         return removed
+
+
+@dataclass(frozen=True)
+class Imported:
+    files: int  # copied into the store
+    present: int  # there already (imported before, or written since): left as they are
+    homes: int
+
+
+def import_from_disk(disk: Folders, into: Folders) -> Imported:
+    """Copy the folders of a node's disk into ``into``'s store (a hub on PostgreSQL that
+    kept its files on disk before issue 17): the agencies' homes with their realm, in-flight
+    processing copies, the archive and the refused files. A file the store has is left; two
+    names of one file on disk (a response report, an archived upload) stay one file. Safe to
+    run again, and on every node: each node brings its own disk's files."""
+    store, source = into.store, disk.disk
+    if source is None:
+        raise ValueError("files are imported from a node's disk")
+    copied = present = 0
+    first_name: dict[object, Key] = {}  # the key each file on disk was imported under
+    for top in (disk.homes, disk.files):
+        for folder, entries in source.tree(top).items():
+            for entry in entries:
+                if entry.name.startswith("."):
+                    continue  # being written: not a file yet
+                key = folder / entry.name
+                if store.stat(key) is not None:
+                    present += 1
+                elif entry.same in first_name:
+                    store.link(first_name[entry.same], key)
+                    copied += 1
+                else:
+                    store.put(key, source.path(key))
+                    copied += 1
+                first_name.setdefault(entry.same, key)
+    homes = source.subfolders(disk.homes)
+    for ori in homes:
+        into.set_root_realm(ori, disk.root_realm(ori))
+    return Imported(copied, present, len(homes))
 
 
 def _safe(name: str) -> str:
