@@ -190,9 +190,10 @@ class Settings(BaseSettings):
         "auto",
         description="Where the agencies' folders (INPUT, OUTPUT, the DOJ layout) and the hub's "
         "processing, archive and refused files are kept: database, in the hub's database, "
-        "which every node sharing it sees (a file received by one node is processed and "
-        "answered by any); disk, under data_dir/sftp and data_dir/files, this node's alone; "
-        "auto: database on PostgreSQL, disk on SQLite (docs/operations.md, 'Several nodes').",
+        "PostgreSQL only, which every node sharing it sees (a file received by one node is "
+        "processed and answered by any); disk, under data_dir/sftp and data_dir/files, this "
+        "node's alone; auto: database on PostgreSQL, disk on SQLite (docs/operations.md, "
+        "'Several nodes').",
     )
     output_retention_days: int = Field(
         30,
@@ -308,6 +309,14 @@ class Settings(BaseSettings):
     def _public_url(self) -> Settings:
         if not self.public_url:
             self.public_url = served_url(self.host, self.port)
+        return self
+
+    @model_validator(mode="after")
+    def _files_in_postgresql(self) -> Settings:
+        # SQLite has one writer at a time: an answer written into the folders while the file's
+        # own transaction is open would wait for itself. A hub on SQLite is one node anyway.
+        if self.file_store == "database" and self.is_sqlite:
+            raise ValueError("file_store=database needs PostgreSQL (SQLite keeps files on disk)")
         return self
 
     @field_validator("database_url")

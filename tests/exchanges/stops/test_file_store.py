@@ -214,9 +214,8 @@ def test_the_store_follows_the_database(tmp_path: Path) -> None:
     assert not load_settings(
         data_dir=tmp_path, database_url=pg, file_store="disk"
     ).files_in_database
-    assert load_settings(
-        data_dir=tmp_path, database_url="", file_store="database"
-    ).files_in_database
+    with pytest.raises(ValueError, match="needs PostgreSQL"):
+        load_settings(data_dir=tmp_path, database_url="", file_store="database")
 
 
 @pytest.mark.skipif(bool(PG_URL), reason="the embedded default: SQLite")
@@ -244,6 +243,7 @@ def test_the_embedded_default_still_writes_local_files(workflows: Hub) -> None:
         assert conn.execute(mine).scalar_one() == 0
 
 
+@pytest.mark.postgres
 def test_jdx_files_import_brings_a_nodes_disk_into_the_database(
     hub: Hub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

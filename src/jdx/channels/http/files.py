@@ -178,8 +178,8 @@ def router(hub: Hub) -> APIRouter:
     def _results(row: Any) -> list[Key]:
         out = folders.output_dir(row.ori, row.realm)
         stem = row.file_name.rsplit(".", 1)[0]
-        present = {entry.name for entry in folders.store.files(out)}
-        return [out / (stem + s) for s in OUTPUT_SUFFIXES if stem + s in present]
+        named = [out / (stem + s) for s in OUTPUT_SUFFIXES]
+        return [key for key in named if folders.store.stat(key) is not None]
 
     return api
 

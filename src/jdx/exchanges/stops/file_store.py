@@ -27,6 +27,7 @@ import os
 import shutil
 import stat
 import tempfile
+import time
 import uuid
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
@@ -42,6 +43,7 @@ from jdx.store.engine import write_transaction
 Key = PurePosixPath  # a file's place in a store: "<folder>/<name>", relative
 PART_BYTES = 1 << 20  # bytes per database row of a file's content: what a read holds at once
 SPOOL_BYTES = 1 << 20  # a snapshot read from the database stays in memory up to this size
+SCRATCH_HOURS = 24  # a scratch file this old was left by a process that died
 
 
 @dataclass(frozen=True)
@@ -503,10 +505,17 @@ class DatabaseStore:
 
     def sweep(self) -> int:
         """Contents no name points to: none should be left (each goes with its last name, in
-        that name's transaction); this finds what a bug or a hand-edited table left."""
+        that name's transaction); this finds what a bug or a hand-edited table left. And the
+        scratch files a process that died left on this node."""
         unnamed = ~sa.exists().where(folder_names.c.content_id == folder_contents.c.id)
         with write_transaction(self.engine) as conn:
-            return int(conn.execute(folder_contents.delete().where(unnamed)).rowcount or 0)
+            freed = int(conn.execute(folder_contents.delete().where(unnamed)).rowcount or 0)
+        limit = time.time() - SCRATCH_HOURS * 3600
+        for left in self.scratch.glob("*") if self.scratch.is_dir() else ():
+            with suppress(FileNotFoundError):
+                if left.stat().st_mtime < limit:  # in use for a day: none is
+                    left.unlink()
+        return freed
 
     @contextmanager
     def _transaction(self, conn: sa.Connection | None) -> Iterator[sa.Connection]:
