@@ -27,15 +27,16 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Hashable
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from jdx._periodic import run_every
-from jdx.exchanges.stops.file_folders import REALM_FOLDERS, RESPONSES, Folders
-from jdx.exchanges.stops.file_store import Entry, Key
+from jdx.exchanges.stops.file_folders import REALM_FOLDERS, RESPONSES, ROOT_REALM_FILE, Folders
+from jdx.exchanges.stops.file_store import DatabaseStore, Entry, Key
 
 if TYPE_CHECKING:
     from jdx.hub import Hub
@@ -43,6 +44,13 @@ if TYPE_CHECKING:
 log = logging.getLogger("jdx.folder")
 PARTIAL_SUFFIXES = (".part", ".filepart", ".tmp", ".partial", ".crdownload")
 ANSWER_BOXES = ("OUTPUT", RESPONSES)
+# Homes compared whole per scan (deletions on either side, the account's realm): with 500 homes
+# a home's turn comes every 25 s. New answers are copied at every scan, whatever the number.
+MIRROR_HOMES_PER_SCAN = 20
+# Contents looked at again at every scan below the newest one seen: a transaction that took a
+# content's id before another's and committed after it would be missed otherwise (the whole
+# comparison of its home would find it in its turn).
+MIRROR_LAG = 1000
 
 
 @dataclass(frozen=True)
@@ -72,6 +80,7 @@ class FolderWatcher:
         settle_seconds: float,
         clock: Callable[[], float] = time.monotonic,
         shared: Folders | None = None,
+        homes_per_scan: int = MIRROR_HOMES_PER_SCAN,
     ) -> None:
         disk = folders.disk
         if disk is None:
@@ -86,11 +95,17 @@ class FolderWatcher:
         # A name copied here and gone from the disk was deleted by a client.
         self.copied: dict[Key, dict[str, tuple[int, int]]] = {}
         self.realms: dict[str, str] = {}  # the root realm each home's links stand for
+        self.realm_marks: dict[str, Hashable] = {}  # the version of each home's realm seen
+        self.mark = 0  # the newest content of the shared store this watcher has seen
+        self.turns: deque[str] = deque()  # the homes still to compare whole in this cycle
+        self.homes_per_scan = homes_per_scan
+        feed = self.shared.store
+        self.feed = feed if isinstance(feed, DatabaseStore) else None
 
     @property
     def mirrored(self) -> bool:
         """Whether the hub's files are elsewhere than this disk (the database)."""
-        return self.shared.disk is None
+        return self.feed is not None
 
     def scan(self) -> list[Arrival]:
         taken: list[Arrival] = []
@@ -163,24 +178,56 @@ class FolderWatcher:
     # --- the answers, from the shared store --------------------------------------------------
 
     def mirror(self) -> None:
-        """One round: every home of the shared store made on this disk (its links to the
-        account's realm too), and its answer folders made the store's. A file the store has
-        and the disk has not is copied, unless this watcher copied it before: then a client
-        deleted it here, and it is deleted from the store (a response report's other name
-        with it, ``Folders.remove_result``). A file the disk has and the store has not was
-        deleted elsewhere (by a client through another node, or the tidy job) and goes."""
-        shared = self.shared.store
-        tree = shared.tree(self.shared.homes)
-        homes = {key.parts[2] for key in tree if len(key.parts) > 2}
-        for ori in sorted(homes):
-            realm = self.shared.root_realm(ori)
-            if self.realms.get(ori) != realm:
-                self.folders.ensure_home(ori, realm)
-                self.realms[ori] = realm
-            for folder in REALM_FOLDERS.values():
-                for box in ANSWER_BOXES:
-                    key = self.shared.home(ori) / folder / box
-                    self._mirror_box(key, tree.get(key, []))
+        """One round. The answers written since the last round are copied to this disk (the
+        database's newest files: one query, whatever the number of homes). Then a few homes, in
+        turn, are compared whole (:meth:`_mirror_home`): what was deleted on either side, and
+        the account's realm."""
+        feed = self.feed
+        if feed is None:
+            return  # the hub's folders are this disk's
+        fresh, newest = feed.newer(self.shared.homes, self.mark - MIRROR_LAG)
+        self.mark = max(self.mark, newest)
+        for box, entries in sorted(fresh.items()):
+            if box.name in ANSWER_BOXES and len(box.parts) == len(self.shared.homes.parts) + 3:
+                self._home(box.parts[len(self.shared.homes.parts)])
+                self._copy_new(box, entries)
+        if not self.turns:
+            self.turns.extend(feed.subfolders(self.shared.homes))
+        for _ in range(min(self.homes_per_scan, len(self.turns))):
+            self._mirror_home(feed, self.turns.popleft())
+
+    def _home(self, ori: str) -> None:
+        """The home on this disk, with its links to the account's realm, once."""
+        if ori not in self.realms:
+            self.realms[ori] = self.shared.root_realm(ori)
+            self.folders.ensure_home(ori, self.realms[ori])
+
+    def _mirror_home(self, feed: DatabaseStore, ori: str) -> None:
+        home = self.shared.home(ori)
+        tree = feed.tree(home)
+        marker = next((e for e in tree.get(home, []) if e.name == ROOT_REALM_FILE), None)
+        if marker is not None and self.realm_marks.get(ori) != marker.same:
+            self.realm_marks[ori] = marker.same
+            self.realms.pop(ori, None)  # the account's realm was set again: links made anew
+        self._home(ori)
+        for folder in REALM_FOLDERS.values():
+            for box in ANSWER_BOXES:
+                key = home / folder / box
+                self._mirror_box(key, tree.get(key, []))
+
+    def _copy_new(self, box: Key, entries: list[Entry]) -> None:
+        """New or rewritten files of the database's ``box`` copied here. One copied before in
+        this version and gone from this disk is left to :meth:`_mirror_box` (a client deleted
+        it here)."""
+        copied = self.copied.setdefault(box, {})
+        for entry in entries:
+            version = (entry.size, _micros(entry.modified))
+            if entry.name.startswith(".") or copied.get(entry.name) == version:
+                continue
+            mine = self.disk.stat(box / entry.name)
+            if mine is None or (mine.size, _micros(mine.modified)) != version:
+                self._copy(box / entry.name, entry)
+            copied[entry.name] = version
 
     def _mirror_box(self, box: Key, entries: list[Entry]) -> None:
         wanted = {e.name: e for e in entries if not e.name.startswith(".")}
@@ -189,7 +236,7 @@ class FolderWatcher:
         for name, entry in wanted.items():
             version = (entry.size, _micros(entry.modified))
             mine = here.get(name)
-            if mine is None and name in copied:
+            if mine is None and copied.get(name) == version:
                 log.info("%s deleted by a client: deleted from the hub's folders", box / name)
                 with suppress(FileNotFoundError):
                     self.shared.remove_result(box / name)

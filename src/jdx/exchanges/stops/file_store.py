@@ -368,6 +368,22 @@ class DatabaseStore:
             found.setdefault(Key(row.folder), []).append(_row_entry(row))
         return found
 
+    def newer(self, folder: Key, than: int) -> tuple[dict[Key, list[Entry]], int]:
+        """The files below ``folder`` whose content is newer than the content ``than`` (ids
+        grow with every write), by folder, and the newest content's id: what was written since
+        a look that saw ``than``, without listing every file again."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                self._entries()
+                .add_columns(folder_names.c.folder)
+                .where(folder_names.c.content_id > than, _inside(folder))
+            ).all()
+            newest = conn.execute(sa.select(sa.func.max(folder_contents.c.id))).scalar()
+        found: dict[Key, list[Entry]] = {}
+        for row in rows:
+            found.setdefault(Key(row.folder), []).append(_row_entry(row))
+        return found, int(newest or 0)
+
     def open(self, key: Key) -> IO[bytes]:
         # closed by the caller, who gets it
         snapshot = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES, dir=str(self._scratch()))  # noqa: SIM115
