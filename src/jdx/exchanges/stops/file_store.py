@@ -90,9 +90,6 @@ class Staged:
 
 
 class FileStore(Protocol):
-    # Whether every node of the hub sees the same files (a database), or only this one (a disk).
-    shared: bool
-
     def stat(self, key: Key) -> Entry | None:
         """The file named ``key``; None when there is none (a folder, a link: no file)."""
 
@@ -169,8 +166,6 @@ def _sha256(path: Path) -> str:
 class DiskStore:
     """Files under ``root`` (the data folder), as an OpenSSH server in drop-folder mode also
     sees them. Links are never followed: a name that is a link is no file here."""
-
-    shared = False
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -310,8 +305,6 @@ class DatabaseStore:
     makes a new content and points the name at it in one transaction, so a reader of the old
     content (a snapshot being copied) is never mixed with the new one. A content goes with
     its last name. ``scratch``: the local folder of files being staged or read."""
-
-    shared = True
 
     def __init__(self, engine: sa.Engine, scratch: Path) -> None:
         self.engine = engine
