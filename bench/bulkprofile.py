@@ -135,11 +135,10 @@ def _child(path: Path, work: Path, result: Path, database_url: str) -> None:
     principal = workflow.principal_for(hub, ORI_OF_BENCH, "prod")
     assert principal is not None
     folders = workflow.folders_of(hub)
-    inbox = folders.input_dir(principal.ori, "prod")
-    inbox.mkdir(parents=True, exist_ok=True)
-    shutil.copy(path, inbox / path.name)
+    upload = folders.input_dir(principal.ori, "prod") / path.name
+    folders.store.put(upload, path)
     received = batch_files.register(
-        hub.engine, folders, principal, inbox / path.name, channel="sftp", max_bytes=1 << 40
+        hub.engine, folders, principal, upload, channel="sftp", max_bytes=1 << 40
     )
     assert received.file_id is not None
     started = time.process_time()

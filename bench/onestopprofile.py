@@ -43,6 +43,7 @@ def main(url: str) -> None:
 
     from bench.bulk import bench_hub
     from jdx.exchanges.stops import batch_files, workflow
+    from jdx.exchanges.stops.file_store import write_bytes
     from jdx.settings import load_settings
 
     work = Path(tempfile.mkdtemp(prefix="jdx-bench-onestopprofile-"))
@@ -52,16 +53,15 @@ def main(url: str) -> None:
     assert principal is not None
     folders = workflow.folders_of(hub)
     inbox = folders.input_dir(principal.ori, "prod")
-    inbox.mkdir(parents=True, exist_ok=True)
     files = one_stop_files(2 * FILES, 7)
     service = hub.service(StopService)
     files_running: workflow.FileWorkflows | None = None
 
     def register(i: int) -> int:
-        path = inbox / files[i].name
-        path.write_bytes(files[i].data)
+        upload = inbox / files[i].name
+        write_bytes(folders.store, upload, files[i].data)
         received = batch_files.register(
-            hub.engine, folders, principal, path, channel="sftp", max_bytes=1 << 30
+            hub.engine, folders, principal, upload, channel="sftp", max_bytes=1 << 30
         )
         assert received.file_id is not None
         return received.file_id

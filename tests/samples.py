@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -12,6 +12,8 @@ import xlsxwriter
 from jdx.codecs.flat import FlatLayout
 from jdx.codecs.xmlform import to_xml
 from jdx.exchanges.stops import workflow
+from jdx.exchanges.stops.file_folders import Folders
+from jdx.exchanges.stops.file_store import Key, read_bytes, write_bytes
 from jdx.hub import Hub
 from jdx.security.keys import Principal
 from tests.conftest import AgencyFixture, stop_record
@@ -60,13 +62,45 @@ def four_formats(hub: Hub, agency: AgencyFixture) -> dict[str, bytes]:
     }
 
 
-def upload(hub: Hub, principal: Principal, name: str, data: bytes) -> Path:
+def upload(hub: Hub, principal: Principal, name: str, data: bytes) -> Key:
     """A file put in the agency's INPUT folder, as an SFTP upload leaves it."""
-    inbox = workflow.folders_of(hub).input_dir(principal.ori, principal.realm)
-    inbox.mkdir(parents=True, exist_ok=True)
-    path = inbox / name
-    path.write_bytes(data)
-    return path
+    folders = workflow.folders_of(hub)
+    key = folders.input_dir(principal.ori, principal.realm) / name
+    write_bytes(folders.store, key, data)
+    return key
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A file of the hub's folders as a test reads it, whatever the store (disk, database)."""
+
+    folders: Folders
+    key: Key
+
+    @property
+    def name(self) -> str:
+        return self.key.name
+
+    def __truediv__(self, name: str) -> Stored:
+        return Stored(self.folders, self.key / name)
+
+    def names(self) -> list[str]:
+        """The files of this folder (dot files, being written, left out)."""
+        entries = self.folders.store.files(self.key)
+        return sorted(e.name for e in entries if not e.name.startswith("."))
+
+    def exists(self) -> bool:
+        return self.folders.store.stat(self.key) is not None
+
+    def read_bytes(self) -> bytes:
+        return read_bytes(self.folders.store, self.key)
+
+    def read_text(self) -> str:
+        return self.read_bytes().decode()
+
+
+def hub_file(hub: Hub, key: Key) -> Stored:
+    return Stored(workflow.folders_of(hub), key)
 
 
 # --- key order: what json keeps and jsonb does not ------------------------------------------

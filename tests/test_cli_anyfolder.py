@@ -232,6 +232,7 @@ NEEDS_DATABASE = {
     "sftp add-key": ["CA0370000", "{csv}"],
     "sftp keys": ["CA0370000"],
     "sftp remove-key": ["CA0370000", "SHA256:x"],
+    "files import": [],
     "mail send": [],
     "mail list": [],
     "rapsheet receivers list": [],

@@ -208,6 +208,15 @@ class Settings(BaseSettings):
     archive_days: int = Field(
         90, description="Days a received file is kept in the hub's archive; 0 keeps none."
     )
+    file_store: Literal["auto", "disk", "database"] = Field(
+        "auto",
+        description="Where the agencies' folders (INPUT, OUTPUT, the DOJ layout) and the hub's "
+        "processing, archive and refused files are kept: database, in the hub's database, "
+        "PostgreSQL only, which every node sharing it sees (a file received by one node is "
+        "processed and answered by any); disk, under data_dir/sftp and data_dir/files, this "
+        "node's alone; auto: database on PostgreSQL, disk on SQLite (docs/operations.md, "
+        "'Several nodes').",
+    )
     output_retention_days: int = Field(
         30,
         ge=0,
@@ -324,6 +333,14 @@ class Settings(BaseSettings):
             self.public_url = served_url(self.host, self.port)
         return self
 
+    @model_validator(mode="after")
+    def _files_in_postgresql(self) -> Settings:
+        # SQLite has one writer at a time: an answer written into the folders while the file's
+        # own transaction is open would wait for itself. A hub on SQLite is one node anyway.
+        if self.file_store == "database" and self.is_sqlite:
+            raise ValueError("file_store=database needs PostgreSQL (SQLite keeps files on disk)")
+        return self
+
     @field_validator("database_url")
     @classmethod
     def _supported(cls, value: str) -> str:
@@ -354,6 +371,11 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.effective_database_url.startswith("sqlite")
+
+    @property
+    def files_in_database(self) -> bool:
+        """Whether the stop-data folders are kept in the database (``file_store``)."""
+        return self.file_store == "database" or (self.file_store == "auto" and not self.is_sqlite)
 
 
 # Listening on every address: a client can reach none of these as written.

@@ -15,6 +15,7 @@ from jdx.cli import (
     credentials,
     db,
     demo,
+    files,
     mail,
     namus,
     rapsheet,
@@ -85,6 +86,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(agency.app, name="agency")
 app.add_typer(tables.app, name="tables")
 app.add_typer(sftp.app, name="sftp")
+app.add_typer(files.app, name="files")
 app.add_typer(mail.app, name="mail")
 app.add_typer(rapsheet.app, name="rapsheet")
 app.add_typer(namus.app, name="namus")

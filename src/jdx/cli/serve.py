@@ -185,15 +185,9 @@ def start_background(hub: Hub) -> Background:
     sftp_listening: Callable[[], bool] | None = None
     try:
         if hub.settings.sftp == "folder":
-            from jdx.channels.folder import FolderWatcher
-            from jdx.exchanges.stops import workflow
+            from jdx.channels.folder import start_watcher
 
-            watcher = FolderWatcher(
-                workflow.folders_of(hub),
-                lambda a: workflow.receive_arrival(hub, a.ori, a.realm, a.path, channel="folder"),
-                hub.settings.folder_settle_seconds,
-            )
-            background.stops.append(watcher.run_in_thread())
+            background.stops.append(start_watcher(hub))
         elif hub.settings.sftp == "embedded":
             from jdx.channels.sftp.server import start_in_thread
 

@@ -41,6 +41,7 @@ def enable(
     """Open (or reopen) the agency's SFTP account; without a password option, keys only or
     the password it had."""
     from jdx.channels.sftp import accounts
+    from jdx.exchanges.stops import workflow
     from jdx.exchanges.stops.file_folders import REALM_FOLDERS, Folders
     from jdx.security.passwords import generate_password
 
@@ -59,9 +60,14 @@ def enable(
         with h.engine.begin() as conn:
             agency = _agency(conn, ori)
             accounts.enable(conn, agency.id, password)
-        folders = Folders(h.settings.data_dir, h.settings.archive_days)
+        folders = workflow.folders_of(h)
         folders.ensure_home(agency.ori, realm.lower() if realm else None)
         root_realm = folders.root_realm(agency.ori)
+        if folders.disk is None and h.settings.sftp == "folder":
+            # OpenSSH's home on this node's disk now; the other nodes' watchers make theirs
+            Folders(h.settings.data_dir, h.settings.archive_days).ensure_home(
+                agency.ori, root_realm
+            )
     emit(enabled_json(agency.ori, password if generate else None, root_realm))
 
 

@@ -25,7 +25,7 @@ from jdx.exchanges.stops.tables import stops
 from jdx.hub import Hub
 from tests.channels.sftp.test_server import Account, _write, open_account, processed, session
 from tests.conftest import AgencyFixture, stop_record
-from tests.samples import STAMP, four_formats
+from tests.samples import STAMP, four_formats, hub_file
 
 pytestmark = pytest.mark.server
 
@@ -166,12 +166,14 @@ def test_a_cal_ripa_client_uploads_one_stop_per_file_and_reads_every_response(
             )
         ).scalar_one()
     assert status == "NFIA"
-    log = folders.output_dir(agency.ori, "test") / day_two[1].replace(".json", "_log.txt")
-    assert " NFIA 1 " in log.read_text()  # the seed's layout says it
+    log = hub_file(workflows, folders.output_dir(agency.ori, "test"))
+    assert (
+        " NFIA 1 " in (log / day_two[1].replace(".json", "_log.txt")).read_text()
+    )  # the seed's layout says it
 
     # what the client deleted is gone from OUTPUT too; the logs and error files stay there
     assert "_response.txt" not in sftp("ls -1 /TEST/responses_from_DOJ/").stdout
-    output = sorted(p.name for p in folders.output_dir(agency.ori, "test").iterdir())
+    output = hub_file(workflows, folders.output_dir(agency.ori, "test")).names()
     assert not [n for n in output if n.endswith("_response.txt")]
     assert len([n for n in output if n.endswith("_log.txt")]) == len(day_one + day_two)
     assert [n for n in output if n.endswith("_errors.json")]
@@ -215,7 +217,8 @@ def test_both_layouts_are_views_of_one_realm(
     assert {f"{s}_log.txt" for s in stems} <= set(output)  # logs and error files: OUTPUT only
     assert one == other and parse_report(one.decode())
     folders = workflow.folders_of(workflows)
-    assert not (folders.responses_dir(account.ori, "prod") / f"{stems[0]}_response.txt").exists()
+    responses_dir = hub_file(workflows, folders.responses_dir(account.ori, "prod"))
+    assert not (responses_dir / f"{stems[0]}_response.txt").exists()
 
     # the root-level folders are the account's realm: test by default, prod once set
     assert folders.root_realm(account.ori) == "test"
@@ -240,9 +243,7 @@ def test_both_layouts_are_views_of_one_realm(
         return list(await sftp.listdir("/responses_from_DOJ"))
 
     assert name.replace(".json", "_response.txt") in session(server, account, answers)
-    assert (
-        folders.responses_dir(account.ori, "prod") / name.replace(".json", "_response.txt")
-    ).exists()
+    assert (responses_dir / name.replace(".json", "_response.txt")).exists()
 
 
 def test_writes_outside_the_upload_folders_are_refused_in_the_doj_layout(

@@ -19,12 +19,14 @@ from bench import processes
 from jdx.channels.sftp import accounts
 from jdx.channels.sftp.server import RunningServer, host_key, start_in_thread
 from jdx.exchanges.stops import workflow
+from jdx.exchanges.stops.file_folders import ROOT_REALM_FILE
+from jdx.exchanges.stops.file_store import write_bytes
 from jdx.exchanges.stops.outputs import LOG_LENGTH
 from jdx.exchanges.stops.tables import stop_files
 from jdx.hub import Hub
 from jdx.security.passwords import generate_password
 from tests.conftest import AgencyFixture, new_agency
-from tests.samples import STAMP, four_formats
+from tests.samples import STAMP, four_formats, hub_file
 
 pytestmark = pytest.mark.server
 T = TypeVar("T")
@@ -244,9 +246,10 @@ def test_an_agency_sees_only_its_own_home(
     workflows: Hub, server: RunningServer, account: Account, other_agency: AgencyFixture
 ) -> None:
     other = open_account(workflows, other_agency)
-    workflow.folders_of(workflows).ensure_home(other.ori)
-    secret = workflow.folders_of(workflows).output_dir(other.ori, "prod") / "theirs.txt"
-    secret.write_text("not for you")
+    folders = workflow.folders_of(workflows)
+    folders.ensure_home(other.ori)
+    secret = hub_file(workflows, folders.output_dir(other.ori, "prod") / "theirs.txt")
+    write_bytes(folders.store, secret.key, b"not for you")
 
     async def try_(sftp: asyncssh.SFTPClient) -> list[type[Exception]]:
         attempts = [
@@ -272,7 +275,7 @@ def test_an_agency_sees_only_its_own_home(
         asyncssh.SFTPPermissionDenied,
     ]
     assert secret.read_text() == "not for you"
-    assert not list(workflow.folders_of(workflows).input_dir(other.ori, "prod").iterdir())
+    assert not hub_file(workflows, folders.input_dir(other.ori, "prod")).names()
 
 
 async def _write(sftp: asyncssh.SFTPClient, path: str, data: bytes = b"x") -> None:
@@ -286,9 +289,9 @@ def test_escapes_links_and_writes_outside_input_are_refused(
     folders = workflow.folders_of(workflows)
     outside = tmp_path / "outside.txt"
     outside.write_text("the hub's")
-    folders.ensure_home(account.ori)
-    # a link someone placed in OUTPUT is not followed
-    (folders.output_dir(account.ori, "prod") / "link.txt").symlink_to(outside)
+    home = folders.ensure_home(account.ori)
+    if folders.disk is not None:  # a link someone placed in OUTPUT is no file: never followed
+        folders.disk.path(folders.output_dir(account.ori, "prod") / "link.txt").symlink_to(outside)
     name = f"{STAMP}_{account.ori}_B9.csv"
 
     async def try_(sftp: asyncssh.SFTPClient) -> dict[str, type[Exception]]:
@@ -315,11 +318,16 @@ def test_escapes_links_and_writes_outside_input_are_refused(
 
     errors = session(server, account, try_)
     assert errors.pop("absolute") is asyncssh.SFTPNoSuchFile  # /etc is not in the home
+    assert errors.pop("followed") is asyncssh.SFTPNoSuchFile  # a link is no file to read
     named = {what: error.__name__ for what, error in errors.items()}
     assert named == dict.fromkeys(errors, "SFTPPermissionDenied")
     assert outside.read_text() == "the hub's"
     assert not (tmp_path / "passwd").exists() and not (tmp_path / "got").exists()
-    assert sorted(p.name for p in folders.home(account.ori).iterdir()) == ROOT
+    if folders.disk is not None:
+        assert sorted(p.name for p in folders.disk.path(home).iterdir()) == ROOT
+    else:  # nothing at the top of the home but the account's realm
+        assert [e.name for e in folders.store.files(home)] == [ROOT_REALM_FILE]
+    assert not [key for key in folders.store.tree(home) if "sub" in key.parts]
 
 
 def test_an_upload_to_a_temporary_name_is_taken_when_renamed(
@@ -354,7 +362,9 @@ def test_an_upload_over_the_size_limit_is_refused_while_written(
         return str(caught.value)
 
     assert "larger than the hub's limit of 1,000 bytes" in session(server, account, send)
-    assert not list(workflow.folders_of(workflows).input_dir(account.ori, "prod").iterdir())
+    assert not hub_file(
+        workflows, workflow.folders_of(workflows).input_dir(account.ori, "prod")
+    ).names()
     with workflows.engine.connect() as conn:
         assert (
             conn.execute(sa.select(stop_files).where(stop_files.c.file_name == name)).first()

@@ -21,7 +21,7 @@ from jdx.hub import Hub
 from jdx.store.queries import set_agency_active
 from tests.channels.sftp.test_server import Account, connect, open_account, session
 from tests.conftest import AgencyFixture, stop_record
-from tests.samples import STAMP
+from tests.samples import STAMP, hub_file
 
 pytestmark = pytest.mark.server
 
@@ -109,7 +109,8 @@ def test_an_upload_finished_after_the_suspension_is_not_stored_and_is_answered(
     reason = session(server, account, upload)
     assert f"Agency {account.ori} is suspended" in reason
     assert files_of(workflows, account.ori) == []  # not taken, so not processed or stored
-    note = workflow.folders_of(workflows).output_dir(account.ori, "prod") / f"{name}.refused.txt"
+    out = hub_file(workflows, workflow.folders_of(workflows).output_dir(account.ori, "prod"))
+    note = out / f"{name}.refused.txt"
     assert f"Agency {account.ori} is suspended" in note.read_text()
 
     set_active(workflows, account, True)

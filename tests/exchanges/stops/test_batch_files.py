@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import zipfile
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -22,7 +21,7 @@ from jdx.exchanges.stops.tables import stop_files, stops
 from jdx.hub import Hub
 from jdx.security.keys import Principal
 from tests.conftest import AgencyFixture, stop_record
-from tests.samples import STAMP, delimited, three_kinds, upload, workbook
+from tests.samples import STAMP, Stored, delimited, hub_file, three_kinds, upload, workbook
 
 
 @pytest.fixture(autouse=True, params=[1, 0], ids=["bulk-worker", "in-process"])
@@ -50,8 +49,8 @@ def run(hub: Hub, principal: Principal, name: str, data: bytes) -> tuple[int, di
     return received.file_id, workflow.wait(hub, received.file_id, timeout=60)
 
 
-def output(hub: Hub, principal: Principal, name: str) -> Path:
-    return folders(hub).output_dir(principal.ori, principal.realm) / name
+def output(hub: Hub, principal: Principal, name: str) -> Stored:
+    return hub_file(hub, folders(hub).output_dir(principal.ori, principal.realm) / name)
 
 
 def test_pipe_delimited_file_is_stored_with_error_file_report_and_log(
@@ -92,8 +91,13 @@ def test_pipe_delimited_file_is_stored_with_error_file_report_and_log(
     assert log.startswith(agency.ori.encode()) and b"TOTAL 4 SUCCESSFUL 1 ERRORS 3" in log
     assert b"FTP" in log
     # the upload left INPUT; the archive has a copy
-    assert not (folders(hub).input_dir(agency.ori, "prod") / name).exists()
-    assert list((hub.settings.data_dir / "files" / "archive").glob(f"*/{agency.ori}/prod/{name}"))
+    assert not hub_file(hub, folders(hub).input_dir(agency.ori, "prod") / name).exists()
+    archive = folders(hub).store.tree(folders(hub).files / "archive")
+    assert [
+        key
+        for key, files in archive.items()
+        if key.parts[-2:] == (agency.ori, "prod") and name in {f.name for f in files}
+    ]
 
 
 def test_xlsx_file_is_read_and_errors_come_back_as_xlsx(
@@ -105,7 +109,8 @@ def test_xlsx_file_is_read_and_errors_come_back_as_xlsx(
     _, counts = run(hub, principal, name, workbook(layout, three_kinds(agency)))
     assert counts == {"total": 3, "successful": 1, "with_errors": 1, "rejected": 1}
     errors = output(hub, principal, f"{STAMP}_{agency.ori}_B0002_errors.xlsx")
-    rows = CalamineWorkbook.from_path(str(errors)).get_sheet_by_index(0).to_python()
+    book = CalamineWorkbook.from_filelike(io.BytesIO(errors.read_bytes()))
+    rows = book.get_sheet_by_index(0).to_python()
     assert rows[0][-1] == "Errors" and len(rows) == 3
 
 
@@ -167,7 +172,7 @@ def test_a_file_that_breaks_the_naming_convention_is_refused_with_a_note(
     assert received.file_id is None and reason in received.message
     note = output(workflows, principal, f"{name}.refused.txt").read_text()
     assert reason in note
-    assert not (folders(workflows).input_dir(agency.ori, "prod") / name).exists()
+    assert not hub_file(workflows, folders(workflows).input_dir(agency.ori, "prod") / name).exists()
 
 
 def _zip_bomb() -> bytes:
@@ -340,4 +345,5 @@ def test_http_upload_refuses_bad_names_and_oversize(
         f"/sdcs/v1/files/{STAMP}_{agency.ori}_BIG.csv", content=b"x" * 100, headers=agency.auth()
     )
     assert big.status_code == 413
-    assert not list(folders(workflows).input_dir(agency.ori, "prod").glob("*BIG*"))
+    inbox = folders(workflows).store.files(folders(workflows).input_dir(agency.ori, "prod"))
+    assert not [e for e in inbox if "BIG" in e.name]

@@ -32,7 +32,7 @@ from jdx.exchanges.stops.tables import stop_file_errors, stops
 from jdx.hub import Hub
 from jdx.security.keys import Principal
 from tests.conftest import AgencyFixture, stop_record
-from tests.samples import STAMP, delimited, upload
+from tests.samples import STAMP, delimited, hub_file, upload
 
 
 def _principal(hub: Hub, agency: AgencyFixture, realm: str) -> Principal:
@@ -137,9 +137,9 @@ def _stored(hub: Hub, file_id: int) -> dict[str, Any]:
 
 
 def _outputs(hub: Hub, principal: Principal, name: str) -> dict[str, bytes]:
-    folder = _folders(hub).output_dir(principal.ori, principal.realm)
+    folder = hub_file(hub, _folders(hub).output_dir(principal.ori, principal.realm))
     stem = name.rsplit(".", 1)[0]
-    found = {p.name: p.read_bytes() for p in folder.glob(f"{stem}_*")}
+    found = {n: (folder / n).read_bytes() for n in folder.names() if n.startswith(f"{stem}_")}
     assert {f"{stem}_errors.csv", f"{stem}_response.txt", f"{stem}_log.txt"} <= set(found)
     return found
 

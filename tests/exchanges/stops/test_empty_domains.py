@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from jdx.cli import app as cli
 from jdx.cli._errors import EXIT_SETUP
 from jdx.cli.serve import refuse_empty_domains
+from jdx.exchanges.stops.file_store import read_bytes
 from jdx.exchanges.stops.service import StopService
 from jdx.hub import Hub, create_hub
 from jdx.security.keys import issue_key
@@ -123,7 +124,7 @@ def test_a_file_validated_without_domain_tables_says_so_in_its_log_and_mail(
     while lane.round():
         pass
     stem = name.rsplit(".", 1)[0]
-    log = (folders.output_dir(ORI, "prod") / f"{stem}_log.txt").read_text()
+    log = read_bytes(folders.store, folders.output_dir(ORI, "prod") / f"{stem}_log.txt").decode()
     assert "TOTAL 1 SUCCESSFUL 1 ERRORS 0 UNCHECKED CITY,OFFENSE,ORI,SCHOOL" in log
     assert len(log.rstrip("\n")) == 145
     with hub.engine.connect() as conn:

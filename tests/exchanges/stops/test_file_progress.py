@@ -18,7 +18,7 @@ from jdx.hub import Hub
 from jdx.security.keys import Principal
 from jdx.store.engine import write_transaction
 from tests.conftest import PG_URL, AgencyFixture, stop_record
-from tests.samples import STAMP, delimited, upload
+from tests.samples import STAMP, delimited, hub_file, upload
 
 WAIT = 30.0  # seconds a test waits for what must happen long before; never a speed check
 
@@ -108,7 +108,8 @@ def test_a_file_shows_its_progress_in_output_and_the_note_goes_when_it_is_done(
     path = upload(workflows, principal, name, data)
     received = workflow.receive(workflows, principal, path, channel="sftp")
     assert received.file_id is not None
-    note = workflow.folders_of(workflows).output_dir(agency.ori, "prod") / (name + PROGRESS_SUFFIX)
+    out = hub_file(workflows, workflow.folders_of(workflows).output_dir(agency.ori, "prod"))
+    note = out / (name + PROGRESS_SUFFIX)
     seen = ""
     for _ in range(int(WAIT / 0.05)):
         if note.exists() and (seen := note.read_text().strip()):
@@ -189,7 +190,7 @@ def test_an_identical_re_upload_by_sftp_gets_a_note_and_a_report_in_output(
     )
     assert first.file_id is not None
     workflow.wait(workflows, first.file_id, timeout=60)
-    output = workflow.folders_of(workflows).output_dir(agency.ori, "prod")
+    output = hub_file(workflows, workflow.folders_of(workflows).output_dir(agency.ori, "prod"))
     again = workflow.receive(
         workflows, principal, upload(workflows, principal, name, data), channel="sftp"
     )

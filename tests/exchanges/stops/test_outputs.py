@@ -13,7 +13,7 @@ from python_calamine import CalamineWorkbook
 
 from jdx.exchanges.stops.batch_file_rows import Counts, FileRow
 from jdx.exchanges.stops.outputs import (
-    _stream_flat_errors,
+    _write_flat_errors,
     error_file,
     log_name,
     processor_log_record,
@@ -49,7 +49,7 @@ def test_streamed_error_file_matches_the_one_built_in_memory(tmp_path: Path, fmt
     f = FileRow(1, "prod", 1, "CA0000000", "x.csv", "sftp", "done", fmt, None)
     ext, data = error_file(f, _errors())
     streamed = tmp_path / f"streamed.{ext}"
-    _stream_flat_errors(streamed, ext, iter(_errors()))
+    _write_flat_errors(streamed, ext, iter(_errors()))
     if ext == "csv":
         assert streamed.read_bytes() == data
         return

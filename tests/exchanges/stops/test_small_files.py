@@ -12,7 +12,7 @@ from jdx.security.keys import Principal
 from jdx.store.tables import outbox
 from tests.conftest import AgencyFixture, stop_record
 from tests.exchanges.stops.test_batch_files import output
-from tests.samples import STAMP, upload
+from tests.samples import STAMP, hub_file, upload
 
 
 def test_record_files_of_a_few_stops_take_the_lane_and_batch_files_do_not() -> None:
@@ -86,7 +86,5 @@ def test_each_one_stop_file_gets_its_own_answer_and_a_summary_notice(
             )
         ).all()
     assert len(keys) == len(ids) and all(digest for _, digest in keys)
-    processing = workflow.folders_of(hub).files / "processing"
-    assert not [
-        p for p in processing.iterdir() if p.name.split("_", 1)[0] in map(str, ids.values())
-    ]
+    processing = hub_file(hub, workflow.folders_of(hub).files / "processing")
+    assert not [n for n in processing.names() if n.split("_", 1)[0] in map(str, ids.values())]

@@ -16,6 +16,7 @@ from jdx.hub import Hub
 from jdx.store.queries import now
 from jdx.store.tables import outbox
 from tests.conftest import AgencyFixture, stop_record
+from tests.samples import hub_file
 
 LATER = dt.timedelta(hours=2)  # beyond the default idle time of 60 minutes
 
@@ -68,7 +69,7 @@ def test_bulk_callers_errors_go_to_output_and_mail_after_the_close_step(
 
     [batch] = _batches(hub, agency)
     assert (batch.state, batch.total, batch.with_errors, batch.rejected) == ("done", 2, 1, 1)
-    out = folders_of(hub).output_dir(agency.ori, "prod")
+    out = hub_file(hub, folders_of(hub).output_dir(agency.ori, "prod"))
     stem = batch.file_name.removesuffix(".json")
     errors = orjson.loads((out / f"{stem}_errors.json").read_bytes())
     ids = [e["LEARecordID"] for e in errors]
@@ -100,7 +101,8 @@ def test_real_time_callers_get_their_errors_in_the_answer_only(
     assert _post(client, agency, stop_record(agency, SDate="13/45/2024"), None) == 400
     _close(hub, now() + LATER)
     assert _batches(hub, agency) == []
-    assert not list(folders_of(hub).output_dir(agency.ori, "prod").glob("*_WS*"))
+    out = hub_file(hub, folders_of(hub).output_dir(agency.ori, "prod"))
+    assert not [n for n in out.names() if "_WS" in n]
 
 
 def test_a_batch_from_an_earlier_day_is_closed_at_once(

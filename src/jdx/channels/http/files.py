@@ -3,23 +3,26 @@
 ``PUT /sdcs/v1/files/{file name}`` streams the body to the agency's INPUT folder (the realm is
 the key's), then starts the file's workflow exactly as an SFTP upload does; ``GET
 /sdcs/v1/files/{id}`` tells its state and counts, with links to the files written into OUTPUT.
+The folders are the file store's (``exchanges/stops/file_store.py``): with PostgreSQL, what
+one node received any node processes and answers.
 """
 
 from __future__ import annotations
 
-import uuid
-from pathlib import Path
+import mimetypes
+from collections.abc import Iterator
 from typing import Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from jdx.channels.http.common import Id, errors, require_principal
 from jdx.exchanges.stops import workflow
 from jdx.exchanges.stops.batch_files import NameError_, parse_name
 from jdx.exchanges.stops.file_status import stored_so_far
+from jdx.exchanges.stops.file_store import PART_BYTES, Key
 from jdx.exchanges.stops.tables import stop_files
 from jdx.hub import Hub
 from jdx.security.keys import Principal
@@ -69,21 +72,19 @@ def router(hub: Hub) -> APIRouter:
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             raise HTTPException(413, f"the file is larger than {limit:,} bytes")
-        inbox = folders.input_dir(principal.ori, principal.realm)
-        inbox.mkdir(parents=True, exist_ok=True)
-        partial = inbox.parent / f".upload-{uuid.uuid4().hex}"
+        target = folders.input_dir(principal.ori, principal.realm) / file_name
+        staged = await run_in_threadpool(folders.store.stage, target)
         size = 0
         try:
-            with partial.open("wb") as out:
+            with staged.path.open("wb") as out:
                 async for chunk in request.stream():
                     size += len(chunk)
                     if size > limit:
                         raise HTTPException(413, f"the file is larger than {limit:,} bytes")
                     out.write(chunk)
-            target = inbox / file_name
-            partial.replace(target)  # complete: only now is it in INPUT
+            await run_in_threadpool(staged.commit)  # complete: only now is it in INPUT
         finally:
-            partial.unlink(missing_ok=True)
+            staged.discard()
         received = await run_in_threadpool(workflow.receive, hub, principal, target, channel="http")
         if received.duplicate_of is not None and received.first_received is not None:
             # Received before: 200 with the earlier file, whose status and answers are there
@@ -141,9 +142,17 @@ def router(hub: Hub) -> APIRouter:
     def result(request: Request, file_id: Id, name: str) -> Response:
         principal = principal_of(request)
         row, _ = _own_file(principal, file_id)
-        for path in _results(row):
-            if path.name == name:  # only names the hub wrote for this file: no path tricks
-                return FileResponse(path, filename=name)
+        for key in _results(row):
+            if key.name == name:  # only names the hub wrote for this file: no path tricks
+                try:
+                    content = folders.store.open(key)
+                except FileNotFoundError:
+                    break  # deleted since (by the agency, or the tidy job)
+                return StreamingResponse(
+                    _chunks(content),
+                    media_type=_media_type(name),
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'},
+                )
         raise HTTPException(404, f"no result {name!r} for file {file_id}")
 
     def _own_file(principal: Principal, file_id: int, *, progress: bool = False) -> Any:
@@ -166,9 +175,21 @@ def router(hub: Hub) -> APIRouter:
                 stored = stored_so_far(conn, file_id)
         return row, stored
 
-    def _results(row: Any) -> list[Path]:
+    def _results(row: Any) -> list[Key]:
         out = folders.output_dir(row.ori, row.realm)
         stem = row.file_name.rsplit(".", 1)[0]
-        return [out / (stem + s) for s in OUTPUT_SUFFIXES if (out / (stem + s)).is_file()]
+        named = [out / (stem + s) for s in OUTPUT_SUFFIXES]
+        return [key for key in named if folders.store.stat(key) is not None]
 
     return api
+
+
+def _chunks(content: Any) -> Iterator[bytes]:
+    with content:
+        while data := content.read(PART_BYTES):
+            yield data
+
+
+def _media_type(name: str) -> str:
+    """As a file response would say it (by the name; text types get their charset)."""
+    return mimetypes.guess_type(name)[0] or "application/octet-stream"

@@ -15,17 +15,17 @@ realm's files (``exchanges/stops/file_folders.py``)::
                                         the same folders of the account's realm (``root_realm``)
 
 A ``..`` that would climb above the home, a name with a control character, backslash or NUL,
-and anything deeper than a file in those folders are refused before any system call, so no
-client path reaches outside the home. Links are never created or followed (see server.py): the
-root-level DOJ folders are links on disk (for OpenSSH in drop-folder mode), mapped here to the
-realm's own folders instead.
+and anything deeper than a file in those folders are refused before the file store is asked
+(``exchanges/stops/file_store.py``), so no client path reaches outside the home. The folders
+are fixed, so they are never looked up: only files are. Links are never created or followed
+(see session.py): the root-level DOJ folders are links on disk (for OpenSSH in drop-folder
+mode), mapped here to the realm's own folders instead.
 """
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from pathlib import Path
 
 from asyncssh import SFTPNoSuchFile, SFTPPermissionDenied
 
@@ -36,6 +36,7 @@ from jdx.exchanges.stops.file_folders import (
     RESPONSES,
     UPLOAD_KINDS,
 )
+from jdx.exchanges.stops.file_store import Key
 
 REALMS_BY_FOLDER = {folder: realm for realm, folder in REALM_FOLDERS.items()}
 ROOT_NAMES = (*REALM_FOLDERS.values(), INCOMING, RESPONSES)
@@ -52,19 +53,26 @@ class Zone(enum.Enum):
     RESPONSE = "response"  # a file in responses_from_DOJ
 
 
+FOLDERS = (Zone.ROOT, Zone.REALM, Zone.GROUP, Zone.BOX)
+
+
 @dataclass(frozen=True)
 class Place:
     zone: Zone
-    local: Path
+    key: Key  # in the file store: a folder or a file
     virtual: str  # the normalised path the client sees, "/PROD/INPUT/x.csv"
     realm: str | None = None
 
     @property
     def name(self) -> str:
-        return self.local.name
+        return self.key.name
+
+    @property
+    def folder(self) -> bool:
+        return self.zone in FOLDERS
 
 
-def locate(home: Path, path: bytes, root_realm: str = DEFAULT_ROOT_REALM) -> Place:
+def locate(home: Key, path: bytes, root_realm: str = DEFAULT_ROOT_REALM) -> Place:
     """The place ``path`` names inside ``home``; SFTP errors for anything outside the tree.
     ``root_realm``: the realm the root-level DOJ folders stand for."""
     try:
@@ -92,24 +100,24 @@ def locate(home: Path, path: bytes, root_realm: str = DEFAULT_ROOT_REALM) -> Pla
         realm, rest = REALMS_BY_FOLDER[parts[0]], parts[1:]
     else:
         raise SFTPNoSuchFile(f"{virtual}: only {', '.join(ROOT_NAMES)} exist here")
-    local = home.joinpath(REALM_FOLDERS[realm], *rest)
+    key = home.joinpath(REALM_FOLDERS[realm], *rest)
     if not rest:
-        return Place(Zone.REALM, local, virtual, realm)
+        return Place(Zone.REALM, key, virtual, realm)
     if rest[0] not in REALM_NAMES:
         raise SFTPNoSuchFile(f"{virtual}: only {', '.join(REALM_NAMES)} exist here")
     files = rest[1:]
     if rest[0] == INCOMING:
         if not files:
-            return Place(Zone.GROUP, local, virtual, realm)
+            return Place(Zone.GROUP, key, virtual, realm)
         if files[0] not in UPLOAD_KINDS:
             raise SFTPNoSuchFile(f"{virtual}: only {', '.join(UPLOAD_KINDS)} exist here")
         files = files[1:]
     if not files:
-        return Place(Zone.BOX, local, virtual, realm)
+        return Place(Zone.BOX, key, virtual, realm)
     if len(files) > 1:
         raise SFTPNoSuchFile(f"{virtual}: these folders hold files, not folders")
     zone = {"OUTPUT": Zone.RESULT, RESPONSES: Zone.RESPONSE}.get(rest[0], Zone.UPLOAD)
-    return Place(zone, local, virtual, realm)
+    return Place(zone, key, virtual, realm)
 
 
 def require(place: Place, *zones: Zone, doing: str) -> None:

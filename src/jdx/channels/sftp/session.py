@@ -1,28 +1,47 @@
 """One agency's SFTP session: its home tree as ``paths.py`` allows it, and upload completion.
 
+The files are the file store's (``exchanges/stops/file_store.py``): this node's disk, or the
+database every node shares, so an agency sees the same folders whichever node it reaches. The
+folders themselves are fixed and never looked up. An upload is written to a local scratch file
+and becomes the store's file when the client closes it, whole (a reader never sees half of
+one); a download reads a snapshot of the file as it was when opened.
+
 An upload is complete when the client closes a file it opened for writing in an upload folder
-(INPUT or incoming_to_DOJ/<KIND>, of either layout), or renames a file there to its final name: the file is then handed to the stop exchange's intake in a
-worker thread, so that hashing and the database never block the server's event loop. Names
-that clients use for unfinished files (``.part``, dot files, see ``channels/folder.py``) are
-left alone until they are renamed.
+(INPUT or incoming_to_DOJ/<KIND>, of either layout), or renames a file there to its final name:
+the file is then handed to the stop exchange's intake in a worker thread, so that hashing and
+the database never block the server's event loop. Names that clients use for unfinished files
+(``.part``, dot files, see ``channels/folder.py``) are left alone until they are renamed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import os
+import shutil
+import stat
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import IO
 
 import asyncssh
-from asyncssh import SFTPAttrs, SFTPFailure, SFTPName, SFTPNoSuchFile, SFTPPermissionDenied
+from asyncssh import (
+    SFTPAttrs,
+    SFTPFailure,
+    SFTPFileAlreadyExists,
+    SFTPName,
+    SFTPNoSuchFile,
+    SFTPOpUnsupported,
+    SFTPPermissionDenied,
+)
 
 from jdx.channels.folder import partial_name
-from jdx.channels.sftp.paths import ROOT_NAMES, Place, Zone, locate, require
+from jdx.channels.sftp.paths import REALM_NAMES, ROOT_NAMES, Place, Zone, locate, require
 from jdx.exchanges.stops import workflow
 from jdx.exchanges.stops.file_folders import INCOMING, UPLOAD_KINDS, Folders
+from jdx.exchanges.stops.file_store import Entry, Staged
 from jdx.hub import Hub
 from jdx.security import standing
 
@@ -31,17 +50,33 @@ WRITE_ONLY_IN_INPUT = (
     f"files can be written only in INPUT or {INCOMING}/<{'|'.join(UPLOAD_KINDS)}> of PROD or TEST"
 )
 _WRITING = asyncssh.FXF_WRITE | asyncssh.FXF_APPEND | asyncssh.FXF_CREAT | asyncssh.FXF_TRUNC
+FOLDER_MODE = stat.S_IFDIR | 0o755
+FILE_MODE = stat.S_IFREG | 0o640
+# What a folder of each kind holds: the fixed names below it (a box holds the store's files).
+FIXED = {Zone.ROOT: ROOT_NAMES, Zone.REALM: REALM_NAMES, Zone.GROUP: UPLOAD_KINDS}
 
 
 @dataclass
 class _Handle:
     place: Place
     file: IO[bytes]
-    writing: bool
+    modified: float
+    staged: Staged | None = None  # an upload: what becomes the store's file when closed
+    append: bool = False
     too_big: bool = field(default=False)
 
+    @property
+    def writing(self) -> bool:
+        return self.staged is not None
+
     def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
-        # asyncssh asks the handle itself where a sparse file has data (the "ranges" extension)
+        # asyncssh asks the handle itself where a file has data (the "ranges" extension); a
+        # snapshot may be in memory, and no file here is sparse: all of it is data.
+        if whence in (os.SEEK_DATA, os.SEEK_HOLE):
+            size = self.file.seek(0, os.SEEK_END)
+            if offset >= size:
+                raise OSError(errno.ENXIO, "no data past the end")
+            return offset if whence == os.SEEK_DATA else size
         return self.file.seek(offset, whence)
 
 
@@ -53,9 +88,11 @@ class AgencySFTP(asyncssh.SFTPServer):
         self.hub = hub
         self.ori = str(chan.get_extra_info("username")).upper()
         self.folders = folders
+        self.store = folders.store
         self.home = folders.ensure_home(self.ori)
         self.root_realm = folders.root_realm(self.ori)  # fixed for the session
         self.max_bytes = hub.settings.max_file_bytes
+        self.started = time.time()  # the folders' time
 
     def _at(self, path: bytes) -> Place:
         self._acts()  # every operation names a path or opens one: all ask
@@ -75,15 +112,23 @@ class AgencySFTP(asyncssh.SFTPServer):
             raise SFTPPermissionDenied(str(exc)) from None
 
     def map_path(self, path: bytes) -> bytes:
-        return os.fsencode(self._at(path).local)
+        # Every operation is answered from the file store, never from a local path: one that
+        # this class did not define (and asyncssh would run on the node's disk) is refused.
+        raise SFTPOpUnsupported("not supported by this server")
 
     def realpath(self, path: bytes) -> bytes:
         # The virtual path itself: never resolved on disk, so no link can change it.
         return self._at(path).virtual.encode()
 
+    def statvfs(self, path: bytes) -> os.statvfs_result:
+        raise SFTPOpUnsupported("the hub's folders have no file system to report on")
+
+    def fstatvfs(self, file_obj: object) -> os.statvfs_result:
+        raise SFTPOpUnsupported("the hub's folders have no file system to report on")
+
     # --- files ---------------------------------------------------------------------------------
 
-    def open(self, path: bytes, pflags: int, attrs: SFTPAttrs) -> _Handle:
+    async def open(self, path: bytes, pflags: int, attrs: SFTPAttrs) -> _Handle:
         writing = bool(pflags & _WRITING)
         try:
             place = self._at(path)
@@ -91,24 +136,37 @@ class AgencySFTP(asyncssh.SFTPServer):
             if writing:  # a new name outside the tree: say where files go, not "no such file"
                 raise SFTPPermissionDenied(WRITE_ONLY_IN_INPUT) from None
             raise
-        if writing:
-            require(place, Zone.UPLOAD, doing="files can be written")
-        else:
+        if not writing:
             require(place, Zone.UPLOAD, Zone.RESULT, Zone.RESPONSE, doing="files can be read")
-        flags = os.O_NOFOLLOW  # a link placed in the tree by anyone is never followed
-        if writing:
-            flags |= os.O_RDWR if pflags & asyncssh.FXF_READ else os.O_WRONLY
-            for sftp_flag, os_flag in (
-                (asyncssh.FXF_APPEND, os.O_APPEND),
-                (asyncssh.FXF_CREAT, os.O_CREAT),
-                (asyncssh.FXF_TRUNC, os.O_TRUNC),
-                (asyncssh.FXF_EXCL, os.O_EXCL),
-            ):
-                if pflags & sftp_flag:
-                    flags |= os_flag
-        descriptor = os.open(place.local, flags, 0o640)
-        mode = "r+b" if writing and pflags & asyncssh.FXF_READ else ("wb" if writing else "rb")
-        return _Handle(place, os.fdopen(descriptor, mode, buffering=0), writing)
+            entry = await asyncio.to_thread(self.store.stat, place.key)
+            if entry is None:
+                raise SFTPNoSuchFile(f"{place.virtual}: no such file")
+            try:
+                snapshot = await asyncio.to_thread(self.store.open, place.key)
+            except FileNotFoundError:
+                raise SFTPNoSuchFile(f"{place.virtual}: no such file") from None
+            return _Handle(place, snapshot, entry.modified)
+        require(place, Zone.UPLOAD, doing="files can be written")
+        return await asyncio.to_thread(self._open_upload, place, pflags)
+
+    def _open_upload(self, place: Place, pflags: int) -> _Handle:
+        """An upload, written to a local scratch file until it is closed. A file written again
+        without truncating (a resumed upload) starts from the store's content."""
+        entry = self.store.stat(place.key)
+        if entry is not None and pflags & asyncssh.FXF_EXCL:
+            raise SFTPFileAlreadyExists(f"{place.virtual} exists")
+        if entry is None and not pflags & asyncssh.FXF_CREAT:
+            raise SFTPNoSuchFile(f"{place.virtual}: no such file")
+        staged = self.store.stage(place.key)
+        try:
+            if entry is not None and not pflags & asyncssh.FXF_TRUNC:
+                with self.store.open(place.key) as source, staged.path.open("wb") as out:
+                    shutil.copyfileobj(source, out)
+            file = staged.path.open("r+b", buffering=0)
+        except BaseException:
+            staged.discard()
+            raise
+        return _Handle(place, file, time.time(), staged, append=bool(pflags & asyncssh.FXF_APPEND))
 
     def read(self, file_obj: object, offset: int, size: int) -> bytes:
         handle = _handle(file_obj)
@@ -117,6 +175,10 @@ class AgencySFTP(asyncssh.SFTPServer):
 
     def write(self, file_obj: object, offset: int, data: bytes) -> int:
         handle = _handle(file_obj)
+        if not handle.writing:
+            raise SFTPPermissionDenied("the file was opened for reading")
+        if handle.append:
+            offset = handle.file.seek(0, os.SEEK_END)
         if handle.too_big or offset + len(data) > self.max_bytes:
             handle.too_big = True
             raise SFTPFailure(
@@ -128,19 +190,32 @@ class AgencySFTP(asyncssh.SFTPServer):
     async def close(self, file_obj: object) -> None:
         handle = _handle(file_obj)
         handle.file.close()
-        if not handle.writing:
+        if handle.staged is None:
             return
         if handle.too_big:
-            handle.place.local.unlink(missing_ok=True)  # never taken: nothing half-written stays
+            handle.staged.discard()  # never taken: nothing half-written stays
             return
+        try:
+            await asyncio.to_thread(handle.staged.commit)
+        except Exception:
+            log.exception("%s: could not store %s", self.ori, handle.place.virtual)
+            raise SFTPFailure(
+                f"{handle.place.virtual} could not be stored; upload it again"
+            ) from None
         await self._take(handle.place)
         self._acts()  # suspended while uploading: refused by the intake, said here too
 
-    def fstat(self, file_obj: object) -> os.stat_result:
-        return os.fstat(_handle(file_obj).file.fileno())
+    def fstat(self, file_obj: object) -> SFTPAttrs:
+        handle = _handle(file_obj)
+        position = handle.file.tell()
+        size = handle.file.seek(0, os.SEEK_END)
+        handle.file.seek(position)
+        return _file_attrs(size, handle.modified)
 
     def fsync(self, file_obj: object) -> None:
-        os.fsync(_handle(file_obj).file.fileno())
+        handle = _handle(file_obj)
+        if handle.writing:
+            os.fsync(handle.file.fileno())
 
     def setstat(self, path: bytes, attrs: SFTPAttrs) -> None:
         # The files are the hub's: permissions, owners and times are not the agency's to set.
@@ -153,52 +228,75 @@ class AgencySFTP(asyncssh.SFTPServer):
     def fsetstat(self, file_obj: object, attrs: SFTPAttrs) -> None:
         _handle(file_obj)
 
-    def stat(self, path: bytes) -> os.stat_result:
-        return os.lstat(self._at(path).local)  # links are not followed, even to report on them
+    async def stat(self, path: bytes) -> SFTPAttrs:
+        place = self._at(path)
+        if place.folder:
+            return self._folder_attrs()
+        entry = await asyncio.to_thread(self.store.stat, place.key)
+        if entry is None:  # a link is no file: never followed, not even to report on it
+            raise SFTPNoSuchFile(f"{place.virtual}: no such file")
+        return _file_attrs(entry.size, entry.modified)
 
-    def lstat(self, path: bytes) -> os.stat_result:
-        return os.lstat(self._at(path).local)
+    async def lstat(self, path: bytes) -> SFTPAttrs:
+        return await self.stat(path)
 
     async def scandir(self, path: bytes) -> AsyncIterator[SFTPName]:
         place = self._at(path)
+        if not place.folder:
+            raise SFTPFailure(f"{place.virtual}: not a folder")
         for name in (b".", b".."):
-            yield SFTPName(name, attrs=SFTPAttrs.from_local(os.lstat(place.local)))
-        if place.zone is Zone.ROOT:  # the fixed names, as the folders they stand for
-            for root_name in ROOT_NAMES:
-                local = self._at(root_name.encode()).local
-                yield SFTPName(root_name.encode(), attrs=SFTPAttrs.from_local(os.lstat(local)))
+            yield SFTPName(name, attrs=self._folder_attrs())
+        fixed = FIXED.get(place.zone)
+        if fixed is not None:  # the fixed names, as the folders they stand for
+            for folder in fixed:
+                yield SFTPName(folder.encode(), attrs=self._folder_attrs())
             return
-        with os.scandir(place.local) as entries:
-            for entry in entries:
-                if entry.name.startswith("."):
-                    continue  # the hub's files being written (write_atomic) stay unseen
-                attrs = SFTPAttrs.from_local(entry.stat(follow_symlinks=False))
-                yield SFTPName(os.fsencode(entry.name), attrs=attrs)
+        entries: list[Entry] = await asyncio.to_thread(self.store.files, place.key)
+        for entry in sorted(entries, key=lambda e: e.name):
+            if entry.name.startswith("."):
+                continue  # files being written (FileStore.stage) stay unseen
+            yield SFTPName(os.fsencode(entry.name), attrs=_file_attrs(entry.size, entry.modified))
+
+    def _folder_attrs(self) -> SFTPAttrs:
+        moment = int(self.started)
+        return SFTPAttrs(
+            type=asyncssh.FILEXFER_TYPE_DIRECTORY,
+            permissions=FOLDER_MODE,
+            uid=os.getuid(),
+            gid=os.getgid(),
+            atime=moment,
+            mtime=moment,
+        )
 
     # --- names ---------------------------------------------------------------------------------
 
-    def remove(self, path: bytes) -> None:
+    async def remove(self, path: bytes) -> None:
         place = self._at(path)
         require(place, Zone.UPLOAD, Zone.RESULT, Zone.RESPONSE, doing="files can be deleted")
-        if place.zone is Zone.UPLOAD:
-            place.local.unlink()
-        else:  # a response report goes from both views
-            self.folders.remove_result(place.local)
+        try:
+            if place.zone is Zone.UPLOAD:
+                if not await asyncio.to_thread(self.store.remove, place.key):
+                    raise FileNotFoundError(place.virtual)
+            else:  # a response report goes from both views
+                await asyncio.to_thread(self.folders.remove_result, place.key)
+        except FileNotFoundError:
+            raise SFTPNoSuchFile(f"{place.virtual}: no such file") from None
 
     async def rename(self, oldpath: bytes, newpath: bytes) -> None:
         source, target = self._at(oldpath), self._at(newpath)
         require(source, Zone.UPLOAD, doing="files can be renamed")
         require(target, Zone.UPLOAD, doing="files can be renamed")
-        if target.local.exists() or target.local.is_symlink():
-            raise asyncssh.SFTPFileAlreadyExists(f"{target.virtual} exists")
-        source.local.rename(target.local)
+        if await asyncio.to_thread(self.store.stat, target.key) is not None:
+            raise SFTPFileAlreadyExists(f"{target.virtual} exists")
+        if not await asyncio.to_thread(self.store.move, source.key, target.key):
+            raise SFTPNoSuchFile(f"{source.virtual}: no such file")
         if partial_name(source.name):  # the usual end of an upload to a temporary name
             await self._take(target)
 
     async def posix_rename(self, oldpath: bytes, newpath: bytes) -> None:
         target = self._at(newpath)
-        if target.zone is Zone.UPLOAD and target.local.is_file():
-            target.local.unlink()
+        if target.zone is Zone.UPLOAD:
+            await asyncio.to_thread(self.store.remove, target.key)
         await self.rename(oldpath, newpath)
 
     def mkdir(self, path: bytes, attrs: SFTPAttrs) -> None:
@@ -231,7 +329,7 @@ class AgencySFTP(asyncssh.SFTPServer):
                 self.hub,
                 self.ori,
                 place.realm,
-                place.local,
+                place.key,
                 channel="sftp",
             )
         except Exception:
@@ -245,3 +343,16 @@ def _handle(file_obj: object) -> _Handle:
     if not isinstance(file_obj, _Handle):
         raise SFTPFailure("not a file handle")
     return file_obj
+
+
+def _file_attrs(size: int, modified: float) -> SFTPAttrs:
+    moment = int(modified)
+    return SFTPAttrs(
+        type=asyncssh.FILEXFER_TYPE_REGULAR,
+        size=size,
+        permissions=FILE_MODE,
+        uid=os.getuid(),
+        gid=os.getgid(),
+        atime=moment,
+        mtime=moment,
+    )

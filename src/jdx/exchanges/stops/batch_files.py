@@ -5,7 +5,8 @@ A file goes through four steps, each safe to run again after a crash (the durabl
 
 1. :func:`register` (at upload): check the name, record the file, move it out of the agency's
    INPUT into the hub's processing folder and keep a copy in the archive;
-2. :func:`process` : identify the format by content, read the records one at a time, and store
+2. :func:`process` : identify the format by content, read the records one at a time (from a
+   local copy of the file when the folders are in the database: ``file_store.py``), and store
    them chunk by chunk. A chunk's records, its error rows and its progress row commit together,
    so a restarted worker skips exactly the chunks that are stored;
 3. :func:`finish`: write the error file, the response report and the processor log (Table 10)
@@ -17,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-import hashlib
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -42,6 +42,7 @@ from jdx.exchanges.stops.file_status import (
     earlier_upload,
     write_progress,
 )
+from jdx.exchanges.stops.file_store import Key
 from jdx.exchanges.stops.outputs import write_outputs
 from jdx.exchanges.stops.records import STATUS_NFIA, Op
 from jdx.exchanges.stops.service import StopService
@@ -136,25 +137,28 @@ def register(
     engine: sa.Engine,
     folders: Folders,
     principal: Principal,
-    path: Path,
+    key: Key,
     *,
     channel: str,
     max_bytes: int,
 ) -> Received:
-    """Take an uploaded file into the hub.
+    """Take an uploaded file (``key``, in an upload folder of ``folders``) into the hub.
 
     A file received before (the same bytes from the same agency in the same realm, under any
     name) is not processed again: the agency is told when it was received and where its
     answers are, in OUTPUT (``duplicate``) and in what is returned."""
-    name = path.name
+    name = key.name
     try:
         parse_name(name, principal.ori)
     except NameError_ as exc:
         message = f"{name} was not processed: {exc}."
-        folders.reject(principal, path, message)
+        folders.reject(principal, key, message)
         return Received(None, message)
-    size = path.stat().st_size
-    digest = _sha256(path)
+    entry = folders.store.stat(key)
+    if entry is None:
+        raise FileNotFoundError(f"{key}: no such upload")
+    size = entry.size
+    digest = folders.store.digest(key)
     # write_transaction: on SQLite the upload queues on the process's writer lock, woken when
     # the writer before commits, rather than in SQLite's busy handler, which sleeps and retries
     # (uploads of one-stop files meet the small-file lane's transactions, small_files.py).
@@ -165,7 +169,7 @@ def register(
             require_active(conn, principal.agency_id)
         except Suspended as exc:
             message = f"{name} was not processed: {exc}"
-            folders.reject(principal, path, message)
+            folders.reject(principal, key, message)
             return Received(None, message)
         row = conn.execute(
             sa.select(stop_files.c.id, stop_files.c.sha256).where(
@@ -176,11 +180,11 @@ def register(
         ).first()
         if row is not None and row.sha256 != digest:
             message = f"{name} was not processed: a different file of that name was received."
-            folders.reject(principal, path, message)
+            folders.reject(principal, key, message)
             return Received(None, message)
         earlier = earlier_upload(conn, principal.agency_id, principal.realm, digest, name)
         if earlier is not None:
-            return duplicate(folders, principal, path, earlier)
+            return duplicate(folders, principal, key, earlier)
         file_id = conn.execute(
             stop_files.insert().returning(stop_files.c.id),
             {
@@ -197,32 +201,25 @@ def register(
         ).scalar_one()
         if size > max_bytes:
             _fail(conn, file_id, f"the file is larger than {max_bytes:,} bytes")
-        folders.take(principal, path, file_id)
+        folders.take(principal, key, file_id, conn)
     return Received(file_id, f"{name} received")
 
 
-def duplicate(folders: Folders, principal: Principal, path: Path, earlier: Earlier) -> Received:
+def duplicate(folders: Folders, principal: Principal, key: Key, earlier: Earlier) -> Received:
     """An upload that repeats an earlier one: a note in OUTPUT (``<name>.refused.txt``, as for
     any file the hub does not process), and, under a new name, the response report and
     processor log that name's answers would be, saying so (written as every file's are)."""
-    name = path.name
-    reason = duplicate_reason(name, earlier, folders.output_dir(principal.ori, principal.realm))
+    name = key.name
+    output = folders.output_dir(principal.ori, principal.realm)
+    reason = duplicate_reason(name, earlier, [e.name for e in folders.store.files(output)])
     message = f"{name} was not processed: {reason}."
-    folders.reject(principal, path, message)  # first: clients look for the note first
+    folders.reject(principal, key, message)  # first: clients look for the note first
     if name != earlier.file_name:
         f = FileRow(
             0, principal.realm, principal.agency_id, principal.ori, name, "", "", None, reason
         )
         write_outputs(folders, f, Counts(0, 0, 0, 0), lambda **_: [], now())
     return Received(None, message, earlier.id, earlier.received_at)
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _fail(conn: sa.Connection, file_id: int, message: str) -> None:
@@ -270,25 +267,25 @@ def process(service: StopService, folders: Folders, file_id: int) -> None:
             ).where(stop_file_chunks.c.file_id == file_id)
         ).one()
         chunks_done, records_done = int(done[0]), int(done[1])
-    path = folders.processing(f)
     try:
-        fmt = _format(path, f)
-        dictionary = _dictionary_for(service, path, fmt)
-        with engine.begin() as conn:
-            conn.execute(
-                stop_files.update()
-                .where(stop_files.c.id == file_id)
-                .values(state="processing", format=fmt.value)
-            )
-        chunk_no = chunks_done
-        with _fewer_collections():
-            for checked in _checked_chunks(service, path, fmt, dictionary, records_done):
-                if records_done:  # a file of one chunk (most) writes no progress note
-                    write_progress(folders, f, records_done)
-                chunk_no += 1
-                refresh_statistics(engine, stops)  # this file may be what makes the table grow
-                _store_chunk(service, principal, f, chunk_no, checked)
-                records_done += len(checked)
+        with folders.store.local(folders.processing(f)) as path:
+            fmt = _format(path, f)
+            dictionary = _dictionary_for(service, path, fmt)
+            with engine.begin() as conn:
+                conn.execute(
+                    stop_files.update()
+                    .where(stop_files.c.id == file_id)
+                    .values(state="processing", format=fmt.value)
+                )
+            chunk_no = chunks_done
+            with _fewer_collections():
+                for checked in _checked_chunks(service, path, fmt, dictionary, records_done):
+                    if records_done:  # a file of one chunk (most) writes no progress note
+                        write_progress(folders, f, records_done)
+                    chunk_no += 1
+                    refresh_statistics(engine, stops)  # this file may make the table grow
+                    _store_chunk(service, principal, f, chunk_no, checked)
+                    records_done += len(checked)
     except FileError as exc:
         with engine.begin() as conn:
             _fail(conn, file_id, str(exc))
@@ -580,7 +577,7 @@ def _nfia_now(f: FileRow) -> sa.Exists:
 
 
 def _mail(
-    f: FileRow, c: Counts, written: list[Path], public_url: str, unchecked: Sequence[str] = ()
+    f: FileRow, c: Counts, written: list[Key], public_url: str, unchecked: Sequence[str] = ()
 ) -> tuple[str, str]:
     """Counts, names and where to download: never record content (personal data)."""
     where = (

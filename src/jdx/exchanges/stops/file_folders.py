@@ -1,26 +1,29 @@
 """Where batch files live (:class:`Folders`): the agencies' SFTP homes and the hub's own
-processing, archive and refused folders.
+processing, archive and refused folders, as keys of a file store (``file_store.py``: this
+node's disk under the data folder, or the database every node shares)::
 
-    data_dir/sftp/homes/<ORI>/{TEST,PROD}/INPUT             uploads (the seed's layout)
-    data_dir/sftp/homes/<ORI>/{TEST,PROD}/incoming_to_DOJ/{JSON,XML,XLSX,CSV}
-                                                            uploads (DOJ's live layout)
-    data_dir/sftp/homes/<ORI>/{TEST,PROD}/OUTPUT            everything the hub answers
-    data_dir/sftp/homes/<ORI>/{TEST,PROD}/responses_from_DOJ  the response reports only
-    data_dir/sftp/homes/<ORI>/incoming_to_DOJ -> <REALM>/incoming_to_DOJ   the account's realm
-    data_dir/sftp/homes/<ORI>/responses_from_DOJ -> <REALM>/responses_from_DOJ
-    data_dir/files/processing/<file id>_<name>              the hub's copy while it is processed
-    data_dir/files/archive/<YYYY-MM-DD>/<ORI>/<REALM>/      received files, kept archive_days
-    data_dir/files/refused/<ORI>/<REALM>/                   files refused at the door
+    sftp/homes/<ORI>/{TEST,PROD}/INPUT             uploads (the seed's layout)
+    sftp/homes/<ORI>/{TEST,PROD}/incoming_to_DOJ/{JSON,XML,XLSX,CSV}
+                                                   uploads (DOJ's live layout)
+    sftp/homes/<ORI>/{TEST,PROD}/OUTPUT            everything the hub answers
+    sftp/homes/<ORI>/{TEST,PROD}/responses_from_DOJ  the response reports only
+    sftp/homes/<ORI>/incoming_to_DOJ -> <REALM>/incoming_to_DOJ   the account's realm (disk)
+    sftp/homes/<ORI>/responses_from_DOJ -> <REALM>/responses_from_DOJ
+    sftp/homes/<ORI>/.root_realm                   the account's realm (database)
+    files/processing/<file id>_<name>              the hub's copy while it is processed
+    files/archive/<YYYY-MM-DD>/<ORI>/<REALM>/      received files, kept archive_days
+    files/refused/<ORI>/<REALM>/                   files refused at the door
 
 Both layouts are views of one realm's files. Every upload folder of a realm feeds the same
 intake (the content says what a file holds, never the folder). A response report is one file
 with two names, ``OUTPUT/<stem>_response.txt`` and ``responses_from_DOJ/<stem>_response.txt``
-(a hard link, made before the OUTPUT name appears: :func:`atomic_target`), so a client that
-deletes it through one view has it gone from both (the SFTP server removes both names; in
-drop-folder mode :meth:`Folders.tidy` removes a report whose other name is gone, seen by its
-link count). The two links at the top of a home say which realm the root-level DOJ folders
-are (:meth:`Folders.root_realm`); the embedded server never follows them (it maps the paths),
-an OpenSSH server in drop-folder mode does, inside its chroot.
+(a hard link on disk, one content in the database, named before the OUTPUT name appears:
+``FileStore.stage``), so a client that deletes it through one view has it gone from both (the
+SFTP server removes both names; in drop-folder mode :meth:`Folders.tidy` removes a report whose
+other name is gone, seen by its count of names). On disk, the two links at the top of a home
+say which realm the root-level DOJ folders are (:meth:`Folders.root_realm`); the embedded
+server never follows them (it maps the paths), an OpenSSH server in drop-folder mode does,
+inside its chroot. In the database a small file of the home says it.
 
 Agencies never see the hub's folders; the archive is not writable through SFTP.
 """
@@ -29,13 +32,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
-import shutil
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from jdx.exchanges.stops.batch_file_rows import FileRow
+from jdx.exchanges.stops.file_store import DiskStore, FileStore, Key, read_bytes, write_bytes
 from jdx.security.keys import Principal
 
 REALM_FOLDERS = {"prod": "PROD", "test": "TEST"}
@@ -44,144 +47,168 @@ UPLOAD_KINDS = ("JSON", "XML", "XLSX", "CSV")
 RESPONSES = "responses_from_DOJ"  # DOJ's live layout: response reports, nothing else
 REPORT_SUFFIX = "_response.txt"
 DEFAULT_ROOT_REALM = "test"  # the realm of the root-level DOJ folders until an operator says
+ROOT_REALM_FILE = ".root_realm"  # a shared store's word for it (a disk has the links)
 log = logging.getLogger("jdx.files")
 
 
 class Folders:
-    def __init__(self, data_dir: Path, archive_days: int) -> None:
-        self.homes = data_dir / "sftp" / "homes"
-        self.files = data_dir / "files"
+    """``store``: where the files are; default: on disk under ``data_dir``."""
+
+    def __init__(self, data_dir: Path, archive_days: int, store: FileStore | None = None) -> None:
+        self.store: FileStore = store if store is not None else DiskStore(data_dir)
+        self.homes = Key("sftp", "homes")
+        self.files = Key("files")
         self.archive_days = archive_days
 
-    def home(self, ori: str) -> Path:
+    @property
+    def disk(self) -> DiskStore | None:
+        """The store when it is this node's disk (what OpenSSH and the links need)."""
+        return self.store if isinstance(self.store, DiskStore) else None
+
+    def home(self, ori: str) -> Key:
         return self.homes / ori.upper()
 
-    def input_dir(self, ori: str, realm: str) -> Path:
+    def input_dir(self, ori: str, realm: str) -> Key:
         return self.home(ori) / REALM_FOLDERS[realm] / "INPUT"
 
-    def upload_dirs(self, ori: str, realm: str) -> list[Path]:
+    def upload_dirs(self, ori: str, realm: str) -> list[Key]:
         """Every folder of the realm that takes uploads: INPUT and incoming_to_DOJ/<kind>."""
         base = self.home(ori) / REALM_FOLDERS[realm]
         return [base / "INPUT", *(base / INCOMING / kind for kind in UPLOAD_KINDS)]
 
-    def output_dir(self, ori: str, realm: str) -> Path:
-        path = self.home(ori) / REALM_FOLDERS[realm] / "OUTPUT"
-        path.mkdir(parents=True, exist_ok=True)
-        return path
+    def output_dir(self, ori: str, realm: str) -> Key:
+        return self.home(ori) / REALM_FOLDERS[realm] / "OUTPUT"
 
-    def responses_dir(self, ori: str, realm: str) -> Path:
-        """The realm's ``responses_from_DOJ``. Made with every report already in OUTPUT linked
-        into it (a home from before the DOJ layout), so that every report of OUTPUT has had
-        its second name: one with a single link lost it to a client (:meth:`tidy`)."""
-        path = self.home(ori) / REALM_FOLDERS[realm] / RESPONSES
-        if path.is_dir():
-            return path
+    def responses_dir(self, ori: str, realm: str) -> Key:
+        """The realm's ``responses_from_DOJ``. On disk, made with every report already in
+        OUTPUT linked into it (a home from before the DOJ layout), so that every report of
+        OUTPUT has had its second name: one with a single name lost it to a client
+        (:meth:`tidy`)."""
+        key = self.home(ori) / REALM_FOLDERS[realm] / RESPONSES
+        disk = self.disk
+        if disk is None or disk.path(key).is_dir():
+            return key
         out = self.output_dir(ori, realm)
-        path.mkdir(exist_ok=True)
-        for report in out.glob(f"*{REPORT_SUFFIX}"):
-            if _plain_file(report):
-                with suppress(FileExistsError):
-                    os.link(report, path / report.name)
-        return path
+        disk.make_folder(out)
+        disk.make_folder(key)
+        for report in disk.files(out):
+            name = report.name
+            if name.endswith(REPORT_SUFFIX) and not name.startswith("."):
+                disk.link(out / name, key / name)
+        return key
 
-    def ensure_home(self, ori: str, root_realm: str | None = None) -> Path:
+    def ensure_home(self, ori: str, root_realm: str | None = None) -> Key:
         """The agency's folders, made where missing; ``root_realm`` re-points the root-level
         DOJ folders (default: as they are, or :data:`DEFAULT_ROOT_REALM` for a new home)."""
         home = self.home(ori)
         for realm in REALM_FOLDERS:
-            for upload in self.upload_dirs(ori, realm):
-                upload.mkdir(parents=True, exist_ok=True)
+            for folder in (*self.upload_dirs(ori, realm), self.output_dir(ori, realm)):
+                self.store.make_folder(folder)
             self.responses_dir(ori, realm)
-        if root_realm is not None or not (home / INCOMING).is_symlink():
+        disk = self.disk
+        known = (
+            (disk.path(home) / INCOMING).is_symlink()
+            if disk is not None
+            else self.store.stat(home / ROOT_REALM_FILE) is not None
+        )
+        if root_realm is not None or not known:
             self.set_root_realm(ori, root_realm or DEFAULT_ROOT_REALM)
         return home
 
     def root_realm(self, ori: str) -> str:
         """The realm the root-level ``/incoming_to_DOJ`` and ``/responses_from_DOJ`` stand for:
-        the target of the home's link (checked, never followed)."""
+        on disk, the target of the home's link (checked, never followed)."""
+        disk = self.disk
         try:
-            target = str((self.home(ori) / INCOMING).readlink())
-        except OSError:
+            if disk is None:
+                said = read_bytes(self.store, self.home(ori) / ROOT_REALM_FILE).decode().strip()
+                if said in REALM_FOLDERS:
+                    return said
+                target = repr(said)
+            else:
+                target = str((disk.path(self.home(ori)) / INCOMING).readlink())
+                for realm, name in REALM_FOLDERS.items():
+                    if target.rstrip("/") == f"{name}/{INCOMING}":
+                        return realm
+        except (OSError, UnicodeDecodeError):
             return DEFAULT_ROOT_REALM
-        for realm, name in REALM_FOLDERS.items():
-            if target.rstrip("/") == f"{name}/{INCOMING}":
-                return realm
         log.warning("%s/%s points to %r; taken as %s", ori, INCOMING, target, DEFAULT_ROOT_REALM)
         return DEFAULT_ROOT_REALM
 
     def set_root_realm(self, ori: str, realm: str) -> None:
-        """Point the home's root-level DOJ folders at ``realm`` (relative links, so that they
-        also work inside an OpenSSH chroot)."""
+        """Point the home's root-level DOJ folders at ``realm`` (on disk: relative links, so
+        that they also work inside an OpenSSH chroot)."""
         home = self.home(ori)
-        home.mkdir(parents=True, exist_ok=True)
+        disk = self.disk
+        if disk is None:
+            write_bytes(self.store, home / ROOT_REALM_FILE, realm.encode())
+            return
+        folder = disk.path(home)
+        folder.mkdir(parents=True, exist_ok=True)
         for name in (INCOMING, RESPONSES):
-            link = home / name
-            temp = home / f".{name}.link"
+            link = folder / name
+            temp = folder / f".{name}.link"
             temp.unlink(missing_ok=True)
             temp.symlink_to(f"{REALM_FOLDERS[realm]}/{name}", target_is_directory=True)
             temp.replace(link)  # atomic: a client never finds the folder missing
 
-    def processing(self, f: FileRow) -> Path:
+    def processing(self, f: FileRow) -> Key:
         return self.files / "processing" / f"{f.id}_{f.file_name}"
 
-    def take(self, principal: Principal, path: Path, file_id: int) -> Path:
-        """Archive a copy, then move the upload out of INPUT; nothing happens twice."""
-        target = self.files / "processing" / f"{file_id}_{path.name}"
-        if not path.exists():
+    def take(
+        self, principal: Principal, key: Key, file_id: int, conn: sa.Connection | None = None
+    ) -> Key:
+        """Archive the upload (another name of it: no copy), then move it out of INPUT;
+        nothing happens twice. ``conn``: the transaction that registers the file, which the
+        database's store does this in (the file is taken if and only if it is registered)."""
+        target = self.files / "processing" / f"{file_id}_{key.name}"
+        if self.store.stat(key) is None:
             return target  # taken already (a repeated call after a crash)
-        target.parent.mkdir(parents=True, exist_ok=True)
         if self.archive_days > 0:
             day = dt.datetime.now(dt.UTC).date().isoformat()
             archive = self.files / "archive" / day / principal.ori / principal.realm
-            archive.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, archive / path.name)
-        _move(path, target)
+            self.store.link(key, archive / key.name, conn)
+        self.store.move(key, target, conn)
         return target
 
-    def reject(self, principal: Principal, path: Path, message: str) -> None:
+    def reject(self, principal: Principal, key: Key, message: str) -> None:
         """Tell the agency in OUTPUT why a file was not processed, and take it out of INPUT."""
-        note = self.output_dir(principal.ori, principal.realm) / f"{_safe(path.name)}.refused.txt"
-        write_atomic(note, (message + "\n").encode())
-        if path.exists():
-            refused = self.files / "refused" / principal.ori / principal.realm
-            refused.mkdir(parents=True, exist_ok=True)
-            _move(path, refused / _safe(path.name))
+        note = self.output_dir(principal.ori, principal.realm) / f"{_safe(key.name)}.refused.txt"
+        write_bytes(self.store, note, (message + "\n").encode())
+        refused = self.files / "refused" / principal.ori / principal.realm
+        self.store.move(key, refused / _safe(key.name))
 
     def done(self, f: FileRow) -> None:
-        self.processing(f).unlink(missing_ok=True)
+        self.store.remove(self.processing(f))
 
     def prune_archive(self, today: dt.date | None = None) -> int:
         """Delete archived days older than the retention; the number of days removed."""
         root = self.files / "archive"
-        if not root.is_dir():
-            return 0
         today = today or dt.datetime.now(dt.UTC).date()
         removed = 0
-        for day in root.iterdir():
+        for day in self.store.subfolders(root):
             try:
-                age = (today - dt.date.fromisoformat(day.name)).days
+                age = (today - dt.date.fromisoformat(day)).days
             except ValueError:
                 continue
             if age > self.archive_days:
-                shutil.rmtree(day)
+                self.store.remove_folder(root / day)
                 removed += 1
         return removed
 
-    def remove_result(self, path: Path) -> None:
+    def remove_result(self, key: Key) -> None:
         """Delete a file of OUTPUT or responses_from_DOJ as a client asked: a response report
         goes from both views (its other name is removed only if it is the same file)."""
-        twins = []
-        if path.name.endswith(REPORT_SUFFIX):
-            other = RESPONSES if path.parent.name == "OUTPUT" else "OUTPUT"
-            twins.append(path.parent.parent / other / path.name)
-        mine = os.lstat(path)
-        path.unlink()
-        for twin in twins:
-            try:
-                if os.path.samestat(mine, os.lstat(twin)):
-                    twin.unlink()
-            except FileNotFoundError:
-                pass
+        mine = self.store.stat(key)
+        if mine is None:
+            raise FileNotFoundError(str(key))
+        self.store.remove(key)
+        if key.name.endswith(REPORT_SUFFIX):
+            other = RESPONSES if key.parent.name == "OUTPUT" else "OUTPUT"
+            twin = key.parent.parent / other / key.name
+            found = self.store.stat(twin)
+            if found is not None and found.same == mine.same:
+                self.store.remove(twin)
 
     def tidy(self, retention_days: int, now: dt.datetime | None = None) -> int:
         """One round of the periodic clean-up of the agencies' answer folders; the number of
@@ -193,71 +220,67 @@ class Folders:
         moment = (now or dt.datetime.now(dt.UTC)).timestamp()
         limit = moment - retention_days * 86400 if retention_days > 0 else None
         removed = 0
-        homes = sorted(self.homes.iterdir()) if self.homes.is_dir() else []
-        for home in homes:
-            if home.is_symlink() or not home.is_dir():
-                continue
+        for ori in self.store.subfolders(self.homes):
+            realms = self.store.subfolders(self.home(ori))
             for realm, folder in REALM_FOLDERS.items():
-                if not (home / folder).is_dir():
+                if folder not in realms:
                     continue
-                self.responses_dir(home.name, realm)  # a home from before the DOJ layout
-                for box in (home / folder / "OUTPUT", home / folder / RESPONSES):
-                    removed += _tidy_box(box, limit)
+                self.responses_dir(ori, realm)  # a home from before the DOJ layout
+                for box in (self.output_dir(ori, realm), self.responses_dir(ori, realm)):
+                    removed += self._tidy_box(box, limit)
         self.prune_archive(dt.datetime.fromtimestamp(moment, dt.UTC).date())
+        self.store.sweep()
+        return removed
+
+    def _tidy_box(self, box: Key, limit: float | None) -> int:
+        removed = 0
+        for entry in self.store.files(box):
+            if entry.name.startswith("."):
+                continue  # being written (FileStore.stage)
+            orphan = entry.name.endswith(REPORT_SUFFIX) and entry.names == 1
+            old = limit is not None and entry.modified < limit
+            if (orphan or old) and self.store.remove(box / entry.name):
+                removed += 1
         return removed
 
 
-def _tidy_box(box: Path, limit: float | None) -> int:
-    removed = 0
-    if not box.is_dir() or box.is_symlink():
-        return 0
-    with os.scandir(box) as entries:
-        for entry in entries:
-            if entry.name.startswith("."):
-                continue  # being written (atomic_target)
-            try:
-                stat = entry.stat(follow_symlinks=False)
-            except FileNotFoundError:
-                continue
-            orphan = entry.name.endswith(REPORT_SUFFIX) and stat.st_nlink == 1
-            old = limit is not None and stat.st_mtime < limit
-            if orphan or old:
-                Path(entry.path).unlink(missing_ok=True)
-                removed += 1
-    return removed
+@dataclass(frozen=True)
+class Imported:
+    files: int  # copied into the store
+    present: int  # there already (imported before, or written since): left as they are
+    homes: int
 
 
-def _plain_file(path: Path) -> bool:
-    return path.is_file() and not path.is_symlink() and not path.name.startswith(".")
-
-
-@contextmanager
-def atomic_target(path: Path, also: Sequence[Path] = ()) -> Iterator[Path]:
-    """A temporary path to write ``path``'s new content into; it replaces ``path`` once the
-    block ends without an error, so readers see the old file or the whole new one, never half
-    of it. ``also``: more names of the same file (hard links), each in place before ``path``
-    is (so a file named at ``path`` always has its other names)."""
-    temp = path.with_name(f".{path.name}.tmp")
-    yield temp
-    for other in also:
-        staged = other.with_name(f".{other.name}.tmp")
-        staged.unlink(missing_ok=True)
-        os.link(temp, staged)
-        staged.replace(other)
-    temp.replace(path)
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Readers see the old file or the whole new one, never half of it."""
-    with atomic_target(path) as temp:
-        temp.write_bytes(data)
-
-
-def _move(source: Path, target: Path) -> None:
-    try:
-        source.replace(target)
-    except OSError:  # another file system
-        shutil.move(source, target)
+def import_from_disk(disk: Folders, into: Folders) -> Imported:
+    """Copy the folders of a node's disk into ``into``'s store (a hub on PostgreSQL that
+    kept its files on disk before issue 17): the agencies' homes with their realm, in-flight
+    processing copies, the archive and the refused files. A file the store has is left; two
+    names of one file on disk (a response report, an archived upload) stay one file. Safe to
+    run again, and on every node: each node brings its own disk's files."""
+    store, source = into.store, disk.disk
+    if source is None:
+        raise ValueError("files are imported from a node's disk")
+    copied = present = 0
+    first_name: dict[object, Key] = {}  # the key each file on disk was imported under
+    for top in (disk.homes, disk.files):
+        for folder, entries in source.tree(top).items():
+            for entry in entries:
+                if entry.name.startswith("."):
+                    continue  # being written: not a file yet
+                key = folder / entry.name
+                if store.stat(key) is not None:
+                    present += 1
+                elif entry.same in first_name:
+                    store.link(first_name[entry.same], key)
+                    copied += 1
+                else:
+                    store.put(key, source.path(key))
+                    copied += 1
+                first_name.setdefault(entry.same, key)
+    homes = source.subfolders(disk.homes)
+    for ori in homes:
+        into.set_root_realm(ori, disk.root_realm(ori))
+    return Imported(copied, present, len(homes))
 
 
 def _safe(name: str) -> str:

@@ -10,13 +10,14 @@ by the agency's key among its own files.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
 import sqlalchemy as sa
 
 from jdx.exchanges.stops.batch_file_rows import FileRow
-from jdx.exchanges.stops.file_folders import Folders, write_atomic
+from jdx.exchanges.stops.file_folders import Folders
+from jdx.exchanges.stops.file_store import Key, write_bytes
 from jdx.exchanges.stops.tables import stop_file_chunks, stop_files
 
 # The note a file being processed has in OUTPUT: ``<file name>.progress.txt``, holding the
@@ -35,17 +36,17 @@ def stored_so_far(conn: sa.Connection, file_id: int) -> int:
     )
 
 
-def progress_note(folders: Folders, f: FileRow) -> Path:
+def progress_note(folders: Folders, f: FileRow) -> Key:
     return folders.output_dir(f.ori, f.realm) / (f.file_name + PROGRESS_SUFFIX)
 
 
 def write_progress(folders: Folders, f: FileRow, stored: int) -> None:
     """For clients that see OUTPUT only (SFTP, drop folder): ``<stored>`` records stored."""
-    write_atomic(progress_note(folders, f), f"{stored}\n".encode())
+    write_bytes(folders.store, progress_note(folders, f), f"{stored}\n".encode())
 
 
 def clear_progress(folders: Folders, f: FileRow) -> None:
-    progress_note(folders, f).unlink(missing_ok=True)
+    folders.store.remove(progress_note(folders, f))
 
 
 @dataclass(frozen=True)
@@ -89,13 +90,12 @@ def earlier_upload(
     return Earlier(int(row.id), row.file_name, row.state, row.received_at)
 
 
-def duplicate_reason(name: str, earlier: Earlier, output: Path) -> str:
+def duplicate_reason(name: str, earlier: Earlier, output: Iterable[str]) -> str:
     """Why an upload is not processed, on every channel: when the same file was received, as
-    which file, and where its answers are (its status over HTTP, its files in OUTPUT)."""
+    which file, and where its answers are (its status over HTTP, its files in OUTPUT, whose
+    names are ``output``)."""
     stem = earlier.file_name.rsplit(".", 1)[0]
-    answers = (
-        sorted(p.name for p in output.glob(f"{stem}_*") if p.is_file()) if output.is_dir() else []
-    )
+    answers = sorted(n for n in output if n.startswith(f"{stem}_"))
     if earlier.finished and answers:
         where = "its answers are in OUTPUT: " + ", ".join(answers)
     else:

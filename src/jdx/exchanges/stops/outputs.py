@@ -10,7 +10,8 @@
   every file there as a report never meets an error file or a log;
 - ``<name>_log.txt``: the processor log record of Table 10, exactly 145 bytes.
 
-Every text cell is neutralised against formula injection; every file is written atomically.
+Every text cell is neutralised against formula injection; every file is written atomically
+(``FileStore.stage``: written to a local file, then made the file's content at once).
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ from lxml import etree
 from jdx.codecs.flat import neutralize_cell
 from jdx.codecs.xmlform import value_to_element
 from jdx.exchanges.stops.batch_file_rows import Counts, FileRow
-from jdx.exchanges.stops.file_folders import REPORT_SUFFIX, Folders, atomic_target, write_atomic
+from jdx.exchanges.stops.file_folders import REPORT_SUFFIX, Folders
+from jdx.exchanges.stops.file_store import FileStore, Key, write_bytes
 
 ERRORS_COLUMN = "Errors"
 ITEM_SEPARATOR = " ; "
@@ -54,31 +56,33 @@ def write_outputs(
     errors: ErrorRows,
     stamp: dt.datetime,
     unchecked: Sequence[str] = (),
-) -> list[Path]:
+) -> list[Key]:
     """``errors`` are read as a stream, for the error file and again for the report: a
     million-record file has tens of thousands of error rows (``counts`` counts them all).
     Held at once, their cells took more memory than the rest of the processing, and without
     their cells, with the report built as one text, 40 MB more at the end of a 1,000,000-stop
     file (docs/benchmarks.md)."""
+    store = folders.store
     out = folders.output_dir(f.ori, f.realm)
     stem = f.file_name.rsplit(".", 1)[0]
-    written: list[Path] = []
+    written: list[Key] = []
     if counts.with_errors + counts.rejected:
         if f.format in ("xlsx", "xls", "delimited"):
             ext = "csv" if f.format == "delimited" else "xlsx"
             written.append(out / f"{stem}_errors.{ext}")
-            _stream_flat_errors(written[-1], ext, errors())
+            with store.stage(written[-1]) as temp:
+                _write_flat_errors(temp, ext, errors())
         else:
             ext, data = error_file(f, list(errors()))
             written.append(out / f"{stem}_errors.{ext}")
-            write_atomic(written[-1], data)
+            write_bytes(store, written[-1], data)
     written.append(out / f"{stem}{REPORT_SUFFIX}")
     tally: dict[str, int] = {}
     twin = folders.responses_dir(f.ori, f.realm) / written[-1].name
-    _write_lines(written[-1], response_report(f, errors, stamp, tally), also=[twin])
+    _write_lines(store, written[-1], response_report(f, errors, stamp, tally), also=[twin])
     written.append(out / f"{stem}_log.txt")
     record = processor_log_record(f, counts, stamp, nfia=tally.get("nfia", 0), unchecked=unchecked)
-    write_atomic(written[-1], (record + "\n").encode("ascii"))
+    write_bytes(store, written[-1], (record + "\n").encode("ascii"))
     return written
 
 
@@ -137,14 +141,9 @@ def error_file(f: FileRow, errors: Sequence[Any]) -> tuple[str, bytes]:
     return "json", orjson.dumps(body, option=orjson.OPT_INDENT_2)
 
 
-def _stream_flat_errors(path: Path, ext: str, errors: Iterable[Any]) -> None:
-    """The agency's rows with an Errors column, as :func:`error_file` makes them, written row by
-    row (``atomic_target``)."""
-    with atomic_target(path) as temp:
-        _write_flat_errors(temp, ext, errors)
-
-
 def _write_flat_errors(temp: Path, ext: str, errors: Iterable[Any]) -> None:
+    """The agency's rows with an Errors column, as :func:`error_file` makes them, written row by
+    row into ``temp``."""
     book: Any = None
     put: Callable[[list[str]], object]
     if ext == "csv":
@@ -225,10 +224,11 @@ def _field(text: str) -> str:
     return neutralize_cell(" ".join(text.replace("|", "/").split()))
 
 
-def _write_lines(path: Path, lines: Iterable[str], also: Sequence[Path] = ()) -> None:
-    """Each line ended by CRLF, UTF-8, written as it comes (``atomic_target``; ``also``: the
-    file's other names)."""
-    with atomic_target(path, also) as temp, temp.open("w", encoding="utf-8", newline="") as out:
+def _write_lines(
+    store: FileStore, key: Key, lines: Iterable[str], also: Sequence[Key] = ()
+) -> None:
+    """Each line ended by CRLF, UTF-8, written as it comes (``also``: the file's other names)."""
+    with store.stage(key, also) as temp, temp.open("w", encoding="utf-8", newline="") as out:
         for line in lines:
             out.write(line + "\r\n")
 

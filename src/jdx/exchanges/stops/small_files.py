@@ -119,14 +119,14 @@ class _Read:
 
 def _read(service: StopService, folders: Folders, f: FileRow, principal: Principal) -> _Read:
     read = _Read(f, principal)
-    path = folders.processing(f)
     try:
-        read.fmt = batch_files._format(path, f)
-        dictionary = batch_files._dictionary_for(service, path, read.fmt)
-        read.checked = [
-            (item, batch_files._check(service, item))
-            for item in read_items(path, read.fmt, dictionary)
-        ]
+        with folders.store.local(folders.processing(f)) as path:
+            read.fmt = batch_files._format(path, f)
+            dictionary = batch_files._dictionary_for(service, path, read.fmt)
+            read.checked = [
+                (item, batch_files._check(service, item))
+                for item in read_items(path, read.fmt, dictionary)
+            ]
     except FileError as exc:
         read.error = str(exc)
     except Exception:

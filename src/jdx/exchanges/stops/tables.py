@@ -95,5 +95,44 @@ stop_file_errors = sa.Table(
     sa.Column("source", Json),  # the record's rows (cells) or the record as sent
 )
 
+# The stop-data folders' files when every node shares them (file_store.DatabaseStore, 0017):
+# a name in a folder points to a content, written once, kept in parts of PART_BYTES so that no
+# read or write holds a whole file. Names and contents are a directory's entries and inodes: a
+# response report has two names (OUTPUT and responses_from_DOJ) and one content.
+folder_contents = sa.Table(
+    "folder_contents",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("modified_at", Timestamp, nullable=False),
+)
+
+folder_content_parts = sa.Table(
+    "folder_content_parts",
+    metadata,
+    sa.Column(
+        "content_id", sa.ForeignKey("folder_contents.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("part", sa.Integer, primary_key=True),  # 0, 1, ...: the content's order
+    sa.Column("data", sa.LargeBinary, nullable=False),  # bytea on PostgreSQL
+)
+
+folder_names = sa.Table(
+    "folder_names",
+    metadata,
+    sa.Column("folder", sa.String(500), primary_key=True),  # "sftp/homes/<ORI>/PROD/OUTPUT"
+    sa.Column("name", sa.String(255), primary_key=True),
+    sa.Column("content_id", sa.ForeignKey("folder_contents.id"), nullable=False, index=True),
+)
+
 # What register(hub) declares as the exchange's tables (hub.Exchange.tables).
-TABLES = (stops, stop_files, stop_file_chunks, stop_file_errors)
+TABLES = (
+    stops,
+    stop_files,
+    stop_file_chunks,
+    stop_file_errors,
+    folder_contents,
+    folder_content_parts,
+    folder_names,
+)

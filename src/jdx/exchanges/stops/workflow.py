@@ -11,6 +11,9 @@ it. At most ``FILE_WORKERS`` files are processed at once per node: processing is
 
 Small record files (one stop per file) take the small-file lane instead (``small_files.py``):
 no workflow of their own, many of them stored and answered per transaction.
+
+Whichever node dequeues a file finds it: with PostgreSQL the folders are in the database every
+node shares (:func:`folders_of`, ``file_store.py``).
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,6 +30,7 @@ from dbos import DBOS, WorkflowHandle
 from jdx import logs, workflows
 from jdx.exchanges.stops import batch_files, small_files
 from jdx.exchanges.stops.file_folders import Folders
+from jdx.exchanges.stops.file_store import DatabaseStore, DiskStore, FileStore, Key
 from jdx.exchanges.stops.service import StopService
 from jdx.exchanges.stops.tables import stop_files
 from jdx.hub import Hub
@@ -113,8 +116,20 @@ class FileWorkflows(workflows.Workflows):
             return counts
 
 
+SCRATCH = "scratch"  # under data_dir: files staged for, or copied out of, the database
+
+
 def folders_of(hub: Hub) -> Folders:
-    return Folders(hub.settings.data_dir, hub.settings.archive_days)
+    """The stop-data folders, in the store the settings choose (``file_store``)."""
+    settings = hub.settings
+    return Folders(settings.data_dir, settings.archive_days, store_of(hub))
+
+
+def store_of(hub: Hub) -> FileStore:
+    settings = hub.settings
+    if settings.files_in_database:
+        return DatabaseStore(hub.engine, settings.data_dir / SCRATCH)
+    return DiskStore(settings.data_dir)
 
 
 def workflow_id(file_id: int) -> str:
@@ -134,14 +149,17 @@ def enqueue(hub: Hub, file_id: int) -> None:
     )
 
 
-def receive(hub: Hub, principal: Principal, path: Path, *, channel: str) -> batch_files.Received:
-    """A complete upload: register it and start its workflow (or wake the small-file lane)."""
-    small = small_files.is_small(path.name, path.stat().st_size if path.is_file() else 0)
+def receive(hub: Hub, principal: Principal, key: Key, *, channel: str) -> batch_files.Received:
+    """A complete upload (``key``, in an upload folder of :func:`folders_of`): register it
+    and start its workflow (or wake the small-file lane)."""
+    folders = folders_of(hub)
+    entry = folders.store.stat(key)
+    small = small_files.is_small(key.name, entry.size if entry is not None else 0)
     received = batch_files.register(
         hub.engine,
-        folders_of(hub),
+        folders,
         principal,
-        path,
+        key,
         channel=channel,
         max_bytes=hub.settings.max_file_bytes,
     )
@@ -217,11 +235,11 @@ def _wait_answered(engine: sa.Engine, file_id: int, timeout: float | None) -> di
 
 
 def receive_arrival(
-    hub: Hub, ori: str, realm: str, path: Path, *, channel: str
+    hub: Hub, ori: str, realm: str, key: Key, *, channel: str
 ) -> batch_files.Received | None:
     """A complete upload found in an agency's INPUT folder (SFTP server or drop folder)."""
     principal = principal_for(hub, ori, realm)
     if principal is None:
-        log.warning("%s: no agency %s; the file is left where it is", path, ori)
+        log.warning("%s: no agency %s; the file is left where it is", key, ori)
         return None
-    return receive(hub, principal, path, channel=channel)
+    return receive(hub, principal, key, channel=channel)

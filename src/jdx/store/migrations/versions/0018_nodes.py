@@ -2,7 +2,7 @@
 over by another, which recovers its workflows in flight (store/nodes.py, takeover.py).
 
 Revision ID: 0018
-Revises: 0016 (re-pointed to 0017 when issue 17's parts are merged)
+Revises: 0017
 Create Date: 2026-12-20 10:00:00.000000
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0018"
-down_revision = "0016"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
