@@ -51,11 +51,14 @@ def serving(env: dict[str, str], log: Path) -> Iterator[httpx.Client]:
 
 
 def folder_contents(data: Path) -> dict[str, str]:
-    """Every file of a data folder but the live databases: relative path → SHA-256."""
+    """Every file of a data folder but the live databases and a running hub's own state
+    (``run/``, not backed up): relative path → SHA-256."""
     return {
         str(p.relative_to(data)): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(data.rglob("*"))
-        if p.is_file() and not _is_database_file(str(p.relative_to(data)))
+        if p.is_file()
+        and not _is_database_file(str(p.relative_to(data)))
+        and p.relative_to(data).parts[0] != "run"
     }
 
 

@@ -256,7 +256,8 @@ NEEDS_DATABASE = {
 }
 
 # The rest, which need no database or make it.
-NO_DATABASE = {"db upgrade", "validate", "icd", "submit", "sftp host-key"} | {
+# backup and restore have their own tests (tests/test_backup.py): a restore makes the database.
+NO_DATABASE = {"db upgrade", "validate", "icd", "submit", "sftp host-key", "backup", "restore"} | {
     f"rapsheet {c}" for c in ("merge", "render", "summary")
 }
 

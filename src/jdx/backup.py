@@ -117,7 +117,9 @@ def backup(settings: Settings, out_dir: Path, *, database: bool = True) -> tuple
             for part in sorted(parts.iterdir()):
                 if part != partial:
                     tar.add(part, arcname=f"{DATABASE}/{part.name}")
-            count = _add_folder(tar, settings.data_dir, skip=(out_dir,))
+            # run/: a running hub's own state (its readiness report, its metrics' files), made
+            # anew at each start; restored, it would describe a process that is gone
+            count = _add_folder(tar, settings.data_dir, skip=(out_dir, settings.data_dir / "run"))
             manifest = Manifest(
                 FORMAT,
                 jdx.__version__,

@@ -757,7 +757,7 @@ SFTP: dict[str, tuple[str, str]] = {
     "lsetstat own result": ("ok", "denied"),
     "fsetstat own result": ("ok", "denied"),
     "fsync own result": ("ok", "denied"),
-    "statvfs": ("ok", "denied"),
+    "statvfs": ("unsupported", "unsupported"),  # a shared store has no file system to report
     "fstatvfs": ("unsupported", "denied"),
     "lock": ("unsupported", "denied"),
     "unlock": ("unsupported", "denied"),

@@ -43,6 +43,7 @@ from tests.conftest import (
 )
 from tests.exchanges.cases.test_import import missing, submit_directly
 from tests.exchanges.rapsheets.test_service import fbi_number, notification
+from tests.samples import upload
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
@@ -126,10 +127,9 @@ def test_the_hubs_state_is_counted_from_its_database(own_hub: Hub, tmp_path: Pat
     principal = Principal(agency.id, agency.ori, "Test agency", "prod", True)
     # two files received (not queued: DBOSClient below queues one, as an HTTP worker would)
     for n in (1, 2):
-        upload = tmp_path / f"20240315143200_{agency.ori}_B000{n}.csv"
-        upload.write_bytes(f"file {n}\n".encode())
+        key = upload(hub, principal, f"20240315143200_{agency.ori}_B000{n}.csv", f"{n}\n".encode())
         batch_files.register(
-            hub.engine, folders_of(hub), principal, upload, channel="http", max_bytes=10**6
+            hub.engine, folders_of(hub), principal, key, channel="http", max_bytes=10**6
         )
     client = DBOSClient(system_database_url=system_database_url(hub))
     try:

@@ -233,7 +233,7 @@ def test_the_embedded_default_still_writes_local_files(workflows: Hub) -> None:
         workflows, principal, upload(workflows, principal, name, b"x"), channel="sftp"
     )
     assert received.file_id is not None
-    workflow.wait(received.file_id, timeout=60)
+    workflow.wait(workflows, received.file_id, timeout=60)
     folders = workflow.folders_of(workflows)
     assert isinstance(folders.store, DiskStore)
     out = workflows.settings.data_dir / "sftp" / "homes" / agency.ori / "PROD" / "OUTPUT"
