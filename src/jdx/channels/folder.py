@@ -15,7 +15,7 @@ at the end are the safest.
 
 The homes an OpenSSH server serves are on the node's disk, whatever the hub's file store.
 When the store is the database that every node shares (``exchanges/stops/file_store.py``),
-the node that sees a settled upload copies it into the store, where any node processes it,
+the node that sees a settled upload moves it into the store, where any node processes it,
 and each node's watcher keeps its disk's answer folders (OUTPUT, responses_from_DOJ) a copy
 of the store's (:meth:`FolderWatcher.mirror`): an answer written by any node appears here, and
 one a client deletes here is deleted from the store, on every node.
@@ -51,6 +51,7 @@ MIRROR_HOMES_PER_SCAN = 20
 # content's id before another's and committed after it would be missed otherwise (the whole
 # comparison of its home would find it in its turn).
 MIRROR_LAG = 1000
+LEFT_SECONDS = 60.0  # an upload in the database's INPUT this long was left by a node that died
 
 
 @dataclass(frozen=True)
@@ -134,22 +135,18 @@ class FolderWatcher:
 
     def _take(self, arrival: Arrival, path: Path) -> bool:
         """Hand a settled upload to the intake; True when it was taken. With a shared store
-        the file is copied there first, and leaves this disk only once the intake took it
-        (otherwise it stays here, to be tried again, and leaves the store)."""
+        the file is moved there first: from then on it is the hub's, in the agency's INPUT of
+        the database, and a node that dies before the intake took it leaves it there, where
+        :meth:`_mirror_home` finds it. (Deleted here only once taken, a crash between the
+        intake and the deletion would have it taken again, as a second upload.)"""
         if not self.mirrored:
             self.on_arrival(arrival)
             return True
         store = self.shared.store
         store.put(arrival.key, path)
-        try:
-            self.on_arrival(arrival)
-        finally:
-            taken = store.stat(arrival.key) is None  # moved out of INPUT by the intake
-            if not taken:
-                store.remove(arrival.key)
-        if taken:
-            path.unlink(missing_ok=True)
-        return taken
+        path.unlink(missing_ok=True)
+        self.on_arrival(arrival)
+        return store.stat(arrival.key) is None  # moved out of INPUT by the intake
 
     def _inboxes(self, ori: str) -> list[tuple[str, Key]]:
         found = []
@@ -214,6 +211,23 @@ class FolderWatcher:
             for box in ANSWER_BOXES:
                 key = home / folder / box
                 self._mirror_box(key, tree.get(key, []))
+        for realm in REALM_FOLDERS:
+            for inbox in self.shared.upload_dirs(ori, realm):
+                self._take_left(ori, realm, inbox, tree.get(inbox, []))
+
+    def _take_left(self, ori: str, realm: str, inbox: Key, entries: list[Entry]) -> None:
+        """Uploads a node moved into the database and died before the intake took them (a
+        take lasts milliseconds: one waiting for :data:`LEFT_SECONDS` is left). Two nodes that
+        take one at once: the second finds it registered or gone."""
+        limit = time.time() - LEFT_SECONDS
+        for entry in entries:
+            if partial_name(entry.name) or entry.modified > limit:
+                continue
+            log.warning("%s: left by a node that stopped; taken now", inbox / entry.name)
+            try:
+                self.on_arrival(Arrival(ori, realm, inbox / entry.name))
+            except Exception:
+                log.exception("could not take %s", inbox / entry.name)
 
     def _copy_new(self, box: Key, entries: list[Entry]) -> None:
         """New or rewritten files of the database's ``box`` copied here. One copied before in

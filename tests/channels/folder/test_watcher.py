@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 from pathlib import Path
 
 import pytest
 
-from jdx.channels.folder import Arrival, FolderWatcher
+from jdx.channels.folder import LEFT_SECONDS, Arrival, FolderWatcher
 from jdx.exchanges.stops.file_folders import Folders
-from jdx.exchanges.stops.file_store import DatabaseStore, DiskStore, read_bytes, write_bytes
+from jdx.exchanges.stops.file_store import (
+    DatabaseStore,
+    DiskStore,
+    Key,
+    read_bytes,
+    write_bytes,
+)
+from jdx.exchanges.stops.tables import folder_contents
 from jdx.hub import Hub
 
 _homes = itertools.count(1)
@@ -113,10 +121,12 @@ def test_with_the_folders_in_the_database_uploads_go_in_and_answers_come_out(
     ori = f"W{worker_id[-2:].upper():>2}{next(_homes):06d}"
     shared.ensure_home(ori, "prod")
     taken: list[Arrival] = []
-    refused = f"20240315143200_{ori}_NOBODY.csv"
+    left = f"20240315143200_{ori}_LEFT.csv"
+    offered: list[str] = []
 
     def take(a: Arrival) -> None:  # as the intake does: out of INPUT, into processing
-        if a.key.name != refused:  # as for a file of no known agency: left where it is
+        offered.append(a.key.name)
+        if a.key.name != left:  # as a node that died before the intake took it
             taken.append(a)
             shared.store.move(a.key, shared.files / "processing" / a.key.name)
 
@@ -131,14 +141,21 @@ def test_with_the_folders_in_the_database_uploads_go_in_and_answers_come_out(
     inbox = home / "PROD" / "INPUT"
     name = f"20240315143200_{ori}_B1.csv"
     (inbox / name).write_bytes(b"a|b\r\n")
-    (inbox / refused).write_bytes(b"c|d\r\n")
+    (inbox / left).write_bytes(b"c|d\r\n")
     watcher.scan()
     clock.now = 2
     assert [a.key.name for a in watcher.scan()] == [name]
     assert [a.key for a in taken] == [shared.input_dir(ori, "prod") / name]
-    assert sorted(p.name for p in inbox.iterdir()) == [refused]  # taken: gone from the disk
+    assert list(inbox.iterdir()) == []  # both in the database now: the hub's
     assert read_bytes(shared.store, shared.files / "processing" / name) == b"a|b\r\n"
-    assert shared.store.files(shared.input_dir(ori, "prod")) == []  # not taken: not there
+    # the one the intake did not take waits in the database's INPUT; once it has waited a
+    # minute, any node's watcher takes it (the node that moved it there died, say)
+    assert [e.name for e in shared.store.files(shared.input_dir(ori, "prod"))] == [left]
+    watcher.scan()
+    assert offered == [name, left]
+    _written_ago(hub, shared, shared.input_dir(ori, "prod") / left, seconds=LEFT_SECONDS + 1)
+    watcher.scan()
+    assert offered == [name, left, left]
 
     out, responses = shared.output_dir(ori, "prod"), shared.responses_dir(ori, "prod")
     with shared.store.stage(out / "B1_response.txt", [responses / "B1_response.txt"]) as temp:
@@ -167,3 +184,15 @@ def test_with_the_folders_in_the_database_uploads_go_in_and_answers_come_out(
     assert [p.name for p in disk_out.iterdir()] == ["B2.csv.progress.txt"]
     assert (disk_out / "B2.csv.progress.txt").read_bytes() == b"2000\n"
     assert list(disk_responses.iterdir()) == []
+
+
+def _written_ago(hub: Hub, folders: Folders, key: Key, seconds: float) -> None:
+    entry = folders.store.stat(key)
+    assert entry is not None
+    moment = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=seconds)
+    with hub.engine.begin() as conn:
+        conn.execute(
+            folder_contents.update()
+            .where(folder_contents.c.id == entry.same)
+            .values(modified_at=moment)
+        )

@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 import pytest
+from dbos import DBOS
 
 from jdx.cli.submit import over_http
 from jdx.codecs.flat import FlatLayout
@@ -195,6 +196,9 @@ def test_an_identical_re_upload_by_sftp_gets_a_note_and_a_report_in_output(
         workflows, principal, upload(workflows, principal, name, data), channel="sftp"
     )
     assert again.file_id is None and again.duplicate_of == first.file_id
+    # a one-stop file is the small-file lane's: no workflow of its own, which would answer and
+    # mail it a second time
+    assert DBOS.list_workflows(workflow_ids=[f"stop-file-{first.file_id}"]) == []
     note = (output / f"{name}.refused.txt").read_text()
     assert "already received on" in note and f"{Path(name).stem}_response.txt" in note
     # the earlier answers stay as they were

@@ -177,12 +177,21 @@ def receive(hub: Hub, principal: Principal, key: Key, *, channel: str) -> batch_
             received.file_id,
         )
     else:
-        if received.duplicate_of is not None:
+        if received.duplicate_of is not None and not _small_file(hub, received.duplicate_of):
             # Its workflow, should a crash have come between its registration and its enqueue
-            # (a no-op otherwise, as the workflow id is the file's).
+            # (a no-op otherwise, as the workflow id is the file's). A file of the small-file
+            # lane has none: the lane finds it by its row, and a workflow would answer it twice.
             enqueue(hub, received.duplicate_of)
         log.warning("%s %s: %s", principal.ori, principal.realm, received.message)
     return received
+
+
+def _small_file(hub: Hub, file_id: int) -> bool:
+    with hub.engine.connect() as conn:
+        row = conn.execute(
+            sa.select(stop_files.c.file_name, stop_files.c.size).where(stop_files.c.id == file_id)
+        ).one()
+    return small_files.is_small(row.file_name, row.size)
 
 
 def principal_for(hub: Hub, ori: str, realm: str) -> Principal | None:
