@@ -58,18 +58,33 @@ def stop_group(proc: subprocess.Popen[Any], grace: float = GRACE_SECONDS) -> Non
     SIGKILL to what is left; ``proc`` is reaped. Safe to call again, or after ``proc`` ended."""
     pgid = proc.pid  # start_new_session: the leader's pid is the group's id
     deadline = time.monotonic() + grace
-    if proc.poll() is None or members(pgid):
+    if proc.poll() is None or left_of(proc):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pgid, signal.SIGTERM)
     with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(timeout=grace)
     # The leader may end before its workers do: wait for the whole group.
-    while members(pgid) and time.monotonic() < deadline:
+    while left_of(proc) and time.monotonic() < deadline:
         time.sleep(0.05)
-    if proc.poll() is None or members(pgid):
+    if proc.poll() is None or left_of(proc):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pgid, signal.SIGKILL)
     proc.wait(timeout=grace)  # SIGKILL is not refused: this cannot take long
+
+
+def left_of(proc: subprocess.Popen[Any]) -> list[int]:
+    """The living members of the group ``proc`` leads or led; [] once that group is over.
+
+    The kernel gives a group's id to a new process only when nothing is left in the group, so
+    a process holding the id of a leader that has ended and been reaped means the group is
+    gone, and the group that process may lead is another's: a test that stops a server it
+    killed minutes before must not signal it. Ids come round fast where pid_max is 32768 and
+    several suites start processes (issue 17: a `pytest` and a `jdx serve` of other runs were
+    ended that way)."""
+    pgid = proc.pid
+    if proc.poll() is not None and Path(f"/proc/{pgid}").exists():
+        return []
+    return members(pgid)
 
 
 @contextlib.contextmanager

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import typing
 from pathlib import Path
 
 import pytest
@@ -162,6 +163,29 @@ def test_a_group_is_stopped_whole_even_what_ignores_sigterm() -> None:
         assert len(processes.members(shell.pid)) == 3
     assert shell.returncode == -signal.SIGKILL
     assert processes.members(shell.pid) == []
+
+
+class _EndedLeader:
+    """A leader that has ended and been reaped, whose pid the kernel has given out again."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode = 0
+
+    def poll(self) -> int:
+        return 0
+
+    def wait(self, timeout: float | None = None) -> int:
+        return 0
+
+
+def test_a_group_whose_id_came_round_again_is_not_signalled() -> None:
+    """Stopping the group of a server killed long ago (tests/test_crash.py) must not reach the
+    unrelated group that now has its id."""
+    with processes.group(["sleep", "300"]) as other:
+        processes.stop_group(typing.cast(subprocess.Popen[bytes], _EndedLeader(other.pid)))
+        assert other.poll() is None
+        assert processes.members(other.pid) == [other.pid]
 
 
 def test_run_stops_the_whole_group_on_a_time_out() -> None:
