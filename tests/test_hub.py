@@ -91,6 +91,8 @@ def test_start_runs_the_periodic_jobs_and_stop_ends_them(settings: Settings) -> 
     bare = create_hub(settings, exchanges=[])
     rounds = threading.Semaphore(0)
     bare.periodic.append(Periodic("test-round", 0.01, rounds.release, first_after=0.0))
+    # PostgreSQL's node takeover needs a migrated database: not this test's
+    bare.periodic[:] = [job for job in bare.periodic if job.name != "node-takeover"]
     assert [job.name for job in bare.periodic] == ["jdx-notifier", "test-round"]
     try:
         bare.start()

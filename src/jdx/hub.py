@@ -129,7 +129,8 @@ class Hub:
         try:
             from jdx import takeover
 
-            takeover.join(self)  # before DBOS launches (PostgreSQL: the node's first beat)
+            if periodic and any(job.name == takeover.JOB for job in self.periodic):
+                takeover.join(self)  # before DBOS launches: the node's first beat
             factories = [make for e in self.exchanges.values() for make in e.workflows]
             if factories:
                 instances = workflows.launch(self, factories)

@@ -48,6 +48,7 @@ from jdx.store import nodes
 log = logging.getLogger("jdx.nodes")
 # Beats per dead time: a node is declared dead after missing five in a row, not one.
 BEATS_PER_DEAD_TIME = 6
+JOB = "node-takeover"  # the name of the round among the hub's periodic jobs
 
 
 def recover_workflows(node_id: str) -> int:
@@ -147,7 +148,7 @@ def periodic(hub: Hub) -> Periodic | None:
     if sweep is None:
         return None
     return Periodic(
-        "node-takeover",
+        JOB,
         sweep.dead_after / BEATS_PER_DEAD_TIME,
         sweep.round,
         first_after=0.0,  # take over at once a node that died while none ran
