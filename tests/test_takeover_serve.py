@@ -119,7 +119,7 @@ def two_nodes(
     assert upgraded.returncode == 0, upgraded.stderr
 
     def node(name: str) -> Hub:
-        data = tmp_path / ("shared" if shared_data else name)
+        data = tmp_path / ("both-nodes" if shared_data else name)
         own = {**common, "JDX_NODE_ID": name, "JDX_DATA_DIR": str(data)}
         return Hub({**own, "JDX_PORT": str(free_port())}, tmp_path / f"{name}.log")
 
