@@ -17,6 +17,7 @@ from xlsxwriter.utility import xl_col_to_name
 
 from jdx.codecs.flat import FlatLayout, neutralize_cell
 from jdx.codecs.pathflat import PathLayout
+from jdx.codecs.paths import parse_path
 from jdx.dictionary.model import Dictionary, FieldSpec
 
 DELIMITER = "|"
@@ -82,15 +83,17 @@ def _path_choices(dictionaries: Mapping[str, Dictionary], path: str) -> Choices 
 
 
 def _spec_at(d: Dictionary, path: str) -> FieldSpec | None:
+    """The field a job column holds (its path read by ``codecs.paths.parse_path``); None when
+    the column holds a whole list (several values in one cell) or names no field of ``d``."""
     spec: FieldSpec | None = d.root
-    for part in path.split("."):
-        name = part.split("[", 1)[0]
-        spec = next((f for f in spec.fields if f.name == name), None) if spec else None
-        if spec is not None and spec.type == "list":
-            if "[" not in part:
-                return None  # the whole list in one cell: several values, no drop-down
-            spec = spec.item
-    return spec
+    for step in parse_path(path):
+        if spec is None:
+            return None
+        if isinstance(step, int):
+            spec = spec.item if spec.type == "list" else None
+        else:
+            spec = next((f for f in spec.fields if f.name == step), None)
+    return None if spec is None or spec.type == "list" else spec
 
 
 CODES_SHEET = "Codes"
