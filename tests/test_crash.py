@@ -23,6 +23,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx2 as httpx
 import orjson
@@ -60,8 +61,12 @@ def _database_url(worker_id: str) -> str:
     return fresh_postgres_database(f"crash_{worker_id}")
 
 
-def batch_file(path: Path, records: int = RECORDS) -> tuple[int, int]:
-    """The file, written as a stream; returns (records with a fatal error, with a record error)."""
+def batch_file(
+    path: Path, records: int = RECORDS, prefix: str = "C", officer: str = "K"
+) -> tuple[int, int]:
+    """The file, written as a stream; returns (records with a fatal error, with a record error).
+    Record ids start with ``prefix`` and officer ids with ``officer``: files with other ones
+    hold no duplicate of this one's stops."""
     layout = FlatLayout(load_dictionary(DICTIONARY_DIR / "stop-2024.yaml"))
     fatal = errors = 0
     template = stop_record(ORI=ORI)
@@ -69,8 +74,8 @@ def batch_file(path: Path, records: int = RECORDS) -> tuple[int, int]:
         out.write("|".join(layout.names) + "\r\n")
         for i in range(records):
             record = orjson.loads(orjson.dumps(template))
-            record["LEARecordID"] = f"C{i:08d}"
-            record["Officer"]["UID"] = f"K{i // 1000:08d}"
+            record["LEARecordID"] = f"{prefix}{i:08d}"
+            record["Officer"]["UID"] = f"{officer}{i // 1000:08d}"
             record["STime"] = f"{i // 3600 % 24:02d}:{i // 60 % 60:02d}:{i % 60:02d}"
             if i % 20 == 7:
                 record["SDate"] = "13/45/2024"  # fatal: a core attribute
@@ -136,29 +141,22 @@ def smtp() -> Iterator[tuple[Collector, int]]:
         controller.stop()
 
 
-@pytest.fixture(params=["1", "0"], ids=["bulk-worker", "in-process"])
-def served(
-    request: pytest.FixtureRequest, tmp_path: Path, worker_id: str, smtp: tuple[Collector, int]
-) -> Iterator[tuple[Hub, str, sa.Engine]]:
-    """The hub's records checked in a worker process (the default) and in its own."""
+@contextlib.contextmanager
+def demo_hub(tmp_path: Path, worker_id: str, **settings: str) -> Iterator[tuple[Hub, sa.Engine]]:
+    """A migrated hub with the demo data, not started, on a database of its own (the suite's
+    backend), with ``settings`` (JDX_* variables); and an engine on that database."""
     url = _database_url(worker_id)
     env = {
         **os.environ,
-        "JDX_BULK_WORKERS": request.param,
         "JDX_DATA_DIR": str(tmp_path / "data"),
         "JDX_DATABASE_URL": url,
         "JDX_PORT": str(free_port()),
         "JDX_WORKERS": "1",
-        "JDX_SFTP": "off",
-        "JDX_SMTP_HOST": "127.0.0.1",
-        "JDX_SMTP_PORT": str(smtp[1]),
-        "JDX_SMTP_TLS": "none",
-        "JDX_MAIL_POLL_SECONDS": "0.5",
+        **settings,
     }
     assert jdx(env, "db", "upgrade").returncode == 0
     demo = jdx(env, "demo")
     assert demo.returncode == 0, demo.stderr
-    key = orjson.loads(jdx(env, "agency", "key", ORI).stdout)["api_key"]
     engine = sa.create_engine(
         url.replace("postgresql://", "postgresql+psycopg://", 1)
         if url
@@ -166,27 +164,46 @@ def served(
     )
     hub = Hub(env, tmp_path / "serve.log")
     try:
-        yield hub, key, engine
+        yield hub, engine
     finally:
         hub.stop()
         engine.dispose()
 
 
-def test_sigkill_in_the_middle_of_a_file_stores_every_record_once(
-    served: tuple[Hub, str, sa.Engine], smtp: tuple[Collector, int], tmp_path: Path
-) -> None:
-    hub, key, engine = served
-    batch = tmp_path / NAME
-    fatal, with_errors = batch_file(batch)
-    headers = {"Authorization": f"Bearer {key}"}
-    hub.start()
+def demo_key(hub: Hub) -> str:
+    """The production key of the demo agency ``ORI``."""
+    return str(orjson.loads(jdx(hub.env, "agency", "key", ORI).stdout)["api_key"])
+
+
+@pytest.fixture(params=["1", "0"], ids=["bulk-worker", "in-process"])
+def served(
+    request: pytest.FixtureRequest, tmp_path: Path, worker_id: str, smtp: tuple[Collector, int]
+) -> Iterator[tuple[Hub, str, sa.Engine]]:
+    """The hub's records checked in a worker process (the default) and in its own."""
+    with demo_hub(
+        tmp_path,
+        worker_id,
+        JDX_BULK_WORKERS=request.param,
+        JDX_SFTP="off",
+        JDX_SMTP_HOST="127.0.0.1",
+        JDX_SMTP_PORT=str(smtp[1]),
+        JDX_SMTP_TLS="none",
+        JDX_MAIL_POLL_SECONDS="0.5",
+    ) as (hub, engine):
+        yield hub, demo_key(hub), engine
+
+
+def put_and_kill(
+    hub: Hub, engine: sa.Engine, headers: dict[str, str], batch: Path, chunks: int
+) -> tuple[str, int, int]:
+    """PUT ``batch`` to the started hub and kill it (SIGKILL) once ``chunks`` of its chunks are
+    stored: (the file's status URL, its id, the chunks stored when it was killed)."""
     with batch.open("rb") as body:
         put = httpx.put(
-            f"{hub.base}/sdcs/v1/files/{NAME}", content=body, headers=headers, timeout=120
+            f"{hub.base}/sdcs/v1/files/{batch.name}", content=body, headers=headers, timeout=120
         )
     assert put.status_code == 202, put.text
-    status_url = hub.base + put.headers["location"]
-    file_id = put.json()["file_id"]
+    file_id = int(put.json()["file_id"])
 
     def chunks_done() -> int:
         with engine.connect() as conn:
@@ -197,31 +214,55 @@ def test_sigkill_in_the_middle_of_a_file_stores_every_record_once(
             )
 
     deadline = time.monotonic() + 300
-    while chunks_done() < 3:
+    while chunks_done() < chunks:
         assert time.monotonic() < deadline, "no chunk stored in time"
         time.sleep(0.05)
     hub.kill()
-    interrupted_at = chunks_done()
-    assert 3 <= interrupted_at < RECORDS // 1000, "the kill came too late to prove anything"
+    return hub.base + put.headers["location"], file_id, chunks_done()
 
-    hub.start()
+
+def finished(status_url: str, headers: dict[str, str], failure: str) -> dict[str, Any]:
+    """The file's status once it is done or failed; ``failure`` names what did not happen."""
     deadline = time.monotonic() + 600
     while (status := httpx.get(status_url, headers=headers).json())["state"] not in (
         "done",
         "failed",
     ):
-        assert time.monotonic() < deadline, f"the file was not resumed: {status}"
+        assert time.monotonic() < deadline, f"{failure}: {status}"
         time.sleep(0.5)
+    return dict(status)
 
-    storable = RECORDS - fatal
-    assert (status["state"], status["total"], status["rejected"]) == ("done", RECORDS, fatal)
-    assert (status["successful"], status["with_errors"]) == (storable - with_errors, with_errors)
+
+def stored_once(engine: sa.Engine, file_id: int) -> tuple[int, int, int]:
+    """(stops stored from the file, distinct record ids among them, error rows of the file)."""
     with engine.connect() as conn:
         count = sa.select(sa.func.count(), sa.func.count(sa.distinct(stops.c.lea_record_id)))
         stored, distinct = conn.execute(count.where(stops.c.file_id == file_id)).one()
         error_rows = conn.execute(
             sa.select(sa.func.count()).where(stop_file_errors.c.file_id == file_id)
         ).scalar_one()
+    return int(stored), int(distinct), int(error_rows)
+
+
+def test_sigkill_in_the_middle_of_a_file_stores_every_record_once(
+    served: tuple[Hub, str, sa.Engine], smtp: tuple[Collector, int], tmp_path: Path
+) -> None:
+    hub, key, engine = served
+    batch = tmp_path / NAME
+    fatal, with_errors = batch_file(batch)
+    headers = {"Authorization": f"Bearer {key}"}
+    hub.start()
+    status_url, file_id, interrupted_at = put_and_kill(hub, engine, headers, batch, chunks=3)
+    assert 3 <= interrupted_at < RECORDS // 1000, "the kill came too late to prove anything"
+
+    hub.start()
+    status = finished(status_url, headers, "the file was not resumed")
+
+    storable = RECORDS - fatal
+    assert (status["state"], status["total"], status["rejected"]) == ("done", RECORDS, fatal)
+    assert (status["successful"], status["with_errors"]) == (storable - with_errors, with_errors)
+    stored, distinct, error_rows = stored_once(engine, file_id)
+    with engine.connect() as conn:
         mails = conn.execute(
             sa.select(sa.func.count()).where(outbox.c.key == f"stop-file:{file_id}")
         ).scalar_one()
@@ -259,31 +300,14 @@ ONE_STOP_FILES = 400
 def dropped(tmp_path: Path, worker_id: str) -> Iterator[tuple[Hub, sa.Engine, Path]]:
     """A hub whose agencies' own SFTP server writes into the homes (the drop-folder channel:
     files put in INPUT before the hub starts are taken at its start, all at once)."""
-    url = _database_url(worker_id)
-    env = {
-        **os.environ,
-        "JDX_DATA_DIR": str(tmp_path / "data"),
-        "JDX_DATABASE_URL": url,
-        "JDX_PORT": str(free_port()),
-        "JDX_WORKERS": "1",
-        "JDX_SFTP": "folder",
-        "JDX_FOLDER_SETTLE_SECONDS": "0.1",
-        "JDX_MAIL_POLL_SECONDS": "3600",
-    }
-    assert jdx(env, "db", "upgrade").returncode == 0
-    demo = jdx(env, "demo")
-    assert demo.returncode == 0, demo.stderr
-    engine = sa.create_engine(
-        url.replace("postgresql://", "postgresql+psycopg://", 1)
-        if url
-        else f"sqlite:///{tmp_path / 'data' / 'jdx.db'}"
-    )
-    hub = Hub(env, tmp_path / "serve.log")
-    try:
+    with demo_hub(
+        tmp_path,
+        worker_id,
+        JDX_SFTP="folder",
+        JDX_FOLDER_SETTLE_SECONDS="0.1",
+        JDX_MAIL_POLL_SECONDS="3600",
+    ) as (hub, engine):
         yield hub, engine, tmp_path / "data" / "sftp" / "homes" / ORI / "PROD"
-    finally:
-        hub.stop()
-        engine.dispose()
 
 
 def test_sigkill_twice_among_hundreds_of_one_stop_files_answers_each_once(

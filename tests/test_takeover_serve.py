@@ -33,7 +33,7 @@ import sqlalchemy as sa
 
 from jdx.exchanges.cases.tables import cases, import_jobs
 from jdx.exchanges.rapsheets.service import RapSheetService
-from jdx.exchanges.stops.tables import stop_file_chunks, stop_file_errors, stops
+from jdx.exchanges.stops.tables import stop_file_chunks
 from jdx.hub import create_hub
 from jdx.settings import load_settings
 from jdx.store.tables import nodes, outbox
@@ -46,7 +46,7 @@ from tests.conftest import (
 from tests.exchanges.cases.test_import import missing, unidentified
 from tests.exchanges.rapsheets.test_service import fbi_number, notification, portion
 from tests.notify.conftest import Collector
-from tests.test_crash import ORI, Hub, batch_file, smtp
+from tests.test_crash import ORI, Hub, batch_file, finished, smtp, stored_once
 from tests.test_serve import free_port, jdx
 
 pytestmark = [pytest.mark.server, pytest.mark.postgres, pytest.mark.smtp]
@@ -424,26 +424,13 @@ def test_the_node_processing_a_file_killed_the_other_finishes_it_once(
 
     status_url = survivor.base + put.headers["location"]
 
-    def finished() -> bool:
-        state = httpx.get(status_url, headers=headers).json()["state"]
-        return state in ("done", "failed")
-
-    until(f"{victim}'s file was not taken over", finished, 600)
-    status = httpx.get(status_url, headers=headers).json()
+    status = finished(status_url, headers, f"{victim}'s file was not taken over")
     storable = RECORDS - fatal
     assert (status["state"], status["total"], status["rejected"]) == ("done", RECORDS, fatal)
     assert (status["successful"], status["with_errors"]) == (storable - with_errors, with_errors)
     assert cluster.taken_over_by(victim) == heir
     assert cluster.outcomes([workflow]) == {("SUCCESS", heir)}
-    with cluster.engine.connect() as conn:
-        stored, distinct = conn.execute(
-            sa.select(sa.func.count(), sa.func.count(sa.distinct(stops.c.lea_record_id))).where(
-                stops.c.file_id == file_id
-            )
-        ).one()
-        error_rows = conn.execute(
-            sa.select(sa.func.count()).where(stop_file_errors.c.file_id == file_id)
-        ).scalar_one()
+    stored, distinct, error_rows = stored_once(cluster.engine, file_id)
     assert stored == distinct == storable
     assert error_rows == fatal + with_errors
     until(

@@ -32,13 +32,11 @@ import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 from bench import processes
 
-from jdx.codecs.flat import FlatLayout
-from jdx.dictionary import load_dictionary
 from jdx.exchanges.stops.tables import stop_files, stops
 from jdx.store.tables import outbox
-from jdx.validation import DICTIONARY_DIR
 from tests.conftest import drop_postgres_database, fresh_postgres_database, stop_record
 from tests.notify.conftest import Collector
+from tests.test_crash import batch_file
 from tests.test_serve import free_port, jdx
 
 pytestmark = [
@@ -159,29 +157,6 @@ def sftp(cluster: Cluster, node: Node, *commands: str) -> subprocess.CompletedPr
     return done
 
 
-def batch_file(path: Path, records: int, prefix: str) -> tuple[int, int]:
-    """A pipe-delimited file; returns (records with a fatal error, with a record error)."""
-    layout = FlatLayout(load_dictionary(DICTIONARY_DIR / "stop-2024.yaml"))
-    template = stop_record(ORI=ORI)
-    fatal = errors = 0
-    with path.open("w", encoding="utf-8", newline="") as out:
-        out.write("|".join(layout.names) + "\r\n")
-        for i in range(records):
-            record = orjson.loads(orjson.dumps(template))
-            record["LEARecordID"] = f"{prefix}{i:07d}"
-            record["Officer"]["UID"] = f"{prefix}{i // 1000:08d}"
-            record["STime"] = f"{i // 3600 % 24:02d}:{i // 60 % 60:02d}:{i % 60:02d}"
-            if i % 20 == 7:
-                record["SDate"] = "13/45/2024"  # fatal: not stored
-                fatal += 1
-            elif i % 20 == 13:
-                record["SDur"] = "0"  # stored with errors
-                errors += 1
-            for row in layout.to_rows(record):
-                out.write("|".join(row) + "\r\n")
-    return fatal, errors
-
-
 def wait_until(what: str, done: object, seconds: float = 300) -> None:
     deadline = time.monotonic() + seconds
     while not done():  # type: ignore[operator]
@@ -198,8 +173,8 @@ def test_files_sent_to_one_node_are_processed_by_either_and_answered_through_the
     outgoing.mkdir()
     first = f"{STAMP}_{ORI}_FIRST1.csv"
     second = f"{STAMP}_{ORI}_SECOND1.csv"
-    first_fatal, first_errors = batch_file(outgoing / first, FIRST, "F")
-    second_fatal, second_errors = batch_file(outgoing / second, SECOND, "G")
+    first_fatal, first_errors = batch_file(outgoing / first, FIRST, prefix="F", officer="F")
+    second_fatal, second_errors = batch_file(outgoing / second, SECOND, prefix="G", officer="G")
     singles = []
     for i in range(ONE_STOP_FILES):
         record = stop_record(ORI=ORI, LEARecordID=f"S{i:07d}")

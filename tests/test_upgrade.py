@@ -12,22 +12,25 @@ The backend is the suite's: SQLite, or PostgreSQL when JDX_TEST_DATABASE_URL is 
 
 from __future__ import annotations
 
-import os
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx2 as httpx
-import orjson
 import pytest
 import sqlalchemy as sa
 
 import jdx
-from jdx.exchanges.stops.tables import stop_file_chunks, stop_file_errors, stops
-from tests.test_crash import ORI, Hub, _database_url, batch_file
-from tests.test_serve import free_port
-from tests.test_serve import jdx as jdx_command
+from tests.test_crash import (
+    ORI,
+    Hub,
+    batch_file,
+    demo_hub,
+    demo_key,
+    finished,
+    put_and_kill,
+    stored_once,
+)
 
 pytestmark = pytest.mark.server
 
@@ -45,31 +48,11 @@ NEXT = [
 
 @pytest.fixture
 def served(tmp_path: Path, worker_id: str) -> Iterator[tuple[Hub, str, sa.Engine]]:
-    url = _database_url(worker_id)
-    env = {
-        **os.environ,
-        "JDX_DATA_DIR": str(tmp_path / "data"),
-        "JDX_DATABASE_URL": url,
-        "JDX_PORT": str(free_port()),
-        "JDX_WORKERS": "1",
-        "JDX_SFTP": "off",
-        "JDX_MAIL_POLL_SECONDS": "3600",
-    }
-    assert jdx_command(env, "db", "upgrade").returncode == 0
-    demo = jdx_command(env, "demo")
-    assert demo.returncode == 0, demo.stderr
-    key = orjson.loads(jdx_command(env, "agency", "key", ORI).stdout)["api_key"]
-    engine = sa.create_engine(
-        url.replace("postgresql://", "postgresql+psycopg://", 1)
-        if url
-        else f"sqlite:///{tmp_path / 'data' / 'jdx.db'}"
-    )
-    hub = Hub(env, tmp_path / "serve.log")
-    try:
-        yield hub, key, engine
-    finally:
-        hub.stop()
-        engine.dispose()
+    with demo_hub(tmp_path, worker_id, JDX_SFTP="off", JDX_MAIL_POLL_SECONDS="3600") as (
+        hub,
+        engine,
+    ):
+        yield hub, demo_key(hub), engine
 
 
 def test_a_file_in_flight_is_finished_by_the_next_release(
@@ -81,48 +64,17 @@ def test_a_file_in_flight_is_finished_by_the_next_release(
     fatal, with_errors = batch_file(batch, RECORDS)
     headers = {"Authorization": f"Bearer {key}"}
     hub.start()
-    with batch.open("rb") as body:
-        put = httpx.put(
-            f"{hub.base}/sdcs/v1/files/{NAME}", content=body, headers=headers, timeout=120
-        )
-    assert put.status_code == 202, put.text
-    status_url = hub.base + put.headers["location"]
-    file_id = put.json()["file_id"]
-
-    def chunks_done() -> int:
-        with engine.connect() as conn:
-            return int(
-                conn.execute(
-                    sa.select(sa.func.count()).where(stop_file_chunks.c.file_id == file_id)
-                ).scalar_one()
-            )
-
-    deadline = time.monotonic() + 300
-    while chunks_done() < 1:
-        assert time.monotonic() < deadline, "no chunk stored in time"
-        time.sleep(0.05)
-    hub.kill()
-    assert chunks_done() < RECORDS // 1000, "the kill came too late to prove anything"
+    status_url, file_id, interrupted_at = put_and_kill(hub, engine, headers, batch, chunks=1)
+    assert interrupted_at < RECORDS // 1000, "the kill came too late to prove anything"
 
     hub.argv = NEXT
     hub.start()
-    deadline = time.monotonic() + 600
-    while (status := httpx.get(status_url, headers=headers).json())["state"] not in (
-        "done",
-        "failed",
-    ):
-        assert time.monotonic() < deadline, f"the next release did not finish the file: {status}"
-        time.sleep(0.5)
+    status = finished(status_url, headers, "the next release did not finish the file")
 
     storable = RECORDS - fatal
     assert (status["state"], status["total"], status["rejected"]) == ("done", RECORDS, fatal)
     assert (status["successful"], status["with_errors"]) == (storable - with_errors, with_errors)
-    with engine.connect() as conn:
-        count = sa.select(sa.func.count(), sa.func.count(sa.distinct(stops.c.lea_record_id)))
-        stored, distinct = conn.execute(count.where(stops.c.file_id == file_id)).one()
-        error_rows = conn.execute(
-            sa.select(sa.func.count()).where(stop_file_errors.c.file_id == file_id)
-        ).scalar_one()
+    stored, distinct, error_rows = stored_once(engine, file_id)
     assert stored == distinct == storable
     assert error_rows == fatal + with_errors
     log = httpx.get(hub.base + status["results"][f"{batch.stem}_log.txt"], headers=headers)

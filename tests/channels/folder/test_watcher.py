@@ -116,7 +116,9 @@ def test_with_the_folders_in_the_database_uploads_go_in_and_answers_come_out(
     database. A settled upload is copied into the database and leaves the disk once taken; the
     answers written there appear on the disk; one a client deletes on the disk is deleted in the
     database, with its other name, and then from the disk's other folder."""
-    shared = Folders(tmp_path / "cluster-folders", 0, DatabaseStore(hub.engine, tmp_path / "scratch"))
+    shared = Folders(
+        tmp_path / "cluster-folders", 0, DatabaseStore(hub.engine, tmp_path / "scratch")
+    )
     local = Folders(tmp_path / "node", archive_days=0)
     ori = f"W{worker_id[-2:].upper():>2}{next(_homes):06d}"
     shared.ensure_home(ori, "prod")
