@@ -12,10 +12,11 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
 from jdx.channels.http.common import errors
+from jdx.channels.http.icd_pages import HTML_ANSWER, ChapterPages, document_response, wants_html
 from jdx.exchanges.rapsheets.kit import Document, KitError, build_kit, describe
 from jdx.hub import Hub
 
@@ -37,8 +38,17 @@ def kit() -> dict[str, Document]:
         raise HTTPException(500, f"the participants' kit cannot be built: {exc}") from None
 
 
-def index() -> dict[str, Any]:
-    """Every document of the kit: its URL, media type and what it is."""
+def chapter() -> ChapterPages:
+    """The kit's transport chapter and index: no dictionaries; the kit's names, as it describes
+    them."""
+    return ChapterPages("rapsheets", list, lambda: list(kit()), describe)
+
+
+def index(request: Request, pages: ChapterPages) -> Any:
+    """Every document of the kit: its URL, media type and what it is; for a browser, the
+    index page (``icd_pages``)."""
+    if wants_html(request):
+        return pages.index(request)
     return {
         "documents": {
             name: {"href": f"{PREFIX}/{name}", "media_type": media, "description": describe(name)}
@@ -48,20 +58,38 @@ def index() -> dict[str, Any]:
     }
 
 
-def document(name: str) -> Response:
+def document(request: Request, name: str, pages: ChapterPages) -> Response:
+    page = pages.get(request, name)
+    if page is not None:
+        return page
     found = kit().get(name)
     if found is None:
         raise HTTPException(404, f"no document {name!r} in the rap sheet kit; see {PREFIX}")
     content, media = found
-    return Response(content, media_type=media)
+    return document_response(content, media)
 
 
 def router(_hub: Hub) -> APIRouter:
     api = APIRouter(prefix=PREFIX, tags=["Interstate criminal history"])
-    api.add_api_route("", index, methods=["GET"], summary="List the participants' kit")
+    pages = chapter()
+
+    def listing(request: Request) -> Any:
+        return index(request, pages)
+
+    def one(request: Request, name: str) -> Response:
+        return document(request, name, pages)
+
+    api.add_api_route(
+        "",
+        listing,
+        methods=["GET"],
+        summary="List the participants' kit",
+        response_model=dict[str, Any],
+        responses=HTML_ANSWER,
+    )
     api.add_api_route(
         "/{name}",
-        document,
+        one,
         methods=["GET"],
         summary="One document of the kit: XSD, reference, samples, notifications, README",
         response_class=Response,

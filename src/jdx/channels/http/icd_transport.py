@@ -31,6 +31,7 @@ from jdx.dictionary.icd.html import STYLE
 from jdx.dictionary.model import Dictionary
 from jdx.exchanges.stops import batch_files, file_folders, outputs
 from jdx.exchanges.stops.batch_file_rows import Counts, FileRow
+from jdx.exchanges.stops.errors import DUPLICATE_RECORD_ID
 from jdx.settings import Settings
 
 TRANSPORT = "transport.html"
@@ -352,8 +353,8 @@ def _sftp(settings: Settings) -> str:
     folders = [
         ("/", "Your home: read only.", "both"),
         (f"/{realms}", "One folder per realm: read only.", "both"),
-        (f"/<REALM>/INPUT", "Uploads: write, rename, delete.", "the seed's"),
-        (f"/<REALM>/OUTPUT", "Everything the hub answers: read, delete.", "the seed's"),
+        ("/<REALM>/INPUT", "Uploads: write, rename, delete.", "the seed's"),
+        ("/<REALM>/OUTPUT", "Everything the hub answers: read, delete.", "the seed's"),
         (
             f"/<REALM>/{incoming}/<KIND>",
             f"Uploads (KIND: {kinds}); the content says what a file holds, not the folder.",
@@ -412,7 +413,7 @@ def _sample_errors(d: Dictionary | None) -> Callable[..., Iterable[Any]]:
         issues: list[dict[str, Any]]
         nfia: bool = False
 
-    dup = icd_errors.stop_errors.DUPLICATE_RECORD_ID
+    dup = DUPLICATE_RECORD_ID
     rows = [Row("R000000001", True, [{"code": dup.code, "message": dup.message.format(doj_id=41)}])]
     field = next((f for _, f in d.walk() if not f.core), None) if d is not None else None
     if field is not None:
@@ -556,11 +557,17 @@ def chapter_pages(
     dictionaries: list[Dictionary],
     documents: Iterable[str],
     href: Callable[[str], str] = lambda n: n,
+    describe: Callable[[str], str] | None = None,
 ) -> dict[str, bytes]:
     """The transport chapter and the index of an ICD whose other documents are ``documents``
-    (file names): what ``jdx icd`` writes beside them and the hub serves."""
+    (file names, each described by ``describe``, which knows the record ICDs' by default):
+    what ``jdx icd`` writes beside them and the hub serves."""
     listed = [TRANSPORT, *(n for n in documents if n not in (TRANSPORT, INDEX))]
+
+    def what(name: str) -> str:
+        return describe(name) if describe and name != TRANSPORT else describe_document(name)
+
     return {
         TRANSPORT: transport_html(kind, openapi, settings, dictionaries).encode(),
-        INDEX: index_html(kind, [(n, describe_document(n)) for n in listed], href).encode(),
+        INDEX: index_html(kind, [(n, what(n)) for n in listed], href).encode(),
     }

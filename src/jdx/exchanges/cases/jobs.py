@@ -18,8 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from jdx.dictionary.shape import canonical
-from jdx.exchanges.cases import codes
-from jdx.exchanges.cases import CANCELLATION, MISSING, UNIDENTIFIED
+from jdx.exchanges.cases import CANCELLATION, MISSING, UNIDENTIFIED, codes
 from jdx.exchanges.cases.tables import cases, client_limits, import_job_cases, import_jobs
 from jdx.security.keys import Principal
 from jdx.settings import Settings
