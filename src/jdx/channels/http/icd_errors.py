@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from jdx.channels.http.sdcs import STATUS_OF_FATAL
-from jdx.dictionary.icd._common import checks_text, requirement_text, walk_paths
+from jdx.dictionary.icd._common import checks_text, requirement_text, type_text, walk_paths
 from jdx.dictionary.model import Dictionary
 from jdx.exchanges.cases import codes as case_codes
 from jdx.exchanges.stops import errors as stop_errors
@@ -56,7 +56,7 @@ def case_exchange_codes() -> Iterator[CatalogueEntry]:
 def dictionary_codes(d: Dictionary) -> Iterator[CatalogueEntry]:
     """Each field's code (and a list's item's, when its own), each rule's, the unknown field's."""
     for path, f, _in_list in walk_paths(d):
-        checks = "; ".join(t for t in (requirement_text(f), checks_text(f)) if t)
+        checks = "; ".join(t for t in (type_text(d, f), requirement_text(f), checks_text(f)) if t)
         yield CatalogueEntry(f.code, f.severity, path, f"{f.label}: {checks}", d.id)
         if f.item is not None and f.item.code and f.item.code != f.code:
             item_checks = checks_text(f.item)

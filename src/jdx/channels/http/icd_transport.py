@@ -27,6 +27,7 @@ from typing import Any
 from jdx.channels.http import icd_errors, request_ids, sdcs
 from jdx.channels.http.common import MAX_LIMIT
 from jdx.channels.http.namus import CERT_HEADER, VERIFY_HEADER
+from jdx.dictionary.icd._common import walk_paths
 from jdx.dictionary.icd.html import STYLE
 from jdx.dictionary.model import Dictionary
 from jdx.exchanges.stops import batch_files, file_folders, outputs
@@ -40,6 +41,8 @@ HTML_MEDIA = "text/html; charset=utf-8"
 TRANSPORT_LABEL = "Transport: endpoints, headers, statuses, error catalogue, limits"
 INDEX_LABEL = "Index of the documents"
 METHODS = ("get", "post", "put", "patch", "delete")
+# The record ICD's style, and long paths and codes wrapped in a cell rather than widening it.
+CHAPTER_STYLE = STYLE + "td code,td{overflow-wrap:anywhere}pre{overflow-x:auto}\n"
 
 
 @dataclass(frozen=True)
@@ -222,7 +225,7 @@ def transport_html(
     e = escape
     out = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>{e(chapter.title)}: transport</title><style>{STYLE}</style></head><body>",
+        f"<title>{e(chapter.title)}: transport</title><style>{CHAPTER_STYLE}</style></head><body>",
         f"<h1>{e(chapter.title)}: transport</h1>",
         f"<p>How to reach the hub: generated from its routes and settings. "
         f"<a href='{INDEX}'>All documents of this ICD</a>; served at {_code(chapter.icd)}.</p>",
@@ -415,7 +418,8 @@ def _sample_errors(d: Dictionary | None) -> Callable[..., Iterable[Any]]:
 
     dup = DUPLICATE_RECORD_ID
     rows = [Row("R000000001", True, [{"code": dup.code, "message": dup.message.format(doj_id=41)}])]
-    field = next((f for _, f in d.walk() if not f.core), None) if d is not None else None
+    persons = walk_paths(d) if d is not None else iter(())
+    field = next((f for _, f, in_list in persons if in_list and f.table and not f.core), None)
     if field is not None:
         issue = {"code": field.code, "person": 2, "message": f"{field.label} is not valid."}
         rows.append(Row("R000000002", False, [issue]))
