@@ -188,3 +188,55 @@ def test_the_namus_icd_is_served_with_its_json_listing(client: Any) -> None:
         response = client.get(entry["href"])
         assert response.status_code == 200, name
     assert client.get("/namus/v1/icd/nothing.html").status_code == 404
+
+
+# Headers of HTTP itself and of the hub's every page, not of an exchange's interface.
+GENERIC = {"content-type", "content-length", "date", "server", "connection"}
+HEADER_READ = re.compile(r"headers\.get\(\s*(?:\"([^\"]+)\"|([A-Z_]+)\b)")
+READERS = {"stops": ("sdcs", "files", "common"), "cases": ("namus", "common"),
+           "rapsheets": ("chri", "common")}  # fmt: skip
+
+
+def header_table(page: str) -> set[str]:
+    """The names of the chapter's headers section, lower case."""
+    section = page[page.index("id='headers'") : page.index("id='error-bodies'")]
+    cells = parse(section).cells
+    return {c.lower() for c in cells[::2]}
+
+
+@pytest.mark.parametrize("kind", list(CHAPTERS))
+def test_every_request_header_a_door_reads_is_in_its_chapter(client: Any, kind: str) -> None:
+    import importlib
+
+    read: set[str] = set()
+    for name in READERS[kind]:
+        module = importlib.import_module(f"jdx.channels.http.{name}")
+        for literal, constant in HEADER_READ.findall(Path(module.__file__ or "").read_text()):
+            read.add((literal or str(getattr(module, constant))).lower())
+    if kind == "stops":  # the Table 5 headers, read in a loop over their names
+        from jdx.channels.http.sdcs import HEADER_FIELDS
+
+        read |= {h.lower() for h in HEADER_FIELDS}
+    assert {"authorization", "content-length"} <= read
+    assert read - header_table(chapter_of(client, kind)) == set()
+
+
+def test_every_header_the_stop_web_service_answers_with_is_in_its_chapter(
+    client: Any, agency: Any
+) -> None:
+    import orjson
+
+    from tests.conftest import stop_record
+
+    record = stop_record(agency)
+    answered = client.post(
+        "/sdcs/v1/stops/validate",
+        content=orjson.dumps(record),
+        headers={**agency.auth(), "Content-Type": "application/json", "BrowserType": "test",
+                 "X-Request-ID": "icd-check-1"},
+    )  # fmt: skip
+    refused = client.post("/sdcs/v1/stops", content=b"{}", headers={"BrowserType": "x"})
+    assert answered.status_code in (200, 202) and refused.status_code == 401
+    names = {n.lower() for r in (answered, refused) for n in r.headers} - GENERIC
+    assert {"sdcs-would-be-status", "www-authenticate", "x-request-id"} <= names
+    assert names - header_table(chapter_of(client, "stops")) == set()

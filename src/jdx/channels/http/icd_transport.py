@@ -89,6 +89,7 @@ def request_headers() -> list[Header]:
             "Optional: 1 to 128 of letters, digits and ._:/+=-; echoed, and in the hub's logs.",
         ),
         Header("Content-Type", "The body's format: application/json or application/xml."),
+        Header("Content-Length", "The body's size: over the limit, refused (413) unread."),
         Header("Accept", "GET of a record: application/xml for XML, else JSON.", ("stops",)),
         *(
             Header(name, f"Table 5: must agree with the record ({table5}).", ("stops",))
