@@ -15,8 +15,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
-from jdx.channels.http.common import errors
-from jdx.channels.http.icd_pages import HTML_ANSWER, ChapterPages, document_response, wants_html
+from jdx.channels.http.icd_pages import ChapterPages, add_icd_routes, document_response
 from jdx.exchanges.rapsheets.kit import Document, KitError, build_kit, describe
 from jdx.hub import Hub
 
@@ -38,17 +37,8 @@ def kit() -> dict[str, Document]:
         raise HTTPException(500, f"the participants' kit cannot be built: {exc}") from None
 
 
-def chapter() -> ChapterPages:
-    """The kit's transport chapter and index: no dictionaries; the kit's names, as it describes
-    them."""
-    return ChapterPages("rapsheets", list, lambda: list(kit()), describe)
-
-
-def index(request: Request, pages: ChapterPages) -> Any:
-    """Every document of the kit: its URL, media type and what it is; for a browser, the
-    index page (``icd_pages``)."""
-    if wants_html(request):
-        return pages.index(request)
+def index() -> dict[str, Any]:
+    """Every document of the kit: its URL, media type and what it is."""
     return {
         "documents": {
             name: {"href": f"{PREFIX}/{name}", "media_type": media, "description": describe(name)}
@@ -58,41 +48,25 @@ def index(request: Request, pages: ChapterPages) -> Any:
     }
 
 
-def document(request: Request, name: str, pages: ChapterPages) -> Response:
-    page = pages.get(request, name)
-    if page is not None:
-        return page
+def document(_request: Request, name: str) -> Response | None:
     found = kit().get(name)
-    if found is None:
-        raise HTTPException(404, f"no document {name!r} in the rap sheet kit; see {PREFIX}")
-    content, media = found
-    return document_response(content, media)
+    return None if found is None else document_response(*found)
 
 
 def router(_hub: Hub) -> APIRouter:
     api = APIRouter(prefix=PREFIX, tags=["Interstate criminal history"])
-    pages = chapter()
-
-    def listing(request: Request) -> Any:
-        return index(request, pages)
-
-    def one(request: Request, name: str) -> Response:
-        return document(request, name, pages)
-
-    api.add_api_route(
-        "",
-        listing,
-        methods=["GET"],
-        summary="List the participants' kit",
-        response_model=dict[str, Any],
-        responses=HTML_ANSWER,
-    )
-    api.add_api_route(
-        "/{name}",
-        one,
-        methods=["GET"],
-        summary="One document of the kit: XSD, reference, samples, notifications, README",
-        response_class=Response,
-        responses=errors(404),
+    # The kit's transport chapter and index: no dictionaries; the kit's names, as it says them.
+    chapter = ChapterPages("rapsheets", list, lambda: list(kit()), describe)
+    add_icd_routes(
+        api,
+        chapter,
+        index,
+        document,
+        summaries=(
+            "List the participants' kit",
+            "One document of the kit: XSD, reference, samples, notifications, README",
+        ),
+        not_found=lambda name: f"no document {name!r} in the rap sheet kit; see {PREFIX}",
+        listing_model=dict[str, Any],
     )
     return api

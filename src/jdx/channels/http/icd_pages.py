@@ -14,11 +14,13 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from fastapi import Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
+from jdx.channels.http.common import errors
 from jdx.channels.http.docs import HEADERS, inline_hashes
 from jdx.channels.http.icd_transport import CHAPTERS, HTML_MEDIA, INDEX, TRANSPORT, chapter_pages
+from jdx.dictionary.icd import DOCUMENTS, render
 from jdx.dictionary.model import Dictionary
 
 _INLINE_STYLE = re.compile(r"<style>(.*?)</style>", re.DOTALL)
@@ -85,3 +87,100 @@ class ChapterPages:
 
     def index(self, request: Request) -> Response:
         return document_response(self.pages(request)[INDEX], HTML_MEDIA)
+
+
+class RecordDocuments:
+    """The record ICD documents of some dictionaries (``dictionary.icd.DOCUMENTS`` of each),
+    each rendered once, and the transport chapter and index beside them (``extra``: any other
+    files of the ICD, by name, with their media types)."""
+
+    def __init__(
+        self,
+        kind: str,
+        dictionaries: Iterable[Dictionary],
+        extra: Callable[[], dict[str, tuple[bytes, str]]] = dict,
+    ) -> None:
+        self.dictionaries = {d.id: d for d in dictionaries}
+        self.extra = extra
+        self.chapter = ChapterPages(
+            kind, lambda: [self.dictionaries[d] for d in sorted(self.dictionaries)], self.names
+        )
+        self._rendered: dict[tuple[str, str], bytes] = {}
+
+    def names(self) -> list[str]:
+        ids = sorted(self.dictionaries)
+        return [*(f"{d}{suffix}" for d in ids for suffix in DOCUMENTS), *self.extra()]
+
+    def response(self, request: Request, name: str) -> Response | None:
+        """The record document ``name``; None when the ICD has none of that name."""
+        if name in self.extra():
+            return document_response(*self.extra()[name])
+        for suffix, (_, media) in DOCUMENTS.items():
+            dictionary = self.dictionaries.get(name.removesuffix(suffix))
+            if name.endswith(suffix) and dictionary is not None:
+                key = (dictionary.id, suffix)
+                if key not in self._rendered:
+                    self._rendered[key] = render(dictionary, suffix)
+                return document_response(self._rendered[key], media)
+        return None
+
+
+def add_icd_routes(
+    api: APIRouter,
+    chapter: ChapterPages,
+    listing: Callable[[], Any],
+    document: Callable[[Request, str], Response | None],
+    *,
+    summaries: tuple[str, str],
+    not_found: Callable[[str], str],
+    listing_model: Any,
+) -> None:
+    """An ICD's two routes on ``api``: its prefix (the index page for a browser, ``listing()``
+    for any other client) and ``/{name}`` (``document``, the chapter's pages first; a 404 with
+    ``not_found(name)`` when neither has it)."""
+
+    def index(request: Request) -> Any:
+        return chapter.index(request) if wants_html(request) else listing()
+
+    def get(request: Request, name: str) -> Response:
+        found = chapter.get(request, name) or document(request, name)
+        if found is None:
+            raise HTTPException(404, not_found(name))
+        return found
+
+    api.add_api_route(
+        "",
+        index,
+        methods=["GET"],
+        summary=summaries[0],
+        response_model=listing_model,
+        responses=HTML_ANSWER,
+    )
+    api.add_api_route(
+        "/{name}",
+        get,
+        methods=["GET"],
+        summary=summaries[1],
+        response_class=Response,
+        responses=errors(404),
+    )
+
+
+def add_record_icd_routes(
+    api: APIRouter,
+    icd: RecordDocuments,
+    listing: Callable[[], dict[str, dict[str, str]]],
+    *,
+    summaries: tuple[str, str],
+    not_found: Callable[[str], str],
+) -> None:
+    """:func:`add_icd_routes` of an ICD of record documents, listed by name."""
+    add_icd_routes(
+        api,
+        icd.chapter,
+        listing,
+        icd.response,
+        summaries=summaries,
+        not_found=not_found,
+        listing_model=dict[str, dict[str, str]],
+    )

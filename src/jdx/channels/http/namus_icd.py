@@ -8,78 +8,49 @@ samples, SQL), the job's upload templates, the transport chapter and the index. 
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import Response
+from fastapi import APIRouter
 
-from jdx.channels.http.common import errors
-from jdx.channels.http.icd_pages import HTML_ANSWER, ChapterPages, document_response, wants_html
+from jdx.channels.http.icd_pages import RecordDocuments, add_record_icd_routes
 from jdx.channels.http.icd_transport import describe_document
-from jdx.dictionary.icd import DOCUMENTS, render
 from jdx.exchanges.cases import CANCELLATION, MISSING, UNIDENTIFIED
 from jdx.exchanges.cases.upload import job_templates
 from jdx.hub import Hub
 
 PREFIX = "/namus/v1/icd"
 TEMPLATE_MEDIA = {
-    ".csv": "text/csv; charset=utf-8",
-    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+
+
+@cache
+def templates() -> dict[str, tuple[bytes, str]]:
+    """The job's upload templates, with their media types."""
+    return {
+        name: (content, TEMPLATE_MEDIA[name.rsplit(".", 1)[-1]])
+        for name, content in job_templates().items()
+    }
 
 
 def router(hub: Hub) -> APIRouter:
     api = APIRouter(prefix=PREFIX, tags=["NamUs case import"])
-    dictionaries = {
-        d.id: d
-        for d in hub.validation.dictionaries.values()
-        if d.family in (MISSING, UNIDENTIFIED, CANCELLATION)
-    }
+    families = (MISSING, UNIDENTIFIED, CANCELLATION)
+    cases = [d for d in hub.validation.dictionaries.values() if d.family in families]
+    icd = RecordDocuments("cases", cases, templates)
 
-    @cache
-    def templates() -> dict[str, bytes]:
-        return job_templates()
-
-    def names() -> list[str]:
-        return [
-            *(f"{d}{suffix}" for d in sorted(dictionaries) for suffix in DOCUMENTS),
-            *templates(),
-        ]
-
-    chapter = ChapterPages("cases", lambda: [dictionaries[d] for d in sorted(dictionaries)], names)
-
-    @cache
-    def document(dictionary_id: str, suffix: str) -> bytes:
-        return render(dictionaries[dictionary_id], suffix)
-
-    @api.get(
-        "",
-        summary="List the NamUs case import ICD",
-        response_model=dict[str, dict[str, str]],
-        responses=HTML_ANSWER,
-    )
-    def index(request: Request) -> Any:
-        if wants_html(request):
-            return chapter.index(request)
+    def listing() -> dict[str, dict[str, str]]:
         return {name: {"href": f"{PREFIX}/{name}", "description": describe_document(name)}
-                for name in names()}  # fmt: skip
+                for name in icd.names()}  # fmt: skip
 
-    @api.get(
-        "/{name}",
-        summary="One document of the NamUs ICD: HTML, JSON Schema, XSD, templates, sample",
-        response_class=Response,
-        responses=errors(404),
+    add_record_icd_routes(
+        api,
+        icd,
+        listing,
+        summaries=(
+            "List the NamUs case import ICD",
+            "One document of the NamUs ICD: HTML, JSON Schema, XSD, templates, sample",
+        ),
+        not_found=lambda name: f"no document {name!r} in the NamUs ICD; see {PREFIX}",
     )
-    def get(request: Request, name: str) -> Response:
-        page = chapter.get(request, name)
-        if page is not None:
-            return page
-        if name in templates():
-            media = TEMPLATE_MEDIA[name[name.rindex(".") :]]
-            return document_response(templates()[name], media)
-        for suffix, (_, media) in DOCUMENTS.items():
-            if name.endswith(suffix) and name.removesuffix(suffix) in dictionaries:
-                return document_response(document(name.removesuffix(suffix), suffix), media)
-        raise HTTPException(404, f"no document {name!r} in the NamUs ICD; see {PREFIX}")
-
     return api
