@@ -239,4 +239,10 @@ def test_every_header_the_stop_web_service_answers_with_is_in_its_chapter(
     assert answered.status_code in (200, 202) and refused.status_code == 401
     names = {n.lower() for r in (answered, refused) for n in r.headers} - GENERIC
     assert {"sdcs-would-be-status", "www-authenticate", "x-request-id"} <= names
-    assert names - header_table(chapter_of(client, "stops")) == set()
+    page = chapter_of(client, "stops")
+    assert names - header_table(page) == set()
+    # the answer's body, as the chapter describes it: every key of the answer and of a message
+    bodies = [answered.json(), refused.json()]
+    messages = [m for b in bodies for m in b["Messages"]]
+    keys = {k for b in bodies for k in b} | {k for m in messages for k in m}
+    assert messages and {k for k in keys if f"<code>{k}</code>" not in page} == set()

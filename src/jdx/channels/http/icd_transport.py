@@ -269,6 +269,9 @@ def _statuses(ops: list[tuple[str, str, dict[str, Any]]]) -> str:
             for status, answer in sorted(op.get("responses", {}).items())
         ]
         out.append(f"<h3>{_code(method)} {_code(path)}</h3>")
+        body = op.get("requestBody", {}).get("content", {})
+        if body:
+            out.append(f"<p>Request body: {escape(_schema_name(body))}.</p>")
         out.append(_table(("Status", "Meaning", "Body"), rows))
     return "".join(out)
 
@@ -306,12 +309,15 @@ def _error_bodies(ops: list[tuple[str, str, dict[str, Any]]], openapi: dict[str,
                     used.setdefault(ref.rsplit("/", 1)[-1], set()).add(media)
     out = []
     if any(path.startswith("/sdcs/v1/stops") for _m, path, _o in ops):
+        core = ", ".join(_code(h) for h in (*sdcs.HEADER_FIELDS, "DOJRecordID"))
         out.append(
             "<p>The stop web service answers every request, errors included, with the seed's "
-            "Table 6 body in the request's format: <code>Status</code>, the core attributes and "
-            "<code>Messages</code>, each with <code>Code</code>, <code>Severity</code>, "
-            "<code>Field</code>, <code>PersonNumber</code> and <code>Message</code> (codes in "
-            "the catalogue below).</p>"
+            "Table 6 body in the request's format (JSON, or XML with the root "
+            "<code>StopResponse</code>): <code>Status</code>, the core attributes "
+            f"({core}) and <code>Messages</code>, each with <code>Code</code>, "
+            "<code>Severity</code>, <code>Field</code>, <code>PersonNumber</code> and "
+            "<code>Message</code> (codes in the catalogue below); a validation adds "
+            "<code>WouldBeStatus</code>, a read the stored <code>Record</code>.</p>"
         )
     for name in sorted(used):
         schema = schemas.get(name, {})
