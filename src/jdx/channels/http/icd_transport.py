@@ -38,7 +38,9 @@ from jdx.settings import Settings
 TRANSPORT = "transport.html"
 INDEX = "index.html"
 HTML_MEDIA = "text/html; charset=utf-8"
-TRANSPORT_LABEL = "Transport: endpoints, headers, statuses, error catalogue, limits"
+TRANSPORT_LABEL = "Endpoints, headers, status codes, error bodies, error catalogue, limits, realms"
+# ... and, for the stop data, the batch channel
+STOPS_TRANSPORT_LABEL = TRANSPORT_LABEL + "; SFTP folders, file naming, response report, log"
 INDEX_LABEL = "Index of the documents"
 METHODS = ("get", "post", "put", "patch", "delete")
 # The record ICD's style, and long paths and codes wrapped in a cell rather than widening it.
@@ -522,27 +524,49 @@ def _realms(kind: str) -> str:
 # --- the index --------------------------------------------------------------------------------
 
 
-def index_html(
-    kind: str, documents: list[tuple[str, str]], href: Callable[[str], str] = lambda n: n
-) -> str:
-    """The page listing an ICD's documents: (file name, what it is) each, linked by ``href``."""
+Group = tuple[str, list[tuple[str, str]]]  # a heading, and its documents: (file name, what)
+
+
+def index_html(kind: str, groups: list[Group], href: Callable[[str], str] = lambda n: n) -> str:
+    """The page listing an ICD's documents under their headings, each linked by ``href``."""
     chapter = CHAPTERS[kind]
     e = escape
-    items = [
-        f"<li><a href='{e(href(name))}'>{e(name)}</a>: {e(label)}</li>" for name, label in documents
+    out = [
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>{e(chapter.title)}: Interface Control Document</title>"
+        f"<style>{STYLE}</style></head><body>",
+        f"<h1>{e(chapter.title)}: Interface Control Document</h1>",
+        "<p>Start with the transport chapter (how to reach the hub), then the record "
+        f"documents. The hub serves these at {_code(chapter.icd)}; the API's description is "
+        "at <code>/docs</code> and <code>/openapi.json</code>.</p>",
     ]
-    return "\n".join(
-        [
-            "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-            f"<title>{e(chapter.title)}: Interface Control Document</title>"
-            f"<style>{STYLE}</style></head><body>",
-            f"<h1>{e(chapter.title)}: Interface Control Document</h1>",
-            "<p>Start with the transport chapter (how to reach the hub), then the record "
-            f"documents. The hub serves these at {_code(chapter.icd)}.</p><ul>",
-            *items,
-            "</ul></body></html>",
+    for heading, documents in groups:
+        out.append(f"<h2>{e(heading)}</h2><table><tr><th>Document</th><th>What</th></tr>")
+        out += [
+            f"<tr><td><a href='{e(href(name))}'>{e(name)}</a></td><td>{e(label)}</td></tr>"
+            for name, label in documents
         ]
-    )
+        out.append("</table>")
+    out.append("</body></html>")
+    return "\n".join(out)
+
+
+def index_groups(
+    kind: str, dictionaries: list[Dictionary], names: list[str], what: Callable[[str], str]
+) -> list[Group]:
+    """The transport chapter first, then each dictionary's documents under its title, then the
+    others (the kit's, a job's templates)."""
+    label = STOPS_TRANSPORT_LABEL if kind == "stops" else what(TRANSPORT)
+    groups: list[Group] = [("How to reach the hub", [(TRANSPORT, label)])]
+    left = [n for n in names if n not in (TRANSPORT, INDEX)]
+    for d in dictionaries:
+        own = [n for n in left if n.startswith((f"{d.id}.", f"{d.id}-"))]
+        groups.append((f"{d.title} ({d.id})", [(n, what(n)) for n in own]))
+        left = [n for n in left if n not in own]
+    if left:
+        heading = "The participants' kit" if kind == "rapsheets" else "Other documents"
+        groups.append((heading, [(n, what(n)) for n in left]))
+    return groups
 
 
 def describe_document(name: str) -> str:
@@ -573,12 +597,12 @@ def chapter_pages(
     """The transport chapter and the index of an ICD whose other documents are ``documents``
     (file names, each described by ``describe``, which knows the record ICDs' by default):
     what ``jdx icd`` writes beside them and the hub serves."""
-    listed = [TRANSPORT, *(n for n in documents if n not in (TRANSPORT, INDEX))]
 
     def what(name: str) -> str:
         return describe(name) if describe and name != TRANSPORT else describe_document(name)
 
+    groups = index_groups(kind, dictionaries, list(documents), what)
     return {
         TRANSPORT: transport_html(kind, openapi, settings, dictionaries).encode(),
-        INDEX: index_html(kind, [(n, what(n)) for n in listed], href).encode(),
+        INDEX: index_html(kind, groups, href).encode(),
     }
