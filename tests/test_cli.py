@@ -273,3 +273,18 @@ def test_icd_writes_an_index_linking_every_document_and_a_transport_chapter(
     for href in chapter.hrefs:
         assert href.startswith("#") or (tmp_path / href).is_file(), href
     assert "Error catalogue" in (tmp_path / "transport.html").read_text()
+
+
+def test_icd_touches_no_database_of_the_configuration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The transport chapter comes from a hub's routes, built apart from the user's: a
+    configuration naming a PostgreSQL server that does not answer, with its folders in the
+    database, still gives the ICD, and its data folder is not made."""
+    monkeypatch.setenv("JDX_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("JDX_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none")
+    monkeypatch.setenv("JDX_FILE_STORE", "database")
+    result = runner.invoke(app, ["icd", "stops", "--out", str(tmp_path / "icd")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "icd" / "transport.html").is_file()
+    assert not (tmp_path / "data").exists()
