@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
-from jdx.channels.http import icd_errors, request_ids, sdcs
+from jdx.channels.http import icd_errors, sdcs
 from jdx.channels.http.common import MAX_LIMIT
 from jdx.channels.http.namus import CERT_HEADER, VERIFY_HEADER
 from jdx.dictionary.icd._common import walk_paths
@@ -74,6 +74,10 @@ RAPSHEET_REASONS = {
 }
 
 
+# request_ids.HEADER as clients write it (the tests check the chapter names what the hub sends)
+REQUEST_ID = "X-Request-ID"
+
+
 @dataclass(frozen=True)
 class Header:
     name: str
@@ -85,12 +89,12 @@ def request_headers() -> list[Header]:
     """The request headers the channel modules read, by their constants where they have one."""
     table5 = ", ".join(sdcs.HEADER_FIELDS)
     return [
-        Header("Authorization", "`Bearer <key>`: the agency's API key (its realm is the key's)."),
+        Header("Authorization", "Bearer <key>: the agency's API key (its realm is the key's)."),
         Header(
-            request_ids.HEADER.decode(),
+            REQUEST_ID,
             "Optional: 1 to 128 of letters, digits and ._:/+=-; echoed, and in the hub's logs.",
         ),
-        Header("Content-Type", "The body's format: application/json or application/xml."),
+        Header("Content-Type", "The body's format: a media type its route takes (below)."),
         Header("Content-Length", "The body's size: over the limit, refused (413) unread."),
         Header("Accept", "GET of a record: application/xml for XML, else JSON.", ("stops",)),
         *(
@@ -122,7 +126,7 @@ def request_headers() -> list[Header]:
 
 def response_headers() -> list[Header]:
     return [
-        Header(request_ids.HEADER.decode(), "The request's id (the one sent, or a new one)."),
+        Header(REQUEST_ID, "The request's id (the one sent, or a new one)."),
         *(
             Header(name, "Table 6: the record's value, as stored or as sent.", ("stops",))
             for name in (*sdcs.HEADER_FIELDS, "DOJRecordID")
@@ -324,7 +328,7 @@ def _error_bodies(ops: list[tuple[str, str, dict[str, Any]]], openapi: dict[str,
     for name in sorted(used):
         schema = schemas.get(name, {})
         rows = [
-            (prop, str(spec.get("type", spec.get("anyOf", ""))), spec.get("description", ""))
+            (prop, _type_text(spec), spec.get("description", ""))
             for prop, spec in schema.get("properties", {}).items()
         ]
         out.append(
@@ -333,6 +337,17 @@ def _error_bodies(ops: list[tuple[str, str, dict[str, Any]]], openapi: dict[str,
         )
         out.append(_table(("Property", "Type", "Meaning"), rows))
     return "".join(out)
+
+
+def _type_text(spec: dict[str, Any]) -> str:
+    """A JSON Schema's type in words: ``string``, ``array of Problem``, ``string or null``."""
+    if "$ref" in spec:
+        return str(spec["$ref"]).rsplit("/", 1)[-1]
+    if "anyOf" in spec or "oneOf" in spec:
+        return " or ".join(_type_text(s) for s in spec.get("anyOf", spec.get("oneOf", [])))
+    if spec.get("type") == "array":
+        return f"array of {_type_text(spec.get('items', {}))}"
+    return str(spec.get("type", "any"))
 
 
 def _errors(kind: str, dictionaries: list[Dictionary]) -> str:
