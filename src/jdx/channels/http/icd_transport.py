@@ -363,11 +363,18 @@ def _errors(kind: str, dictionaries: list[Dictionary]) -> str:
         (_code(x.code), escape(x.severity), _code(x.field), escape(x.message), x.status, x.source)
         for x in entries
     ]
-    note = (
-        "<p>Every code the hub answers with: a <b>fatal</b> error refuses the record (the HTTP "
-        "status shown is the answer's); an <b>error</b> stores it with its errors; a "
-        "<b>warning</b> only informs.</p>"
-    )
+    if kind == "stops":
+        note = (
+            "<p>Every code the hub answers with: a <b>fatal</b> error refuses the record (the "
+            "HTTP status shown is the answer's); an <b>error</b> stores it “Submitted with "
+            "Errors”, to be corrected with a PUT; a <b>warning</b> only informs.</p>"
+        )
+    else:
+        note = (
+            "<p>Every code the hub answers with, in a job's outcome per case: a case with an "
+            "<b>error</b> is not imported (the job's other cases are); a <b>warning</b> only "
+            "informs.</p>"
+        )
     head = ("Code", "Severity", "Field", "Message", "HTTP status", "Defined by")
     return note + _table(head, rows, raw=True)
 
