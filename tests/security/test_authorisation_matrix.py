@@ -128,7 +128,8 @@ def fill_for(owned: Owned) -> Any:
         if name == "name":
             if template.startswith("/sdcs/v1/files"):
                 return owned.file_result
-            return "stop-2018.xsd" if template.startswith("/sdcs") else "rapsheet-2.00.xsd"
+            documents = {"/sdcs": "stop-2018.xsd", "/namus": "case-missing.xsd"}
+            return documents.get(template[: template.index("/", 1)], "rapsheet-2.00.xsd")
         if name == "file_name":
             return f"{STAMP}_{owned.agency.ori}_M{owned.job_id}.json"
         values = {
@@ -325,6 +326,8 @@ API: dict[tuple[str, str], tuple[int | None, ...]] = {
     ("PUT", "/namus/v1/cases/{case_number}"): (401, 422, 404, 401, 403, 403, 404),
     ("POST", "/namus/v1/cancellations"): (401, 400, 400, 401, 403, 403, None),
     ("GET", "/namus/v1/cancellations/{request_id}"): (401, 200, 404, 401, 403, 403, 404),
+    ("GET", "/namus/v1/icd"): (200, 200, 200, 200, 200, 200, None),
+    ("GET", "/namus/v1/icd/{name}"): (200, 200, 200, 200, 200, 200, None),
     ("POST", "/chri/v1/notifications"): (401, 403, 403, 403, 403, 403, None),
     ("POST", "/chri/v1/rapsheets"): (401, 400, 403, 400, 400, 403, None),
     ("GET", "/chri/v1/outbox"): (401, 200, 403, 200, 200, 403, None),
@@ -379,6 +382,8 @@ PUBLIC = {
     ("GET", "/portal/static/{name}"),
     ("GET", "/sdcs/v1/icd"),
     ("GET", "/sdcs/v1/icd/{name}"),
+    ("GET", "/namus/v1/icd"),
+    ("GET", "/namus/v1/icd/{name}"),
     ("GET", "/chri/v1/icd"),
     ("GET", "/chri/v1/icd/{name}"),
 }
@@ -408,6 +413,7 @@ def test_public_routes_answer_anyone(client: Any) -> None:
     names = {
         "/portal/static/{name}": "portal.css",
         "/sdcs/v1/icd/{name}": "stop-2018.xsd",
+        "/namus/v1/icd/{name}": "case-missing.xsd",
         "/chri/v1/icd/{name}": "rapsheet-2.00.xsd",
     }
     for method, template in sorted(PUBLIC):
