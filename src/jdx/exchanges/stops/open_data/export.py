@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
@@ -39,6 +40,7 @@ class Written:
 def export_year(engine: sa.Engine, year: int, out: IO[bytes], *, ori: str | None = None) -> Written:
     """Write the open-data CSV of the stops made in ``year`` (every status, production realm)."""
     header = layout.columns(year)
+    width = len(header)
     text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=False)
     writer = csv.writer(text, lineterminator="\r\n")
     writer.writerow(header)
@@ -51,7 +53,11 @@ def export_year(engine: sa.Engine, year: int, out: IO[bytes], *, ori: str | None
         for stop_id, dictionary_id, record in _stops_of(conn, year, ori):
             count += 1
             for cells in _rows(stop_id, dictionary_id, record, names, schools):
-                writer.writerow([cells.get(column, "") for column in header])
+                # Every column in the header's order, empty unless filled: the header's keys
+                # come first in ``row``, then any of the other era's, which are cut off.
+                row = dict.fromkeys(header, "")
+                row.update(cells)
+                writer.writerow(itertools.islice(row.values(), width))
                 rows += 1
     text.flush()
     text.detach()  # the caller owns ``out``
