@@ -46,9 +46,7 @@ def export_year(engine: sa.Engine, year: int, out: IO[bytes], *, ori: str | None
     writer.writerow(header)
     count = rows = 0
     with engine.connect() as conn:
-        names = {
-            ori: name for ori, name in conn.execute(sa.select(agencies.c.ori, agencies.c.name))
-        }
+        names = {a.ori: a.name for a in conn.execute(sa.select(agencies.c.ori, agencies.c.name))}
         schools = _school_names(conn)
         for stop_id, dictionary_id, record in _stops_of(conn, year, ori):
             count += 1
@@ -79,8 +77,8 @@ def _stops_of(
     if ori is not None:
         query = query.where(stops.c.ori == ori)
     streamed = conn.execution_options(stream_results=True, yield_per=BATCH)
-    for stop_id, dictionary_id, record in streamed.execute(query):
-        yield stop_id, dictionary_id, record
+    for row in streamed.execute(query):
+        yield row.id, row.dictionary_id, row.record
 
 
 def _rows(
