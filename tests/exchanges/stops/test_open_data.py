@@ -62,7 +62,11 @@ def _samples(era: str) -> list[tuple[str, dict[str, Any]]]:
         results.append({"ResCD": "15", "Res_O_CD": ["54109"]})
     cite["ListPerson_Stopped"]["Person_Stopped"][0]["ListResult"]["Result"] = results
     cite["STime"] = "23:59:00"
-    return [*samples, ("in_field_cite.json", cite)]
+    # Stored with errors (DV0xx on the age), and a formula if a spreadsheet ran it.
+    formula = copy.deepcopy(dict(samples)["traffic_stop_one_person.json"])
+    formula["ListPerson_Stopped"]["Person_Stopped"][0]["Perc"]["Age"] = "=1+2"
+    formula["STime"] = "23:58:00"
+    return [*samples, ("in_field_cite.json", cite), ("formula.json", formula)]
 
 
 def _store_golden(hub: Hub, agency: AgencyFixture, realm: str = "prod") -> dict[str, int]:
@@ -185,6 +189,15 @@ def test_the_three_persons_stop_reads_as_doj_publishes_it(
     assert first["ROS_CUSTODIAL_WOUT_WARRANT_CDS"] == "35172;35423"
     assert second["RFS_RS_OFF_WITNESS"] == "1" and second["RFS_RS_CODE"] == "35172"
     assert "RFS_RS_MATCH_VEHICLE" not in first or first["RFS_RS_MATCH_VEHICLE"] == ""
+
+
+def test_a_cell_never_runs_as_a_formula(
+    exported: tuple[AgencyFixture, dict[int, list[dict[str, str]]]],
+) -> None:
+    _, years = exported
+    ages = {r["AGE"] for r in years[2024] if r["TIME_OF_STOP"] == "23:58:00"}
+    assert ages == {"'=1+2"}
+    assert not [v for r in years[2024] for v in r.values() if v.startswith(("=", "+", "@", "\t", "\r"))]
 
 
 def test_each_column_group_spells_out_its_code_table(hub: Hub) -> None:

@@ -17,6 +17,7 @@ from typing import IO, Any
 
 import sqlalchemy as sa
 
+from jdx.codecs.flat import FORMULA_START, neutralize_cell
 from jdx.exchanges.stops.open_data import layout
 from jdx.exchanges.stops.open_data.person_row import person_cells, stop_cells
 from jdx.exchanges.stops.tables import stops
@@ -55,11 +56,16 @@ def export_year(engine: sa.Engine, year: int, out: IO[bytes], *, ori: str | None
                 # come first in ``row``, then any of the other era's, which are cut off.
                 row = dict.fromkeys(header, "")
                 row.update(cells)
-                writer.writerow(itertools.islice(row.values(), width))
+                writer.writerow(_as_text(v) for v in itertools.islice(row.values(), width))
                 rows += 1
     text.flush()
     text.detach()  # the caller owns ``out``
     return Written(count, rows)
+
+
+def _as_text(cell: str) -> str:
+    """A cell a spreadsheet shows as text: a record stored with errors can hold anything."""
+    return neutralize_cell(cell) if cell[:1] in FORMULA_START else cell
 
 
 def _stops_of(
