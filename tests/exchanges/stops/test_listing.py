@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+from pathlib import Path
 
+import openpyxl
 import orjson
 import pytest
+from typer.testing import CliRunner
 
+from jdx.cli import app
 from jdx.exchanges.stops import workflow
-from jdx.exchanges.stops.listing import FileFilter, StopFilter, list_files, list_stops
+from jdx.exchanges.stops.listing import (
+    STOP_COLUMNS,
+    FileFilter,
+    StopFilter,
+    iter_stops,
+    list_files,
+    list_stops,
+)
 from jdx.exchanges.stops.records import STATUS_ERRORS, STATUS_OK, Op
 from jdx.exchanges.stops.service import StopService
 from jdx.hub import Hub
@@ -103,3 +115,62 @@ def test_an_agency_lists_its_own_files(hub: Hub, workflows: Hub, agency: AgencyF
         today = dt.datetime.now(dt.UTC).date()
         assert names(FileFilter(received_from=today, received_to=today)) == names(FileFilter())
         assert names(FileFilter(received_to=today - dt.timedelta(days=1))) == []
+
+
+def test_the_stop_summary_has_the_exports_columns(
+    hub: Hub, two_agencies: tuple[AgencyFixture, AgencyFixture, list[int]]
+) -> None:
+    mine, _, _ = two_agencies
+    with hub.engine.connect() as conn:
+        summary = list_stops(conn, mine.ori, "prod", StopFilter(), limit=1, offset=0).items[0]
+        streamed = next(iter_stops(conn, mine.ori, "prod", StopFilter()))
+    assert tuple(summary) == STOP_COLUMNS and streamed == summary
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_an_agencys_list_exports_as_it_lists(
+    hub: Hub,
+    two_agencies: tuple[AgencyFixture, AgencyFixture, list[int]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fmt: str,
+) -> None:
+    mine, _, ids = two_agencies
+    monkeypatch.setenv("JDX_DATA_DIR", str(hub.settings.data_dir))
+    monkeypatch.setenv("JDX_DATABASE_URL", hub.settings.effective_database_url)
+    target = tmp_path / f"stops.{fmt}"
+    args = ["export", "stops", "--ori", mine.ori, "--error-code", "DV011", "--format", fmt]
+    done = CliRunner().invoke(app, [*args, "--out", str(target)])
+    assert done.exit_code == 0, done.output
+    assert orjson.loads(done.stdout) == {"file": str(target), "rows": 2}
+    if fmt == "csv":
+        with target.open(newline="", encoding="utf-8") as written:
+            table = list(csv.reader(written))
+    else:
+        book = openpyxl.load_workbook(target, read_only=True)
+        try:
+            sheet = book.active
+            assert sheet is not None
+            table = [[c or "" for c in row] for row in sheet.iter_rows(values_only=True)]
+        finally:
+            book.close()
+    assert table[0] == list(STOP_COLUMNS)
+    rows = [dict(zip(table[0], row, strict=True)) for row in table[1:]]
+    assert [int(r["id"]) for r in rows] == [ids[3], ids[1]]
+    assert {r["error_codes"] for r in rows} == {"DV011"}
+    assert {r["status"] for r in rows} == {STATUS_ERRORS}
+
+
+def test_a_list_export_refuses_what_it_cannot_do(hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JDX_DATA_DIR", str(hub.settings.data_dir))
+    monkeypatch.setenv("JDX_DATABASE_URL", hub.settings.effective_database_url)
+    for args, says in [
+        (["export", "stops"], "--ori"),
+        (["export", "stops", "--ori", "X", "--format", "pdf"], "--format"),
+        (["export", "stops", "--ori", "X", "--status", "Done"], "--status"),
+        (["export", "stops", "--ori", "X", "--from", "2024-13-01"], "--from"),
+        (["export", "stops", "--open-data"], "--year"),
+        (["export", "files", "--ori", "NOSUCH"], "no agency NOSUCH"),
+    ]:
+        done = CliRunner().invoke(app, args)
+        assert done.exit_code == 1 and says in done.output, (args, done.output)

@@ -197,7 +197,9 @@ def test_a_cell_never_runs_as_a_formula(
     _, years = exported
     ages = {r["AGE"] for r in years[2024] if r["TIME_OF_STOP"] == "23:58:00"}
     assert ages == {"'=1+2"}
-    assert not [v for r in years[2024] for v in r.values() if v.startswith(("=", "+", "@", "\t", "\r"))]
+    assert not [
+        v for r in years[2024] for v in r.values() if v.startswith(("=", "+", "@", "\t", "\r"))
+    ]
 
 
 def test_each_column_group_spells_out_its_code_table(hub: Hub) -> None:

@@ -8,6 +8,7 @@ its own: every query is scoped by the agency and the realm before any filter.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,10 +43,60 @@ class FileFilter:
     received_to: dt.date | None = None
 
 
+# The columns of a stop's summary, in a list's order (its exports' header).
+STOP_COLUMNS = (
+    "id",
+    "lea_record_id",
+    "batch_id",
+    "officer_uid",
+    "stop_date",
+    "stop_time",
+    "status",
+    "error_codes",
+    "errors",
+    "channel",
+    "file_id",
+    "version",
+    "created_at",
+    "updated_at",
+)
+FILE_COLUMNS = (
+    "file_id",
+    "file_name",
+    "channel",
+    "format",
+    "size",
+    "state",
+    "total",
+    "successful",
+    "with_errors",
+    "rejected",
+    "file_error",
+    "received_at",
+    "finished_at",
+)
+# Rows read from the cursor at a time when a whole list is exported.
+STREAM_BATCH = 1000
+
+
 def list_stops(
     conn: sa.Connection, ori: str, realm: str, where: StopFilter, *, limit: int, offset: int
 ) -> Page[dict[str, Any]]:
     """The agency's stops in the realm, newest first (summaries: no record)."""
+    query = _stops_query(conn, ori, realm, where)
+    return fetch_page(conn, query, limit=limit, offset=offset, row=_stop_summary)
+
+
+def iter_stops(
+    conn: sa.Connection, ori: str, realm: str, where: StopFilter
+) -> Iterator[dict[str, Any]]:
+    """The whole list of :func:`list_stops`, streamed (an export)."""
+    streamed = conn.execution_options(stream_results=True, yield_per=STREAM_BATCH)
+    for row in streamed.execute(_stops_query(conn, ori, realm, where)):
+        yield _stop_summary(row)
+
+
+def _stops_query(conn: sa.Connection, ori: str, realm: str, where: StopFilter) -> sa.Select[Any]:
     query = (
         sa.select(
             stops.c.id,
@@ -79,7 +130,7 @@ def list_stops(
         query = query.where(stops.c.file_id == where.file_id)
     if where.error_code:
         query = query.where(_has_issue_code(conn, where.error_code))
-    return fetch_page(conn, query, limit=limit, offset=offset, row=_stop_summary)
+    return query
 
 
 def _stop_summary(row: sa.Row[Any]) -> dict[str, Any]:
@@ -87,7 +138,7 @@ def _stop_summary(row: sa.Row[Any]) -> dict[str, Any]:
     issues = summary.pop("issues") or []
     summary["error_codes"] = sorted({i.get("code") for i in issues if isinstance(i, dict)})
     summary["errors"] = len(issues)
-    return summary
+    return {column: summary[column] for column in STOP_COLUMNS}
 
 
 def _has_issue_code(conn: sa.Connection, code: str) -> sa.ColumnElement[bool]:
@@ -107,6 +158,20 @@ def list_files(
     conn: sa.Connection, agency_id: int, realm: str, where: FileFilter, *, limit: int, offset: int
 ) -> Page[dict[str, Any]]:
     """The agency's batch files in the realm, newest first."""
+    query = _files_query(agency_id, realm, where)
+    return fetch_page(conn, query, limit=limit, offset=offset, row=lambda r: dict(r._mapping))
+
+
+def iter_files(
+    conn: sa.Connection, agency_id: int, realm: str, where: FileFilter
+) -> Iterator[dict[str, Any]]:
+    """The whole list of :func:`list_files`, streamed (an export)."""
+    streamed = conn.execution_options(stream_results=True, yield_per=STREAM_BATCH)
+    for row in streamed.execute(_files_query(agency_id, realm, where)):
+        yield dict(row._mapping)
+
+
+def _files_query(agency_id: int, realm: str, where: FileFilter) -> sa.Select[Any]:
     query = (
         sa.select(
             stop_files.c.id.label("file_id"),
@@ -135,7 +200,7 @@ def list_files(
     if where.received_to is not None:
         end = _start_of(where.received_to + dt.timedelta(days=1))
         query = query.where(stop_files.c.received_at < end)
-    return fetch_page(conn, query, limit=limit, offset=offset, row=lambda r: dict(r._mapping))
+    return query
 
 
 def _start_of(day: dt.date) -> dt.datetime:
