@@ -141,17 +141,23 @@ def _stop_summary(row: sa.Row[Any]) -> dict[str, Any]:
     return {column: summary[column] for column in STOP_COLUMNS}
 
 
-def _has_issue_code(conn: sa.Connection, code: str) -> sa.ColumnElement[bool]:
-    """The stop's issues (a JSON list of ``{"code": ...}``) hold ``code``: each database's own
-    JSON functions, so that the filter runs in the query and paging and totals stay exact."""
-    code_of: sa.ColumnElement[Any]
+def issue_codes(conn: sa.Connection) -> tuple[sa.TableValuedAlias, sa.ColumnElement[Any]]:
+    """The elements of a stop's issues (a JSON list of ``{"code": ...}``) as a table joined to
+    the stop, and the code of each: each database's own JSON functions, so that a filter or a
+    count by code runs in the query (paging and totals stay exact)."""
+    code: sa.ColumnElement[Any]
     if conn.dialect.name == "postgresql":
         element = sa.func.json_array_elements(stops.c.issues).table_valued("value")
-        code_of = element.c.value.op("->>")("code")
+        code = element.c.value.op("->>")("code")
     else:
         element = sa.func.json_each(stops.c.issues).table_valued("value")
-        code_of = sa.func.json_extract(element.c.value, "$.code")
-    return sa.exists(sa.select(sa.literal(1)).select_from(element).where(code_of == code))
+        code = sa.func.json_extract(element.c.value, "$.code")
+    return element, code
+
+
+def _has_issue_code(conn: sa.Connection, wanted: str) -> sa.ColumnElement[bool]:
+    element, code = issue_codes(conn)
+    return sa.exists(sa.select(sa.literal(1)).select_from(element).where(code == wanted))
 
 
 def list_files(
