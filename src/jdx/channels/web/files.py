@@ -9,19 +9,19 @@ file store's, so any node serves them). A client sees its own agency's files onl
 from __future__ import annotations
 
 import mimetypes
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import Response
 
 from jdx.channels.http.common import Id
 from jdx.channels.web.auth import Dependency, Viewer
+from jdx.channels.web.downloads import attachment
 from jdx.channels.web.render import page
 from jdx.exchanges.stops import workflow
 from jdx.exchanges.stops.file_status import result_files, stored_so_far
-from jdx.exchanges.stops.file_store import PART_BYTES
 from jdx.exchanges.stops.listing import FILE_STATES, FileFilter, list_files
 from jdx.exchanges.stops.tables import stop_files
 from jdx.hub import Hub
@@ -95,20 +95,8 @@ def router(hub: Hub, role: Callable[..., Dependency]) -> APIRouter:
                     content = folders.store.open(key)
                 except FileNotFoundError:
                     break
-                return StreamingResponse(
-                    _chunks(content),
-                    media_type=mimetypes.guess_type(name)[0] or "application/octet-stream",
-                    headers={
-                        "Content-Disposition": f'attachment; filename="{name}"',
-                        "X-Content-Type-Options": "nosniff",
-                    },
-                )
+                media = mimetypes.guess_type(name)[0] or "application/octet-stream"
+                return attachment(content, name, media)
         raise HTTPException(404, f"no result {name!r} for file {file_id}")
 
     return api
-
-
-def _chunks(content: Any) -> Iterator[bytes]:
-    with content:
-        while data := content.read(PART_BYTES):
-            yield data

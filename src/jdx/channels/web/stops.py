@@ -11,20 +11,20 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import RedirectResponse, Response, StreamingResponse
+from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from jdx.channels.http.common import Id
 from jdx.channels.web.auth import Dependency, Viewer
+from jdx.channels.web.downloads import list_download
 from jdx.channels.web.render import page
-from jdx.codecs.list_file import FORMATS, write_list
+from jdx.codecs.list_file import FORMATS
 from jdx.codecs.paths import PathError, flatten, parse_path
 from jdx.dictionary import Dictionary
 from jdx.exchanges.stops.listing import (
@@ -44,7 +44,6 @@ from jdx.store.tables import agencies
 
 PAGE_SIZES = (20, 50, 100)
 FIELD_PREFIX = "field:"  # a correction form's inputs: field:<path of the record>
-CHUNK = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -165,19 +164,11 @@ def router(hub: Hub, role: Callable[..., Dependency]) -> APIRouter:
         )
 
     def _download(principal: Principal, where: StopFilter, fmt: str) -> Response:
-        if fmt not in FORMATS:
-            raise HTTPException(400, f"format must be one of {', '.join(FORMATS)}")
-        spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
         with hub.engine.connect() as conn:
             rows = iter_stops(read_only(conn), principal.ori, principal.realm, where)
-            write_list(fmt, STOP_COLUMNS, rows, spool)
-        spool.seek(0)
-        name = f"stops_{principal.ori}_{principal.realm}.{fmt}"
-        return StreamingResponse(
-            _chunks(spool),
-            media_type=FORMATS[fmt],
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
-        )
+            return list_download(
+                fmt, STOP_COLUMNS, rows, f"stops_{principal.ori}_{principal.realm}"
+            )
 
     def _stored(principal: Principal, stop_id: int) -> Any:
         with hub.engine.connect() as conn:
@@ -339,9 +330,3 @@ def _set(record: dict[str, Any], path: str, value: str) -> None:
     if isinstance(current, dict | list):
         raise PathError(f"{path!r} is not a value")
     node[last] = value
-
-
-def _chunks(spool: Any) -> Iterator[bytes]:
-    with spool:
-        while data := spool.read(CHUNK):
-            yield data
