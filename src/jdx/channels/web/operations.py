@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
+from jdx.channels.http.common import Id
 from jdx.channels.web.auth import Dependency, Viewer
 from jdx.channels.web.downloads import list_download
 from jdx.channels.web.render import page
@@ -72,7 +73,7 @@ def router(hub: Hub, role: Callable[..., Dependency]) -> APIRouter:
 
     @api.post("/outbox/{mail_id}/{action}")
     def outbox_action(
-        request: Request, mail_id: int, action: str, who: Viewer = Depends(admin)
+        request: Request, mail_id: Id, action: str, who: Viewer = Depends(admin)
     ) -> Response:
         if action not in ("retry", "give-up"):
             raise HTTPException(404, f"no action {action!r}")
