@@ -95,7 +95,9 @@ def test_an_edit_shows_the_dictionarys_errors_beside_their_fields(
     assert saved.status_code == 200, saved.text
     assert "JOAN" in saved.text
     history = saved.text[saved.text.index('id="history"') :]
-    assert "edit" in history and "subjectIdentification.firstName" in history
+    # the history names the field by the dictionary's label, not its path (issue 19)
+    assert "edit" in history and "Identification of the missing person › First name" in history
+    assert "subjectIdentification.firstName" not in history
 
 
 def test_a_returned_case_goes_back_to_the_entering_party(

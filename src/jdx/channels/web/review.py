@@ -17,6 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from jdx.channels.http.common import Id
 from jdx.channels.web.auth import Dependency, Viewer
 from jdx.channels.web.forms import PathError, flatten, unflatten
+from jdx.channels.web.labels import case_labeller
 from jdx.channels.web.render import is_htmx, page
 from jdx.exchanges.cases.review import CaseReview, ReviewError
 from jdx.hub import Hub
@@ -51,7 +52,9 @@ def router(hub: Hub, role: Callable[..., Dependency]) -> APIRouter:
 
     def case_page(request: Request, who: Viewer, number: str, **extra: Any) -> Response:
         case = call("case", who.actor, number)
-        return page(request, "review/case.html", case=case, flat=flatten(case["record"]), **extra)
+        label = case_labeller(hub, case)
+        flat = flatten(case["record"])
+        return page(request, "review/case.html", case=case, flat=flat, label=label, **extra)
 
     @api.get("/cases/{number}")
     def case(request: Request, number: str, who: Viewer = Depends(anyone)) -> Response:
@@ -72,7 +75,10 @@ def router(hub: Hub, role: Callable[..., Dependency]) -> APIRouter:
                 f"{e.get('code', '')} {e.get('message', '')}".strip()
             )
         known = {path for path, _ in fields}
-        loose = [m for f, ms in by_field.items() if f not in known for m in ms]
+        label = case_labeller(hub, case)
+        loose = [
+            f"{label(f)}: {m}" if f else m for f, ms in by_field.items() if f not in known for m in ms
+        ]
         return page(
             request,
             "review/edit.html",
@@ -81,6 +87,7 @@ def router(hub: Hub, role: Callable[..., Dependency]) -> APIRouter:
             fields=fields,
             by_field=by_field,
             loose=loose,
+            label=label,
         )
 
     @api.get("/cases/{number}/edit")
@@ -166,7 +173,7 @@ def router(hub: Hub, role: Callable[..., Dependency]) -> APIRouter:
             "decide_cancellation", who.actor, request_id, decision == "approve", note.strip()
         )
         if is_htmx(request):
-            return page(request, "review/_decided.html", item=outcome, decision=decision)
+            return page(request, "review/_cancellation_row.html", r=outcome)
         return RedirectResponse("/portal/review?kind=cancellations", 303)
 
     return api

@@ -7,7 +7,7 @@ answered exactly as one that does not exist.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -98,14 +98,8 @@ def reviewer_mails(
     for r in rows:
         if r.state == "created" and r.region is not None:
             by_region.setdefault(r.region, []).append(r)
-    people: dict[tuple[str, str], set[str]] = {}
-    reviewers = reviewers_in(conn, by_region)
-    admins = administrators(conn) if set(by_region) - set(reviewers) else []
-    for region in by_region:
-        for person in reviewers.get(region) or admins:
-            people.setdefault(person, set()).add(region)
     queued = 0
-    for (username, email), regions in sorted(people.items()):
+    for (username, email), regions in sorted(reviewers_of(conn, by_region).items()):
         mine = sorted((r for g in regions for r in by_region[g]), key=lambda r: r.seq)
         new = sum(r.record_type != "cancellation" for r in mine)
         queued += enqueue(
@@ -118,6 +112,19 @@ def reviewer_mails(
             body=_reviewer_body(job_id, ori, mine, regions, public_url),
         )
     return queued
+
+
+def reviewers_of(conn: sa.Connection, regions: Iterable[str]) -> dict[tuple[str, str], set[str]]:
+    """(user name, e-mail) of whom to mail about work in the regions, each with the regions it
+    is told of: the regions' RPS; the administrators for a region without any."""
+    wanted = set(regions)
+    reviewers = reviewers_in(conn, wanted)
+    admins = administrators(conn) if wanted - set(reviewers) else []
+    people: dict[tuple[str, str], set[str]] = {}
+    for region in wanted:
+        for person in reviewers.get(region) or admins:
+            people.setdefault(person, set()).add(region)
+    return people
 
 
 def _reviewer_body(
@@ -157,7 +164,12 @@ def _mail_body(job_id: int, rows: Sequence[Any], counts: dict[str, int], public_
         else:
             codes = ", ".join(sorted({e["code"] for e in r.errors}))
             lines.append(f"{r.seq:>4}  rejected{yours}: {codes}")
-    lines += ["", f"Details: {public_url.rstrip('/')}/namus/v1/jobs/{job_id}"]
+    base = public_url.rstrip("/")
+    lines += [
+        "",
+        f"Details in the portal: {base}/portal/jobs/{job_id}",
+        f"and over the NamUs API: {base}/namus/v1/jobs/{job_id}",
+    ]
     return "\n".join(lines) + "\n"
 
 
