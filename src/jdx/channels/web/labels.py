@@ -1,8 +1,8 @@
 """The dictionary's labels of a case's fields: what the portal shows instead of their paths.
 
-``subjectDescription.primaryEthnicity.name`` reads as "Subject description › Primary race /
-ethnicity", ``investigatingAgencies[2].caseNumber`` as "Investigating agencies 2 › Case
-number": each step's label from the case's dictionary (the one ``jdx icd cases`` documents),
+``subjectDescription.primaryEthnicity.name`` reads as "Description of the missing person,
+Primary race / ethnicity" (steps joined by SEPARATOR), ``investigatingAgencies[2].caseNumber``
+as "Investigating agencies 2, Agency case number": each step's label from the case's dictionary (the one ``jdx icd cases`` documents),
 a label that repeats its group's said once. A path the dictionary does not know (a field the
 client added, a review field such as ``review_state``) is shown as it is.
 """

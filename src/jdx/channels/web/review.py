@@ -77,7 +77,10 @@ def router(hub: Hub, role: Callable[..., Dependency]) -> APIRouter:
         known = {path for path, _ in fields}
         label = case_labeller(hub, case)
         loose = [
-            f"{label(f)}: {m}" if f else m for f, ms in by_field.items() if f not in known for m in ms
+            f"{label(f)}: {m}" if f else m
+            for f, ms in by_field.items()
+            if f not in known
+            for m in ms
         ]
         return page(
             request,
