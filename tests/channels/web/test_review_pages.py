@@ -56,7 +56,9 @@ def test_permission_then_publication_with_the_history(
         data={"csrf": csrf, "granted_by": "Lt. Chen, Sacramento PD", "note": "by phone"},
     )
     assert recorded.status_code == 200 and "Lt. Chen, Sacramento PD" in recorded.text
-    published = portal.post(f"/portal/cases/{number}/publish", data={"csrf": csrf})
+    published = portal.post(
+        f"/portal/cases/{number}/publish", data={"csrf": csrf, "confirmed": "yes"}
+    )
     assert published.status_code == 200
     assert 'id="review-state">published' in published.text
     history = published.text[published.text.index('id="history"') :]
@@ -108,7 +110,8 @@ def test_a_returned_case_goes_back_to_the_entering_party(
     csrf = csrf_of(portal, f"/portal/cases/{number}")
     assert portal.post(f"/portal/cases/{number}/return", data={"csrf": csrf}).status_code == 400
     returned = portal.post(
-        f"/portal/cases/{number}/return", data={"csrf": csrf, "note": "add the photo"}
+        f"/portal/cases/{number}/return",
+        data={"csrf": csrf, "note": "add the photo", "confirmed": "yes"},
     )
     assert 'id="review-state">returned' in returned.text and "add the photo" in returned.text
     portal.cookies.clear()

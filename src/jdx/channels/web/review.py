@@ -132,17 +132,52 @@ def router(hub: Hub, role: Callable[..., Dependency]) -> APIRouter:
         call("record_permission", who.actor, number, granted_by.strip(), note.strip() or None)
         return RedirectResponse(f"/portal/cases/{number}", 303)
 
+    def confirmation(
+        request: Request, who: Viewer, number: str, action: str, note: str = ""
+    ) -> Response:
+        """The step between the button and the change: the case, what will happen, and a form
+        that posts the same again with ``confirmed=yes``. A page of its own, so that it needs
+        no script (the Content Security Policy allows none inline) and works without any."""
+        case = call("case", who.actor, number)
+        if not case["actions"][action]:  # refused before the question, as the change would be
+            state = case["review_state"]
+            if state != "pending":
+                raise HTTPException(
+                    409, f"case {number} is {state}: only a pending case is {action}ed"
+                )
+            if action == "publish" and case["permission"] is None:
+                raise HTTPException(
+                    409,
+                    f"case {number} has no recorded permission to publish "
+                    "from the investigating agency: record it first",
+                )
+            raise HTTPException(403, f"you may not {action} case {number}")
+        return page(request, "review/confirm.html", case=case, action=action, note=note)
+
     @api.post("/cases/{number}/publish")
-    def publish(request: Request, number: str, who: Viewer = Depends(reviewers)) -> Response:
+    def publish(
+        request: Request,
+        number: str,
+        confirmed: str = Form(""),
+        who: Viewer = Depends(reviewers),
+    ) -> Response:
+        if confirmed != "yes":
+            return confirmation(request, who, number, "publish")
         call("publish", who.actor, number)
         return RedirectResponse(f"/portal/cases/{number}", 303)
 
     @api.post("/cases/{number}/return")
     def return_case(
-        request: Request, number: str, note: str = Form(""), who: Viewer = Depends(reviewers)
+        request: Request,
+        number: str,
+        note: str = Form(""),
+        confirmed: str = Form(""),
+        who: Viewer = Depends(reviewers),
     ) -> Response:
         if not note.strip():
             raise HTTPException(400, "note: say what the entering party should change")
+        if confirmed != "yes":
+            return confirmation(request, who, number, "return", note.strip())
         call("return_case", who.actor, number, note.strip())
         return RedirectResponse(f"/portal/cases/{number}", 303)
 
