@@ -1,7 +1,7 @@
 """The NamUs pages of issue 19 over HTTP: labels instead of paths, publish and return asked
-first, no self-suspension, a decided cancellation row that keeps its cells, and the mails of a
+first, no self-suspension, a decided cancellation row that keeps its cells, the mails of a
 cancellation request asked on its own (to the RPS) and of its decision (to the agency), through
-a real SMTP server (aiosmtpd)."""
+a real SMTP server (aiosmtpd), and a new authenticator with its QR code and recovery codes."""
 
 from __future__ import annotations
 
@@ -10,11 +10,23 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
+from jdx.channels.web.account import qr_svg
 from jdx.exchanges.cases.regions import DEMO_REGIONS
 from jdx.hub import Hub
 from jdx.notify.notifier import Notifier
-from tests.channels.web.conftest import csrf_of, login, make_user
+from jdx.security import totp
+from jdx.security.recovery import recovery_codes
+from tests.channels.web.conftest import (
+    PASSWORD,
+    PortalUser,
+    csrf_of,
+    hidden,
+    login,
+    make_user,
+    new_address,
+)
 from tests.channels.web.test_review_pages import imported
 from tests.conftest import AgencyFixture
 from tests.exchanges.cases.test_import import missing, run_job
@@ -157,3 +169,65 @@ def test_namus_result_mails_speak_of_namus(workflows: Hub, client: Any, smtp: Sm
     [mail] = [m.text for m in smtp.collector.to(who.email) if f"job {job['job_id']}" in m.text]
     assert "SFTP" not in mail
     assert f"/portal/jobs/{job['job_id']}" in mail and "NamUs case imports" in mail
+
+
+def code_login(app: Any, user: PortalUser, code: str) -> int:
+    """A log-in from a browser of its own with the password, then ``code``: the status of the
+    code's answer (303: logged in)."""
+    from starlette.testclient import TestClient
+
+    with TestClient(app, raise_server_exceptions=False, client=(new_address(), 50001)) as c:
+        form = c.get("/portal/login")
+        first = c.post(
+            "/portal/login",
+            data={
+                "username": user.username,
+                "password": PASSWORD,
+                "login_token": hidden(form.text, "login_token"),
+            },
+            follow_redirects=False,
+        )
+        assert first.status_code == 303, first.text[:300]
+        page = c.get("/portal/login/code")
+        answer = c.post(
+            "/portal/login/code",
+            data={"code": code, "csrf": hidden(page.text, "csrf")},
+            follow_redirects=False,
+        )
+        return int(answer.status_code)
+
+
+def test_a_new_authenticator_shows_its_qr_code_and_recovery_codes_that_work_once(
+    hub: Hub, app: Any, portal: Any
+) -> None:
+    user = make_user(hub, "rps", regions=(CA,))
+    login(portal, user)
+    account = portal.get("/portal/account")
+    assert account.status_code == 200 and "Unused recovery codes: 0." in account.text
+    csrf = csrf_of(portal, "/portal/account")
+    refused = portal.post("/portal/account/authenticator", data={"csrf": csrf, "code": "123"})
+    assert refused.status_code == 400 and "not accepted" in refused.text
+    enrolled = portal.post(
+        "/portal/account/authenticator", data={"csrf": csrf, "code": user.code()}
+    )
+    assert enrolled.status_code == 200, enrolled.text[:500]
+    # The QR code is the new secret's otpauth:// URI, drawn inline (no image to fetch).
+    secret = re.search(r'<code id="secret">([A-Z2-7 ]+)</code>', enrolled.text)
+    assert secret
+    uri = totp.provisioning_uri(secret.group(1).replace(" ", ""), user.username)
+    assert str(qr_svg(uri)) in enrolled.text and "<img" not in enrolled.text
+    codes = re.findall(r"<li><code>([a-z2-7-]{19})</code></li>", enrolled.text)
+    assert len(codes) == 10 and len(set(codes)) == 10
+    with hub.engine.connect() as conn:  # stored as digests only
+        stored = {r.code_hash for r in conn.execute(sa.select(recovery_codes))}
+    assert not {c.replace("-", "") for c in codes} & stored
+    # This session goes on; the account page counts the codes.
+    assert "Unused recovery codes: 10." in portal.get("/portal/account").text
+
+    assert code_login(app, user, codes[3].upper()) == 303  # typed in capitals: the same code
+    assert code_login(app, user, codes[3]) == 401  # used once: refused
+    assert code_login(app, user, codes[4].replace("-", " ")) == 303
+    assert "Unused recovery codes: 8." in portal.get("/portal/account").text
+    # the old authenticator stopped working; the new one works
+    assert code_login(app, user, totp.code_at(user.secret, totp.step_of())) == 401
+    assert code_login(app, user, totp.code_at(secret.group(1).replace(" ", ""), totp.step_of()))

@@ -70,4 +70,9 @@ def case_labeller(hub: Hub, case: Mapping[str, Any]) -> Labeller:
 def job_labeller(hub: Hub) -> Callable[[str, str], str]:
     """``label(record_type, path)`` for a job's cases: each labelled by its own type."""
     by_type = {name: labeller(hub, name) for name in FAMILIES}
-    return lambda record_type, path: by_type.get(record_type, lambda p: p)(path)
+
+    def label(record_type: str, path: str) -> str:
+        found = by_type.get(record_type)
+        return found(path) if found is not None else path
+
+    return label
