@@ -40,6 +40,7 @@ class Item:
     subject: str
     body: str
     digest: bool
+    attachment: tuple[str, str] | None = None  # (file name, text)
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,10 @@ class Mail:
     recipients: tuple[str, ...]
     subject: str
     body: str
+
+    @property
+    def attachments(self) -> list[tuple[str, str]]:
+        return [i.attachment for i in self.items if i.attachment is not None]
 
 
 def group(items: Sequence[Item]) -> list[Mail]:
@@ -110,6 +115,8 @@ def compose(mail: Mail, *, mail_from: str, public_url: str, at: dt.datetime) -> 
     host = urlsplit(public_url).netloc or public_url
     footer = FOOTER.format(url=host, where=where_to_look(mail, public_url))
     message.set_content(mail.body.rstrip() + "\n" + footer)
+    for name, text in mail.attachments:
+        message.add_attachment(text, subtype="plain", filename=name)
     return message
 
 

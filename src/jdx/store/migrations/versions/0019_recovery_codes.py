@@ -1,5 +1,5 @@
 """One-time recovery codes of portal users, stored as SHA-256 digests (issue 19,
-security/recovery.py).
+security/recovery.py), and a mail's text attachment (a long NamUs job's results).
 
 Revision ID: 0019
 Revises: 0018
@@ -36,9 +36,15 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("recovery_codes", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_recovery_codes_user_id"), ["user_id"], unique=False)
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("attachment_name", sa.String(length=100), nullable=True))
+        batch_op.add_column(sa.Column("attachment", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_column("attachment")
+        batch_op.drop_column("attachment_name")
     with op.batch_alter_table("recovery_codes", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_recovery_codes_user_id"))
     op.drop_table("recovery_codes")
