@@ -17,10 +17,8 @@ from jdx.hub import Hub
 from jdx.notify.notifier import Notifier
 from jdx.security import totp
 from tests.channels.web.conftest import (
-    PASSWORD,
     PortalUser,
     csrf_of,
-    hidden,
     login,
     make_user,
     new_address,
@@ -193,24 +191,7 @@ def code_login(app: Any, user: PortalUser, code: str) -> int:
     from starlette.testclient import TestClient
 
     with TestClient(app, raise_server_exceptions=False, client=(new_address(), 50001)) as c:
-        form = c.get("/portal/login")
-        first = c.post(
-            "/portal/login",
-            data={
-                "username": user.username,
-                "password": PASSWORD,
-                "login_token": hidden(form.text, "login_token"),
-            },
-            follow_redirects=False,
-        )
-        assert first.status_code == 303, first.text[:300]
-        page = c.get("/portal/login/code")
-        answer = c.post(
-            "/portal/login/code",
-            data={"code": code, "csrf": hidden(page.text, "csrf")},
-            follow_redirects=False,
-        )
-        return int(answer.status_code)
+        return int(login(c, user, code=code).status_code)
 
 
 def test_a_new_authenticator_shows_its_qr_code_and_recovery_codes_that_work_once(
