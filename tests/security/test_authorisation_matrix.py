@@ -347,6 +347,8 @@ API: dict[tuple[str, str], tuple[int | None, ...]] = {
 PORTAL: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET", "/portal"): (303, 303, 403, 303, 303, 303),
     ("GET", "/portal/"): (303, 303, 403, 303, 303, 303),
+    ("GET", "/portal/account"): (303, 200, 403, 200, 200, 200),
+    ("POST", "/portal/account/authenticator"): (303, 400, 403, 400, 400, 400),
     ("GET", "/portal/admin/accounts"): (303, 403, 403, 403, 403, 200),
     ("GET", "/portal/admin/agencies"): (303, 403, 403, 403, 403, 200),
     ("GET", "/portal/admin/audit"): (303, 403, 403, 403, 403, 200),

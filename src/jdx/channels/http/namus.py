@@ -39,7 +39,7 @@ from jdx.channels.http.common import (
     require_principal,
 )
 from jdx.codecs.xmlform import XmlFormError, element_to_value, local_name, parse_xml
-from jdx.exchanges.cases import accounts, process, results
+from jdx.exchanges.cases import accounts, cancellation_mail, process, results
 from jdx.exchanges.cases import workflow as case_jobs
 from jdx.exchanges.cases.jobs import CaseImport, JobRefused
 from jdx.exchanges.cases.review import CaseReview, ReviewError
@@ -311,6 +311,8 @@ def router(hub: Hub) -> APIRouter:
             outcome = process.request_cancellation(
                 conn, principal.agency_id, principal.realm, checked.record
             )
+            if not isinstance(outcome, list):
+                cancellation_mail.request_mails(conn, outcome[1], hub.settings.public_url)
             audit(
                 conn,
                 exchange="cases",
