@@ -64,7 +64,7 @@ lock: $(STAMP)
 	$(BIN)/uv pip compile pyproject.toml --extra dev --extra bench --extra tracing --universal \
 		--python-version 3.11 --generate-hashes --upgrade --quiet -o $(LOCK)
 
-LINTED := src tests tools $(wildcard bench)
+LINTED := src clients tests tools $(wildcard bench)
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINTED)
