@@ -5,6 +5,7 @@ unimportable it still sends files to a real hub (HTTP and SFTP) and downloads th
 from __future__ import annotations
 
 import ast
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -137,7 +138,10 @@ def test_no_module_of_the_client_imports_the_hub_or_a_posix_only_module() -> Non
 
 
 def test_the_clients_wheel_asks_for_none_of_the_hubs_dependencies(tmp_path: Path) -> None:
-    """Built offline: setuptools is in the lock, so no build environment is fetched."""
+    """Built offline (setuptools is in the lock, so no build environment is fetched), from a
+    copy: a build leaves its build/ and egg-info folders beside the sources."""
+    source = tmp_path / "source"
+    shutil.copytree(CLIENT, source, ignore=shutil.ignore_patterns("build", "*.egg-info"))
     built = subprocess.run(
         [
             sys.executable,
@@ -150,7 +154,7 @@ def test_the_clients_wheel_asks_for_none_of_the_hubs_dependencies(tmp_path: Path
             "--no-index",
             "-w",
             str(tmp_path),
-            str(CLIENT),
+            str(source),
         ],
         capture_output=True,
         text=True,
