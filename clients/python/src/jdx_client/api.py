@@ -259,6 +259,14 @@ class JdxClient:
         answer = self.http.get(f"/namus/v1/cases/{_segment(case_number)}")
         return cast(dict[str, Any], _success(answer, 200))
 
+    @operation("PUT", "/namus/v1/cases/{case_number}")
+    def edit_case(self, case_number: str, record: dict[str, Any]) -> dict[str, Any]:
+        """A case's corrected record, before publication: answered with its errors (422) or
+        without (200); both are returned."""
+        path = f"/namus/v1/cases/{_segment(case_number)}"
+        answer = self.http.put(path, content=_json(record), headers=_JSON)
+        return cast(dict[str, Any], _success(answer, 200, 422))
+
     @operation("POST", "/namus/v1/cancellations")
     def cancel_case(self, request: dict[str, Any]) -> dict[str, Any]:
         answer = self.http.post("/namus/v1/cancellations", content=_json(request), headers=_JSON)
