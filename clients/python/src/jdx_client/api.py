@@ -21,6 +21,8 @@ from jdx_client.problems import problem_of
 
 P = ParamSpec("P")
 R = TypeVar("R")
+T = TypeVar("T")
+Json = dict[str, Any]  # an answer without a type of its own here
 CHUNK = 256 * 1024
 
 
@@ -153,22 +155,21 @@ class JdxClient:
 
     @operation("POST", "/sdcs/v1/stops")
     def submit_stop(self, record: dict[str, Any]) -> StopAnswer:
-        return self._stop(self.http.post("/sdcs/v1/stops", content=_json(record), headers=_JSON))
+        return self._call(StopAnswer, "POST", "/sdcs/v1/stops", (200, 202), body=record)
 
     @operation("POST", "/sdcs/v1/stops/validate")
     def validate_stop(self, record: dict[str, Any]) -> StopAnswer:
         """What a POST of ``record`` would get (``WouldBeStatus``); nothing is stored."""
-        answer = self.http.post("/sdcs/v1/stops/validate", content=_json(record), headers=_JSON)
-        return self._stop(answer)
+        return self._call(StopAnswer, "POST", "/sdcs/v1/stops/validate", (200, 202), body=record)
 
     @operation("PUT", "/sdcs/v1/stops/{lea_record_id}")
     def update_stop(self, lea_record_id: str, record: dict[str, Any]) -> StopAnswer:
         path = f"/sdcs/v1/stops/{_segment(lea_record_id)}"
-        return self._stop(self.http.put(path, content=_json(record), headers=_JSON))
+        return self._call(StopAnswer, "PUT", path, (200, 202), body=record)
 
     @operation("GET", "/sdcs/v1/stops/{lea_record_id}")
     def get_stop(self, lea_record_id: str) -> StopAnswer:
-        return self._stop(self.http.get(f"/sdcs/v1/stops/{_segment(lea_record_id)}"))
+        return self._call(StopAnswer, "GET", f"/sdcs/v1/stops/{_segment(lea_record_id)}", (200,))
 
     # Batch files
 
@@ -202,7 +203,7 @@ class JdxClient:
 
     @operation("GET", "/sdcs/v1/files/{file_id}")
     def file_status(self, file_id: int) -> FileStatus:
-        return cast(FileStatus, _success(self.http.get(f"/sdcs/v1/files/{int(file_id)}"), 200))
+        return self._call(FileStatus, "GET", f"/sdcs/v1/files/{int(file_id)}", (200,))
 
     @operation("GET", "/sdcs/v1/files/{file_id}/results/{name}")
     def download_result(self, file_id: int, name: str) -> bytes:
@@ -229,20 +230,19 @@ class JdxClient:
         self, cases: Iterable[dict[str, Any]], *, idempotency_key: str | None = None
     ) -> JobReceipt:
         """A job of cases, each ``{"type": "missing"|"unidentified"|..., "record": {...}}``."""
-        headers = {**_JSON, **({"Idempotency-Key": idempotency_key} if idempotency_key else {})}
-        body = _json({"cases": list(cases)})
-        answer = self.http.post("/namus/v1/jobs", content=body, headers=headers)
-        return cast(JobReceipt, _success(answer, 202))
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        job = {"cases": list(cases)}
+        return self._call(JobReceipt, "POST", "/namus/v1/jobs", (202,), body=job, headers=headers)
 
     @operation("POST", "/namus/v1/jobs/validate")
     def validate_job(self, cases: Iterable[dict[str, Any]]) -> dict[str, Any]:
-        body = _json({"cases": list(cases)})
-        answer = self.http.post("/namus/v1/jobs/validate", content=body, headers=_JSON)
-        return cast(dict[str, Any], _success(answer, 200))
+        return self._call(
+            dict, "POST", "/namus/v1/jobs/validate", (200,), body={"cases": list(cases)}
+        )
 
     @operation("GET", "/namus/v1/jobs/{job_id}")
     def job_status(self, job_id: int) -> JobStatus:
-        return cast(JobStatus, _success(self.http.get(f"/namus/v1/jobs/{int(job_id)}"), 200))
+        return self._call(JobStatus, "GET", f"/namus/v1/jobs/{int(job_id)}", (200,))
 
     @operation("GET", "/namus/v1/cases")
     def list_cases(
@@ -251,41 +251,51 @@ class JdxClient:
         params: dict[str, str | int] = {"limit": limit, "offset": offset}
         if state is not None:
             params["state"] = state
-        answer = self.http.get("/namus/v1/cases", params=params)
-        return cast(dict[str, Any], _success(answer, 200))
+        return self._call(Json, "GET", "/namus/v1/cases", (200,), params=params)
 
     @operation("GET", "/namus/v1/cases/{case_number}")
     def get_case(self, case_number: str) -> dict[str, Any]:
-        answer = self.http.get(f"/namus/v1/cases/{_segment(case_number)}")
-        return cast(dict[str, Any], _success(answer, 200))
+        return self._call(Json, "GET", f"/namus/v1/cases/{_segment(case_number)}", (200,))
 
     @operation("PUT", "/namus/v1/cases/{case_number}")
     def edit_case(self, case_number: str, record: dict[str, Any]) -> dict[str, Any]:
-        """A case's corrected record, before publication: answered with its errors (422) or
-        without (200); both are returned."""
+        """A case's corrected record, before publication: the outcome, with the record's
+        errors (422) or without (200)."""
         path = f"/namus/v1/cases/{_segment(case_number)}"
-        answer = self.http.put(path, content=_json(record), headers=_JSON)
-        return cast(dict[str, Any], _success(answer, 200, 422))
+        return self._call(Json, "PUT", path, (200, 422), body=record)
 
     @operation("POST", "/namus/v1/cancellations")
     def cancel_case(self, request: dict[str, Any]) -> dict[str, Any]:
-        answer = self.http.post("/namus/v1/cancellations", content=_json(request), headers=_JSON)
-        return cast(dict[str, Any], _success(answer, 201))
+        return self._call(Json, "POST", "/namus/v1/cancellations", (201,), body=request)
 
     @operation("GET", "/namus/v1/cancellations/{request_id}")
     def cancellation(self, request_id: int) -> dict[str, Any]:
-        answer = self.http.get(f"/namus/v1/cancellations/{int(request_id)}")
-        return cast(dict[str, Any], _success(answer, 200))
+        return self._call(Json, "GET", f"/namus/v1/cancellations/{int(request_id)}", (200,))
 
     # Interstate rap sheets (CHRI)
 
     @operation("GET", "/chri/v1/outbox")
     def outbox(self, *, limit: int = 100, unfetched: bool = False) -> dict[str, Any]:
         params: dict[str, str | int] = {"limit": limit, "unfetched": str(unfetched).lower()}
-        return cast(dict[str, Any], _success(self.http.get("/chri/v1/outbox", params=params), 200))
+        return self._call(Json, "GET", "/chri/v1/outbox", (200,), params=params)
 
-    def _stop(self, answer: httpx.Response) -> StopAnswer:
-        return cast(StopAnswer, _success(answer, 200, 202))
+    def _call(
+        self,
+        result: type[T],
+        method: str,
+        path: str,
+        expected: tuple[int, ...],
+        *,
+        body: Any = None,
+        params: dict[str, str | int] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> T:
+        """The JSON answer, typed ``result``, of one request (``body`` sent as JSON); a status
+        not ``expected`` raises :class:`ProblemError`."""
+        sent = {**(_JSON if body is not None else {}), **(headers or {})}
+        content = None if body is None else _json(body)
+        answer = self.http.request(method, path, content=content, params=params, headers=sent)
+        return cast(T, _success(answer, *expected))
 
 
 _JSON = {"Content-Type": "application/json"}
