@@ -34,7 +34,8 @@ def running_hub(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Ite
     folder = tmp_path_factory.mktemp("clients-hub")
     with demo_hub(
         folder,
-        worker_id,
+        # on PostgreSQL a database of its own, not the one test_crash's hub of this worker makes
+        f"clients_{worker_id}",
         JDX_SFTP_PORT=str(free_port()),
         # the NamUs routes ask for a client certificate forwarded by a TLS proxy: a local trial
         JDX_NAMUS_REQUIRE_CLIENT_CERT="false",
