@@ -203,3 +203,18 @@ def test_the_clients_restatements_of_the_hubs_layout_agree_with_the_hub() -> Non
 def test_posix_only_modules_are_the_ones_windows_lacks() -> None:
     """The refused list is honest: each is a module of this (POSIX) Python's library."""
     assert set(POSIX_ONLY) - {"crypt", "spwd", "nis", "_posixshmem"} <= sys.stdlib_module_names
+
+
+def test_jdx_ships_the_client_that_jdx_submit_runs() -> None:
+    """`pip install jdx` has the client too: its package is found beside the hub's, and its
+    console script is declared by both distributions."""
+    from jdx.cli import submit
+
+    jdx = tomllib.loads((REPO / "pyproject.toml").read_text())
+    client = tomllib.loads((CLIENT / "pyproject.toml").read_text())
+    assert "clients/python/src" in jdx["tool"]["setuptools"]["packages"]["find"]["where"]
+    assert jdx["project"]["scripts"]["jdx-submit"] == client["project"]["scripts"]["jdx-submit"]
+    assert submit.submit.__module__ == "jdx_client.cli"
+    # what the client needs, jdx asks for too
+    needs = {Requirement(r).name for r in client["project"]["dependencies"]}
+    assert needs <= {Requirement(r).name for r in jdx["project"]["dependencies"]}
