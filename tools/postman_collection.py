@@ -46,13 +46,14 @@ class Step:
     query: dict[str, str] = field(default_factory=dict)
     capture: dict[str, str] = field(default_factory=dict)  # variable: a JavaScript expression
     repeat_until_done: bool = False
+    fresh_ids: bool = False  # new record ids first (FRESH_IDS)
     why: str = ""  # the expected status, when it is not the operation's success
 
 
 # The order a newcomer tries them in; {{leaRecordId}} and {{fileRecordId}} are new on every
-# run (the collection's pre-request script), so that the collection can be run again.
+# run (FRESH_IDS), so that the collection can be run again.
 SCENARIO = [
-    Step("GET", "/sdcs/v1/stops/{lea_record_id}", (404,), why="not sent yet"),
+    Step("GET", "/sdcs/v1/stops/{lea_record_id}", (404,), why="not sent yet", fresh_ids=True),
     Step("POST", "/sdcs/v1/stops/validate", (200,), body="stop"),
     Step(
         "POST",
@@ -147,14 +148,12 @@ NAME_VALUES = {  # {name}, by route
     "/sdcs/v1/files/{file_id}/results/{name}": "20240315143200_{{ori}}_{{fileRecordId}}_log.txt",
     "/chri/v1/icd/{name}": "rapsheet-2.00.xsd",
 }
-# A fresh record id per run (both in the record and in the URL).
-PRE_REQUEST = [
-    "if (pm.info.iteration === 0 && !pm.variables.get('runStarted')) {",
-    "  const run = String(Date.now()).slice(-8);",
-    "  pm.collectionVariables.set('leaRecordId', 'PM' + run);",
-    "  pm.collectionVariables.set('fileRecordId', 'PF' + run);",
-    "  pm.variables.set('runStarted', '1');",
-    "}",
+# New record ids, in the run's first request (its pre-request script): the collection can be
+# run again, and a request sent on its own keeps the ids of the run before.
+FRESH_IDS = [
+    "const run = String(Date.now()).slice(-8);",
+    "pm.collectionVariables.set('leaRecordId', 'PM' + run);",
+    "pm.collectionVariables.set('fileRecordId', 'PF' + run);",
 ]
 
 
@@ -229,9 +228,6 @@ def collection(document: dict[str, Any]) -> dict[str, Any]:
             "type": "bearer",
             "bearer": [{"key": "token", "value": "{{apiKey}}", "type": "string"}],
         },
-        "event": [
-            {"listen": "prerequest", "script": {"type": "text/javascript", "exec": PRE_REQUEST}}
-        ],
         "variable": [{"key": k, "value": v, "type": "string"} for k, v in VARIABLES.items()],
         "item": [{"name": tag, "item": items} for tag, items in folders.items()],
     }
@@ -276,12 +272,12 @@ def _item(
         f'pm.collectionVariables.set("{name}", {expression});'
         for name, expression in step.capture.items()
     ]
-    name = f"{title} ({step.method} {step.path})"
-    return {
-        "name": name,
-        "request": request,
-        "event": [{"listen": "test", "script": {"type": "text/javascript", "exec": script}}],
-    }
+    events = [{"listen": "test", "script": {"type": "text/javascript", "exec": script}}]
+    if step.fresh_ids:
+        events.append(
+            {"listen": "prerequest", "script": {"type": "text/javascript", "exec": FRESH_IDS}}
+        )
+    return {"name": f"{title} ({step.method} {step.path})", "request": request, "event": events}
 
 
 def render() -> str:

@@ -5,7 +5,7 @@ It substitutes ``{{variables}}``, sends the bearer key, and reads the three scri
 generator writes: the expected statuses (``pm.expect(pm.response.code).to.be.oneOf([...])``),
 a variable taken from the answer (``pm.collectionVariables.set("x", pm.response.json()...)``)
 and a request repeated until its work is done (``pm.execution.setNextRequest``); and, of the
-collection's pre-request script, the fresh record ids of a run.
+a pre-request script, the fresh record ids of a run.
 """
 
 from __future__ import annotations
@@ -51,10 +51,6 @@ def requests(items: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
 
 def run(collection: dict[str, Any], values: dict[str, str], *, run_id: str) -> list[Ran]:
     variables = {v["key"]: v["value"] for v in collection["variable"]} | values
-    for event in collection.get("event", []):
-        for line in event["script"]["exec"]:
-            for name, prefix in _FRESH.findall(line):
-                variables[name] = prefix + run_id
 
     def fill(text: str) -> str:
         return _VARIABLE.sub(lambda m: variables[m.group(1)], text)
@@ -63,7 +59,10 @@ def run(collection: dict[str, Any], values: dict[str, str], *, run_id: str) -> l
     done: list[Ran] = []
     with httpx.Client(timeout=60) as client:
         for item in requests(collection["item"]):
-            request, script = item["request"], "\n".join(item["event"][0]["script"]["exec"])
+            scripts = {e["listen"]: "\n".join(e["script"]["exec"]) for e in item["event"]}
+            for name, prefix in _FRESH.findall(scripts.get("prerequest", "")):
+                variables[name] = prefix + run_id
+            request, script = item["request"], scripts["test"]
             [expected] = [json.loads(m) for m in _EXPECT.findall(script)]
             deadline = time.monotonic() + 120
             while True:
