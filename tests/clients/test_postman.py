@@ -20,8 +20,8 @@ COMMITTED = (
 
 def test_the_committed_collection_is_the_generated_one() -> None:
     assert COMMITTED.read_text() == postman_collection.render(), (
-        "the collection is stale: python tools/postman_collection.py > "
-        "clients/postman/jdx.postman_collection.json"
+        "the collection is stale: `make docs` (python tools/postman_collection.py > "
+        "clients/postman/jdx.postman_collection.json)"
     )
 
 
