@@ -76,6 +76,8 @@ SCENARIO = [
     ),
     Step("GET", "/sdcs/v1/files/{file_id}", (200,), repeat_until_done=True),
     Step("GET", "/sdcs/v1/files/{file_id}/results/{name}", (200,)),
+    Step("GET", "/namus/v1/icd", (200,)),
+    Step("GET", "/namus/v1/icd/{name}", (200,)),
     Step("POST", "/namus/v1/jobs/validate", (200,), body="job"),
     Step(
         "POST", "/namus/v1/jobs", (202,), body="job", capture={"jobId": "pm.response.json().job_id"}
@@ -146,6 +148,7 @@ PATH_VALUES = {
 NAME_VALUES = {  # {name}, by route
     "/sdcs/v1/icd/{name}": "stop-2024-sample.json",
     "/sdcs/v1/files/{file_id}/results/{name}": "20240315143200_{{ori}}_{{fileRecordId}}_log.txt",
+    "/namus/v1/icd/{name}": "transport.html",
     "/chri/v1/icd/{name}": "rapsheet-2.00.xsd",
 }
 # New record ids, in the run's first request (its pre-request script): the collection can be

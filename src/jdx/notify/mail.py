@@ -148,3 +148,30 @@ def _state(row: sa.Row[Any], moment: dt.datetime, max_attempts: int) -> str:
 def _utc(value: dt.datetime) -> dt.datetime:
     """SQLite gives back naive datetimes; every time the hub stores is UTC."""
     return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+def retry(conn: sa.Connection, ids: Sequence[int], at: dt.datetime) -> int:
+    """Mail an operator sends again: due now, its attempts from 0 (a mail given up after the
+    SMTP server was fixed). Sent mail is left alone, and so is mail a notifier is sending now
+    (taking its lease would let it be sent twice). The rows changed."""
+    changed = conn.execute(
+        outbox.update()
+        .where(
+            outbox.c.id.in_(ids),
+            outbox.c.sent_at.is_(None),
+            sa.or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until <= at),
+        )
+        .values(attempts=0, due_at=at, claimed_until=None, claim_token=None)
+    )
+    return changed.rowcount
+
+
+def give_up(conn: sa.Connection, ids: Sequence[int], max_attempts: int) -> int:
+    """Mail an operator stops: the notifier takes no row whose attempts reached the limit (a
+    recipient gone for good). Sent mail is left alone. The rows changed."""
+    changed = conn.execute(
+        outbox.update()
+        .where(outbox.c.id.in_(ids), outbox.c.sent_at.is_(None))
+        .values(attempts=max_attempts)
+    )
+    return changed.rowcount

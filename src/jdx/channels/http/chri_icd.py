@@ -12,10 +12,10 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
-from jdx.channels.http.common import errors
+from jdx.channels.http.icd_pages import ChapterPages, add_icd_routes, document_response
 from jdx.exchanges.rapsheets.kit import Document, KitError, build_kit, describe
 from jdx.hub import Hub
 
@@ -48,23 +48,25 @@ def index() -> dict[str, Any]:
     }
 
 
-def document(name: str) -> Response:
+def document(_request: Request, name: str) -> Response | None:
     found = kit().get(name)
-    if found is None:
-        raise HTTPException(404, f"no document {name!r} in the rap sheet kit; see {PREFIX}")
-    content, media = found
-    return Response(content, media_type=media)
+    return None if found is None else document_response(*found)
 
 
 def router(_hub: Hub) -> APIRouter:
     api = APIRouter(prefix=PREFIX, tags=["Interstate criminal history"])
-    api.add_api_route("", index, methods=["GET"], summary="List the participants' kit")
-    api.add_api_route(
-        "/{name}",
+    # The kit's transport chapter and index: no dictionaries; the kit's names, as it says them.
+    chapter = ChapterPages("rapsheets", list, lambda: list(kit()), describe)
+    add_icd_routes(
+        api,
+        chapter,
+        index,
         document,
-        methods=["GET"],
-        summary="One document of the kit: XSD, reference, samples, notifications, README",
-        response_class=Response,
-        responses=errors(404),
+        summaries=(
+            "List the participants' kit",
+            "One document of the kit: XSD, reference, samples, notifications, README",
+        ),
+        not_found=lambda name: f"no document {name!r} in the rap sheet kit; see {PREFIX}",
+        listing_model=dict[str, Any],
     )
     return api

@@ -19,6 +19,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 
 from jdx.codecs.paths import diff
+from jdx.exchanges.cases import codes
 from jdx.exchanges.cases.jobs import CaseImport, error
 from jdx.exchanges.cases.process import parse_case_number, place_state
 from jdx.exchanges.cases.regions import load_regions, region_of, region_table
@@ -50,7 +51,7 @@ from jdx.store.tables import agencies
 
 __all__ = ["CaseReview", "Conflict", "Forbidden", "Invalid", "NotFound", "ReviewError"]
 
-CHANGED_NUMBER = "NM953"
+CHANGED_NUMBER = codes.CHANGED_NUMBER.code
 RECORD_TYPES = {"MP": "missing", "UP": "unidentified"}
 QUEUE_LIMIT = 500
 
