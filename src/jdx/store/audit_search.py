@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from jdx.store.paging import Page, fetch_page
+from jdx.store.paging import Page, fetch_page, stream
 from jdx.store.tables import audit_log
 
 COLUMNS = (
@@ -27,7 +27,6 @@ COLUMNS = (
     "outcome",
     "codes",
 )
-STREAM_BATCH = 1000
 
 
 @dataclass(frozen=True)
@@ -68,6 +67,4 @@ def search(
 
 
 def iter_entries(conn: sa.Connection, where: AuditFilter) -> Iterator[dict[str, Any]]:
-    streamed = conn.execution_options(stream_results=True, yield_per=STREAM_BATCH)
-    for row in streamed.execute(_query(where)):
-        yield dict(row._mapping)
+    yield from stream(conn, _query(where), lambda r: dict(r._mapping))

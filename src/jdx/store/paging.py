@@ -7,7 +7,7 @@ and a client can show "41-60 of 1,234" and jump to any page.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -42,3 +42,16 @@ def fetch_page(
     total = conn.execute(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
     items = [row(r) for r in conn.execute(query.limit(limit).offset(offset))]
     return Page(items, int(total.scalar_one()), limit, offset)
+
+
+# Rows read from the cursor at a time when a whole list is streamed (an export).
+STREAM_BATCH = 1000
+
+
+def stream(
+    conn: sa.Connection, query: sa.Select[Any], row: Callable[[sa.Row[Any]], T]
+) -> Iterator[T]:
+    """Every row of ``query``, read a batch at a time (a server-side cursor on PostgreSQL)."""
+    streamed = conn.execution_options(stream_results=True, yield_per=STREAM_BATCH)
+    for found in streamed.execute(query):
+        yield row(found)

@@ -8,7 +8,6 @@ audited like every other change an administrator makes.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -19,7 +18,7 @@ from fastapi.responses import RedirectResponse, Response
 from jdx.channels.http.common import Id
 from jdx.channels.web.auth import Dependency, Viewer
 from jdx.channels.web.downloads import list_download
-from jdx.channels.web.render import page
+from jdx.channels.web.render import page, query_day
 from jdx.codecs.list_file import FORMATS
 from jdx.exchanges.cases.tables import client_certificates, import_accounts
 from jdx.exchanges.stops.file_status import stored_so_far
@@ -117,8 +116,8 @@ def router(hub: Hub, role: Callable[..., Dependency]) -> APIRouter:
             action=action or None,
             outcome=outcome or None,
             subject=subject or None,
-            day_from=_day(day_from, "day_from"),
-            day_to=_day(day_to, "day_to"),
+            day_from=query_day(day_from, "day_from"),
+            day_to=query_day(day_to, "day_to"),
         )
         if format is not None:
             return _export(where, format)
@@ -183,12 +182,3 @@ def _agencies_with_doors(conn: sa.Connection) -> list[dict[str, Any]]:
             }
         )
     return listed
-
-
-def _day(text: str, name: str) -> dt.date | None:
-    if not text:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise HTTPException(400, f"{name}: {text!r} is not a date (YYYY-MM-DD)") from None

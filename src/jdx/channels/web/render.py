@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
 import jinja2
-from fastapi import Request
+from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
 HERE = Path(__file__).parent
@@ -33,6 +34,16 @@ _env = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+
+
+def query_day(text: str | None, name: str) -> dt.date | None:
+    """A date a page's query names (``2024-03-15``; empty: none), or 400 naming the parameter."""
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise HTTPException(400, f"{name}: {text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def is_htmx(request: Request) -> bool:

@@ -10,7 +10,6 @@ rule: a record stored without errors or closed as NFIA is refused as a ``PUT`` o
 from __future__ import annotations
 
 import copy
-import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from jdx.channels.http.common import Id
 from jdx.channels.web.auth import Dependency, Viewer
 from jdx.channels.web.downloads import list_download
-from jdx.channels.web.render import page
+from jdx.channels.web.render import page, query_day
 from jdx.codecs.list_file import FORMATS
 from jdx.codecs.paths import PathError, flatten, parse_path
 from jdx.dictionary import Dictionary
@@ -236,12 +235,16 @@ def router(hub: Hub, role: Callable[..., Dependency]) -> APIRouter:
             back=_query(principal, who_is_admin=request.state.viewer.actor.role == "admin"),
         )
 
-    @api.post("/{stop_id}/correct")
-    async def correct(request: Request, stop_id: Id, who: Viewer = Depends(readers)) -> Response:
+    async def _posted(request: Request, who: Viewer, stop_id: int) -> tuple[Any, Principal, Any]:
+        """A form posted about a stop: the form, the agency it names, the stored record."""
         form = await request.form()
         realm, ori = str(form.get("realm", "prod")), form.get("ori")
         principal = await run_in_threadpool(principal_of, who, str(ori) if ori else None, realm)
-        stored = await run_in_threadpool(_stored, principal, stop_id)
+        return form, principal, await run_in_threadpool(_stored, principal, stop_id)
+
+    @api.post("/{stop_id}/correct")
+    async def correct(request: Request, stop_id: Id, who: Viewer = Depends(readers)) -> Response:
+        form, principal, stored = await _posted(request, who, stop_id)
         record = copy.deepcopy(stored.record)
         try:
             for key, value in form.multi_items():
@@ -253,10 +256,7 @@ def router(hub: Hub, role: Callable[..., Dependency]) -> APIRouter:
 
     @api.post("/{stop_id}/nfia")
     async def nfia(request: Request, stop_id: Id, who: Viewer = Depends(readers)) -> Response:
-        form = await request.form()
-        realm, ori = str(form.get("realm", "prod")), form.get("ori")
-        principal = await run_in_threadpool(principal_of, who, str(ori) if ori else None, realm)
-        stored = await run_in_threadpool(_stored, principal, stop_id)
+        form, principal, stored = await _posted(request, who, stop_id)
         if form.get("confirm") != "yes":
             raise HTTPException(400, "confirm that the record will not be corrected (confirm)")
         record = {**copy.deepcopy(stored.record), "Is_NFIA": "Y"}
@@ -294,18 +294,10 @@ def _filter(
     if status and status not in STATUSES:
         raise HTTPException(400, f"status must be one of {', '.join(STATUSES)}")
 
-    def day(text: str | None, name: str) -> dt.date | None:
-        if not text:
-            return None
-        try:
-            return dt.date.fromisoformat(text)
-        except ValueError:
-            raise HTTPException(400, f"{name}: {text!r} is not a date (YYYY-MM-DD)") from None
-
     return StopFilter(
         status=status or None,
-        date_from=day(date_from, "date_from"),
-        date_to=day(date_to, "date_to"),
+        date_from=query_day(date_from, "date_from"),
+        date_to=query_day(date_to, "date_to"),
         officer_uid=officer or None,
         error_code=error_code or None,
         lea_record_id=lea or None,

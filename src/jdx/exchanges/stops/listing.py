@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from jdx.exchanges.stops.records import STATUS_ERRORS, STATUS_NFIA, STATUS_OK
 from jdx.exchanges.stops.tables import stop_files, stops
-from jdx.store.paging import Page, fetch_page
+from jdx.store.paging import Page, fetch_page, stream
 
 STATUSES = (STATUS_OK, STATUS_ERRORS, STATUS_NFIA)
 FILE_STATES = ("received", "processing", "done", "failed")
@@ -75,8 +75,6 @@ FILE_COLUMNS = (
     "received_at",
     "finished_at",
 )
-# Rows read from the cursor at a time when a whole list is exported.
-STREAM_BATCH = 1000
 
 
 def list_stops(
@@ -91,9 +89,7 @@ def iter_stops(
     conn: sa.Connection, ori: str, realm: str, where: StopFilter
 ) -> Iterator[dict[str, Any]]:
     """The whole list of :func:`list_stops`, streamed (an export)."""
-    streamed = conn.execution_options(stream_results=True, yield_per=STREAM_BATCH)
-    for row in streamed.execute(_stops_query(conn, ori, realm, where)):
-        yield _stop_summary(row)
+    yield from stream(conn, _stops_query(conn, ori, realm, where), _stop_summary)
 
 
 def _stops_query(conn: sa.Connection, ori: str, realm: str, where: StopFilter) -> sa.Select[Any]:
@@ -172,9 +168,7 @@ def iter_files(
     conn: sa.Connection, agency_id: int, realm: str, where: FileFilter
 ) -> Iterator[dict[str, Any]]:
     """The whole list of :func:`list_files`, streamed (an export)."""
-    streamed = conn.execution_options(stream_results=True, yield_per=STREAM_BATCH)
-    for row in streamed.execute(_files_query(agency_id, realm, where)):
-        yield dict(row._mapping)
+    yield from stream(conn, _files_query(agency_id, realm, where), lambda r: dict(r._mapping))
 
 
 def _files_query(agency_id: int, realm: str, where: FileFilter) -> sa.Select[Any]:
