@@ -252,7 +252,11 @@ def _over_sftp(
 
 
 def _error(answer: httpx.Response) -> str:
+    """What the hub's answer says went wrong: its problem document's (RFC 9457) ``detail``."""
     try:
-        return str(answer.json().get("error"))
+        body = answer.json()
     except ValueError:
         return answer.text[:200]
+    if not isinstance(body, dict):
+        return answer.text[:200]
+    return str(body.get("detail") or body.get("title") or answer.text[:200])

@@ -22,7 +22,15 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from jdx.channels.http.common import BodyError, Id, Limit, errors, read_body, require_principal
+from jdx.channels.http.common import (
+    BodyError,
+    Id,
+    Limit,
+    ProblemError,
+    errors,
+    read_body,
+    require_principal,
+)
 from jdx.exchanges.rapsheets.merge import MergeError
 from jdx.exchanges.rapsheets.notification import NotificationError
 from jdx.exchanges.rapsheets.service import (
@@ -102,7 +110,9 @@ def router(hub: Hub) -> APIRouter:
         except NotifierRefused as exc:
             raise HTTPException(403, str(exc)) from None
         except DuplicateRequest as exc:
-            return JSONResponse({"error": str(exc), "merge_id": exc.merge_id}, 409)
+            raise ProblemError(
+                409, str(exc), kind="merge-conflict", merge_id=exc.merge_id
+            ) from None
         return JSONResponse(
             {
                 "merge_id": entry.id,
@@ -136,18 +146,24 @@ def router(hub: Hub) -> APIRouter:
             raise HTTPException(400, f"rap sheet refused: {exc}") from None
         except SenderRefused as exc:
             # 403: who the caller authenticated as may not send this sheet (issue 16).
-            return JSONResponse({"error": str(exc), "reason": exc.reason}, 403)
+            raise ProblemError(403, str(exc), kind="sender-refused", reason=exc.reason) from None
         except ReceiverRefused as exc:
             status = 404 if exc.reason == "unknown-receiver" else 409
-            return JSONResponse({"error": str(exc), "reason": exc.reason}, status)
+            raise ProblemError(
+                status, str(exc), kind="receiver-refused", reason=exc.reason
+            ) from None
         except PortionRefused as exc:
             # 409, not 422: the sheet is well formed and would be forwarded had no merge been
             # active; it conflicts with the state of one resource, the merge entry, whose
             # subject the notification fixed (issue 15). The same status as a second request
             # for an active merge, with the same body: what is wrong, and which merge.
-            return JSONResponse(
-                {"error": str(exc), "merge_id": exc.merge_id, "reason": "different-subject"}, 409
-            )
+            raise ProblemError(
+                409,
+                str(exc),
+                kind="merge-conflict",
+                merge_id=exc.merge_id,
+                reason="different-subject",
+            ) from None
         except MergeError as exc:
             raise HTTPException(422, f"rap sheet refused: {exc}") from None
         return JSONResponse(

@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 
 import fastapi_offline
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
@@ -97,7 +97,7 @@ def router(*, title: str, openapi_url: str) -> APIRouter:
     def asset(name: str) -> Response:
         media = ASSET_TYPES.get(name)
         if media is None:
-            return Response("not found", 404, media_type="text/plain")
+            raise HTTPException(404, f"No asset {name!r} of the documentation pages.")
         return FileResponse(
             STATIC / name,
             media_type=media,

@@ -34,7 +34,9 @@ from jdx.channels.http.common import (
     Id,
     Limit,
     Offset,
+    ProblemError,
     errors,
+    problems_of,
     read_body,
     require_principal,
 )
@@ -43,7 +45,7 @@ from jdx.exchanges.cases import accounts, process, results
 from jdx.exchanges.cases import workflow as case_jobs
 from jdx.exchanges.cases.jobs import CaseImport, JobRefused
 from jdx.exchanges.cases.review import CaseReview, ReviewError
-from jdx.exchanges.cases.upload import read_job
+from jdx.exchanges.cases.upload import JobFileError, read_job
 from jdx.hub import Hub
 from jdx.security.actors import client_actor
 from jdx.security.keys import Principal
@@ -162,7 +164,13 @@ def router(hub: Hub) -> APIRouter:
         try:
             items, fmt = job_of_request(body, request.headers.get("content-type", ""))
         except ValueError as exc:  # JobFileError too: the message names the problem
-            raise HTTPException(400, str(exc)) from None
+            parts = exc.problems if isinstance(exc, JobFileError) else ()
+            raise ProblemError(
+                400,
+                f"The job cannot be read: {exc}",
+                kind="unreadable-body",
+                problems=problems_of((f"body.{f}", m) for f, m in parts) or None,
+            ) from None
         return body, items, fmt
 
     @api.post(
@@ -285,7 +293,16 @@ def router(hub: Hub) -> APIRouter:
             )
         except ReviewError as exc:
             raise HTTPException(exc.status, exc.message) from None
-        return JSONResponse(outcome, 422 if outcome["errors"] else 200)
+        if outcome["errors"]:
+            raise ProblemError(
+                422,
+                f"Case {case_number} is not changed: the record has "
+                f"{len(outcome['errors'])} error(s), listed in errors.",
+                kind="record-errors",
+                case_number=outcome["case_number"],
+                errors=outcome["errors"],
+            )
+        return JSONResponse(outcome)
 
     @api.post(
         "/cancellations",
@@ -306,7 +323,12 @@ def router(hub: Hub) -> APIRouter:
     def _cancel(principal: Principal, record: Any) -> Response:
         checked = service.check("cancellation", record)
         if checked.errors:
-            return JSONResponse({"error": "invalid request", "errors": checked.errors}, 400)
+            raise ProblemError(
+                400,
+                f"The cancellation request has {len(checked.errors)} error(s), listed in errors.",
+                kind="record-errors",
+                errors=checked.errors,
+            )
         with write_transaction(hub.engine) as conn:
             outcome = process.request_cancellation(
                 conn, principal.agency_id, principal.realm, checked.record
@@ -324,7 +346,12 @@ def router(hub: Hub) -> APIRouter:
             )
         if isinstance(outcome, list):
             # Another agency's case is answered as a missing one: no one learns whose it is.
-            return JSONResponse({"error": "refused", "errors": outcome}, 404)
+            raise ProblemError(
+                404,
+                "The case to cancel is not one of the account's cases: see errors.",
+                kind="record-errors",
+                errors=outcome,
+            )
         request_id = outcome[1]
         body = results.own_cancellation(hub.engine, principal, request_id)
         return JSONResponse(

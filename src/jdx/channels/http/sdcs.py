@@ -43,6 +43,8 @@ from jdx.store.queries import audit
 log = logging.getLogger("jdx.sdcs")
 
 JSON, XML = "JSON", "XML"
+# The stop web service's paths: every answer under them is Table 6's, errors included.
+STOPS = "/sdcs/v1/stops"
 XML_TYPES = ("application/xml", "text/xml")
 # Fatal codes and the status each answers with (Table 7); any other fatal error is a 400.
 STATUS_OF_FATAL = {
