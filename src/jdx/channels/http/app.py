@@ -19,12 +19,11 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from jdx import logs
 from jdx.channels import web
-from jdx.channels.http import docs, metrics, sdcs
+from jdx.channels.http import docs, metrics, openapi, sdcs
 from jdx.channels.http import health as readiness
 from jdx.channels.http.app_peer import FROM_PROXY, PEER, SECRET_HEADER, ProxyTrust
 from jdx.channels.http.common import (
     ProblemError,
-    document_errors,
     problem,
     problem_of,
     problems_of,
@@ -103,12 +102,13 @@ class HubApp(FastAPI):
     proxy_trust: ProxyTrust
     body_deadline: tuple[float, int]  # (request_body_timeout_seconds, request_body_min_rate)
     tracer_provider: TracerProvider | None
+    client_certificate: bool  # the NamUs routes take a client certificate (openapi.py)
 
     def openapi(self) -> dict[str, Any]:
         fresh = self.openapi_schema is None
         schema = super().openapi()
         if fresh:
-            document_errors(schema)
+            openapi.finish(schema, client_certificate=self.client_certificate)
         return schema
 
     def build_middleware_stack(self) -> ASGIApp:
@@ -160,10 +160,12 @@ def create_app(
         # and only when tracing is on; FastAPI's own telemetry would look up the providers on
         # every request for nothing.
         telemetry={"tracing": False, "metrics": False, "logs": False},
+        generate_unique_id_function=openapi.operation_id,
     )
     app.state.hub = hub
     app.fast_paths = None
     app.tracer_provider = tracing
+    app.client_certificate = hub.settings.namus_require_client_cert
     settings = hub.settings
     app.proxy_trust = ProxyTrust(
         str(settings.uds) if settings.uds else None,

@@ -16,6 +16,7 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import Response
 
 from jdx.channels.http.common import errors
+from jdx.channels.http.openapi import answer, obj
 from jdx.exchanges.rapsheets.kit import Document, KitError, build_kit, describe
 from jdx.hub import Hub
 
@@ -58,13 +59,37 @@ def document(name: str) -> Response:
 
 def router(_hub: Hub) -> APIRouter:
     api = APIRouter(prefix=PREFIX, tags=["Interstate criminal history"])
-    api.add_api_route("", index, methods=["GET"], summary="List the participants' kit")
+    api.add_api_route(
+        "",
+        index,
+        methods=["GET"],
+        operation_id="listRapSheetKit",
+        summary="List the participants' kit",
+        responses={
+            200: answer(
+                "Every document of the kit: its address, media type and what it is.",
+                obj({"documents": {"type": "object"}}),
+            ),
+            500: answer("The kit cannot be built (the operator's log says why)."),
+        },
+    )
     api.add_api_route(
         "/{name}",
         document,
         methods=["GET"],
+        operation_id="getRapSheetKitDocument",
         summary="One document of the kit: XSD, reference, samples, notifications, README",
         response_class=Response,
-        responses=errors(404),
+        responses={
+            200: answer(
+                "The document, in its own media type.",
+                more={
+                    m: {"schema": {}}
+                    for m in ("application/xml", "text/html", "text/plain", "text/markdown")
+                },
+            ),
+            **errors(404),
+            500: answer("The kit cannot be built (the operator's log says why)."),
+        },
     )
     return api

@@ -19,8 +19,9 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from jdx.channels.http.common import Id, errors, require_principal
+from jdx.channels.http.openapi import LOCATION, answer, nullable, obj
 from jdx.exchanges.stops import workflow
-from jdx.exchanges.stops.batch_files import NameError_, parse_name
+from jdx.exchanges.stops.batch_files import ForeignOri, NameError_, parse_name
 from jdx.exchanges.stops.file_status import stored_so_far
 from jdx.exchanges.stops.file_store import PART_BYTES, Key
 from jdx.exchanges.stops.tables import stop_files
@@ -28,6 +29,16 @@ from jdx.hub import Hub
 from jdx.security.keys import Principal
 from jdx.store.engine import read_only
 
+_DAY = (
+    r"[1-9]\d{3}(?:(?:0[13578]|1[02])(?:0[1-9]|[12]\d|3[01])|(?:0[469]|11)(?:0[1-9]|[12]\d|30)"
+    r"|02(?:0[1-9]|1\d|2[0-8]))"
+)
+# The convention's names (batch_files.NAME), documented with dates that exist: 29 February is
+# left out of the pattern (the hub takes it in a leap year).
+FILE_NAME_PATTERN = (
+    rf"^{_DAY}(?:[01]\d|2[0-3])[0-5]\d[0-5]\d_[A-Za-z0-9]{{9}}_[A-Za-z0-9][A-Za-z0-9.\-]{{0,49}}"
+    r"\.(?:xlsx|xls|csv|txt|xml|json)$"
+)
 OUTPUT_SUFFIXES = (
     "_errors.csv",
     "_errors.xlsx",
@@ -48,9 +59,30 @@ def router(hub: Hub) -> APIRouter:
     @api.put(
         "/{file_name}",
         status_code=202,
+        operation_id="uploadStopFile",
         summary="Upload a batch file (XLSX, XLS, pipe-delimited, XML or JSON)",
+        description="The file's name is the SFTP convention's: "
+        "`YYYYMMDDHHMMSS_<ORI>_<LEA batch id>.xlsx|.xls|.csv` or "
+        "`YYYYMMDDHHMMSS_<ORI>_<LEA record id>.xml|.json`, with the key's ORI.",
         responses={
-            200: {"description": "Received before: the earlier file, its status at Location."},
+            202: answer(
+                "Received: the file's id; its status at Location.",
+                obj({"file_id": {"type": "integer"}, "message": {"type": "string"}}),
+                {"file_id": 1, "message": "received"},
+                headers={"Location": LOCATION},
+            ),
+            200: answer(
+                "Received before: the earlier file, its status at Location.",
+                obj(
+                    {
+                        "file_id": {"type": "integer"},
+                        "duplicate_of": {"type": "integer"},
+                        "received_at": {"type": "string", "format": "date-time"},
+                        "message": {"type": "string"},
+                    }
+                ),
+                headers={"Location": LOCATION},
+            ),
             **errors(400, 401, 403, 413),
         },
         openapi_extra={
@@ -67,7 +99,9 @@ def router(hub: Hub) -> APIRouter:
         try:
             parse_name(file_name, principal.ori)
         except NameError_ as exc:
-            raise HTTPException(400, f"{file_name}: {exc}") from None
+            # another agency's ORI in a well-formed name: 403, as the web service's FOREIGN_ORI
+            status = 403 if isinstance(exc, ForeignOri) else 400
+            raise HTTPException(status, f"{file_name}: {exc}") from None
         limit = hub.settings.max_file_bytes
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
@@ -110,8 +144,27 @@ def router(hub: Hub) -> APIRouter:
 
     @api.get(
         "/{file_id}",
+        operation_id="getStopFile",
         summary="State and counts of an uploaded file, with its results",
-        responses=errors(401, 403, 404),
+        responses={
+            200: answer(
+                "The file's state, counts and the addresses of its result files.",
+                obj(
+                    {
+                        "file_id": {"type": "integer"},
+                        "file_name": {"type": "string"},
+                        "state": {"type": "string"},
+                        "total": nullable("integer"),
+                        "processed": nullable("integer"),
+                        "results": {
+                            "type": "object",
+                            "additionalProperties": {"type": "string"},
+                        },
+                    }
+                ),
+            ),
+            **errors(401, 403, 404),
+        },
     )
     def status(request: Request, file_id: Id) -> dict[str, Any]:
         principal = principal_of(request)
@@ -136,8 +189,22 @@ def router(hub: Hub) -> APIRouter:
 
     @api.get(
         "/{file_id}/results/{name}",
+        operation_id="downloadStopFileResult",
         summary="Download one result file of an upload",
-        responses=errors(401, 403, 404),
+        response_class=Response,
+        responses={
+            200: answer(
+                "The result file (errors as CSV, XLSX, XML or JSON; the response report and "
+                "processor log as text).",
+                {"type": "string", "format": "binary"},
+                media="application/octet-stream",
+                more={
+                    m: {"schema": {"type": "string"}}
+                    for m in sorted({_media_type("x" + s) for s in OUTPUT_SUFFIXES})
+                },
+            ),
+            **errors(401, 403, 404),
+        },
     )
     def result(request: Request, file_id: Id, name: str) -> Response:
         principal = principal_of(request)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import Response
 
 from jdx.channels.http.common import errors
+from jdx.channels.http.openapi import answer
 from jdx.dictionary.icd import DOCUMENTS, render
 from jdx.hub import Hub
 
@@ -20,7 +21,17 @@ def router(hub: Hub) -> APIRouter:
     def document(dictionary_id: str, suffix: str) -> bytes:
         return render(dictionaries[dictionary_id], suffix)
 
-    @api.get("", summary="List the ICD documents")
+    @api.get(
+        "",
+        operation_id="listStopIcdDocuments",
+        summary="List the ICD documents",
+        responses={
+            200: answer(
+                "Each dictionary's documents, by label, with their addresses.",
+                {"type": "object", "additionalProperties": {"type": "object"}},
+            )
+        },
+    )
     def index() -> dict[str, dict[str, str]]:
         return {
             d: {label: f"/sdcs/v1/icd/{d}{suffix}" for suffix, (label, _) in DOCUMENTS.items()}
@@ -29,8 +40,16 @@ def router(hub: Hub) -> APIRouter:
 
     @api.get(
         "/{name}",
+        operation_id="getStopIcdDocument",
         summary="One ICD document: HTML, JSON Schema, XSD, templates, sample",
-        responses=errors(404),
+        response_class=Response,
+        responses={
+            200: answer(
+                "The document, in its own media type.",
+                more={m.split(";")[0]: {"schema": {}} for _, m in DOCUMENTS.values()},
+            ),
+            **errors(404),
+        },
     )
     def get(name: str) -> Response:
         for suffix, (_, media) in DOCUMENTS.items():

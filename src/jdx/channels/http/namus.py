@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import unquote
 
 import orjson
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
@@ -40,10 +40,18 @@ from jdx.channels.http.common import (
     read_body,
     require_principal,
 )
-from jdx.codecs.xmlform import XmlFormError, element_to_value, local_name, parse_xml
+from jdx.channels.http.openapi import LOCATION, answer, answer_header, nullable, obj
+from jdx.codecs.xmlform import (
+    XmlFormError,
+    element_to_value,
+    local_name,
+    parse_xml,
+    record_to_xml,
+)
+from jdx.dictionary.icd.sample import sample_record
 from jdx.exchanges.cases import accounts, process, results
 from jdx.exchanges.cases import workflow as case_jobs
-from jdx.exchanges.cases.jobs import CaseImport, JobRefused
+from jdx.exchanges.cases.jobs import FAMILIES, CaseImport, JobRefused
 from jdx.exchanges.cases.review import CaseReview, ReviewError
 from jdx.exchanges.cases.upload import JobFileError, read_job
 from jdx.hub import Hub
@@ -82,6 +90,119 @@ def job_of_request(body: bytes, content_type: str) -> tuple[list[Any], str]:
 
 
 REVIEW_STATES = frozenset({"pending", "returned", "published", "closed"})
+_STATES = f"({'|'.join(sorted(REVIEW_STATES))})"
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "A key of the client's own (up to 200 characters) making a retry safe: the "
+    "same key with the same body answers the job it first created (header "
+    "Idempotent-Replayed: true); with another body it is refused (422).",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+}
+CASE_OUTCOME = obj(
+    {
+        "seq": {"type": "integer"},
+        "type": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "object"}},
+    },
+    {"client_case_number": nullable("string"), "state": {"type": "string"}},
+)
+CANCELLATION = obj(
+    {
+        "id": {"type": "integer"},
+        "case_number": nullable("string"),
+        "state": {"type": "string"},
+    },
+    {"reason": nullable("string"), "reviewer_note": nullable("string")},
+)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _bodies(hub: Hub) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """The documented request bodies: a job (the envelope, its XML and file forms), a case
+    (JSON or XML), a cancellation request; each with the ICD's sample records."""
+    dictionaries = {t: hub.validation.families[f].versions[-1][0] for t, f in FAMILIES.items()}
+    samples = {t: sample_record(d) for t, d in dictionaries.items()}
+
+    def xml(t: str) -> str:
+        text = record_to_xml(dictionaries[t], samples[t]).decode()
+        return text.split("?>", 1)[1].strip() if text.startswith("<?xml") else text
+
+    envelope = {
+        "type": "object",
+        "required": ["cases"],
+        "properties": {
+            "cases": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": hub.settings.namus_max_cases_per_job,
+                "items": {
+                    "type": "object",
+                    "required": ["type", "record"],
+                    "properties": {
+                        "type": {"enum": list(FAMILIES)},
+                        "record": {
+                            "type": "object",
+                            "description": "The case's fields: the case ICD's JSON Schema of "
+                            "its type (`jdx icd cases`). A case with errors does not refuse "
+                            "the job; its errors are in the job's status.",
+                        },
+                    },
+                },
+            }
+        },
+    }
+    job_example = {
+        "cases": [{"type": t, "record": samples[t]} for t in ("missing", "unidentified")]
+    }
+    job_xml = "<ImportJob>" + xml("missing") + xml("unidentified") + "</ImportJob>"
+    file_part = {"type": "string", "format": "binary", "description": "The job file."}
+    job = {
+        "requestBody": {
+            "required": True,
+            "description": "The job: JSON (the envelope), XML (<ImportJob> holding one "
+            "<MissingPersonCase>, <UnidentifiedPersonCase> or <CancellationRequest> a case), "
+            "or a job file (XLSX, CSV; JSON or XML too) as the body or a multipart `file`.",
+            "content": {
+                "application/json": {"schema": envelope, "example": job_example},
+                "application/xml": {"schema": {"type": "string"}, "example": job_xml},
+                "text/csv": {"schema": {"type": "string"}},
+                XLSX: {"schema": {"type": "string", "format": "binary"}},
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {"file": file_part},
+                    }
+                },
+            },
+        }
+    }
+    case = {
+        "requestBody": {
+            "required": True,
+            "description": "The case's whole record, replacing the stored one: JSON, or XML "
+            "with the ICD's root element.",
+            "content": {
+                "application/json": {"schema": {"type": "object"}, "example": samples["missing"]},
+                "application/xml": {"schema": {"type": "string"}, "example": xml("missing")},
+            },
+        }
+    }
+    cancellation = {
+        "requestBody": {
+            "required": True,
+            "description": "A cancellation request: the case ICD's cancellation record.",
+            "content": {
+                "application/json": {
+                    "schema": {"type": "object"},
+                    "example": samples["cancellation"],
+                }
+            },
+        }
+    }
+    return job, case, cancellation
 
 
 def parse_record(body: bytes, content_type: str) -> Any:
@@ -126,6 +247,7 @@ def router(hub: Hub) -> APIRouter:
     api = APIRouter(prefix="/namus/v1", tags=["NamUs case import"])
     service = hub.service(CaseImport)
     review = hub.service(CaseReview)
+    job_body, case_body, cancellation_body = _bodies(hub)
 
     def principal_of(request: Request) -> Principal:
         principal = require_principal(request, hub.keys.check, "account")
@@ -176,8 +298,34 @@ def router(hub: Hub) -> APIRouter:
     @api.post(
         "/jobs",
         status_code=202,
+        operation_id="createCaseJob",
         summary="Import 1 to 100 cases as one job",
-        responses=errors(400, 401, 403, 413, 422, 429),
+        description="Answers at once; the job's cases are then imported by its workflow, and "
+        "`GET` of `status_url` tells each case's outcome. A case with errors does not refuse "
+        "the job: its errors are in the job's status. Send an `Idempotency-Key` to retry "
+        "safely: the same key with the same body answers the first job again.",
+        openapi_extra={**job_body, "parameters": [IDEMPOTENCY_KEY]},
+        responses={
+            202: answer(
+                "Accepted: the job's id and where its state is read.",
+                obj(
+                    {
+                        "job_id": {"type": "integer"},
+                        "status_url": {"type": "string"},
+                        "replayed": {"type": "boolean"},
+                    }
+                ),
+                {"job_id": 1, "status_url": "/namus/v1/jobs/1", "replayed": False},
+                headers={
+                    "Location": LOCATION,
+                    "Idempotent-Replayed": answer_header(
+                        "true: the Idempotency-Key named an earlier job, answered again.",
+                        enum=["true"],
+                    ),
+                },
+            ),
+            **errors(400, 401, 403, 413, 422, 429),
+        },
     )
     async def submit_job(request: Request) -> Response:
         received_at = now()
@@ -215,8 +363,23 @@ def router(hub: Hub) -> APIRouter:
 
     @api.post(
         "/jobs/validate",
+        operation_id="validateCaseJob",
         summary="Check a job as it would be imported, storing nothing (testing and QA)",
-        responses=errors(400, 401, 403, 413),
+        openapi_extra=job_body,
+        responses={
+            200: answer(
+                "Each case's errors, as the import would find them; nothing is stored.",
+                obj(
+                    {
+                        "total": {"type": "integer"},
+                        "valid": {"type": "integer"},
+                        "stored": {"const": False},
+                        "cases": {"type": "array", "items": CASE_OUTCOME},
+                    }
+                ),
+            ),
+            **errors(400, 401, 403, 413, 429),
+        },
     )
     async def validate_job(request: Request) -> dict[str, Any]:
         principal = await run_in_threadpool(principal_of, request)
@@ -230,8 +393,24 @@ def router(hub: Hub) -> APIRouter:
 
     @api.get(
         "/jobs/{job_id}",
+        operation_id="getCaseJob",
         summary="A job's state and the outcome of each of its cases",
-        responses=errors(401, 403, 404),
+        responses={
+            200: answer(
+                "The job: its state, counts and each case's outcome.",
+                obj(
+                    {
+                        "job_id": {"type": "integer"},
+                        "state": {"type": "string"},
+                        "realm": {"type": "string"},
+                        "format": nullable("string"),
+                        "total": {"type": "integer"},
+                        "cases": {"type": "array", "items": CASE_OUTCOME},
+                    }
+                ),
+            ),
+            **errors(401, 403, 404),
+        },
     )
     def job(request: Request, job_id: Id) -> dict[str, Any]:
         principal = principal_of(request)
@@ -242,11 +421,31 @@ def router(hub: Hub) -> APIRouter:
 
     @api.get(
         "/cases",
+        operation_id="listCases",
         summary="The account's cases (entered or contributed), oldest first",
-        responses=errors(400, 401, 403, 422),
+        responses={
+            200: answer(
+                "One page of the account's cases.",
+                obj(
+                    {
+                        "cases": {"type": "array", "items": {"type": "object"}},
+                        "limit": {"type": "integer"},
+                        "offset": {"type": "integer"},
+                    }
+                ),
+            ),
+            **errors(400, 401, 403, 422),
+        },
     )
     def list_cases(
-        request: Request, state: str | None = None, limit: Limit = 100, offset: Offset = 0
+        request: Request,
+        state: str | None = Query(
+            None,
+            description="Review states, comma-separated: " + ", ".join(sorted(REVIEW_STATES)) + ".",
+            json_schema_extra={"pattern": f"^{_STATES}(,{_STATES})*$"},
+        ),
+        limit: Limit = 100,
+        offset: Offset = 0,
     ) -> dict[str, Any]:
         principal = principal_of(request)
         states = tuple(s.strip() for s in state.split(",")) if state else None
@@ -262,8 +461,12 @@ def router(hub: Hub) -> APIRouter:
 
     @api.get(
         "/cases/{case_number}",
+        operation_id="getCase",
         summary="One of the account's cases, its review, history",
-        responses=errors(400, 401, 403, 404),
+        responses={
+            200: answer("The case, its review and history.", {"type": "object"}),
+            **errors(400, 401, 403, 404),
+        },
     )
     def case(request: Request, case_number: str) -> dict[str, Any]:
         principal = principal_of(request)
@@ -274,8 +477,22 @@ def router(hub: Hub) -> APIRouter:
 
     @api.put(
         "/cases/{case_number}",
+        operation_id="updateCase",
         summary="Edit a case before publication (JSON or XML)",
-        responses=errors(400, 401, 403, 404, 409, 413, 422),
+        openapi_extra=case_body,
+        responses={
+            200: answer(
+                "Changed: the fields that changed.",
+                obj(
+                    {
+                        "case_number": {"type": "string"},
+                        "changed": {"type": "array", "items": {"type": "string"}},
+                        "errors": {"type": "array", "maxItems": 0},
+                    }
+                ),
+            ),
+            **errors(400, 401, 403, 404, 409, 413, 422),
+        },
     )
     async def edit_case(request: Request, case_number: str) -> Response:
         principal = await run_in_threadpool(principal_of, request)
@@ -307,8 +524,17 @@ def router(hub: Hub) -> APIRouter:
     @api.post(
         "/cancellations",
         status_code=201,
+        operation_id="requestCancellation",
         summary="Ask to cancel or resolve an own case",
-        responses=errors(400, 401, 403, 404, 413),
+        openapi_extra=cancellation_body,
+        responses={
+            201: answer(
+                "Requested: the request, to be reviewed.",
+                CANCELLATION,
+                headers={"Location": LOCATION},
+            ),
+            **errors(400, 401, 403, 404, 413),
+        },
     )
     async def cancel(request: Request) -> Response:
         principal = await run_in_threadpool(principal_of, request)
@@ -360,8 +586,12 @@ def router(hub: Hub) -> APIRouter:
 
     @api.get(
         "/cancellations/{request_id}",
+        operation_id="getCancellation",
         summary="A cancellation request and its review",
-        responses=errors(401, 403, 404),
+        responses={
+            200: answer("The request and its review.", CANCELLATION),
+            **errors(401, 403, 404),
+        },
     )
     def cancellation(request: Request, request_id: Id) -> dict[str, Any]:
         principal = principal_of(request)

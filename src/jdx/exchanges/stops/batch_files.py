@@ -89,6 +89,11 @@ class NameError_(ValueError):
     """A file name that breaks the convention; the message is for the agency."""
 
 
+class ForeignOri(NameError_):
+    """A conforming name whose ORI is not the uploader's: the name is fine, the uploader may
+    not send for that agency (the web service answers such a record 403: FOREIGN_ORI)."""
+
+
 @dataclass(frozen=True)
 class FileName:
     name: str
@@ -117,7 +122,7 @@ def parse_name(name: str, ori: str) -> FileName:
     except ValueError:
         raise NameError_(f"{match['stamp']} is not a date and time (YYYYMMDDHHMMSS)") from None
     if match["ori"].upper() != ori.upper():
-        raise NameError_(f"the ORI in the name, {match['ori']}, is not the uploader's ({ori})")
+        raise ForeignOri(f"the ORI in the name, {match['ori']}, is not the uploader's ({ori})")
     return FileName(name, stamp, match["ori"].upper(), match["ident"], match["ext"].lower())
 
 
