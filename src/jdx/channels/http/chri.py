@@ -31,7 +31,7 @@ from jdx.channels.http.common import (
     read_body,
     require_principal,
 )
-from jdx.channels.http.openapi import answer, answer_header, nullable, obj
+from jdx.channels.http.openapi import OPAQUE, answer, answer_header, nullable, obj
 from jdx.exchanges.rapsheets.kit import notification_files, sample_files
 from jdx.exchanges.rapsheets.merge import MergeError
 from jdx.exchanges.rapsheets.notification import NotificationError
@@ -80,7 +80,7 @@ _XML_BODY = {
         "description": "The rap sheet: Nlets 4.1 or 2.00 XML, or the responder's text.",
         "content": {
             "application/xml": {
-                "schema": {"type": "string"},
+                "schema": OPAQUE,
                 "example": sample_files()["nlets41-minimal.xml"].decode(),
             },
             "text/plain": {"schema": {"type": "string"}},

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import mimetypes
 from collections.abc import Iterator
-from typing import Any
+from typing import Annotated, Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -28,6 +28,7 @@ from jdx.exchanges.stops.tables import stop_files
 from jdx.hub import Hub
 from jdx.security.keys import Principal
 from jdx.store.engine import read_only
+from jdx.store.tables import MAX_ID
 
 _DAY = (
     r"[1-9]\d{3}(?:(?:0[13578]|1[02])(?:0[1-9]|[12]\d|3[01])|(?:0[469]|11)(?:0[1-9]|[12]\d|30)"
@@ -39,6 +40,17 @@ FILE_NAME_PATTERN = (
     rf"^{_DAY}(?:[01]\d|2[0-3])[0-5]\d[0-5]\d_[A-Za-z0-9]{{9}}_[A-Za-z0-9][A-Za-z0-9.\-]{{0,49}}"
     r"\.(?:xlsx|xls|csv|txt|xml|json)$"
 )
+# GET /{file} and PUT /{file} share a path template (OpenAPI: one path, two operations): the
+# upload's name in a PUT, the id it answered in a GET.
+FileId = Annotated[
+    int,
+    Path(
+        alias="file",
+        ge=1,
+        le=MAX_ID,
+        description=f"The file's id, as the upload answered it: an integer from 1 to {MAX_ID}.",
+    ),
+]
 OUTPUT_SUFFIXES = (
     "_errors.csv",
     "_errors.xlsx",
@@ -57,7 +69,7 @@ def router(hub: Hub) -> APIRouter:
         return require_principal(request, hub.keys.principal)
 
     @api.put(
-        "/{file_name}",
+        "/{file}",
         status_code=202,
         operation_id="uploadStopFile",
         summary="Upload a batch file (XLSX, XLS, pipe-delimited, XML or JSON)",
@@ -94,14 +106,21 @@ def router(hub: Hub) -> APIRouter:
             }
         },
     )
-    async def upload(request: Request, file_name: str) -> Response:
+    async def upload(
+        request: Request,
+        file_name: str = Path(
+            alias="file",
+            description="The file's name: YYYYMMDDHHMMSS_<ORI>_<LEA batch or record id>.<ext>.",
+            json_schema_extra={"pattern": FILE_NAME_PATTERN},
+        ),
+    ) -> Response:
         principal = await run_in_threadpool(principal_of, request)
         try:
             parse_name(file_name, principal.ori)
         except NameError_ as exc:
             # another agency's ORI in a well-formed name: 403, as the web service's FOREIGN_ORI
             status = 403 if isinstance(exc, ForeignOri) else 400
-            raise HTTPException(status, f"{file_name}: {exc}") from None
+            raise HTTPException(status, f"The file name {file_name!r} is refused: {exc}") from None
         limit = hub.settings.max_file_bytes
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
@@ -143,7 +162,7 @@ def router(hub: Hub) -> APIRouter:
         )
 
     @api.get(
-        "/{file_id}",
+        "/{file}",
         operation_id="getStopFile",
         summary="State and counts of an uploaded file, with its results",
         responses={
@@ -166,7 +185,7 @@ def router(hub: Hub) -> APIRouter:
             **errors(401, 403, 404),
         },
     )
-    def status(request: Request, file_id: Id) -> dict[str, Any]:
+    def status(request: Request, file_id: FileId) -> dict[str, Any]:
         principal = principal_of(request)
         row, processed = _own_file(principal, file_id, progress=True)
         return {

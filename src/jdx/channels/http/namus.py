@@ -40,7 +40,7 @@ from jdx.channels.http.common import (
     read_body,
     require_principal,
 )
-from jdx.channels.http.openapi import LOCATION, answer, answer_header, nullable, obj
+from jdx.channels.http.openapi import LOCATION, OPAQUE, answer, answer_header, nullable, obj
 from jdx.codecs.xmlform import (
     XmlFormError,
     element_to_value,
@@ -48,6 +48,7 @@ from jdx.codecs.xmlform import (
     parse_xml,
     record_to_xml,
 )
+from jdx.dictionary.icd.jsonschema import json_schema
 from jdx.dictionary.icd.sample import sample_record
 from jdx.exchanges.cases import accounts, process, results
 from jdx.exchanges.cases import workflow as case_jobs
@@ -124,6 +125,7 @@ def _bodies(hub: Hub) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     (JSON or XML), a cancellation request; each with the ICD's sample records."""
     dictionaries = {t: hub.validation.families[f].versions[-1][0] for t, f in FAMILIES.items()}
     samples = {t: sample_record(d) for t, d in dictionaries.items()}
+    schemas = {t: json_schema(d) for t, d in dictionaries.items()}
 
     def xml(t: str) -> str:
         text = record_to_xml(dictionaries[t], samples[t]).decode()
@@ -166,8 +168,8 @@ def _bodies(hub: Hub) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
             "or a job file (XLSX, CSV; JSON or XML too) as the body or a multipart `file`.",
             "content": {
                 "application/json": {"schema": envelope, "example": job_example},
-                "application/xml": {"schema": {"type": "string"}, "example": job_xml},
-                "text/csv": {"schema": {"type": "string"}},
+                "application/xml": {"schema": OPAQUE, "example": job_xml},
+                "text/csv": {"schema": OPAQUE},
                 XLSX: {"schema": {"type": "string", "format": "binary"}},
                 "multipart/form-data": {
                     "schema": {
@@ -185,8 +187,15 @@ def _bodies(hub: Hub) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
             "description": "The case's whole record, replacing the stored one: JSON, or XML "
             "with the ICD's root element.",
             "content": {
-                "application/json": {"schema": {"type": "object"}, "example": samples["missing"]},
-                "application/xml": {"schema": {"type": "string"}, "example": xml("missing")},
+                "application/json": {
+                    "schema": {"anyOf": [schemas["missing"], schemas["unidentified"]]},
+                    # by the case's type: a missing person's case (MP...), an unidentified one
+                    "examples": {
+                        t: {"summary": f"A case of type {t}", "value": samples[t]}
+                        for t in ("missing", "unidentified")
+                    },
+                },
+                "application/xml": {"schema": OPAQUE, "example": xml("missing")},
             },
         }
     }
@@ -196,7 +205,7 @@ def _bodies(hub: Hub) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
             "description": "A cancellation request: the case ICD's cancellation record.",
             "content": {
                 "application/json": {
-                    "schema": {"type": "object"},
+                    "schema": schemas["cancellation"],
                     "example": samples["cancellation"],
                 }
             },
@@ -390,6 +399,15 @@ def router(hub: Hub) -> APIRouter:
             )
         except JobRefused as exc:
             raise HTTPException(exc.status, str(exc)) from None
+
+    @api.api_route(
+        "/jobs/validate",
+        methods=["GET", "PUT", "PATCH", "DELETE"],
+        include_in_schema=False,
+    )
+    def validate_job_other_methods() -> None:
+        # Else /jobs/{job_id} takes GET /jobs/validate, and answers 404 for an id "validate".
+        raise HTTPException(405, "Only POST checks a job.", headers={"Allow": "POST"})
 
     @api.get(
         "/jobs/{job_id}",

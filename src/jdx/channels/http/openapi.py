@@ -42,6 +42,11 @@ SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
 CERTIFICATE_PREFIX = "/namus/v1/"
 
 
+# A body in a format of its own (XML with an XSD, CSV, XLSX): bytes, as sent, that no JSON
+# Schema describes; the description and example say what they are.
+OPAQUE: dict[str, Any] = {"type": "string", "format": "binary"}
+
+
 def _camel(name: str) -> str:
     first, *rest = [w for w in re.split(r"[^A-Za-z0-9]+", name) if w]
     return first.lower() + "".join(w[:1].upper() + w[1:] for w in rest)

@@ -13,16 +13,16 @@ import uuid
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from jdx.channels.http.common import WWW_AUTHENTICATE, BodyError, bearer_key, read_body
 from jdx.channels.http.grouping import Grouper
-from jdx.channels.http.openapi import answer, answer_header, component, nullable, obj
+from jdx.channels.http.openapi import OPAQUE, answer, answer_header, component, nullable, obj
 from jdx.codecs.xmlform import XmlFormError, record_from_xml, record_to_xml, to_xml
 from jdx.dictionary import Issue
 from jdx.dictionary.icd.jsonschema import json_schema
@@ -71,6 +71,16 @@ HEADER_FIELDS = {
     "StopTime": "stop_time",
 }
 CALLING_APPLICATIONS = ("RMSWS", "LEAFTP")
+# The record's LEA record ID in a URL (the sample's for the example).
+LeaRecordId = Annotated[
+    str,
+    Path(
+        description="The record's LEA record ID, as in the record.",
+        openapi_examples={"sample": {"summary": "The ICD's sample", "value": "24-0001234"}},
+    ),
+]
+# The transaction type a record must carry for each verb (a core check: DV239).
+TX_TYPES = {Op.INSERT: "I", Op.UPDATE: "U"}
 # The Status of a validation's answer (POST /stops/validate): nothing was stored; what a POST
 # of the record would get is in WouldBeStatus (and the header SDCS-Would-Be-Status).
 VALIDATED_ONLY = "Validated, not stored"
@@ -107,7 +117,7 @@ class SdcsRouter(APIRouter):
 def router(hub: Hub) -> SdcsRouter:
     api = SdcsRouter(prefix="/sdcs/v1", tags=["Stop data (AB 953)"])
     service = hub.service(StopService)
-    openapi = _openapi_body(hub)
+    openapi = _openapi_body(hub, Op.INSERT)
 
     @api.post(
         "/stops",
@@ -137,10 +147,10 @@ def router(hub: Hub) -> SdcsRouter:
         "/stops/{lea_record_id}",
         operation_id="updateStop",
         summary="Update a record submitted with errors (LEA_Updated_Stop Collection_Data)",
-        openapi_extra=openapi,
+        openapi_extra=_openapi_body(hub, Op.UPDATE),
         responses=_RESPONSES,
     )
-    async def put_stop(request: Request, lea_record_id: str) -> Response:
+    async def put_stop(request: Request, lea_record_id: LeaRecordId) -> Response:
         return await _submit(request, Op.UPDATE, lea_record_id)
 
     @api.get(
@@ -151,7 +161,7 @@ def router(hub: Hub) -> SdcsRouter:
         "XML when `Accept` asks for XML only.",
         responses=_READ_RESPONSES,
     )
-    async def get_stop(request: Request, lea_record_id: str) -> Response:
+    async def get_stop(request: Request, lea_record_id: LeaRecordId) -> Response:
         fmt = XML if _accepts_xml(request) else JSON
         return await run_in_threadpool(_read, request, lea_record_id, fmt)
 
@@ -619,12 +629,13 @@ _READ_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _openapi_body(hub: Hub) -> dict[str, Any]:
+def _openapi_body(hub: Hub, op: Op) -> dict[str, Any]:
     """The request's documentation: the record (the newest stop dictionary's JSON Schema, the
-    same record as XML) with the ICD's sample, and Table 5's request headers."""
+    same record as XML) with the ICD's sample (its TX_Type the verb's: I for a POST, U for a
+    PUT), and Table 5's request headers."""
     dictionaries = hub.validation.families["stop"].versions
     newest = dictionaries[-1][0]
-    sample = sample_record(newest)
+    sample = {**sample_record(newest), "TX_Type": TX_TYPES[op]}
     strict = hub.settings.sdcs_strict_headers
     must = (
         " Required: the hub runs with sdcs_strict_headers."
@@ -678,7 +689,7 @@ def _openapi_body(hub: Hub) -> dict[str, Any]:
                 "application/json": {"schema": json_schema(newest), "example": sample},
                 "application/xml": {
                     "schema": {
-                        "type": "string",
+                        **OPAQUE,
                         "description": f"The same record as XML, root <Stop>: the XML Schema "
                         f"is /sdcs/v1/icd/{newest.id}.xsd",
                     },

@@ -88,7 +88,7 @@ def _check_envelope(items: list[Any]) -> None:
     for n, item in enumerate(items):
         if not isinstance(item, dict) or not ({"type", "record"} & item.keys()):
             problems.append((f"cases[{n}]", 'each case is {"type": ..., "record": {...}}'))
-        elif item.get("type") not in FAMILIES:
+        elif not isinstance(item.get("type"), str) or item["type"] not in FAMILIES:
             got = "is missing" if "type" not in item else f"is {str(item['type'])[:20]!r}"
             problems.append((f"cases[{n}].type", f"{got}: one of {', '.join(FAMILIES)}"))
         elif not isinstance(item.get("record"), dict):
