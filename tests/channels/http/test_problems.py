@@ -148,3 +148,17 @@ def test_a_job_whose_cases_lack_a_type_is_400_naming_the_field(
     body = assert_problem(answer, "/namus/v1/jobs")
     assert answer.status_code == 400 and body["type"] == f"{CATALOGUE}#unreadable-body"
     assert [p["field"] for p in body["problems"]] == [field]
+
+
+def test_jdx_submit_reports_the_problem_s_detail(
+    client: httpx.Client, agency: AgencyFixture
+) -> None:
+    """``jdx submit`` tells the agency what the hub said: the problem document's ``detail``."""
+    from jdx.cli.submit import _error
+
+    refused = client.put("/sdcs/v1/files/stops.csv", content=b"x", headers=agency.auth())
+    assert refused.status_code == 400
+    assert _error(refused) == (
+        "The file name 'stops.csv' is refused: the name must be YYYYMMDDHHMMSS_<ORI>_<LEA batch "
+        "id>.xlsx|.xls|.csv or YYYYMMDDHHMMSS_<ORI>_<LEA record id>.xml|.json."
+    )
