@@ -99,7 +99,10 @@ def test_a_method_the_route_does_not_take_is_405_naming_those_it_takes(
 def test_an_unknown_path_and_a_parameter_out_of_range_name_what_is_wrong(
     client: httpx.Client, agency: AgencyFixture
 ) -> None:
-    assert_problem(client.get("/namus/v2/nothing", headers=agency.auth()), "/namus/v2/nothing")
+    answer = client.get("/namus/v2/nothing", headers=agency.auth())
+    assert assert_problem(answer, "/namus/v2/nothing")["detail"] == (
+        "Nothing is at this path: see /docs for the routes of the API."
+    )
     answer = client.get("/chri/v1/outbox", params={"limit": "0"}, headers=agency.auth())
     body = assert_problem(answer, "/chri/v1/outbox")
     assert answer.status_code == 422 and body["type"] == f"{CATALOGUE}#invalid-request"

@@ -191,13 +191,21 @@ def problem_of(request_path: str, exc: HTTPException) -> Response:
             headers=exc.headers,
             **exc.extensions,
         )
-    return problem(request_path, exc.status_code, str(exc.detail), headers=exc.headers)
+    detail = str(exc.detail)
+    if detail == HTTPStatus(exc.status_code).phrase:  # Starlette's own: no route, no method
+        detail = PLAIN_DETAILS.get(exc.status_code, f"The request is refused: {detail}.")
+    return problem(request_path, exc.status_code, detail, headers=exc.headers)
 
 
 def problems_of(pairs: Iterable[tuple[str, str]]) -> list[dict[str, str]]:
     return [{"field": field, "message": message} for field, message in pairs]
 
 
+# The detail of an error Starlette raises with its status's phrase alone, as a sentence.
+PLAIN_DETAILS = {
+    404: "Nothing is at this path: see /docs for the routes of the API.",
+    405: "This path does not take the request's method: Allow lists those it takes.",
+}
 ERROR_DESCRIPTIONS = {
     400: "The request is malformed: a body that cannot be read, a value the route refuses.",
     401: "No valid API key (send it as 'Authorization: Bearer <key>').",
