@@ -165,3 +165,21 @@ def test_jdx_submit_reports_the_problem_s_detail(
         "The file name 'stops.csv' is refused: the name must be YYYYMMDDHHMMSS_<ORI>_<LEA batch "
         "id>.xlsx|.xls|.csv or YYYYMMDDHHMMSS_<ORI>_<LEA record id>.xml|.json."
     )
+
+
+def test_a_nul_character_in_a_case_is_400_naming_where(
+    client: httpx.Client, agency: AgencyFixture
+) -> None:
+    """PostgreSQL's JSONB cannot hold ``\\u0000``: a job holding one was a 500 there (found by
+    the schemathesis run on PostgreSQL); now refused, on every database, naming where."""
+    job = {"cases": [{"type": "unidentified", "record": {"name": "A\u0000B"}}]}
+    answer = client.post("/namus/v1/jobs", json=job, headers=agency.auth())
+    body = assert_problem(answer, "/namus/v1/jobs")
+    assert answer.status_code == 400 and "body.cases[0].record.name holds a NUL" in body["detail"]
+    answer = client.post(
+        "/namus/v1/cancellations", json={"reason": "\u0000"}, headers=agency.auth()
+    )
+    assert (
+        answer.status_code == 400
+        and "body.reason" in assert_problem(answer, "/namus/v1/cancellations")["detail"]
+    )

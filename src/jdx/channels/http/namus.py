@@ -54,7 +54,7 @@ from jdx.exchanges.cases import accounts, process, results
 from jdx.exchanges.cases import workflow as case_jobs
 from jdx.exchanges.cases.jobs import FAMILIES, CaseImport, JobRefused
 from jdx.exchanges.cases.review import CaseReview, ReviewError
-from jdx.exchanges.cases.upload import JobFileError, read_job
+from jdx.exchanges.cases.upload import JobFileError, read_job, refuse_nul
 from jdx.hub import Hub
 from jdx.security.actors import client_actor
 from jdx.security.keys import Principal
@@ -222,9 +222,11 @@ def parse_record(body: bytes, content_type: str) -> Any:
             raise ValueError("the XML root must be MissingPersonCase or UnidentifiedPersonCase")
         return element_to_value(root)
     try:
-        return orjson.loads(body)
+        record = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise ValueError(f"not JSON: {exc}") from None
+    refuse_nul(record)
+    return record
 
 
 CERT_HEADER = "x-ssl-client-cert"
@@ -562,6 +564,10 @@ def router(hub: Hub) -> APIRouter:
             raise HTTPException(413 if exc.too_large else 400, str(exc)) from None
         except orjson.JSONDecodeError as exc:
             raise HTTPException(400, f"not JSON: {exc}") from None
+        try:
+            refuse_nul(record)
+        except JobFileError as exc:
+            raise HTTPException(400, str(exc)) from None
         return await run_in_threadpool(_cancel, principal, record)
 
     def _cancel(principal: Principal, record: Any) -> Response:

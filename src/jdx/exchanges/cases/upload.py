@@ -120,11 +120,29 @@ def _read(data: bytes, content_type: str, max_bytes: int | None) -> tuple[list[A
     return _flat(_csv_rows(data)), "csv"
 
 
+def refuse_nul(value: Any, where: str = "body") -> None:
+    """A JSON value holding a NUL character (``\\u0000``) anywhere, in a key or a text,
+    refused: no field of a case may hold one, and PostgreSQL's JSONB, where cases are kept,
+    cannot (a job holding one was a 500 there, found by schemathesis)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            what = "the body" if where == "body" else f"the field {where}"
+            raise JobFileError(f"{what} holds a NUL character (\\u0000), which no field may hold")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            refuse_nul(key, where)
+            refuse_nul(item, f"{where}.{key}" if "\x00" not in key else where)
+    elif isinstance(value, list):
+        for n, item in enumerate(value):
+            refuse_nul(item, f"{where}[{n}]")
+
+
 def _json_items(data: bytes) -> list[Any]:
     try:
         value = orjson.loads(data.removeprefix(b"\xef\xbb\xbf"))
     except orjson.JSONDecodeError as exc:
         raise JobFileError(f"not JSON: {exc}") from None
+    refuse_nul(value)
     if isinstance(value, dict) and isinstance(value.get("cases"), list):
         return list(value["cases"])
     if isinstance(value, list):
