@@ -175,7 +175,8 @@ def test_a_nul_character_in_a_case_is_400_naming_where(
     job = {"cases": [{"type": "unidentified", "record": {"name": "A\u0000B"}}]}
     answer = client.post("/namus/v1/jobs", json=job, headers=agency.auth())
     body = assert_problem(answer, "/namus/v1/jobs")
-    assert answer.status_code == 400 and "body.cases[0].record.name holds a NUL" in body["detail"]
+    assert answer.status_code == 400 and "cases[0].record.name holds a NUL" in body["detail"]
+    assert [p["field"] for p in body["problems"]] == ["body.cases[0].record.name"]
     answer = client.post(
         "/namus/v1/cancellations", json={"reason": "\u0000"}, headers=agency.auth()
     )

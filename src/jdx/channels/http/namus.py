@@ -40,7 +40,15 @@ from jdx.channels.http.common import (
     read_body,
     require_principal,
 )
-from jdx.channels.http.openapi import LOCATION, OPAQUE, answer, answer_header, nullable, obj
+from jdx.channels.http.openapi import (
+    LOCATION,
+    OPAQUE,
+    answer,
+    answer_header,
+    component,
+    nullable,
+    obj,
+)
 from jdx.codecs.xmlform import (
     XmlFormError,
     element_to_value,
@@ -118,6 +126,22 @@ CANCELLATION = obj(
     {"reason": nullable("string"), "reviewer_note": nullable("string")},
 )
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Text without a NUL character, which no field of a case may hold (refuse_nul); any JSON value
+# of a case's record, made of such texts.
+WITHOUT_NUL = {"type": "string", "pattern": "^[^\\x00]*$"}
+CASE_VALUE: dict[str, Any] = {
+    "description": "A value of a case's record: no text or name in it holds a NUL character.",
+    "anyOf": [
+        WITHOUT_NUL,
+        {"type": ["number", "boolean", "null"]},
+        {"type": "array", "items": {"$ref": "#/components/schemas/CaseValue"}},
+        {
+            "type": "object",
+            "propertyNames": WITHOUT_NUL,
+            "additionalProperties": {"$ref": "#/components/schemas/CaseValue"},
+        },
+    ],
+}
 
 
 def _bodies(hub: Hub) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
@@ -148,7 +172,10 @@ def _bodies(hub: Hub) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
                             "type": "object",
                             "description": "The case's fields: the case ICD's JSON Schema of "
                             "its type (`jdx icd cases`). A case with errors does not refuse "
-                            "the job; its errors are in the job's status.",
+                            "the job; its errors are in the job's status. No text or name in "
+                            "it may hold a NUL character.",
+                            "propertyNames": WITHOUT_NUL,
+                            "additionalProperties": component("CaseValue", CASE_VALUE),
                         },
                     },
                 },

@@ -93,6 +93,8 @@ def _check_envelope(items: list[Any]) -> None:
             problems.append((f"cases[{n}].type", f"{got}: one of {', '.join(FAMILIES)}"))
         elif not isinstance(item.get("record"), dict):
             problems.append((f"cases[{n}].record", "the case's fields, as an object"))
+        elif (found := nul_at(item["record"], f"cases[{n}].record")) is not None:
+            problems.append((found, NUL_MESSAGE))
     if problems:
         more = len(problems) - MAX_ENVELOPE_PROBLEMS
         lines = [
@@ -120,21 +122,34 @@ def _read(data: bytes, content_type: str, max_bytes: int | None) -> tuple[list[A
     return _flat(_csv_rows(data)), "csv"
 
 
-def refuse_nul(value: Any, where: str = "body") -> None:
-    """A JSON value holding a NUL character (``\\u0000``) anywhere, in a key or a text,
-    refused: no field of a case may hold one, and PostgreSQL's JSONB, where cases are kept,
-    cannot (a job holding one was a 500 there, found by schemathesis)."""
+NUL_MESSAGE = "holds a NUL character (\\u0000), which no field may hold"
+
+
+def nul_at(value: Any, where: str) -> str | None:
+    """Where a JSON value holds a NUL character (``\\u0000``), in a key or a text, if it does:
+    no field of a case may hold one, and PostgreSQL's JSONB, where cases are kept, cannot (a
+    job holding one was a 500 there, found by schemathesis)."""
     if isinstance(value, str):
-        if "\x00" in value:
-            what = "the body" if where == "body" else f"the field {where}"
-            raise JobFileError(f"{what} holds a NUL character (\\u0000), which no field may hold")
-    elif isinstance(value, dict):
+        return where if "\x00" in value else None
+    if isinstance(value, dict):
         for key, item in value.items():
-            refuse_nul(key, where)
-            refuse_nul(item, f"{where}.{key}" if "\x00" not in key else where)
+            found = nul_at(key, where) or nul_at(item, f"{where}.{key}")
+            if found:
+                return found
     elif isinstance(value, list):
         for n, item in enumerate(value):
-            refuse_nul(item, f"{where}[{n}]")
+            found = nul_at(item, f"{where}[{n}]")
+            if found:
+                return found
+    return None
+
+
+def refuse_nul(value: Any, where: str = "body") -> None:
+    """:func:`nul_at`, refused with JobFileError naming where."""
+    found = nul_at(value, where)
+    if found is not None:
+        what = "the body" if found == "body" else f"the field {found}"
+        raise JobFileError(f"{what} {NUL_MESSAGE}")
 
 
 def _json_items(data: bytes) -> list[Any]:
@@ -142,7 +157,6 @@ def _json_items(data: bytes) -> list[Any]:
         value = orjson.loads(data.removeprefix(b"\xef\xbb\xbf"))
     except orjson.JSONDecodeError as exc:
         raise JobFileError(f"not JSON: {exc}") from None
-    refuse_nul(value)
     if isinstance(value, dict) and isinstance(value.get("cases"), list):
         return list(value["cases"])
     if isinstance(value, list):
