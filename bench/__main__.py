@@ -1,4 +1,4 @@
-"""``python -m bench [validators|http|bulk|bulk-profile|onestop|profile|namus|rapsheets|layers|all]``:
+"""``python -m bench [validators|http|bulk|bulk-profile|onestop|profile|namus|rapsheets|layers|open-data|all]``:
 the figures of docs/benchmarks.md.
 
 Each bench prints a table and writes its machine-readable results, with the machine they were
@@ -251,6 +251,18 @@ def bench_layers(args: argparse.Namespace) -> None:
     print(f"\nwritten: {write('layers', payload)}")
 
 
+def bench_open_data(args: argparse.Namespace) -> None:
+    from bench import open_data
+
+    urls = _databases(args, open_data.DEFAULT_DATABASE_URL)
+    for url in urls:
+        before = machine()
+        payload = {"machine": before, **open_data.run(tuple(args.open_data_stops), url, log)}
+        name = "open_data_postgresql" if url else "open_data"
+        print(open_data.table(payload))
+        print(f"\nwritten: {write(name, payload)}")
+
+
 def ints(text: str) -> list[int]:
     return [int(x) for x in text.split(",") if x]
 
@@ -271,6 +283,7 @@ def parser() -> argparse.ArgumentParser:
             "namus",
             "rapsheets",
             "layers",
+            "open-data",
             "all",
         ],
         help="what to run (default: validators and http)",
@@ -368,6 +381,13 @@ def parser() -> argparse.ArgumentParser:
         help="sustained: uploads in flight at once in the one SFTP session (1)",
     )
     o.add_argument("--output", default=None, help="results file name in bench/results (onestop)")
+    od = p.add_argument_group("open-data (uses --database-url, --no-sqlite, --no-postgres too)")
+    od.add_argument(
+        "--open-data-stops",
+        type=ints,
+        default=[100_000, 1_000_000, 4_700_000],
+        help="stops of the year exported, one run each (100000,1000000,4700000)",
+    )
     la = p.add_argument_group("layers")
     la.add_argument("--rounds", type=int, default=24, help="batches per side, alternating (24)")
     la.add_argument("--per-round", type=int, default=640, help="requests per batch (640)")
@@ -394,6 +414,8 @@ def main(argv: list[str] | None = None) -> None:
         bench_rapsheets(args)
     if args.bench == "layers":
         bench_layers(args)
+    if args.bench == "open-data":
+        bench_open_data(args)
 
 
 if __name__ == "__main__":

@@ -109,7 +109,8 @@ def test_icd_writes_the_documents_of_both_eras(env: Hub, tmp_path: Path) -> None
     written = orjson.loads(result.stdout)["written"]
     names = sorted(Path(p).name for p in written)
     assert "stop-2024.xsd" in names and "stop-2018-template.xlsx" in names
-    assert len(names) == 2 * len(DOCUMENTS)
+    assert {"transport.html", "index.html"} <= set(names)  # issue 18
+    assert len(names) == 2 * len(DOCUMENTS) + 2
     assert all((tmp_path / n).stat().st_size > 0 for n in names)
 
 
@@ -178,6 +179,7 @@ def test_icd_cases_writes_the_documents_of_the_three_record_types(env: Hub, tmp_
         for record in ("case-missing", "case-unidentified", "case-cancellation")
         for suffix in DOCUMENTS
     } | {"case-job-template.csv", "case-job-template.xlsx"}  # a job file, any record type
+    expected |= {"transport.html", "index.html"}  # issue 18
     assert set(names) == expected
     assert "case-missing.postgresql.sql" in names and "case-missing.html" in names
     assert all((tmp_path / n).stat().st_size > 0 for n in names)
@@ -252,3 +254,37 @@ def test_every_command_documents_its_exit_codes(env: Hub) -> None:
         assert "Exit codes: 0 done; 1 refused" in text, words
     submit = " ".join(runner.invoke(app, ["submit", "--help"], terminal_width=400).output.split())
     assert "any of its records was rejected or stored with errors" in submit
+
+
+@pytest.mark.parametrize("kind", ["stops", "cases", "rapsheets"])
+def test_icd_writes_an_index_linking_every_document_and_a_transport_chapter(
+    env: Hub, tmp_path: Path, kind: str
+) -> None:
+    """Issue 18: every document written is linked from index.html, and every link of the index
+    and of the transport chapter names a file that was written (or a place in the page)."""
+    from tests.channels.http.test_icd_transport import parse
+
+    result = runner.invoke(app, ["icd", kind, "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    written = {Path(p).name for p in orjson.loads(result.stdout)["written"]}
+    index = parse((tmp_path / "index.html").read_text())
+    assert set(index.hrefs) == written - {"index.html"}
+    chapter = parse((tmp_path / "transport.html").read_text())
+    for href in chapter.hrefs:
+        assert href.startswith("#") or (tmp_path / href).is_file(), href
+    assert "Error catalogue" in (tmp_path / "transport.html").read_text()
+
+
+def test_icd_touches_no_database_of_the_configuration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The transport chapter comes from a hub's routes, built apart from the user's: a
+    configuration naming a PostgreSQL server that does not answer, with its folders in the
+    database, still gives the ICD, and its data folder is not made."""
+    monkeypatch.setenv("JDX_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("JDX_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none")
+    monkeypatch.setenv("JDX_FILE_STORE", "database")
+    result = runner.invoke(app, ["icd", "stops", "--out", str(tmp_path / "icd")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "icd" / "transport.html").is_file()
+    assert not (tmp_path / "data").exists()

@@ -234,8 +234,10 @@ def create_hub(settings: Settings, *, exchanges: list[Register] | None = None) -
 
 
 def _hub_tables() -> None:
-    """The hub's own tables beside ``store/tables.py``'s: users, their credentials, throttles."""
+    """The hub's own tables beside ``store/tables.py``'s: users, their credentials and recovery
+    codes, throttles."""
     import jdx.security.credentials
+    import jdx.security.recovery
     import jdx.security.throttle
     import jdx.security.users  # noqa: F401
 

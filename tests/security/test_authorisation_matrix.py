@@ -49,6 +49,7 @@ class Owned:
     case_number: str
     request_id: int
     item_id: int
+    stop_id: int  # the DOJ record id of lea_record_id's stop
 
     def markers(self) -> list[str]:
         """Strings only this agency's objects carry: none may reach another agency."""
@@ -96,6 +97,7 @@ def own_objects(client: Any, hub: Hub, agency: AgencyFixture, state: str) -> Own
         number,
         int(asked.json()["id"]),
         int(item["href"].rsplit("/", 1)[1]),
+        int(stored.headers["DOJRecordID"]),
     )
 
 
@@ -128,7 +130,8 @@ def fill_for(owned: Owned) -> Any:
         if name == "name":
             if template.startswith("/sdcs/v1/files"):
                 return owned.file_result
-            return "stop-2018.xsd" if template.startswith("/sdcs") else "rapsheet-2.00.xsd"
+            documents = {"/sdcs": "stop-2018.xsd", "/namus": "case-missing.xsd"}
+            return documents.get(template[: template.index("/", 1)], "rapsheet-2.00.xsd")
         if name == "file" and kind == "string":  # PUT: the file's name; GET: its id
             return f"{STAMP}_{owned.agency.ori}_M{owned.job_id}.json"
         values = {
@@ -223,7 +226,12 @@ def portal_fill(world: World, template: str) -> str:
         .replace("{job_id}", str(a.job_id))
         .replace("{user_id}", "1")
         .replace("{agency_id}", str(world.suspended.id))
+        .replace("{stop_id}", str(a.stop_id))
+        .replace("{file_id}", str(a.file_id))
+        .replace("/results/{name}", f"/results/{a.file_result}")
         .replace("{name}", "portal.css")
+        .replace("{mail_id}", "999999")
+        .replace("{action}", "retry")
     )
 
 
@@ -326,6 +334,8 @@ API: dict[tuple[str, str], tuple[int | None, ...]] = {
     ("PUT", "/namus/v1/cases/{case_number}"): (401, 422, 404, 401, 403, 403, 404),
     ("POST", "/namus/v1/cancellations"): (401, 400, 400, 401, 403, 403, None),
     ("GET", "/namus/v1/cancellations/{request_id}"): (401, 200, 404, 401, 403, 403, 404),
+    ("GET", "/namus/v1/icd"): (200, 200, 200, 200, 200, 200, None),
+    ("GET", "/namus/v1/icd/{name}"): (200, 200, 200, 200, 200, 200, None),
     ("POST", "/chri/v1/notifications"): (401, 403, 403, 403, 403, 403, None),
     ("POST", "/chri/v1/rapsheets"): (401, 400, 403, 400, 400, 403, None),
     ("GET", "/chri/v1/outbox"): (401, 200, 403, 200, 200, 403, None),
@@ -338,19 +348,35 @@ API: dict[tuple[str, str], tuple[int | None, ...]] = {
 PORTAL: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET", "/portal"): (303, 303, 403, 303, 303, 303),
     ("GET", "/portal/"): (303, 303, 403, 303, 303, 303),
+    ("GET", "/portal/account"): (303, 200, 403, 200, 200, 200),
+    ("POST", "/portal/account/authenticator"): (303, 400, 403, 400, 400, 400),
     ("GET", "/portal/admin/accounts"): (303, 403, 403, 403, 403, 200),
+    ("GET", "/portal/admin/agencies"): (303, 403, 403, 403, 403, 200),
+    ("GET", "/portal/admin/audit"): (303, 403, 403, 403, 403, 200),
+    ("GET", "/portal/admin/files"): (303, 403, 403, 403, 403, 200),
+    ("GET", "/portal/admin/outbox"): (303, 403, 403, 403, 403, 200),
     ("GET", "/portal/admin/regions"): (303, 403, 403, 403, 403, 200),
     ("GET", "/portal/admin/users"): (303, 403, 403, 403, 403, 200),
     ("GET", "/portal/cases/{number}"): (303, 200, 403, 200, 404, 200),
     ("GET", "/portal/cases/{number}/edit"): (303, 200, 403, 200, 404, 200),
+    ("GET", "/portal/dashboard"): (303, 200, 403, 200, 200, 200),
+    # An agency's files are its clients' pages; its stops an administrator reads by its ORI
+    # (without one: 400, "choose the agency").
+    ("GET", "/portal/files"): (303, 200, 403, 403, 403, 403),
+    ("GET", "/portal/files/{file_id}"): (303, 200, 403, 403, 403, 403),
+    ("GET", "/portal/files/{file_id}/progress"): (303, 200, 403, 403, 403, 403),
+    ("GET", "/portal/files/{file_id}/results/{name}"): (303, 200, 403, 403, 403, 403),
     ("GET", "/portal/jobs"): (303, 200, 403, 403, 403, 200),
     ("GET", "/portal/jobs/upload"): (303, 200, 403, 403, 403, 403),
     ("GET", "/portal/jobs/{job_id}"): (303, 200, 403, 403, 403, 200),
     ("GET", "/portal/review"): (303, 200, 403, 200, 200, 200),
     ("GET", "/portal/static/{name}"): (200, 200, 200, 200, 200, 200),
+    ("GET", "/portal/stops"): (303, 200, 403, 403, 403, 200),
+    ("GET", "/portal/stops/{stop_id}"): (303, 200, 403, 403, 403, 400),
     ("POST", "/portal/admin/accounts/{agency_id}"): (303, 403, 403, 403, 403, 303),
     ("POST", "/portal/admin/accounts/{agency_id}/standing"): (303, 403, 403, 403, 403, 400),
     ("POST", "/portal/admin/limits/{agency_id}"): (303, 403, 403, 403, 403, 400),
+    ("POST", "/portal/admin/outbox/{mail_id}/{action}"): (303, 403, 403, 403, 403, 409),
     ("POST", "/portal/admin/regions"): (303, 403, 403, 403, 403, 400),
     ("POST", "/portal/admin/users"): (303, 403, 403, 403, 403, 400),
     ("POST", "/portal/admin/users/{user_id}"): (303, 403, 403, 403, 403, 400),
@@ -362,6 +388,10 @@ PORTAL: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST", "/portal/cases/{number}/resubmit"): (303, 409, 403, 409, 404, 409),
     ("POST", "/portal/cases/{number}/return"): (303, 403, 403, 400, 404, 400),
     ("POST", "/portal/jobs/upload"): (303, 422, 403, 403, 403, 403),
+    # A's stop is stored without errors: its correction is refused as a PUT would be (409);
+    # NFIA unconfirmed is 400.
+    ("POST", "/portal/stops/{stop_id}/correct"): (303, 409, 403, 403, 403, 400),
+    ("POST", "/portal/stops/{stop_id}/nfia"): (303, 400, 403, 403, 403, 400),
 }
 
 # Routes every caller may use, named here so that a new one is public on purpose: the published
@@ -380,6 +410,8 @@ PUBLIC = {
     ("GET", "/portal/static/{name}"),
     ("GET", "/sdcs/v1/icd"),
     ("GET", "/sdcs/v1/icd/{name}"),
+    ("GET", "/namus/v1/icd"),
+    ("GET", "/namus/v1/icd/{name}"),
     ("GET", "/chri/v1/icd"),
     ("GET", "/chri/v1/icd/{name}"),
     ("GET", "/problems"),  # the error catalogue: what each kind of problem document means
@@ -413,6 +445,7 @@ def test_public_routes_answer_anyone(client: Any) -> None:
     names = {
         "/portal/static/{name}": "portal.css",
         "/sdcs/v1/icd/{name}": "stop-2018.xsd",
+        "/namus/v1/icd/{name}": "case-missing.xsd",
         "/chri/v1/icd/{name}": "rapsheet-2.00.xsd",
     }
     for method, template in sorted(PUBLIC):
@@ -769,3 +802,57 @@ SFTP: dict[str, tuple[str, str]] = {
     "remove B's result by ..": ("denied", "denied"),
     "remove own result": ("ok", "denied"),
 }
+
+
+# Every list the portal exports, as each role downloads it: rows of another agency never appear.
+EXPORTS = (
+    "/portal/stops?format=csv",
+    "/portal/stops?format=xlsx",
+    "/portal/admin/audit?format=csv",
+)
+
+
+def _text_of(answer: Any) -> str:
+    """A download's cells as text (an XLSX's sheet read back; CSV as it is)."""
+    if "spreadsheetml" not in answer.headers.get("content-type", ""):
+        return str(answer.text)
+    import io
+
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(answer.content), read_only=True)
+    try:
+        sheet = book.active
+        assert sheet is not None
+        return "\n".join(
+            "|".join(str(c or "") for c in row) for row in sheet.iter_rows(values_only=True)
+        )
+    finally:
+        book.close()
+
+
+def test_portal_exports_never_show_another_agencys_rows(
+    world: World, portal_clients: dict[str, Any]
+) -> None:
+    downloads = {}
+    leaks = []
+    for path in EXPORTS:
+        for role, c in portal_clients.items():
+            answer = c.get(path, follow_redirects=False)
+            downloads[(path, role)] = answer.status_code
+            if answer.status_code != 200:
+                continue
+            text = _text_of(answer)
+            others = [world.b] if role == "client A" else [world.a, world.b]
+            if role != "admin":
+                leaks += [(path, role, m) for o in others for m in o.markers() if m in text]
+            if role == "client A":  # and its own rows are there
+                assert world.a.lea_record_id in text or "audit" in path, (path, text[:300])
+    assert leaks == []
+    assert {k: v for k, v in downloads.items() if k[1] == "client A"} == {
+        ("/portal/stops?format=csv", "client A"): 200,
+        ("/portal/stops?format=xlsx", "client A"): 200,
+        ("/portal/admin/audit?format=csv", "client A"): 403,
+    }
+    assert downloads[("/portal/admin/audit?format=csv", "admin")] == 200
+    assert downloads[("/portal/stops?format=csv", "rps X")] == 403

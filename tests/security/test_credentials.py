@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import orjson
@@ -67,3 +68,26 @@ def test_a_new_secret_ends_the_sessions(hub: Hub) -> None:
         assert credentials.session_of(conn, session.token) is not None
         credentials.enrol_totp(conn, user.id)
         assert credentials.session_of(conn, session.token) is None
+
+
+def test_the_operators_enrolment_gives_recovery_codes_and_a_qr_code(
+    env: Hub, tmp_path: Path
+) -> None:
+    """``jdx users totp --qr``: ten recovery codes, each good once, and the URI's QR code as
+    an SVG file (issue 19)."""
+    import secrets
+
+    name = f"cli-qr-{secrets.token_hex(3)}"
+    with env.engine.begin() as conn:
+        user = users.add_user(conn, name, role="rps", email=f"{name}@example.org")
+    qr = tmp_path / "qr.svg"
+    answer = runner.invoke(app, ["users", "totp", name, "--qr", str(qr)])
+    assert answer.exit_code == 0, answer.output
+    enrolled = orjson.loads(answer.stdout)
+    assert len(set(enrolled["recovery_codes"])) == 10 and enrolled["qr"] == str(qr)
+    svg = qr.read_text()
+    assert svg.startswith("<?xml") and "<svg" in svg and "<path" in svg
+    with env.engine.begin() as conn:
+        first = enrolled["recovery_codes"][0]
+        assert credentials.check_code(conn, user.id, first).user_id == user.id
+        assert credentials.check_code(conn, user.id, first).user_id is None

@@ -15,6 +15,7 @@ from jdx.cli import (
     credentials,
     db,
     demo,
+    export,
     files,
     mail,
     namus,
@@ -87,6 +88,7 @@ app.add_typer(agency.app, name="agency")
 app.add_typer(tables.app, name="tables")
 app.add_typer(sftp.app, name="sftp")
 app.add_typer(files.app, name="files")
+app.add_typer(export.app, name="export")
 app.add_typer(mail.app, name="mail")
 app.add_typer(rapsheet.app, name="rapsheet")
 app.add_typer(namus.app, name="namus")

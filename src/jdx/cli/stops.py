@@ -105,31 +105,67 @@ def icd(
     ),
     out: Path = typer.Option(Path("icd"), "--out", help="Folder to write the documents to."),
 ) -> None:
-    """Write the Interface Control Document: HTML, JSON Schema, XSD, templates, samples, SQL.
+    """Write the Interface Control Document: HTML, JSON Schema, XSD, templates, samples, SQL,
+    the transport chapter (endpoints, headers, statuses, error catalogue, SFTP, limits, test
+    realm: transport.html) and index.html linking every document.
 
     For rapsheets, the participants' kit: the 2.00 XSD, its annotated reference, the Nlets 4.1
     samples with their 2.00 conversions, EL01/FL01 notifications and a README.
     """
+    if kind not in ICD_KINDS:
+        fail(f"unknown kind {kind!r}; known: {', '.join(ICD_KINDS)}")
+    written, dictionaries = write_records_icd(kind, out)
+    from jdx.channels.http.icd_transport import chapter_pages
+
+    pages = chapter_pages(
+        kind, hub_openapi(), load_settings(), dictionaries, [Path(p).name for p in written]
+    )
+    for name, content in pages.items():
+        (out / name).write_bytes(content)
+        written.append(str(out / name))
+    emit({"written": written})
+
+
+def write_records_icd(kind: str, out: Path) -> tuple[list[str], list[Any]]:
+    """The record documents of ``kind`` in ``out``, and the dictionaries they describe."""
     if kind == "rapsheets":
-        emit({"written": write_rapsheet_kit(out)})
-        return
+        return write_rapsheet_kit(out), []
     from jdx.dictionary.icd import write_icd
 
-    families = ICD_FAMILIES.get(kind) or fail(
-        f"unknown kind {kind!r}; known: {', '.join(ICD_KINDS)}"
-    )
     validation = offline.builtin_validation()  # the documents need no database
     written: list[str] = []
-    for family in families:
-        for version in validation.families[family].versions:
-            written += [str(p) for p in write_icd(version[0], out)]
+    dictionaries = [
+        version[0]
+        for family in ICD_FAMILIES[kind]
+        for version in validation.families[family].versions
+    ]
+    for d in dictionaries:
+        written += [str(p) for p in write_icd(d, out)]
     if kind == "cases":  # a job's upload templates: one row per case of any record type
         from jdx.exchanges.cases.upload import job_templates
 
         for name, content in job_templates().items():
             (out / name).write_bytes(content)
             written.append(str(out / name))
-    emit({"written": written})
+    return written, dictionaries
+
+
+def hub_openapi() -> dict[str, Any]:
+    """The OpenAPI document of a hub with this configuration, built in a temporary folder with
+    its own empty SQLite database, so no data folder or database of the user's is touched (the
+    document describes routes, which need no data)."""
+    import tempfile
+
+    from jdx.channels.http.app import create_app
+    from jdx.hub import create_hub
+
+    with tempfile.TemporaryDirectory(prefix="jdx-icd-") as folder:
+        settings = load_settings().model_copy(update={"data_dir": Path(folder), "database_url": ""})
+        hub = create_hub(settings)
+        try:
+            return create_app(hub=hub).openapi()
+        finally:
+            hub.dispose()
 
 
 def write_rapsheet_kit(out: Path) -> list[str]:

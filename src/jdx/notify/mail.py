@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,6 +19,24 @@ from jdx.store.queries import now
 from jdx.store.tables import agencies, outbox
 
 MAX_BODY = 20_000
+# A list longer than a body may hold goes as a text attachment: case numbers and codes only,
+# like the body; bounded so that no mail outgrows what mail servers take (10 MB is common).
+MAX_ATTACHMENT = 2_000_000
+
+
+@dataclass(frozen=True)
+class Attachment:
+    name: str
+    text: str
+
+
+def fitted(body: str, short: str, name: str) -> tuple[str, Attachment | None]:
+    """``body`` as the mail's body when it fits in half of MAX_BODY (the rest: room for a
+    digest's other notices); otherwise ``short`` (which should say so) with ``body`` attached
+    as the text file ``name``."""
+    if len(body) <= MAX_BODY // 2:
+        return body, None
+    return short, Attachment(name, body)
 
 
 def enqueue(
@@ -30,11 +49,16 @@ def enqueue(
     body: str,
     due_at: dt.datetime | None = None,
     digest: bool = False,
+    attachment: Attachment | None = None,
 ) -> bool:
     """Queue one mail (or one item of a digest); a key queued before is a no-op (False)."""
     if len(body) > MAX_BODY:
         raise ValueError(f"a mail body over {MAX_BODY} characters: mails carry no records")
+    if attachment is not None and len(attachment.text) > MAX_ATTACHMENT:
+        raise ValueError(f"a mail attachment over {MAX_ATTACHMENT} characters")
     values = {
+        "attachment_name": attachment.name if attachment else None,
+        "attachment": attachment.text if attachment else None,
         "key": key,
         "agency_id": agency_id,
         "recipients": list(recipients),
@@ -59,6 +83,7 @@ def notify_agency(
     digest_hour: int,
     at: dt.datetime | None = None,
     summary_seconds: float | None = None,
+    attachment: Attachment | None = None,
 ) -> bool:
     """Queue a mail to the agency's points of contact, now or for its daily digest.
 
@@ -88,6 +113,7 @@ def notify_agency(
         body=body,
         due_at=due_at,
         digest=daily or summary,
+        attachment=attachment,
     )
 
 
@@ -148,3 +174,30 @@ def _state(row: sa.Row[Any], moment: dt.datetime, max_attempts: int) -> str:
 def _utc(value: dt.datetime) -> dt.datetime:
     """SQLite gives back naive datetimes; every time the hub stores is UTC."""
     return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+def retry(conn: sa.Connection, ids: Sequence[int], at: dt.datetime) -> int:
+    """Mail an operator sends again: due now, its attempts from 0 (a mail given up after the
+    SMTP server was fixed). Sent mail is left alone, and so is mail a notifier is sending now
+    (taking its lease would let it be sent twice). The rows changed."""
+    changed = conn.execute(
+        outbox.update()
+        .where(
+            outbox.c.id.in_(ids),
+            outbox.c.sent_at.is_(None),
+            sa.or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until <= at),
+        )
+        .values(attempts=0, due_at=at, claimed_until=None, claim_token=None)
+    )
+    return changed.rowcount
+
+
+def give_up(conn: sa.Connection, ids: Sequence[int], max_attempts: int) -> int:
+    """Mail an operator stops: the notifier takes no row whose attempts reached the limit (a
+    recipient gone for good). Sent mail is left alone. The rows changed."""
+    changed = conn.execute(
+        outbox.update()
+        .where(outbox.c.id.in_(ids), outbox.c.sent_at.is_(None))
+        .values(attempts=max_attempts)
+    )
+    return changed.rowcount

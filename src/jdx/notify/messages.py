@@ -18,10 +18,15 @@ from urllib.parse import urlsplit
 
 SUMMARY_PREFIX = "summary:"  # the outbox key of a notice that goes out in a summary mail
 
-FOOTER = (
-    "\n-- \nThis message was sent automatically by the jdx hub at {url}.\n"
-    "It holds no record content; sign in or use your SFTP folder to see the details.\n"
+FOOTER = "\n-- \nThis message was sent automatically by the jdx hub at {url}.\n{where}\n"
+# Where an agency finds the details a mail only counts, by the exchange of the outbox key: a
+# NamUs agency has no SFTP folder, a stop-data agency has one (issue 19).
+NAMUS_KEY_PREFIX = "case-"  # exchanges/cases: job results, cancellation requests and decisions
+NAMUS_WHERE = (
+    "It holds no record content; for the details of your NamUs case imports, sign in to the "
+    "portal ({base}/portal/jobs) or read them over the NamUs API ({base}/namus/v1/jobs)."
 )
+STOPS_WHERE = "It holds no record content; sign in or use your SFTP folder to see the details."
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,7 @@ class Item:
     subject: str
     body: str
     digest: bool
+    attachment: tuple[str, str] | None = None  # (file name, text)
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,10 @@ class Mail:
     recipients: tuple[str, ...]
     subject: str
     body: str
+
+    @property
+    def attachments(self) -> list[tuple[str, str]]:
+        return [i.attachment for i in self.items if i.attachment is not None]
 
 
 def group(items: Sequence[Item]) -> list[Mail]:
@@ -103,5 +113,23 @@ def compose(mail: Mail, *, mail_from: str, public_url: str, at: dt.datetime) -> 
     # RFC 3834: machine-generated; auto-responders must not answer it.
     message["Auto-Submitted"] = "auto-generated"
     host = urlsplit(public_url).netloc or public_url
-    message.set_content(mail.body.rstrip() + "\n" + FOOTER.format(url=host))
+    footer = FOOTER.format(url=host, where=where_to_look(mail, public_url))
+    message.set_content(mail.body.rstrip() + "\n" + footer)
+    for name, text in mail.attachments:
+        message.add_attachment(text, subtype="plain", filename=name)
     return message
+
+
+def is_namus(key: str) -> bool:
+    return key.removeprefix(SUMMARY_PREFIX).startswith(NAMUS_KEY_PREFIX)
+
+
+def where_to_look(mail: Mail, public_url: str) -> str:
+    """The footer's pointer to the details: NamUs's, stop data's, or both for a digest of both."""
+    namus = [is_namus(item.key) for item in mail.items] or [is_namus(mail.key)]
+    lines = []
+    if any(namus):
+        lines.append(NAMUS_WHERE.format(base=public_url.rstrip("/")))
+    if not all(namus):
+        lines.append(STOPS_WHERE)
+    return "\n".join(lines)

@@ -179,7 +179,16 @@ class Notifier:
                 )
             )
         return [
-            Item(r.id, r.key, r.agency_id, list(r.recipients), r.subject, r.body, r.digest)
+            Item(
+                r.id,
+                r.key,
+                r.agency_id,
+                list(r.recipients),
+                r.subject,
+                r.body,
+                r.digest,
+                (r.attachment_name, r.attachment) if r.attachment is not None else None,
+            )
             for r in rows
         ]
 

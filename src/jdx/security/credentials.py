@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from jdx.security import totp
+from jdx.security import recovery, totp
 from jdx.security.passwords import hash_password, needs_rehash, verify_password
 from jdx.security.users import users
 from jdx.store.queries import now
@@ -126,8 +126,9 @@ def set_password(conn: sa.Connection, user_id: int, password: str) -> None:
     end_user_sessions(conn, user_id)
 
 
-def enrol_totp(conn: sa.Connection, user_id: int) -> str:
-    """A new TOTP secret for the user (the old one stops working); returns it, once."""
+def enrol_totp(conn: sa.Connection, user_id: int, *, but: str | None = None) -> str:
+    """A new TOTP secret for the user (the old one stops working); returns it, once. The user's
+    sessions end, but for ``but`` (the portal session that asked for it)."""
     secret = totp.generate_secret()
     _ensure(conn, user_id)
     conn.execute(
@@ -135,8 +136,22 @@ def enrol_totp(conn: sa.Connection, user_id: int) -> str:
         .where(user_credentials.c.user_id == user_id)
         .values(totp_secret=secret, totp_last_step=None, updated_at=now())
     )
-    end_user_sessions(conn, user_id)
+    end_user_sessions(conn, user_id, but=but)
     return secret
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    """A new second factor, as shown once: the secret and the recovery codes."""
+
+    secret: str
+    recovery_codes: list[str]
+
+
+def enrol(conn: sa.Connection, user_id: int, *, but: str | None = None) -> Enrolment:
+    """A new TOTP secret and new recovery codes (earlier ones stop working)."""
+    secret = enrol_totp(conn, user_id, but=but)
+    return Enrolment(secret, recovery.issue(conn, user_id))
 
 
 def _credentials(conn: sa.Connection, user_id: int) -> sa.Row[tuple[object, ...]] | None:
@@ -227,7 +242,8 @@ def check_password(conn: sa.Connection, username: str, password: str) -> Attempt
 
 
 def check_code(conn: sa.Connection, user_id: int, code: str) -> Attempt:
-    """Whether the TOTP code is the user's, unused and current; a wrong one counts a failure."""
+    """Whether the TOTP code is the user's, unused and current, or one of the user's unused
+    recovery codes (used up now: recovery.py); a wrong one counts a failure either way."""
     moment = now()
     row = _credentials(conn, user_id)
     if row is None or not row.totp_secret:
@@ -235,15 +251,19 @@ def check_code(conn: sa.Connection, user_id: int, code: str) -> Attempt:
     locked = _aware(row.locked_until)
     if locked is not None and locked > moment:
         return Attempt(None, locked)
-    step = totp.matching_step(
-        row.totp_secret, code, last_step=row.totp_last_step, moment=moment.timestamp()
-    )
-    if step is None:
-        return _failed(conn, user_id, row.failed_attempts + 1, moment)
+    values: dict[str, object] = {"failed_attempts": 0, "locked_until": None}
+    if recovery.looks_like_one(code):
+        if not recovery.use(conn, user_id, code):
+            return _failed(conn, user_id, row.failed_attempts + 1, moment)
+    else:
+        step = totp.matching_step(
+            row.totp_secret, code, last_step=row.totp_last_step, moment=moment.timestamp()
+        )
+        if step is None:
+            return _failed(conn, user_id, row.failed_attempts + 1, moment)
+        values["totp_last_step"] = step
     conn.execute(
-        user_credentials.update()
-        .where(user_credentials.c.user_id == user_id)
-        .values(totp_last_step=step, failed_attempts=0, locked_until=None)
+        user_credentials.update().where(user_credentials.c.user_id == user_id).values(**values)
     )
     return Attempt(user_id)
 
@@ -301,9 +321,13 @@ def end_session(conn: sa.Connection, token: str) -> None:
     conn.execute(web_sessions.delete().where(web_sessions.c.token_hash == _hash(token)))
 
 
-def end_user_sessions(conn: sa.Connection, user_id: int) -> int:
-    """End every session of a user (suspension, new password or second factor)."""
-    return conn.execute(web_sessions.delete().where(web_sessions.c.user_id == user_id)).rowcount
+def end_user_sessions(conn: sa.Connection, user_id: int, *, but: str | None = None) -> int:
+    """End every session of a user (suspension, new password or second factor); ``but``: the
+    token of the session that asked for the change, which goes on."""
+    query = web_sessions.delete().where(web_sessions.c.user_id == user_id)
+    if but is not None:
+        query = query.where(web_sessions.c.token_hash != _hash(but))
+    return conn.execute(query).rowcount
 
 
 def csrf_matches(session: Session, presented: str | None) -> bool:

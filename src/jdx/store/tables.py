@@ -83,6 +83,9 @@ outbox = sa.Table(
     sa.Column("recipients", Json, nullable=False),
     sa.Column("subject", sa.String(300), nullable=False),
     sa.Column("body", sa.Text, nullable=False),
+    # A text file sent with the mail (a long NamUs job's case-by-case results: issue 19)
+    sa.Column("attachment_name", sa.String(100)),
+    sa.Column("attachment", sa.Text),
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("due_at", Timestamp, nullable=False, index=True),  # now, or the digest's hour
     # When the notifier handed the mail over: to the SMTP server, or to the file in written_to.

@@ -22,6 +22,8 @@ from tests.conftest import AgencyFixture, new_agency, stop_record
 PUBLIC = {
     ("GET", "/sdcs/v1/icd"),
     ("GET", "/sdcs/v1/icd/{name}"),
+    ("GET", "/namus/v1/icd"),
+    ("GET", "/namus/v1/icd/{name}"),
     ("GET", "/chri/v1/icd"),
     ("GET", "/chri/v1/icd/{name}"),
 }

@@ -68,9 +68,10 @@ def hidden(html: str, name: str) -> str:
     return found.group(1)
 
 
-def login(client: Any, user: PortalUser, password: str = PASSWORD) -> Any:
+def login(client: Any, user: PortalUser, password: str = PASSWORD, code: str | None = None) -> Any:
     """The whole login (password, then code; or both at once when the account is guarded);
-    returns the last response."""
+    returns the last response. ``code``: this one (a recovery code) instead of the user's
+    authenticator's."""
     form = client.get("/portal/login")
     first = client.post(
         "/portal/login",
@@ -88,7 +89,7 @@ def login(client: Any, user: PortalUser, password: str = PASSWORD) -> Any:
             data={
                 "username": user.username,
                 "password": password,
-                "code": user.code(),
+                "code": code or user.code(),
                 "login_token": hidden(first.text, "login_token"),
             },
             follow_redirects=False,
@@ -98,7 +99,7 @@ def login(client: Any, user: PortalUser, password: str = PASSWORD) -> Any:
     page = client.get("/portal/login/code")
     return client.post(
         "/portal/login/code",
-        data={"code": user.code(), "csrf": hidden(page.text, "csrf")},
+        data={"code": code or user.code(), "csrf": hidden(page.text, "csrf")},
         follow_redirects=False,
     )
 

@@ -216,6 +216,7 @@ def test_import_review_publish_and_the_mails(
     page.click("text=Record permission")
     page.wait_for_selector("text=granted by")
     page.click("button:text('Publish')")
+    page.click("button:text('Yes, publish')")  # asked first (issue 19)
     page.wait_for_selector("#published")
     assert page.inner_text("#review-state") == "published"
     assert "publish" in page.inner_text("#history")

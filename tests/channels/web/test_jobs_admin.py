@@ -38,7 +38,9 @@ def test_a_client_sees_its_jobs_results_and_nobody_elses(
     assert job.status_code == 200
     assert "complete" in job.text and "MP" in job.text
     assert "NM0" in job.text  # the invalid case's error code, with its field
-    assert "subjectIdentification.lastName" in job.text
+    # the field by its label in the dictionary (issue 19), not its path
+    assert "Identification of the missing person › Last name" in job.text
+    assert "subjectIdentification.lastName" not in job.text
     assert portal.get(f"/portal/jobs/{theirs}").status_code == 404
 
 

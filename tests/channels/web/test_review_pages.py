@@ -56,7 +56,9 @@ def test_permission_then_publication_with_the_history(
         data={"csrf": csrf, "granted_by": "Lt. Chen, Sacramento PD", "note": "by phone"},
     )
     assert recorded.status_code == 200 and "Lt. Chen, Sacramento PD" in recorded.text
-    published = portal.post(f"/portal/cases/{number}/publish", data={"csrf": csrf})
+    published = portal.post(
+        f"/portal/cases/{number}/publish", data={"csrf": csrf, "confirmed": "yes"}
+    )
     assert published.status_code == 200
     assert 'id="review-state">published' in published.text
     history = published.text[published.text.index('id="history"') :]
@@ -95,7 +97,9 @@ def test_an_edit_shows_the_dictionarys_errors_beside_their_fields(
     assert saved.status_code == 200, saved.text
     assert "JOAN" in saved.text
     history = saved.text[saved.text.index('id="history"') :]
-    assert "edit" in history and "subjectIdentification.firstName" in history
+    # the history names the field by the dictionary's label, not its path (issue 19)
+    assert "edit" in history and "Identification of the missing person › First name" in history
+    assert "subjectIdentification.firstName" not in history
 
 
 def test_a_returned_case_goes_back_to_the_entering_party(
@@ -106,7 +110,8 @@ def test_a_returned_case_goes_back_to_the_entering_party(
     csrf = csrf_of(portal, f"/portal/cases/{number}")
     assert portal.post(f"/portal/cases/{number}/return", data={"csrf": csrf}).status_code == 400
     returned = portal.post(
-        f"/portal/cases/{number}/return", data={"csrf": csrf, "note": "add the photo"}
+        f"/portal/cases/{number}/return",
+        data={"csrf": csrf, "note": "add the photo", "confirmed": "yes"},
     )
     assert 'id="review-state">returned' in returned.text and "add the photo" in returned.text
     portal.cookies.clear()

@@ -120,3 +120,35 @@ def admin_list(hub: Hub) -> list[tuple[str, str]]:
     with hub.engine.begin() as conn:
         users.add_user(conn, f"admin-{secrets.token_hex(4)}", role="admin", email="adm@example.org")
         return users.administrators(conn)
+
+
+def test_a_long_jobs_results_go_as_an_attachment(hub: Hub, smtp: SmtpServer) -> None:
+    """520 cases: a list longer than a mail body may hold (20,000 characters) goes as a text
+    attachment of the agency's mail and of the RPS's, the body keeping the counts (issue 19)."""
+    from jdx.exchanges.cases.tables import client_limits
+    from jdx.store.queries import now
+
+    who = mail_agency(hub)
+    rps = reviewer(hub, WEST)
+    with hub.engine.begin() as conn:
+        conn.execute(
+            client_limits.insert().values(
+                agency_id=who.agency.id,
+                max_cases_per_job=600,
+                max_job_bytes=50_000_000,
+                max_jobs_per_day=10,
+                updated_at=now(),
+            )
+        )
+    job = import_cases(hub, who.agency, [in_state(missing(), "CA") for _ in range(520)])
+    Notifier(hub.engine, smtp.settings).send_due()
+    for address, name in ((who.email, "results"), (rps, "to-review")):
+        [mail] = [m for m in smtp.collector.to(address) if f"job {job}" in m.text]
+        body = mail.message.get_body(("plain",))
+        assert body is not None and len(body.get_content()) < 20_000
+        assert f"namus-job-{job}-{name}.txt" in mail.text
+        [attached] = list(mail.message.iter_attachments())
+        assert attached.get_filename() == f"namus-job-{job}-{name}.txt"
+        listed = attached.get_content()
+        assert len(listed) > 20_000 and listed.count("\n  ") + listed.count("created") >= 520
+        assert "JANE" not in listed  # case numbers, never a name

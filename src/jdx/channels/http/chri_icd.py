@@ -12,11 +12,10 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
-from jdx.channels.http.common import errors
-from jdx.channels.http.openapi import answer, obj
+from jdx.channels.http.icd_pages import ChapterPages, add_icd_routes, document_response
 from jdx.exchanges.rapsheets.kit import Document, KitError, build_kit, describe
 from jdx.hub import Hub
 
@@ -49,47 +48,26 @@ def index() -> dict[str, Any]:
     }
 
 
-def document(name: str) -> Response:
+def document(_request: Request, name: str) -> Response | None:
     found = kit().get(name)
-    if found is None:
-        raise HTTPException(404, f"no document {name!r} in the rap sheet kit; see {PREFIX}")
-    content, media = found
-    return Response(content, media_type=media)
+    return None if found is None else document_response(*found)
 
 
 def router(_hub: Hub) -> APIRouter:
     api = APIRouter(prefix=PREFIX, tags=["Interstate criminal history"])
-    api.add_api_route(
-        "",
+    # The kit's transport chapter and index: no dictionaries; the kit's names, as it says them.
+    chapter = ChapterPages("rapsheets", list, lambda: list(kit()), describe)
+    add_icd_routes(
+        api,
+        chapter,
         index,
-        methods=["GET"],
-        operation_id="listRapSheetKit",
-        summary="List the participants' kit",
-        responses={
-            200: answer(
-                "Every document of the kit: its address, media type and what it is.",
-                obj({"documents": {"type": "object"}}),
-            ),
-            500: answer("The kit cannot be built (the operator's log says why)."),
-        },
-    )
-    api.add_api_route(
-        "/{name}",
         document,
-        methods=["GET"],
-        operation_id="getRapSheetKitDocument",
-        summary="One document of the kit: XSD, reference, samples, notifications, README",
-        response_class=Response,
-        responses={
-            200: answer(
-                "The document, in its own media type.",
-                more={
-                    m: {"schema": {}}
-                    for m in ("application/xml", "text/html", "text/plain", "text/markdown")
-                },
-            ),
-            **errors(404),
-            500: answer("The kit cannot be built (the operator's log says why)."),
-        },
+        summaries=(
+            "List the participants' kit",
+            "One document of the kit: XSD, reference, samples, notifications, README",
+        ),
+        operation_ids=("listRapSheetKit", "getRapSheetKitDocument"),
+        not_found=lambda name: f"no document {name!r} in the rap sheet kit; see {PREFIX}",
+        listing_model=dict[str, Any],
     )
     return api

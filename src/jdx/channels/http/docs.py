@@ -46,7 +46,7 @@ HEADERS = {
 _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
 
 
-def _hashes(pattern: re.Pattern[str], html: str) -> str:
+def inline_hashes(pattern: re.Pattern[str], html: str) -> str:
     """CSP source expressions allowing exactly the inline blocks the page has, no others."""
     return " ".join(
         f"'sha256-{base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()}'"
@@ -76,7 +76,9 @@ def router(*, title: str, openapi_url: str) -> APIRouter:
         html = bytes(html_bytes).decode()
         # The page starts Swagger UI with one inline script: allowed by its hash, not by
         # 'unsafe-inline'. Swagger UI sets its inline styles from script (allowed by CSP).
-        policy = f"{_COMMON}; script-src 'self' {_hashes(_INLINE_SCRIPT, html)}; style-src 'self'"
+        policy = (
+            f"{_COMMON}; script-src 'self' {inline_hashes(_INLINE_SCRIPT, html)}; style-src 'self'"
+        )
         return _page(html, policy)
 
     @docs.get("/redoc")

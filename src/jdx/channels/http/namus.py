@@ -58,7 +58,7 @@ from jdx.codecs.xmlform import (
 )
 from jdx.dictionary.icd.jsonschema import json_schema
 from jdx.dictionary.icd.sample import sample_record
-from jdx.exchanges.cases import accounts, process, results
+from jdx.exchanges.cases import accounts, cancellation_mail, process, results
 from jdx.exchanges.cases import workflow as case_jobs
 from jdx.exchanges.cases.jobs import FAMILIES, CaseImport, JobRefused
 from jdx.exchanges.cases.review import CaseReview, ReviewError
@@ -610,6 +610,8 @@ def router(hub: Hub) -> APIRouter:
             outcome = process.request_cancellation(
                 conn, principal.agency_id, principal.realm, checked.record
             )
+            if not isinstance(outcome, list):
+                cancellation_mail.request_mails(conn, outcome[1], hub.settings.public_url)
             audit(
                 conn,
                 exchange="cases",

@@ -12,7 +12,17 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
-from jdx.channels.web import admin, auth, jobs, review
+from jdx.channels.web import (
+    account,
+    admin,
+    auth,
+    dashboard,
+    files,
+    jobs,
+    operations,
+    review,
+    stops,
+)
 from jdx.channels.web.render import is_htmx, page, static_file
 from jdx.hub import Hub
 
@@ -23,7 +33,7 @@ def router(hub: Hub) -> APIRouter:
     portal = APIRouter(include_in_schema=False)
     portal.include_router(auth.router(hub))
     viewer, role = auth.dependencies(hub)
-    for area in (review, jobs, admin):
+    for area in (review, jobs, stops, files, dashboard, operations, admin, account):
         portal.include_router(area.router(hub, role))
 
     @portal.get(f"{PREFIX}/static/{{name}}")

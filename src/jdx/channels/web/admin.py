@@ -35,6 +35,7 @@ def _regions(text: str) -> list[str]:
 
 # The limits' columns are INTEGER: 32 bits on PostgreSQL (a larger number is a database error).
 MAX_LIMIT_VALUE = 2**31 - 1
+SELF_SUSPENSION = "You cannot suspend your own account: another administrator can."
 
 
 def _positive(text: str, name: str) -> int:
@@ -135,12 +136,14 @@ def _user_routes(api: APIRouter, hub: Hub, admin: Dependency, change: Change) ->
         regions: str = Form(""),
         who: Viewer = Depends(admin),
     ) -> Response:
+        if action == "suspend" and user_id == who.user.id:
+            # Nobody would be left to reinstate a hub's only administrator: another one does it.
+            raise HTTPException(403, SELF_SUSPENSION)
+
         def work(conn: sa.Connection) -> None:
             if action == "regions":
                 users.set_regions(conn, user_id, _regions(regions))
             elif action in ("suspend", "activate"):
-                if action == "suspend" and user_id == who.user.id:
-                    raise StoreError("an administrator cannot suspend the account in use")
                 users.set_active(conn, user_id, action == "activate")
                 if action == "suspend":
                     credentials.end_user_sessions(conn, user_id)

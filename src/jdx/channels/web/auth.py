@@ -166,7 +166,7 @@ def router(hub: Hub) -> APIRouter:
         expected = request.cookies.get(LOGIN_COOKIE, "")
         if not expected or not secrets.compare_digest(expected, login_token):
             return login_form(request, "The login form expired: please try again.", 403)
-        step = _password_step(hub, username[:100], password[:1000], code[:20], address_of(request))
+        step = _password_step(hub, username[:100], password[:1000], code[:40], address_of(request))
         if step.wait:
             error = f"Too many failed log-ins from your address: try again in {step.wait} s."
             return login_form(request, error, 429, retry_after=step.wait)
@@ -199,7 +199,7 @@ def router(hub: Hub) -> APIRouter:
         session = pending(request)
         if session is None or not credentials.csrf_matches(session, csrf):
             return RedirectResponse(f"{PREFIX}/login", 303)
-        full, retry = _code_step(hub, session, code[:20], address_of(request))
+        full, retry = _code_step(hub, session, code[:40], address_of(request))
         if full is None:
             if retry is None:
                 return login_form(request, REFUSED, 401)

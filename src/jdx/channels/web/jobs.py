@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from jdx.channels.http.common import Id
 from jdx.channels.web.auth import Dependency, Viewer
+from jdx.channels.web.labels import job_labeller
 from jdx.channels.web.render import page
 from jdx.exchanges.cases import accounts, results
 from jdx.exchanges.cases import workflow as case_jobs
@@ -106,6 +107,6 @@ def router(hub: Hub, role: Callable[..., Dependency]) -> APIRouter:
         if found is None:
             raise HTTPException(404, f"no job {job_id}")
         template = "jobs/_job.html" if request.headers.get("hx-request") else "jobs/job.html"
-        return page(request, template, job=found)
+        return page(request, template, job=found, label=job_labeller(hub))
 
     return api

@@ -28,6 +28,10 @@ class Exchange:
     links: tuple[Link, ...]
 
 
+# What each ICD's transport chapter holds (channels/http/icd_transport.py), in a line.
+TRANSPORT_WHAT = "endpoints, headers, status codes, error catalogue, limits"
+
+
 def exchanges_of(hub: Hub) -> list[Exchange]:
     """What each registered exchange offers a reader, in the order the hub registered them."""
     shown: list[Exchange] = []
@@ -41,7 +45,10 @@ def exchanges_of(hub: Hub) -> list[Exchange]:
                 "Stop data (AB 953, SDCS)",
                 "/sdcs/v1",
                 (
-                    Link("/sdcs/v1/icd", "Interface Control Documents", "every document, as JSON"),
+                    Link(
+                        "/sdcs/v1/icd", "Interface Control Documents", "the index of every document"
+                    ),
+                    Link("/sdcs/v1/icd/transport.html", "Transport", TRANSPORT_WHAT),
                     *(
                         Link(f"/sdcs/v1/icd/{d.id}.html", f"ICD {d.id}", d.title)
                         for d in stop_dictionaries
@@ -56,8 +63,10 @@ def exchanges_of(hub: Hub) -> list[Exchange]:
                 "/namus/v1",
                 (
                     Link(f"{PORTAL}/", "Portal", "case review, jobs, administration (log in)"),
-                    # Not served over HTTP: a link without href shows the command that writes it.
-                    Link("", "jdx icd cases --out icd", "writes the case ICD and job templates"),
+                    Link(
+                        "/namus/v1/icd", "Interface Control Documents", "case ICDs, job templates"
+                    ),
+                    Link("/namus/v1/icd/transport.html", "Transport", TRANSPORT_WHAT),
                 ),
             )
         )
@@ -69,6 +78,7 @@ def exchanges_of(hub: Hub) -> list[Exchange]:
                 (
                     Link("/chri/v1/icd", "Participants' kit", "schema, reference, samples"),
                     Link("/chri/v1/icd/rapsheet-2.00.html", "Format 2.00", "every element"),
+                    Link("/chri/v1/icd/transport.html", "Transport", TRANSPORT_WHAT),
                 ),
             )
         )

@@ -17,6 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from jdx.channels.http.common import Id
 from jdx.channels.web.auth import Dependency, Viewer
 from jdx.channels.web.forms import PathError, flatten, unflatten
+from jdx.channels.web.labels import case_labeller
 from jdx.channels.web.render import is_htmx, page
 from jdx.exchanges.cases.review import CaseReview, ReviewError
 from jdx.hub import Hub
@@ -51,7 +52,9 @@ def router(hub: Hub, role: Callable[..., Dependency]) -> APIRouter:
 
     def case_page(request: Request, who: Viewer, number: str, **extra: Any) -> Response:
         case = call("case", who.actor, number)
-        return page(request, "review/case.html", case=case, flat=flatten(case["record"]), **extra)
+        label = case_labeller(hub, case)
+        flat = flatten(case["record"])
+        return page(request, "review/case.html", case=case, flat=flat, label=label, **extra)
 
     @api.get("/cases/{number}")
     def case(request: Request, number: str, who: Viewer = Depends(anyone)) -> Response:
@@ -72,7 +75,13 @@ def router(hub: Hub, role: Callable[..., Dependency]) -> APIRouter:
                 f"{e.get('code', '')} {e.get('message', '')}".strip()
             )
         known = {path for path, _ in fields}
-        loose = [m for f, ms in by_field.items() if f not in known for m in ms]
+        label = case_labeller(hub, case)
+        loose = [
+            f"{label(f)}: {m}" if f else m
+            for f, ms in by_field.items()
+            if f not in known
+            for m in ms
+        ]
         return page(
             request,
             "review/edit.html",
@@ -81,6 +90,7 @@ def router(hub: Hub, role: Callable[..., Dependency]) -> APIRouter:
             fields=fields,
             by_field=by_field,
             loose=loose,
+            label=label,
         )
 
     @api.get("/cases/{number}/edit")
@@ -122,17 +132,52 @@ def router(hub: Hub, role: Callable[..., Dependency]) -> APIRouter:
         call("record_permission", who.actor, number, granted_by.strip(), note.strip() or None)
         return RedirectResponse(f"/portal/cases/{number}", 303)
 
+    def confirmation(
+        request: Request, who: Viewer, number: str, action: str, note: str = ""
+    ) -> Response:
+        """The step between the button and the change: the case, what will happen, and a form
+        that posts the same again with ``confirmed=yes``. A page of its own, so that it needs
+        no script (the Content Security Policy allows none inline) and works without any."""
+        case = call("case", who.actor, number)
+        if not case["actions"][action]:  # refused before the question, as the change would be
+            state = case["review_state"]
+            if state != "pending":
+                raise HTTPException(
+                    409, f"case {number} is {state}: only a pending case is {action}ed"
+                )
+            if action == "publish" and case["permission"] is None:
+                raise HTTPException(
+                    409,
+                    f"case {number} has no recorded permission to publish "
+                    "from the investigating agency: record it first",
+                )
+            raise HTTPException(403, f"you may not {action} case {number}")
+        return page(request, "review/confirm.html", case=case, action=action, note=note)
+
     @api.post("/cases/{number}/publish")
-    def publish(request: Request, number: str, who: Viewer = Depends(reviewers)) -> Response:
+    def publish(
+        request: Request,
+        number: str,
+        confirmed: str = Form(""),
+        who: Viewer = Depends(reviewers),
+    ) -> Response:
+        if confirmed != "yes":
+            return confirmation(request, who, number, "publish")
         call("publish", who.actor, number)
         return RedirectResponse(f"/portal/cases/{number}", 303)
 
     @api.post("/cases/{number}/return")
     def return_case(
-        request: Request, number: str, note: str = Form(""), who: Viewer = Depends(reviewers)
+        request: Request,
+        number: str,
+        note: str = Form(""),
+        confirmed: str = Form(""),
+        who: Viewer = Depends(reviewers),
     ) -> Response:
         if not note.strip():
             raise HTTPException(400, "note: say what the entering party should change")
+        if confirmed != "yes":
+            return confirmation(request, who, number, "return", note.strip())
         call("return_case", who.actor, number, note.strip())
         return RedirectResponse(f"/portal/cases/{number}", 303)
 
@@ -166,7 +211,7 @@ def router(hub: Hub, role: Callable[..., Dependency]) -> APIRouter:
             "decide_cancellation", who.actor, request_id, decision == "approve", note.strip()
         )
         if is_htmx(request):
-            return page(request, "review/_decided.html", item=outcome, decision=decision)
+            return page(request, "review/_cancellation_row.html", r=outcome)
         return RedirectResponse("/portal/review?kind=cancellations", 303)
 
     return api

@@ -40,7 +40,7 @@ def register(hub: Hub) -> None:
             tables.TABLES,
             dictionaries=DICTIONARIES,
             services=(importer, CaseReview(hub.engine, importer, hub.settings)),
-            routes=("jdx.channels.http.namus", "jdx.channels.web"),
+            routes=("jdx.channels.http.namus", "jdx.channels.http.namus_icd", "jdx.channels.web"),
             workflows=(_case_jobs,),
             periodic=(_stray_sweep(hub),),
         )

@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from jdx.dictionary.shape import canonical
-from jdx.exchanges.cases import CANCELLATION, MISSING, UNIDENTIFIED
+from jdx.exchanges.cases import CANCELLATION, MISSING, UNIDENTIFIED, codes
 from jdx.exchanges.cases.tables import cases, client_limits, import_job_cases, import_jobs
 from jdx.security.keys import Principal
 from jdx.settings import Settings
@@ -30,7 +30,7 @@ from jdx.validation import ValidationService
 FAMILIES = {"missing": MISSING, "unidentified": UNIDENTIFIED, "cancellation": CANCELLATION}
 DAY = dt.timedelta(hours=24)
 # Codes of the job envelope and of the exchange's own checks: NM9xx, beside the dictionaries'.
-BAD_TYPE, BAD_RECORD = "NM901", "NM902"
+BAD_TYPE, BAD_RECORD = codes.BAD_TYPE.code, codes.BAD_RECORD.code
 
 
 class JobRefused(Exception):

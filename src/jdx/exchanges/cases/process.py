@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from jdx.exchanges.cases import codes
 from jdx.exchanges.cases.jobs import error
 from jdx.exchanges.cases.regions import region_of, region_table
 from jdx.exchanges.cases.tables import (
@@ -29,7 +30,11 @@ from jdx.store.queries import now
 from jdx.store.tables import MAX_ID, agencies
 
 CASE_TYPES = {"missing": "MP", "unidentified": "UP"}
-DUPLICATE, NO_SUCH_CASE, PENDING = "NM950", "NM951", "NM952"
+DUPLICATE, NO_SUCH_CASE, PENDING = (
+    codes.DUPLICATE.code,
+    codes.NO_SUCH_CASE.code,
+    codes.PENDING.code,
+)
 
 _UPDATE = (
     import_job_cases.update()

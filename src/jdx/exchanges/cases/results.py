@@ -7,14 +7,14 @@ answered exactly as one that does not exist.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
 from jdx.exchanges.cases.process import case_number
 from jdx.exchanges.cases.tables import cancellation_requests, cases, import_job_cases, import_jobs
-from jdx.notify.mail import enqueue, notify_agency
+from jdx.notify.mail import enqueue, fitted, notify_agency
 from jdx.security.keys import Principal
 from jdx.security.users import administrators, reviewers_in
 from jdx.store.engine import read_only, write_transaction
@@ -71,14 +71,21 @@ def finish_in(
         .where(import_jobs.c.id == job_id)
         .values(state="complete", finished_at=now(), **counts)
     )
+    name = f"namus-job-{job_id}-results.txt"
+    body, attachment = fitted(
+        _mail_body(job_id, rows, counts, public_url),
+        _short_body(job_id, counts, name, public_url),
+        name,
+    )
     notify_agency(
         conn,
         job.agency_id,
         key=f"case-job-{job_id}",
         subject=f"NamUs import job {job_id}: {counts['created']} created, "
         f"{counts['rejected']} rejected",
-        body=_mail_body(job_id, rows, counts, public_url),
+        body=body,
         digest_hour=digest_hour,
+        attachment=attachment,
     )
     if job.realm == "prod":  # test-realm cases are nobody's to review
         ori = conn.execute(
@@ -98,16 +105,19 @@ def reviewer_mails(
     for r in rows:
         if r.state == "created" and r.region is not None:
             by_region.setdefault(r.region, []).append(r)
-    people: dict[tuple[str, str], set[str]] = {}
-    reviewers = reviewers_in(conn, by_region)
-    admins = administrators(conn) if set(by_region) - set(reviewers) else []
-    for region in by_region:
-        for person in reviewers.get(region) or admins:
-            people.setdefault(person, set()).add(region)
     queued = 0
-    for (username, email), regions in sorted(people.items()):
+    for (username, email), regions in sorted(reviewers_of(conn, by_region).items()):
         mine = sorted((r for g in regions for r in by_region[g]), key=lambda r: r.seq)
         new = sum(r.record_type != "cancellation" for r in mine)
+        name = f"namus-job-{job_id}-to-review.txt"
+        short = (
+            f"Import job {job_id} of {ori} is complete: {len(mine)} cases and requests in your "
+            f"regions ({', '.join(sorted(regions))}), listed in the attached {name}.\n\n"
+            f"Review queue: {public_url.rstrip('/')}/portal/review\n"
+        )
+        body, attachment = fitted(
+            _reviewer_body(job_id, ori, mine, regions, public_url), short, name
+        )
         queued += enqueue(
             conn,
             key=f"case-job-{job_id}-rps-{username}",
@@ -115,9 +125,23 @@ def reviewer_mails(
             recipients=[email],
             subject=f"NamUs import job {job_id} from {ori}: {new} new cases, "
             f"{len(mine) - new} cancellation requests in {', '.join(sorted(regions))}",
-            body=_reviewer_body(job_id, ori, mine, regions, public_url),
+            body=body,
+            attachment=attachment,
         )
     return queued
+
+
+def reviewers_of(conn: sa.Connection, regions: Iterable[str]) -> dict[tuple[str, str], set[str]]:
+    """(user name, e-mail) of whom to mail about work in the regions, each with the regions it
+    is told of: the regions' RPS; the administrators for a region without any."""
+    wanted = set(regions)
+    reviewers = reviewers_in(conn, wanted)
+    admins = administrators(conn) if wanted - set(reviewers) else []
+    people: dict[tuple[str, str], set[str]] = {}
+    for region in wanted:
+        for person in reviewers.get(region) or admins:
+            people.setdefault(person, set()).add(region)
+    return people
 
 
 def _reviewer_body(
@@ -140,13 +164,31 @@ def _reviewer_body(
     return "\n".join(lines) + "\n"
 
 
+def _counts_line(job_id: int, counts: dict[str, int]) -> str:
+    return (
+        f"Import job {job_id} is complete: {counts['total']} cases, {counts['created']} created, "
+        f"{counts['requested']} cancellation requests, {counts['rejected']} rejected."
+    )
+
+
+def _details(job_id: int, public_url: str) -> list[str]:
+    base = public_url.rstrip("/")
+    return [
+        f"Details in the portal: {base}/portal/jobs/{job_id}",
+        f"and over the NamUs API: {base}/namus/v1/jobs/{job_id}",
+    ]
+
+
+def _short_body(job_id: int, counts: dict[str, int], name: str, public_url: str) -> str:
+    """A long job's mail: the counts; its case-by-case list goes as the attachment."""
+    lines = [_counts_line(job_id, counts), ""]
+    lines += [f"The result of each case is in the attached {name}.", ""]
+    return "\n".join(lines + _details(job_id, public_url)) + "\n"
+
+
 def _mail_body(job_id: int, rows: Sequence[Any], counts: dict[str, int], public_url: str) -> str:
     """Counts and case numbers only: a mail leaves the hub, so it names no person."""
-    lines = [
-        f"Import job {job_id} is complete: {counts['total']} cases, {counts['created']} created, "
-        f"{counts['requested']} cancellation requests, {counts['rejected']} rejected.",
-        "",
-    ]
+    lines = [_counts_line(job_id, counts), ""]
     for r in rows:
         yours = f" (your case {r.client_case_number})" if r.client_case_number else ""
         if r.state == "created" and r.record_type == "cancellation":
@@ -157,8 +199,7 @@ def _mail_body(job_id: int, rows: Sequence[Any], counts: dict[str, int], public_
         else:
             codes = ", ".join(sorted({e["code"] for e in r.errors}))
             lines.append(f"{r.seq:>4}  rejected{yours}: {codes}")
-    lines += ["", f"Details: {public_url.rstrip('/')}/namus/v1/jobs/{job_id}"]
-    return "\n".join(lines) + "\n"
+    return "\n".join([*lines, "", *_details(job_id, public_url)]) + "\n"
 
 
 def job_status(engine: sa.Engine, principal: Principal, job_id: int) -> dict[str, Any] | None:

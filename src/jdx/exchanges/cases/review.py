@@ -19,6 +19,8 @@ from typing import Any, Literal
 import sqlalchemy as sa
 
 from jdx.codecs.paths import diff
+from jdx.exchanges.cases import codes
+from jdx.exchanges.cases.cancellation_mail import decision_mail
 from jdx.exchanges.cases.jobs import CaseImport, error
 from jdx.exchanges.cases.process import parse_case_number, place_state
 from jdx.exchanges.cases.regions import load_regions, region_of, region_table
@@ -50,7 +52,7 @@ from jdx.store.tables import agencies
 
 __all__ = ["CaseReview", "Conflict", "Forbidden", "Invalid", "NotFound", "ReviewError"]
 
-CHANGED_NUMBER = "NM953"
+CHANGED_NUMBER = codes.CHANGED_NUMBER.code
 RECORD_TYPES = {"MP": "missing", "UP": "unidentified"}
 QUEUE_LIMIT = 500
 
@@ -356,8 +358,11 @@ class CaseReview:
                 change.update(closing)
             before = {k: _plain(getattr(loaded.row, k, None)) for k in change}
             self._record(conn, actor, loaded, "cancellation", channel, before, change, note=note)
+            s = self.settings
+            decision_mail(conn, request_id, s.public_url, s.digest_hour)
             row = conn.execute(sa.select(requests).where(requests.c.id == request_id)).one()
-            return cancellation_view(row, found.case_type)
+            # with the agency, as the queue shows it: the portal swaps the queue's row for it
+            return {**cancellation_view(row, found.case_type), "agency": loaded.row.ori}
 
     # --- the record of what happened ------------------------------------------------------------
 

@@ -105,3 +105,23 @@ def duplicate_reason(name: str, earlier: Earlier, output: Iterable[str]) -> str:
         f"the same file was already received on {earlier.when}{same} "
         f"(file {earlier.id}, /sdcs/v1/files/{earlier.id}); {where}"
     )
+
+
+# The answers the hub writes into OUTPUT for a file, by the suffix after its stem.
+RESULT_SUFFIXES = (
+    "_errors.csv",
+    "_errors.xlsx",
+    "_errors.xml",
+    "_errors.json",
+    "_response.txt",
+    "_log.txt",
+)
+
+
+def result_files(folders: Folders, ori: str, realm: str, file_name: str) -> list[Key]:
+    """The answers of a file that are in OUTPUT now (an agency may delete them, the tidy job
+    too): what the API's and the portal's downloads offer, and nothing else."""
+    out = folders.output_dir(ori, realm)
+    stem = file_name.rsplit(".", 1)[0]
+    named = [out / (stem + suffix) for suffix in RESULT_SUFFIXES]
+    return [key for key in named if folders.store.stat(key) is not None]

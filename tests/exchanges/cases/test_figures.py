@@ -1,0 +1,33 @@
+"""The dashboards' NamUs figures (issue 19): jobs per day, the review queue's age per region."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from jdx.exchanges.cases import figures
+from jdx.exchanges.cases.regions import DEMO_REGIONS
+from jdx.hub import Hub
+from tests.conftest import new_agency
+from tests.exchanges.cases.test_import import missing, unidentified
+from tests.exchanges.cases.test_review import import_cases, in_state
+
+
+def test_jobs_per_day_and_the_queues_age_count_what_was_imported(hub: Hub) -> None:
+    mine, theirs = new_agency(hub, "Jobs figures"), new_agency(hub, "Other jobs")
+    import_cases(hub, mine, [in_state(missing(), "CA"), in_state(unidentified(), "CA")])
+    import_cases(hub, mine, [in_state(missing(), "NY")])
+    import_cases(hub, theirs, [in_state(missing(), "CA")])
+    today = dt.datetime.now(dt.UTC).date()
+    now = dt.datetime.now(dt.UTC)
+    with hub.engine.connect() as conn:
+        days = figures.jobs_per_day(conn, "prod", mine.id, days=7, today=today)
+        test_realm = figures.jobs_per_day(conn, "test", mine.id, days=7, today=today)
+        queues = figures.review_queue_ages(conn, "prod", None)
+        one_region = figures.review_queue_ages(conn, "prod", ["nowhere"])
+    assert [(d.day, d.jobs, d.cases, d.rejected) for d in days] == [(today, 2, 3, 0)]
+    assert test_realm == []
+    assert sum(q.waiting for q in queues) >= 4
+    assert all(q.oldest is not None and 0 <= q.oldest_days(now) < 1 for q in queues)
+    waiting = {q.region: q.waiting for q in queues}
+    assert waiting[DEMO_REGIONS["CA"]] >= 3 and waiting[DEMO_REGIONS["NY"]] >= 1
+    assert one_region == []
