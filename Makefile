@@ -64,7 +64,7 @@ lock: $(STAMP)
 	$(BIN)/uv pip compile pyproject.toml --extra dev --extra bench --extra tracing --universal \
 		--python-version 3.11 --generate-hashes --upgrade --quiet -o $(LOCK)
 
-LINTED := src tests tools $(wildcard bench)
+LINTED := src clients tests tools $(wildcard bench)
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINTED)
@@ -77,9 +77,10 @@ typecheck: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
-## docs: the generated references (docs/settings.md); a test fails when they are out of date
+## docs: the generated references (docs/settings.md, the try-it collection); a test fails when they are out of date
 docs: $(STAMP)
 	$(BIN)/python -m jdx.settings_doc > docs/settings.md
+	$(BIN)/python tools/postman_collection.py > clients/postman/jdx.postman_collection.json
 
 icd: $(STAMP)
 	$(BIN)/jdx icd stops --out docs/icd

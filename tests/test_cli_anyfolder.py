@@ -233,6 +233,8 @@ NEEDS_DATABASE = {
     "sftp keys": ["CA0370000"],
     "sftp remove-key": ["CA0370000", "SHA256:x"],
     "files import": [],
+    "export stops": ["--ori", "CA0370000"],
+    "export files": ["--ori", "CA0370000"],
     "mail send": [],
     "mail list": [],
     "rapsheet receivers list": [],

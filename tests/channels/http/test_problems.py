@@ -156,12 +156,13 @@ def test_a_job_whose_cases_lack_a_type_is_400_naming_the_field(
 def test_jdx_submit_reports_the_problem_s_detail(
     client: httpx.Client, agency: AgencyFixture
 ) -> None:
-    """``jdx submit`` tells the agency what the hub said: the problem document's ``detail``."""
-    from jdx.cli.submit import _error
+    """``jdx submit`` (the agencies' client, jdx_client) tells the agency what the hub said: the
+    problem document's ``detail``."""
+    from jdx_client.problems import problem_of
 
     refused = client.put("/sdcs/v1/files/stops.csv", content=b"x", headers=agency.auth())
     assert refused.status_code == 400
-    assert _error(refused) == (
+    assert str(problem_of(refused)) == (
         "The file name 'stops.csv' is refused: the name must be YYYYMMDDHHMMSS_<ORI>_<LEA batch "
         "id>.xlsx|.xls|.csv or YYYYMMDDHHMMSS_<ORI>_<LEA record id>.xml|.json."
     )

@@ -4,6 +4,10 @@ The server takes a file when the client closes it, so once ``put`` returns the f
 INPUT. The hub then writes into OUTPUT the error file (if any), the response report and, last,
 the processor log; the client waits for the log (or for a ``.refused.txt`` note about a bad
 name) and downloads what belongs to the file.
+
+asyncssh is this module's alone (the ``sftp`` extra): the rest of the client runs without it.
+The hub's folder names and log layout are restated here, since the client imports nothing of
+the hub; a test of the hub checks that they agree with its own.
 """
 
 from __future__ import annotations
@@ -11,15 +15,23 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import asyncssh
+# asyncssh names cryptography's deprecated DSA classes at import, which cryptography answers
+# with a warning that says nothing to a user (DSA is never offered): imported quietly.
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message="DSA is deprecated", module=r"asyncssh\.")
+    import asyncssh as asyncssh
 
-from jdx.exchanges.stops.file_folders import REALM_FOLDERS
-from jdx.exchanges.stops.file_status import PROGRESS_SUFFIX
-from jdx.exchanges.stops.outputs import LOG_WIDTHS
+# The hub's folders of each realm (jdx.exchanges.stops.file_folders.REALM_FOLDERS), the note
+# beside a file being processed (jdx.exchanges.stops.file_status.PROGRESS_SUFFIX) and the
+# processor log's columns (jdx.exchanges.stops.outputs.LOG_WIDTHS, Table 10).
+REALM_FOLDERS = {"prod": "PROD", "test": "TEST"}
+PROGRESS_SUFFIX = ".progress.txt"
+LOG_WIDTHS = (9, 30, 10, 3, 75, 10, 8)
 
 _COUNTS = re.compile(r"TOTAL (\d+) SUCCESSFUL (\d+) ERRORS (\d+)")
 _EARLIER = re.compile(r"UTC as (?P<name>[^ /]+) \(file \d+")

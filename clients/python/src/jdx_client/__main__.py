@@ -1,0 +1,3 @@
+from jdx_client.cli import main
+
+main()
