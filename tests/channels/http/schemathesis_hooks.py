@@ -20,11 +20,15 @@ is, what exists, a conflict or a limit). Three kinds of body are more than a JSO
   and URL agreeing: what is tested is that no other field refuses a record.
 
 An Idempotency-Key is the client's own and names one body: each positive case sends a new one
-(the same key with another body is refused, 422, as documented).
+(the same key with another body is refused, 422, as documented). A batch file's name carries
+the uploader's ORI (another's is 403): a positive upload's name takes the key's agency's
+(``JDX_ST_ORI``), so that uploads are received.
 """
 
 from __future__ import annotations
 
+import os
+import re
 import uuid
 from typing import Any
 
@@ -104,6 +108,10 @@ def map_case(context: HookContext, case: Case) -> Case:
         case.body = examples["application/json"]
     if operation.path in STOP_PATHS and "application/json" in examples:
         _stop(case, examples["application/json"])
+    ori = os.environ.get("JDX_ST_ORI")
+    if route == ("PUT", "/sdcs/v1/files/{file}") and ori and case.path_parameters:
+        name = str(case.path_parameters.get("file", ""))
+        case.path_parameters["file"] = re.sub(r"^(\d{14})_[A-Za-z0-9]{9}_", rf"\g<1>_{ori}_", name)
     if case.headers and "Idempotency-Key" in case.headers:
         case.headers["Idempotency-Key"] = uuid.uuid4().hex
     return case

@@ -80,6 +80,7 @@ def test_the_api_keeps_its_openapi_contract(tmp_path: Path, database_url: str) -
     demo = jdx(env, "demo")
     assert demo.returncode == 0, demo.stderr
     key = orjson.loads(demo.stdout)["api_keys"]["prod"]
+    ori = orjson.loads(demo.stdout)["agency"]
     report = tmp_path / "schemathesis.json"
     with processes.group(
         [sys.executable, "-m", "jdx", "serve"],
@@ -130,6 +131,7 @@ def test_the_api_keeps_its_openapi_contract(tmp_path: Path, database_url: str) -
                 **os.environ,
                 "PYTHONPATH": str(ROOT),
                 "SCHEMATHESIS_HOOKS": "tests.channels.http.schemathesis_hooks",
+                "JDX_ST_ORI": ori,
             },
             cwd=tmp_path,
             capture_output=True,

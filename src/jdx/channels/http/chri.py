@@ -30,6 +30,7 @@ from jdx.channels.http.common import (
     errors,
     read_body,
     require_principal,
+    timestamp,
 )
 from jdx.channels.http.openapi import OPAQUE, answer, answer_header, nullable, obj
 from jdx.exchanges.rapsheets.kit import notification_files, sample_files
@@ -165,7 +166,7 @@ def router(hub: Hub) -> APIRouter:
                 "merge_id": entry.id,
                 "requester": entry.requester_ori,
                 "expected": list(entry.expected),
-                "deadline_at": entry.deadline_at.isoformat(),
+                "deadline_at": timestamp(entry.deadline_at),
             },
             201,
         )
@@ -332,7 +333,7 @@ def _listing(message: OutboxMessage) -> dict[str, Any]:
         "sender_ori": message.sender_ori,
         "format": message.format,
         "content_type": message.content_type,
-        "created_at": message.created_at.isoformat(),
-        "fetched_at": message.fetched_at.isoformat() if message.fetched_at else None,
+        "created_at": timestamp(message.created_at),
+        "fetched_at": timestamp(message.fetched_at),
         "href": f"/chri/v1/outbox/{message.id}",
     }

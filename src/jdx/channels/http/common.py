@@ -4,6 +4,7 @@ problem document (``application/problem+json``), with the OpenAPI answers that d
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from http import HTTPStatus
 from typing import Annotated, Any
@@ -195,6 +196,14 @@ def problem_of(request_path: str, exc: HTTPException) -> Response:
     if detail == HTTPStatus(exc.status_code).phrase:  # Starlette's own: no route, no method
         detail = PLAIN_DETAILS.get(exc.status_code, f"The request is refused: {detail}.")
     return problem(request_path, exc.status_code, detail, headers=exc.headers)
+
+
+def timestamp(value: dt.datetime | None) -> str | None:
+    """An answer's date and time as RFC 3339 (OpenAPI's ``date-time``): with its UTC offset,
+    which SQLite's naive timestamps (UTC, as the hub writes them) lack."""
+    if value is None:
+        return None
+    return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).isoformat()
 
 
 def problems_of(pairs: Iterable[tuple[str, str]]) -> list[dict[str, str]]:

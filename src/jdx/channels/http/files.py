@@ -18,7 +18,7 @@ from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from jdx.channels.http.common import Id, errors, require_principal
+from jdx.channels.http.common import Id, errors, require_principal, timestamp
 from jdx.channels.http.openapi import LOCATION, answer, nullable, obj
 from jdx.exchanges.stops import workflow
 from jdx.exchanges.stops.batch_files import ForeignOri, NameError_, parse_name
@@ -147,7 +147,7 @@ def router(hub: Hub) -> APIRouter:
                 {
                     "file_id": earlier,
                     "duplicate_of": earlier,
-                    "received_at": received.first_received.isoformat(),
+                    "received_at": timestamp(received.first_received),
                     "message": received.message,
                 },
                 200,
@@ -201,8 +201,8 @@ def router(hub: Hub) -> APIRouter:
             "with_errors": row.with_errors,
             "rejected": row.rejected,
             "processed": processed,  # records processed so far; the total once done
-            "received_at": row.received_at.isoformat(),
-            "finished_at": row.finished_at.isoformat() if row.finished_at else None,
+            "received_at": timestamp(row.received_at),
+            "finished_at": timestamp(row.finished_at),
             "results": {p.name: f"/sdcs/v1/files/{row.id}/results/{p.name}" for p in _results(row)},
         }
 
