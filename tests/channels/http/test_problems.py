@@ -185,3 +185,16 @@ def test_a_nul_character_in_a_case_is_400_naming_where(
         answer.status_code == 400
         and "body.reason" in assert_problem(answer, "/namus/v1/cancellations")["detail"]
     )
+
+
+def test_a_different_file_under_a_name_taken_is_409(
+    client: httpx.Client, agency: AgencyFixture
+) -> None:
+    """The name is taken by another file the hub holds: a conflict with it (found by the
+    schemathesis run: it was 400, which says the request itself is malformed)."""
+    name = f"/sdcs/v1/files/20240315143200_{agency.ori}_CONFLICT1.json"
+    first = client.put(name, content=b'{"a": 1}', headers=agency.auth())
+    assert first.status_code == 202, first.text
+    again = client.put(name, content=b'{"a": 2}', headers=agency.auth())
+    body = assert_problem(again, name)
+    assert again.status_code == 409 and "a different file of that name" in body["detail"]

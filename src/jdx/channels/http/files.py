@@ -95,7 +95,7 @@ def router(hub: Hub) -> APIRouter:
                 ),
                 headers={"Location": LOCATION},
             ),
-            **errors(400, 401, 403, 413),
+            **errors(400, 401, 403, 409, 413),
         },
         openapi_extra={
             "requestBody": {
@@ -154,7 +154,7 @@ def router(hub: Hub) -> APIRouter:
                 headers={"Location": f"/sdcs/v1/files/{earlier}"},
             )
         if received.file_id is None:
-            raise HTTPException(400, received.message)
+            raise HTTPException(received.refusal, f"The file {received.message}")
         return JSONResponse(
             {"file_id": received.file_id, "message": received.message},
             202,
