@@ -118,7 +118,7 @@ def test_two_workers_are_ready_and_count_known_traffic_exactly(tmp_path: Path) -
             assert value(found, requests, **stops, status="200") == 3
             assert value(found, requests, **stops, status="400") == 1
             assert value(found, "jdx_http_request_duration_seconds_count", **stops) == 4
-            files = {"method": "PUT", "route": "/sdcs/v1/files/{file_name}"}
+            files = {"method": "PUT", "route": "/sdcs/v1/files/{file}"}
             assert value(found, requests, **files, status="202") == 1
             assert value(found, "jdx_stop_files", state="done") == 1
             assert value(found, "jdx_stop_files", state="received") == 0

@@ -68,13 +68,13 @@ SCENARIO = [
     Step("GET", "/sdcs/v1/icd/{name}", (200,)),
     Step(
         "PUT",
-        "/sdcs/v1/files/{file_name}",
+        "/sdcs/v1/files/{file}",
         (202,),
         body="file",
         content_type="application/octet-stream",
         capture={"fileId": "pm.response.json().file_id"},
     ),
-    Step("GET", "/sdcs/v1/files/{file_id}", (200,), repeat_until_done=True),
+    Step("GET", "/sdcs/v1/files/{file}", (200,), repeat_until_done=True),
     Step("GET", "/sdcs/v1/files/{file_id}/results/{name}", (200,)),
     Step("GET", "/namus/v1/icd", (200,)),
     Step("GET", "/namus/v1/icd/{name}", (200,)),
@@ -239,7 +239,12 @@ def collection(document: dict[str, Any]) -> dict[str, Any]:
 def _item(
     step: Step, title: str, texts: dict[str, str], op: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    values = {**PATH_VALUES, "name": NAME_VALUES.get(step.path, "")}
+    values = {
+        **PATH_VALUES,
+        "name": NAME_VALUES.get(step.path, ""),
+        # /sdcs/v1/files/{file}: the file's name in the upload, the id it answered after
+        "file": PATH_VALUES["file_name" if step.method == "PUT" else "file_id"],
+    }
     path = step.path
     for name, value in values.items():
         path = path.replace("{" + name + "}", value)

@@ -69,7 +69,9 @@ def test_jdx_submit_sends_a_file_with_the_hubs_modules_unimportable(
     misnamed.write_bytes(orjson.dumps(stop_record(ORI=ORI)))
     refused = isolated(str(misnamed), *base, cwd=tmp_path)
     assert refused.returncode == 1 and refused.stdout == ""
-    assert refused.stderr.startswith("error: the hub refused the file (400): stops.json: ")
+    assert refused.stderr.startswith(
+        "error: the hub refused the file (400): The file name 'stops.json' is refused: "
+    )
     # and over SFTP, with asyncssh (the sftp extra) but still nothing of the hub
     enabled = jdx(running_hub.hub.env, "sftp", "enable", ORI, "--generate-password")
     fingerprint = orjson.loads(jdx(running_hub.hub.env, "sftp", "host-key").stdout)["fingerprint"]

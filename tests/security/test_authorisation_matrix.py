@@ -132,11 +132,12 @@ def fill_for(owned: Owned) -> Any:
                 return owned.file_result
             documents = {"/sdcs": "stop-2018.xsd", "/namus": "case-missing.xsd"}
             return documents.get(template[: template.index("/", 1)], "rapsheet-2.00.xsd")
-        if name == "file_name":
+        if name == "file" and kind == "string":  # PUT: the file's name; GET: its id
             return f"{STAMP}_{owned.agency.ori}_M{owned.job_id}.json"
         values = {
             "lea_record_id": owned.lea_record_id,
             "file_id": owned.file_id,
+            "file": owned.file_id,
             "job_id": owned.job_id,
             "case_number": owned.case_number,
             "request_id": owned.request_id,
@@ -322,8 +323,8 @@ API: dict[tuple[str, str], tuple[int | None, ...]] = {
     ("GET", "/sdcs/v1/stops/{lea_record_id}"): (401, 200, 404, 200, 200, 403, 404),
     ("GET", "/sdcs/v1/icd"): (200, 200, 200, 200, 200, 200, None),
     ("GET", "/sdcs/v1/icd/{name}"): (200, 200, 200, 200, 200, 200, None),
-    ("PUT", "/sdcs/v1/files/{file_name}"): (401, 202, 202, 200, 200, 403, 400),
-    ("GET", "/sdcs/v1/files/{file_id}"): (401, 200, 404, 200, 200, 403, 404),
+    ("PUT", "/sdcs/v1/files/{file}"): (401, 202, 202, 200, 200, 403, 403),
+    ("GET", "/sdcs/v1/files/{file}"): (401, 200, 404, 200, 200, 403, 404),
     ("GET", "/sdcs/v1/files/{file_id}/results/{name}"): (401, 200, 404, 200, 200, 403, 404),
     ("POST", "/namus/v1/jobs"): (401, 400, 400, 401, 403, 403, None),
     ("POST", "/namus/v1/jobs/validate"): (401, 400, 400, 401, 403, 403, None),
@@ -413,9 +414,12 @@ PUBLIC = {
     ("GET", "/namus/v1/icd/{name}"),
     ("GET", "/chri/v1/icd"),
     ("GET", "/chri/v1/icd/{name}"),
+    ("GET", "/problems"),  # the error catalogue: what each kind of problem document means
 }
 # The login pages (any caller; their own tests: tests/channels/web/test_auth.py, test_throttle.py)
-# and the stop web service's undocumented methods, which answer 405 in Table 6's form to anyone.
+# and the stop web service's undocumented methods, which answer 405 in Table 6's form to anyone;
+# the methods of /namus/v1/jobs/validate but POST, which answer 405 to anyone (not 404 from
+# /namus/v1/jobs/{job_id}).
 OUTSIDE = {
     ("GET", "/portal/login"),
     ("POST", "/portal/login"),
@@ -424,6 +428,7 @@ OUTSIDE = {
     ("POST", "/portal/logout"),
     *((m, "/sdcs/v1/stops/{lea_record_id}") for m in ("DELETE", "PATCH", "POST")),
     *((m, "/sdcs/v1/stops") for m in ("DELETE", "GET", "PATCH", "PUT")),
+    *((m, "/namus/v1/jobs/validate") for m in ("DELETE", "GET", "PATCH", "PUT")),
 }
 
 

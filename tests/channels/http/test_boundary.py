@@ -73,7 +73,7 @@ def test_forged_certificate_headers_from_loopback_are_not_believed(hub: Hub) -> 
     with httpx.Client(base_url=hub.url, timeout=15) as local:
         answer = post_job(local, hub.key, **hub.cert.forwarded_headers())
     assert answer.status_code == 401, answer.text
-    assert "not a trusted proxy" in answer.json()["error"]
+    assert "not a trusted proxy" in answer.json()["detail"]
 
 
 # Bytes trickled at most: far more seconds than the hub's 2 s deadlines, far fewer than a

@@ -35,21 +35,27 @@ def test_an_id_out_of_range_is_404_naming_the_parameter(
     assert answer.status_code == 404, answer.text
     body = answer.json()
     [problem] = body["problems"]
-    assert problem["field"].startswith("path.") and problem["field"].endswith("_id")
-    assert problem["field"] in body["error"]
+    assert problem["field"].startswith("path.")
+    assert problem["field"] in body["detail"]
     assert str(MAX_ID) in problem["message"] or "greater than or equal to 1" in problem["message"]
 
 
 @pytest.mark.parametrize("route", ID_ROUTES)
 def test_an_id_that_is_no_integer_is_404(client: Any, agency: AgencyFixture, route: str) -> None:
     answer = client.get(route.format("1e3"), headers=agency.auth())
-    assert answer.status_code == 404 and "valid integer" in answer.json()["error"]
+    assert answer.status_code == 404 and "valid integer" in answer.json()["detail"]
 
 
 def test_the_largest_id_is_an_ordinary_not_found(client: Any, agency: AgencyFixture) -> None:
     answer = client.get(f"/namus/v1/jobs/{MAX_ID}", headers=agency.auth())
     assert answer.status_code == 404
-    assert answer.json() == {"error": f"no job {MAX_ID} of account {agency.ori}"}
+    assert answer.json() == {
+        "type": "about:blank",
+        "title": "Not Found",
+        "status": 404,
+        "detail": f"No job {MAX_ID} of account {agency.ori}.",
+        "instance": f"/namus/v1/jobs/{MAX_ID}",
+    }
 
 
 @pytest.mark.parametrize("route", ["/chri/v1/outbox", "/namus/v1/cases"])
@@ -60,7 +66,7 @@ def test_a_limit_out_of_range_is_422_naming_it(
     answer = client.get(route, params={"limit": limit}, headers=agency.auth())
     assert answer.status_code == 422, answer.text
     assert answer.json()["problems"][0]["field"] == "query.limit"
-    assert "query.limit" in answer.json()["error"]
+    assert "query.limit" in answer.json()["detail"]
 
 
 @pytest.mark.parametrize("route", ["/chri/v1/outbox", "/namus/v1/cases"])
@@ -104,5 +110,5 @@ def test_the_openapi_document_lists_each_error_with_the_body_the_hub_sends(clien
                 continue  # the web service's answers are the seed's Table 6, every status
             for status, answer in answers.items():
                 if status.startswith("4"):
-                    schema = answer["content"]["application/json"]["schema"]
+                    schema = answer["content"]["application/problem+json"]["schema"]
                     assert schema == {"$ref": "#/components/schemas/ErrorBody"}, (path, status)

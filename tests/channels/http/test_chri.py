@@ -104,7 +104,7 @@ def test_only_the_fbi_iii_may_send_notifications(
     text = notification(agency.ori, fbi_number(), [("TEXAS", "TX01")], fbi_too=False)
     refused = client.post("/chri/v1/notifications", content=text, headers=other_agency.auth())
     assert refused.status_code == 403
-    error = refused.json()["error"]
+    error = refused.json()["detail"]
     assert other_agency.ori in error and "only the FBI/III" in error
     assert "rap_notifiers" in error
 
@@ -115,14 +115,14 @@ def test_broken_notifications_and_hostile_xml_are_refused_with_a_clear_error(
     allow_notifier(hub, monkeypatch, agency.ori)
     bad = client.post("/chri/v1/notifications", content="QL01\nXX\nEND\n", headers=agency.auth())
     assert bad.status_code == 400
-    assert "EL01 or FL01" in bad.json()["error"]
+    assert "EL01 or FL01" in bad.json()["detail"]
     bomb = (
         b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa">'
         b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]><rapSheet>&b;</rapSheet>'
     )
     refused = _post_sheet(client, agency, agency.ori, bomb)
     assert refused.status_code == 400
-    assert "DOCTYPE and ENTITY declarations are not allowed" in refused.json()["error"]
+    assert "DOCTYPE and ENTITY declarations are not allowed" in refused.json()["detail"]
     nowhere = client.post(
         "/chri/v1/rapsheets?destination=bad", content=b"text", headers=agency.auth()
     )
@@ -146,8 +146,8 @@ def test_a_portion_of_another_person_gets_409_naming_the_reason_and_changes_noth
     assert refused.status_code == 409, refused.text
     body = refused.json()
     assert (body["merge_id"], body["reason"]) == (merge_id, "different-subject")
-    assert f"merge {merge_id} refused the portion" in body["error"]
-    assert f"(FBI {stranger}) names another FBI number than the notification" in body["error"]
+    assert f"Merge {merge_id} refused the portion" in body["detail"]
+    assert f"(FBI {stranger}) names another FBI number than the notification" in body["detail"]
     assert client.get("/chri/v1/outbox", headers=agency.auth()).json()["items"] == []
     # The merge goes on: Ohio's own portion completes it, without the refused one's cycle.
     last = _post_sheet(client, ohio, agency.ori, portion("OHIO", "OH02", fbi, "19800101"))

@@ -30,8 +30,8 @@ def test_the_index_lists_every_document_and_each_is_served_with_its_media_type(
 def test_an_unknown_document_is_a_clear_404(client: Any) -> None:
     missing = client.get("/chri/v1/icd/nlets41-4.1.xsd")
     assert missing.status_code == 404
-    assert missing.json()["error"] == (
-        "no document 'nlets41-4.1.xsd' in the rap sheet kit; see /chri/v1/icd"
+    assert missing.json()["detail"] == (
+        "No document 'nlets41-4.1.xsd' in the rap sheet kit; see /chri/v1/icd."
     )
     assert client.get("/chri/v1/icd/..%2F..%2Fetc%2Fpasswd").status_code == 404
 
@@ -54,4 +54,4 @@ def test_a_sample_the_reader_refuses_is_a_500_naming_it(
     finally:
         chri_icd._kit_of.cache_clear()
     assert response.status_code == 500
-    assert "sample ojbc-broken.xml is refused" in response.json()["error"]
+    assert "sample ojbc-broken.xml is refused" in response.json()["detail"]

@@ -89,8 +89,8 @@ def test_a_portion_naming_the_awaited_state_from_another_agency_is_refused(
     assert refused.status_code == 403, refused.text
     assert refused.json()["reason"] == "not-a-responder"
     assert (
-        f"agency {attacker.ori} is not a registered rap sheet responder"
-        in (refused.json()["error"])
+        f"Agency {attacker.ori} is not a registered rap sheet responder"
+        in (refused.json()["detail"])
     )
     # Nothing delivered, nothing merged: the merge still waits for Ohio.
     assert _outbox(client, agency) == []
@@ -114,9 +114,9 @@ def test_a_registered_state_cannot_send_another_states_portion(
     refused = _post(client, texas, agency.ori, forged, XML)
     assert refused.status_code == 403, refused.text
     assert refused.json()["reason"] == "another-state"
-    assert refused.json()["error"] == (
-        f"agency {texas.ori} answers for TX only, and the sheet names SID OH02 of another "
-        "state: a state sends its own record"
+    assert refused.json()["detail"] == (
+        f"Agency {texas.ori} answers for TX only, and the sheet names SID OH02 of another "
+        "state: a state sends its own record."
     )
     _still_waiting_for_ohio(hub, merge_id)
     assert _outbox(client, agency) == []
@@ -157,8 +157,13 @@ def test_plain_text_to_an_ori_no_agency_has_is_refused(client: Any, hub: Hub) ->
     for data, kind in ((PLAIN, TEXT), (portion("OHIO", "OH02", fbi_number(), "19800101"), XML)):
         refused = _post(client, ohio, "ZZ9999999", data, kind)
         assert refused.status_code == 404, refused.text
+        assert refused.headers["content-type"] == "application/problem+json"
         assert refused.json() == {
-            "error": "no agency ZZ9999999: rap sheets go only to agencies of the hub",
+            "type": "/problems#receiver-refused",
+            "title": "Receiver cannot take this",
+            "status": 404,
+            "detail": "No agency ZZ9999999: rap sheets go only to agencies of the hub.",
+            "instance": "/chri/v1/rapsheets",
             "reason": "unknown-receiver",
         }
     assert _log(hub, ohio.ori) == [("refused", None, ohio.ori, "ZZ9999999", None)] * 2
@@ -171,7 +176,7 @@ def test_plain_text_to_an_agency_awaiting_no_rap_sheet_is_refused(
     refused = _post(client, ohio, agency.ori, PLAIN, TEXT)
     assert refused.status_code == 409, refused.text
     assert refused.json()["reason"] == "not-awaiting"
-    assert f"agency {agency.ori} awaits no rap sheet" in refused.json()["error"]
+    assert f"Agency {agency.ori} awaits no rap sheet" in refused.json()["detail"]
     assert _outbox(client, agency) == []
     # Once the agency says which format it wants, it receives rap sheets, text included.
     put = client.put("/chri/v1/preference", json={"format": "transmission"}, headers=agency.auth())

@@ -220,7 +220,7 @@ def test_no_certificate_is_refused_and_forged_headers_are_dropped(stack: Stack) 
     with stack.through_nginx(None) as client:
         answer = post_job(client, stack.keys["CA0370000"])
         assert answer.status_code == 401
-        assert "Client certificate missing" in answer.json()["error"]
+        assert "Client certificate missing" in answer.json()["detail"]
         # the right certificate's headers, sent by the client itself: nginx replaces them
         forged = post_job(
             client, stack.keys["CA0370000"], **stack.certs["CA0370000"].forwarded_headers()
@@ -234,7 +234,7 @@ def test_another_accounts_certificate_is_refused(stack: Stack) -> None:
     with stack.through_nginx(stack.certs["CA0380000"]) as client:
         answer = post_job(client, stack.keys["CA0370000"])
     assert answer.status_code == 403
-    assert "not registered to account CA0370000" in answer.json()["error"]
+    assert "not registered to account CA0370000" in answer.json()["detail"]
 
 
 def test_a_wrong_key_is_refused(stack: Stack) -> None:
@@ -247,10 +247,10 @@ def test_a_wrong_key_is_refused(stack: Stack) -> None:
 def test_a_suspended_account_or_one_without_import_permission_is_refused(stack: Stack) -> None:
     with stack.through_nginx(stack.certs["CA0390000"]) as client:
         answer = post_job(client, stack.keys["CA0390000"])
-    assert answer.status_code == 403 and "suspended" in answer.json()["error"]
+    assert answer.status_code == 403 and "suspended" in answer.json()["detail"]
     with stack.through_nginx(stack.certs["CA0400000"]) as client:
         answer = post_job(client, stack.keys["CA0400000"])
-    assert answer.status_code == 403 and "no import permission" in answer.json()["error"]
+    assert answer.status_code == 403 and "no import permission" in answer.json()["detail"]
 
 
 def test_a_certificate_of_an_unknown_ca_is_refused_by_nginx(stack: Stack) -> None:

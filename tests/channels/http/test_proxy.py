@@ -41,7 +41,7 @@ def test_the_certificate_headers_need_the_proxy_secret(
     key = agency.prod_key
     without = post_job(proxied, key, **agency.cert_headers)
     assert without.status_code == 401
-    assert "not a trusted proxy" in without.json()["error"]
+    assert "not a trusted proxy" in without.json()["detail"]
     wrong = post_job(
         proxied,
         key,

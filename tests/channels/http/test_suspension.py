@@ -104,7 +104,7 @@ def test_rap_sheet_and_case_apis_refuse_a_suspended_agency_and_reopen(
     set_active(hub, agency, False)
     refused = client.get(path, headers=agency.auth())
     assert refused.status_code == 403
-    assert refused.json()["error"].startswith(f"Agency {agency.ori} is suspended")
+    assert refused.json()["detail"].startswith(f"Agency {agency.ori} is suspended")
     set_active(hub, agency, True)
     assert client.get(path, headers=agency.auth()).status_code == 200
 

@@ -153,7 +153,7 @@ def test_over_the_cases_limit_is_413_and_nothing_is_stored(
 ) -> None:
     answer = post(client, agency, [missing() for _ in range(101)])
     assert answer.status_code == 413
-    assert "100" in answer.json()["error"]
+    assert "100" in answer.json()["detail"]
     assert count_jobs(workflows, agency) == 0
 
 
@@ -398,7 +398,7 @@ def test_a_job_of_items_without_their_type_is_refused_before_any_limit(
     _limit(workflows, agency, max_jobs_per_day=1)
     refused = client.post("/namus/v1/jobs", json=body, headers=agency.auth())
     assert refused.status_code == 400, refused.text
-    assert named in refused.json()["error"]
+    assert named in refused.json()["detail"]
     assert count_jobs(workflows, agency) == 0
     assert post(client, agency, [missing()]).status_code == 202  # the day's one job is left
 

@@ -162,7 +162,7 @@ def test_hostile_files_are_refused_naming_the_problem_and_nothing_is_stored(
     with pytest.raises(JobFileError, match="upload.bin: .*" + expected.replace("[", r"\[")):
         read_job_file("upload.bin", data)
     answer = upload(client, agency, "upload.bin", data, "application/octet-stream")
-    assert answer.status_code == 400 and expected in answer.json()["error"], answer.text
+    assert answer.status_code == 400 and expected in answer.json()["detail"], answer.text
     assert count_jobs(hub, agency) == 0
 
 
@@ -179,7 +179,7 @@ def test_a_file_over_the_limits_is_refused_whole(
     three = csv_of([missing(), missing(), missing()])
     assert len(three) < 4000
     answer = upload(client, agency, "three.csv", three, "text/csv")
-    assert answer.status_code == 413 and "at most 2 cases" in answer.json()["error"]
+    assert answer.status_code == 413 and "at most 2 cases" in answer.json()["detail"]
     big = upload(client, agency, "big.csv", three + b" " * 4000, "text/csv")
     assert big.status_code == 413
     assert count_jobs(hub, agency) == 0
@@ -191,7 +191,7 @@ def test_a_multipart_body_without_the_file_part_is_refused(
     answer = client.post(
         "/namus/v1/jobs", files={"other": ("x.csv", b"a", "text/csv")}, headers=agency.auth()
     )
-    assert answer.status_code == 400 and '"file"' in answer.json()["error"]
+    assert answer.status_code == 400 and '"file"' in answer.json()["detail"]
 
 
 def test_the_job_template_offers_the_code_tables_as_drop_downs() -> None:

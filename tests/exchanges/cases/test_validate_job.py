@@ -87,7 +87,7 @@ def test_validating_counts_toward_no_daily_limit_but_keeps_the_job_limits(
     assert post(client, agency, [missing()]).status_code == 202  # the day's one job
     assert validate(client, agency, [missing()]).status_code == 200
     over = validate(client, agency, [missing() for _ in range(4)])
-    assert over.status_code == 413 and "at most 3 cases" in over.json()["error"]
+    assert over.status_code == 413 and "at most 3 cases" in over.json()["detail"]
 
 
 def test_validation_needs_the_import_accounts_key(

@@ -339,7 +339,7 @@ def test_http_upload_refuses_bad_names_and_oversize(
     workflows: Hub, client: Any, agency: AgencyFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     bad = client.put("/sdcs/v1/files/stops.csv", content=b"x", headers=agency.auth())
-    assert bad.status_code == 400 and "the name must be" in bad.json()["error"]
+    assert bad.status_code == 400 and "the name must be" in bad.json()["detail"]
     monkeypatch.setattr(workflows.settings, "max_file_bytes", 10)
     big = client.put(
         f"/sdcs/v1/files/{STAMP}_{agency.ori}_BIG.csv", content=b"x" * 100, headers=agency.auth()

@@ -173,7 +173,7 @@ class JdxClient:
 
     # Batch files
 
-    @operation("PUT", "/sdcs/v1/files/{file_name}")
+    @operation("PUT", "/sdcs/v1/files/{file}")
     def upload_file(
         self,
         file: Path,
@@ -201,7 +201,7 @@ class JdxClient:
         )
         return cast(FileReceipt, _success(answer, 200, 202))
 
-    @operation("GET", "/sdcs/v1/files/{file_id}")
+    @operation("GET", "/sdcs/v1/files/{file}")
     def file_status(self, file_id: int) -> FileStatus:
         return self._call(FileStatus, "GET", f"/sdcs/v1/files/{int(file_id)}", (200,))
 

@@ -5,23 +5,29 @@ from __future__ import annotations
 import gc
 import importlib
 import logging
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from jdx import logs
 from jdx.channels import web
-from jdx.channels.http import docs, metrics, sdcs
+from jdx.channels.http import docs, metrics, openapi, sdcs
 from jdx.channels.http import health as readiness
 from jdx.channels.http.app_peer import FROM_PROXY, PEER, SECRET_HEADER, ProxyTrust
-from jdx.channels.http.common import document_errors
+from jdx.channels.http.common import (
+    ProblemError,
+    problem,
+    problem_of,
+    problems_of,
+)
 from jdx.channels.http.deadlines import BodyDeadline
 from jdx.channels.http.fastpaths import FastPaths, hot_routes
 from jdx.channels.http.request_ids import RequestIds
@@ -96,12 +102,13 @@ class HubApp(FastAPI):
     proxy_trust: ProxyTrust
     body_deadline: tuple[float, int]  # (request_body_timeout_seconds, request_body_min_rate)
     tracer_provider: TracerProvider | None
+    client_certificate: bool  # the NamUs routes take a client certificate (openapi.py)
 
     def openapi(self) -> dict[str, Any]:
         fresh = self.openapi_schema is None
         schema = super().openapi()
         if fresh:
-            document_errors(schema)
+            openapi.finish(schema, client_certificate=self.client_certificate)
         return schema
 
     def build_middleware_stack(self) -> ASGIApp:
@@ -153,10 +160,12 @@ def create_app(
         # and only when tracing is on; FastAPI's own telemetry would look up the providers on
         # every request for nothing.
         telemetry={"tracing": False, "metrics": False, "logs": False},
+        generate_unique_id_function=openapi.operation_id,
     )
     app.state.hub = hub
     app.fast_paths = None
     app.tracer_provider = tracing
+    app.client_certificate = hub.settings.namus_require_client_cert
     settings = hub.settings
     app.proxy_trust = ProxyTrust(
         str(settings.uds) if settings.uds else None,
@@ -183,41 +192,49 @@ def create_app(
     async def http_error(request: Request, exc: HTTPException) -> Response:
         if web.is_portal(request):
             return web.error_response(request, exc)
-        return JSONResponse({"error": exc.detail}, exc.status_code, headers=exc.headers)
+        return problem_of(request.url.path, exc)
 
     @app.exception_handler(RequestValidationError)
     async def request_error(request: Request, exc: RequestValidationError) -> Response:
-        status, body = invalid_request(exc)
+        refused = invalid_request(exc)
         if web.is_portal(request):
-            return web.error_response(request, HTTPException(status, body["error"]))
-        return JSONResponse(body, status)
+            return web.error_response(request, HTTPException(refused.status_code, refused.detail))
+        return problem_of(request.url.path, refused)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, _exc: Exception) -> Response:
-        if request.url.path.startswith("/sdcs/"):
+        if request.url.path.startswith(sdcs.STOPS):  # the stop web service's Table 6 answer
             return sdcs.system_error(request)
-        log.exception("unexpected error on %s", request.url.path)
-        return JSONResponse({"error": "internal error"}, 500)
+        ref = uuid.uuid4().hex[:12]
+        log.exception("unexpected error on %s, reference %s", request.url.path, ref)
+        return problem(
+            request.url.path,
+            500,
+            f"The hub failed on this request; tell support the reference {ref}.",
+            kind="server-error",
+            reference=ref,
+        )
 
     return app
 
 
-def invalid_request(exc: RequestValidationError) -> tuple[int, dict[str, Any]]:
-    """The status and body of a request FastAPI refused, each problem naming its parameter.
+def invalid_request(exc: RequestValidationError) -> ProblemError:
+    """The problem of a request FastAPI refused, each of its ``problems`` naming a parameter.
 
     A path parameter that is not valid (``/namus/v1/jobs/1e30``: above the largest id, or not
     an integer) names no resource: 404, as an id that does not exist is answered. Anything else
     (a query parameter out of its range, a body field) is 422, the status FastAPI documents for
     every route with parameters."""
-    problems = [
-        {"field": ".".join(str(p) for p in e.get("loc", ())), "message": str(e.get("msg", ""))}
-        for e in exc.errors()
-    ]
+    problems = problems_of(
+        (".".join(str(p) for p in e.get("loc", ())), str(e.get("msg", ""))) for e in exc.errors()
+    )
     in_path = any(e.get("loc", ("",))[0] == "path" for e in exc.errors())
     what = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
     if in_path:
-        return 404, {"error": f"not found: {what}", "problems": problems}
-    return 422, {"error": f"invalid request: {what}", "problems": problems}
+        return ProblemError(404, f"Nothing is found at this path: {what}", problems=problems)
+    return ProblemError(
+        422, f"The request is not valid: {what}", kind="invalid-request", problems=problems
+    )
 
 
 def app_from_environment() -> FastAPI:

@@ -19,10 +19,21 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from jdx.channels.http.common import BodyError, Id, Limit, errors, read_body, require_principal
+from jdx.channels.http.common import (
+    BodyError,
+    Id,
+    Limit,
+    ProblemError,
+    errors,
+    read_body,
+    require_principal,
+    timestamp,
+)
+from jdx.channels.http.openapi import OPAQUE, answer, answer_header, nullable, obj
+from jdx.exchanges.rapsheets.kit import notification_files, sample_files
 from jdx.exchanges.rapsheets.merge import MergeError
 from jdx.exchanges.rapsheets.notification import NotificationError
 from jdx.exchanges.rapsheets.service import (
@@ -40,17 +51,48 @@ from jdx.hub import Hub
 from jdx.security.keys import Principal
 
 _ORI = re.compile(r"[A-Z0-9]{9}")
-_TEXT_BODY = {"requestBody": {"required": True, "content": {"text/plain": {"schema": {}}}}}
+OUTBOX_ITEM = obj(
+    {
+        "id": {"type": "integer"},
+        "message_id": {"type": "string"},
+        "sender_ori": {"type": "string"},
+        "format": {"type": "string"},
+        "content_type": {"type": "string"},
+        "created_at": {"type": "string", "format": "date-time"},
+        "fetched_at": nullable("string", format="date-time"),
+        "href": {"type": "string"},
+    }
+)
+_TEXT_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "The FBI/III message as text (UTF-8).",
+        "content": {
+            "text/plain": {
+                "schema": {"type": "string"},
+                "example": notification_files()["notification-el01.txt"].decode(),
+            }
+        },
+    }
+}
 _XML_BODY = {
     "requestBody": {
         "required": True,
-        "content": {"application/xml": {"schema": {}}, "text/plain": {"schema": {}}},
+        "description": "The rap sheet: Nlets 4.1 or 2.00 XML, or the responder's text.",
+        "content": {
+            "application/xml": {
+                "schema": OPAQUE,
+                "example": sample_files()["nlets41-minimal.xml"].decode(),
+            },
+            "text/plain": {"schema": {"type": "string"}},
+        },
     }
 }
+_ORI_PATTERN = "^[A-Z0-9]{9}$"
 
 
 class Preference(BaseModel):
-    format: str
+    format: str = Field(json_schema_extra={"enum": list(FORMATS)})
 
 
 def router(hub: Hub) -> APIRouter:
@@ -76,9 +118,23 @@ def router(hub: Hub) -> APIRouter:
     @api.post(
         "/notifications",
         status_code=201,
+        operation_id="receiveNotification",
         summary="An FBI/III EL01 or FL01 notification: opens a Rap-Merge entry",
         openapi_extra=_TEXT_BODY,
-        responses=errors(400, 401, 403, 409, 413, 422),
+        responses={
+            201: answer(
+                "The merge entry opened: whose request, which portions it awaits, until when.",
+                obj(
+                    {
+                        "merge_id": {"type": "integer"},
+                        "requester": {"type": "string"},
+                        "expected": {"type": "array", "items": {"type": "string"}},
+                        "deadline_at": {"type": "string", "format": "date-time"},
+                    }
+                ),
+            ),
+            **errors(400, 401, 403, 409, 413, 422),
+        },
     )
     async def notification(
         request: Request,
@@ -102,13 +158,15 @@ def router(hub: Hub) -> APIRouter:
         except NotifierRefused as exc:
             raise HTTPException(403, str(exc)) from None
         except DuplicateRequest as exc:
-            return JSONResponse({"error": str(exc), "merge_id": exc.merge_id}, 409)
+            raise ProblemError(
+                409, str(exc), kind="merge-conflict", merge_id=exc.merge_id
+            ) from None
         return JSONResponse(
             {
                 "merge_id": entry.id,
                 "requester": entry.requester_ori,
                 "expected": list(entry.expected),
-                "deadline_at": entry.deadline_at.isoformat(),
+                "deadline_at": timestamp(entry.deadline_at),
             },
             201,
         )
@@ -116,13 +174,32 @@ def router(hub: Hub) -> APIRouter:
     @api.post(
         "/rapsheets",
         status_code=202,
+        operation_id="receiveRapSheet",
         summary="A responder's rap sheet (STDRAP): merged, or forwarded to the requester",
         openapi_extra=_XML_BODY,
-        responses=errors(400, 401, 403, 404, 409, 413, 422),
+        responses={
+            202: answer(
+                "Taken: merged into the open merge, or delivered to the requester.",
+                obj(
+                    {
+                        "outcome": {"type": "string"},
+                        "merge_id": nullable("integer"),
+                        "responder": nullable("string"),
+                        "missing": {"type": "array", "items": {"type": "string"}},
+                        "delivered": {"type": "boolean"},
+                    }
+                ),
+            ),
+            **errors(400, 401, 403, 404, 409, 413, 422),
+        },
     )
     async def rap_sheet(
         request: Request,
-        destination: str = Query(..., description="The requester's ORI the sheet is sent to."),
+        destination: str = Query(
+            ...,
+            description="The requester's ORI the sheet is sent to (9 letters and digits).",
+            json_schema_extra={"pattern": _ORI_PATTERN},
+        ),
     ) -> Response:
         principal = await run_in_threadpool(principal_of, request)
         if not _ORI.fullmatch(destination):
@@ -136,18 +213,24 @@ def router(hub: Hub) -> APIRouter:
             raise HTTPException(400, f"rap sheet refused: {exc}") from None
         except SenderRefused as exc:
             # 403: who the caller authenticated as may not send this sheet (issue 16).
-            return JSONResponse({"error": str(exc), "reason": exc.reason}, 403)
+            raise ProblemError(403, str(exc), kind="sender-refused", reason=exc.reason) from None
         except ReceiverRefused as exc:
             status = 404 if exc.reason == "unknown-receiver" else 409
-            return JSONResponse({"error": str(exc), "reason": exc.reason}, status)
+            raise ProblemError(
+                status, str(exc), kind="receiver-refused", reason=exc.reason
+            ) from None
         except PortionRefused as exc:
             # 409, not 422: the sheet is well formed and would be forwarded had no merge been
             # active; it conflicts with the state of one resource, the merge entry, whose
             # subject the notification fixed (issue 15). The same status as a second request
             # for an active merge, with the same body: what is wrong, and which merge.
-            return JSONResponse(
-                {"error": str(exc), "merge_id": exc.merge_id, "reason": "different-subject"}, 409
-            )
+            raise ProblemError(
+                409,
+                str(exc),
+                kind="merge-conflict",
+                merge_id=exc.merge_id,
+                reason="different-subject",
+            ) from None
         except MergeError as exc:
             raise HTTPException(422, f"rap sheet refused: {exc}") from None
         return JSONResponse(
@@ -163,8 +246,20 @@ def router(hub: Hub) -> APIRouter:
 
     @api.get(
         "/outbox",
+        operation_id="listOutbox",
         summary="The caller's deliveries, newest first",
-        responses=errors(401, 403, 422),
+        responses={
+            200: answer(
+                "The deliveries, each with the address of its content.",
+                obj(
+                    {
+                        "receiver": {"type": "string"},
+                        "items": {"type": "array", "items": OUTBOX_ITEM},
+                    }
+                ),
+            ),
+            **errors(401, 403, 422),
+        },
     )
     def outbox(
         request: Request,
@@ -177,8 +272,25 @@ def router(hub: Hub) -> APIRouter:
 
     @api.get(
         "/outbox/{item_id}",
+        operation_id="fetchOutboxItem",
         summary="One delivery's content (marks it fetched)",
-        responses=errors(401, 403, 404),
+        response_class=Response,
+        responses={
+            200: answer(
+                "The rap sheet as delivered, in the receiver's format.",
+                {"type": "string"},
+                media="application/xml",
+                more={
+                    "text/html": {"schema": {"type": "string"}},
+                    "text/plain": {"schema": {"type": "string"}},
+                },
+                headers={
+                    "X-Message-Id": answer_header("The delivery's message id.", required=True),
+                    "X-Sender-Ori": answer_header("The ORI that sent it.", required=True),
+                },
+            ),
+            **errors(401, 403, 404),
+        },
     )
     def outbox_item(request: Request, item_id: Id) -> Response:
         principal = principal_of(request)
@@ -193,8 +305,16 @@ def router(hub: Hub) -> APIRouter:
 
     @api.put(
         "/preference",
+        operation_id="setRapSheetFormat",
         summary="The format the caller wants its rap sheets in",
-        responses=errors(400, 401, 403, 422),
+        responses={
+            200: answer(
+                "Set.",
+                obj({"receiver": {"type": "string"}, "format": {"enum": list(FORMATS)}}),
+                {"receiver": "CA0370000", "format": "presentation-html"},
+            ),
+            **errors(400, 401, 403, 422),
+        },
     )
     def preference(request: Request, body: Preference) -> dict[str, str]:
         principal = principal_of(request)
@@ -213,7 +333,7 @@ def _listing(message: OutboxMessage) -> dict[str, Any]:
         "sender_ori": message.sender_ori,
         "format": message.format,
         "content_type": message.content_type,
-        "created_at": message.created_at.isoformat(),
-        "fetched_at": message.fetched_at.isoformat() if message.fetched_at else None,
+        "created_at": timestamp(message.created_at),
+        "fetched_at": timestamp(message.fetched_at),
         "href": f"/chri/v1/outbox/{message.id}",
     }

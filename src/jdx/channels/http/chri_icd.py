@@ -66,6 +66,7 @@ def router(_hub: Hub) -> APIRouter:
             "List the participants' kit",
             "One document of the kit: XSD, reference, samples, notifications, README",
         ),
+        operation_ids=("listRapSheetKit", "getRapSheetKitDocument"),
         not_found=lambda name: f"no document {name!r} in the rap sheet kit; see {PREFIX}",
         listing_model=dict[str, Any],
     )

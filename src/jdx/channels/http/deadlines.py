@@ -19,16 +19,35 @@ import functools
 import logging
 from typing import Any
 
+import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("jdx.http")
 
-TIMEOUT_BODY = b'{"error": "the request was not received in time"}'
-_TIMEOUT_HEADERS = [
-    (b"content-type", b"application/json"),
-    (b"content-length", str(len(TIMEOUT_BODY)).encode()),
-    (b"connection", b"close"),  # uvicorn closes the connection after the answer
-]
+
+def timeout_body(path: str | None) -> bytes:
+    """An RFC 9457 problem document, as every API error (``channels/http/common.py``); the
+    headers' time limit runs out before the request's path is known: no ``instance`` then."""
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": "Request Timeout",
+        "status": 408,
+        "detail": "The request was not received in time.",
+    }
+    if path is not None:
+        body["instance"] = path
+    return orjson.dumps(body)
+
+
+TIMEOUT_BODY = timeout_body(None)
+
+
+def _timeout_headers(body: bytes) -> list[tuple[bytes, bytes]]:
+    return [
+        (b"content-type", b"application/problem+json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),  # uvicorn closes the connection after the answer
+    ]
 
 
 class _TooSlow(BaseException):
@@ -77,9 +96,10 @@ class BodyDeadline:
                     loop.time() - start,
                 )
                 if not answered:
+                    body = timeout_body(scope["path"])
                     await send({"type": "http.response.start", "status": 408,
-                                "headers": _TIMEOUT_HEADERS})  # fmt: skip
-                    await send({"type": "http.response.body", "body": TIMEOUT_BODY})
+                                "headers": _timeout_headers(body)})  # fmt: skip
+                    await send({"type": "http.response.body", "body": body})
                 raise _TooSlow from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
@@ -161,7 +181,7 @@ class HeaderDeadlineProtocol(_base_protocol()):  # type: ignore[misc]
     headers are complete: the timer armed before then is disarmed once ``cycle`` has changed."""
 
     ANSWER = (
-        b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\n"
+        b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/problem+json\r\n"
         b"content-length: " + str(len(TIMEOUT_BODY)).encode() + b"\r\n"
         b"connection: close\r\n\r\n" + TIMEOUT_BODY
     )

@@ -11,12 +11,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from html import escape
 from pathlib import Path
 
 import fastapi_offline
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, Response
+
+from jdx.channels.http.common import CATALOGUE, KINDS
 
 STATIC = Path(fastapi_offline.__file__).parent / "static"
 ASSETS = "/docs/static"
@@ -95,11 +98,32 @@ def router(*, title: str, openapi_url: str) -> APIRouter:
         policy = f"{_COMMON}; script-src 'self'; style-src 'self' 'unsafe-inline'; worker-src blob:"
         return _page(html, policy)
 
+    @docs.get(CATALOGUE)
+    def problem_catalogue() -> HTMLResponse:
+        """The kinds of problem document (``type``: ``/problems#<kind>``), one anchor each."""
+        items = "".join(
+            f'<dt id="{kind}"><code>{CATALOGUE}#{kind}</code>: {escape(summary)}</dt>'
+            f"<dd>{escape(meaning)}</dd>"
+            for kind, (summary, meaning) in KINDS.items()
+        )
+        html = (
+            '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+            f"<title>{escape(title)}: error catalogue</title></head><body>"
+            "<h1>Kinds of error</h1><p>Every error of the API routes (outside the stop web "
+            "service's answers, whose shape is the SDCS Table 6) is an RFC 9457 problem "
+            "document, <code>application/problem+json</code>, with <code>type</code>, "
+            "<code>title</code>, <code>status</code>, <code>detail</code> and "
+            "<code>instance</code>. Its <code>type</code> is <code>about:blank</code> when the "
+            "HTTP status says all there is to say, or one of these kinds:</p>"
+            f"<dl>{items}</dl></body></html>"
+        )
+        return _page(html, f"{_COMMON}; script-src 'none'; style-src 'none'")
+
     @docs.get(f"{ASSETS}/{{name}}")
     def asset(name: str) -> Response:
         media = ASSET_TYPES.get(name)
         if media is None:
-            return Response("not found", 404, media_type="text/plain")
+            raise HTTPException(404, f"No asset {name!r} of the documentation pages.")
         return FileResponse(
             STATIC / name,
             media_type=media,

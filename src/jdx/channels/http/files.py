@@ -11,23 +11,46 @@ from __future__ import annotations
 
 import mimetypes
 from collections.abc import Iterator
-from typing import Any
+from typing import Annotated, Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from jdx.channels.http.common import Id, errors, require_principal
+from jdx.channels.http.common import Id, errors, require_principal, timestamp
+from jdx.channels.http.openapi import LOCATION, answer, nullable, obj
 from jdx.exchanges.stops import workflow
-from jdx.exchanges.stops.batch_files import NameError_, parse_name
+from jdx.exchanges.stops.batch_files import ForeignOri, NameError_, parse_name
 from jdx.exchanges.stops.file_status import stored_so_far
 from jdx.exchanges.stops.file_store import PART_BYTES, Key
 from jdx.exchanges.stops.tables import stop_files
 from jdx.hub import Hub
 from jdx.security.keys import Principal
 from jdx.store.engine import read_only
+from jdx.store.tables import MAX_ID
 
+_DAY = (
+    r"[1-9]\d{3}(?:(?:0[13578]|1[02])(?:0[1-9]|[12]\d|3[01])|(?:0[469]|11)(?:0[1-9]|[12]\d|30)"
+    r"|02(?:0[1-9]|1\d|2[0-8]))"
+)
+# The convention's names (batch_files.NAME), documented with dates that exist: 29 February is
+# left out of the pattern (the hub takes it in a leap year).
+FILE_NAME_PATTERN = (
+    rf"^{_DAY}(?:[01]\d|2[0-3])[0-5]\d[0-5]\d_[A-Za-z0-9]{{9}}_[A-Za-z0-9][A-Za-z0-9.\-]{{0,49}}"
+    r"\.(?:xlsx|xls|csv|txt|xml|json)$"
+)
+# GET /{file} and PUT /{file} share a path template (OpenAPI: one path, two operations): the
+# upload's name in a PUT, the id it answered in a GET.
+FileId = Annotated[
+    int,
+    Path(
+        alias="file",
+        ge=1,
+        le=MAX_ID,
+        description=f"The file's id, as the upload answered it: an integer from 1 to {MAX_ID}.",
+    ),
+]
 OUTPUT_SUFFIXES = (
     "_errors.csv",
     "_errors.xlsx",
@@ -46,12 +69,33 @@ def router(hub: Hub) -> APIRouter:
         return require_principal(request, hub.keys.principal)
 
     @api.put(
-        "/{file_name}",
+        "/{file}",
         status_code=202,
+        operation_id="uploadStopFile",
         summary="Upload a batch file (XLSX, XLS, pipe-delimited, XML or JSON)",
+        description="The file's name is the SFTP convention's: "
+        "`YYYYMMDDHHMMSS_<ORI>_<LEA batch id>.xlsx|.xls|.csv` or "
+        "`YYYYMMDDHHMMSS_<ORI>_<LEA record id>.xml|.json`, with the key's ORI.",
         responses={
-            200: {"description": "Received before: the earlier file, its status at Location."},
-            **errors(400, 401, 403, 413),
+            202: answer(
+                "Received: the file's id; its status at Location.",
+                obj({"file_id": {"type": "integer"}, "message": {"type": "string"}}),
+                {"file_id": 1, "message": "received"},
+                headers={"Location": LOCATION},
+            ),
+            200: answer(
+                "Received before: the earlier file, its status at Location.",
+                obj(
+                    {
+                        "file_id": {"type": "integer"},
+                        "duplicate_of": {"type": "integer"},
+                        "received_at": {"type": "string", "format": "date-time"},
+                        "message": {"type": "string"},
+                    }
+                ),
+                headers={"Location": LOCATION},
+            ),
+            **errors(400, 401, 403, 409, 413),
         },
         openapi_extra={
             "requestBody": {
@@ -62,12 +106,21 @@ def router(hub: Hub) -> APIRouter:
             }
         },
     )
-    async def upload(request: Request, file_name: str) -> Response:
+    async def upload(
+        request: Request,
+        file_name: str = Path(
+            alias="file",
+            description="The file's name: YYYYMMDDHHMMSS_<ORI>_<LEA batch or record id>.<ext>.",
+            json_schema_extra={"pattern": FILE_NAME_PATTERN},
+        ),
+    ) -> Response:
         principal = await run_in_threadpool(principal_of, request)
         try:
             parse_name(file_name, principal.ori)
         except NameError_ as exc:
-            raise HTTPException(400, f"{file_name}: {exc}") from None
+            # another agency's ORI in a well-formed name: 403, as the web service's FOREIGN_ORI
+            status = 403 if isinstance(exc, ForeignOri) else 400
+            raise HTTPException(status, f"The file name {file_name!r} is refused: {exc}") from None
         limit = hub.settings.max_file_bytes
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
@@ -94,14 +147,14 @@ def router(hub: Hub) -> APIRouter:
                 {
                     "file_id": earlier,
                     "duplicate_of": earlier,
-                    "received_at": received.first_received.isoformat(),
+                    "received_at": timestamp(received.first_received),
                     "message": received.message,
                 },
                 200,
                 headers={"Location": f"/sdcs/v1/files/{earlier}"},
             )
         if received.file_id is None:
-            raise HTTPException(400, received.message)
+            raise HTTPException(received.refusal, f"The file {received.message}")
         return JSONResponse(
             {"file_id": received.file_id, "message": received.message},
             202,
@@ -109,11 +162,30 @@ def router(hub: Hub) -> APIRouter:
         )
 
     @api.get(
-        "/{file_id}",
+        "/{file}",
+        operation_id="getStopFile",
         summary="State and counts of an uploaded file, with its results",
-        responses=errors(401, 403, 404),
+        responses={
+            200: answer(
+                "The file's state, counts and the addresses of its result files.",
+                obj(
+                    {
+                        "file_id": {"type": "integer"},
+                        "file_name": {"type": "string"},
+                        "state": {"type": "string"},
+                        "total": nullable("integer"),
+                        "processed": nullable("integer"),
+                        "results": {
+                            "type": "object",
+                            "additionalProperties": {"type": "string"},
+                        },
+                    }
+                ),
+            ),
+            **errors(401, 403, 404),
+        },
     )
-    def status(request: Request, file_id: Id) -> dict[str, Any]:
+    def status(request: Request, file_id: FileId) -> dict[str, Any]:
         principal = principal_of(request)
         row, processed = _own_file(principal, file_id, progress=True)
         return {
@@ -129,15 +201,29 @@ def router(hub: Hub) -> APIRouter:
             "with_errors": row.with_errors,
             "rejected": row.rejected,
             "processed": processed,  # records processed so far; the total once done
-            "received_at": row.received_at.isoformat(),
-            "finished_at": row.finished_at.isoformat() if row.finished_at else None,
+            "received_at": timestamp(row.received_at),
+            "finished_at": timestamp(row.finished_at),
             "results": {p.name: f"/sdcs/v1/files/{row.id}/results/{p.name}" for p in _results(row)},
         }
 
     @api.get(
         "/{file_id}/results/{name}",
+        operation_id="downloadStopFileResult",
         summary="Download one result file of an upload",
-        responses=errors(401, 403, 404),
+        response_class=Response,
+        responses={
+            200: answer(
+                "The result file (errors as CSV, XLSX, XML or JSON; the response report and "
+                "processor log as text).",
+                {"type": "string", "format": "binary"},
+                media="application/octet-stream",
+                more={
+                    m: {"schema": {"type": "string"}}
+                    for m in sorted({_media_type("x" + s) for s in OUTPUT_SUFFIXES})
+                },
+            ),
+            **errors(401, 403, 404),
+        },
     )
     def result(request: Request, file_id: Id, name: str) -> Response:
         principal = principal_of(request)

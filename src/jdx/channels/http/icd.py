@@ -29,6 +29,7 @@ def router(hub: Hub) -> APIRouter:
             "List the ICD documents",
             "One ICD document: HTML, JSON Schema, XSD, templates, sample",
         ),
+        operation_ids=("listStopIcdDocuments", "getStopIcdDocument"),
         not_found=lambda name: f"no ICD document {name!r}",
     )
     return api

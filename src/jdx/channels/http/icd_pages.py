@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, Response
 from jdx.channels.http.common import errors
 from jdx.channels.http.docs import HEADERS, inline_hashes
 from jdx.channels.http.icd_transport import CHAPTERS, HTML_MEDIA, INDEX, TRANSPORT, chapter_pages
+from jdx.channels.http.openapi import answer
 from jdx.dictionary.icd import DOCUMENTS, render
 from jdx.dictionary.model import Dictionary
 
@@ -132,6 +133,7 @@ def add_icd_routes(
     document: Callable[[Request, str], Response | None],
     *,
     summaries: tuple[str, str],
+    operation_ids: tuple[str, str],
     not_found: Callable[[str], str],
     listing_model: Any,
 ) -> None:
@@ -153,6 +155,7 @@ def add_icd_routes(
         index,
         methods=["GET"],
         summary=summaries[0],
+        operation_id=operation_ids[0],
         response_model=listing_model,
         responses=HTML_ANSWER,
     )
@@ -161,8 +164,15 @@ def add_icd_routes(
         get,
         methods=["GET"],
         summary=summaries[1],
+        operation_id=operation_ids[1],
         response_class=Response,
-        responses=errors(404),
+        responses={
+            200: answer(
+                "The document, in its own media type (a chapter page: text/html).",
+                more={"*/*": {"schema": {}}},
+            ),
+            **errors(404),
+        },
     )
 
 
@@ -172,6 +182,7 @@ def add_record_icd_routes(
     listing: Callable[[], dict[str, dict[str, str]]],
     *,
     summaries: tuple[str, str],
+    operation_ids: tuple[str, str],
     not_found: Callable[[str], str],
 ) -> None:
     """:func:`add_icd_routes` of an ICD of record documents, listed by name."""
@@ -181,6 +192,7 @@ def add_record_icd_routes(
         listing,
         icd.response,
         summaries=summaries,
+        operation_ids=operation_ids,
         not_found=not_found,
         listing_model=dict[str, dict[str, str]],
     )

@@ -421,7 +421,7 @@ def _sftp(settings: Settings) -> str:
         f"(<code>INPUT</code>/<code>OUTPUT</code>) and DOJ's live one (<code>{incoming}</code>/"
         f"<code>{responses}</code>). A response report is one file with two names: delete it "
         "through either and it is gone from both. Files can also be uploaded over HTTP: "
-        "<code>PUT /sdcs/v1/files/{file_name}</code>.</p>"
+        "<code>PUT /sdcs/v1/files/{file}</code> (the file's name).</p>"
         + _table(("Folder", "What", "Layout"), folders)
         + "<h3>File names</h3><p>A file is processed only when its name is "
         "<code>YYYYMMDDHHMMSS_&lt;ORI&gt;_&lt;LEABatchID&gt;.xlsx|.xls|.csv|.txt</code> "

@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import unquote
 
 import orjson
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
@@ -34,16 +34,35 @@ from jdx.channels.http.common import (
     Id,
     Limit,
     Offset,
+    ProblemError,
     errors,
+    problems_of,
     read_body,
     require_principal,
 )
-from jdx.codecs.xmlform import XmlFormError, element_to_value, local_name, parse_xml
+from jdx.channels.http.openapi import (
+    LOCATION,
+    OPAQUE,
+    answer,
+    answer_header,
+    component,
+    nullable,
+    obj,
+)
+from jdx.codecs.xmlform import (
+    XmlFormError,
+    element_to_value,
+    local_name,
+    parse_xml,
+    record_to_xml,
+)
+from jdx.dictionary.icd.jsonschema import json_schema
+from jdx.dictionary.icd.sample import sample_record
 from jdx.exchanges.cases import accounts, cancellation_mail, process, results
 from jdx.exchanges.cases import workflow as case_jobs
-from jdx.exchanges.cases.jobs import CaseImport, JobRefused
+from jdx.exchanges.cases.jobs import FAMILIES, CaseImport, JobRefused
 from jdx.exchanges.cases.review import CaseReview, ReviewError
-from jdx.exchanges.cases.upload import read_job
+from jdx.exchanges.cases.upload import JobFileError, read_job, refuse_nul
 from jdx.hub import Hub
 from jdx.security.actors import client_actor
 from jdx.security.keys import Principal
@@ -80,6 +99,146 @@ def job_of_request(body: bytes, content_type: str) -> tuple[list[Any], str]:
 
 
 REVIEW_STATES = frozenset({"pending", "returned", "published", "closed"})
+_STATES = f"({'|'.join(sorted(REVIEW_STATES))})"
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "A key of the client's own (up to 200 characters) making a retry safe: the "
+    "same key with the same body answers the job it first created (header "
+    "Idempotent-Replayed: true); with another body it is refused (422).",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+}
+CASE_OUTCOME = obj(
+    {
+        "seq": {"type": "integer"},
+        "type": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "object"}},
+    },
+    {"client_case_number": nullable("string"), "state": {"type": "string"}},
+)
+CANCELLATION = obj(
+    {
+        "id": {"type": "integer"},
+        "case_number": nullable("string"),
+        "state": {"type": "string"},
+    },
+    {"reason": nullable("string"), "reviewer_note": nullable("string")},
+)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Text without a NUL character, which no field of a case may hold (refuse_nul); any JSON value
+# of a case's record, made of such texts.
+WITHOUT_NUL = {"type": "string", "pattern": "^[^\\x00]*$"}
+CASE_VALUE: dict[str, Any] = {
+    "description": "A value of a case's record: no text or name in it holds a NUL character.",
+    "anyOf": [
+        WITHOUT_NUL,
+        {"type": ["number", "boolean", "null"]},
+        {"type": "array", "items": {"$ref": "#/components/schemas/CaseValue"}},
+        {
+            "type": "object",
+            "propertyNames": WITHOUT_NUL,
+            "additionalProperties": {"$ref": "#/components/schemas/CaseValue"},
+        },
+    ],
+}
+
+
+def _bodies(hub: Hub) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """The documented request bodies: a job (the envelope, its XML and file forms), a case
+    (JSON or XML), a cancellation request; each with the ICD's sample records."""
+    dictionaries = {t: hub.validation.families[f].versions[-1][0] for t, f in FAMILIES.items()}
+    samples = {t: sample_record(d) for t, d in dictionaries.items()}
+    schemas = {t: json_schema(d) for t, d in dictionaries.items()}
+
+    def xml(t: str) -> str:
+        text = record_to_xml(dictionaries[t], samples[t]).decode()
+        return text.split("?>", 1)[1].strip() if text.startswith("<?xml") else text
+
+    envelope = {
+        "type": "object",
+        "required": ["cases"],
+        "properties": {
+            "cases": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": hub.settings.namus_max_cases_per_job,
+                "items": {
+                    "type": "object",
+                    "required": ["type", "record"],
+                    "properties": {
+                        "type": {"enum": list(FAMILIES)},
+                        "record": {
+                            "type": "object",
+                            "description": "The case's fields: the case ICD's JSON Schema of "
+                            "its type (`jdx icd cases`). A case with errors does not refuse "
+                            "the job; its errors are in the job's status. No text or name in "
+                            "it may hold a NUL character.",
+                            "propertyNames": WITHOUT_NUL,
+                            "additionalProperties": component("CaseValue", CASE_VALUE),
+                        },
+                    },
+                },
+            }
+        },
+    }
+    job_example = {
+        "cases": [{"type": t, "record": samples[t]} for t in ("missing", "unidentified")]
+    }
+    job_xml = "<ImportJob>" + xml("missing") + xml("unidentified") + "</ImportJob>"
+    file_part = {"type": "string", "format": "binary", "description": "The job file."}
+    job = {
+        "requestBody": {
+            "required": True,
+            "description": "The job: JSON (the envelope), XML (<ImportJob> holding one "
+            "<MissingPersonCase>, <UnidentifiedPersonCase> or <CancellationRequest> a case), "
+            "or a job file (XLSX, CSV; JSON or XML too) as the body or a multipart `file`.",
+            "content": {
+                "application/json": {"schema": envelope, "example": job_example},
+                "application/xml": {"schema": OPAQUE, "example": job_xml},
+                "text/csv": {"schema": OPAQUE},
+                XLSX: {"schema": {"type": "string", "format": "binary"}},
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {"file": file_part},
+                    }
+                },
+            },
+        }
+    }
+    case = {
+        "requestBody": {
+            "required": True,
+            "description": "The case's whole record, replacing the stored one: JSON, or XML "
+            "with the ICD's root element.",
+            "content": {
+                "application/json": {
+                    "schema": {"anyOf": [schemas["missing"], schemas["unidentified"]]},
+                    # by the case's type: a missing person's case (MP...), an unidentified one
+                    "examples": {
+                        t: {"summary": f"A case of type {t}", "value": samples[t]}
+                        for t in ("missing", "unidentified")
+                    },
+                },
+                "application/xml": {"schema": OPAQUE, "example": xml("missing")},
+            },
+        }
+    }
+    cancellation = {
+        "requestBody": {
+            "required": True,
+            "description": "A cancellation request: the case ICD's cancellation record.",
+            "content": {
+                "application/json": {
+                    "schema": schemas["cancellation"],
+                    "example": samples["cancellation"],
+                }
+            },
+        }
+    }
+    return job, case, cancellation
 
 
 def parse_record(body: bytes, content_type: str) -> Any:
@@ -90,9 +249,11 @@ def parse_record(body: bytes, content_type: str) -> Any:
             raise ValueError("the XML root must be MissingPersonCase or UnidentifiedPersonCase")
         return element_to_value(root)
     try:
-        return orjson.loads(body)
+        record = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise ValueError(f"not JSON: {exc}") from None
+    refuse_nul(record)
+    return record
 
 
 CERT_HEADER = "x-ssl-client-cert"
@@ -124,6 +285,7 @@ def router(hub: Hub) -> APIRouter:
     api = APIRouter(prefix="/namus/v1", tags=["NamUs case import"])
     service = hub.service(CaseImport)
     review = hub.service(CaseReview)
+    job_body, case_body, cancellation_body = _bodies(hub)
 
     def principal_of(request: Request) -> Principal:
         principal = require_principal(request, hub.keys.check, "account")
@@ -162,14 +324,46 @@ def router(hub: Hub) -> APIRouter:
         try:
             items, fmt = job_of_request(body, request.headers.get("content-type", ""))
         except ValueError as exc:  # JobFileError too: the message names the problem
-            raise HTTPException(400, str(exc)) from None
+            parts = exc.problems if isinstance(exc, JobFileError) else ()
+            raise ProblemError(
+                400,
+                f"The job cannot be read: {exc}",
+                kind="unreadable-body",
+                problems=problems_of((f"body.{f}", m) for f, m in parts) or None,
+            ) from None
         return body, items, fmt
 
     @api.post(
         "/jobs",
         status_code=202,
+        operation_id="createCaseJob",
         summary="Import 1 to 100 cases as one job",
-        responses=errors(400, 401, 403, 413, 422, 429),
+        description="Answers at once; the job's cases are then imported by its workflow, and "
+        "`GET` of `status_url` tells each case's outcome. A case with errors does not refuse "
+        "the job: its errors are in the job's status. Send an `Idempotency-Key` to retry "
+        "safely: the same key with the same body answers the first job again.",
+        openapi_extra={**job_body, "parameters": [IDEMPOTENCY_KEY]},
+        responses={
+            202: answer(
+                "Accepted: the job's id and where its state is read.",
+                obj(
+                    {
+                        "job_id": {"type": "integer"},
+                        "status_url": {"type": "string"},
+                        "replayed": {"type": "boolean"},
+                    }
+                ),
+                {"job_id": 1, "status_url": "/namus/v1/jobs/1", "replayed": False},
+                headers={
+                    "Location": LOCATION,
+                    "Idempotent-Replayed": answer_header(
+                        "true: the Idempotency-Key named an earlier job, answered again.",
+                        enum=["true"],
+                    ),
+                },
+            ),
+            **errors(400, 401, 403, 413, 422, 429),
+        },
     )
     async def submit_job(request: Request) -> Response:
         received_at = now()
@@ -207,8 +401,23 @@ def router(hub: Hub) -> APIRouter:
 
     @api.post(
         "/jobs/validate",
+        operation_id="validateCaseJob",
         summary="Check a job as it would be imported, storing nothing (testing and QA)",
-        responses=errors(400, 401, 403, 413),
+        openapi_extra=job_body,
+        responses={
+            200: answer(
+                "Each case's errors, as the import would find them; nothing is stored.",
+                obj(
+                    {
+                        "total": {"type": "integer"},
+                        "valid": {"type": "integer"},
+                        "stored": {"const": False},
+                        "cases": {"type": "array", "items": CASE_OUTCOME},
+                    }
+                ),
+            ),
+            **errors(400, 401, 403, 413, 429),
+        },
     )
     async def validate_job(request: Request) -> dict[str, Any]:
         principal = await run_in_threadpool(principal_of, request)
@@ -220,10 +429,35 @@ def router(hub: Hub) -> APIRouter:
         except JobRefused as exc:
             raise HTTPException(exc.status, str(exc)) from None
 
+    @api.api_route(
+        "/jobs/validate",
+        methods=["GET", "PUT", "PATCH", "DELETE"],
+        include_in_schema=False,
+    )
+    def validate_job_other_methods() -> None:
+        # Else /jobs/{job_id} takes GET /jobs/validate, and answers 404 for an id "validate".
+        raise HTTPException(405, "Only POST checks a job.", headers={"Allow": "POST"})
+
     @api.get(
         "/jobs/{job_id}",
+        operation_id="getCaseJob",
         summary="A job's state and the outcome of each of its cases",
-        responses=errors(401, 403, 404),
+        responses={
+            200: answer(
+                "The job: its state, counts and each case's outcome.",
+                obj(
+                    {
+                        "job_id": {"type": "integer"},
+                        "state": {"type": "string"},
+                        "realm": {"type": "string"},
+                        "format": nullable("string"),
+                        "total": {"type": "integer"},
+                        "cases": {"type": "array", "items": CASE_OUTCOME},
+                    }
+                ),
+            ),
+            **errors(401, 403, 404),
+        },
     )
     def job(request: Request, job_id: Id) -> dict[str, Any]:
         principal = principal_of(request)
@@ -234,11 +468,31 @@ def router(hub: Hub) -> APIRouter:
 
     @api.get(
         "/cases",
+        operation_id="listCases",
         summary="The account's cases (entered or contributed), oldest first",
-        responses=errors(400, 401, 403, 422),
+        responses={
+            200: answer(
+                "One page of the account's cases.",
+                obj(
+                    {
+                        "cases": {"type": "array", "items": {"type": "object"}},
+                        "limit": {"type": "integer"},
+                        "offset": {"type": "integer"},
+                    }
+                ),
+            ),
+            **errors(400, 401, 403, 422),
+        },
     )
     def list_cases(
-        request: Request, state: str | None = None, limit: Limit = 100, offset: Offset = 0
+        request: Request,
+        state: str | None = Query(
+            None,
+            description="Review states, comma-separated: " + ", ".join(sorted(REVIEW_STATES)) + ".",
+            json_schema_extra={"pattern": f"^{_STATES}(,{_STATES})*$"},
+        ),
+        limit: Limit = 100,
+        offset: Offset = 0,
     ) -> dict[str, Any]:
         principal = principal_of(request)
         states = tuple(s.strip() for s in state.split(",")) if state else None
@@ -254,8 +508,12 @@ def router(hub: Hub) -> APIRouter:
 
     @api.get(
         "/cases/{case_number}",
+        operation_id="getCase",
         summary="One of the account's cases, its review, history",
-        responses=errors(400, 401, 403, 404),
+        responses={
+            200: answer("The case, its review and history.", {"type": "object"}),
+            **errors(400, 401, 403, 404),
+        },
     )
     def case(request: Request, case_number: str) -> dict[str, Any]:
         principal = principal_of(request)
@@ -266,8 +524,22 @@ def router(hub: Hub) -> APIRouter:
 
     @api.put(
         "/cases/{case_number}",
+        operation_id="updateCase",
         summary="Edit a case before publication (JSON or XML)",
-        responses=errors(400, 401, 403, 404, 409, 413, 422),
+        openapi_extra=case_body,
+        responses={
+            200: answer(
+                "Changed: the fields that changed.",
+                obj(
+                    {
+                        "case_number": {"type": "string"},
+                        "changed": {"type": "array", "items": {"type": "string"}},
+                        "errors": {"type": "array", "maxItems": 0},
+                    }
+                ),
+            ),
+            **errors(400, 401, 403, 404, 409, 413, 422),
+        },
     )
     async def edit_case(request: Request, case_number: str) -> Response:
         principal = await run_in_threadpool(principal_of, request)
@@ -285,13 +557,31 @@ def router(hub: Hub) -> APIRouter:
             )
         except ReviewError as exc:
             raise HTTPException(exc.status, exc.message) from None
-        return JSONResponse(outcome, 422 if outcome["errors"] else 200)
+        if outcome["errors"]:
+            raise ProblemError(
+                422,
+                f"Case {case_number} is not changed: the record has "
+                f"{len(outcome['errors'])} error(s), listed in errors.",
+                kind="record-errors",
+                case_number=outcome["case_number"],
+                errors=outcome["errors"],
+            )
+        return JSONResponse(outcome)
 
     @api.post(
         "/cancellations",
         status_code=201,
+        operation_id="requestCancellation",
         summary="Ask to cancel or resolve an own case",
-        responses=errors(400, 401, 403, 404, 413),
+        openapi_extra=cancellation_body,
+        responses={
+            201: answer(
+                "Requested: the request, to be reviewed.",
+                CANCELLATION,
+                headers={"Location": LOCATION},
+            ),
+            **errors(400, 401, 403, 404, 413),
+        },
     )
     async def cancel(request: Request) -> Response:
         principal = await run_in_threadpool(principal_of, request)
@@ -301,12 +591,21 @@ def router(hub: Hub) -> APIRouter:
             raise HTTPException(413 if exc.too_large else 400, str(exc)) from None
         except orjson.JSONDecodeError as exc:
             raise HTTPException(400, f"not JSON: {exc}") from None
+        try:
+            refuse_nul(record)
+        except JobFileError as exc:
+            raise HTTPException(400, str(exc)) from None
         return await run_in_threadpool(_cancel, principal, record)
 
     def _cancel(principal: Principal, record: Any) -> Response:
         checked = service.check("cancellation", record)
         if checked.errors:
-            return JSONResponse({"error": "invalid request", "errors": checked.errors}, 400)
+            raise ProblemError(
+                400,
+                f"The cancellation request has {len(checked.errors)} error(s), listed in errors.",
+                kind="record-errors",
+                errors=checked.errors,
+            )
         with write_transaction(hub.engine) as conn:
             outcome = process.request_cancellation(
                 conn, principal.agency_id, principal.realm, checked.record
@@ -326,7 +625,12 @@ def router(hub: Hub) -> APIRouter:
             )
         if isinstance(outcome, list):
             # Another agency's case is answered as a missing one: no one learns whose it is.
-            return JSONResponse({"error": "refused", "errors": outcome}, 404)
+            raise ProblemError(
+                404,
+                "The case to cancel is not one of the account's cases: see errors.",
+                kind="record-errors",
+                errors=outcome,
+            )
         request_id = outcome[1]
         body = results.own_cancellation(hub.engine, principal, request_id)
         return JSONResponse(
@@ -335,8 +639,12 @@ def router(hub: Hub) -> APIRouter:
 
     @api.get(
         "/cancellations/{request_id}",
+        operation_id="getCancellation",
         summary="A cancellation request and its review",
-        responses=errors(401, 403, 404),
+        responses={
+            200: answer("The request and its review.", CANCELLATION),
+            **errors(401, 403, 404),
+        },
     )
     def cancellation(request: Request, request_id: Id) -> dict[str, Any]:
         principal = principal_of(request)

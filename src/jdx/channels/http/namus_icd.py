@@ -51,6 +51,7 @@ def router(hub: Hub) -> APIRouter:
             "List the NamUs case import ICD",
             "One document of the NamUs ICD: HTML, JSON Schema, XSD, templates, sample",
         ),
+        operation_ids=("listCaseIcdDocuments", "getCaseIcdDocument"),
         not_found=lambda name: f"no document {name!r} in the NamUs ICD; see {PREFIX}",
     )
     return api

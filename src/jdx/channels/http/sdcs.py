@@ -13,18 +13,20 @@ import uuid
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from jdx.channels.http.common import BodyError, bearer_key, read_body
+from jdx.channels.http.common import WWW_AUTHENTICATE, BodyError, bearer_key, read_body
 from jdx.channels.http.grouping import Grouper
-from jdx.codecs.xmlform import XmlFormError, record_from_xml, to_xml
+from jdx.channels.http.openapi import OPAQUE, answer, answer_header, component, nullable, obj
+from jdx.codecs.xmlform import XmlFormError, record_from_xml, record_to_xml, to_xml
 from jdx.dictionary import Issue
 from jdx.dictionary.icd.jsonschema import json_schema
+from jdx.dictionary.icd.sample import sample_record
 from jdx.exchanges.stops import errors as E
 from jdx.exchanges.stops.errors import fatal, suspended
 from jdx.exchanges.stops.records import (
@@ -43,6 +45,8 @@ from jdx.store.queries import audit
 log = logging.getLogger("jdx.sdcs")
 
 JSON, XML = "JSON", "XML"
+# The stop web service's paths: every answer under them is Table 6's, errors included.
+STOPS = "/sdcs/v1/stops"
 XML_TYPES = ("application/xml", "text/xml")
 # Fatal codes and the status each answers with (Table 7); any other fatal error is a 400.
 STATUS_OF_FATAL = {
@@ -67,6 +71,16 @@ HEADER_FIELDS = {
     "StopTime": "stop_time",
 }
 CALLING_APPLICATIONS = ("RMSWS", "LEAFTP")
+# The record's LEA record ID in a URL (the sample's for the example).
+LeaRecordId = Annotated[
+    str,
+    Path(
+        description="The record's LEA record ID, as in the record.",
+        openapi_examples={"sample": {"summary": "The ICD's sample", "value": "24-0001234"}},
+    ),
+]
+# The transaction type a record must carry for each verb (a core check: DV239).
+TX_TYPES = {Op.INSERT: "I", Op.UPDATE: "U"}
 # The Status of a validation's answer (POST /stops/validate): nothing was stored; what a POST
 # of the record would get is in WouldBeStatus (and the header SDCS-Would-Be-Status).
 VALIDATED_ONLY = "Validated, not stored"
@@ -103,10 +117,11 @@ class SdcsRouter(APIRouter):
 def router(hub: Hub) -> SdcsRouter:
     api = SdcsRouter(prefix="/sdcs/v1", tags=["Stop data (AB 953)"])
     service = hub.service(StopService)
-    openapi = _openapi_body(hub)
+    openapi = _openapi_body(hub, Op.INSERT)
 
     @api.post(
         "/stops",
+        operation_id="submitStop",
         summary="Submit a new stop record (LEA_New_Stop Collection_Data)",
         openapi_extra=openapi,
         responses=_RESPONSES,
@@ -116,6 +131,7 @@ def router(hub: Hub) -> SdcsRouter:
 
     @api.post(
         "/stops/validate",
+        operation_id="validateStop",
         summary="Validate a stop record without storing it",
         description="Runs every check a POST runs and answers with the HTTP status and messages "
         "a POST of the record would get, storing nothing: `Status` (and the `SDCS-Status` "
@@ -129,19 +145,23 @@ def router(hub: Hub) -> SdcsRouter:
 
     @api.put(
         "/stops/{lea_record_id}",
+        operation_id="updateStop",
         summary="Update a record submitted with errors (LEA_Updated_Stop Collection_Data)",
-        openapi_extra=openapi,
+        openapi_extra=_openapi_body(hub, Op.UPDATE),
         responses=_RESPONSES,
     )
-    async def put_stop(request: Request, lea_record_id: str) -> Response:
+    async def put_stop(request: Request, lea_record_id: LeaRecordId) -> Response:
         return await _submit(request, Op.UPDATE, lea_record_id)
 
     @api.get(
         "/stops/{lea_record_id}",
+        operation_id="getStop",
         summary="Read one of the agency's own stop records",
+        description="The stored record (`Record`), its status and messages, in Table 6's shape; "
+        "XML when `Accept` asks for XML only.",
         responses=_READ_RESPONSES,
     )
-    async def get_stop(request: Request, lea_record_id: str) -> Response:
+    async def get_stop(request: Request, lea_record_id: LeaRecordId) -> Response:
         fmt = XML if _accepts_xml(request) else JSON
         return await run_in_threadpool(_read, request, lea_record_id, fmt)
 
@@ -486,50 +506,195 @@ def system_error(request: Request) -> Response:
     return _respond(request, _rejected([fatal(E.SYSTEM_ERROR, ref=ref)], None), fmt)
 
 
+def _answer_doc(description: str, example: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A documented status of the web service: Table 6's body, JSON or XML, and its headers."""
+    return answer(
+        description,
+        component("StopAnswer", STOP_ANSWER),
+        example,
+        headers=TABLE_6_HEADERS,
+        more={"application/xml": {"schema": {"type": "string", "xml": {"name": "StopResponse"}}}},
+    )
+
+
+def _example(status: str, *messages: tuple[str, str, str | None, str]) -> dict[str, Any]:
+    return {
+        "Status": status,
+        "ORI": "CA0370000",
+        "LEARecordID": "24-0001234",
+        "DOJRecordID": "1" if status in ("Successful Submission", STATUS_ERRORS) else None,
+        "OfficerUID": "A12345678",
+        "StopDate": "03/15/2024",
+        "StopTime": "14:32:00",
+        "Messages": [
+            {"Code": c, "Severity": sev, "Field": f, "PersonNumber": None, "Message": m}
+            for c, sev, f, m in messages
+        ],
+    }
+
+
+# Table 6's response headers; a value the record does not have (or that is not printable
+# ASCII) is left out, so only ResourceType and SDCS-Status are always there.
+TABLE_6_HEADERS: dict[str, dict[str, Any]] = {
+    "ORI": answer_header("The record's ORI (Table 6)."),
+    "LEARecordID": answer_header("The record's LEA record ID (Table 6)."),
+    "DOJRecordID": answer_header(
+        "The hub's id of the stored record (Table 6); none when not stored."
+    ),
+    "OfficerUID": answer_header("The officer's UID (Table 6)."),
+    "StopDate": answer_header("The stop's date (Table 6)."),
+    "StopTime": answer_header("The stop's time (Table 6)."),
+    "ResourceType": answer_header("The body's format (Table 6).", required=True, enum=[JSON, XML]),
+    "BrowserType": answer_header("The request's BrowserType, echoed (Table 6)."),
+    "SDCS-Status": answer_header("The body's Status.", required=True),
+    "SDCS-Would-Be-Status": answer_header("Validation only: the status a POST would get."),
+    SKIPPED_HEADER: answer_header("The empty domain tables whose checks the record skipped."),
+}
+_MESSAGE = obj(
+    {
+        "Code": {"type": "string", "description": "The error catalogue's code."},
+        "Severity": {"type": "string", "enum": ["FATAL", "ERROR", "WARNING"]},
+        "Field": nullable("string"),
+        "PersonNumber": {"description": "The person (PID) the message is about, if one."},
+        "Message": {"type": "string"},
+    }
+)
+# Table 6's body: the core attributes, the status and every message.
+STOP_ANSWER: dict[str, Any] = {
+    **obj(
+        {
+            "Status": {"type": "string"},
+            "ORI": nullable("string"),
+            "LEARecordID": nullable("string"),
+            "DOJRecordID": nullable("string"),
+            "OfficerUID": nullable("string"),
+            "StopDate": nullable("string"),
+            "StopTime": nullable("string"),
+            "Messages": {"type": "array", "items": _MESSAGE},
+        },
+        {
+            "WouldBeStatus": {
+                "type": "string",
+                "description": "Validation only: the status a POST of the record would get.",
+            },
+            "Record": {"type": "object", "description": "GET: the stored record."},
+        },
+    ),
+    "title": "StopAnswer",
+    "description": "The web service's answer (seed 001, Table 6), whatever the status; as XML "
+    "the same fields under <StopResponse>, each message a <Message> of <Messages>.",
+}
 _RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"description": "Stored: Successful Submission (or NFIA on an update)."},
-    202: {
-        "description": "Stored with errors: 'Submitted with Errors'. The body lists the errors; "
-        "correct them and PUT the record."
+    200: _answer_doc(
+        "Stored: Successful Submission (or NFIA on an update).",
+        _example("Successful Submission"),
+    ),
+    202: _answer_doc(
+        "Stored with errors: 'Submitted with Errors'. The body lists the errors; "
+        "correct them and PUT the record.",
+        _example(STATUS_ERRORS, ("DV040", "ERROR", "Location", "Location is required.")),
+    ),
+    400: _answer_doc(
+        "Not stored: body missing or invalid, header disagrees with body, or a "
+        "core attribute (LEA record ID, officer UID, stop date, stop time) is invalid.",
+        _example("Rejected", ("WS001", "FATAL", None, "The request body is empty.")),
+    ),
+    401: {
+        **_answer_doc("Missing or invalid API key, or an ORI that is not in the ORI table."),
+        "headers": {**TABLE_6_HEADERS, **WWW_AUTHENTICATE},
     },
-    400: {
-        "description": "Not stored: body missing or invalid, header disagrees with body, or a "
-        "core attribute (LEA record ID, officer UID, stop date, stop time) is invalid."
+    403: _answer_doc("The key's agency may not submit for this ORI, or is suspended."),
+    404: _answer_doc("PUT: no such record to update."),
+    405: {
+        **_answer_doc("PUT on a record in status Successful Submission or NFIA."),
+        "headers": {**TABLE_6_HEADERS, "Allow": answer_header("GET", required=True)},
     },
-    401: {"description": "Missing or invalid API key, or an ORI that is not in the ORI table."},
-    403: {"description": "The key's agency may not submit for this ORI, or is suspended."},
-    404: {"description": "PUT: no such record to update. Any verb but POST/PUT/GET: invalid verb."},
-    405: {"description": "PUT on a record in status Successful Submission or NFIA."},
-    409: {
-        "description": "POST of a duplicate (same ORI and LEA record ID, or same ORI, officer, "
-        "date and time)."
-    },
-    413: {"description": "Body larger than the configured limit."},
-    415: {"description": "Content-Type other than JSON or XML."},
-    500: {"description": "Unexpected error; the body gives a reference for support."},
+    409: _answer_doc(
+        "POST of a duplicate (same ORI and LEA record ID, or same ORI, officer, date and time)."
+    ),
+    413: _answer_doc("Body larger than the configured limit."),
+    415: _answer_doc("Content-Type other than JSON or XML."),
+    500: _answer_doc("Unexpected error; the body gives a reference for support."),
 }
 
 
 _READ_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: _answer_doc(
+        "The record, with its status and messages.",
+        {**_example("Successful Submission"), "Record": {"LEARecordID": "24-0001234"}},
+    ),
     401: _RESPONSES[401],
     403: _RESPONSES[403],
-    404: {"description": "No record of the agency with this LEA record ID."},
+    404: _answer_doc("No record of the agency with this LEA record ID."),
 }
 
 
-def _openapi_body(hub: Hub) -> dict[str, Any]:
-    newest = hub.validation.families["stop"].versions[-1][0]
+def _openapi_body(hub: Hub, op: Op) -> dict[str, Any]:
+    """The request's documentation: the record (the newest stop dictionary's JSON Schema, the
+    same record as XML) with the ICD's sample (its TX_Type the verb's: I for a POST, U for a
+    PUT), and Table 5's request headers."""
+    dictionaries = hub.validation.families["stop"].versions
+    newest = dictionaries[-1][0]
+    sample = {**sample_record(newest), "TX_Type": TX_TYPES[op]}
+    strict = hub.settings.sdcs_strict_headers
+    must = (
+        " Required: the hub runs with sdcs_strict_headers."
+        if strict
+        else (
+            " Optional here (sdcs_strict_headers is off); when sent, it must agree with the record."
+        )
+    )
+    table_5 = [
+        ("ORI", "The record's ORI.", {"type": "string"}),
+        ("LEARecordID", "The record's LEA record ID.", {"type": "string"}),
+        ("OfficerUID", "The officer's UID.", {"type": "string"}),
+        ("StopDate", "The stop's date, as in the record.", {"type": "string"}),
+        ("StopTime", "The stop's time, as in the record.", {"type": "string"}),
+        ("BrowserType", "Chrome, Edge, Safari, Firefox...", {"type": "string"}),
+        ("ResourceType", "The body's format when Content-Type is absent.", {"enum": [JSON, XML]}),
+        (
+            "CallingApplication",
+            "RMSWS (a records system) or LEAFTP (bulk: errors also go to OUTPUT and mail).",
+            {"enum": list(CALLING_APPLICATIONS)},
+        ),
+    ]
+    parameters = [
+        {
+            "name": name,
+            "in": "header",
+            "required": strict,
+            "description": f"Table 5: {text}{must}",
+            "schema": schema,
+        }
+        for name, text, schema in table_5
+    ]
+    parameters.append(
+        {
+            "name": "DOJRecordID",
+            "in": "header",
+            "required": False,
+            "description": "Table 5: the hub's id of the record (not checked).",
+            "schema": {"type": "string"},
+        }
+    )
     return {
+        "parameters": parameters,
         "requestBody": {
             "required": True,
+            "description": "One stop record (Attachment B as JSON, Attachment A as XML). "
+            "Records of earlier eras follow their own dictionary: "
+            + ", ".join(f"/sdcs/v1/icd/{d.id}.schema.json" for d, *_ in dictionaries)
+            + ".",
             "content": {
-                "application/json": {"schema": json_schema(newest)},
+                "application/json": {"schema": json_schema(newest), "example": sample},
                 "application/xml": {
                     "schema": {
-                        "type": "string",
-                        "description": "The same record as XML; see /sdcs/v1/icd/stop-2024.xsd",
-                    }
+                        **OPAQUE,
+                        "description": f"The same record as XML, root <Stop>: the XML Schema "
+                        f"is /sdcs/v1/icd/{newest.id}.xsd",
+                    },
+                    "example": record_to_xml(newest, sample).decode(),
                 },
             },
-        }
+        },
     }

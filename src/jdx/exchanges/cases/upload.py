@@ -39,7 +39,12 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class JobFileError(ValueError):
-    """The file or body as a whole cannot be read; the message names the problem."""
+    """The file or body as a whole cannot be read; the message names the problem, and
+    ``problems`` each part of the job at fault as (field, message), when there are such parts."""
+
+    def __init__(self, message: str, problems: tuple[tuple[str, str], ...] = ()) -> None:
+        super().__init__(message)
+        self.problems = problems
 
 
 @functools.lru_cache(maxsize=1)
@@ -67,7 +72,8 @@ def read_job(
         items, fmt = _read(data, content_type, max_bytes)
         _check_envelope(items)
     except (JobFileError, XmlFormError, PathError) as exc:
-        raise JobFileError(f"{where}{exc}") from None
+        problems = exc.problems if isinstance(exc, JobFileError) else ()
+        raise JobFileError(f"{where}{exc}", problems) from None
     return items, fmt
 
 
@@ -78,19 +84,25 @@ def _check_envelope(items: list[Any]) -> None:
     """Every item a ``{"type", "record"}`` of a known type, or the job is refused whole, before
     it is counted against any limit: a bare record, or a list of them, would otherwise take a
     slot of the day's jobs and come back as a case of type "None" each."""
-    problems = []
+    problems: list[tuple[str, str]] = []
     for n, item in enumerate(items):
         if not isinstance(item, dict) or not ({"type", "record"} & item.keys()):
-            problems.append(f'cases[{n}]: each case is {{"type": ..., "record": {{...}}}}')
-        elif item.get("type") not in FAMILIES:
+            problems.append((f"cases[{n}]", 'each case is {"type": ..., "record": {...}}'))
+        elif not isinstance(item.get("type"), str) or item["type"] not in FAMILIES:
             got = "is missing" if "type" not in item else f"is {str(item['type'])[:20]!r}"
-            problems.append(f"cases[{n}].type {got}: one of {', '.join(FAMILIES)}")
+            problems.append((f"cases[{n}].type", f"{got}: one of {', '.join(FAMILIES)}"))
         elif not isinstance(item.get("record"), dict):
-            problems.append(f"cases[{n}].record: the case's fields, as an object")
+            problems.append((f"cases[{n}].record", "the case's fields, as an object"))
+        elif (found := nul_at(item["record"], f"cases[{n}].record")) is not None:
+            problems.append((found, NUL_MESSAGE))
     if problems:
         more = len(problems) - MAX_ENVELOPE_PROBLEMS
-        shown = problems[:MAX_ENVELOPE_PROBLEMS] + ([f"... and {more} more"] if more > 0 else [])
-        raise JobFileError("; ".join(shown))
+        lines = [
+            f"{field}: {message}" if field.endswith("]") else f"{field} {message}"
+            for field, message in problems[:MAX_ENVELOPE_PROBLEMS]
+        ]
+        shown = lines + ([f"... and {more} more"] if more > 0 else [])
+        raise JobFileError("; ".join(shown), tuple(problems[:MAX_ENVELOPE_PROBLEMS]))
 
 
 def _read(data: bytes, content_type: str, max_bytes: int | None) -> tuple[list[Any], str]:
@@ -108,6 +120,36 @@ def _read(data: bytes, content_type: str, max_bytes: int | None) -> tuple[list[A
     if text.startswith((b"{", b"[")) or "json" in content_type:
         return _json_items(data), "json"
     return _flat(_csv_rows(data)), "csv"
+
+
+NUL_MESSAGE = "holds a NUL character (\\u0000), which no field may hold"
+
+
+def nul_at(value: Any, where: str) -> str | None:
+    """Where a JSON value holds a NUL character (``\\u0000``), in a key or a text, if it does:
+    no field of a case may hold one, and PostgreSQL's JSONB, where cases are kept, cannot (a
+    job holding one was a 500 there, found by schemathesis)."""
+    if isinstance(value, str):
+        return where if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = nul_at(key, where) or nul_at(item, f"{where}.{key}")
+            if found:
+                return found
+    elif isinstance(value, list):
+        for n, item in enumerate(value):
+            found = nul_at(item, f"{where}[{n}]")
+            if found:
+                return found
+    return None
+
+
+def refuse_nul(value: Any, where: str = "body") -> None:
+    """:func:`nul_at`, refused with JobFileError naming where."""
+    found = nul_at(value, where)
+    if found is not None:
+        what = "the body" if found == "body" else f"the field {found}"
+        raise JobFileError(f"{what} {NUL_MESSAGE}")
 
 
 def _json_items(data: bytes) -> list[Any]:

@@ -89,6 +89,11 @@ class NameError_(ValueError):
     """A file name that breaks the convention; the message is for the agency."""
 
 
+class ForeignOri(NameError_):
+    """A conforming name whose ORI is not the uploader's: the name is fine, the uploader may
+    not send for that agency (the web service answers such a record 403: FOREIGN_ORI)."""
+
+
 @dataclass(frozen=True)
 class FileName:
     name: str
@@ -117,7 +122,7 @@ def parse_name(name: str, ori: str) -> FileName:
     except ValueError:
         raise NameError_(f"{match['stamp']} is not a date and time (YYYYMMDDHHMMSS)") from None
     if match["ori"].upper() != ori.upper():
-        raise NameError_(f"the ORI in the name, {match['ori']}, is not the uploader's ({ori})")
+        raise ForeignOri(f"the ORI in the name, {match['ori']}, is not the uploader's ({ori})")
     return FileName(name, stamp, match["ori"].upper(), match["ident"], match["ext"].lower())
 
 
@@ -131,6 +136,9 @@ class Received:
     # The earlier upload of the same bytes (same agency and realm) this one repeats, if any.
     duplicate_of: int | None = None
     first_received: dt.datetime | None = None
+    # Refused at the door: the HTTP status that tells why (a name taken by another file is a
+    # conflict with what the hub holds, 409; a suspended agency, 403; any other, 400).
+    refusal: int = 400
 
 
 def register(
@@ -170,7 +178,7 @@ def register(
         except Suspended as exc:
             message = f"{name} was not processed: {exc}"
             folders.reject(principal, key, message)
-            return Received(None, message)
+            return Received(None, message, refusal=403)
         row = conn.execute(
             sa.select(stop_files.c.id, stop_files.c.sha256).where(
                 stop_files.c.realm == principal.realm,
@@ -181,7 +189,7 @@ def register(
         if row is not None and row.sha256 != digest:
             message = f"{name} was not processed: a different file of that name was received."
             folders.reject(principal, key, message)
-            return Received(None, message)
+            return Received(None, message, refusal=409)
         earlier = earlier_upload(conn, principal.agency_id, principal.realm, digest, name)
         if earlier is not None:
             return duplicate(folders, principal, key, earlier)
