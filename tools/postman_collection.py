@@ -64,6 +64,7 @@ SCENARIO = [
     ),
     Step("GET", "/sdcs/v1/stops/{lea_record_id}", (200,)),
     Step("PUT", "/sdcs/v1/stops/{lea_record_id}", (200,), body="update"),
+    Step("GET", "/sdcs/v1/stops", (200,), query={"status": "Successful Submission", "limit": "20"}),
     Step("GET", "/sdcs/v1/icd", (200,)),
     Step("GET", "/sdcs/v1/icd/{name}", (200,)),
     Step(
@@ -76,6 +77,7 @@ SCENARIO = [
     ),
     Step("GET", "/sdcs/v1/files/{file}", (200,), repeat_until_done=True),
     Step("GET", "/sdcs/v1/files/{file_id}/results/{name}", (200,)),
+    Step("GET", "/sdcs/v1/files", (200,), query={"state": "done", "limit": "20"}),
     Step("GET", "/namus/v1/icd", (200,)),
     Step("GET", "/namus/v1/icd/{name}", (200,)),
     Step("POST", "/namus/v1/jobs/validate", (200,), body="job"),

@@ -114,6 +114,12 @@ def test_the_typed_client_against_a_running_hub(running_hub: RunningHub, tmp_pat
             time.sleep(0.3)
             status = hub.file_status(receipt["file_id"])
         assert (status["state"], status["with_errors"]) == ("done", 1)
+        # the lists: the stop just stored and the file just answered, newest first
+        stops = hub.list_stops(limit=1, lea_record_id=record["LEARecordID"])
+        assert [s["lea_record_id"] for s in stops["items"]] == [record["LEARecordID"]]
+        assert stops["total"] == 1 and stops["next"] is None
+        files = hub.list_files(limit=1)
+        assert files["items"][0]["file_id"] == receipt["file_id"]
         saved = hub.download_results(status, tmp_path / "results")
         assert sorted(p.name for p in saved) == sorted(
             batch.stem + s for s in ("_errors.json", "_log.txt", "_response.txt")

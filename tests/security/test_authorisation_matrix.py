@@ -321,6 +321,8 @@ API: dict[tuple[str, str], tuple[int | None, ...]] = {
     ("POST", "/sdcs/v1/stops/validate"): (401, 400, 400, 400, 400, 403, None),
     ("PUT", "/sdcs/v1/stops/{lea_record_id}"): (401, 400, 400, 400, 400, 403, 400),
     ("GET", "/sdcs/v1/stops/{lea_record_id}"): (401, 200, 404, 200, 200, 403, 404),
+    ("GET", "/sdcs/v1/stops"): (401, 200, 200, 200, 200, 403, None),
+    ("GET", "/sdcs/v1/files"): (401, 200, 200, 200, 200, 403, None),
     ("GET", "/sdcs/v1/icd"): (200, 200, 200, 200, 200, 200, None),
     ("GET", "/sdcs/v1/icd/{name}"): (200, 200, 200, 200, 200, 200, None),
     ("PUT", "/sdcs/v1/files/{file}"): (401, 202, 202, 200, 200, 403, 403),
@@ -427,7 +429,7 @@ OUTSIDE = {
     ("POST", "/portal/login/code"),
     ("POST", "/portal/logout"),
     *((m, "/sdcs/v1/stops/{lea_record_id}") for m in ("DELETE", "PATCH", "POST")),
-    *((m, "/sdcs/v1/stops") for m in ("DELETE", "GET", "PATCH", "PUT")),
+    *((m, "/sdcs/v1/stops") for m in ("DELETE", "PATCH", "PUT")),
     *((m, "/namus/v1/jobs/validate") for m in ("DELETE", "GET", "PATCH", "PUT")),
 }
 

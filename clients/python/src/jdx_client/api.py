@@ -93,6 +93,16 @@ class FileStatus(TypedDict):
     results: dict[str, str]  # result file name: its download path
 
 
+class ListPage(TypedDict):
+    """One page of a list: its items, the total of every page, and the next page's address."""
+
+    items: list[dict[str, Any]]
+    total: int
+    limit: int
+    offset: int
+    next: str | None
+
+
 class JobReceipt(TypedDict):
     job_id: int
     status_url: str
@@ -172,6 +182,21 @@ class JdxClient:
         return self._call(StopAnswer, "GET", f"/sdcs/v1/stops/{_segment(lea_record_id)}", (200,))
 
     # Batch files
+
+    @operation("GET", "/sdcs/v1/stops")
+    def list_stops(self, *, limit: int = 100, offset: int = 0, **filters: str) -> ListPage:
+        """One page of the agency's stops, newest first: ``filters`` are the list's query
+        parameters (``status``, ``date_from``, ``date_to``, ``officer``, ``error_code``,
+        ``lea_record_id``); the page's ``next`` is the next one's address, None on the last."""
+        params: dict[str, str | int] = {"limit": limit, "offset": offset, **filters}
+        return self._call(ListPage, "GET", "/sdcs/v1/stops", (200,), params=params)
+
+    @operation("GET", "/sdcs/v1/files")
+    def list_files(self, *, limit: int = 100, offset: int = 0, **filters: str) -> ListPage:
+        """One page of the agency's batch files, newest first (``state``, ``name``,
+        ``received_from``, ``received_to``)."""
+        params: dict[str, str | int] = {"limit": limit, "offset": offset, **filters}
+        return self._call(ListPage, "GET", "/sdcs/v1/files", (200,), params=params)
 
     @operation("PUT", "/sdcs/v1/files/{file}")
     def upload_file(

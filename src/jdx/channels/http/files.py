@@ -22,7 +22,7 @@ from jdx.channels.http.common import Id, errors, require_principal, timestamp
 from jdx.channels.http.openapi import LOCATION, answer, nullable, obj
 from jdx.exchanges.stops import workflow
 from jdx.exchanges.stops.batch_files import ForeignOri, NameError_, parse_name
-from jdx.exchanges.stops.file_status import stored_so_far
+from jdx.exchanges.stops.file_status import RESULT_SUFFIXES, result_files, stored_so_far
 from jdx.exchanges.stops.file_store import PART_BYTES, Key
 from jdx.exchanges.stops.tables import stop_files
 from jdx.hub import Hub
@@ -51,14 +51,6 @@ FileId = Annotated[
         description=f"The file's id, as the upload answered it: an integer from 1 to {MAX_ID}.",
     ),
 ]
-OUTPUT_SUFFIXES = (
-    "_errors.csv",
-    "_errors.xlsx",
-    "_errors.xml",
-    "_errors.json",
-    "_response.txt",
-    "_log.txt",
-)
 
 
 def router(hub: Hub) -> APIRouter:
@@ -219,7 +211,7 @@ def router(hub: Hub) -> APIRouter:
                 media="application/octet-stream",
                 more={
                     m: {"schema": {"type": "string"}}
-                    for m in sorted({_media_type("x" + s) for s in OUTPUT_SUFFIXES})
+                    for m in sorted({_media_type("x" + s) for s in RESULT_SUFFIXES})
                 },
             ),
             **errors(401, 403, 404),
@@ -262,10 +254,7 @@ def router(hub: Hub) -> APIRouter:
         return row, stored
 
     def _results(row: Any) -> list[Key]:
-        out = folders.output_dir(row.ori, row.realm)
-        stem = row.file_name.rsplit(".", 1)[0]
-        named = [out / (stem + s) for s in OUTPUT_SUFFIXES]
-        return [key for key in named if folders.store.stat(key) is not None]
+        return result_files(folders, row.ori, row.realm, row.file_name)
 
     return api
 

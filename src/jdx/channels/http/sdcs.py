@@ -165,7 +165,7 @@ def router(hub: Hub) -> SdcsRouter:
         fmt = XML if _accepts_xml(request) else JSON
         return await run_in_threadpool(_read, request, lea_record_id, fmt)
 
-    @api.api_route("/stops", methods=["GET", "DELETE", "PATCH", "PUT"], include_in_schema=False)
+    @api.api_route("/stops", methods=["DELETE", "PATCH", "PUT"], include_in_schema=False)
     @api.api_route(
         "/stops/{lea_record_id}", methods=["DELETE", "PATCH", "POST"], include_in_schema=False
     )

@@ -16,9 +16,9 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 
+from jdx.channels.downloads import attachment
 from jdx.channels.http.common import Id
 from jdx.channels.web.auth import Dependency, Viewer
-from jdx.channels.web.downloads import attachment
 from jdx.channels.web.render import page
 from jdx.exchanges.stops import workflow
 from jdx.exchanges.stops.file_status import result_files, stored_so_far

@@ -15,9 +15,9 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
+from jdx.channels.downloads import list_download
 from jdx.channels.http.common import Id
 from jdx.channels.web.auth import Dependency, Viewer
-from jdx.channels.web.downloads import list_download
 from jdx.channels.web.render import page, query_day
 from jdx.codecs.list_file import FORMATS
 from jdx.exchanges.cases.tables import client_certificates, import_accounts

@@ -30,7 +30,12 @@ def register(hub: Hub) -> None:
             services=(
                 StopService(hub.engine, hub.validation, bulk_workers=hub.settings.bulk_workers),
             ),
-            routes=("jdx.channels.http.sdcs", "jdx.channels.http.icd", "jdx.channels.http.files"),
+            routes=(
+                "jdx.channels.http.sdcs",
+                "jdx.channels.http.stop_lists",
+                "jdx.channels.http.icd",
+                "jdx.channels.http.files",
+            ),
             workflows=(_file_workflows,),
             periodic=(_output_tidy(hub), _close_bulkws_batches(hub)),
         )

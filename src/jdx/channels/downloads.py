@@ -1,5 +1,5 @@
-"""What the portal hands over as a file: an agency's answer files, and every list as CSV or
-XLSX. Streamed in chunks; a list is written to a spooled temporary file first (in memory up to
+"""What the hub hands over as a file, in the portal and over the API: an agency's answer
+files, and every list as CSV or XLSX. Streamed in chunks; a list is written to a spooled temporary file first (in memory up to
 8 MB, then on disk), so that a long export never sits in memory whole."""
 
 from __future__ import annotations
