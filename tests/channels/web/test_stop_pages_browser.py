@@ -189,9 +189,15 @@ def test_the_stop_pages_and_dashboards_in_a_browser(
     assert STATUS_ERRORS in page.inner_text("main")
     accessible(page)
     screenshot(page, SCREENSHOTS[1], tmp_path)
-    field.fill("45")
+    field.fill("2000")  # still wrong: stored again with its error, the field still open
     page.click("button:text('Send the correction')")
     page.wait_for_url("**outcome=stored**")
+    assert f"the record is now “{STATUS_ERRORS}”" in page.inner_text("[role=status]")
+    assert "2000 was sent" in page.inner_text(".fields")
+    accessible(page)
+    page.get_by_label(DURATION).fill("45")
+    with page.expect_navigation(url="**outcome=stored**"):
+        page.click("button:text('Send the correction')")
     assert f"the record is now “{STATUS_OK}”" in page.inner_text("[role=status]")
     assert page.locator("button:text('Send the correction')").count() == 0
     accessible(page)
