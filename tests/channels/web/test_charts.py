@@ -58,7 +58,7 @@ def test_a_chart_of_several_series_has_a_key_and_room_for_its_outer_labels() -> 
     assert swatches == ["series-0", "series-1"]
     assert [t.text for t in key.findall(f"{SVG}text")] == ["http · OK", "sftp · NFIA"]
     # the top of the scale's highest number and the last slanted label are inside the picture
-    left, top, width, _ = (float(v) for v in svg.get("viewBox").split())
+    _, top, width, _ = (float(v) for v in svg.get("viewBox").split())
     assert top < 0 and width > max(float(line.get("x2")) for line in svg.iter(f"{SVG}line"))
     single = etree.fromstring(str(bar_chart(Chart("Codes", ["DV011"], {"stops": [3]}), "c")))
     assert single.findall(f"{SVG}g") == []  # one series: the title names it

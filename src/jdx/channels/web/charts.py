@@ -70,9 +70,7 @@ def bar_chart(chart: Chart, chart_id: str) -> Markup:
             '<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 {} {} {}" '
             'role="img" aria-labelledby="{id}-title {id}-desc">'
             '<title id="{id}-title">{}</title><desc id="{id}-desc">{}</desc>'
-        ).format(
-            -ABOVE, WIDTH + RIGHT, height, chart.title, _description(chart), id=chart_id
-        )
+        ).format(-ABOVE, WIDTH + RIGHT, height, chart.title, _description(chart), id=chart_id)
     ]
     for fraction in (0, 0.5, 1):
         y = f"{BAR_AREA * (1 - fraction):.1f}"

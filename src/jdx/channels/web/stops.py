@@ -307,7 +307,7 @@ def _filter(
         date_from=day(date_from, "date_from"),
         date_to=day(date_to, "date_to"),
         officer_uid=officer or None,
-        error_code=error_code or None,
+        error_code=(error_code or "").strip().upper() or None,  # as typed: codes are upper case
         lea_record_id=lea or None,
     )
 
