@@ -288,13 +288,14 @@ def test_the_stop_pages_and_dashboards_in_a_browser(
     accessible(page)
 
     page.click("nav >> text=Audit log")
+    assert file_name in page.locator("tbody").inner_text()  # the batch file's entry
+    # ten columns, and every one inside the card (long names break, none spills out)
+    card, table = page.locator("main section").nth(1), page.locator("main table")
+    assert right_edge(table) <= right_edge(card)
     accessible(page)
     page.fill("input[name=subject]", fixed)
     page.click("button:text('Search')")
     page.wait_for_url(f"**subject={fixed}**")
-    # ten columns, and every one inside the card (long names break, none spills out)
-    card, table = page.locator("main section").nth(1), page.locator("main table")
-    assert right_edge(table) <= right_edge(card)
     entries = page.locator("tbody tr")
     assert entries.count() >= 2
     assert all(fixed in t for t in entries.all_inner_texts())
