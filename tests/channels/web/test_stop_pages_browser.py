@@ -18,8 +18,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,15 +25,20 @@ from typing import Any
 import httpx2 as httpx
 import orjson
 import pytest
-from bench import processes
 
 from jdx.codecs.xmlform import to_xml
 from jdx.exchanges.stops.records import STATUS_ERRORS, STATUS_NFIA, STATUS_OK
 from jdx.security import totp
-from tests.channels.web.test_browser import _cli, chromium  # noqa: F401 (the fixture)
+from tests.channels.web.test_browser import (  # noqa: F401 (the fixture)
+    _cli,
+    _wait_for,
+    chromium,
+    mailing_to,
+    serving_hub,
+)
 from tests.channels.web.test_namus_browser import accessible, log_in, user
 from tests.conftest import stop_record
-from tests.test_serve import free_port, jdx
+from tests.test_serve import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
@@ -53,38 +56,10 @@ DURATION = "Duration of stop (minutes)"  # the dictionary's label of SDur
 
 @pytest.fixture
 def hub(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
-    """``jdx serve`` on a free loopback port with its own SQLite file and data folder; its SMTP
-    server is a port nobody listens on, so the agencies' mails stay in the outbox."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "JDX_DATA_DIR": str(tmp_path / "data"),
-        "JDX_DATABASE_URL": "",
-        "JDX_PORT": str(port),
-        "JDX_WORKERS": "1",
-        "JDX_SFTP": "off",
-        "JDX_SMTP_HOST": "127.0.0.1",
-        "JDX_SMTP_PORT": str(free_port()),
-        "JDX_SMTP_TLS": "none",
-        "JDX_MAIL_FROM": "hub@jdx.example",
-        "JDX_MAIL_POLL_SECONDS": "0.5",
-        "JDX_PUBLIC_URL": f"http://127.0.0.1:{port}",
-    }
-    (tmp_path / "data").mkdir()
-    assert jdx(env, "db", "upgrade").returncode == 0
-    base = f"http://127.0.0.1:{port}"
-    log_path = tmp_path / "serve.log"
-    with (
-        log_path.open("wb") as log,
-        processes.group(
-            [sys.executable, "-m", "jdx", "serve"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-        ) as server,
-    ):
-        processes.wait_for_health(base, server, detail=log_path.read_text)
-        yield base, env
+    """``jdx serve`` with its own SQLite file and data folder; its SMTP server is a port nobody
+    listens on, so the agencies' mails stay in the outbox."""
+    with serving_hub(tmp_path, **mailing_to(free_port())) as served:
+        yield served
 
 
 def _submit(base: str, key: str, record: dict[str, Any]) -> None:
@@ -111,8 +86,6 @@ def _file_done(base: str, key: str, name: str, data: bytes) -> None:
 
 
 def _wait(check: Any, what: str) -> Any:
-    from tests.channels.web.test_browser import _wait_for
-
     return _wait_for(check, what, 90)
 
 
