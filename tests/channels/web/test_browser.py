@@ -71,9 +71,11 @@ def _wait_for(check: Any, what: str, timeout: float = 60) -> Any:
 
 
 @contextmanager
-def serving_hub(tmp_path: Path, **settings: str) -> Iterator[tuple[str, dict[str, str]]]:
+def serving_hub(
+    tmp_path: Path, **settings: str
+) -> Iterator[tuple[str, dict[str, str], subprocess.Popen[bytes]]]:
     """``jdx serve`` on a free loopback port with its own SQLite file in ``tmp_path`` (its log
-    beside it): (base URL, its environment, for ``_cli``)."""
+    beside it): (base URL, its environment, for ``_cli``; its process)."""
     port = free_port()
     env = {
         **os.environ,
@@ -107,7 +109,7 @@ def serving_hub(tmp_path: Path, **settings: str) -> Iterator[tuple[str, dict[str
                 return False
 
         _wait_for(up, "jdx serve to start", 60)
-        yield base, env
+        yield base, env, server
 
 
 def mailing_to(port: int) -> dict[str, str]:
@@ -125,7 +127,7 @@ def hub_server(tmp_path: Path, settings: Any) -> Iterator[tuple[str, dict[str, s
     """``jdx serve`` on a free loopback port with its own SQLite file, mailing to aiosmtpd."""
     with (
         serving(settings) as smtp,
-        serving_hub(tmp_path, **mailing_to(smtp.settings.smtp_port)) as (base, env),
+        serving_hub(tmp_path, **mailing_to(smtp.settings.smtp_port)) as (base, env, _),
     ):
         yield base, env, smtp.collector
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -58,8 +59,8 @@ DURATION = "Duration of stop (minutes)"  # the dictionary's label of SDur
 def hub(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     """``jdx serve`` with its own SQLite file and data folder; its SMTP server is a port nobody
     listens on, so the agencies' mails stay in the outbox."""
-    with serving_hub(tmp_path, **mailing_to(free_port())) as served:
-        yield served
+    with serving_hub(tmp_path, **mailing_to(free_port())) as (base, env, _):
+        yield base, env
 
 
 def _submit(base: str, key: str, record: dict[str, Any]) -> None:
@@ -289,3 +290,54 @@ def test_the_docs_show_the_screenshots_of_the_portal() -> None:
     operations = (DOCS_IMG.parents[1] / "docs" / "operations.md").read_text()
     for name in SCREENSHOTS:
         assert f"img/{name}" in operations and (DOCS_IMG / name).is_file()
+
+
+def test_a_file_in_process_is_shown_and_its_page_follows_it(
+    chromium: Any,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """A file waits "received" while the hub's own process, the one that processes files, is
+    stopped (SIGSTOP: the HTTP workers, processes of their own, go on taking uploads and serving
+    pages). The administrator's files in process and the client's file page show it, with its
+    progress; once the hub's process goes on, the file's page (polled by htmx) turns to the
+    file's counts and answers without being reloaded."""
+    with serving_hub(tmp_path, JDX_WORKERS="2", **mailing_to(free_port())) as (base, env, hub):
+        key = _cli(env, "agency", "add", ORI, "--name", "Harbor Police", "--email", "p@example.org")
+        client = user(env, "client19", "client", "--agency", ORI)
+        admin = user(env, "admin19", "admin")
+        page = log_in(chromium, base, "client19", totp.code_at(client["secret"], totp.step_of()))
+        watch = log_in(chromium, base, "admin19", totp.code_at(admin["secret"], totp.step_of()))
+        record = stop_record(ORI=ORI, SDur="0")
+        name = f"{STAMP}_{ORI}_{record['LEARecordID']}.json"
+        os.kill(hub.pid, signal.SIGSTOP)
+        try:
+            put = httpx.put(
+                f"{base}/sdcs/v1/files/{name}",
+                content=orjson.dumps(record),
+                headers={"Authorization": f"Bearer {key['api_keys']['prod']}"},
+                timeout=60,
+            )
+            assert put.status_code == 202, put.text
+            watch.goto(f"{base}/portal/admin/files")
+            row = watch.locator("tbody tr", has_text=name)
+            assert row.locator("td").all_inner_texts()[1:5] == [
+                f"{ORI} · Harbor Police",
+                "prod",
+                "http",
+                "received",
+            ]
+            accessible(watch)
+            page.goto(f"{base}/portal/files/{put.headers['location'].rsplit('/', 1)[1]}")
+            assert page.locator("#progress .tag").inner_text() == "received"
+            assert page.get_by_label("Records processed").is_visible()
+            accessible(page)
+        finally:
+            os.kill(hub.pid, signal.SIGCONT)
+        page.wait_for_selector("h2:text('Answers')", timeout=90_000)  # htmx, no reload
+        assert page.locator("#progress .tag").inner_text() == "done"
+        assert f"{name.removesuffix('.json')}_errors.json" in page.inner_text("#progress ul")
+        accessible(page)
+        watch.reload()
+        assert "No file is being processed" in watch.inner_text("main")
+        page.context.close()
+        watch.context.close()
