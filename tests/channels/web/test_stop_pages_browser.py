@@ -182,11 +182,11 @@ def test_the_stop_pages_and_dashboards_in_a_browser(
     assert page.locator("button:text('Send the correction')").count() == 0
     accessible(page)
 
-    # Another marked NFIA: the box ticked, the button clicked.
-    page.click("text=All stops")
-    page.fill("input[name=error_code]", "DV011")
-    page.click("button:text('Search')")
-    page.wait_for_url("**error_code=DV011**")
+    # Back to the search it came from, where it is no more; another marked NFIA: the box
+    # ticked, the button clicked.
+    page.click("text=Back to the list")
+    page.wait_for_url("**error_code=dv011**")
+    assert page.input_value("input[name=error_code]").strip() == "dv011"
     assert fixed not in page.locator("tbody").inner_text()  # corrected: no error any more
     page.click(f"a:text-is('{closed}')")
     page.get_by_label("This record will not be corrected").check()
