@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -69,47 +70,66 @@ def _wait_for(check: Any, what: str, timeout: float = 60) -> Any:
         time.sleep(0.3)
 
 
+@contextmanager
+def serving_hub(
+    tmp_path: Path, **settings: str
+) -> Iterator[tuple[str, dict[str, str], subprocess.Popen[bytes]]]:
+    """``jdx serve`` on a free loopback port with its own SQLite file in ``tmp_path`` (its log
+    beside it): (base URL, its environment, for ``_cli``; its process)."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "JDX_DATA_DIR": str(tmp_path),
+        "JDX_DATABASE_URL": "",
+        "JDX_PORT": str(port),
+        "JDX_WORKERS": "1",
+        "JDX_SFTP": "off",
+        "JDX_TRUSTED_PROXIES": '["127.0.0.1"]',
+        "JDX_MAIL_POLL_SECONDS": "0.5",
+        "JDX_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        **settings,
+    }
+    assert jdx(env, "db", "upgrade").returncode == 0
+    base = f"http://127.0.0.1:{port}"
+    with (
+        (tmp_path / "serve.log").open("wb") as log,
+        processes.group(
+            [sys.executable, "-m", "jdx", "serve"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        ) as server,
+    ):
+
+        def up() -> bool:
+            assert server.poll() is None, (tmp_path / "serve.log").read_text()
+            try:
+                return httpx.get(f"{base}/healthz", timeout=1).status_code == 200
+            except httpx.TransportError:
+                return False
+
+        _wait_for(up, "jdx serve to start", 60)
+        yield base, env, server
+
+
+def mailing_to(port: int) -> dict[str, str]:
+    """The settings of a hub that mails through the SMTP server on loopback ``port``."""
+    return {
+        "JDX_SMTP_HOST": "127.0.0.1",
+        "JDX_SMTP_PORT": str(port),
+        "JDX_SMTP_TLS": "none",
+        "JDX_MAIL_FROM": "hub@jdx.example",
+    }
+
+
 @pytest.fixture
 def hub_server(tmp_path: Path, settings: Any) -> Iterator[tuple[str, dict[str, str], Collector]]:
     """``jdx serve`` on a free loopback port with its own SQLite file, mailing to aiosmtpd."""
-    with serving(settings) as smtp:
-        port = free_port()
-        env = {
-            **os.environ,
-            "JDX_DATA_DIR": str(tmp_path),
-            "JDX_DATABASE_URL": "",
-            "JDX_PORT": str(port),
-            "JDX_WORKERS": "1",
-            "JDX_SFTP": "off",
-            "JDX_TRUSTED_PROXIES": '["127.0.0.1"]',
-            "JDX_SMTP_HOST": "127.0.0.1",
-            "JDX_SMTP_PORT": str(smtp.settings.smtp_port),
-            "JDX_SMTP_TLS": "none",
-            "JDX_MAIL_FROM": "hub@jdx.example",
-            "JDX_MAIL_POLL_SECONDS": "0.5",
-            "JDX_PUBLIC_URL": f"http://127.0.0.1:{port}",
-        }
-        assert jdx(env, "db", "upgrade").returncode == 0
-        base = f"http://127.0.0.1:{port}"
-        with (
-            (tmp_path / "serve.log").open("wb") as log,
-            processes.group(
-                [sys.executable, "-m", "jdx", "serve"],
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=log,
-            ) as server,
-        ):
-
-            def up() -> bool:
-                assert server.poll() is None, (tmp_path / "serve.log").read_text()
-                try:
-                    return httpx.get(f"{base}/healthz", timeout=1).status_code == 200
-                except httpx.TransportError:
-                    return False
-
-            _wait_for(up, "jdx serve to start", 60)
-            yield base, env, smtp.collector
+    with (
+        serving(settings) as smtp,
+        serving_hub(tmp_path, **mailing_to(smtp.settings.smtp_port)) as (base, env, _),
+    ):
+        yield base, env, smtp.collector
 
 
 def _cli(env: dict[str, str], *args: str, stdin: bytes | None = None) -> Any:

@@ -48,3 +48,17 @@ def test_an_empty_chart_is_drawn_and_says_so() -> None:
 def test_the_scale_covers_the_tallest_bar_within_a_step(value: float) -> None:
     top = nice_top(value)
     assert top >= value and (value == 0 or top <= value * 10)
+
+
+def test_a_chart_of_several_series_has_a_key_and_room_for_its_outer_labels() -> None:
+    chart = Chart("Stops per day", ["12-01", "12-02"], {"http · OK": [3, 1], "sftp · NFIA": [1, 0]})
+    svg = etree.fromstring(str(bar_chart(chart, "stops")))
+    [key] = svg.findall(f"{SVG}g")
+    swatches = [r.get("class") for r in key.findall(f"{SVG}rect")]
+    assert swatches == ["series-0", "series-1"]
+    assert [t.text for t in key.findall(f"{SVG}text")] == ["http · OK", "sftp · NFIA"]
+    # the top of the scale's highest number and the last slanted label are inside the picture
+    _, top, width, _ = (float(v) for v in svg.get("viewBox").split())
+    assert top < 0 and width > max(float(line.get("x2")) for line in svg.iter(f"{SVG}line"))
+    single = etree.fromstring(str(bar_chart(Chart("Codes", ["DV011"], {"stops": [3]}), "c")))
+    assert single.findall(f"{SVG}g") == []  # one series: the title names it

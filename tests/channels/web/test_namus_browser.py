@@ -65,7 +65,7 @@ def log_in(browser: Any, base: str, name: str, code: str, *, javascript: bool = 
         accessible(page)
     page.fill("input[name=code]", code)
     page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r".*/portal/(review|admin/users)$"))
+    page.wait_for_url(re.compile(r".*/portal/(review|jobs|admin/users)$"))
     return page
 
 

@@ -19,6 +19,9 @@ WIDTH = 640
 BAR_AREA = 200  # the height of the tallest bar
 LABEL_ROOM = 60  # below the bars: the categories' labels
 LEFT = 48  # the scale's numbers
+ABOVE = 12  # above the bars: the top of the scale's highest number
+RIGHT = 40  # right of the bars: the last category's label, slanted
+KEY_ROW = 16  # the height of a row of the key (the series' names, when there are several)
 SERIES_CLASSES = 8  # series-0 .. series-7 in portal.css; more series reuse them
 
 
@@ -50,7 +53,7 @@ def nice_top(value: float) -> float:
 
 
 def _number(value: float) -> str:
-    return f"{value:,.0f}" if value == int(value) else f"{value:,.2f}"
+    return f"{value:,.0f}" if value == int(value) else f"{value:,.2f}".rstrip("0")
 
 
 def bar_chart(chart: Chart, chart_id: str) -> Markup:
@@ -60,12 +63,14 @@ def bar_chart(chart: Chart, chart_id: str) -> Markup:
     top = nice_top(max((chart.total(i) for i in range(len(chart.categories))), default=0))
     slot = (WIDTH - LEFT) / count
     bar = max(slot * 0.7, 1.0)
+    key, key_rows = _key(chart)
+    height = ABOVE + BAR_AREA + LABEL_ROOM + key_rows * KEY_ROW
     parts = [
         Markup(
-            '<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {} {}" '
+            '<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 {} {} {}" '
             'role="img" aria-labelledby="{id}-title {id}-desc">'
             '<title id="{id}-title">{}</title><desc id="{id}-desc">{}</desc>'
-        ).format(WIDTH, BAR_AREA + LABEL_ROOM, chart.title, _description(chart), id=chart_id)
+        ).format(-ABOVE, WIDTH + RIGHT, height, chart.title, _description(chart), id=chart_id)
     ]
     for fraction in (0, 0.5, 1):
         y = f"{BAR_AREA * (1 - fraction):.1f}"
@@ -97,8 +102,30 @@ def bar_chart(chart: Chart, chart_id: str) -> Markup:
                     "{}</text>"
                 ).format(category, m=middle, y=BAR_AREA + 14)
             )
+    parts.append(key)
     parts.append(Markup("</svg>"))
     return Markup("").join(parts)
+
+
+def _key(chart: Chart) -> tuple[Markup, int]:
+    """Below the chart, the colour of each series and its name (none for a single series: the
+    title names it); the rows it takes. Text widths are estimated (no layout on the server)."""
+    if len(chart.series) < 2:
+        return Markup(""), 0
+    items, x, row = [], float(LEFT), 0
+    for s, name in enumerate(chart.series):
+        width = 18 + 6.2 * len(name) + 14
+        if x + width > WIDTH + RIGHT and x > LEFT:
+            x, row = float(LEFT), row + 1
+        y = BAR_AREA + LABEL_ROOM + row * KEY_ROW
+        items.append(
+            Markup(
+                '<rect class="series-{}" x="{:.1f}" y="{}" width="12" height="10"/>'
+                '<text class="key" x="{:.1f}" y="{}">{}</text>'
+            ).format(s % SERIES_CLASSES, x, y, x + 16, y + 9, name)
+        )
+        x += width
+    return Markup('<g class="key">{}</g>').format(Markup("").join(items)), row + 1
 
 
 def _description(chart: Chart) -> str:

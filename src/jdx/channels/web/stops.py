@@ -13,6 +13,7 @@ import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -42,6 +43,8 @@ from jdx.store.engine import read_only
 from jdx.store.tables import agencies
 
 PAGE_SIZES = (20, 50, 100)
+# the list's search and page, kept by a record opened from it (the realm and agency apart)
+LIST_KEYS = ("status", "date_from", "date_to", "officer", "error_code", "lea", "limit", "offset")
 FIELD_PREFIX = "field:"  # a correction form's inputs: field:<path of the record>
 
 
@@ -232,7 +235,7 @@ def router(hub: Hub, role: Callable[..., Dependency]) -> APIRouter:
             correctable=stored.status == STATUS_ERRORS,
             agency=principal,
             outcome=outcome,
-            back=_query(principal, who_is_admin=request.state.viewer.actor.role == "admin"),
+            back=_back(request, principal),
         )
 
     async def _posted(request: Request, who: Viewer, stop_id: int) -> tuple[Any, Principal, Any]:
@@ -271,16 +274,23 @@ def router(hub: Hub, role: Callable[..., Dependency]) -> APIRouter:
         if result.status is None:  # refused: nothing changed; the page says why, field by field
             problems = [i.as_dict() for i in result.outcome.issues]
             return _record_page(request, principal, stop_id, stored, "refused", 409, problems)
-        back = _query(principal, who_is_admin=request.state.viewer.actor.role == "admin")
+        back = _back(request, principal)
         outcome = "nfia" if result.status == "NFIA" else "stored"
         return RedirectResponse(f"/portal/stops/{stop_id}?{back}&outcome={outcome}", 303)
 
     return api
 
 
-def _query(principal: Principal, *, who_is_admin: bool) -> str:
-    ori = f"ori={principal.ori}&" if who_is_admin else ""
-    return f"{ori}realm={principal.realm}"
+def _back(request: Request, principal: Principal) -> str:
+    """The query of the list a record was opened from (its search and page travel in the
+    record's links and forms), for the way back to it and the answer to a correction."""
+    ori = f"ori={principal.ori}&" if request.state.viewer.actor.role == "admin" else ""
+    search = [
+        (key, value)
+        for key, value in request.query_params.multi_items()
+        if key in LIST_KEYS and value
+    ]
+    return f"{ori}realm={principal.realm}" + (f"&{urlencode(search)}" if search else "")
 
 
 def _filter(
@@ -299,7 +309,7 @@ def _filter(
         date_from=query_day(date_from, "date_from"),
         date_to=query_day(date_to, "date_to"),
         officer_uid=officer or None,
-        error_code=error_code or None,
+        error_code=(error_code or "").strip().upper() or None,  # as typed: codes are upper case
         lea_record_id=lea or None,
     )
 
