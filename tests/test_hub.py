@@ -66,7 +66,7 @@ def test_every_table_is_the_hubs_own_or_one_exchanges(hub: Hub) -> None:
     own = {
         "agencies", "api_keys", "audit_log", "domain_tables", "domain_values", "outbox",
         "sftp_accounts", "sftp_keys", "user_credentials", "web_sessions", "login_failures",
-        "login_known", "users", "user_regions", "nodes",
+        "login_known", "users", "user_regions", "nodes", "recovery_codes",
     }  # fmt: skip
     assert hub.metadata is metadata
     assert set(hub.metadata.tables) == own | set(declared)
