@@ -19,8 +19,7 @@ from fastapi.responses import RedirectResponse, Response
 from jdx.channels.downloads import list_download
 from jdx.channels.http.common import SmallId
 from jdx.channels.web.auth import Dependency, Viewer
-from jdx.channels.web.render import page
-from jdx.channels.web.stops import PAGE_SIZES
+from jdx.channels.web.render import PAGE_SIZES, check_window, page
 from jdx.codecs.list_file import FORMATS
 from jdx.exchanges.cases import accounts
 from jdx.exchanges.cases import regions as region_tables
@@ -144,8 +143,7 @@ def _user_routes(api: APIRouter, hub: Hub, admin: Dependency, change: Change) ->
             with hub.engine.connect() as c:
                 rows = users.user_rows(read_only(c), where)
             return list_download(format, users.USER_COLUMNS, rows, "users")
-        if limit not in PAGE_SIZES or not 0 <= offset <= 10**9:
-            raise HTTPException(400, f"limit is one of {PAGE_SIZES}; offset from 0")
+        check_window(limit, offset)
         return users_page(request, where=where, limit=limit, offset=offset)
 
     @api.post("/users")

@@ -21,8 +21,7 @@ from jdx.channels.downloads import list_download
 from jdx.channels.http.common import Id
 from jdx.channels.web.auth import Dependency, Viewer
 from jdx.channels.web.labels import job_labeller
-from jdx.channels.web.render import page, query_day
-from jdx.channels.web.stops import PAGE_SIZES
+from jdx.channels.web.render import PAGE_SIZES, check_window, page, query_day
 from jdx.codecs.list_file import FORMATS
 from jdx.exchanges.cases import accounts, results
 from jdx.exchanges.cases import workflow as case_jobs
@@ -72,8 +71,7 @@ def router(hub: Hub, role: Callable[..., Dependency]) -> APIRouter:
             with hub.engine.connect() as conn:
                 rows = results.iter_agency_jobs(read_only(conn), scope(who), where)
                 return list_download(format, results.JOB_COLUMNS, rows, "jobs")
-        if limit not in PAGE_SIZES or not 0 <= offset <= 10**9:
-            raise HTTPException(400, f"limit is one of {PAGE_SIZES}; offset from 0")
+        check_window(limit, offset)
         with hub.engine.connect() as conn:
             found = results.agency_jobs(
                 read_only(conn), scope(who), where, limit=limit, offset=offset

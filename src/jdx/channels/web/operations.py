@@ -18,8 +18,7 @@ from fastapi.responses import RedirectResponse, Response
 from jdx.channels.downloads import list_download
 from jdx.channels.http.common import Id
 from jdx.channels.web.auth import Dependency, Viewer
-from jdx.channels.web.render import page, query_day
-from jdx.channels.web.stops import PAGE_SIZES
+from jdx.channels.web.render import PAGE_SIZES, check_window, page, query_day
 from jdx.codecs.list_file import FORMATS
 from jdx.exchanges.cases.tables import client_certificates, import_accounts
 from jdx.exchanges.stops.file_status import stored_so_far
@@ -74,8 +73,7 @@ def router(hub: Hub, role: Callable[..., Dependency]) -> APIRouter:
             with hub.engine.connect() as conn:
                 rows = mail.iter_outbox(read_only(conn), pending=True, max_attempts=max_attempts)
                 return list_download(format, mail.OUTBOX_COLUMNS, rows, "outbox")
-        if limit not in PAGE_SIZES or not 0 <= offset <= 10**9:
-            raise HTTPException(400, f"limit is one of {PAGE_SIZES}; offset from 0")
+        check_window(limit, offset)
         with hub.engine.connect() as conn:
             found = mail.outbox_page(
                 read_only(conn), pending=True, max_attempts=max_attempts, limit=limit, offset=offset
