@@ -7,7 +7,7 @@ content or personal data: a mail leaves the hub's control.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from jdx.notify.messages import SUMMARY_PREFIX
+from jdx.store.paging import Page, fetch_page, stream
 from jdx.store.queries import now
 from jdx.store.tables import agencies, outbox
 
@@ -124,40 +125,88 @@ def next_digest_at(moment: dt.datetime, digest_hour: int) -> dt.datetime:
     return today if today > moment else today + dt.timedelta(days=1)
 
 
+# An outbox row as operators read it (``jdx mail list``, the portal's page and its export):
+# never the body, which names a case or a person.
+OUTBOX_COLUMNS = (
+    "id",
+    "key",
+    "ori",
+    "state",
+    "digest",
+    "recipients",
+    "subject",
+    "created_at",
+    "due_at",
+    "sent_at",
+    "written_to",
+    "attempts",
+    "last_error",
+)
+
+
+def _outbox_query(pending: bool) -> sa.Select[Any]:
+    query = sa.select(outbox, agencies.c.ori).outerjoin(
+        agencies, agencies.c.id == outbox.c.agency_id
+    )
+    if pending:
+        query = query.where(outbox.c.sent_at.is_(None))
+    return query.order_by(outbox.c.id.desc())
+
+
+def _outbox_item(
+    r: sa.Row[Any], moment: dt.datetime, max_attempts: int, bodies: bool = False
+) -> dict[str, object]:
+    item: dict[str, object] = {
+        "id": r.id,
+        "key": r.key,
+        "ori": r.ori,
+        "state": _state(r, moment, max_attempts),
+        "digest": r.digest,
+        "recipients": r.recipients,
+        "subject": r.subject,
+        "created_at": _utc(r.created_at),
+        "due_at": _utc(r.due_at),
+        "sent_at": r.sent_at and _utc(r.sent_at),  # written_to's: when it was written
+        "written_to": r.written_to,
+        "attempts": r.attempts,
+        "last_error": r.last_error,
+    }
+    if bodies:
+        item["body"] = r.body
+    return item
+
+
 def list_outbox(
     conn: sa.Connection, *, pending: bool, bodies: bool, max_attempts: int, limit: int = 1000
 ) -> list[dict[str, object]]:
     """The newest outbox rows with their state, for operators (``jdx mail list``): pending,
     sending, retrying, given up, sent (to the SMTP server) or written (to ``written_to``, an
     ``.eml`` file, when no SMTP server is set)."""
-    query = sa.select(outbox, agencies.c.ori).outerjoin(
-        agencies, agencies.c.id == outbox.c.agency_id
-    )
-    if pending:
-        query = query.where(outbox.c.sent_at.is_(None))
-    rows = conn.execute(query.order_by(outbox.c.id.desc()).limit(limit)).all()
     moment = now()
-    listed: list[dict[str, object]] = []
-    for r in rows:
-        item: dict[str, object] = {
-            "id": r.id,
-            "key": r.key,
-            "ori": r.ori,
-            "state": _state(r, moment, max_attempts),
-            "digest": r.digest,
-            "recipients": r.recipients,
-            "subject": r.subject,
-            "created_at": _utc(r.created_at),
-            "due_at": _utc(r.due_at),
-            "sent_at": r.sent_at and _utc(r.sent_at),  # written_to's: when it was written
-            "written_to": r.written_to,
-            "attempts": r.attempts,
-            "last_error": r.last_error,
-        }
-        if bodies:
-            item["body"] = r.body
-        listed.append(item)
-    return listed
+    rows = conn.execute(_outbox_query(pending).limit(limit))
+    return [_outbox_item(r, moment, max_attempts, bodies) for r in rows]
+
+
+def outbox_page(
+    conn: sa.Connection, *, pending: bool, max_attempts: int, limit: int, offset: int
+) -> Page[dict[str, object]]:
+    """One page of the outbox, newest first, without bodies, with the count of all its rows."""
+    moment = now()
+    return fetch_page(
+        conn,
+        _outbox_query(pending),
+        limit=limit,
+        offset=offset,
+        row=lambda r: _outbox_item(r, moment, max_attempts),
+    )
+
+
+def iter_outbox(
+    conn: sa.Connection, *, pending: bool, max_attempts: int
+) -> Iterator[dict[str, object]]:
+    """Every row of the outbox, without bodies, for an export."""
+    moment = now()
+    yield from stream(conn, _outbox_query(pending), lambda r: _outbox_item(r, moment, max_attempts))
 
 
 def _state(row: sa.Row[Any], moment: dt.datetime, max_attempts: int) -> str:

@@ -14,11 +14,13 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
 from jdx.security import standing
 from jdx.security.actors import Actor, Role
+from jdx.store.paging import Page, fetch_page
 from jdx.store.queries import StoreError, now
 from jdx.store.tables import Timestamp, agencies, metadata
 
@@ -148,7 +150,10 @@ def _regions(conn: sa.Connection, user_ids: Sequence[int]) -> dict[int, tuple[st
 
 
 def _users(conn: sa.Connection, query: sa.Select[tuple[object, ...]]) -> list[User]:
-    rows = conn.execute(query).all()
+    return _with_regions(conn, conn.execute(query).all())
+
+
+def _with_regions(conn: sa.Connection, rows: Sequence[sa.Row[Any]]) -> list[User]:
     regions = _regions(conn, [r.id for r in rows])
     return [
         User(
@@ -202,6 +207,59 @@ def list_users(
             users.c.id.in_(sa.select(user_regions.c.user_id).where(user_regions.c.region == region))
         )
     return _users(conn, query)
+
+
+# What the users list shows and exports: never a secret (those are in the portal's own table).
+USER_COLUMNS = (
+    "username",
+    "display_name",
+    "email",
+    "role",
+    "agency_ori",
+    "regions",
+    "active",
+    "created_at",
+)
+
+
+@dataclass(frozen=True)
+class UserSearch:
+    """The users list's search: a part of the user name or name, a role, an agency's ORI."""
+
+    name: str | None = None
+    role: str | None = None
+    agency_ori: str | None = None
+
+
+def _search_query(where: UserSearch) -> sa.Select[tuple[object, ...]]:
+    query = _select().order_by(users.c.username, users.c.id)
+    if where.name:
+        query = query.where(
+            sa.or_(
+                users.c.username.icontains(where.name, autoescape=True),
+                users.c.display_name.icontains(where.name, autoescape=True),
+            )
+        )
+    if where.role:
+        query = query.where(users.c.role == where.role)
+    if where.agency_ori:
+        query = query.where(agencies.c.ori == where.agency_ori)
+    return query
+
+
+def search_users(conn: sa.Connection, where: UserSearch, *, limit: int, offset: int) -> Page[User]:
+    """One page of the users that match, by user name, with the count of all of them."""
+    found = fetch_page(conn, _search_query(where), limit=limit, offset=offset, row=lambda r: r)
+    return Page(_with_regions(conn, found.items), found.total, limit, offset)
+
+
+def user_rows(conn: sa.Connection, where: UserSearch) -> list[dict[str, Any]]:
+    """Every user that matches, as the export's rows (``USER_COLUMNS`` only). A hub has
+    hundreds of users, not millions: read at once, with their regions in one query."""
+    return [
+        {column: getattr(user, column) for column in USER_COLUMNS}
+        for user in _users(conn, _search_query(where))
+    ]
 
 
 def set_regions(conn: sa.Connection, who: int | str, regions: Iterable[str]) -> User:

@@ -126,3 +126,31 @@ def test_the_audit_log_is_searched_paged_and_exported(
     assert len([r for r in rows if r["action"] == "read"]) == 60
     assert {r["ori"] for r in rows} == {agency.ori}
     assert portal.get("/portal/admin/audit", params={"day_from": "yesterday"}).status_code == 400
+
+
+def test_the_outbox_is_paged_and_exported_without_bodies(
+    hub: Hub, portal: Any, agency: AgencyFixture
+) -> None:
+    with hub.engine.begin() as conn:
+        for n in range(60):
+            enqueue(conn, key=f"ops-page-{agency.ori}-{n:03d}", agency_id=agency.id,
+                    recipients=["poc@example.org"], subject=f"Paged {agency.ori} {n:03d}",
+                    body=f"the body names a person {agency.ori}")  # fmt: skip
+        waiting = conn.execute(
+            sa.select(sa.func.count()).select_from(outbox).where(outbox.c.sent_at.is_(None))
+        ).scalar_one()
+    login(portal, make_user(hub, "admin"))
+    first = portal.get("/portal/admin/outbox")
+    assert f"Mails 1–50 of {waiting}, newest first." in first.text
+    assert f"Paged {agency.ori} 059" in first.text and f"Paged {agency.ori} 009" not in first.text
+    second = portal.get("/portal/admin/outbox", params={"offset": 50})
+    assert "Mails 51–" in second.text and f"Paged {agency.ori} 009" in second.text
+    assert portal.get("/portal/admin/outbox", params={"limit": 7}).status_code == 400
+    exported = portal.get("/portal/admin/outbox", params={"format": "csv"})
+    assert 'filename="outbox.csv"' in exported.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    mine = [r for r in rows if r["ori"] == agency.ori]
+    assert len(mine) == 60 and len(rows) == waiting
+    assert {r["state"] for r in mine} == {"pending"} and "body" not in rows[0]
+    assert "the body names a person" not in exported.text
+    assert portal.get("/portal/admin/outbox", params={"format": "pdf"}).status_code == 400

@@ -16,9 +16,11 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
+from jdx.channels.downloads import list_download
 from jdx.channels.http.common import SmallId
 from jdx.channels.web.auth import Dependency, Viewer
-from jdx.channels.web.render import page
+from jdx.channels.web.render import PAGE_SIZES, check_window, page
+from jdx.codecs.list_file import FORMATS
 from jdx.exchanges.cases import accounts
 from jdx.exchanges.cases import regions as region_tables
 from jdx.exchanges.cases.tables import client_limits, import_accounts
@@ -88,14 +90,61 @@ Change = Callable[[Viewer, str, str, Callable[[sa.Connection], Any]], str]
 
 
 def _user_routes(api: APIRouter, hub: Hub, admin: Dependency, change: Change) -> None:
-    def users_page(request: Request, error: str = "", status: int = 200) -> Response:
+    def users_page(
+        request: Request,
+        error: str = "",
+        status: int = 200,
+        where: users.UserSearch = users.UserSearch(),
+        limit: int = PAGE_SIZES[0],
+        offset: int = 0,
+    ) -> Response:
         with hub.engine.connect() as c:
-            found = users.list_users(read_only(c))
-        return page(request, "admin/users.html", 400 if error else status, users=found, error=error)
+            found = users.search_users(read_only(c), where, limit=limit, offset=offset)
+        query = {
+            k: v
+            for k, v in {
+                "name": where.name,
+                "role": where.role,
+                "agency": where.agency_ori,
+            }.items()
+            if v
+        }
+        return page(
+            request,
+            "admin/users.html",
+            400 if error else status,
+            users=found,
+            error=error,
+            query=query,
+            roles=users.ROLES,
+            formats=FORMATS,
+            page_sizes=PAGE_SIZES,
+        )
 
     @api.get("/users")
-    def user_list(request: Request, who: Viewer = Depends(admin)) -> Response:
-        return users_page(request)
+    def user_list(
+        request: Request,
+        who: Viewer = Depends(admin),
+        name: str = "",
+        role: str = "",
+        agency: str = "",
+        limit: int = PAGE_SIZES[0],
+        offset: int = 0,
+        format: str | None = None,
+    ) -> Response:
+        if role and role not in users.ROLES:
+            raise HTTPException(400, f"role must be one of {', '.join(users.ROLES)}")
+        where = users.UserSearch(
+            name=name.strip() or None,
+            role=role or None,
+            agency_ori=agency.strip().upper() or None,
+        )
+        if format is not None:
+            with hub.engine.connect() as c:
+                rows = users.user_rows(read_only(c), where)
+            return list_download(format, users.USER_COLUMNS, rows, "users")
+        check_window(limit, offset)
+        return users_page(request, where=where, limit=limit, offset=offset)
 
     @api.post("/users")
     def add_user(

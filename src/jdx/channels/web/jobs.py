@@ -17,10 +17,12 @@ from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, Uplo
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from jdx.channels.downloads import list_download
 from jdx.channels.http.common import Id
 from jdx.channels.web.auth import Dependency, Viewer
 from jdx.channels.web.labels import job_labeller
-from jdx.channels.web.render import page
+from jdx.channels.web.render import PAGE_SIZES, check_window, page, query_day
+from jdx.codecs.list_file import FORMATS
 from jdx.exchanges.cases import accounts, results
 from jdx.exchanges.cases import workflow as case_jobs
 from jdx.exchanges.cases.jobs import CaseImport, JobRefused
@@ -41,9 +43,60 @@ def router(hub: Hub, role: Callable[..., Dependency]) -> APIRouter:
         return None if who.actor.role == "admin" else who.actor.agency_id
 
     @api.get("")
-    def jobs(request: Request, who: Viewer = Depends(readers)) -> Response:
-        found = results.agency_jobs(hub.engine, scope(who))
-        return page(request, "jobs/list.html", jobs=found)
+    def jobs(
+        request: Request,
+        who: Viewer = Depends(readers),
+        ori: str = "",
+        realm: str = "",
+        state: str = "",
+        received_from: str = "",
+        received_to: str = "",
+        limit: int = PAGE_SIZES[0],
+        offset: int = 0,
+        format: str | None = None,
+    ) -> Response:
+        if realm and realm not in REALMS:
+            raise HTTPException(400, f"realm must be one of {', '.join(REALMS)}")
+        if state and state not in results.JOB_STATES:
+            raise HTTPException(400, f"state must be one of {', '.join(results.JOB_STATES)}")
+        where = results.JobFilter(
+            # a client's list is its own agency's whatever it names
+            ori=(ori or None) if who.actor.role == "admin" else None,
+            realm=realm or None,
+            state=state or None,
+            received_from=query_day(received_from, "received_from"),
+            received_to=query_day(received_to, "received_to"),
+        )
+        if format is not None:
+            with hub.engine.connect() as conn:
+                rows = results.iter_agency_jobs(read_only(conn), scope(who), where)
+                return list_download(format, results.JOB_COLUMNS, rows, "jobs")
+        check_window(limit, offset)
+        with hub.engine.connect() as conn:
+            found = results.agency_jobs(
+                read_only(conn), scope(who), where, limit=limit, offset=offset
+            )
+        query = {
+            k: v
+            for k, v in {
+                "ori": where.ori or "",
+                "realm": realm,
+                "state": state,
+                "received_from": received_from,
+                "received_to": received_to,
+            }.items()
+            if v
+        }
+        return page(
+            request,
+            "jobs/list.html",
+            jobs=found,
+            query=query,
+            formats=FORMATS,
+            realms=REALMS,
+            states=results.JOB_STATES,
+            page_sizes=PAGE_SIZES,
+        )
 
     @api.get("/upload")
     def upload_form(request: Request, who: Viewer = Depends(uploaders)) -> Response:

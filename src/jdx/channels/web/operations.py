@@ -18,7 +18,7 @@ from fastapi.responses import RedirectResponse, Response
 from jdx.channels.downloads import list_download
 from jdx.channels.http.common import Id
 from jdx.channels.web.auth import Dependency, Viewer
-from jdx.channels.web.render import page, query_day
+from jdx.channels.web.render import PAGE_SIZES, check_window, page, query_day
 from jdx.codecs.list_file import FORMATS
 from jdx.exchanges.cases.tables import client_certificates, import_accounts
 from jdx.exchanges.stops.file_status import stored_so_far
@@ -31,7 +31,7 @@ from jdx.store.queries import audit, now
 from jdx.store.tables import agencies, api_keys, sftp_accounts, sftp_keys
 
 AUDIT_PAGE = 50
-OUTBOX_SHOWN = 200
+OUTBOX_PAGE = PAGE_SIZES[1]
 UNFINISHED = ("received", "processing")
 
 
@@ -59,16 +59,26 @@ def router(hub: Hub, role: Callable[..., Dependency]) -> APIRouter:
         return page(request, "admin/files.html", files=files, at=now())
 
     @api.get("/outbox")
-    def outbox(request: Request, who: Viewer = Depends(admin), done: str = "") -> Response:
+    def outbox(
+        request: Request,
+        who: Viewer = Depends(admin),
+        done: str = "",
+        limit: int = OUTBOX_PAGE,
+        offset: int = 0,
+        format: str | None = None,
+    ) -> Response:
+        # the mail not sent yet, as the page shows it; never a body
+        max_attempts = hub.settings.mail_max_attempts
+        if format is not None:
+            with hub.engine.connect() as conn:
+                rows = mail.iter_outbox(read_only(conn), pending=True, max_attempts=max_attempts)
+                return list_download(format, mail.OUTBOX_COLUMNS, rows, "outbox")
+        check_window(limit, offset)
         with hub.engine.connect() as conn:
-            rows = mail.list_outbox(
-                read_only(conn),
-                pending=True,
-                bodies=False,
-                max_attempts=hub.settings.mail_max_attempts,
-                limit=OUTBOX_SHOWN,
+            found = mail.outbox_page(
+                read_only(conn), pending=True, max_attempts=max_attempts, limit=limit, offset=offset
             )
-        return page(request, "admin/outbox.html", mails=rows, done=done)
+        return page(request, "admin/outbox.html", mails=found, done=done, formats=FORMATS)
 
     @api.post("/outbox/{mail_id}/{action}")
     def outbox_action(

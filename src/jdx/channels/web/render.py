@@ -36,6 +36,17 @@ _env = jinja2.Environment(
 )
 
 
+# A list page's choices of rows a page (the first is the default); an offset as far as it goes.
+PAGE_SIZES = (20, 50, 100)
+MAX_OFFSET = 10**9
+
+
+def check_window(limit: int, offset: int) -> None:
+    """400 naming the parameters for a page size the lists do not offer or a negative offset."""
+    if limit not in PAGE_SIZES or not 0 <= offset <= MAX_OFFSET:
+        raise HTTPException(400, f"limit is one of {PAGE_SIZES}; offset from 0")
+
+
 def query_day(text: str | None, name: str) -> dt.date | None:
     """A date a page's query names (``2024-03-15``; empty: none), or 400 naming the parameter."""
     if not text:

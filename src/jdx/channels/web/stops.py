@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from jdx.channels.downloads import list_download
 from jdx.channels.http.common import Id
 from jdx.channels.web.auth import Dependency, Viewer
-from jdx.channels.web.render import page, query_day
+from jdx.channels.web.render import PAGE_SIZES, check_window, page, query_day
 from jdx.codecs.list_file import FORMATS
 from jdx.codecs.paths import PathError, flatten, parse_path
 from jdx.dictionary import Dictionary
@@ -42,7 +42,6 @@ from jdx.security.keys import REALMS, Principal
 from jdx.store.engine import read_only
 from jdx.store.tables import agencies
 
-PAGE_SIZES = (20, 50, 100)
 # the list's search and page, kept by a record opened from it (the realm and agency apart)
 LIST_KEYS = ("status", "date_from", "date_to", "officer", "error_code", "lea", "limit", "offset")
 FIELD_PREFIX = "field:"  # a correction form's inputs: field:<path of the record>
@@ -132,8 +131,7 @@ def router(hub: Hub, role: Callable[..., Dependency]) -> APIRouter:
         where = _filter(status, date_from, date_to, officer, error_code, lea)
         if format is not None:
             return _download(principal, where, format)
-        if limit not in PAGE_SIZES or not 0 <= offset <= 10**9:
-            raise HTTPException(400, f"limit is one of {PAGE_SIZES}; offset from 0")
+        check_window(limit, offset)
         with hub.engine.connect() as conn:
             found = list_stops(
                 read_only(conn), principal.ori, realm, where, limit=limit, offset=offset

@@ -7,7 +7,9 @@ answered exactly as one that does not exist.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,6 +20,7 @@ from jdx.notify.mail import enqueue, fitted, notify_agency
 from jdx.security.keys import Principal
 from jdx.security.users import administrators, reviewers_in
 from jdx.store.engine import read_only, write_transaction
+from jdx.store.paging import Page, fetch_page, stream
 from jdx.store.queries import now
 from jdx.store.tables import agencies
 
@@ -303,36 +306,88 @@ def own_cancellation(
     }
 
 
-def agency_jobs(
-    engine: sa.Engine, agency_id: int | None, *, limit: int = 100
-) -> list[dict[str, Any]]:
-    """The most recent jobs of an agency (None: of every agency, for an administrator)."""
+JOB_COLUMNS = (
+    "job_id",
+    "ori",
+    "realm",
+    "state",
+    "format",
+    "total",
+    "created",
+    "requested",
+    "rejected",
+    "created_at",
+    "finished_at",
+)
+JOB_STATES = ("received", "processing", "complete")
+
+
+@dataclass(frozen=True)
+class JobFilter:
+    """A search of the jobs list: each field narrows it; None leaves it open."""
+
+    ori: str | None = None  # an administrator's choice of agency
+    realm: str | None = None
+    state: str | None = None
+    received_from: dt.date | None = None
+    received_to: dt.date | None = None  # that day included
+
+
+def _jobs_query(agency_id: int | None, where: JobFilter) -> sa.Select[Any]:
     query = (
         sa.select(import_jobs, agencies.c.ori)
         .join(agencies, agencies.c.id == import_jobs.c.agency_id)
         .order_by(import_jobs.c.id.desc())
-        .limit(limit)
     )
+    # the client's own agency: asked here, whatever the filter says
     if agency_id is not None:
         query = query.where(import_jobs.c.agency_id == agency_id)
-    with engine.connect() as c:
-        rows = read_only(c).execute(query).all()
-    return [
-        {
-            "job_id": r.id,
-            "ori": r.ori,
-            "realm": r.realm,
-            "state": r.state,
-            "format": r.format,
-            "total": r.total,
-            "created": r.created,
-            "requested": r.requested,
-            "rejected": r.rejected,
-            "created_at": _iso(r.created_at),
-            "finished_at": _iso(r.finished_at),
-        }
-        for r in rows
-    ]
+    if where.ori:
+        query = query.where(agencies.c.ori == where.ori)
+    if where.realm:
+        query = query.where(import_jobs.c.realm == where.realm)
+    if where.state:
+        query = query.where(import_jobs.c.state == where.state)
+    if where.received_from is not None:
+        start = dt.datetime.combine(where.received_from, dt.time(), tzinfo=dt.UTC)
+        query = query.where(import_jobs.c.created_at >= start)
+    if where.received_to is not None:
+        day_after = where.received_to + dt.timedelta(days=1)
+        query = query.where(
+            import_jobs.c.created_at < dt.datetime.combine(day_after, dt.time(), tzinfo=dt.UTC)
+        )
+    return query
+
+
+def _job_row(r: sa.Row[Any]) -> dict[str, Any]:
+    return {
+        "job_id": r.id,
+        "ori": r.ori,
+        "realm": r.realm,
+        "state": r.state,
+        "format": r.format,
+        "total": r.total,
+        "created": r.created,
+        "requested": r.requested,
+        "rejected": r.rejected,
+        "created_at": _iso(r.created_at),
+        "finished_at": _iso(r.finished_at),
+    }
+
+
+def agency_jobs(
+    conn: sa.Connection, agency_id: int | None, where: JobFilter, *, limit: int, offset: int
+) -> Page[dict[str, Any]]:
+    """One page of an agency's jobs, newest first (None: of every agency, for an
+    administrator), with the count of all that match."""
+    return fetch_page(conn, _jobs_query(agency_id, where), limit=limit, offset=offset, row=_job_row)
+
+
+def iter_agency_jobs(
+    conn: sa.Connection, agency_id: int | None, where: JobFilter
+) -> Iterator[dict[str, Any]]:
+    """Every job of the search, for an export."""
+    yield from stream(conn, _jobs_query(agency_id, where), _job_row)
 
 
 def agency_job(engine: sa.Engine, agency_id: int | None, job_id: int) -> dict[str, Any] | None:
