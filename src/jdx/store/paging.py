@@ -53,5 +53,8 @@ def stream(
 ) -> Iterator[T]:
     """Every row of ``query``, read a batch at a time (a server-side cursor on PostgreSQL)."""
     streamed = conn.execution_options(stream_results=True, yield_per=STREAM_BATCH)
-    for found in streamed.execute(query):
-        yield row(found)
+    # Closed with the generator, also when the reader stops early: a server-side cursor
+    # (PostgreSQL) is not left open until the collector finds it.
+    with streamed.execute(query) as result:
+        for found in result:
+            yield row(found)

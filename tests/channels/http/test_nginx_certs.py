@@ -284,7 +284,12 @@ def test_the_hub_listens_on_its_socket_only_and_only_its_group_may_connect(
 
 def test_every_worker_serves_the_one_socket(stack: Stack) -> None:
     """`jdx serve --uds` with two workers: each holds the socket that `jdx serve` bound (0660),
-    none binds one of its own, and with one of them killed the other answers every request."""
+    none binds one of its own, and with one of them killed the other answers every request.
+
+    nginx keeps idle connections to the hub (``keepalive 32``); those it held to the killed
+    worker fail once each when next used (502: nginx does not send a POST again), then every
+    request reaches the live worker. So: 502s only before the first 202, and every answer
+    after it a 202."""
     workers = worker_pids(stack.pid)
     assert len(workers) == 2, workers
     listening = socket_inode(stack.hub)
@@ -292,8 +297,10 @@ def test_every_worker_serves_the_one_socket(stack: Stack) -> None:
         assert f"socket:[{listening}]" in open_fds(pid), pid
     os.kill(workers[0], signal.SIGKILL)
     with stack.through_nginx(stack.certs["CA0370000"]) as client:
-        answers = [post_job(client, stack.keys["CA0370000"]).status_code for _ in range(10)]
-    assert answers == [202] * 10
+        answers = [post_job(client, stack.keys["CA0370000"]).status_code for _ in range(40)]
+    first = answers.index(202) if 202 in answers else len(answers)
+    assert set(answers[:first]) <= {502} and first <= 32, answers  # the dead worker's idle ones
+    assert answers[first:] == [202] * (len(answers) - first) and len(answers) - first >= 8, answers
     assert stat.S_IMODE(stack.hub.stat().st_mode) == 0o660  # unchanged by the workers
 
 

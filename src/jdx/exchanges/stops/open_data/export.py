@@ -83,8 +83,9 @@ def _stops_of(
     if ori is not None:
         query = query.where(stops.c.ori == ori)
     streamed = conn.execution_options(stream_results=True, yield_per=BATCH)
-    for row in streamed.execute(query):
-        yield row.id, row.dictionary_id, row.record
+    with streamed.execute(query) as result:  # closed also when the reader stops early
+        for row in result:
+            yield row.id, row.dictionary_id, row.record
 
 
 def _rows(
