@@ -9,9 +9,11 @@ spreadsheet's media type (or ``format=csv|xlsx``) gives the whole filtered list 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -140,18 +142,13 @@ def router(hub: Hub) -> APIRouter:
     ) -> Response:
         principal = await run_in_threadpool(principal_of, request)
         where = StopFilter(status, date_from, date_to, officer, error_code, lea_record_id)
-        fmt = _wanted_file(request, format)
-        if fmt is not None:
-            return await run_in_threadpool(
-                _file, fmt, STOP_COLUMNS, f"stops_{principal.ori}_{principal.realm}",
-                lambda conn: iter_stops(conn, principal.ori, principal.realm, where),
-            )  # fmt: skip
-        found = await run_in_threadpool(
-            _page, lambda conn: list_stops(
+        return await run_in_threadpool(
+            _list_answer, request, format, STOP_COLUMNS, f"stops_{principal.ori}_{principal.realm}",
+            lambda conn: list_stops(
                 conn, principal.ori, principal.realm, where, limit=limit, offset=offset
             ),
+            lambda conn: iter_stops(conn, principal.ori, principal.realm, where),
         )  # fmt: skip
-        return _page_answer(request, found)
 
     @api.get(
         "/files",
@@ -180,26 +177,29 @@ def router(hub: Hub) -> APIRouter:
     ) -> Response:
         principal = await run_in_threadpool(principal_of, request)
         where = FileFilter(state, name, received_from, received_to)
-        fmt = _wanted_file(request, format)
-        if fmt is not None:
-            return await run_in_threadpool(
-                _file, fmt, FILE_COLUMNS, f"files_{principal.ori}_{principal.realm}",
-                lambda conn: iter_files(conn, principal.agency_id, principal.realm, where),
-            )  # fmt: skip
-        found = await run_in_threadpool(
-            _page, lambda conn: list_files(
+        return await run_in_threadpool(
+            _list_answer, request, format, FILE_COLUMNS, f"files_{principal.ori}_{principal.realm}",
+            lambda conn: list_files(
                 conn, principal.agency_id, principal.realm, where, limit=limit, offset=offset
             ),
+            lambda conn: iter_files(conn, principal.agency_id, principal.realm, where),
         )  # fmt: skip
-        return _page_answer(request, found)
 
-    def _page(read: Any) -> Page[dict[str, Any]]:
-        with hub.engine.connect() as conn:
-            return read(read_only(conn))  # type: ignore[no-any-return]
-
-    def _file(fmt: str, columns: tuple[str, ...], name: str, rows: Any) -> Response:
-        with hub.engine.connect() as conn:
-            return list_download(fmt, columns, rows(read_only(conn)), name)
+    def _list_answer(
+        request: Request,
+        format: str | None,
+        columns: tuple[str, ...],
+        name: str,
+        page: Callable[[sa.Connection], Page[dict[str, Any]]],
+        every: Callable[[sa.Connection], Iterator[dict[str, Any]]],
+    ) -> Response:
+        """One page as JSON, or, when a file is asked for, the whole list (``every``)."""
+        fmt = _wanted_file(request, format)
+        with hub.engine.connect() as c:
+            conn = read_only(c)
+            if fmt is not None:
+                return list_download(fmt, columns, every(conn), name)
+            return _page_answer(request, page(conn))
 
     return api
 
