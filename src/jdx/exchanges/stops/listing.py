@@ -77,6 +77,16 @@ FILE_COLUMNS = (
 )
 
 
+# What the queries read, from the columns above: a summary's error codes and count come from
+# the stop's issues; a file's id is the API's file_id.
+_DERIVED = ("error_codes", "errors")
+_STOP_SELECTED = (*(stops.c[c] for c in STOP_COLUMNS if c not in _DERIVED), stops.c.issues)
+_FILE_SELECTED = (
+    stop_files.c.id.label("file_id"),
+    *(stop_files.c[c] for c in FILE_COLUMNS if c != "file_id"),
+)
+
+
 def list_stops(
     conn: sa.Connection, ori: str, realm: str, where: StopFilter, *, limit: int, offset: int
 ) -> Page[dict[str, Any]]:
@@ -94,21 +104,7 @@ def iter_stops(
 
 def _stops_query(conn: sa.Connection, ori: str, realm: str, where: StopFilter) -> sa.Select[Any]:
     query = (
-        sa.select(
-            stops.c.id,
-            stops.c.lea_record_id,
-            stops.c.batch_id,
-            stops.c.officer_uid,
-            stops.c.stop_date,
-            stops.c.stop_time,
-            stops.c.status,
-            stops.c.channel,
-            stops.c.file_id,
-            stops.c.version,
-            stops.c.issues,
-            stops.c.created_at,
-            stops.c.updated_at,
-        )
+        sa.select(*_STOP_SELECTED)
         .where(stops.c.realm == realm, stops.c.ori == ori)
         .order_by(stops.c.id.desc())
     )
@@ -173,21 +169,7 @@ def iter_files(
 
 def _files_query(agency_id: int, realm: str, where: FileFilter) -> sa.Select[Any]:
     query = (
-        sa.select(
-            stop_files.c.id.label("file_id"),
-            stop_files.c.file_name,
-            stop_files.c.channel,
-            stop_files.c.format,
-            stop_files.c.size,
-            stop_files.c.state,
-            stop_files.c.total,
-            stop_files.c.successful,
-            stop_files.c.with_errors,
-            stop_files.c.rejected,
-            stop_files.c.file_error,
-            stop_files.c.received_at,
-            stop_files.c.finished_at,
-        )
+        sa.select(*_FILE_SELECTED)
         .where(stop_files.c.agency_id == agency_id, stop_files.c.realm == realm)
         .order_by(stop_files.c.id.desc())
     )
