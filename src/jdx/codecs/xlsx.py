@@ -2,9 +2,11 @@
 
 python-calamine reads a whole sheet before it returns the first row (its maintainer: the Rust
 library has no lazy reader, and PyO3 cannot hand out a borrowing iterator), which cost about
-450 MB for a 100,000-row file. This reader parses the sheet's XML from the zip with lxml's
-``iterparse`` and drops each row once it is read, so memory is that of one row plus the
-workbook's shared strings and styles, whatever the number of rows.
+450 MB for a 100,000-row file. This reader inflates the sheet's XML from the zip a megabyte at a
+time and reads its rows with regular expressions (``xlsx_scan.py``; lxml for any row they do not
+read in full, and lxml's ``iterparse`` for a sheet they do not read at all), dropping each row
+once it is read, so memory is that of a megabyte of XML plus the workbook's shared strings and
+styles, whatever the number of rows.
 
 It gives what calamine gave (``tests/codecs/test_xlsx.py`` holds calamine as the oracle): cell
 values of the same types (text, float, bool, date, time, datetime, timedelta by the cell's
@@ -21,6 +23,7 @@ resolves no entities, loads no DTD and refuses huge text nodes.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import posixpath
 import zipfile
 from collections.abc import Generator, Iterator
@@ -29,7 +32,8 @@ from typing import IO, Any
 
 from lxml import etree
 
-from jdx.codecs.xmlform import safe_iterparse
+from jdx.codecs import xlsx_scan
+from jdx.codecs.xmlform import HARDENED, safe_iterparse
 
 MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
@@ -219,41 +223,69 @@ def _sheet_rows(
     start: int,
     width: int,
 ) -> Iterator[list[Any]]:
-    c_tag, v_tag, is_tag = f"{MAIN}c", f"{MAIN}v", f"{MAIN}is"
+    """The rows with a value, from the scanner (``xlsx_scan.py``), or from lxml for a sheet it
+    does not read; rows without a value between them are filled in, as calamine gives them."""
+    try:
+        with z.open(sheet) as f:
+            # the scanner refuses a sheet before its first row or not at all
+            scanned = xlsx_scan.rows(f, _parse_rows)
+            first = next(scanned, None)
+            found: Iterator[xlsx_scan.Row] = (
+                itertools.chain([first], scanned) if first is not None else iter(())
+            )
+            yield from _values(found, shared, styles, is_1904, start, width)
+            return
+    except xlsx_scan.NotScannable:
+        pass
+    yield from _values(_lxml_rows(z, sheet), shared, styles, is_1904, start, width)
+
+
+def _values(
+    found: Iterator[xlsx_scan.Row],
+    shared: list[str],
+    styles: list[str],
+    is_1904: bool,
+    start: int,
+    width: int,
+) -> Iterator[list[Any]]:
     columns: dict[str, int] = {}  # "BM" -> 64: a reference's letters, parsed once
     last = 0  # the last row given
-    for row in _elements(z, sheet, f"{MAIN}row"):
-        number = int(row.get("r") or last + 1)
+    unescape = xlsx_scan.unescape
+    for stated, found_cells, escaped in found:
+        number = stated or last + 1
         cells: list[Any] = []
-        for c in row.iterchildren(c_tag):
-            kind = c.get("t")
-            if kind is None or kind == "s" or kind == "n":
-                text = c.findtext(v_tag)
+        for letters, style, kind, style_after, text, inline, inline_text in found_cells:
+            if escaped:
+                text, inline_text = unescape(text), unescape(inline_text)
+            value: Any
+            if not kind or kind == "s" or kind == "n":
                 if not text:
                     continue
-                value: Any = shared[int(text)] if kind == "s" else _number(text, c, styles, is_1904)
+                if kind == "s":
+                    value = shared[int(text)]
+                else:
+                    value = _number(text, style or style_after, styles, is_1904)
+            elif kind == "inlineStr":
+                if not inline:
+                    continue
+                value = inline_text
             else:
-                value = _value(c, kind, v_tag, is_tag)
+                value = _value(kind, text)
                 if value is None:
                     continue
-            ref = c.get("r")
-            if ref:
-                letters = ref.rstrip("0123456789")
+            if letters:
                 at = columns.get(letters)
                 if at is None:
                     at = columns[letters] = _column(letters) - start
             else:
                 at = len(cells)
             if not 0 <= at < MAX_COLUMNS:
-                raise XlsxError(f"cell {ref} is outside the sheet's stated dimension")
+                raise XlsxError(f"cell {letters or at} is outside the sheet's stated dimension")
             if at == len(cells):
                 cells.append(value)
             else:
                 cells.extend([""] * (at - len(cells) + 1))
                 cells[at] = value
-        parent = row.getparent()
-        while row.getprevious() is not None:  # what iterparse kept of the rows before
-            del parent[0]
         if not cells:
             continue  # a row of formatting only: rows between values are filled in below
         for _ in range(last + 1, number):
@@ -264,26 +296,61 @@ def _sheet_rows(
         yield cells
 
 
-def _number(text: str, c: Any, styles: list[str], is_1904: bool) -> Any:
+def _lxml_rows(z: zipfile.ZipFile, sheet: str) -> Iterator[xlsx_scan.Row]:
+    """The sheet's rows read by lxml: a sheet the scanner does not read."""
+    for row in _elements(z, sheet, f"{MAIN}row"):
+        yield _row_of(row)
+        parent = row.getparent()
+        while row.getprevious() is not None:  # what iterparse kept of the rows before
+            del parent[0]
+
+
+def _parse_rows(xml: str) -> list[xlsx_scan.Row]:
+    """lxml's reading of a piece of sheet data the scanner leaves (a rich-text cell, a comment,
+    broken XML: which raises here, as it would for the whole sheet)."""
+    wrapped = f'<sheetData xmlns="{MAIN[1:-1]}">{xml}</sheetData>'.encode()
+    root = etree.fromstring(wrapped, etree.XMLParser(**HARDENED))
+    return [_row_of(row) for row in root.iterchildren(f"{MAIN}row")]
+
+
+def _row_of(row: Any) -> xlsx_scan.Row:
+    """A row element as the scanner gives a row (its text already unescaped by lxml)."""
+    stated = row.get("r")
+    cells: list[xlsx_scan.Cell] = []
+    for c in row.iterchildren(f"{MAIN}c"):
+        kind = c.get("t") or ""
+        inline = c.find(f"{MAIN}is") if kind == "inlineStr" else None
+        cells.append(
+            (
+                (c.get("r") or "").rstrip("0123456789"),
+                c.get("s") or "",
+                kind,
+                "",
+                "" if inline is not None else c.findtext(f"{MAIN}v") or "",
+                "<is>" if inline is not None else "",
+                _inline_text(inline) if inline is not None else "",
+            )
+        )
+    return (int(stated) if stated else None), cells, False
+
+
+def _inline_text(inline: Any) -> str:
+    if len(inline) == 1 and not len(inline[0]):  # one plain <t>: most inline text
+        return str(inline[0].text or "")
+    return _text_of(inline)
+
+
+def _number(text: str, style: str, styles: list[str], is_1904: bool) -> Any:
     number = float(text)
-    style = c.get("s")
-    if style is None:
+    if not style:
         return number
     at = int(style)
     date_kind = styles[at] if at < len(styles) else ""
     return _date_value(number, is_1904, date_kind) if date_kind else number
 
 
-def _value(c: Any, kind: str, v_tag: str, is_tag: str) -> Any:
-    """A cell other than a number or a shared string; None when it holds no value."""
-    if kind == "inlineStr":
-        inline = c.find(is_tag)
-        if inline is None:
-            return None
-        if len(inline) == 1 and not len(inline[0]):  # one plain <t>: most inline text
-            return inline[0].text or ""
-        return _text_of(inline)
-    text = c.findtext(v_tag)
+def _value(kind: str, text: str) -> Any:
+    """A cell other than a number, a shared or an inline string; None when it holds no value."""
     if not text:
         return None
     if kind == "b":

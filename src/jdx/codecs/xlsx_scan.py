@@ -1,0 +1,173 @@
+"""The fast path of the XLSX sheet reader: the sheet's rows found by regular expressions.
+
+Almost every worksheet a program writes spells its cells one of a few ways::
+
+    <c r="B7" s="3" t="s"><v>12</v></c>          a shared string, a number, a formula's value
+    <c r="C7" t="inlineStr"><is><t>text</t></is></c>
+
+``lxml.iterparse`` (``xlsx.py``) builds an element for every cell, row and value and costs
+about 5 µs a cell; one ``re.findall`` over a row of such cells costs a fraction of that
+(``docs/benchmarks.md``, "XLSX at the pace of the disk"). So the sheet's XML is inflated a
+megabyte at a time, cut into whole ``<row>`` elements, and each row's cells are read by one
+expression. Whatever the expression does not match *in full* is left to lxml, row by row: a
+row whose cells are not all matched (rich text, attributes spelled otherwise, comments, CDATA),
+or text between rows. A sheet whose elements carry a namespace prefix (``<x:row>``), or that
+declares a DTD, is read by lxml whole. What is read is therefore exactly what lxml reads; the
+tests (``tests/codecs/test_xlsx_scan.py``) compare both on sheets written by several programs
+and on mangled rows.
+
+What the scanner does not do: check the XML after the sheet's data (page setup, merged cells),
+which holds no value.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Callable, Iterator
+from typing import IO
+
+CHUNK = 1 << 20  # inflated bytes read at a time
+# No row of a real sheet comes near this (a stop's row is about 2 KB); past it the sheet is
+# refused rather than held in memory, as lxml refuses a text node of over 10 MB.
+MAX_ROW_CHARS = 16 << 20
+
+_ROW_NUMBER = re.compile(r"""\br\s*=\s*["'](\d+)["']""")
+# A cell in one of the usual spellings: column letters, style, type (in either order), then a
+# value, a formula and a value, or an inline string of one plain run.
+
+
+def _cell_pattern(capture: bool) -> str:
+    """A cell in one of the usual spellings: column letters, style and type (in either order),
+    then a value, a formula and a value, or an inline string of one plain run. With ``capture``
+    the parts are groups (letters, style, type, style, value, ``<is>``, inline text)."""
+    g = "(" if capture else "(?:"
+    return (
+        rf'<c r="{g}[A-Z]{{1,3}})\d+"'
+        rf'(?: s="{g}\d+)")?(?: t="{g}\w+)")?(?: s="{g}\d+)")?'
+        r"\s*(?:/>|>"
+        r"(?:<f(?:\s[^>]*)?(?:/>|>[^<]*</f>))?"
+        rf'(?:<v>{g}[^<]*)</v>|{g}<is>)(?:<t(?: xml:space="preserve")?>{g}[^<]*)</t>|<t/>)</is>)?'
+        r"</c>)"
+    )
+
+
+_CELL = re.compile(_cell_pattern(capture=True))
+# A row's content that is nothing but such cells: the check that no cell was skipped.
+_ONLY_CELLS = re.compile(rf"(?:\s*{_cell_pattern(capture=False)})*\s*")
+_ENTITY = re.compile(r"&(?:(lt|gt|amp|quot|apos)|#(\d+)|#x([0-9a-fA-F]+));")
+_NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
+_PREFIXED = re.compile(r"<\w+:sheetData\b")
+
+
+class NotScannable(Exception):
+    """The sheet is not one the scanner reads (a prefix, a DTD): lxml reads it whole."""
+
+
+# A cell as the expression's groups give it: column letters ("" when the cell states none),
+# style, type, style again (a writer that puts it after the type), the <v> text, "<is>" when
+# the cell holds an inline string, and that string's text; "" for each part it does not have.
+Cell = tuple[str, str, str, str, str, str, str]
+# A row: its ``r`` (None when it states none), its cells, and whether their text still holds
+# character references or carriage returns (see :func:`unescape`).
+Row = tuple[int | None, list[Cell], bool]
+# lxml's reading of a piece of the sheet's XML that the expressions leave: the rows in it.
+ParseRows = Callable[[str], list[Row]]
+
+
+def rows(source: IO[bytes], parse_rows: ParseRows) -> Iterator[Row]:
+    """Each row of the sheet data, in file order; cells without a value included."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    text = ""
+    started = False
+    while True:
+        data = source.read(CHUNK)
+        text += decoder.decode(data, final=not data)
+        if not started:
+            at = text.find("<sheetData")
+            if at < 0 or ">" not in text[at:]:
+                if _PREFIXED.search(text) or "<!DOCTYPE" in text:
+                    raise NotScannable("a sheet with prefixed elements or a DTD")
+                if not data:
+                    return  # no sheet data: no row
+                continue
+            if "<!DOCTYPE" in text[:at]:
+                raise NotScannable("a sheet with a DTD")
+            started = True
+            opened = text.index(">", at)
+            if text[opened - 1] == "/":
+                return  # <sheetData/>
+            text = text[opened + 1 :]
+        closed = text.find("</sheetData>")
+        if closed >= 0:
+            yield from _rows_of(text[:closed], parse_rows)
+            return
+        end = text.rfind("</row>")
+        if end >= 0:
+            cut = end + len("</row>")
+            yield from _rows_of(text[:cut], parse_rows)
+            text = text[cut:]
+        if len(text) > MAX_ROW_CHARS:
+            raise ValueError(f"a row of the sheet is longer than {MAX_ROW_CHARS:,} characters")
+        if not data:
+            # the sheet ended inside its data: lxml says what is wrong with what is left
+            yield from parse_rows(text)
+            return
+
+
+def _rows_of(text: str, parse_rows: ParseRows) -> Iterator[Row]:
+    """The rows of whole ``<row>`` elements (``text`` ends with ``</row>`` or holds none)."""
+    pieces = text.split("</row>")
+    for piece in pieces[:-1]:
+        at = piece.find("<row")
+        opened = piece.find(">", at)
+        if at < 0 or opened < 0 or piece[opened - 1] == "/" or piece[:at].strip():
+            yield from parse_rows(piece + "</row>")  # an empty row before, or not a row at all
+            continue
+        content = piece[opened + 1 :]
+        if not _ONLY_CELLS.fullmatch(content) or ("&" in content and has_undefined_entity(content)):
+            yield from parse_rows(piece + "</row>")  # a spelling the expressions do not know
+            continue
+        number = _ROW_NUMBER.search(piece, at, opened)
+        n = int(number.group(1)) if number else None
+        yield n, _CELL.findall(content), "&" in content or "\r" in content
+    if pieces[-1].strip():
+        yield from parse_rows(pieces[-1])
+
+
+def unescape(text: str) -> str:
+    """Text as an XML parser gives it: line ends normalised, the predefined and numeric
+    character references replaced (a row with an undefined entity went to lxml)."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "&" not in text:
+        return text
+    return _ENTITY.sub(_replacement, text)
+
+
+def _replacement(m: re.Match[str]) -> str:
+    if m.group(1):
+        return _NAMED[m.group(1)]
+    return chr(int(m.group(2)) if m.group(2) else int(m.group(3), 16))
+
+
+def has_undefined_entity(text: str) -> bool:
+    """An ``&`` that is not one of the references :func:`unescape` replaces, or a reference to
+    a character XML does not allow: lxml refuses both."""
+    found = _ENTITY.findall(text)
+    if text.count("&") != len(found):
+        return True
+    return any(
+        not _xml_char(int(decimal) if decimal else int(hexadecimal, 16))
+        for _, decimal, hexadecimal in found
+        if decimal or hexadecimal
+    )
+
+
+def _xml_char(code: int) -> bool:
+    return (
+        code in (0x9, 0xA, 0xD)
+        or 0x20 <= code <= 0xD7FF
+        or 0xE000 <= code <= 0xFFFD
+        or 0x10000 <= code <= 0x10FFFF
+    )
