@@ -244,7 +244,9 @@ def _sheet_bytes(path: Path) -> int:
 
 def _cell_text(value: Any) -> str:
     """A spreadsheet cell as the text the agency typed (codes stay codes, dates MM/DD/YYYY)."""
-    if value is None or value == "":
+    if value.__class__ is str:
+        return str(value)  # most cells: text, or blank
+    if value is None:
         return ""
     if isinstance(value, bool):
         return "Y" if value else "N"
