@@ -859,6 +859,8 @@ def test_portal_exports_never_show_another_agencys_rows(
             downloads[(path, role)] = answer.status_code
             if answer.status_code != 200:
                 continue
+            if role == "admin" and path.startswith("/portal/stops"):
+                continue  # without an agency chosen (ori): the page that asks for one
             assert "attachment" in answer.headers.get("content-disposition", ""), (path, role)
             text = _text_of(answer)
             if role != "admin":
