@@ -144,6 +144,9 @@ def test_the_typed_client_against_a_running_hub(running_hub: RunningHub, tmp_pat
         number = progress["cases"][0]["case_number"]
         assert hub.get_case(number)
         assert number in orjson.dumps(hub.list_cases()).decode()
+        first = hub.list_cases(limit=1)  # paged: the total, and the next page's address
+        assert len(first["cases"]) == 1 and first["total"] >= 1
+        assert (first["next"] is None) == (first["total"] == 1)
         with pytest.raises(ProblemError) as missing:
             hub.job_status(999_999_999)
         assert missing.value.status == 404 and "999999999" in str(missing.value)

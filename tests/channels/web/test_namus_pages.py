@@ -142,7 +142,7 @@ def test_a_decided_cancellation_row_keeps_its_cells(
 ) -> None:
     _, request_id = request_cancellation(client, agency)
     login(portal, make_user(workflows, "rps", regions=(CA,)))
-    queue = portal.get("/portal/review?kind=cancellations").text
+    queue = portal.get(f"/portal/review?kind=cancellations&ori={agency.ori}").text
     before = cells(row_of(queue, f"cancellation-{request_id}"))
     decided = decide(portal, request_id)
     assert decided.status_code == 200

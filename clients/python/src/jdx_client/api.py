@@ -103,6 +103,29 @@ class ListPage(TypedDict):
     next: str | None
 
 
+class CasePage(TypedDict):
+    """One page of the account's cases (their summaries under ``cases``), paged as a
+    :class:`ListPage` is."""
+
+    cases: list[dict[str, Any]]
+    total: int
+    limit: int
+    offset: int
+    next: str | None
+
+
+class OutboxPage(TypedDict):
+    """One page of the receiver's rap sheet deliveries, newest first, paged as a
+    :class:`ListPage` is."""
+
+    receiver: str
+    items: list[dict[str, Any]]
+    total: int
+    limit: int
+    offset: int
+    next: str | None
+
+
 class JobReceipt(TypedDict):
     job_id: int
     status_url: str
@@ -272,11 +295,13 @@ class JdxClient:
     @operation("GET", "/namus/v1/cases")
     def list_cases(
         self, *, state: str | None = None, limit: int = 100, offset: int = 0
-    ) -> dict[str, Any]:
+    ) -> CasePage:
+        """One page of the account's cases, oldest first (``state``: review states,
+        comma-separated); the page's ``next`` is the next one's address, None on the last."""
         params: dict[str, str | int] = {"limit": limit, "offset": offset}
         if state is not None:
             params["state"] = state
-        return self._call(Json, "GET", "/namus/v1/cases", (200,), params=params)
+        return self._call(CasePage, "GET", "/namus/v1/cases", (200,), params=params)
 
     @operation("GET", "/namus/v1/cases/{case_number}")
     def get_case(self, case_number: str) -> dict[str, Any]:
@@ -300,9 +325,16 @@ class JdxClient:
     # Interstate rap sheets (CHRI)
 
     @operation("GET", "/chri/v1/outbox")
-    def outbox(self, *, limit: int = 100, unfetched: bool = False) -> dict[str, Any]:
-        params: dict[str, str | int] = {"limit": limit, "unfetched": str(unfetched).lower()}
-        return self._call(Json, "GET", "/chri/v1/outbox", (200,), params=params)
+    def outbox(self, *, limit: int = 100, offset: int = 0, unfetched: bool = False) -> OutboxPage:
+        """One page of the receiver's deliveries, newest first. A receiver polling with
+        ``unfetched`` asks the first page again after fetching, rather than following ``next``
+        (a fetched delivery leaves that list)."""
+        params: dict[str, str | int] = {
+            "limit": limit,
+            "offset": offset,
+            "unfetched": str(unfetched).lower(),
+        }
+        return self._call(OutboxPage, "GET", "/chri/v1/outbox", (200,), params=params)
 
     def _call(
         self,

@@ -26,6 +26,7 @@ from jdx.channels.http.common import (
     BodyError,
     Id,
     Limit,
+    Offset,
     ProblemError,
     errors,
     read_body,
@@ -33,6 +34,7 @@ from jdx.channels.http.common import (
     timestamp,
 )
 from jdx.channels.http.openapi import OPAQUE, answer, answer_header, nullable, obj
+from jdx.channels.http.paging import page_body, page_schema
 from jdx.exchanges.rapsheets.kit import notification_files, sample_files
 from jdx.exchanges.rapsheets.merge import MergeError
 from jdx.exchanges.rapsheets.notification import NotificationError
@@ -247,16 +249,16 @@ def router(hub: Hub) -> APIRouter:
     @api.get(
         "/outbox",
         operation_id="listOutbox",
-        summary="The caller's deliveries, newest first",
+        summary="The caller's deliveries, newest first, paged",
+        description="`total` counts every page; `next` is the next page's address, null on "
+        "the last. A receiver polling for new rap sheets asks `unfetched=true`; fetching a "
+        "delivery takes it off that list, so such a receiver asks the first page again "
+        "rather than following `next`.",
         responses={
             200: answer(
-                "The deliveries, each with the address of its content.",
-                obj(
-                    {
-                        "receiver": {"type": "string"},
-                        "items": {"type": "array", "items": OUTBOX_ITEM},
-                    }
-                ),
+                "One page of the deliveries, each with the address of its content, with the "
+                "total of every page.",
+                page_schema(OUTBOX_ITEM, receiver={"type": "string"}),
             ),
             **errors(401, 403, 422),
         },
@@ -264,11 +266,12 @@ def router(hub: Hub) -> APIRouter:
     def outbox(
         request: Request,
         limit: Limit = 100,
+        offset: Offset = 0,
         unfetched: bool = Query(False, description="Only deliveries not fetched yet."),
     ) -> dict[str, Any]:
         principal = principal_of(request)
-        items = service.outbox(principal.ori, limit=limit, unfetched=unfetched)
-        return {"receiver": principal.ori, "items": [_listing(m) for m in items]}
+        found = service.outbox_page(principal.ori, limit=limit, offset=offset, unfetched=unfetched)
+        return {"receiver": principal.ori, **page_body(request, found, _listing)}
 
     @api.get(
         "/outbox/{item_id}",

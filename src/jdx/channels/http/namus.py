@@ -49,6 +49,7 @@ from jdx.channels.http.openapi import (
     nullable,
     obj,
 )
+from jdx.channels.http.paging import page_body, page_schema
 from jdx.codecs.xmlform import (
     XmlFormError,
     element_to_value,
@@ -469,17 +470,13 @@ def router(hub: Hub) -> APIRouter:
     @api.get(
         "/cases",
         operation_id="listCases",
-        summary="The account's cases (entered or contributed), oldest first",
+        summary="The account's cases (entered or contributed), oldest first, paged",
+        description="Summaries (no record): read one with `GET /namus/v1/cases/{case_number}`. "
+        "`total` counts every page; `next` is the next page's address, null on the last.",
         responses={
             200: answer(
-                "One page of the account's cases.",
-                obj(
-                    {
-                        "cases": {"type": "array", "items": {"type": "object"}},
-                        "limit": {"type": "integer"},
-                        "offset": {"type": "integer"},
-                    }
-                ),
+                "One page of the account's cases, with the total of every page.",
+                page_schema({"type": "object"}, items="cases"),
             ),
             **errors(400, 401, 403, 422),
         },
@@ -501,10 +498,11 @@ def router(hub: Hub) -> APIRouter:
                 400, f"state must be one or more of {', '.join(sorted(REVIEW_STATES))}"
             )
         actor = client_actor(principal)
-        listed = review.list_cases(
+        found = review.list_cases(
             actor, review_states=states, limit=limit, offset=offset, channel="http"
         )
-        return {"cases": listed, "limit": limit, "offset": offset}
+        # "cases", as the answer has always named its items (clients read it)
+        return page_body(request, found, items="cases")
 
     @api.get(
         "/cases/{case_number}",

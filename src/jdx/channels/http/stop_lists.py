@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any, Literal
-from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Query, Request
@@ -21,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from jdx.channels.downloads import list_download
 from jdx.channels.http.common import Limit, Offset, errors, require_principal, timestamp
 from jdx.channels.http.openapi import answer, nullable, obj
+from jdx.channels.http.paging import page_body, page_schema
 from jdx.codecs.list_file import FORMATS
 from jdx.exchanges.stops.listing import (
     FILE_COLUMNS,
@@ -51,18 +51,6 @@ Day = Annotated[dt.date | None, Query(description="A stop date, YYYY-MM-DD.")]
 Format = Annotated[
     FormatName | None, Query(description="The whole list as a file instead of a page.")
 ]
-
-
-def _page_schema(item: dict[str, Any]) -> dict[str, Any]:
-    return obj(
-        {
-            "items": {"type": "array", "items": item},
-            "total": {"type": "integer", "minimum": 0},
-            "limit": {"type": "integer"},
-            "offset": {"type": "integer"},
-            "next": nullable("string", format="uri-reference"),
-        }
-    )
 
 
 STOP_ITEM = obj(
@@ -120,7 +108,7 @@ def router(hub: Hub) -> APIRouter:
         responses={
             200: answer(
                 "One page of the list, with the total of every page.",
-                _page_schema(STOP_ITEM),
+                page_schema(STOP_ITEM),
                 more=FILE_MEDIA,
             ),
             **errors(401, 403, 422),
@@ -159,7 +147,7 @@ def router(hub: Hub) -> APIRouter:
         responses={
             200: answer(
                 "One page of the list, with the total of every page.",
-                _page_schema(FILE_ITEM),
+                page_schema(FILE_ITEM),
                 more=FILE_MEDIA,
             ),
             **errors(401, 403, 422),
@@ -225,17 +213,6 @@ def _json(value: Any) -> Any:
 
 
 def _page_answer(request: Request, found: Page[dict[str, Any]]) -> Response:
-    following = None
-    if found.next_offset is not None:
-        query = dict(request.query_params)
-        query.update(limit=str(found.limit), offset=str(found.next_offset))
-        following = f"{request.url.path}?{urlencode(query)}"
-    items = [{k: _json(v) for k, v in item.items()} for item in found.items]
-    body = {
-        "items": items,
-        "total": found.total,
-        "limit": found.limit,
-        "offset": found.offset,
-        "next": following,
-    }
-    return JSONResponse(body)
+    return JSONResponse(
+        page_body(request, found, lambda item: {k: _json(v) for k, v in item.items()})
+    )

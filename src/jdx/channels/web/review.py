@@ -14,15 +14,26 @@ from typing import Any
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
+from jdx.channels.downloads import list_download
 from jdx.channels.http.common import Id
 from jdx.channels.web.auth import Dependency, Viewer
 from jdx.channels.web.forms import PathError, flatten, unflatten
 from jdx.channels.web.labels import case_labeller
-from jdx.channels.web.render import is_htmx, page
+from jdx.channels.web.render import PAGE_SIZES, check_window, is_htmx, page, query_day
+from jdx.codecs.list_file import FORMATS
+from jdx.exchanges.cases.queues import (
+    CANCELLATION_COLUMNS,
+    CASE_COLUMNS,
+    CASE_TYPES,
+    KINDS,
+    QueueFilter,
+)
 from jdx.exchanges.cases.review import CaseReview, ReviewError
 from jdx.hub import Hub
 
-KINDS = ("cases", "cancellations")
+# What a search's free text and a named agency or region may be at most: longer, it names
+# nothing the queue holds (an agency case number is 50 characters, a region 40).
+MAX_TEXT = 100
 
 
 def router(hub: Hub, role: Callable[..., Dependency]) -> APIRouter:
@@ -40,15 +51,59 @@ def router(hub: Hub, role: Callable[..., Dependency]) -> APIRouter:
 
     @api.get("/review")
     def queue(
-        request: Request, kind: str = "cases", region: str = "", who: Viewer = Depends(anyone)
+        request: Request,
+        who: Viewer = Depends(anyone),
+        kind: str = "cases",
+        region: str = "",
+        ori: str = "",
+        case_type: str = "",
+        received_from: str = "",
+        received_to: str = "",
+        q: str = "",
+        limit: int = PAGE_SIZES[0],
+        offset: int = 0,
+        format: str | None = None,
     ) -> Response:
-        """An RPS's (administrator's) pending work; a client's own cases awaiting review."""
+        """An RPS's (administrator's) pending work; a client's own cases awaiting review:
+        searched, paged, or the whole search as a file (``format``)."""
         if kind not in KINDS:
             raise HTTPException(400, f"kind must be one of {', '.join(KINDS)}")
-        items = call("queue", who.actor, kind=kind, region=region or None)
-        regions = sorted(who.actor.regions) if who.actor.role == "rps" else []
+        where = _search(who, region, ori, case_type, received_from, received_to, q)
+        if format is not None:
+            if format not in FORMATS:
+                raise HTTPException(400, f"format must be one of {', '.join(FORMATS)}")
+            rows = call("export_queue", who.actor, kind, where)
+            columns = CASE_COLUMNS if kind == "cases" else CANCELLATION_COLUMNS
+            return list_download(format, columns, rows, f"review_{kind}")
+        check_window(limit, offset)
+        found = call("queue_page", who.actor, kind, where, limit=limit, offset=offset)
+        query = {
+            k: v
+            for k, v in {
+                "kind": kind,
+                "region": where.region or "",
+                "ori": where.ori or "",
+                "case_type": case_type,
+                "received_from": received_from,
+                "received_to": received_to,
+                "q": where.text or "",
+            }.items()
+            if v
+        }
         template = "review/_queue.html" if is_htmx(request) else "review/queue.html"
-        return page(request, template, items=items, kind=kind, region=region, regions=regions)
+        return page(
+            request,
+            template,
+            found=found,
+            items=found.items,
+            kind=kind,
+            query=query,
+            region=where.region or "",
+            regions=sorted(who.actor.regions) if who.actor.role == "rps" else [],
+            case_types=CASE_TYPES,
+            page_sizes=PAGE_SIZES,
+            formats=FORMATS,
+        )
 
     def case_page(request: Request, who: Viewer, number: str, **extra: Any) -> Response:
         case = call("case", who.actor, number)
@@ -221,3 +276,33 @@ async def _run(fn: Callable[..., Response], *args: Any) -> Response:
     from starlette.concurrency import run_in_threadpool
 
     return await run_in_threadpool(fn, *args)
+
+
+def _search(
+    who: Viewer,
+    region: str,
+    ori: str,
+    case_type: str,
+    received_from: str,
+    received_to: str,
+    q: str,
+) -> QueueFilter:
+    """The queue's search from the page's query, or 400 naming the parameter. A region is
+    the RPS's to choose among its own (another is refused by the service: 403)."""
+    for name, value in (("region", region), ("ori", ori), ("q", q)):
+        if len(value) > MAX_TEXT:
+            raise HTTPException(400, f"{name}: at most {MAX_TEXT} characters")
+    ori = ori.strip().upper()
+    if ori and not ori.isalnum():
+        raise HTTPException(400, f"ori: {ori!r} is not an ORI (letters and digits)")
+    if case_type and case_type not in CASE_TYPES:
+        raise HTTPException(400, f"case_type must be one of {', '.join(CASE_TYPES)}")
+    return QueueFilter(
+        ori=ori or None,
+        case_type=case_type or None,
+        # a client's queue is its agency's, in whichever region
+        region=(region.strip() or None) if who.actor.role != "client" else None,
+        received_from=query_day(received_from, "received_from"),
+        received_to=query_day(received_to, "received_to"),
+        text=q.strip() or None,
+    )

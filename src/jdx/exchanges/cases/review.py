@@ -13,7 +13,7 @@ learns of another region's or another agency's cases.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -23,6 +23,13 @@ from jdx.exchanges.cases import codes
 from jdx.exchanges.cases.cancellation_mail import decision_mail
 from jdx.exchanges.cases.jobs import CaseImport, error
 from jdx.exchanges.cases.process import parse_case_number, place_state
+from jdx.exchanges.cases.queues import (
+    QueueFilter,
+    case_row,
+    cases_query,
+    queue_page,
+    queue_query,
+)
 from jdx.exchanges.cases.regions import load_regions, region_of, region_table
 from jdx.exchanges.cases.review_read import (
     EDITABLE,
@@ -40,15 +47,14 @@ from jdx.exchanges.cases.review_read import (
     is_party,
     is_reviewer,
     load,
-    summary,
 )
 from jdx.exchanges.cases.tables import cancellation_requests as requests
 from jdx.exchanges.cases.tables import case_contributors, case_edits, cases
 from jdx.security.actors import Actor
 from jdx.settings import Settings
 from jdx.store.engine import read_only, write_transaction
+from jdx.store.paging import Page, fetch_page, stream
 from jdx.store.queries import audit, get_agency, now
-from jdx.store.tables import agencies
 
 __all__ = ["CaseReview", "Conflict", "Forbidden", "Invalid", "NotFound", "ReviewError"]
 
@@ -79,65 +85,76 @@ class CaseReview:
         *,
         channel: str = "portal",
     ) -> list[dict[str, Any]]:
-        """What awaits the actor: an RPS's (administrator's) pending cases or cancellation
-        requests; a client's unpublished cases or its pending requests."""
-        if kind == "cancellations":
-            return self._cancellation_queue(actor, region)
-        if kind != "cases":
-            raise Invalid("a queue is of cases or cancellations")
-        wanted = ("pending", "returned") if actor.role == "client" else ("pending",)
-        return self.list_cases(actor, review_states=wanted, region=region, channel=channel)
+        """What awaits the actor, its first QUEUE_LIMIT rows: an RPS's (administrator's)
+        pending cases or cancellation requests; a client's unpublished cases or its pending
+        requests."""
+        where = QueueFilter(region=region)
+        return self.queue_page(
+            actor, kind, where, limit=QUEUE_LIMIT, offset=0, channel=channel
+        ).items
+
+    def queue_page(
+        self,
+        actor: Actor,
+        kind: str,
+        where: QueueFilter,
+        *,
+        limit: int,
+        offset: int,
+        channel: str = "portal",
+    ) -> Page[dict[str, Any]]:
+        """One page of the queue of ``kind`` searched by ``where``, with its total."""
+        with write_transaction(self.engine) as conn:
+            found = queue_page(
+                conn,
+                actor,
+                kind,
+                where,
+                review_states=_awaiting(actor),
+                limit=limit,
+                offset=offset,
+            )
+            if kind == "cases":  # every read of a case is audited; a request is no case
+                self._audit(conn, actor, None, "list", kind, f"{len(found.items)} shown", channel)
+        return found
+
+    def export_queue(
+        self, actor: Actor, kind: str, where: QueueFilter, *, channel: str = "portal"
+    ) -> Iterator[dict[str, Any]]:
+        """The whole queue of :meth:`queue_page`, streamed; refused (a region not the actor's)
+        at once, audited as the export starts."""
+        query, row = queue_query(actor, kind, where, _awaiting(actor))
+        return self._exported(actor, kind, query, row, channel)
+
+    def _exported(
+        self,
+        actor: Actor,
+        kind: str,
+        query: sa.Select[Any],
+        row: Callable[[sa.Row[Any]], dict[str, Any]],
+        channel: str,
+    ) -> Iterator[dict[str, Any]]:
+        with write_transaction(self.engine) as conn:
+            self._audit(conn, actor, None, "export", kind, "exported", channel)
+        with self.engine.connect() as conn:
+            yield from stream(read_only(conn), query, row)
 
     def list_cases(
         self,
         actor: Actor,
         *,
         review_states: tuple[str, ...] | None = None,
-        region: str | None = None,
         limit: int = QUEUE_LIMIT,
         offset: int = 0,
         channel: str = "portal",
-    ) -> list[dict[str, Any]]:
-        """The cases the actor sees, oldest first, as summaries (no record)."""
-        query = (
-            sa.select(cases, agencies.c.ori)
-            .join(agencies, agencies.c.id == cases.c.agency_id)
-            .where(cases.c.realm == actor.effective_realm, self._visible(actor, region))
-            .order_by(cases.c.created_at, cases.c.id)
-            .limit(max(1, min(limit, QUEUE_LIMIT)))
-            .offset(max(0, offset))
-        )
-        if review_states:
-            query = query.where(cases.c.review_state.in_(review_states))
+    ) -> Page[dict[str, Any]]:
+        """One page of the cases the actor sees, oldest first, as summaries (no record), with
+        the count of all of them."""
+        query = cases_query(actor, QueueFilter(), review_states)
         with write_transaction(self.engine) as conn:
-            listed = [summary(r) for r in conn.execute(query)]
-            self._audit(conn, actor, None, "list", "cases", f"{len(listed)} shown", channel)
-        return listed
-
-    def _visible(self, actor: Actor, region: str | None) -> sa.ColumnElement[bool]:
-        if actor.role == "client":
-            contributed = sa.select(case_contributors.c.case_id).where(
-                case_contributors.c.agency_id == actor.agency_id
-            )
-            return sa.or_(cases.c.agency_id == actor.agency_id, cases.c.id.in_(contributed))
-        return _in_regions(actor, region, cases.c.region)
-
-    def _cancellation_queue(self, actor: Actor, region: str | None) -> list[dict[str, Any]]:
-        if actor.role == "client":
-            where = requests.c.agency_id == actor.agency_id
-        else:
-            where = _in_regions(actor, region, requests.c.region)
-        query = (
-            sa.select(requests, cases.c.case_type, agencies.c.ori)
-            .join(cases, cases.c.id == requests.c.case_id)
-            .join(agencies, agencies.c.id == requests.c.agency_id)
-            .where(where, requests.c.state == "pending", cases.c.realm == actor.effective_realm)
-            .order_by(requests.c.created_at, requests.c.id)
-            .limit(QUEUE_LIMIT)
-        )
-        with self.engine.connect() as conn:
-            rows = read_only(conn).execute(query).all()
-        return [{**cancellation_view(r, r.case_type), "agency": r.ori} for r in rows]
+            found = fetch_page(conn, query, limit=limit, offset=offset, row=case_row)
+            self._audit(conn, actor, None, "list", "cases", f"{len(found.items)} shown", channel)
+        return found
 
     def case(self, actor: Actor, case_number: str, *, channel: str = "portal") -> dict[str, Any]:
         """The case with its review state, permission, contributors, history and the actions
@@ -362,7 +379,11 @@ class CaseReview:
             decision_mail(conn, request_id, s.public_url, s.digest_hour)
             row = conn.execute(sa.select(requests).where(requests.c.id == request_id)).one()
             # with the agency, as the queue shows it: the portal swaps the queue's row for it
-            return {**cancellation_view(row, found.case_type), "agency": loaded.row.ori}
+            return {
+                **cancellation_view(row, found.case_type),
+                "agency": loaded.row.ori,
+                "client_case_number": loaded.row.client_case_number,
+            }
 
     # --- the record of what happened ------------------------------------------------------------
 
@@ -428,17 +449,10 @@ class CaseReview:
         )
 
 
-def _in_regions(
-    actor: Actor, region: str | None, column: sa.ColumnElement[Any]
-) -> sa.ColumnElement[bool]:
-    """An RPS's (or the administrator's) rows: of one region when named, which must be theirs."""
-    if region is not None:
-        if not actor.sees_region(region):
-            raise Forbidden(f"region {region} is not one of yours")
-        return column == region
-    if actor.role == "rps":
-        return column.in_(sorted(actor.regions))
-    return sa.true()
+def _awaiting(actor: Actor) -> tuple[str, ...]:
+    """The review states of the cases that await the actor: a client's cases until they are
+    published, and the RPS's pending ones."""
+    return ("pending", "returned") if actor.role == "client" else ("pending",)
 
 
 def _plain(value: Any) -> Any:

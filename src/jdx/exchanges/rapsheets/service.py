@@ -46,6 +46,7 @@ from jdx.exchanges.rapsheets.tables import rap_merge, rap_outbox, rap_receivers,
 from jdx.exchanges.rapsheets.transmission import read_rap_sheet, write_rap_sheet
 from jdx.settings import Settings
 from jdx.store.engine import read_only, write_transaction
+from jdx.store.paging import Page, fetch_page
 from jdx.store.queries import now
 from jdx.store.tables import agencies
 
@@ -719,19 +720,25 @@ class RapSheetService:
     def outbox(self, ori: str, *, limit: int = 100, unfetched: bool = False) -> list[OutboxMessage]:
         """``ori``'s deliveries, newest first, without their bodies; ``unfetched``: only those
         not fetched yet (what a receiver polling for new rap sheets asks for)."""
+        return self.outbox_page(ori, limit=limit, offset=0, unfetched=unfetched).items
+
+    def outbox_page(
+        self, ori: str, *, limit: int, offset: int, unfetched: bool = False
+    ) -> Page[OutboxMessage]:
+        """One page of :meth:`outbox`, with the count of all of ``ori``'s deliveries asked."""
         columns = [c for c in rap_outbox.c if c.name not in ("body", "receiver_ori")]
         own = [rap_outbox.c.receiver_ori == ori]
         if unfetched:
             own.append(rap_outbox.c.fetched_at.is_(None))
+        query = sa.select(*columns).where(*own).order_by(rap_outbox.c.id.desc())
         with self.engine.connect() as conn:
-            rows = (
-                read_only(conn)
-                .execute(
-                    sa.select(*columns).where(*own).order_by(rap_outbox.c.id.desc()).limit(limit)
-                )
-                .all()
+            return fetch_page(
+                read_only(conn),
+                query,
+                limit=limit,
+                offset=offset,
+                row=lambda row: OutboxMessage(**row._mapping),
             )
-        return [OutboxMessage(**row._mapping) for row in rows]
 
     def fetch(self, ori: str, message: int) -> OutboxMessage | None:
         """One of ``ori``'s deliveries with its body, marked fetched; None if not ``ori``'s."""

@@ -1,0 +1,88 @@
+"""The account's cases and the rap sheet outbox over the API (issue 19): paged as the stop lists
+are, with the total and a ``next`` link, the fields clients already read kept; an agency sees
+only its own."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jdx.exchanges.rapsheets.service import RapSheetService
+from jdx.hub import Hub
+from tests.channels.web.test_jobs_admin import submit
+from tests.conftest import AgencyFixture
+from tests.exchanges.cases.test_import import missing, unidentified
+from tests.exchanges.rapsheets.test_service import fbi_number, portion
+
+
+def test_an_account_pages_through_its_cases(
+    workflows: Hub, client: Any, agency: AgencyFixture, other_agency: AgencyFixture
+) -> None:
+    job = submit(client, agency, [missing(), unidentified(), missing()])
+    theirs = submit(client, other_agency, [missing()])
+    mine = [
+        c["case_number"]
+        for c in client.get(f"/namus/v1/jobs/{job}", headers=agency.auth()).json()["cases"]
+    ]
+    (their_case,) = [
+        c["case_number"]
+        for c in client.get(f"/namus/v1/jobs/{theirs}", headers=other_agency.auth()).json()["cases"]
+    ]
+    first = client.get("/namus/v1/cases", params={"limit": 2}, headers=agency.auth())
+    assert first.status_code == 200, first.text
+    page = first.json()
+    assert (page["total"], page["limit"], page["offset"]) == (3, 2, 0)
+    assert [c["case_number"] for c in page["cases"]] == mine[:2]  # oldest first, as before
+    assert page["next"] == "/namus/v1/cases?limit=2&offset=2"
+    last = client.get(page["next"], headers=agency.auth()).json()
+    assert [c["case_number"] for c in last["cases"]] == mine[2:]
+    assert (last["total"], last["next"]) == (3, None)
+    assert their_case not in first.text + str(last)
+    # a filter travels in the next link
+    pending = client.get(
+        "/namus/v1/cases", params={"state": "pending", "limit": 1}, headers=agency.auth()
+    ).json()
+    assert pending["total"] == 3
+    assert pending["next"] == "/namus/v1/cases?state=pending&limit=1&offset=1"
+    assert client.get("/namus/v1/cases", headers=other_agency.auth()).json()["total"] == 1
+    # a page out of bounds: the problem names the parameter (422, as for every list)
+    for params in ({"limit": 0}, {"limit": 1001}, {"limit": "many"}, {"offset": -1}):
+        refused = client.get("/namus/v1/cases", params=params, headers=agency.auth())
+        assert refused.status_code == 422, (params, refused.text)
+        assert refused.headers["content-type"] == "application/problem+json"
+        (name,) = params
+        assert refused.json()["problems"][0]["field"] == f"query.{name}"
+
+
+def test_a_receiver_pages_through_its_outbox(
+    client: Any, hub: Hub, agency: AgencyFixture, other_agency: AgencyFixture
+) -> None:
+    hub.service(RapSheetService).add_responder(other_agency.ori, "TX")
+    for _ in range(3):
+        sent = client.post(
+            f"/chri/v1/rapsheets?destination={agency.ori}",
+            content=portion("TEXAS", "TX01", fbi_number(), "19950101"),
+            headers={**other_agency.auth(), "Content-Type": "application/xml"},
+        )
+        assert sent.json()["outcome"] == "forwarded", sent.text
+    first = client.get("/chri/v1/outbox", params={"limit": 2}, headers=agency.auth())
+    assert first.status_code == 200, first.text
+    page = first.json()
+    assert page["receiver"] == agency.ori  # the fields clients read, kept
+    assert (page["total"], page["limit"], page["offset"], len(page["items"])) == (3, 2, 0, 2)
+    assert page["next"] == "/chri/v1/outbox?limit=2&offset=2"
+    last = client.get(page["next"], headers=agency.auth()).json()
+    assert len(last["items"]) == 1 and last["next"] is None
+    ids = [i["id"] for i in page["items"] + last["items"]]
+    assert ids == sorted(ids, reverse=True)  # newest first
+    # an agency never sees another's deliveries, and its total counts only its own
+    none = client.get("/chri/v1/outbox", headers=other_agency.auth()).json()
+    assert (none["items"], none["total"], none["next"]) == ([], 0, None)
+    # fetched, a delivery leaves the unfetched list and its total
+    client.get(page["items"][0]["href"], headers=agency.auth())
+    unfetched = client.get(
+        "/chri/v1/outbox", params={"unfetched": "true"}, headers=agency.auth()
+    ).json()
+    assert unfetched["total"] == 2 and unfetched["next"] is None
+    refused = client.get("/chri/v1/outbox", params={"limit": 0}, headers=agency.auth())
+    assert refused.status_code == 422
+    assert refused.json()["problems"][0]["field"] == "query.limit"
