@@ -5,9 +5,11 @@ The pages to visit are not listed here: they are the app's ``GET /portal/...`` r
 table, as the authorisation matrix walks it), and a role's are those the matrix lets it open
 (``PORTAL`` of tests/security/test_authorisation_matrix.py). Each route is visited with the ids
 of real rows made by the test (a stop with errors, a batch file, a NamUs job and its cases, a
-cancellation request), so that a page added later and never visited here fails the test, for
-the role that may open it. The pages outside the roles' (the landing page, the login and its
-code, an error page) are visited too.
+cancellation request). So a page added later is visited by each role that may open it, and fails
+the test until it passes axe-core; a page whose route names an id the test has no row for
+fails it too, as does a GET route that is no role's page unless it is named below as no page.
+The pages outside the roles' (the landing page, the login and its code, an upload refused, an
+error page) are visited too.
 """
 
 from __future__ import annotations
@@ -72,6 +74,8 @@ class Visits:
         self.seen: dict[str, set[str]] = {}
 
     def check(self, page: Any, role: str, template: str, query: str = "") -> None:
+        unknown = set(re.findall(r"\{(\w+)\}", template)) - self.ids.keys()
+        assert not unknown, f"{template}: make a row for {unknown} and put its id in ids"
         path = re.sub(r"\{(\w+)\}", lambda m: self.ids[m.group(1)], template)
         answer = page.goto(f"{self.base}{path}{query}")
         assert answer.status == 200, (role, path, answer.status)
