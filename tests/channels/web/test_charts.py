@@ -62,3 +62,17 @@ def test_a_chart_of_several_series_has_a_key_and_room_for_its_outer_labels() -> 
     assert top < 0 and width > max(float(line.get("x2")) for line in svg.iter(f"{SVG}line"))
     single = etree.fromstring(str(bar_chart(Chart("Codes", ["DV011"], {"stops": [3]}), "c")))
     assert single.findall(f"{SVG}g") == []  # one series: the title names it
+
+
+def test_a_series_given_a_colour_class_is_drawn_and_keyed_in_it() -> None:
+    chart = Chart(
+        "Stops per day",
+        ["12-01"],
+        {"http · OK": [3], "sftp · OK": [2], "other": [1]},
+        {"http · OK": "ok-0", "sftp · OK": "ok-1"},
+    )
+    svg = etree.fromstring(str(bar_chart(chart, "stops")))
+    [key] = svg.findall(f"{SVG}g")
+    bars = [r.get("class") for r in svg.findall(f"{SVG}rect")]
+    assert bars == ["ok-0", "ok-1", "series-2"]  # without a class: by its position
+    assert [r.get("class") for r in key.findall(f"{SVG}rect")] == bars

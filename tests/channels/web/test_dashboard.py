@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+from pathlib import Path
 from typing import Any
 
+from lxml import etree
+
+import jdx.channels.web
+from jdx.channels.web.dashboard import stops_chart
+from jdx.exchanges.cases import accounts
 from jdx.exchanges.cases.regions import DEMO_REGIONS
-from jdx.exchanges.stops.records import Op
+from jdx.exchanges.stops.figures import DayCount
+from jdx.exchanges.stops.records import STATUS_ERRORS, STATUS_NFIA, STATUS_OK, Op
 from jdx.exchanges.stops.service import StopService
 from jdx.hub import Hub
 from jdx.security.keys import Principal
@@ -58,3 +67,65 @@ def test_an_rps_sees_its_regions_queues_and_an_administrator_everything(
     assert admin.status_code == 200
     assert f"<td>{other_agency.ori}</td>" in admin.text  # every agency's error rate
     assert "Rap-sheet merges" in admin.text and "Review queues" in admin.text
+
+
+STYLESHEET = Path(jdx.channels.web.__file__).parent / "static" / "portal.css"
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def test_each_status_of_the_stops_chart_has_a_colour_family_and_each_channel_a_shade() -> None:
+    day = dt.date(2026, 12, 1)
+    rows = [
+        DayCount(day, "sftp", STATUS_ERRORS, 1),
+        DayCount(day, "http", STATUS_OK, 5),
+        DayCount(day, "portal", STATUS_NFIA, 1),
+        DayCount(day, "sftp", STATUS_OK, 2),
+        DayCount(day, "http", STATUS_ERRORS, 3),
+        DayCount(day, "carrier pigeon", "Lost", 1),
+    ]
+    chart = stops_chart(rows, [day])
+    # grouped by status (stored, with errors, NFIA, any other), so the key reads as a legend
+    assert chart.colours == {
+        f"http · {STATUS_OK}": "ok-0",
+        f"sftp · {STATUS_OK}": "ok-1",
+        f"http · {STATUS_ERRORS}": "errors-0",
+        f"sftp · {STATUS_ERRORS}": "errors-1",
+        f"portal · {STATUS_NFIA}": "nfia-3",
+        "carrier pigeon · Lost": "other-3",
+    }
+    assert list(chart.series) == list(chart.colours)
+    # every class the dashboard's charts may use has its colour in the stylesheet
+    styled = set(re.findall(r"svg\.chart \.([\w-]+) \{ fill:", STYLESHEET.read_text()))
+    families = ("ok", "errors", "nfia", "other")
+    assert {f"{f}-{n}" for f in families for n in range(4)} <= styled
+
+
+def test_the_dashboard_draws_the_stops_in_their_status_colours(
+    hub: Hub, portal: Any, agency: AgencyFixture
+) -> None:
+    _submit(hub, agency)
+    _submit(hub, agency, SDur="1500")
+    login(portal, make_user(hub, "client", agency=agency))
+    shown = portal.get("/portal/dashboard", params={"days": 7})
+    svg = etree.fromstring(shown.text.split("<figure>")[1].split("</figure>")[0])
+    key = {
+        t.text: r.get("class")
+        for r, t in zip(
+            svg.find(f"{SVG}g").findall(f"{SVG}rect"),
+            svg.find(f"{SVG}g").findall(f"{SVG}text"),
+            strict=True,
+        )
+    }
+    assert key == {f"rest · {STATUS_OK}": "ok-3", f"rest · {STATUS_ERRORS}": "errors-3"}
+
+
+def test_a_client_that_imports_no_namus_cases_has_no_jobs_section(
+    hub: Hub, portal: Any, agency: AgencyFixture
+) -> None:
+    login(portal, make_user(hub, "client", agency=agency))  # it may import: the section
+    assert "NamUs import jobs" in portal.get("/portal/dashboard").text
+    with hub.engine.begin() as conn:
+        accounts.set_account(conn, agency.id, sponsor=None, can_import=False)
+    shown = portal.get("/portal/dashboard")
+    assert shown.status_code == 200 and "Stop data" in shown.text
+    assert "NamUs import jobs" not in shown.text and "NamUs cases imported" not in shown.text

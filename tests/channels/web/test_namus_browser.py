@@ -14,11 +14,11 @@ from typing import Any
 
 import httpx2 as httpx
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 
 from jdx.exchanges.cases.regions import DEMO_REGIONS
 from jdx.security import totp
 from tests.certs import issue
+from tests.channels.web.browser import accessible, log_in, user
 from tests.channels.web.test_browser import (  # noqa: F401 (the fixtures)
     PASSWORD,
     _cli,
@@ -34,39 +34,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.server, pytest.mark.smtp]
 ORI = "CA0348888"
 REGION = DEMO_REGIONS["CA"]
 ETHNICITY = "Description of the missing person › Primary race / ethnicity"
-_axe = Axe()
-
-
-def accessible(page: Any) -> None:
-    """axe-core's checks on the page as it is now: no violation."""
-    found = _axe.run(page)
-    assert found.violations_count == 0, f"{page.url}\n{found.generate_report()}"
-
-
-def user(env: dict[str, str], name: str, role: str, *extra: str) -> dict[str, Any]:
-    _cli(env, "users", "add", name, "--role", role, "--email", f"{name}@example.org", *extra)
-    _cli(env, "users", "set-password", name, "--password-stdin", stdin=PASSWORD.encode() + b"\n")
-    enrolled: dict[str, Any] = _cli(env, "users", "totp", name)
-    return enrolled
-
-
-def log_in(browser: Any, base: str, name: str, code: str, *, javascript: bool = True) -> Any:
-    """A context of its own, logged in; with JavaScript, axe-core checks the code page."""
-    context = browser.new_context(
-        viewport={"width": 1280, "height": 900}, java_script_enabled=javascript
-    )
-    page = context.new_page()
-    page.goto(f"{base}/portal/login")
-    page.fill("input[name=username]", name)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/portal/login/code")
-    if javascript:
-        accessible(page)
-    page.fill("input[name=code]", code)
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r".*/portal/(review|jobs|admin/users)$"))
-    return page
 
 
 def test_the_namus_pages_in_a_browser(

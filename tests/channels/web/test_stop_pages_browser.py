@@ -30,6 +30,7 @@ import pytest
 from jdx.codecs.xmlform import to_xml
 from jdx.exchanges.stops.records import STATUS_ERRORS, STATUS_NFIA, STATUS_OK
 from jdx.security import totp
+from tests.channels.web.browser import accessible, file_done, log_in, submit_stop, user
 from tests.channels.web.test_browser import (  # noqa: F401 (the fixture)
     _cli,
     _wait_for,
@@ -37,7 +38,6 @@ from tests.channels.web.test_browser import (  # noqa: F401 (the fixture)
     mailing_to,
     serving_hub,
 )
-from tests.channels.web.test_namus_browser import accessible, log_in, user
 from tests.conftest import stop_record
 from tests.test_serve import free_port
 
@@ -61,29 +61,6 @@ def hub(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     listens on, so the agencies' mails stay in the outbox."""
     with serving_hub(tmp_path, **mailing_to(free_port())) as (base, env, _):
         yield base, env
-
-
-def _submit(base: str, key: str, record: dict[str, Any]) -> None:
-    sent = httpx.post(
-        f"{base}/sdcs/v1/stops",
-        content=orjson.dumps(record),
-        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
-    )
-    assert sent.status_code == (202 if record["SDur"] == "1500" else 200), sent.text
-
-
-def _file_done(base: str, key: str, name: str, data: bytes) -> None:
-    """A batch file over the API, waited for until the hub has answered it."""
-    auth = {"Authorization": f"Bearer {key}"}
-    put = httpx.put(f"{base}/sdcs/v1/files/{name}", content=data, headers=auth)
-    assert put.status_code == 202, put.text
-
-    def done() -> bool:
-        state = httpx.get(f"{base}{put.headers['location']}", headers=auth).json()["state"]
-        assert state != "failed"
-        return bool(state == "done")
-
-    _wait(done, "the batch file")
 
 
 def _wait(check: Any, what: str) -> Any:
@@ -117,15 +94,15 @@ def test_the_stop_pages_and_dashboards_in_a_browser(
     # agency's 2, one with the same error, never shown to the client.
     mine = [stop_record(ORI=ORI, SDur="1500" if n % 8 == 3 else "10") for n in range(25)]
     for record in mine:
-        _submit(base, key["api_keys"]["prod"], record)
+        submit_stop(base, key["api_keys"]["prod"], record)
     theirs = [stop_record(ORI=OTHER), stop_record(ORI=OTHER, SDur="1500")]
     for record in theirs:
-        _submit(base, other["api_keys"]["prod"], record)
+        submit_stop(base, other["api_keys"]["prod"], record)
     # A batch file of three: one stored, one stored with errors, one refused.
     batch = [stop_record(ORI=ORI), stop_record(ORI=ORI, SDur="0"), stop_record(ORI=ORI, SDur="0")]
     batch[2]["SDate"] = "13/45/2024"
     file_name = f"{STAMP}_{ORI}_{batch[0]['LEARecordID']}.xml"
-    _file_done(base, key["api_keys"]["prod"], file_name, to_xml("Stops", {"Stop": batch}))
+    file_done(base, key["api_keys"]["prod"], file_name, to_xml("Stops", {"Stop": batch}))
     ours = {r["LEARecordID"] for r in mine + batch[:2]}
     in_error = [r["LEARecordID"] for r in mine + batch[:2] if r["SDur"] in ("1500", "0")]
 

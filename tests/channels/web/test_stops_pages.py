@@ -119,3 +119,25 @@ def test_an_administrator_chooses_the_agency(hub: Hub, portal: Any, agency: Agen
 def test_an_rps_has_no_stop_pages(hub: Hub, portal: Any) -> None:
     login(portal, make_user(hub, "rps"))
     assert portal.get("/portal/stops").status_code == 403
+
+
+def test_a_record_shows_the_meaning_of_its_codes(
+    hub: Hub, portal: Any, agency: AgencyFixture
+) -> None:
+    """Beside a code, what it means in the dictionary's code table: a field of the stop, one
+    of a person stopped, and each item of a list of codes."""
+    record = stop_record(agency)
+    person = record["ListPerson_Stopped"]["Person_Stopped"][0]
+    person["Perc"]["ListEthn"]["Ethn"] = ["6", "7"]
+    principal = Principal(agency.id, agency.ori, "Portal agency", "prod", True)
+    stored = hub.service(StopService).submit_stop(principal, record, Op.INSERT, channel="test")
+    login(portal, make_user(hub, "client", agency=agency))
+    shown = portal.get(f"/portal/stops/{stored.doj_record_id}")
+    assert shown.status_code == 200
+    values = re.findall(r"<div>([^<]*)</div>\s*<div>([^<]*)", shown.text)
+    pairs = [(label.strip(), value.strip()) for label, value in values]
+    assert ("Type of stop", "2 — Bicycle") in pairs
+    assert ("Person 1: Reason for stop", "1 — Traffic Violation") in pairs
+    race = "Person 1: Perceived race or ethnicity"
+    assert [v for label, v in pairs if label == race] == ["6 — Pacific Islander", "7 — White"]
+    assert ("Duration of stop (minutes)", record["SDur"]) in pairs  # not coded: as it is

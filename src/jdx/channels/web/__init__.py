@@ -8,6 +8,8 @@ the portal and the API share one set of rules; every page checks the role on the
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException
@@ -60,4 +62,12 @@ def error_response(request: Request, exc: HTTPException) -> Response:
             return Response(status_code=401, headers={"HX-Redirect": f"{PREFIX}/login"})
         return RedirectResponse(f"{PREFIX}/login", 303)
     template = "_error_fragment.html" if is_htmx(request) else "error.html"
-    return page(request, template, exc.status_code, status=exc.status_code, message=exc.detail)
+    return page(
+        request,
+        template,
+        exc.status_code,
+        status=exc.status_code,
+        message=exc.detail,
+        # the page's heading: "Not Found" (an unregistered status: "Error")
+        phrase=next((s.phrase for s in HTTPStatus if s == exc.status_code), "Error"),
+    )

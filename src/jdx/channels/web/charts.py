@@ -3,7 +3,8 @@
 Why not a charting library: pygal (the maintained SVG one) writes an inline ``<style>`` and a
 tooltip script into each chart, which the portal's Content Security Policy (``'self'`` only)
 refuses; allowing them would weaken the policy of every page. The charts here are plain shapes
-whose colours come from the portal's stylesheet (classes ``series-0``...), with a title, a
+whose colours come from the portal's stylesheet (classes ``series-0``..., or the classes a
+chart gives its series, so that a colour can mean something), with a title, a
 description and, beside each chart, the figures as a table (the page's), so that a screen reader
 and a printout get the numbers too.
 """
@@ -11,7 +12,7 @@ and a printout get the numbers too.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from markupsafe import Markup
 
@@ -32,6 +33,11 @@ class Chart:
     title: str
     categories: Sequence[str]
     series: Mapping[str, Sequence[float]]  # name -> a value per category
+    # name -> the class of its colour in portal.css; a series without one: series-N by position
+    colours: Mapping[str, str] = field(default_factory=dict)
+
+    def colour(self, position: int, name: str) -> str:
+        return self.colours.get(name) or f"series-{position % SERIES_CLASSES}"
 
     def total(self, index: int) -> float:
         return sum(values[index] for values in self.series.values())
@@ -90,9 +96,11 @@ def bar_chart(chart: Chart, chart_id: str) -> Markup:
             base -= size
             parts.append(
                 Markup(
-                    '<rect class="series-{}" x="{:.1f}" y="{:.1f}" width="{:.1f}" '
+                    '<rect class="{}" x="{:.1f}" y="{:.1f}" width="{:.1f}" '
                     'height="{:.1f}"><title>{}, {}: {}</title></rect>'
-                ).format(s % SERIES_CLASSES, x, base, bar, size, category, name, _number(values[i]))
+                ).format(
+                    chart.colour(s, name), x, base, bar, size, category, name, _number(values[i])
+                )
             )
         if count <= 31 or i % (count // 15 + 1) == 0:  # labels that fit side by side
             middle = f"{x + bar / 2:.1f}"
@@ -120,9 +128,9 @@ def _key(chart: Chart) -> tuple[Markup, int]:
         y = BAR_AREA + LABEL_ROOM + row * KEY_ROW
         items.append(
             Markup(
-                '<rect class="series-{}" x="{:.1f}" y="{}" width="12" height="10"/>'
+                '<rect class="{}" x="{:.1f}" y="{}" width="12" height="10"/>'
                 '<text class="key" x="{:.1f}" y="{}">{}</text>'
-            ).format(s % SERIES_CLASSES, x, y, x + 16, y + 9, name)
+            ).format(chart.colour(s, name), x, y, x + 16, y + 9, name)
         )
         x += width
     return Markup('<g class="key">{}</g>').format(Markup("").join(items)), row + 1

@@ -19,8 +19,10 @@ from jdx.channels.web.auth import Dependency, Viewer
 from jdx.channels.web.charts import Chart, bar_chart
 from jdx.channels.web.render import page
 from jdx.exchanges.cases import figures as case_figures
+from jdx.exchanges.cases.accounts import get_account
 from jdx.exchanges.rapsheets import figures as rap_figures
 from jdx.exchanges.stops import figures as stop_figures
+from jdx.exchanges.stops.records import STATUS_ERRORS, STATUS_NFIA, STATUS_OK
 from jdx.hub import Hub
 from jdx.security.actors import Actor
 from jdx.store.engine import read_only
@@ -34,15 +36,38 @@ def _days(today: dt.date, days: int) -> list[dt.date]:
     return [today - dt.timedelta(days=n) for n in range(days - 1, -1, -1)]
 
 
+# A stop status's colour family in portal.css (``svg.chart .ok-0``...): stored without errors
+# green, with errors red, NFIA amber; a status added later grey ("other").
+STATUS_COLOURS = {STATUS_OK: "ok", STATUS_ERRORS: "errors", STATUS_NFIA: "nfia"}
+# A channel's shade within its status's family, the same on every chart; another channel
+# takes the last.
+CHANNEL_SHADES = ("http", "sftp", "folder", "portal")
+
+
 def stops_chart(rows: list[stop_figures.DayCount], days: list[dt.date]) -> Chart:
-    """Stops per day, a stacked part per channel and status."""
+    """Stops per day, a stacked part per channel and status: each status in a colour family of
+    its own and each channel a shade of it, grouped by status (the key reads in that order)."""
     index = {d: i for i, d in enumerate(days)}
+    families = list(STATUS_COLOURS)
+
+    def order(row: stop_figures.DayCount) -> tuple[int, str, int, str]:
+        status = families.index(row.status) if row.status in families else len(families)
+        return (status, row.status, _shade(row.channel), row.channel)
+
     series: dict[str, list[float]] = {}
-    for row in rows:
-        values = series.setdefault(f"{row.channel} · {row.status}", [0.0] * len(days))
+    colours: dict[str, str] = {}
+    for row in sorted(rows, key=order):
+        name = f"{row.channel} · {row.status}"
+        values = series.setdefault(name, [0.0] * len(days))
+        colours[name] = f"{STATUS_COLOURS.get(row.status, 'other')}-{_shade(row.channel)}"
         if row.day in index:
             values[index[row.day]] += row.stops
-    return Chart("Stops received per day", [d.isoformat()[5:] for d in days], series)
+    return Chart("Stops received per day", [d.isoformat()[5:] for d in days], series, colours)
+
+
+def _shade(channel: str) -> int:
+    known = CHANNEL_SHADES.index(channel) if channel in CHANNEL_SHADES else len(CHANNEL_SHADES)
+    return min(known, len(CHANNEL_SHADES) - 1)
 
 
 def router(hub: Hub, role: Callable[..., Dependency]) -> APIRouter:
@@ -78,6 +103,7 @@ def router(hub: Hub, role: Callable[..., Dependency]) -> APIRouter:
                         "Commonest error codes",
                         [c for c, _ in codes],
                         {"stops": [n for _, n in codes]},
+                        {"stops": "errors-0"},  # stops with errors: the errors' colour
                     ),
                     "codes",
                 )
@@ -86,23 +112,32 @@ def router(hub: Hub, role: Callable[..., Dependency]) -> APIRouter:
                 shown["file_times"] = times[-20:]
                 jobs = case_figures.jobs_per_day(conn, REALM, agency_id, days=days, today=today)
                 shown["jobs"] = jobs
-                by_day = {j.day: j for j in jobs}
-                every = _days(today, days)
-                shown["jobs_chart"] = bar_chart(
-                    Chart(
-                        "NamUs cases imported per day",
-                        [d.isoformat()[5:] for d in every],
-                        {
-                            "created": [
-                                float(by_day[d].cases) if d in by_day else 0.0 for d in every
-                            ],
-                            "rejected": [
-                                float(by_day[d].rejected) if d in by_day else 0.0 for d in every
-                            ],
-                        },
-                    ),
-                    "jobs",
-                )
+                # A client agency that does not import NamUs cases has no such section (one
+                # whose permission was taken away keeps it while its jobs are in the period).
+                if agency_id is not None and not jobs:
+                    account = get_account(conn, agency_id)
+                    shown["imports"] = account is not None and account.can_import
+                else:
+                    shown["imports"] = True
+                if shown["imports"]:
+                    by_day = {j.day: j for j in jobs}
+                    every = _days(today, days)
+                    shown["jobs_chart"] = bar_chart(
+                        Chart(
+                            "NamUs cases imported per day",
+                            [d.isoformat()[5:] for d in every],
+                            {
+                                "created": [
+                                    float(by_day[d].cases) if d in by_day else 0.0 for d in every
+                                ],
+                                "rejected": [
+                                    float(by_day[d].rejected) if d in by_day else 0.0 for d in every
+                                ],
+                            },
+                            {"created": "ok-0", "rejected": "errors-0"},
+                        ),
+                        "jobs",
+                    )
             if actor.role in ("rps", "admin"):
                 regions = None if actor.role == "admin" else actor.regions
                 shown["queues"] = case_figures.review_queue_ages(conn, REALM, regions)

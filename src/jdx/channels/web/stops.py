@@ -49,12 +49,15 @@ FIELD_PREFIX = "field:"  # a correction form's inputs: field:<path of the record
 
 @dataclass(frozen=True)
 class Field:
-    """One value of a record as the page shows it: its path, label, value and errors."""
+    """One value of a record as the page shows it: its path, label, value and errors; a code's
+    meaning from the dictionary's code table ("" when the field is not coded or the code is
+    not in the table)."""
 
     path: str
     label: str
     value: str
     errors: list[dict[str, Any]]
+    meaning: str = ""
 
 
 def label_of(dictionary: Dictionary | None, path: str) -> str:
@@ -74,6 +77,26 @@ def label_of(dictionary: Dictionary | None, path: str) -> str:
             if numbers:
                 return f"Person {numbers[0] + 1}: {label}"
     return label
+
+
+def meaning_of(dictionary: Dictionary, path: str, value: str) -> str:
+    """The meaning of the code at ``path`` (a list's item too: ``…ListEthn.Ethn[2]``) in the
+    dictionary's code table ("Traffic violation" for ``StReas`` 1); "" for a field without a
+    table. Domain tables (ORI, city, school, offense) are code lists without meanings."""
+    spec = dictionary.reported(path)
+    if spec is not None and spec.type == "list":
+        spec = spec.item
+    if spec is None or spec.table is None or spec.table not in dictionary.tables:
+        return ""
+    return dictionary.tables[spec.table].values.get(value, "")
+
+
+def field_of(
+    dictionary: Dictionary, path: str, stored: object, errors: list[dict[str, Any]]
+) -> Field:
+    value = "" if stored is None else str(stored)
+    meaning = meaning_of(dictionary, path, value) if value else ""
+    return Field(path, label_of(dictionary, path), value, errors, meaning)
 
 
 def router(hub: Hub, role: Callable[..., Dependency]) -> APIRouter:
@@ -215,9 +238,7 @@ def router(hub: Hub, role: Callable[..., Dependency]) -> APIRouter:
         for issue in problems if problems is not None else stored.issues:
             by_path.setdefault(issue.get("field") or "", []).append(issue)
         fields = [
-            Field(
-                path, label_of(dictionary, path), "" if v is None else str(v), by_path.get(path, [])
-            )
+            field_of(dictionary, path, v, by_path.get(path, []))
             for path, v in flatten(stored.record).items()
         ]
         shown = {f.path for f in fields}

@@ -3,7 +3,7 @@ of the RPS's decision on any request (issue 19).
 
 A request that came in a job is told to the RPS in the job's mail (``results.reviewer_mails``);
 one asked on its own gets a mail of its own, to the RPS of the case's region (the
-administrators when the region has none). The decision goes to the agency that asked, as its
+administrators when the region has none): both are ``reviewer_mail.mail_reviewers``'s. The decision goes to the agency that asked, as its
 other NamUs mail does (now or in its daily digest). Like every mail: case numbers, states and
 links only, never the record nor the notes (free text that may name a person: the API and the
 portal show them).
@@ -14,9 +14,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from jdx.exchanges.cases.process import case_number
-from jdx.exchanges.cases.results import reviewers_of
+from jdx.exchanges.cases.reviewer_mail import ReviewerMail, mail_reviewers
 from jdx.exchanges.cases.tables import cancellation_requests, cases
-from jdx.notify.mail import enqueue, notify_agency
+from jdx.notify.mail import notify_agency
 from jdx.store.tables import agencies
 
 
@@ -37,23 +37,19 @@ def request_mails(conn: sa.Connection, request_id: int, public_url: str) -> int:
         return 0
     number = case_number(r.case_type, r.case_id)
     base = public_url.rstrip("/")
-    queued = 0
-    for (username, email), _regions in sorted(reviewers_of(conn, [r.region]).items()):
-        queued += enqueue(
-            conn,
-            key=f"case-cancellation-{request_id}-rps-{username}",
-            agency_id=None,
-            recipients=[email],
-            subject=f"NamUs cancellation request {request_id} from {r.ori}: {number} "
+    return mail_reviewers(
+        conn,
+        [r.region],
+        f"case-cancellation-{request_id}",
+        lambda _regions: ReviewerMail(
+            f"NamUs cancellation request {request_id} from {r.ori}: {number} "
             f"({r.reason}) in {r.region}",
-            body=(
-                f"{r.ori} asks to close case {number} as {r.reason} (cancellation request "
-                f"{request_id}, region {r.region}).\n\n"
-                f"The case: {base}/portal/cases/{number}\n"
-                f"Decide in the review queue: {base}/portal/review?kind=cancellations\n"
-            ),
-        )
-    return queued
+            f"{r.ori} asks to close case {number} as {r.reason} (cancellation request "
+            f"{request_id}, region {r.region}).\n\n"
+            f"The case: {base}/portal/cases/{number}\n"
+            f"Decide in the review queue: {base}/portal/review?kind=cancellations\n",
+        ),
+    )
 
 
 def decision_mail(conn: sa.Connection, request_id: int, public_url: str, digest_hour: int) -> bool:

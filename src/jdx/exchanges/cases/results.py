@@ -8,17 +8,17 @@ answered exactly as one that does not exist.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
 from jdx.exchanges.cases.process import case_number
+from jdx.exchanges.cases.reviewer_mail import ReviewerMail, mail_reviewers
 from jdx.exchanges.cases.tables import cancellation_requests, cases, import_job_cases, import_jobs
-from jdx.notify.mail import enqueue, fitted, notify_agency
+from jdx.notify.mail import fitted, notify_agency
 from jdx.security.keys import Principal
-from jdx.security.users import administrators, reviewers_in
 from jdx.store.engine import read_only, write_transaction
 from jdx.store.paging import Page, fetch_page, stream
 from jdx.store.queries import now
@@ -108,8 +108,8 @@ def reviewer_mails(
     for r in rows:
         if r.state == "created" and r.region is not None:
             by_region.setdefault(r.region, []).append(r)
-    queued = 0
-    for (username, email), regions in sorted(reviewers_of(conn, by_region).items()):
+
+    def compose(regions: set[str]) -> ReviewerMail:
         mine = sorted((r for g in regions for r in by_region[g]), key=lambda r: r.seq)
         new = sum(r.record_type != "cancellation" for r in mine)
         name = f"namus-job-{job_id}-to-review.txt"
@@ -121,30 +121,13 @@ def reviewer_mails(
         body, attachment = fitted(
             _reviewer_body(job_id, ori, mine, regions, public_url), short, name
         )
-        queued += enqueue(
-            conn,
-            key=f"case-job-{job_id}-rps-{username}",
-            agency_id=None,
-            recipients=[email],
-            subject=f"NamUs import job {job_id} from {ori}: {new} new cases, "
-            f"{len(mine) - new} cancellation requests in {', '.join(sorted(regions))}",
-            body=body,
-            attachment=attachment,
+        subject = (
+            f"NamUs import job {job_id} from {ori}: {new} new cases, "
+            f"{len(mine) - new} cancellation requests in {', '.join(sorted(regions))}"
         )
-    return queued
+        return ReviewerMail(subject, body, attachment)
 
-
-def reviewers_of(conn: sa.Connection, regions: Iterable[str]) -> dict[tuple[str, str], set[str]]:
-    """(user name, e-mail) of whom to mail about work in the regions, each with the regions it
-    is told of: the regions' RPS; the administrators for a region without any."""
-    wanted = set(regions)
-    reviewers = reviewers_in(conn, wanted)
-    admins = administrators(conn) if wanted - set(reviewers) else []
-    people: dict[tuple[str, str], set[str]] = {}
-    for region in wanted:
-        for person in reviewers.get(region) or admins:
-            people.setdefault(person, set()).add(region)
-    return people
+    return mail_reviewers(conn, by_region, f"case-job-{job_id}", compose)
 
 
 def _reviewer_body(
