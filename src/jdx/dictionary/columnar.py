@@ -70,6 +70,7 @@ from jdx.dictionary.model import (
     Dictionary,
     FieldSpec,
     Not,
+    Ref,
     Some,
 )
 
@@ -85,6 +86,9 @@ Domains = Mapping[str, frozenset[str]]
 _FIRST = "__first"
 _TODAY = "__today"
 _STOP = "__stop"
+# The in-memory engine: Polars 2's default, the streaming one, took about a third more CPU
+# for these few hundred expressions over one chunk (POLARS_MAX_THREADS=1, bench file).
+_ENGINE = "in-memory"
 
 
 def _pos(name: str, i: int) -> str:
@@ -240,7 +244,7 @@ class ColumnarCheck:
             .group_by(_STOP, maintain_order=True)
             .agg(pl.col("bad").any())
             .sort(_STOP)
-            .collect()
+            .collect(engine=_ENGINE)
         )
         return (~verdicts["bad"]).alias("clean")
 
@@ -456,11 +460,20 @@ class _Builder:
             problems = problems | (n < spec.min_items)
         if spec.max_items is not None:
             problems = problems | (n > spec.max_items)
+        # Fields of a code table are checked down the column, the rest item by item.
+        whole = {f.name: f for f in spec.item.fields if self.down_the_column(f, groups)}
+        for name, f in whole.items():
+            problems = problems | self.column_checks(f, groups.columns[(name,)], n)
         for i in range(self.most):
             at = _Scope("item", groups, i)
             parts = [pl.col(_pos(col.name, i)) != "" for col in groups.columns.values()]
             blank = ~pl.any_horizontal([pl.lit(False), *parts])
-            inner = self.fields(spec.item.fields, at)
+            rest = tuple(f for f in spec.item.fields if f.name not in whole)
+            inner = self.fields(rest, at)
+            for f in whole.values():
+                if not isinstance(f.required, bool):
+                    value = pl.col(_pos(groups.columns[(f.name,)].name, i))
+                    inner.append((value == "") & self.condition(f.required, at))
             problems = problems | ((n > i) & pl.any_horizontal([blank, *inner]))
         if spec.unique_by is not None:
             key = groups.columns.get((spec.unique_by,))
@@ -472,6 +485,28 @@ class _Builder:
                             (n > j) & (kj != "") & (kj == pl.col(_pos(key.name, i)))
                         )
         return pl.when(n == 0).then(self.required(spec, scope)).otherwise(problems)
+
+    def down_the_column(self, f: FieldSpec, groups: _Groups) -> bool:
+        return (
+            f.type in ("code", "flag")
+            and self.codes_of(f) is not None
+            and f.forbidden is None
+            and (f.name,) in groups.columns
+            and groups.columns[(f.name,)].name in self.c._present
+        )
+
+    def column_checks(self, f: FieldSpec, col: Column, n: pl.Expr) -> pl.Expr:
+        """A code field of a list of groups, down its column: every item blank or a code; when
+        it is required, as many items as the list has and none blank."""
+        codes = self.codes_of(f)
+        assert codes is not None
+        code = one_of(codes)
+        text = pl.col(col.name)
+        if f.required is True:
+            count = text.str.count_matches(ITEM_SEP, literal=True) + 1
+            full = f"^{code}(?:{WS}*;{WS}*{code})*$"
+            return ~text.str.contains(full) | (count != n)
+        return ~text.str.contains(f"^(?:{code})?(?:{WS}*;{WS}*(?:{code})?)*$")
 
     def persons(self, person_list: FieldSpec) -> pl.Expr:
         """The person rows: each one present, its fields, the key unique within the stop."""
@@ -546,6 +581,9 @@ class _Builder:
             if groups is None:
                 self.unsupported("paths through lists", str(cond.ref))
                 return pl.lit(False)
+            one = self.one_field_some(cond.condition, groups)
+            if one is not None:
+                return one
             n = pl.col(_count(groups.name))
             hits = [
                 (n > i) & self.condition(cond.condition, _Scope("item", groups, i))
@@ -553,6 +591,26 @@ class _Builder:
             ]
             return pl.any_horizontal([pl.lit(False), *hits])
         return self.compare(cond, _ROOT if cond.ref.from_root else scope)
+
+    def one_field_some(self, cond: Condition, groups: _Groups) -> pl.Expr | None:
+        """``some`` whose condition reads one field of a code table: the values that satisfy
+        it are worked out here (the field holds one of its codes, or is blank), and an item
+        holding one of them is a regex over the column. None when it reads more (or a blank
+        item would satisfy it): then item by item."""
+        refs = set(_refs(cond))
+        if len(refs) != 1:
+            return None
+        ref = refs.pop()
+        col = groups.columns.get(ref.parts)
+        if ref.from_root or col is None or col.spec.type == "list":
+            return None
+        codes = self.codes_of(col.spec)
+        if codes is None or _holds(cond, ""):
+            return None
+        hits = [c for c in codes if _holds(cond, c)]
+        if not hits:
+            return pl.lit(False)
+        return self.text(col).str.contains(f"(?:^|;){WS}*{one_of(hits)}{WS}*(?:;|$)")
 
     def groups_at(self, parts: tuple[str, ...], scope: _Scope) -> _Groups | None:
         if scope.kind == "item":
@@ -591,22 +649,38 @@ class _Builder:
             if cond.op not in ("has", "has_any"):
                 self.unsupported("paths through lists", str(cond.ref))
                 return pl.lit(False)
-            self.ascii_doubt(spec.item, text)
+            codes = self.codes_of(spec.item)
+            if codes is not None:
+                hits = [c for c in codes if c.upper() in wanted]
+                if not hits:
+                    return pl.lit(False)
+                return text.str.contains(f"(?:^|{sep}){WS}*{one_of(hits)}{WS}*(?:{sep}|$)")
+            self.plan.bad.append(~is_ascii(text))
             hit = f"(?:^|{sep}){WS}*{one_of(wanted)}{WS}*(?:{sep}|$)"
             return text.str.to_uppercase().str.contains(hit)
         if cond.op in ("present", "absent"):
             return (text != "") if cond.op == "present" else (text == "")
         # eq, in, has, has_any of one scalar: its upper-cased text in the set.
-        self.ascii_doubt(spec, text)
+        codes = self.codes_of(spec)
+        if codes is not None:
+            return text.is_in([c for c in codes if c.upper() in wanted])
+        self.plan.bad.append(~is_ascii(text))
         return text.str.to_uppercase().is_in(wanted)
 
-    def ascii_doubt(self, spec: FieldSpec, text: pl.Expr) -> None:
-        """Case folding is compared only on ASCII text; codes of a table are ASCII when valid
-        (the field's own check), other text that is not ASCII goes to the record path."""
-        if spec.type == "flag" or (spec.type == "code" and spec.table):
-            if all(c.isascii() for c in self.c.tables.get(spec.table or "", ())):
-                return
-        self.plan.bad.append(~is_ascii(text))
+    def codes_of(self, spec: FieldSpec) -> list[str] | None:
+        """Every value a field of a code table (or a flag) can hold when it passes its own
+        check, which a clean stop's fields do; None for other fields.
+
+        A condition on such a field is decided on these values alone: ``c.upper() in wanted``
+        is worked out here, once, instead of case folding in Polars, whose Unicode tables are
+        not Python's.
+        """
+        if spec.type == "flag":
+            allowed = spec.values or ("Y", "N")
+            return sorted({*allowed, *(a.lower() for a in allowed)})
+        if spec.type == "code" and spec.table:
+            return sorted(self.c.tables[spec.table])
+        return None
 
     def field_at(self, parts: tuple[str, ...], scope: _Scope) -> tuple[FieldSpec, pl.Expr] | None:
         """The scalar field or list of scalars at a path from the scope, and its text."""
@@ -624,3 +698,31 @@ class _Builder:
             if parts == ((*keys, name) if name else keys):
                 return col.spec, self.text(col)
         return None
+
+
+def _refs(cond: Condition) -> list[Ref]:
+    """The fields a condition reads (``some`` is read as a field of its own)."""
+    if isinstance(cond, AllOf | AnyOf):
+        return [r for c in cond.conditions for r in _refs(c)]
+    if isinstance(cond, Not):
+        return _refs(cond.condition)
+    if isinstance(cond, Some) or cond.other is not None or cond.op in ("lt", "le", "gt", "ge"):
+        return [Ref(("\x00",))]  # never one scalar field: the caller goes item by item
+    return [cond.ref]
+
+
+def _holds(cond: Condition, value: str) -> bool:
+    """A condition over one scalar field, for one stripped value of it (``_conditions.compare``
+    for a scalar: blank is absent, eq/in/has/has_any compare the upper-cased text)."""
+    if isinstance(cond, AllOf):
+        return all(_holds(c, value) for c in cond.conditions)
+    if isinstance(cond, AnyOf):
+        return any(_holds(c, value) for c in cond.conditions)
+    if isinstance(cond, Not):
+        return not _holds(cond.condition, value)
+    assert isinstance(cond, Compare)
+    if cond.op == "present":
+        return value != ""
+    if cond.op == "absent":
+        return value == ""
+    return value != "" and value.upper() in {v.upper() for v in cond.values}
