@@ -544,10 +544,9 @@ class _Builder:
         spec = newest.find(era.field)
         col = self.c.scalars.get((False, (era.field,)))
         if spec is None or col is None or col.name not in self.c._present:
-            chosen = len(versions) - 1
-            return pl.lit(versions[chosen] is not self.d)
+            return pl.lit(newest.id != self.d.id)
         day = day_number(pl.col(col.name), spec.formats)
-        mine = next(i for i, v in enumerate(versions) if v is self.d)
+        mine = next((i for i, v in enumerate(versions) if v.id == self.d.id), -1)
         pick: pl.Expr = pl.lit(len(versions) - 1)
         first_start = versions[0].era.start if versions[0].era else None
         if first_start is not None:

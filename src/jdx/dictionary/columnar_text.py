@@ -48,8 +48,10 @@ def is_ascii(text: pl.Expr) -> pl.Expr:
 
 
 def escape(text: str) -> str:
-    """Literal text inside a Rust regex (``re.escape`` escapes only what both engines read alike)."""
-    return re.escape(text)
+    """Literal text inside a Rust regex: ASCII letters and digits as they are, any other
+    character by its code point (``re.escape`` writes escapes such as ``\\ `` that the Rust
+    syntax need not accept)."""
+    return "".join(c if c.isascii() and c.isalnum() else f"\\x{{{ord(c):x}}}" for c in text)
 
 
 def one_of(codes: list[str]) -> str:
