@@ -131,8 +131,11 @@ _PERSON = _Scope("person")
 class _Plan:
     """The expressions of one clean() shape: stages of columns, then the row's verdict."""
 
-    positions: list[pl.Expr] = field(default_factory=list)
-    bad: list[pl.Expr] = field(default_factory=list)
+    record_stages: list[pl.Expr] = field(default_factory=list)  # on the stops' first rows
+    row_stages: list[pl.Expr] = field(default_factory=list)
+    record_bad: list[pl.Expr] = field(default_factory=list)
+    row_bad: list[pl.Expr] = field(default_factory=list)
+    broadcast: set[str] = field(default_factory=set)  # record columns the rows read
 
 
 class ColumnarCheck:
@@ -208,46 +211,54 @@ class ColumnarCheck:
             first.alias(_FIRST),
             pl.lit(day_of(day), dtype=pl.Int64).alias(_TODAY),
         )
-        record = [c for c in self.columns if not c.person]
-        # A record cell is read from the stop's first row; later rows blank or the same.
-        lf = lf.with_columns(
-            *(
-                pl.when(pl.col(_FIRST)).then(pl.col(c.name)).forward_fill().alias(c.name)
-                for c in record
-            ),
-            pl.any_horizontal(
-                [pl.lit(False)]
-                + [
-                    (pl.col(c.name) != "")
-                    & (
-                        pl.col(c.name)
-                        != pl.when(pl.col(_FIRST)).then(pl.col(c.name)).forward_fill()
-                    )
-                    for c in record
-                ]
-            ).alias("__disagree"),
-        )
-        split = [
-            pl.col(c.name).str.split(ITEM_SEP).alias(f"{c.name}#parts")
+        # The record's checks run once per stop, on its first row.
+        records = lf.filter(pl.col(_FIRST))
+        records = _stages(records, [c for c in self.columns if not c.person], plan.record_stages)
+        record_bad = pl.any_horizontal([pl.lit(False), *plan.record_bad])
+        # A record cell is read from the stop's first row; a later row has it blank or the same.
+        later = [
+            (pl.col(c.name) != "")
+            & (pl.col(c.name) != pl.when(pl.col(_FIRST)).then(pl.col(c.name)).forward_fill())
             for c in self.columns
-            if c.groups is not None
+            if not c.person
         ]
-        if split:
-            lf = lf.with_columns(split)
-        if plan.positions:
-            lf = lf.with_columns(plan.positions)
-        bad = pl.any_horizontal([pl.col("__disagree"), *plan.bad])
-        if WIDE in frame.columns:
-            bad = bad | pl.col(WIDE).fill_null(False)
-        verdicts = (
-            lf.select(pl.col(_STOP), bad.alias("bad"))
-            .group_by(_STOP, maintain_order=True)
-            .agg(pl.col("bad").any())
-            .sort(_STOP)
-            .collect(engine=_ENGINE)
+        # Rows read the record cells their conditions name from the stop's first row.
+        broadcast = [
+            pl.when(pl.col(_FIRST)).then(pl.col(name)).forward_fill().alias(name)
+            for name in sorted(plan.broadcast)
+        ]
+        rows = lf.with_columns(
+            pl.any_horizontal([pl.lit(False), *later]).alias("__disagree"), *broadcast
         )
+        rows = _stages(rows, [c for c in self.columns if c.person], plan.row_stages)
+        row_bad = pl.any_horizontal([pl.col("__disagree"), *plan.row_bad])
+        if WIDE in frame.columns:
+            row_bad = row_bad | pl.col(WIDE).fill_null(False)
+        by_record, by_rows = pl.collect_all(
+            [
+                records.select(pl.col(_STOP), record_bad.alias("bad")).sort(_STOP),
+                rows.select(pl.col(_STOP), row_bad.alias("bad"))
+                .group_by(_STOP, maintain_order=True)
+                .agg(pl.col("bad").any())
+                .sort(_STOP),
+            ],
+            engine=_ENGINE,
+        )
+        verdicts = by_record.with_columns(bad=pl.col("bad") | by_rows["bad"])
         clean: pl.Series = (~verdicts["bad"]).alias("clean")
         return clean
+
+
+def _stages(lf: pl.LazyFrame, columns: list[Column], stages: list[pl.Expr]) -> pl.LazyFrame:
+    """The items of the lists of groups split, then the stage columns the checks read."""
+    split = [
+        pl.col(c.name).str.split(ITEM_SEP).alias(f"{c.name}#parts")
+        for c in columns
+        if c.groups is not None
+    ]
+    if split:
+        lf = lf.with_columns(split)
+    return lf.with_columns(stages) if stages else lf
 
 
 def compile_columnar(
@@ -279,42 +290,73 @@ class _Builder:
         self.plan = _Plan()
         self.record_only: list[str] = []
         self.today = pl.col(_TODAY)
+        self.mode: Literal["record", "rows"] = "record"
+        self.days: dict[tuple[str, tuple[str, ...]], pl.Expr] = {}
+
+    @property
+    def bad(self) -> list[pl.Expr]:
+        """Where a check being built goes: the stop's first row, or every row."""
+        return self.plan.record_bad if self.mode == "record" else self.plan.row_bad
 
     def build(self) -> _Plan:
         d = self.d
-        bad = self.plan.bad
         person_list = self.c.layout.person_list
+        self.mode = "record"
         for groups in self.c.groups.values():
-            self.positions(groups)
-        bad += self.fields(tuple(f for f in d.fields if f is not person_list), _ROOT)
-        if person_list is not None:
-            bad.append(self.persons(person_list))
+            if not groups.person:
+                self.positions(groups)
+        self.bad.extend(self.fields(tuple(f for f in d.fields if f is not person_list), _ROOT))
         for rule in d.rules:
             if rule.scope is None:
-                scope = _ROOT
-            elif d.person is not None and rule.scope == d.person.path:
-                scope = _PERSON
+                self.bad.append(self.rule(rule.when, rule.check, _ROOT))
+        self.bad.append(self.other_era())
+        self.mode = "rows"
+        for groups in self.c.groups.values():
+            if groups.person:
+                self.positions(groups)
+        if person_list is not None:
+            self.bad.append(self.persons(person_list))
+        for rule in d.rules:
+            if rule.scope is None:
+                continue
+            if d.person is not None and rule.scope == d.person.path:
+                self.bad.append(self.rule(rule.when, rule.check, _PERSON))
             else:
                 self.unsupported("scope: other list", rule.code)
-                continue
-            check = self.condition(rule.check, scope)
-            when = self.condition(rule.when, scope) if rule.when is not None else pl.lit(True)
-            bad.append(when & ~check)
-        bad.append(self.other_era())
         return self.plan
+
+    def rule(self, when: Condition | None, check: Condition, scope: _Scope) -> pl.Expr:
+        test = self.condition(check, scope)
+        return ~test if when is None else self.condition(when, scope) & ~test
 
     def unsupported(self, what: str, where: str) -> None:
         self.record_only.append(f"{what} ({where})")
-        self.plan.bad.append(pl.lit(True))
+        self.plan.record_bad.append(pl.lit(True))
 
     # --- cells --------------------------------------------------------------------------------
 
     def text(self, col: Column) -> pl.Expr:
-        return pl.col(col.name) if col.name in self.c._present else pl.lit("")
+        if col.name not in self.c._present:
+            return pl.lit("")
+        if self.mode == "rows" and not col.person:
+            self.plan.broadcast.add(col.name)
+        return pl.col(col.name)
+
+    def day(self, text: pl.Expr, formats: tuple[str, ...]) -> pl.Expr:
+        """The day number of a record cell, computed once for the field and the era."""
+        name = text.meta.output_name(raise_if_undetermined=False)
+        if self.mode != "record" or not name or name == "literal":
+            return day_number(text, formats)
+        key = (name, formats)
+        if key not in self.days:
+            column = f"{name}#day{len(self.days)}"
+            self.plan.record_stages.append(day_number(text, formats).alias(column))
+            self.days[key] = pl.col(column)
+        return self.days[key]
 
     def positions(self, groups: _Groups) -> None:
         """Each column of a list of groups at each position, stripped; and the item count."""
-        out = self.plan.positions
+        out = self.plan.row_stages if groups.person else self.plan.record_stages
         widths = []
         for col in groups.columns.values():
             present = col.name in self.c._present
@@ -416,6 +458,7 @@ class _Builder:
             codes,
             domain is not None and domain.normalize == "upper",
             self.today,
+            self.day(text, f.formats) if f.type == "date" and f.formats else None,
         )
         if ok is None:
             self.unsupported("pattern outside the shared subset", f.name or "item")
@@ -545,7 +588,7 @@ class _Builder:
         col = self.c.scalars.get((False, (era.field,)))
         if spec is None or col is None or col.name not in self.c._present:
             return pl.lit(newest.id != self.d.id)
-        day = day_number(pl.col(col.name), spec.formats)
+        day = self.day(pl.col(col.name), spec.formats)
         mine = next((i for i, v in enumerate(versions) if v.id == self.d.id), -1)
         pick: pl.Expr = pl.lit(len(versions) - 1)
         first_start = versions[0].era.start if versions[0].era else None
@@ -616,7 +659,8 @@ class _Builder:
         if scope.kind == "item":
             return None
         for g in self.c.groups.values():
-            if g.person == (scope.kind == "person"):
+            # The rows do not hold the record's lists of groups item by item: not found.
+            if g.person == (scope.kind == "person") and (g.person or self.mode == "record"):
                 name = g.spec.item_name
                 if parts == ((*g.keys, name) if name else g.keys):
                     return g
@@ -655,7 +699,7 @@ class _Builder:
                 if not hits:
                     return pl.lit(False)
                 return text.str.contains(f"(?:^|{sep}){WS}*{one_of(hits)}{WS}*(?:{sep}|$)")
-            self.plan.bad.append(~is_ascii(text))
+            self.bad.append(~is_ascii(text))
             hit = f"(?:^|{sep}){WS}*{one_of(wanted)}{WS}*(?:{sep}|$)"
             return text.str.to_uppercase().str.contains(hit)
         if cond.op in ("present", "absent"):
@@ -664,7 +708,7 @@ class _Builder:
         codes = self.codes_of(spec)
         if codes is not None:
             return text.is_in([c for c in codes if c.upper() in wanted])
-        self.plan.bad.append(~is_ascii(text))
+        self.bad.append(~is_ascii(text))
         return text.str.to_uppercase().is_in(wanted)
 
     def codes_of(self, spec: FieldSpec) -> list[str] | None:

@@ -168,9 +168,11 @@ def content_ok(
     domain: frozenset[str] | None,
     upper_domain: bool,
     today: pl.Expr,
+    day: pl.Expr | None = None,
 ) -> pl.Expr | None:
     """True where a present value (stripped, not blank) passes every check of its type, as
-    ``Generator.content_checks`` emits them; None when a check has no columnar form here."""
+    ``Generator.content_checks`` emits them; None when a check has no columnar form here.
+    ``day`` is the date's :func:`day_number`, when the caller has it already."""
     kind = spec.type
     ok: pl.Expr
     if kind == "string":
@@ -227,7 +229,8 @@ def content_ok(
     if kind == "date":
         if not spec.formats or not set(spec.formats) <= DATE_FORMATS:
             return None
-        day = day_number(text, spec.formats)
+        if day is None:
+            day = day_number(text, spec.formats)
         ok = day.is_not_null()
         if spec.not_before is not None:
             ok = ok & (day >= day_of(spec.not_before))
