@@ -218,7 +218,12 @@ def test_a_date_with_spaces_around_is_read_as_the_binder_strips_it(
 ) -> None:
     header = FlatLayout(eras["2024"]).names
     day = valid_2024[0][0][header.index("SDate")]
-    assert one_stop(service, eras, valid_2024, put("SDate", f" {day}\u3000")) == (True, [])
+
+    def spaced(rows: Rows, header: list[str]) -> None:
+        for row in rows:  # on every row, as a file that pads its cells has it
+            row[header.index("SDate")] = f" {day}\u3000"
+
+    assert one_stop(service, eras, valid_2024, spaced) == (True, [])
 
 
 def test_a_stop_after_today_is_not_clean(

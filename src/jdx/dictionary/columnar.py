@@ -205,30 +205,35 @@ class ColumnarCheck:
             builder = _Builder(self, most, domains)
             plan = self._plans[key] = builder.build()
         first = (pl.col(stop) != pl.col(stop).shift(1)).fill_null(True)
-        lf = frame.lazy().with_columns(
+        base = frame.lazy().with_columns(
             pl.col(stop).alias(_STOP),
-            *(stripped(pl.col(c.name)).alias(c.name) for c in self.columns),
             first.alias(_FIRST),
             pl.lit(day_of(day), dtype=pl.Int64).alias(_TODAY),
         )
+        record = [c for c in self.columns if not c.person]
         # The record's checks run once per stop, on its first row.
-        records = lf.filter(pl.col(_FIRST))
-        records = _stages(records, [c for c in self.columns if not c.person], plan.record_stages)
+        records = base.filter(pl.col(_FIRST)).with_columns(
+            stripped(pl.col(c.name)).alias(c.name) for c in record
+        )
+        records = _stages(records, record, plan.record_stages)
         record_bad = pl.any_horizontal([pl.lit(False), *plan.record_bad])
-        # A record cell is read from the stop's first row; a later row has it blank or the same.
-        later = [
-            (pl.col(c.name) != "")
-            & (pl.col(c.name) != pl.when(pl.col(_FIRST)).then(pl.col(c.name)).forward_fill())
-            for c in self.columns
-            if not c.person
-        ]
+        # A record cell is read from the stop's first row; a later row has it blank or the
+        # same. Compared as given: a later cell of spaces only, or the same text with other
+        # spaces around it, is referred (valid files repeat the cells or leave them empty).
+        later = []
+        for c in record:
+            given = pl.col(c.name).fill_null("")
+            held = pl.when(pl.col(_FIRST)).then(given).forward_fill()
+            later.append((given != "") & (given != held))
         # Rows read the record cells their conditions name from the stop's first row.
         broadcast = [
-            pl.when(pl.col(_FIRST)).then(pl.col(name)).forward_fill().alias(name)
+            pl.when(pl.col(_FIRST)).then(stripped(pl.col(name))).forward_fill().alias(name)
             for name in sorted(plan.broadcast)
         ]
-        rows = lf.with_columns(
-            pl.any_horizontal([pl.lit(False), *later]).alias("__disagree"), *broadcast
+        rows = base.with_columns(
+            *(stripped(pl.col(c.name)).alias(c.name) for c in self.columns if c.person),
+            pl.any_horizontal([pl.lit(False), *later]).alias("__disagree"),
+            *broadcast,
         )
         rows = _stages(rows, [c for c in self.columns if c.person], plan.row_stages)
         row_bad = pl.any_horizontal([pl.col("__disagree"), *plan.row_bad])
@@ -474,14 +479,16 @@ class _Builder:
             self.unsupported("paths through lists", f.name)
         n = text.str.count_matches(sep, literal=True) + 1
         problems = self.maybe(f.forbidden, scope)
-        problems = problems | text.str.contains(f"(?:^|{sep}){WS}*(?:{sep}|$)")  # a blank item
         codes = sorted(self.c.tables[item.table]) if item.type == "code" and item.table else None
-        if codes and all(c and c == c.strip() and sep not in c for c in codes):
-            code = one_of(codes)
-            problems = problems | ~text.str.contains(f"^{code}(?:{WS}*{sep}{WS}*{code})*$")
-        else:
-            each = self.content(item, stripped(pl.element()))
-            problems = problems | ~text.str.split(sep).list.eval(each).list.all()
+        if codes and all(c and sep not in c and not any(w in c for w in WHITESPACE) for c in codes):
+            return (
+                problems
+                | ~text.str.contains(_code_list(f, codes, sep))
+                | self.repeats(f, text, sep)
+            )
+        problems = problems | text.str.contains(f"(?:^|{sep}){WS}*(?:{sep}|$)")  # a blank item
+        each = self.content(item, stripped(pl.element()))
+        problems = problems | ~text.str.split(sep).list.eval(each).list.all()
         if f.min_items is not None:
             problems = problems | (n < f.min_items)
         if f.max_items is not None:
@@ -493,6 +500,15 @@ class _Builder:
             alone = f"(?:^|{sep}){WS}*{escape(f.exclusive)}{WS}*(?:{sep}|$)"
             problems = problems | ((n > 1) & text.str.contains(alone))
         return problems
+
+    @staticmethod
+    def repeats(f: FieldSpec, text: pl.Expr, sep: str) -> pl.Expr:
+        """``unique`` over items that are codes as they stand (``_code_list`` allows no space
+        between the items of a unique list)."""
+        if not f.unique:
+            return pl.lit(False)
+        items = text.str.split(sep)
+        return items.list.n_unique() != items.list.len()
 
     def group_list(self, groups: _Groups, scope: _Scope) -> pl.Expr:
         """A list of groups in a row: its items by position."""
@@ -519,15 +535,19 @@ class _Builder:
                     value = pl.col(_pos(groups.columns[(f.name,)].name, i))
                     inner.append((value == "") & self.condition(f.required, at))
             problems = problems | ((n > i) & pl.any_horizontal([blank, *inner]))
-        if spec.unique_by is not None:
-            key = groups.columns.get((spec.unique_by,))
-            if key is not None:
-                for j in range(1, self.most):
-                    kj = pl.col(_pos(key.name, j))
-                    for i in range(j):
-                        problems = problems | (
-                            (n > j) & (kj != "") & (kj == pl.col(_pos(key.name, i)))
-                        )
+        key = groups.columns.get((spec.unique_by,)) if spec.unique_by is not None else None
+        if key is not None and key.spec.name in whole and key.spec.required is True:
+            # Every item has its key, a code (column_checks): compared as they stand, when no
+            # space stands between them (else referred).
+            text = pl.col(key.name)
+            items = text.str.split(ITEM_SEP)
+            repeats = items.list.n_unique() != items.list.len()
+            problems = problems | text.str.contains(WS) | repeats
+        elif spec.unique_by is not None and key is not None:
+            for j in range(1, self.most):
+                kj = pl.col(_pos(key.name, j))
+                for i in range(j):
+                    problems = problems | ((n > j) & (kj != "") & (kj == pl.col(_pos(key.name, i))))
         return pl.when(n == 0).then(self.required(spec, scope)).otherwise(problems)
 
     def down_the_column(self, f: FieldSpec, groups: _Groups) -> bool:
@@ -770,3 +790,21 @@ def _holds(cond: Condition, value: str) -> bool:
     if cond.op == "absent":
         return value == ""
     return value != "" and value.upper() in {v.upper() for v in cond.values}
+
+
+def _code_list(f: FieldSpec, codes: list[str], sep: str) -> str:
+    """The regex of a valid list of codes as one text: every item a code, as many items as the
+    list allows, its exclusive code only alone. Spaces around the separators are allowed except
+    in a unique list, whose items are then compared as they stand (a unique list with spaces
+    between its items is referred)."""
+    between = sep if f.unique else f"{WS}*{sep}{WS}*"
+    low = max((f.min_items or 1) - 1, 0)
+    more = f"{{{low},{f.max_items - 1}}}" if f.max_items is not None else f"{{{low},}}"
+    if f.exclusive is None or f.exclusive not in codes:
+        return f"^{one_of(codes)}(?:{between}{one_of(codes)}){more}$"
+    others = [c for c in codes if c != f.exclusive]
+    branches = [escape(f.exclusive)] if (f.min_items or 1) <= 1 else []
+    if others:
+        code = one_of(others)
+        branches.append(f"{code}(?:{between}{code}){more}")
+    return "^(?:" + "|".join(branches) + ")$" if branches else "^\\b\\B$"
