@@ -295,3 +295,15 @@ def test_the_verdicts_follow_the_stop_index(
     check = checker(service, eras, "2024")
     frame = frame_of(header, stops).with_columns(item=frame_of(header, stops)["item"] * 10 + 7)
     assert check.clean(frame).to_list() == [True, False, True]
+
+
+def test_without_the_family_only_stops_of_the_dictionarys_era_are_clean(
+    service: ValidationService, eras: dict[str, Dictionary], valid_2024: list[Rows]
+) -> None:
+    header = FlatLayout(eras["2024"]).names
+    alone = compile_columnar(eras["2024"], header, service.domains)
+    before = [list(r) for r in valid_2024[0]]
+    for row in before:
+        row[header.index("SDate")] = "12/31/2023"
+    assert alone.clean(frame_of(header, [valid_2024[0], before])).to_list() == [True, False]
+    assert alone.clean(frame_of(header, [])).to_list() == []

@@ -602,8 +602,21 @@ class _Builder:
         versions = self.c.versions
         newest = versions[-1]
         era = newest.era
-        if era is None or len(versions) < 2:
+        if era is None:
             return pl.lit(False)
+        if len(versions) < 2:
+            # The family was not given: only a stop inside this dictionary's era is judged.
+            spec = newest.find(era.field)
+            col = self.c.scalars.get((False, (era.field,)))
+            if spec is None or col is None or col.name not in self.c._present:
+                return pl.lit(True)
+            day = self.day(pl.col(col.name), spec.formats)
+            inside = day.is_not_null()
+            if era.start is not None:
+                inside = inside & (day >= day_of(era.start))
+            if era.end is not None:
+                inside = inside & (day < day_of(era.end))
+            return ~inside
         spec = newest.find(era.field)
         col = self.c.scalars.get((False, (era.field,)))
         if spec is None or col is None or col.name not in self.c._present:
