@@ -257,7 +257,11 @@ class ColumnarCheck:
 def _stages(lf: pl.LazyFrame, columns: list[Column], stages: list[pl.Expr]) -> pl.LazyFrame:
     """The items of the lists of groups split, then the stage columns the checks read."""
     split = [
-        pl.col(c.name).str.split(ITEM_SEP).alias(f"{c.name}#parts")
+        # The cell is stripped: without the spaces around its separators, its parts are too.
+        pl.col(c.name)
+        .str.replace_all(f"{WS}*{ITEM_SEP}{WS}*", ITEM_SEP)
+        .str.split(ITEM_SEP)
+        .alias(f"{c.name}#parts")
         for c in columns
         if c.groups is not None
     ]
@@ -367,7 +371,7 @@ class _Builder:
             present = col.name in self.c._present
             for i in range(self.most):
                 value = (
-                    stripped(pl.col(f"{col.name}#parts").list.get(i, null_on_oob=True))
+                    pl.col(f"{col.name}#parts").list.get(i, null_on_oob=True).fill_null("")
                     if present
                     else pl.lit("")
                 )
