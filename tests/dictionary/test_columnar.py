@@ -15,7 +15,7 @@ from bench.records import KINDS, Generator, dictionaries, load_domains
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jdx.codecs.flat import FlatLayout
+from jdx.codecs.flat import Column, FlatLayout
 from jdx.dictionary.columnar import ColumnarCheck, compile_columnar
 from jdx.dictionary.model import Dictionary
 from jdx.validation import ValidationService
@@ -307,3 +307,62 @@ def test_without_the_family_only_stops_of_the_dictionarys_era_are_clean(
         row[header.index("SDate")] = "12/31/2023"
     assert alone.clean(frame_of(header, [valid_2024[0], before])).to_list() == [True, False]
     assert alone.clean(frame_of(header, [])).to_list() == []
+
+
+def typed_value(column: Column, cell: str, rng: random.Random, d: Dictionary) -> str:
+    """A value of the column's own type (a code of its table, a flag, a list of codes), so that
+    the stop turns on its conditional and cross-field rules rather than on a bad value."""
+    spec = column.spec
+    item = spec.item if spec.type == "list" and spec.item is not None else spec
+    if item.type == "flag":
+        choices = [*(item.values or ("Y", "N")), ""]
+    elif item.type == "code" and item.table:
+        choices = [*d.tables[item.table].values, ""]
+    else:
+        return cell
+    if spec.type == "list":
+        codes = [c for c in choices if c]
+        value = ";".join(rng.sample(codes, rng.choice((0, 1, 1, 2, 3)) if codes else 0))
+    else:
+        value = rng.choice(choices)
+    if column.groups is not None:  # one item of a list of groups, by position, not blank
+        parts = cell.split(";") if cell else [""]
+        parts[rng.randrange(len(parts))] = rng.choice([c for c in choices if c])
+        return ";".join(parts)
+    return value
+
+
+@pytest.fixture(scope="module")
+def valid_stops() -> dict[str, list[Rows]]:
+    return {era: bench_stops(era, 60, seed=6, invalid_share=0.0) for era in ("2018", "2024")}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(seed=st.integers(0, 2**32 - 1), era=st.sampled_from(["2018", "2024"]))
+def test_stops_turned_by_their_rules_are_clean_exactly_when_the_record_path_finds_nothing(
+    service: ValidationService,
+    eras: dict[str, Dictionary],
+    valid_stops: dict[str, list[Rows]],
+    seed: int,
+    era: str,
+) -> None:
+    rng = random.Random(seed)
+    layout = FlatLayout(eras[era])
+    header = layout.names
+    check = checker(service, eras, era)
+    stops = []
+    for _ in range(40):
+        rows = [list(r) for r in rng.choice(valid_stops[era])]
+        for _ in range(rng.choice((1, 2, 3))):
+            at = rng.randrange(len(header))
+            column = layout.columns[at]
+            row = rng.randrange(len(rows))
+            value = typed_value(column, rows[row][at], rng, eras[era])
+            for other in [row] if column.person else range(len(rows)):
+                rows[other][at] = value  # a record cell on every row, as the file repeats it
+        stops.append(rows)
+    verdicts = judge(check, service, header, stops)
+    assert not verdicts.unsound, verdicts.unsound[:3]
+    # Values of their own type: the rules decide, and the checker reads them as the record
+    # path does (every valid stop called clean), not only safely.
+    assert verdicts.valid_and_clean == verdicts.valid
