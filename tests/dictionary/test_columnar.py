@@ -147,7 +147,7 @@ def valid_2024() -> list[Rows]:
     return bench_stops("2024", 60, seed=5, invalid_share=0.0)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
 @given(
     seed=st.integers(0, 2**32 - 1),
     picks=st.lists(st.sampled_from(TRICKY), min_size=40, max_size=40),
