@@ -49,7 +49,7 @@ from typing import Literal
 
 import polars as pl
 
-from jdx.codecs.flat import Column, FlatLayout
+from jdx.codecs.flat import INNER_SEP, ITEM_SEP, Column, FlatLayout
 from jdx.dictionary._runtime import latest_today
 from jdx.dictionary.columnar_text import (
     WHITESPACE,
@@ -76,8 +76,6 @@ from jdx.dictionary.model import (
 
 STOP = "item"
 WIDE = "wide"
-ITEM_SEP = ";"
-INNER_SEP = ","
 # Positions of a list of groups read column by column; a row with more items goes to the
 # record path (a person's actions and results are a handful).
 MAX_POSITIONS = 16
@@ -170,11 +168,12 @@ class ColumnarCheck:
                     self.groups[key] = _Groups(col.groups, col.keys, col.person, {})
                 self.groups[key].columns[col.within] = col
         self._present = {c.name for c in self.columns}
-        self.record_only: list[str] = []  # what made every stop not clean (none for stops)
         self._plans: dict[tuple[object, ...], _Plan] = {}
-        self._probe = _Builder(self, 1, {})
-        self._probe.build()
-        self.record_only = self._probe.record_only
+        # What makes every stop not clean (nothing, for the stop dictionaries): found by
+        # building a plan once.
+        probe = _Builder(self, 1, {})
+        probe.build()
+        self.record_only: list[str] = probe.record_only
 
     # --- the verdicts -------------------------------------------------------------------------
 
@@ -354,7 +353,7 @@ class _Builder:
     def day(self, text: pl.Expr, formats: tuple[str, ...]) -> pl.Expr:
         """The day number of a record cell, computed once for the field and the era."""
         name = text.meta.output_name(raise_if_undetermined=False)
-        if self.mode != "record" or not name or name == "literal":
+        if self.mode != "record" or name not in self.c._present:
             return day_number(text, formats)
         key = (name, formats)
         if key not in self.days:
