@@ -10,6 +10,7 @@ import datetime as dt
 import random
 from collections.abc import Callable
 
+import polars as pl
 import pytest
 from bench.records import KINDS, Generator, dictionaries, load_domains
 from hypothesis import HealthCheck, given, settings
@@ -366,3 +367,14 @@ def test_stops_turned_by_their_rules_are_clean_exactly_when_the_record_path_find
     # Values of their own type: the rules decide, and the checker reads them as the record
     # path does (every valid stop called clean), not only safely.
     assert verdicts.valid_and_clean == verdicts.valid
+
+
+def test_a_row_wider_than_the_header_makes_its_stop_not_clean(
+    service: ValidationService, eras: dict[str, Dictionary], valid_2024: list[Rows]
+) -> None:
+    header = FlatLayout(eras["2024"]).names
+    frame = frame_of(header, valid_2024[:2])
+    wide = frame.with_columns(wide=pl.col("item") == 1)
+    check = checker(service, eras, "2024")
+    assert check.clean(frame).to_list() == [True, True]
+    assert check.clean(wide).to_list() == [True, False]

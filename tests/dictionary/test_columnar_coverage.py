@@ -132,6 +132,10 @@ def test_a_rule_without_a_columnar_form_makes_every_stop_not_clean() -> None:
 
 def test_case_dictionaries_mark_what_they_use_without_a_columnar_form() -> None:
     d = load_dictionary(DATA / "case-missing.yaml")
-    check = compile_columnar(d, FlatLayout(d).names)
+    header = FlatLayout(d).names
+    check = compile_columnar(d, header)
     assert any(r.startswith("other") for r in check.record_only), check.record_only
     assert any(r.startswith("scope: other list") for r in check.record_only), check.record_only
+    assert check.clean(frame_of(header, [[["MP1"] + [""] * (len(header) - 1)]])).to_list() == [
+        False
+    ]
