@@ -73,7 +73,9 @@ def columnar(path: Path, era: str = "2024", block: int = 1 << 20) -> tuple[list[
 def reads(chunk: Chunk, width: int, before: int) -> list[Read]:
     cells = [cell(i) for i in range(width)]
     grouped = chunk.frame.group_by(ITEM, maintain_order=True).agg(
-        pl.col(ROW), pl.col(WIDE).first(), pl.concat_list(cells).alias("cells")
+        pl.col(ROW),
+        pl.col(WIDE).first(),
+        pl.concat_list(pl.col(cells).fill_null("")).alias("cells"),
     )
     out: list[Read] = []
     for item, rows, wide, row_cells in grouped.iter_rows():

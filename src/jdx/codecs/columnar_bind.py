@@ -125,16 +125,22 @@ class ColumnarBinder:
         :data:`TEXT` (null: bind it on the record path) and the fields ``f0``... asked for."""
         escape = _escaper(chunk.escape)
         cells = self._cells(chunk)
-        first = (pl.col(ITEM) != pl.col(ITEM).shift(1)).fill_null(True)
+        first = pl.col("_first")
         # A record-level cell must read as on the record's first row, or be blank.
         differs = pl.lit(False)
         for c in self.record_columns:
             value = pl.col(c.name)
             on_first = pl.when(first).then(value.fill_null("")).forward_fill()
             differs = differs | (value.is_not_null() & (value != on_first))
-        cells = cells.with_columns(first.alias("_first"), differs.alias("_differs"))
+        cells = cells.with_columns(differs.alias("_differs"))
         positions = self._positions(cells)
-        heads = cells.filter(pl.col("_first"))
+        record_cells = [c.name for c in self.record_columns]
+        record_cells += [
+            name
+            for g in _all_groups(self.record_tree)
+            for name in (*("_s:" + c.name for c in g.columns), _count_name(g))
+        ]
+        heads = cells.select(ITEM, ROW, "_first", *record_cells).filter(first)
         record = heads.select(
             ITEM,
             pl.col(ROW).alias(FIRST_ROW),
@@ -202,6 +208,8 @@ class ColumnarBinder:
 
         def text(c: Column) -> pl.Expr:
             x = pl.col(cell(self.index[c.name]))
+            if not strip and c.name not in spaced:
+                return x.replace("", None).alias(c.name)  # a blank cell: null
             if strip:
                 x = x.str.strip_chars(WHITESPACE)
             if c.name in spaced:
@@ -213,6 +221,9 @@ class ColumnarBinder:
             return pl.when(x != "").then(x).alias(c.name)  # a blank cell: null
 
         cells = frame.select(ITEM, ROW, WIDE, *(text(c) for c in columns))
+        cells = cells.with_columns(
+            (pl.col(ITEM) != pl.col(ITEM).shift(1)).fill_null(True).alias("_first")
+        )
         groups = [g for tree in (self.record_tree, self.person_tree) for g in _all_groups(tree)]
         if not groups:
             return cells
