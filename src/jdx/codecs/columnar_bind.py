@@ -144,7 +144,9 @@ class ColumnarBinder:
         record = heads.select(
             ITEM,
             pl.col(ROW).alias(FIRST_ROW),
-            _object_members(self.record_tree, escape, positions).alias("_members"),
+            _object_members(self.record_tree, escape, positions, None, _full(heads)).alias(
+                "_members"
+            ),
             _too_many(self.record_tree, positions).alias("_too_many"),
             *(
                 (pl.lit(None, pl.String) if c is None else pl.col(c.name)).alias(f"f{i}")
@@ -158,7 +160,9 @@ class ColumnarBinder:
         ]
         if self.layout.person_list is not None:
             person = pl.concat_str(
-                pl.lit("{"), _object_members(self.person_tree, escape, positions), pl.lit("}")
+                pl.lit("{"),
+                _object_members(self.person_tree, escape, positions, None, _full(cells)),
+                pl.lit("}"),
             )
             rows = cells.with_columns(
                 person.alias("_person"),
@@ -261,6 +265,11 @@ class ColumnarBinder:
         return min(int(longest or 0), MAX_ITEMS)
 
 
+def _full(frame: pl.DataFrame) -> frozenset[str]:
+    """The columns filled on every row of a frame."""
+    return frozenset(name for name, s in frame.to_dict().items() if s.null_count() == 0)
+
+
 def _count_name(groups: _Groups) -> str:
     return "_n:" + groups.columns[0].name
 
@@ -312,14 +321,40 @@ def _object_members(
     escape: Callable[[pl.Expr], pl.Expr],
     positions: int,
     part: Callable[[Column], pl.Expr] | None = None,
+    full: frozenset[str] = frozenset(),
 ) -> pl.Expr:
     """The members of an object, joined with commas ("" when it has none). ``part`` gives the
-    text of a column within an item of a list of groups (null when the item has no part)."""
+    text of a column within an item of a list of groups (null when the item has no part).
+    ``full``: the columns filled on every row; consecutive members that are therefore always
+    there are written by one concatenation (a string column fewer for each)."""
     members: list[pl.Expr] = []
+    run: list[pl.Expr | str] = []
+
+    def flush() -> None:
+        if run:
+            members.append(_concat(run))
+            run.clear()
+
     for key, member in tree.members.items():
         prefix = pl.lit(_json_key(key) + ":")
+        if part is None and _always(member, full):
+            if run:
+                run.append(",")
+            if isinstance(member, _Node):
+                inner = _object_members(member, escape, positions, None, full)
+                run += [_json_key(key) + ":{", inner, "}"]
+            elif isinstance(member, _Groups):
+                run.append(_groups_member(prefix, member, escape, positions))
+            elif member.spec.type == "list":
+                x = pl.col(member.name)
+                value = _wrapped(member.spec.item_name, _list_text(x, ITEM_SEP, escape))
+                run += [_json_key(key) + ":", value]
+            else:
+                run += [_json_key(key) + ':"', escape(pl.col(member.name)), '"']
+            continue
+        flush()
         if isinstance(member, _Node):
-            inner = _object_members(member, escape, positions, part)
+            inner = _object_members(member, escape, positions, part, full)
             # Filled when one of its cells is (a cell is null when blank); within an item of a
             # list of groups, when one of its members is.
             filled = inner != "" if part is not None else _filled(member)
@@ -340,9 +375,30 @@ def _object_members(
             else:
                 key_quote = pl.lit(_json_key(key) + ':"')
                 members.append(pl.concat_str(key_quote, escape(x), pl.lit('"')))
+    flush()
     if not members:
         return pl.lit("")
     return pl.concat_str(members, separator=",", ignore_nulls=True)
+
+
+def _always(member: Column | _Node | _Groups, full: frozenset[str]) -> bool:
+    """Whether a member is there on every row: one of its cells is filled on every row."""
+    if isinstance(member, _Node):
+        return any(_always(m, full) for m in member.members.values())
+    if isinstance(member, _Groups):
+        return any(c.name in full for c in member.columns)
+    return member.name in full
+
+
+def _concat(pieces: list[pl.Expr | str]) -> pl.Expr:
+    """The concatenation of texts and expressions, neighbouring texts joined first."""
+    merged: list[pl.Expr | str] = []
+    for piece in pieces:
+        if isinstance(piece, str) and merged and isinstance(merged[-1], str):
+            merged[-1] += piece
+        else:
+            merged.append(piece)
+    return pl.concat_str([pl.lit(p) if isinstance(p, str) else p for p in merged])
 
 
 def _filled(tree: _Node) -> pl.Expr:
