@@ -18,7 +18,7 @@ from bench.records import Generator, dictionaries
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jdx.codecs.batch import FileError, Format, read_raw
+from jdx.codecs.batch import FileError, Format, RawItem, read_raw
 from jdx.codecs.columnar_read import (
     ITEM,
     ROW,
@@ -31,8 +31,17 @@ from jdx.codecs.columnar_read import (
 from jdx.codecs.flat import ConversionError, FlatLayout
 
 # A record as read: its row numbers, whether it is a wide row's error, its cells (to the
-# header's width: what the binder reads).
-Read = tuple[tuple[int, ...], bool, tuple[tuple[str, ...], ...]]
+# header's width: what the binder reads), and the record path's raw item.
+Read = tuple[tuple[int, ...], bool, tuple[tuple[str, ...], ...], tuple[object, ...]]
+
+
+def raw_view(item: RawItem) -> tuple[object, ...]:
+    group = item.group
+    if isinstance(group, ConversionError):
+        told: tuple[object, ...] = ("error", group.message, group.rows, group.record_id)
+    else:
+        told = ("rows", group.rows, group.record_id)
+    return (item.seq, item.rows, item.source, told)
 
 
 @functools.cache
@@ -48,10 +57,10 @@ def record_path(path: Path, era: str = "2024", skip: int = 0) -> list[Read]:
     for item in raw:
         group = item.group
         if isinstance(group, ConversionError):
-            out.append((group.rows, True, ()))
+            out.append((group.rows, True, (), raw_view(item)))
         else:
             cells = tuple(tuple(c[:width]) for _, c in group.rows)
-            out.append((group.numbers, False, cells))
+            out.append((group.numbers, False, cells, raw_view(item)))
     return out
 
 
@@ -66,18 +75,22 @@ def columnar(path: Path, era: str = "2024", block: int = 1 << 20) -> tuple[list[
         if isinstance(chunk, Fallback):
             assert chunk.after == len(out)
             return out + record_path(path, era, chunk.after), True
-        out += reads(chunk, opened.width, before=len(out))
+        got = reads(chunk, opened.width, before=len(out))
+        raw = opened.raw_items(chunk, range(len(out) + 1, len(out) + len(got) + 1))
+        out += [(*r[:3], raw_view(item)) for r, item in zip(got, raw, strict=True)]
     return out, False
 
 
-def reads(chunk: Chunk, width: int, before: int) -> list[Read]:
+def reads(
+    chunk: Chunk, width: int, before: int
+) -> list[tuple[tuple[int, ...], bool, tuple[tuple[str, ...], ...]]]:
     cells = [cell(i) for i in range(width)]
     grouped = chunk.frame.group_by(ITEM, maintain_order=True).agg(
         pl.col(ROW),
         pl.col(WIDE).first(),
         pl.concat_list(pl.col(cells).fill_null("")).alias("cells"),
     )
-    out: list[Read] = []
+    out: list[tuple[tuple[int, ...], bool, tuple[tuple[str, ...], ...]]] = []
     for item, rows, wide, row_cells in grouped.iter_rows():
         assert item == before + len(out) + 1  # numbered from the file's first record
         out.append((tuple(rows), wide, () if wide else tuple(tuple(c) for c in row_cells)))

@@ -27,17 +27,19 @@ turns into a :class:`~jdx.codecs.flat.ConversionError` (``wide`` below). Strippi
 
 from __future__ import annotations
 
+import bisect
 import csv
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 import polars as pl
 
-from jdx.codecs.flat import FlatLayout
+from jdx.codecs.batch import RawItem
+from jdx.codecs.flat import ConversionError, FlatLayout, RowGroup
 
 BLOCK_BYTES = 4 << 20  # about 13,000 rows of the stop layout: faster and 1/3 the memory of 16 MB
 BOM = b"\xef\xbb\xbf"
@@ -83,6 +85,8 @@ class Chunk:
     escape: bool  # some cell holds a character JSON escapes ('"', '\\', a control character)
     odd_space: bool  # some cell holds whitespace other than the space
     edge_space: bool  # some cell may start or end with a space
+    # The text of the blocks its rows come from: (first line's number, last line's, text).
+    blocks: tuple[tuple[int, int, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -113,6 +117,7 @@ class ColumnarFile:
         row = 1  # the number of the last line read
         carry: pl.DataFrame | None = None  # the last record of a chunk: it may go on
         carry_flags = (False, False, False)
+        carry_blocks: tuple[tuple[int, int, str], ...] = ()
         with self.path.open("rb") as f:
             f.seek(self._start)
             for block, last in _blocks(f, block_bytes):
@@ -134,7 +139,9 @@ class ColumnarFile:
                         flags[1] or carry_flags[1],
                         flags[2] or carry_flags[2],
                     )
-                row += block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
+                lines = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
+                blocks = (*carry_blocks, (row + 1, row + lines, text))
+                row += lines
                 if carry is not None:
                     frame = pl.concat([carry, frame])
                 frame = _number_items(frame, self._at, items)
@@ -144,11 +151,46 @@ class ColumnarFile:
                     final = frame[ITEM][-1]
                     carry = frame.filter(pl.col(ITEM) == final).drop(ITEM)
                     carry_flags = flags
+                    since = carry[ROW][0]
+                    carry_blocks = tuple(b for b in blocks if b[1] >= since)
                     frame = frame.filter(pl.col(ITEM) != final)
                     if frame.is_empty():
                         continue
                 items = frame[ITEM][-1]
-                yield Chunk(frame, *flags)
+                yield Chunk(frame, *flags, blocks=blocks)
+
+    def raw_items(self, chunk: Chunk, items: Iterable[int]) -> list[RawItem]:
+        """The record path's raw items (``batch.read_raw``) for some records of a chunk: the
+        rows the columnar binder leaves to it, or whose checks found issues (an error row
+        keeps the cells as read). The rows' lines are read again by the csv module, which
+        reads them as it would have (nothing in a chunk reads otherwise)."""
+        wanted = chunk.frame.filter(pl.col(ITEM).is_in(list(items))).select(ITEM, ROW, WIDE)
+        split = {first: text.split("\n") for first, _, text in chunk.blocks}
+        starts = sorted(split)
+
+        def cells(number: int) -> list[str]:
+            first = starts[bisect.bisect_right(starts, number) - 1]
+            line = split[first][number - first]
+            return next(csv.reader([line], delimiter="|", quotechar='"', strict=True), [])
+
+        width = self.width
+        out: list[RawItem] = []
+        for (seq,), rows in wanted.group_by(ITEM, maintain_order=True):
+            numbers = tuple(rows[ROW].to_list())
+            read = [cells(n) for n in numbers]
+            span = f"{numbers[0]}" if len(numbers) == 1 else f"{numbers[0]}-{numbers[-1]}"
+            source = {"columns": self.names, "rows": read}
+            group: RowGroup | ConversionError
+            if rows[WIDE][0]:
+                message = f"row {numbers[0]} has {len(read[0])} cells, the header {width}"
+                group = ConversionError(message, numbers)
+            else:
+                padded = [c + [""] * (width - len(c)) if len(c) < width else c for c in read]
+                group = RowGroup(
+                    list(zip(numbers, padded, strict=True)), padded[0][self._at].strip()
+                )
+            out.append(RawItem(int(seq), span, group, source))
+        return out
 
     def _read(self, block: bytes, row: int) -> pl.DataFrame | None:
         """The non-blank rows of a block of whole lines that follows line ``row``, read by
