@@ -9,6 +9,7 @@ conversion error) must be left to it.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import re
 from pathlib import Path
@@ -23,7 +24,8 @@ from hypothesis import strategies as st
 from jdx.codecs.batch import FileError, Format, read_raw
 from jdx.codecs.columnar_bind import FIRST_ROW, LAST_ROW, TEXT, ColumnarBinder, fields_of
 from jdx.codecs.columnar_read import ITEM, ROW, Fallback, open_columnar
-from jdx.codecs.flat import ConversionError
+from jdx.codecs.flat import ConversionError, FlatLayout
+from jdx.dictionary import FieldSpec
 from jdx.exchanges.stops.records import PREPARED_FIELDS, Prepared
 from jdx.store.engine import json_text
 from tests.codecs.test_columnar_read import layout, write_bench_file
@@ -166,3 +168,40 @@ def test_the_binders_limit_on_items_leaves_the_record_to_the_record_path(tmp_pat
     got = columnar(path, "2024")
     assert [g[1] for g in got] == [None]
     assert record_path(path, "2024")[0][1] is not None  # the record path binds it
+
+
+def test_a_bounded_list_of_groups_over_its_limit_is_left_to_the_record_path(
+    tmp_path: Path,
+) -> None:
+    flat = FlatLayout(layout("2024").dictionary)
+    bounded: dict[str, FieldSpec] = {}
+    for i, col in enumerate(flat.columns):  # as if the dictionary allowed 1 result: 4 read
+        if col.groups is not None:
+            groups = bounded.setdefault(
+                col.groups.name, dataclasses.replace(col.groups, max_items=1)
+            )
+            flat.columns[i] = dataclasses.replace(col, groups=groups)
+    gen = Generator(5)
+    records = [flat.to_rows(gen.valid_record(i, "2024")) for i in range(3)]
+    at = flat.names.index("ListResult.ResCD")
+    records[0][0][at] = ";".join(["3"] * 5)  # over the limit: the binder's conversion error
+    records[1][0][at] = ";".join(["3"] * 4)  # at the limit: bound
+    rows = [row for record in records for row in record]
+    path = tmp_path / "stops.csv"
+    path.write_text("\n".join("|".join(r) for r in [flat.names, *rows]) + "\n", encoding="utf-8")
+    want = [
+        None if isinstance(r, ConversionError) else json_text(r.record)
+        for r in flat.records(flat.names, enumerate(rows, start=2))
+    ]
+    assert want[0] is None
+    assert want[1] is not None
+    opened = open_columnar(path, flat)
+    assert not isinstance(opened, Fallback)
+    binder = ColumnarBinder(flat, opened.header)
+    got = [
+        text
+        for chunk in opened.chunks()
+        if not isinstance(chunk, Fallback)
+        for text in binder.bind(chunk)[TEXT].to_list()
+    ]
+    assert got == want
