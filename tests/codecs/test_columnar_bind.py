@@ -137,7 +137,8 @@ def files(draw: st.DrawFn) -> tuple[str, str]:
         header = [f" {names[i]}" for i in keep] + ["Unknown"]
         rows = [[r[i] for i in keep] + ["x"] for r in rows]
     end = draw(st.sampled_from(["\n", "\r\n"]))
-    return era, end.join("|".join(r) for r in [header, *rows]) + end
+    last = draw(st.sampled_from([end, "", " "]))  # the last line may end the file
+    return era, end.join("|".join(r) for r in [header, *rows]) + last
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -205,3 +206,12 @@ def test_a_bounded_list_of_groups_over_its_limit_is_left_to_the_record_path(
         for text in binder.bind(chunk)[TEXT].to_list()
     ]
     assert got == want
+
+
+def test_a_space_at_the_end_of_a_file_without_a_line_break_is_stripped(tmp_path: Path) -> None:
+    flat = layout("2024")
+    rows = flat.to_rows(Generator(6).valid_record(0, "2024"))
+    rows[-1][-1] = "3 "  # the file's last cell, and no line break after it
+    path = tmp_path / "stops.csv"
+    path.write_text("\n".join("|".join(r) for r in [flat.names, *rows]), encoding="utf-8")
+    assert_same(record_path(path, "2024"), columnar(path, "2024"))
