@@ -71,6 +71,12 @@ class Settings(BaseSettings):
         "first file); 0: the hub's process does it all. A worker, with the forkserver it is "
         "started from, adds about 150 MB.",
     )
+    bulk_columnar: bool = Field(
+        True,
+        description="Pipe-delimited batch files are read, checked and bound as columns "
+        "(Polars), and only the stops with a finding go through the record path one by one; "
+        "the outcomes are the record path's either way. false: every record the record path.",
+    )
     domain_refresh_seconds: float = Field(
         10.0, description="How often a process looks for domain tables reloaded by another one."
     )

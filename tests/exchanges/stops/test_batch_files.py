@@ -24,12 +24,18 @@ from tests.conftest import AgencyFixture, stop_record
 from tests.samples import STAMP, Stored, delimited, hub_file, three_kinds, upload, workbook
 
 
-@pytest.fixture(autouse=True, params=[1, 0], ids=["bulk-worker", "in-process"])
+@pytest.fixture(
+    autouse=True,
+    params=[(1, False), (0, False), (0, True)],
+    ids=["bulk-worker", "in-process", "columnar"],
+)
 def bulk_workers(request: pytest.FixtureRequest, hub: Hub, monkeypatch: pytest.MonkeyPatch) -> int:
-    """Every file both ways: records checked in a worker process, and in the hub's process."""
-    monkeypatch.setattr(hub.service(StopService), "bulk_workers", request.param)
-    workers: int = request.param
-    return workers
+    """Every file each way: records checked in a worker process, in the hub's process, and
+    (pipe-delimited files) as columns, only the stops with a finding record by record."""
+    workers, columnar = request.param
+    monkeypatch.setattr(hub.service(StopService), "bulk_workers", workers)
+    monkeypatch.setattr(hub.service(StopService), "bulk_columnar", columnar)
+    return int(workers)
 
 
 @pytest.fixture

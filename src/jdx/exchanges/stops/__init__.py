@@ -28,7 +28,12 @@ def register(hub: Hub) -> None:
             tables.TABLES,
             dictionaries=DICTIONARIES,
             services=(
-                StopService(hub.engine, hub.validation, bulk_workers=hub.settings.bulk_workers),
+                StopService(
+                    hub.engine,
+                    hub.validation,
+                    bulk_workers=hub.settings.bulk_workers,
+                    bulk_columnar=hub.settings.bulk_columnar,
+                ),
             ),
             routes=(
                 "jdx.channels.http.sdcs",

@@ -30,6 +30,7 @@ import sqlalchemy as sa
 from jdx.codecs.batch import FileError, Format, Item, read_header, read_items, read_raw, sniff
 from jdx.codecs.flat import ConversionError, FlatLayout
 from jdx.dictionary import Dictionary, Issue, Outcome
+from jdx.exchanges.stops import columnar_files
 from jdx.exchanges.stops import errors as E
 from jdx.exchanges.stops.batch_file_rows import Counts, FileRow
 from jdx.exchanges.stops.batch_workers import pool_for
@@ -333,9 +334,13 @@ def _checked_chunks(
 ) -> Iterator[list[tuple[Item, Outcome]]]:
     """The file's records from record ``skip + 1`` on, in chunks, each with its data checks.
 
+    Pipe-delimited files, when ``bulk_columnar`` is on: as columns (``columnar_files.py``).
     Flat files (XLSX, XLS, delimited), when the service has worker processes: the rows are
     bound and checked there, a few chunks ahead of the one the caller stores (``batch_workers.py``).
     Otherwise, and for XML and JSON, here, chunk by chunk."""
+    if fmt is Format.DELIMITED and service.bulk_columnar:
+        yield from columnar_files.checked_chunks(service, path, dictionary, skip, CHUNK)
+        return
     pool = pool_for(service) if fmt in FLAT else None
     if pool is not None:
         header, raw = read_raw(path, fmt, dictionary, skip=skip)
@@ -447,7 +452,7 @@ def _error_row(
         "lea_record_id": lea_id,
         "fatal": is_fatal,
         "issues": [i.as_dict() for i in issues if i.severity != "warning"],
-        "source": item.source,
+        "source": columnar_files.source_of(item),
     }
 
 

@@ -54,10 +54,17 @@ STATISTICS_SECONDS = 10.0
 
 class StopService:
     def __init__(
-        self, engine: sa.Engine, validation: ValidationService, *, bulk_workers: int = 1
+        self,
+        engine: sa.Engine,
+        validation: ValidationService,
+        *,
+        bulk_workers: int = 1,
+        bulk_columnar: bool = True,
     ) -> None:
         self.engine = engine
         self.validation = validation
+        # Pipe-delimited files read, checked and bound as columns (``columnar_files.py``).
+        self.bulk_columnar = bulk_columnar
         # Processes that bind and validate batch files' records (``batch_workers.py``), started on
         # the first file; 0: the file's own process does it all.
         self.bulk_workers = bulk_workers
