@@ -18,12 +18,13 @@ from fastapi.responses import RedirectResponse, Response
 
 from jdx.channels.downloads import list_download
 from jdx.channels.http.common import SmallId
+from jdx.channels.web import operation_lists as lists
 from jdx.channels.web.auth import Dependency, Viewer
 from jdx.channels.web.render import PAGE_SIZES, check_window, page
 from jdx.codecs.list_file import FORMATS
 from jdx.exchanges.cases import accounts
 from jdx.exchanges.cases import regions as region_tables
-from jdx.exchanges.cases.tables import client_limits, import_accounts
+from jdx.exchanges.cases.tables import client_limits
 from jdx.hub import Hub
 from jdx.security import credentials, standing, users
 from jdx.store.engine import read_only, write_transaction
@@ -204,42 +205,50 @@ def _user_routes(api: APIRouter, hub: Hub, admin: Dependency, change: Change) ->
 
 
 def _account_routes(api: APIRouter, hub: Hub, admin: Dependency, change: Change) -> None:
-    def accounts_page(request: Request, error: str = "") -> Response:
+    def accounts_page(
+        request: Request,
+        error: str = "",
+        where: lists.AgencySearch = lists.AgencySearch(),
+        limit: int = PAGE_SIZES[0],
+        offset: int = 0,
+    ) -> Response:
         with hub.engine.connect() as c:
-            rows = (
-                read_only(c)
-                .execute(
-                    sa.select(
-                        agencies.c.id,
-                        agencies.c.ori,
-                        agencies.c.name,
-                        agencies.c.active,
-                        import_accounts.c.sponsor,
-                        import_accounts.c.can_import,
-                        client_limits.c.max_cases_per_job,
-                        client_limits.c.max_job_bytes,
-                        client_limits.c.max_jobs_per_day,
-                    )
-                    .outerjoin(import_accounts, import_accounts.c.agency_id == agencies.c.id)
-                    .outerjoin(client_limits, client_limits.c.agency_id == agencies.c.id)
-                    .order_by(agencies.c.ori)
-                )
-                .all()
-            )
+            found = lists.accounts_page(read_only(c), where, limit=limit, offset=offset)
         s = hub.settings
         defaults = (s.namus_max_cases_per_job, s.namus_max_job_bytes, s.namus_max_jobs_per_day)
+        query = {k: v for k, v in {"text": where.text, "standing": where.standing}.items() if v}
         return page(
             request,
             "admin/accounts.html",
             400 if error else 200,
-            rows=rows,
+            rows=found,
             defaults=defaults,
             error=error,
+            query=query,
+            standings=lists.STANDINGS,
+            page_sizes=PAGE_SIZES,
+            formats=FORMATS,
         )
 
     @api.get("/accounts")
-    def account_list(request: Request, who: Viewer = Depends(admin)) -> Response:
-        return accounts_page(request)
+    def account_list(
+        request: Request,
+        who: Viewer = Depends(admin),
+        text: str = "",
+        standing: str = "",
+        limit: int = PAGE_SIZES[0],
+        offset: int = 0,
+        format: str | None = None,
+    ) -> Response:
+        if standing and standing not in lists.STANDINGS:
+            raise HTTPException(400, f"standing must be one of {', '.join(lists.STANDINGS)}")
+        where = lists.AgencySearch(text=text.strip() or None, standing=standing or None)
+        if format is not None:
+            with hub.engine.connect() as c:
+                rows = lists.iter_accounts(read_only(c), where)
+                return list_download(format, lists.ACCOUNT_COLUMNS, rows, "accounts")
+        check_window(limit, offset)
+        return accounts_page(request, where=where, limit=limit, offset=offset)
 
     @api.post("/accounts/{agency_id}")
     def change_account(
