@@ -331,6 +331,7 @@ API: dict[tuple[str, str], tuple[int | None, ...]] = {
     ("GET", "/sdcs/v1/files/{file_id}/results/{name}"): (401, 200, 404, 200, 200, 403, 404),
     ("POST", "/namus/v1/jobs"): (401, 400, 400, 401, 403, 403, None),
     ("POST", "/namus/v1/jobs/validate"): (401, 400, 400, 401, 403, 403, None),
+    ("GET", "/namus/v1/jobs"): (401, 200, 200, 401, 403, 403, None),
     ("GET", "/namus/v1/jobs/{job_id}"): (401, 200, 404, 401, 403, 403, 404),
     ("GET", "/namus/v1/cases"): (401, 200, 200, 401, 403, 403, None),
     ("GET", "/namus/v1/cases/{case_number}"): (401, 200, 404, 401, 403, 403, 404),
