@@ -9,6 +9,7 @@ import io
 from typing import Any, get_args
 
 from jdx.channels.http import namus
+from jdx.codecs.list_file import FORMATS
 from jdx.exchanges.cases import results
 from jdx.exchanges.rapsheets.service import RapSheetService
 from jdx.hub import Hub
@@ -16,6 +17,8 @@ from tests.channels.web.test_jobs_admin import submit
 from tests.conftest import AgencyFixture
 from tests.exchanges.cases.test_import import missing, unidentified
 from tests.exchanges.rapsheets.test_service import fbi_number, portion
+
+XLSX_MEDIA = FORMATS["xlsx"]
 
 
 def test_an_account_pages_through_its_cases(
@@ -48,6 +51,15 @@ def test_an_account_pages_through_its_cases(
     assert pending["total"] == 3
     assert pending["next"] == "/namus/v1/cases?state=pending&limit=1&offset=1"
     assert client.get("/namus/v1/cases", headers=other_agency.auth()).json()["total"] == 1
+    # the whole filtered list as a file: the account's cases only
+    exported = client.get(
+        "/namus/v1/cases", params={"state": "pending", "format": "csv"}, headers=agency.auth()
+    )
+    assert exported.headers["content-type"].startswith("text/csv"), exported.text
+    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    assert [r["case_number"] for r in rows] == mine and their_case not in exported.text
+    by_accept = client.get("/namus/v1/cases", headers={**agency.auth(), "Accept": XLSX_MEDIA})
+    assert by_accept.headers["content-type"] == XLSX_MEDIA
     # a page out of bounds: the problem names the parameter (422, as for every list)
     for params in ({"limit": 0}, {"limit": 1001}, {"limit": "many"}, {"offset": -1}):
         refused = client.get("/namus/v1/cases", params=params, headers=agency.auth())
@@ -123,6 +135,21 @@ def test_a_receiver_pages_through_its_outbox(
         "/chri/v1/outbox", params={"unfetched": "true"}, headers=agency.auth()
     ).json()
     assert unfetched["total"] == 2 and unfetched["next"] is None
+    # the whole list as a file: no content, and nothing more marked fetched
+    exported = client.get(
+        "/chri/v1/outbox", params={"unfetched": "true", "format": "csv"}, headers=agency.auth()
+    )
+    assert exported.headers["content-type"].startswith("text/csv"), exported.text
+    assert f"outbox_{agency.ori}.csv" in exported.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    assert sorted(int(r["id"]) for r in rows) == sorted(ids[1:])
+    assert "body" not in rows[0] and rows[0]["fetched_at"] == ""
+    again = client.get("/chri/v1/outbox", params={"unfetched": "true"}, headers=agency.auth())
+    assert again.json()["total"] == 2
+    sheet = client.get("/chri/v1/outbox", params={"format": "xlsx"}, headers=agency.auth())
+    assert "spreadsheetml" in sheet.headers["content-type"]
+    theirs = client.get("/chri/v1/outbox?format=csv", headers=other_agency.auth())
+    assert theirs.text.strip().count("\n") == 0  # the heading only
     refused = client.get("/chri/v1/outbox", params={"limit": 0}, headers=agency.auth())
     assert refused.status_code == 422
     assert refused.json()["problems"][0]["field"] == "query.limit"

@@ -29,6 +29,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
+from jdx.channels.downloads import list_download
 from jdx.channels.http.app_peer import from_proxy, peer_of
 from jdx.channels.http.common import (
     BodyError,
@@ -50,7 +51,14 @@ from jdx.channels.http.openapi import (
     nullable,
     obj,
 )
-from jdx.channels.http.paging import FILE_MEDIA, Format, list_answer, page_body, page_schema
+from jdx.channels.http.paging import (
+    FILE_MEDIA,
+    Format,
+    list_answer,
+    page_body,
+    page_schema,
+    wanted_file,
+)
 from jdx.codecs.xmlform import (
     XmlFormError,
     element_to_value,
@@ -63,6 +71,7 @@ from jdx.dictionary.icd.sample import sample_record
 from jdx.exchanges.cases import accounts, cancellation_mail, process, results
 from jdx.exchanges.cases import workflow as case_jobs
 from jdx.exchanges.cases.jobs import FAMILIES, CaseImport, JobRefused
+from jdx.exchanges.cases.queues import CASE_COLUMNS
 from jdx.exchanges.cases.review import CaseReview, ReviewError
 from jdx.exchanges.cases.upload import JobFileError, read_job, refuse_nul
 from jdx.hub import Hub
@@ -533,11 +542,14 @@ def router(hub: Hub) -> APIRouter:
         operation_id="listCases",
         summary="The account's cases (entered or contributed), oldest first, paged",
         description="Summaries (no record): read one with `GET /namus/v1/cases/{case_number}`. "
-        "`total` counts every page; `next` is the next page's address, null on the last.",
+        "`total` counts every page; `next` is the next page's address, null on the last. "
+        "With `format` (or `Accept: text/csv` or the XLSX media type) the whole filtered list "
+        "comes as a file.",
         responses={
             200: answer(
                 "One page of the account's cases, with the total of every page.",
                 page_schema({"type": "object"}, items="cases"),
+                more=FILE_MEDIA,
             ),
             **errors(400, 401, 403, 422),
         },
@@ -551,7 +563,8 @@ def router(hub: Hub) -> APIRouter:
         ),
         limit: Limit = 100,
         offset: Offset = 0,
-    ) -> dict[str, Any]:
+        format: Format = None,
+    ) -> Any:
         principal = principal_of(request)
         states = tuple(s.strip() for s in state.split(",")) if state else None
         if states and not set(states) <= REVIEW_STATES:
@@ -559,6 +572,10 @@ def router(hub: Hub) -> APIRouter:
                 400, f"state must be one or more of {', '.join(sorted(REVIEW_STATES))}"
             )
         actor = client_actor(principal)
+        fmt = wanted_file(request, format)
+        if fmt is not None:
+            rows = review.export_cases(actor, review_states=states, channel="http")
+            return list_download(fmt, CASE_COLUMNS, rows, f"cases_{principal.ori}")
         found = review.list_cases(
             actor, review_states=states, limit=limit, offset=offset, channel="http"
         )
