@@ -826,6 +826,7 @@ EXPORTS = (
     "/portal/admin/files?format=csv",
     "/portal/admin/users?format=csv",
     "/portal/admin/outbox?format=csv",
+    "/portal/admin/regions?format=csv",
 )
 # An export's own rows are known by the record id, the case number, or (a list of files or
 # jobs) the agency's ORI; an administrator's lists of everyone are checked for the refusals.

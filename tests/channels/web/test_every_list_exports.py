@@ -1,7 +1,8 @@
 """Every list of the portal is exported (issue 19: "exports to CSV and XLSX of every list").
 
 A list page is a template that shows the pager (``_pager.html``'s ``pager``): the lists are
-found in the templates, not declared here, so a new list page without its downloads fails. Each
+found in the templates, not declared here, so a new list page without its downloads fails (the
+state-to-region table, one page without a pager, is named here). Each
 must offer the downloads (``downloads``, at the list's own address) and answer ``format=csv``
 and ``format=xlsx`` with the file, for a role the authorisation matrix lets see the page.
 """
@@ -21,9 +22,13 @@ TEMPLATES = HERE / "templates"
 MEDIA = {"csv": "text/csv", "xlsx": "spreadsheetml"}
 
 
+# Lists short enough for one page (no pager), exported all the same.
+UNPAGED = {"/portal/admin/regions": "admin/regions.html"}
+
+
 def list_pages() -> dict[str, str]:
-    """Each list page's address -> the template that pages it."""
-    found = {}
+    """Each list page's address -> the template that pages it (and the unpaged lists)."""
+    found = dict(UNPAGED)
     for template in sorted(TEMPLATES.rglob("*.html")):
         for address in re.findall(r'pager\(\w+, "([^"]+)"', template.read_text()):
             found[address] = str(template.relative_to(TEMPLATES))

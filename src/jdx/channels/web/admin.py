@@ -38,6 +38,7 @@ def _regions(text: str) -> list[str]:
 
 # The limits' columns are INTEGER: 32 bits on PostgreSQL (a larger number is a database error).
 MAX_LIMIT_VALUE = 2**31 - 1
+REGION_COLUMNS = ("state", "region")
 SELF_SUSPENSION = "You cannot suspend your own account: another administrator can."
 
 
@@ -359,10 +360,20 @@ def _region_routes(api: APIRouter, hub: Hub, admin: Dependency, change: Change) 
             by_region=sorted(by_region.items()),
             is_default=is_default,
             error=error,
+            formats=FORMATS,
         )
 
     @api.get("/regions")
-    def region_list(request: Request, who: Viewer = Depends(admin)) -> Response:
+    def region_list(
+        request: Request, who: Viewer = Depends(admin), format: str | None = None
+    ) -> Response:
+        """The table of the states (some sixty rows: one page, no search); ``format``: as a
+        file, a row a state."""
+        if format is not None:
+            with hub.engine.connect() as c:
+                table = region_tables.region_table(read_only(c), default_regions())
+            rows = [{"state": st, "region": rg} for st, rg in sorted(table.items())]
+            return list_download(format, REGION_COLUMNS, rows, "regions")
         return regions_page(request)
 
     @api.post("/regions")
