@@ -10,11 +10,13 @@ import secrets
 from typing import Any
 
 import openpyxl
+import sqlalchemy as sa
 
 from jdx.exchanges.stops.tables import stop_files
 from jdx.hub import Hub
 from jdx.store.queries import add_agency, set_agency_active
-from tests.channels.web.conftest import login, make_user
+from jdx.store.tables import agencies
+from tests.channels.web.conftest import csrf_of, login, make_user
 from tests.conftest import AgencyFixture
 
 
@@ -80,6 +82,18 @@ def test_import_accounts_are_searched_paged_and_exported(hub: Hub, portal: Any) 
     assert list(rows[0]) == ["ori", "name", "standing", "sponsor", "can_import",
                              "max_cases_per_job", "max_job_bytes", "max_jobs_per_day"]  # fmt: skip
     assert portal.get("/portal/admin/accounts", params={"standing": "x"}).status_code == 400
+    # a change answers the page searched for its agency: its row, however long the list
+    with hub.engine.connect() as conn:
+        last_id = conn.execute(sa.select(agencies.c.id).where(agencies.c.ori == oris[21])).scalar()
+    saved = portal.post(
+        f"/portal/admin/accounts/{last_id}",
+        data={"csrf": csrf_of(portal, "/portal/admin/accounts"), "sponsor": "Lists sponsor"},
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303
+    assert saved.headers["location"] == f"/portal/admin/accounts?text={oris[21]}"
+    shown = portal.get(saved.headers["location"])
+    assert f'id="account-{oris[21]}"' in shown.text and 'value="Lists sponsor"' in shown.text
 
 
 def test_files_in_process_are_searched_by_agency_and_realm_paged_and_exported(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
@@ -231,6 +232,16 @@ def _account_routes(api: APIRouter, hub: Hub, admin: Dependency, change: Change)
             formats=FORMATS,
         )
 
+    def back_to(request: Request, agency_id: int, error: str) -> Response:
+        """After a change, the page searched for the agency changed (its row on the first
+        page whatever the list's length); the refusal shown there."""
+        with hub.engine.connect() as c:
+            ori = c.execute(sa.select(agencies.c.ori).where(agencies.c.id == agency_id)).scalar()
+        where = lists.AgencySearch(text=ori)
+        if error:
+            return accounts_page(request, error, where=where)
+        return RedirectResponse(f"/portal/admin/accounts?{urlencode({'text': ori or ''})}", 303)
+
     @api.get("/accounts")
     def account_list(
         request: Request,
@@ -272,11 +283,7 @@ def _account_routes(api: APIRouter, hub: Hub, admin: Dependency, change: Change)
                 raise StoreError(str(exc)) from None
 
         error = change(who, "account", str(agency_id), work)
-        return (
-            accounts_page(request, error)
-            if error
-            else RedirectResponse("/portal/admin/accounts", 303)
-        )
+        return back_to(request, agency_id, error)
 
     @api.post("/accounts/{agency_id}/standing")
     def change_standing(
@@ -299,11 +306,7 @@ def _account_routes(api: APIRouter, hub: Hub, admin: Dependency, change: Change)
             )
 
         error = change(who, f"agency-{action}"[:30], str(agency_id), work)
-        return (
-            accounts_page(request, error)
-            if error
-            else RedirectResponse("/portal/admin/accounts", 303)
-        )
+        return back_to(request, agency_id, error)
 
     @api.post("/limits/{agency_id}")
     def change_limits(
@@ -334,11 +337,7 @@ def _account_routes(api: APIRouter, hub: Hub, admin: Dependency, change: Change)
                 conn.execute(client_limits.insert().values(agency_id=agency_id, **values))
 
         error = change(who, "limits", str(agency_id), work)
-        return (
-            accounts_page(request, error)
-            if error
-            else RedirectResponse("/portal/admin/accounts", 303)
-        )
+        return back_to(request, agency_id, error)
 
 
 def _region_routes(api: APIRouter, hub: Hub, admin: Dependency, change: Change) -> None:
