@@ -9,7 +9,7 @@ from typing import Any, get_args
 
 import orjson
 
-from jdx.channels.http import stop_lists
+from jdx.channels.http import paging, stop_lists
 from jdx.codecs.list_file import FORMATS
 from jdx.exchanges.stops.listing import FILE_STATES, STATUSES, STOP_COLUMNS
 from tests.conftest import AgencyFixture, stop_record
@@ -26,7 +26,7 @@ def _post(client: Any, agency: AgencyFixture, realm: str = "prod", **changes: An
 def test_the_types_of_the_parameters_are_the_lists_codes() -> None:
     assert get_args(stop_lists.StatusName) == STATUSES
     assert get_args(stop_lists.StateName) == FILE_STATES
-    assert get_args(stop_lists.FormatName) == tuple(FORMATS)
+    assert get_args(paging.FormatName) == tuple(FORMATS)
 
 
 def test_an_agency_pages_through_its_own_stops(

@@ -72,3 +72,33 @@ def test_a_file_in_process_polls_its_progress(hub: Hub, portal: Any, agency: Age
 def test_an_administrator_and_an_rps_have_no_files_pages(hub: Hub, portal: Any) -> None:
     login(portal, make_user(hub, "rps"))
     assert portal.get("/portal/files").status_code == 403
+
+
+def test_a_client_pages_and_exports_its_own_files_only(
+    hub: Hub, portal: Any, agency: AgencyFixture, other_agency: AgencyFixture
+) -> None:
+    import csv
+    import io
+
+    with hub.engine.begin() as conn:
+        for n, owner in enumerate([agency] * 21 + [other_agency]):
+            conn.execute(
+                stop_files.insert().values(
+                    realm="prod", agency_id=owner.id, ori=owner.ori, channel="sftp",
+                    file_name=f"20240315143200_{owner.ori}_X{n:02d}.csv", format="delimited",
+                    size=10, sha256=f"{n:064d}", state="done", received_at=dt.datetime.now(dt.UTC),
+                )
+            )  # fmt: skip
+    login(portal, make_user(hub, "client", agency=agency))
+    listed = portal.get("/portal/files", params={"limit": 50})
+    assert "Files 1–21 of 21" in listed.text
+    assert 'href="/portal/files?realm=prod&amp;format=csv"' in listed.text
+    first = portal.get("/portal/files", params={"name": "_X"})
+    assert "Files 1–20 of 21" in first.text
+    for fmt, media in (("csv", "text/csv"), ("xlsx", "spreadsheetml")):
+        answer = portal.get("/portal/files", params={"name": "_X", "format": fmt})
+        assert answer.status_code == 200 and media in answer.headers["content-type"]
+        assert f"files_{agency.ori}_prod.{fmt}" in answer.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(portal.get("/portal/files?format=csv").text)))
+    assert len(rows) == 21 and all(agency.ori in r["file_name"] for r in rows)
+    assert portal.get("/portal/files", params={"limit": 7}).status_code == 400

@@ -188,7 +188,7 @@ def test_admin_changes_sponsor_permission_and_regions(
 ) -> None:
     login(portal, make_user(hub, "admin"))
     csrf = csrf_of(portal, "/portal/admin/accounts")
-    assert agency.ori in portal.get("/portal/admin/accounts").text
+    assert agency.ori in portal.get("/portal/admin/accounts", params={"text": agency.ori}).text
     portal.post(
         f"/portal/admin/accounts/{agency.id}",
         data={"csrf": csrf, "sponsor": "State clearinghouse"},  # import unticked

@@ -47,11 +47,11 @@ def test_agencies_with_their_doors_and_files_in_process(
             )
         )  # fmt: skip
     login(portal, make_user(hub, "admin"))
-    doors = portal.get("/portal/admin/agencies")
+    doors = portal.get("/portal/admin/agencies", params={"text": agency.ori})
     row = doors.text.split(f"<td>{agency.ori}</td>")[1].split("</tr>")[0]
     assert "active" in row and "<td>1 / 1</td>" in row  # a key in each realm
     assert "allowed, 1 certificate" in row
-    files = portal.get("/portal/admin/files")
+    files = portal.get("/portal/admin/files", params={"ori": agency.ori})
     assert f"20240315143200_{agency.ori}_OPS.csv" in files.text
 
 

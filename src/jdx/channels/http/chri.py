@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from jdx.channels.downloads import list_download
 from jdx.channels.http.common import (
     BodyError,
     Id,
@@ -34,11 +35,12 @@ from jdx.channels.http.common import (
     timestamp,
 )
 from jdx.channels.http.openapi import OPAQUE, answer, answer_header, nullable, obj
-from jdx.channels.http.paging import page_body, page_schema
+from jdx.channels.http.paging import FILE_MEDIA, Format, page_body, page_schema, wanted_file
 from jdx.exchanges.rapsheets.kit import notification_files, sample_files
 from jdx.exchanges.rapsheets.merge import MergeError
 from jdx.exchanges.rapsheets.notification import NotificationError
 from jdx.exchanges.rapsheets.service import (
+    OUTBOX_COLUMNS,
     DuplicateRequest,
     NotifierRefused,
     OutboxMessage,
@@ -253,12 +255,14 @@ def router(hub: Hub) -> APIRouter:
         description="`total` counts every page; `next` is the next page's address, null on "
         "the last. A receiver polling for new rap sheets asks `unfetched=true`; fetching a "
         "delivery takes it off that list, so such a receiver asks the first page again "
-        "rather than following `next`.",
+        "rather than following `next`. With `format` (or `Accept: text/csv` or the XLSX "
+        "media type) the whole list comes as a file (no content; nothing is marked fetched).",
         responses={
             200: answer(
                 "One page of the deliveries, each with the address of its content, with the "
                 "total of every page.",
                 page_schema(OUTBOX_ITEM, receiver={"type": "string"}),
+                more=FILE_MEDIA,
             ),
             **errors(401, 403, 422),
         },
@@ -268,8 +272,13 @@ def router(hub: Hub) -> APIRouter:
         limit: Limit = 100,
         offset: Offset = 0,
         unfetched: bool = Query(False, description="Only deliveries not fetched yet."),
-    ) -> dict[str, Any]:
+        format: Format = None,
+    ) -> Any:
         principal = principal_of(request)
+        fmt = wanted_file(request, format)
+        if fmt is not None:  # the list, no content: nothing is marked fetched
+            rows = service.iter_outbox(principal.ori, unfetched=unfetched)
+            return list_download(fmt, OUTBOX_COLUMNS, rows, f"outbox_{principal.ori}")
         found = service.outbox_page(principal.ori, limit=limit, offset=offset, unfetched=unfetched)
         return {"receiver": principal.ori, **page_body(request, found, _listing)}
 

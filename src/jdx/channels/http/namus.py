@@ -17,9 +17,10 @@ those headers only from the proxy (``app_peer.ProxyTrust``: the Unix socket ``ud
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
-from typing import Any
+from typing import Annotated, Any, Literal
 from urllib.parse import unquote
 
 import orjson
@@ -28,6 +29,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
+from jdx.channels.downloads import list_download
 from jdx.channels.http.app_peer import from_proxy, peer_of
 from jdx.channels.http.common import (
     BodyError,
@@ -49,7 +51,14 @@ from jdx.channels.http.openapi import (
     nullable,
     obj,
 )
-from jdx.channels.http.paging import page_body, page_schema
+from jdx.channels.http.paging import (
+    FILE_MEDIA,
+    Format,
+    list_answer,
+    page_body,
+    page_schema,
+    wanted_file,
+)
 from jdx.codecs.xmlform import (
     XmlFormError,
     element_to_value,
@@ -62,6 +71,7 @@ from jdx.dictionary.icd.sample import sample_record
 from jdx.exchanges.cases import accounts, cancellation_mail, process, results
 from jdx.exchanges.cases import workflow as case_jobs
 from jdx.exchanges.cases.jobs import FAMILIES, CaseImport, JobRefused
+from jdx.exchanges.cases.queues import CASE_COLUMNS
 from jdx.exchanges.cases.review import CaseReview, ReviewError
 from jdx.exchanges.cases.upload import JobFileError, read_job, refuse_nul
 from jdx.hub import Hub
@@ -117,6 +127,23 @@ CASE_OUTCOME = obj(
         "errors": {"type": "array", "items": {"type": "object"}},
     },
     {"client_case_number": nullable("string"), "state": {"type": "string"}},
+)
+# A job's states as a type, so that FastAPI refuses (and documents) any other value; a test
+# holds it equal to results.JOB_STATES.
+JobStateName = Literal["received", "processing", "complete"]
+JOB_ITEM = obj(
+    {
+        "job_id": {"type": "integer"},
+        "ori": {"type": "string"},
+        "realm": {"type": "string"},
+        "state": {"type": "string", "enum": list(results.JOB_STATES)},
+        "total": {"type": "integer"},
+        "created": {"type": "integer"},
+        "requested": {"type": "integer"},
+        "rejected": {"type": "integer"},
+        "created_at": {"type": "string", "format": "date-time"},
+    },
+    {"format": nullable("string"), "finished_at": nullable("string", format="date-time")},
 )
 CANCELLATION = obj(
     {
@@ -440,6 +467,49 @@ def router(hub: Hub) -> APIRouter:
         raise HTTPException(405, "Only POST checks a job.", headers={"Allow": "POST"})
 
     @api.get(
+        "/jobs",
+        operation_id="listCaseJobs",
+        summary="The account's jobs in the key's realm, newest first, filtered and paged",
+        description="Each job's state and counts; its cases' outcomes with "
+        "`GET /namus/v1/jobs/{job_id}`. `total` counts every page; `next` is the next page's "
+        "address, null on the last. With `format` (or `Accept: text/csv` or the XLSX media "
+        "type) the whole filtered list comes as a file.",
+        responses={
+            200: answer(
+                "One page of the account's jobs, with the total of every page.",
+                page_schema(JOB_ITEM),
+                more=FILE_MEDIA,
+            ),
+            **errors(401, 403, 422),
+        },
+    )
+    def list_jobs(
+        request: Request,
+        state: Annotated[JobStateName | None, Query(description="Only jobs in this state.")] = None,
+        received_from: Annotated[dt.date | None, Query(description="YYYY-MM-DD (UTC)")] = None,
+        received_to: Annotated[dt.date | None, Query(description="YYYY-MM-DD (UTC)")] = None,
+        limit: Limit = 100,
+        offset: Offset = 0,
+        format: Format = None,
+    ) -> Response:
+        principal = principal_of(request)
+        # the key's agency and realm, whatever the filter says
+        where = results.JobFilter(
+            realm=principal.realm,
+            state=state,
+            received_from=received_from,
+            received_to=received_to,
+        )
+        return list_answer(
+            hub.engine, request, format, results.JOB_COLUMNS,
+            f"jobs_{principal.ori}_{principal.realm}",
+            lambda conn: results.agency_jobs(
+                conn, principal.agency_id, where, limit=limit, offset=offset
+            ),
+            lambda conn: results.iter_agency_jobs(conn, principal.agency_id, where),
+        )  # fmt: skip
+
+    @api.get(
         "/jobs/{job_id}",
         operation_id="getCaseJob",
         summary="A job's state and the outcome of each of its cases",
@@ -472,11 +542,14 @@ def router(hub: Hub) -> APIRouter:
         operation_id="listCases",
         summary="The account's cases (entered or contributed), oldest first, paged",
         description="Summaries (no record): read one with `GET /namus/v1/cases/{case_number}`. "
-        "`total` counts every page; `next` is the next page's address, null on the last.",
+        "`total` counts every page; `next` is the next page's address, null on the last. "
+        "With `format` (or `Accept: text/csv` or the XLSX media type) the whole filtered list "
+        "comes as a file.",
         responses={
             200: answer(
                 "One page of the account's cases, with the total of every page.",
                 page_schema({"type": "object"}, items="cases"),
+                more=FILE_MEDIA,
             ),
             **errors(400, 401, 403, 422),
         },
@@ -490,7 +563,8 @@ def router(hub: Hub) -> APIRouter:
         ),
         limit: Limit = 100,
         offset: Offset = 0,
-    ) -> dict[str, Any]:
+        format: Format = None,
+    ) -> Any:
         principal = principal_of(request)
         states = tuple(s.strip() for s in state.split(",")) if state else None
         if states and not set(states) <= REVIEW_STATES:
@@ -498,6 +572,10 @@ def router(hub: Hub) -> APIRouter:
                 400, f"state must be one or more of {', '.join(sorted(REVIEW_STATES))}"
             )
         actor = client_actor(principal)
+        fmt = wanted_file(request, format)
+        if fmt is not None:
+            rows = review.export_cases(actor, review_states=states, channel="http")
+            return list_download(fmt, CASE_COLUMNS, rows, f"cases_{principal.ori}")
         found = review.list_cases(
             actor, review_states=states, limit=limit, offset=offset, channel="http"
         )

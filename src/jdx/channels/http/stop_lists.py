@@ -9,19 +9,15 @@ spreadsheet's media type (or ``format=csv|xlsx``) gives the whole filtered list 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from jdx.channels.downloads import list_download
-from jdx.channels.http.common import Limit, Offset, errors, require_principal, timestamp
+from jdx.channels.http.common import Limit, Offset, errors, require_principal
 from jdx.channels.http.openapi import answer, nullable, obj
-from jdx.channels.http.paging import page_body, page_schema
-from jdx.codecs.list_file import FORMATS
+from jdx.channels.http.paging import FILE_MEDIA, Format, list_answer, page_schema
 from jdx.exchanges.stops.listing import (
     FILE_COLUMNS,
     FILE_STATES,
@@ -36,8 +32,6 @@ from jdx.exchanges.stops.listing import (
 )
 from jdx.hub import Hub
 from jdx.security.keys import Principal
-from jdx.store.engine import read_only
-from jdx.store.paging import Page
 
 ERROR_CODE_PATTERN = r"^[A-Z]{2}[0-9]{3}$"
 
@@ -45,12 +39,8 @@ ERROR_CODE_PATTERN = r"^[A-Z]{2}[0-9]{3}$"
 # holds them equal to the listing's own tuples.
 StatusName = Literal["Successful Submission", "Submitted with Errors", "NFIA"]
 StateName = Literal["received", "processing", "done", "failed"]
-FormatName = Literal["csv", "xlsx"]
 Status = Annotated[StatusName | None, Query(description="Only stops of this status.")]
 Day = Annotated[dt.date | None, Query(description="A stop date, YYYY-MM-DD.")]
-Format = Annotated[
-    FormatName | None, Query(description="The whole list as a file instead of a page.")
-]
 
 
 STOP_ITEM = obj(
@@ -89,7 +79,6 @@ FILE_ITEM = obj(
         "finished_at": nullable("string", format="date-time"),
     },
 )
-FILE_MEDIA = {media: {"schema": {"type": "string"}} for media in FORMATS.values()}
 
 
 def router(hub: Hub) -> APIRouter:
@@ -131,7 +120,7 @@ def router(hub: Hub) -> APIRouter:
         principal = await run_in_threadpool(principal_of, request)
         where = StopFilter(status, date_from, date_to, officer, error_code, lea_record_id)
         return await run_in_threadpool(
-            _list_answer, request, format, STOP_COLUMNS, f"stops_{principal.ori}_{principal.realm}",
+            list_answer, hub.engine, request, format, STOP_COLUMNS, f"stops_{principal.ori}_{principal.realm}",
             lambda conn: list_stops(
                 conn, principal.ori, principal.realm, where, limit=limit, offset=offset
             ),
@@ -166,53 +155,11 @@ def router(hub: Hub) -> APIRouter:
         principal = await run_in_threadpool(principal_of, request)
         where = FileFilter(state, name, received_from, received_to)
         return await run_in_threadpool(
-            _list_answer, request, format, FILE_COLUMNS, f"files_{principal.ori}_{principal.realm}",
+            list_answer, hub.engine, request, format, FILE_COLUMNS, f"files_{principal.ori}_{principal.realm}",
             lambda conn: list_files(
                 conn, principal.agency_id, principal.realm, where, limit=limit, offset=offset
             ),
             lambda conn: iter_files(conn, principal.agency_id, principal.realm, where),
         )  # fmt: skip
 
-    def _list_answer(
-        request: Request,
-        format: str | None,
-        columns: tuple[str, ...],
-        name: str,
-        page: Callable[[sa.Connection], Page[dict[str, Any]]],
-        every: Callable[[sa.Connection], Iterator[dict[str, Any]]],
-    ) -> Response:
-        """One page as JSON, or, when a file is asked for, the whole list (``every``)."""
-        fmt = _wanted_file(request, format)
-        with hub.engine.connect() as c:
-            conn = read_only(c)
-            if fmt is not None:
-                return list_download(fmt, columns, every(conn), name)
-            return _page_answer(request, page(conn))
-
     return api
-
-
-def _wanted_file(request: Request, format: str | None) -> str | None:
-    """The file format asked for: the ``format`` parameter, else an Accept header that names a
-    file's media type and not JSON; None: a page."""
-    if format is not None:
-        return format
-    accept = request.headers.get("accept", "")
-    if "application/json" in accept:
-        return None
-    for fmt, media in FORMATS.items():
-        if media.split(";")[0] in accept:
-            return fmt
-    return None
-
-
-def _json(value: Any) -> Any:
-    if isinstance(value, dt.datetime):
-        return timestamp(value)
-    return value.isoformat() if isinstance(value, dt.date) else value
-
-
-def _page_answer(request: Request, found: Page[dict[str, Any]]) -> Response:
-    return JSONResponse(
-        page_body(request, found, lambda item: {k: _json(v) for k, v in item.items()})
-    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
@@ -18,12 +19,13 @@ from fastapi.responses import RedirectResponse, Response
 
 from jdx.channels.downloads import list_download
 from jdx.channels.http.common import SmallId
+from jdx.channels.web import operation_lists as lists
 from jdx.channels.web.auth import Dependency, Viewer
 from jdx.channels.web.render import PAGE_SIZES, check_window, page
 from jdx.codecs.list_file import FORMATS
 from jdx.exchanges.cases import accounts
 from jdx.exchanges.cases import regions as region_tables
-from jdx.exchanges.cases.tables import client_limits, import_accounts
+from jdx.exchanges.cases.tables import client_limits
 from jdx.hub import Hub
 from jdx.security import credentials, standing, users
 from jdx.store.engine import read_only, write_transaction
@@ -37,6 +39,7 @@ def _regions(text: str) -> list[str]:
 
 # The limits' columns are INTEGER: 32 bits on PostgreSQL (a larger number is a database error).
 MAX_LIMIT_VALUE = 2**31 - 1
+REGION_COLUMNS = ("state", "region")
 SELF_SUSPENSION = "You cannot suspend your own account: another administrator can."
 
 
@@ -204,42 +207,60 @@ def _user_routes(api: APIRouter, hub: Hub, admin: Dependency, change: Change) ->
 
 
 def _account_routes(api: APIRouter, hub: Hub, admin: Dependency, change: Change) -> None:
-    def accounts_page(request: Request, error: str = "") -> Response:
+    def accounts_page(
+        request: Request,
+        error: str = "",
+        where: lists.AgencySearch = lists.AgencySearch(),
+        limit: int = PAGE_SIZES[0],
+        offset: int = 0,
+    ) -> Response:
         with hub.engine.connect() as c:
-            rows = (
-                read_only(c)
-                .execute(
-                    sa.select(
-                        agencies.c.id,
-                        agencies.c.ori,
-                        agencies.c.name,
-                        agencies.c.active,
-                        import_accounts.c.sponsor,
-                        import_accounts.c.can_import,
-                        client_limits.c.max_cases_per_job,
-                        client_limits.c.max_job_bytes,
-                        client_limits.c.max_jobs_per_day,
-                    )
-                    .outerjoin(import_accounts, import_accounts.c.agency_id == agencies.c.id)
-                    .outerjoin(client_limits, client_limits.c.agency_id == agencies.c.id)
-                    .order_by(agencies.c.ori)
-                )
-                .all()
-            )
+            found = lists.accounts_page(read_only(c), where, limit=limit, offset=offset)
         s = hub.settings
         defaults = (s.namus_max_cases_per_job, s.namus_max_job_bytes, s.namus_max_jobs_per_day)
+        query = {k: v for k, v in {"text": where.text, "standing": where.standing}.items() if v}
         return page(
             request,
             "admin/accounts.html",
             400 if error else 200,
-            rows=rows,
+            rows=found,
             defaults=defaults,
             error=error,
+            query=query,
+            standings=lists.STANDINGS,
+            page_sizes=PAGE_SIZES,
+            formats=FORMATS,
         )
 
+    def back_to(request: Request, agency_id: int, error: str) -> Response:
+        """After a change, the page searched for the agency changed (its row on the first
+        page whatever the list's length); the refusal shown there."""
+        with hub.engine.connect() as c:
+            ori = c.execute(sa.select(agencies.c.ori).where(agencies.c.id == agency_id)).scalar()
+        where = lists.AgencySearch(text=ori)
+        if error:
+            return accounts_page(request, error, where=where)
+        return RedirectResponse(f"/portal/admin/accounts?{urlencode({'text': ori or ''})}", 303)
+
     @api.get("/accounts")
-    def account_list(request: Request, who: Viewer = Depends(admin)) -> Response:
-        return accounts_page(request)
+    def account_list(
+        request: Request,
+        who: Viewer = Depends(admin),
+        text: str = "",
+        standing: str = "",
+        limit: int = PAGE_SIZES[0],
+        offset: int = 0,
+        format: str | None = None,
+    ) -> Response:
+        if standing and standing not in lists.STANDINGS:
+            raise HTTPException(400, f"standing must be one of {', '.join(lists.STANDINGS)}")
+        where = lists.AgencySearch(text=text.strip() or None, standing=standing or None)
+        if format is not None:
+            with hub.engine.connect() as c:
+                rows = lists.iter_accounts(read_only(c), where)
+                return list_download(format, lists.ACCOUNT_COLUMNS, rows, "accounts")
+        check_window(limit, offset)
+        return accounts_page(request, where=where, limit=limit, offset=offset)
 
     @api.post("/accounts/{agency_id}")
     def change_account(
@@ -262,11 +283,7 @@ def _account_routes(api: APIRouter, hub: Hub, admin: Dependency, change: Change)
                 raise StoreError(str(exc)) from None
 
         error = change(who, "account", str(agency_id), work)
-        return (
-            accounts_page(request, error)
-            if error
-            else RedirectResponse("/portal/admin/accounts", 303)
-        )
+        return back_to(request, agency_id, error)
 
     @api.post("/accounts/{agency_id}/standing")
     def change_standing(
@@ -289,11 +306,7 @@ def _account_routes(api: APIRouter, hub: Hub, admin: Dependency, change: Change)
             )
 
         error = change(who, f"agency-{action}"[:30], str(agency_id), work)
-        return (
-            accounts_page(request, error)
-            if error
-            else RedirectResponse("/portal/admin/accounts", 303)
-        )
+        return back_to(request, agency_id, error)
 
     @api.post("/limits/{agency_id}")
     def change_limits(
@@ -324,11 +337,7 @@ def _account_routes(api: APIRouter, hub: Hub, admin: Dependency, change: Change)
                 conn.execute(client_limits.insert().values(agency_id=agency_id, **values))
 
         error = change(who, "limits", str(agency_id), work)
-        return (
-            accounts_page(request, error)
-            if error
-            else RedirectResponse("/portal/admin/accounts", 303)
-        )
+        return back_to(request, agency_id, error)
 
 
 def _region_routes(api: APIRouter, hub: Hub, admin: Dependency, change: Change) -> None:
@@ -350,10 +359,20 @@ def _region_routes(api: APIRouter, hub: Hub, admin: Dependency, change: Change) 
             by_region=sorted(by_region.items()),
             is_default=is_default,
             error=error,
+            formats=FORMATS,
         )
 
     @api.get("/regions")
-    def region_list(request: Request, who: Viewer = Depends(admin)) -> Response:
+    def region_list(
+        request: Request, who: Viewer = Depends(admin), format: str | None = None
+    ) -> Response:
+        """The table of the states (some sixty rows: one page, no search); ``format``: as a
+        file, a row a state."""
+        if format is not None:
+            with hub.engine.connect() as c:
+                table = region_tables.region_table(read_only(c), default_regions())
+            rows = [{"state": st, "region": rg} for st, rg in sorted(table.items())]
+            return list_download(format, REGION_COLUMNS, rows, "regions")
         return regions_page(request)
 
     @api.post("/regions")

@@ -1,4 +1,4 @@
-"""An agency's batch files in the portal: each file's progress while it is processed (updated
+"""An agency's batch files in the portal: the list (searched, paged, exported); each file's progress while it is processed (updated
 live), its counts and its answers to download.
 
 The list is ``exchanges/stops/listing.py``'s, as ``GET /sdcs/v1/files`` answers it; the answers
@@ -16,19 +16,25 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 
-from jdx.channels.downloads import attachment
+from jdx.channels.downloads import attachment, list_download
 from jdx.channels.http.common import Id
 from jdx.channels.web.auth import Dependency, Viewer
-from jdx.channels.web.render import page
+from jdx.channels.web.render import PAGE_SIZES, check_window, page
+from jdx.codecs.list_file import FORMATS
 from jdx.exchanges.stops import workflow
 from jdx.exchanges.stops.file_status import result_files, stored_so_far
-from jdx.exchanges.stops.listing import FILE_STATES, FileFilter, list_files
+from jdx.exchanges.stops.listing import (
+    FILE_COLUMNS,
+    FILE_STATES,
+    FileFilter,
+    iter_files,
+    list_files,
+)
 from jdx.exchanges.stops.tables import stop_files
 from jdx.hub import Hub
 from jdx.security.keys import REALMS
 from jdx.store.engine import read_only
 
-PAGE_SIZE = 20
 FINISHED = ("done", "failed")
 
 
@@ -44,19 +50,34 @@ def router(hub: Hub, role: Callable[..., Dependency]) -> APIRouter:
         realm: str = "prod",
         state: str | None = None,
         name: str | None = None,
+        limit: int = PAGE_SIZES[0],
         offset: int = 0,
+        format: str | None = None,
     ) -> Response:
-        if realm not in REALMS or (state and state not in FILE_STATES) or offset < 0:
+        if realm not in REALMS or (state and state not in FILE_STATES):
             raise HTTPException(400, f"realm is one of {REALMS}; state one of {FILE_STATES}")
         assert who.actor.agency_id is not None
+        agency_id = who.actor.agency_id  # the client's own agency's files, whatever it asks
         where = FileFilter(state=state or None, name=name or None)
+        if format is not None:
+            with hub.engine.connect() as conn:
+                rows = iter_files(read_only(conn), agency_id, realm, where)
+                return list_download(
+                    format, FILE_COLUMNS, rows, f"files_{who.user.agency_ori}_{realm}"
+                )
+        check_window(limit, offset)
         with hub.engine.connect() as conn:
-            found = list_files(
-                read_only(conn), who.actor.agency_id, realm, where, limit=PAGE_SIZE, offset=offset
-            )
+            found = list_files(read_only(conn), agency_id, realm, where, limit=limit, offset=offset)
         query = {k: v for k, v in {"realm": realm, "state": state, "name": name}.items() if v}
         return page(
-            request, "files/list.html", files=found, query=query, states=FILE_STATES, realms=REALMS
+            request,
+            "files/list.html",
+            files=found,
+            query=query,
+            states=FILE_STATES,
+            realms=REALMS,
+            page_sizes=PAGE_SIZES,
+            formats=FORMATS,
         )
 
     def _own(who: Viewer, file_id: int) -> tuple[Any, int | None]:

@@ -1,6 +1,6 @@
 """What an administrator watches (issue 19): the agencies and the doors each has open, the
-batch files in process on every node, the mail outbox (send again, give up) and the audit log
-(searched, paged, exported).
+batch files in process on every node (both lists ``operation_lists.py``'s), the mail outbox
+(send again, give up) and the audit log; every list searched, paged and exported.
 
 Reads are read-only transactions; the outbox's two actions go through ``notify/mail.py`` and are
 audited like every other change an administrator makes.
@@ -9,30 +9,25 @@ audited like every other change an administrator makes.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
 from jdx.channels.downloads import list_download
 from jdx.channels.http.common import Id
+from jdx.channels.web import operation_lists as lists
 from jdx.channels.web.auth import Dependency, Viewer
 from jdx.channels.web.render import PAGE_SIZES, check_window, page, query_day
 from jdx.codecs.list_file import FORMATS
-from jdx.exchanges.cases.tables import client_certificates, import_accounts
-from jdx.exchanges.stops.file_status import stored_so_far
-from jdx.exchanges.stops.tables import stop_files
 from jdx.hub import Hub
 from jdx.notify import mail
+from jdx.security.keys import REALMS
 from jdx.store import audit_search
 from jdx.store.engine import read_only, write_transaction
 from jdx.store.queries import audit, now
-from jdx.store.tables import agencies, api_keys, sftp_accounts, sftp_keys
 
 AUDIT_PAGE = 50
 OUTBOX_PAGE = PAGE_SIZES[1]
-UNFINISHED = ("received", "processing")
 
 
 def router(hub: Hub, role: Callable[..., Dependency]) -> APIRouter:
@@ -40,23 +35,66 @@ def router(hub: Hub, role: Callable[..., Dependency]) -> APIRouter:
     admin = role("admin")
 
     @api.get("/agencies")
-    def agency_doors(request: Request, who: Viewer = Depends(admin)) -> Response:
+    def agency_doors(
+        request: Request,
+        who: Viewer = Depends(admin),
+        text: str = "",
+        standing: str = "",
+        limit: int = PAGE_SIZES[0],
+        offset: int = 0,
+        format: str | None = None,
+    ) -> Response:
+        if standing and standing not in lists.STANDINGS:
+            raise HTTPException(400, f"standing must be one of {', '.join(lists.STANDINGS)}")
+        where = lists.AgencySearch(text=text.strip() or None, standing=standing or None)
+        if format is not None:
+            with hub.engine.connect() as conn:
+                rows = lists.iter_agencies(read_only(conn), where)
+                return list_download(format, lists.AGENCY_COLUMNS, rows, "agencies")
+        check_window(limit, offset)
         with hub.engine.connect() as conn:
-            rows = _agencies_with_doors(read_only(conn))
-        return page(request, "admin/agencies.html", agencies=rows)
+            found = lists.agencies_page(read_only(conn), where, limit=limit, offset=offset)
+        query = {k: v for k, v in {"text": where.text, "standing": standing}.items() if v}
+        return page(
+            request,
+            "admin/agencies.html",
+            agencies=found,
+            query=query,
+            standings=lists.STANDINGS,
+            page_sizes=PAGE_SIZES,
+            formats=FORMATS,
+        )
 
     @api.get("/files")
-    def files_in_process(request: Request, who: Viewer = Depends(admin)) -> Response:
-        with hub.engine.connect() as c:
-            conn = read_only(c)
-            rows = conn.execute(
-                sa.select(stop_files, agencies.c.name)
-                .join(agencies, agencies.c.id == stop_files.c.agency_id)
-                .where(stop_files.c.state.in_(UNFINISHED))
-                .order_by(stop_files.c.received_at, stop_files.c.id)
-            ).all()
-            files = [{**r._mapping, "stored": stored_so_far(conn, r.id)} for r in rows]
-        return page(request, "admin/files.html", files=files, at=now())
+    def files_in_process(
+        request: Request,
+        who: Viewer = Depends(admin),
+        ori: str = "",
+        realm: str = "",
+        limit: int = PAGE_SIZES[0],
+        offset: int = 0,
+        format: str | None = None,
+    ) -> Response:
+        if realm and realm not in REALMS:
+            raise HTTPException(400, f"realm must be one of {', '.join(REALMS)}")
+        where = lists.InProcessSearch(ori=ori.strip().upper() or None, realm=realm or None)
+        if format is not None:
+            with hub.engine.connect() as conn:
+                rows = lists.iter_in_process(read_only(conn), where)
+                return list_download(format, lists.IN_PROCESS_COLUMNS, rows, "files_in_process")
+        check_window(limit, offset)
+        with hub.engine.connect() as conn:
+            found = lists.in_process_page(read_only(conn), where, limit=limit, offset=offset)
+        query = {k: v for k, v in {"ori": where.ori, "realm": realm}.items() if v}
+        return page(
+            request,
+            "admin/files.html",
+            files=found,
+            query=query,
+            realms=REALMS,
+            page_sizes=PAGE_SIZES,
+            formats=FORMATS,
+        )
 
     @api.get("/outbox")
     def outbox(
@@ -157,38 +195,3 @@ def router(hub: Hub, role: Callable[..., Dependency]) -> APIRouter:
             return list_download(fmt, audit_search.COLUMNS, rows, "audit")
 
     return api
-
-
-def _agencies_with_doors(conn: sa.Connection) -> list[dict[str, Any]]:
-    """Each agency with the doors it has: API keys by realm, SFTP (password, keys), NamUs
-    import (permission, certificates)."""
-
-    def counted(table: sa.Table, *where: sa.ColumnElement[bool]) -> dict[int, int]:
-        query = sa.select(table.c.agency_id, sa.func.count().label("n")).group_by(table.c.agency_id)
-        return {row.agency_id: int(row.n) for row in conn.execute(query.where(*where))}
-
-    prod_keys = counted(api_keys, api_keys.c.realm == "prod", api_keys.c.revoked_at.is_(None))
-    test_keys = counted(api_keys, api_keys.c.realm == "test", api_keys.c.revoked_at.is_(None))
-    sftp_key_counts = counted(sftp_keys)
-    certificates = counted(client_certificates)
-    sftp = {r.agency_id: r for r in conn.execute(sa.select(sftp_accounts))}
-    imports = {r.agency_id: r for r in conn.execute(sa.select(import_accounts))}
-    listed = []
-    for a in conn.execute(sa.select(agencies).order_by(agencies.c.ori)):
-        account, importer = sftp.get(a.id), imports.get(a.id)
-        listed.append(
-            {
-                "ori": a.ori,
-                "name": a.name,
-                "active": a.active,
-                "notify": a.notify,
-                "prod_keys": prod_keys.get(a.id, 0),
-                "test_keys": test_keys.get(a.id, 0),
-                "sftp": bool(account and account.enabled),
-                "sftp_password": bool(account and account.password_hash),
-                "sftp_keys": sftp_key_counts.get(a.id, 0),
-                "namus_import": bool(importer and importer.can_import),
-                "certificates": certificates.get(a.id, 0),
-            }
-        )
-    return listed

@@ -29,6 +29,13 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def _utc_iso(value: dt.datetime | None) -> str | None:
+    """RFC 3339 with its offset (the lists' ``date-time``): SQLite's timestamps are naive UTC."""
+    if value is None:
+        return None
+    return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).isoformat()
+
+
 def finish(engine: sa.Engine, job_id: int, public_url: str, *, digest_hour: int) -> dict[str, int]:
     """Mark the job complete with its counts and queue its result mail (both once)."""
     with write_transaction(engine) as conn:
@@ -353,8 +360,8 @@ def _job_row(r: sa.Row[Any]) -> dict[str, Any]:
         "created": r.created,
         "requested": r.requested,
         "rejected": r.rejected,
-        "created_at": _iso(r.created_at),
-        "finished_at": _iso(r.finished_at),
+        "created_at": _utc_iso(r.created_at),
+        "finished_at": _utc_iso(r.finished_at),
     }
 
 

@@ -156,6 +156,17 @@ class CaseReview:
             self._audit(conn, actor, None, "list", "cases", f"{len(found.items)} shown", channel)
         return found
 
+    def export_cases(
+        self,
+        actor: Actor,
+        *,
+        review_states: tuple[str, ...] | None = None,
+        channel: str = "portal",
+    ) -> Iterator[dict[str, Any]]:
+        """The whole list of :meth:`list_cases`, streamed; audited as the export starts."""
+        query = cases_query(actor, QueueFilter(), review_states)
+        return self._exported(actor, "cases", query, case_row, channel)
+
     def case(self, actor: Actor, case_number: str, *, channel: str = "portal") -> dict[str, Any]:
         """The case with its review state, permission, contributors, history and the actions
         the actor may take; the read is audited (a refused one too)."""

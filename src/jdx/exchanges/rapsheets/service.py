@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -46,7 +46,7 @@ from jdx.exchanges.rapsheets.tables import rap_merge, rap_outbox, rap_receivers,
 from jdx.exchanges.rapsheets.transmission import read_rap_sheet, write_rap_sheet
 from jdx.settings import Settings
 from jdx.store.engine import read_only, write_transaction
-from jdx.store.paging import Page, fetch_page
+from jdx.store.paging import Page, fetch_page, stream
 from jdx.store.queries import now
 from jdx.store.tables import agencies
 
@@ -162,6 +162,18 @@ class ReceiverFormat:
     ori: str
     format: str
     updated_at: dt.datetime
+
+
+# A delivery as a list shows it: everything but its body (and its receiver, the caller).
+OUTBOX_COLUMNS = (
+    "id",
+    "message_id",
+    "sender_ori",
+    "format",
+    "content_type",
+    "created_at",
+    "fetched_at",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -726,18 +738,21 @@ class RapSheetService:
         self, ori: str, *, limit: int, offset: int, unfetched: bool = False
     ) -> Page[OutboxMessage]:
         """One page of :meth:`outbox`, with the count of all of ``ori``'s deliveries asked."""
-        columns = [c for c in rap_outbox.c if c.name not in ("body", "receiver_ori")]
-        own = [rap_outbox.c.receiver_ori == ori]
-        if unfetched:
-            own.append(rap_outbox.c.fetched_at.is_(None))
-        query = sa.select(*columns).where(*own).order_by(rap_outbox.c.id.desc())
         with self.engine.connect() as conn:
             return fetch_page(
                 read_only(conn),
-                query,
+                _outbox_query(ori, unfetched),
                 limit=limit,
                 offset=offset,
                 row=lambda row: OutboxMessage(**row._mapping),
+            )
+
+    def iter_outbox(self, ori: str, *, unfetched: bool = False) -> Iterator[dict[str, Any]]:
+        """Every delivery of :meth:`outbox_page` as a row of ``OUTBOX_COLUMNS`` (an export;
+        no body, nothing marked fetched)."""
+        with self.engine.connect() as conn:
+            yield from stream(
+                read_only(conn), _outbox_query(ori, unfetched), lambda r: dict(r._mapping)
             )
 
     def fetch(self, ori: str, message: int) -> OutboxMessage | None:
@@ -753,6 +768,19 @@ class RapSheetService:
                 conn.execute(rap_outbox.update().where(*own).values(fetched_at=fetched))
         data = {k: v for k, v in row._mapping.items() if k != "receiver_ori"}
         return OutboxMessage(**{**data, "fetched_at": fetched})
+
+
+def _outbox_query(ori: str, unfetched: bool) -> sa.Select[Any]:
+    """``ori``'s deliveries (only those not fetched yet: ``unfetched``), newest first; never
+    their bodies."""
+    own = [rap_outbox.c.receiver_ori == ori]
+    if unfetched:
+        own.append(rap_outbox.c.fetched_at.is_(None))
+    return (
+        sa.select(*(rap_outbox.c[c] for c in OUTBOX_COLUMNS))
+        .where(*own)
+        .order_by(rap_outbox.c.id.desc())
+    )
 
 
 def _composite(received: Sequence[dict[str, Any]], at: dt.datetime) -> RapSheet | None:
