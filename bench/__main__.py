@@ -141,6 +141,7 @@ def bench_bulk(args: argparse.Namespace) -> None:
         log=log,
         measured=save,
         bulk_workers=args.bulk_workers,
+        columnar=args.columnar,
     )
     print(bulk.table(bulk.as_dicts(results)))
     print(f"\nwritten: {save(results)}")
@@ -348,6 +349,11 @@ def parser() -> argparse.ArgumentParser:
         type=int,
         default=None,
         help="JDX_BULK_WORKERS for the hub (its default when not given)",
+    )
+    b.add_argument(
+        "--columnar",
+        action="store_true",
+        help="JDX_BULK_COLUMNAR=true: the pipe file by the columnar path (issue 20)",
     )
     b.add_argument(
         "--profile-records",

@@ -254,6 +254,7 @@ def run_jdx(
     work: Path,
     log: Callable[[str], None],
     bulk_workers: int | None = None,
+    columnar: bool = False,
 ) -> Result:
     import httpx2 as httpx
 
@@ -264,6 +265,8 @@ def run_jdx(
     env.update({"JDX_SFTP": "off", "JDX_MAIL_POLL_SECONDS": "3600"})
     if bulk_workers is not None:
         env["JDX_BULK_WORKERS"] = str(bulk_workers)
+    if columnar:
+        env["JDX_BULK_COLUMNAR"] = "true"
     headers = {"Authorization": f"Bearer {key}"}
     with serving(env, 1, work / f"serve-{backend}-{path.suffix[1:]}.log") as (port, pid):
         base = f"http://{HOST}:{port}"
@@ -293,6 +296,7 @@ def run_jdx(
         "cpu_seconds_hub": round(cpu.hub, 2),
         "cpu_seconds_database": round(cpu.database, 2),
         "bulk_workers": bulk_workers,
+        "columnar": columnar,
         "state": status["state"],
         "file_error": status.get("file_error"),
         "upload_seconds": round(uploaded, 2),
@@ -301,7 +305,7 @@ def run_jdx(
         "outputs": sorted(status.get("results", {})),
     }
     return Result(
-        "jdx",
+        "jdx (columnar)" if columnar and path.suffix == ".csv" else "jdx",
         backend,
         path.suffix.lstrip("."),
         records,
@@ -484,6 +488,7 @@ def run(
     log: Callable[[str], None],
     measured: Callable[[list[Result]], object] = lambda _: None,
     bulk_workers: int | None = None,
+    columnar: bool = False,
 ) -> list[Result]:
     """Every case in turn; ``measured`` gets the results so far after each (a long run that is
     stopped keeps what it measured)."""
@@ -499,7 +504,7 @@ def run(
             if xlsx is not None:
                 cases.append((xlsx, xlsx_records, xlsx_rows, url))
         for path, n, rows, url in cases:
-            results.append(run_jdx(path, n, rows, url, work, log, bulk_workers))
+            results.append(run_jdx(path, n, rows, url, work, log, bulk_workers, columnar))
             measured(results)
         if frictionless:
             checked = [(pipe, records, pipe_rows)]

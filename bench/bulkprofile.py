@@ -43,6 +43,17 @@ STAGES: list[tuple[str, str]] = [
     ("store: begin, lock, commit", "write_transaction (jdx/store/engine.py"),
     ("statistics check (PostgreSQL)", "refresh_statistics (jdx/store/bulk.py"),
     ("error file, report, log", "finish (jdx/exchanges/stops/batch_files.py"),
+    # the columnar path (pipe-delimited files, JDX_BULK_COLUMNAR)
+    ("columnar: read blocks into columns", "chunks (jdx/codecs/columnar_read.py"),
+    ("columnar: check (pre-filter)", "clean (jdx/dictionary/columnar.py"),
+    ("columnar: bind to JSON text", "bind (jdx/codecs/columnar_bind.py"),
+    ("columnar: hand-over (Prepared items)", "checked (jdx/exchanges/stops/columnar_files.py"),
+    (
+        "columnar: record path for the rest",
+        "_record_path_item (jdx/exchanges/stops/columnar_files.py",
+    ),
+    ("columnar: rows as read (record path, error rows)", "raw_items (jdx/codecs/columnar_read.py"),
+    ("validate (generated validator)", "check_data (jdx/exchanges/stops/service.py"),
 ]
 OTHER = "other (chunking, workflow bookkeeping)"
 INSIDE = (

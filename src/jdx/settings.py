@@ -72,10 +72,12 @@ class Settings(BaseSettings):
         "started from, adds about 150 MB.",
     )
     bulk_columnar: bool = Field(
-        True,
+        False,
         description="Pipe-delimited batch files are read, checked and bound as columns "
         "(Polars), and only the stops with a finding go through the record path one by one; "
-        "the outcomes are the record path's either way. false: every record the record path.",
+        "the outcomes are the record path's either way. Off by default until it runs in the "
+        "worker process: in the hub's process it saves 40 % of the CPU but not time, and "
+        "its memory is over the 500 MB goal (docs/benchmarks.md, issue 20).",
     )
     domain_refresh_seconds: float = Field(
         10.0, description="How often a process looks for domain tables reloaded by another one."
