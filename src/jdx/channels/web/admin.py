@@ -252,9 +252,7 @@ def _account_routes(api: APIRouter, hub: Hub, admin: Dependency, change: Change)
         offset: int = 0,
         format: str | None = None,
     ) -> Response:
-        if standing and standing not in lists.STANDINGS:
-            raise HTTPException(400, f"standing must be one of {', '.join(lists.STANDINGS)}")
-        where = lists.AgencySearch(text=text.strip() or None, standing=standing or None)
+        where = lists.agency_search(text, standing)
         if format is not None:
             with hub.engine.connect() as c:
                 rows = lists.iter_accounts(read_only(c), where)

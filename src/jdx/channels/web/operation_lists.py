@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from fastapi import HTTPException
 
 from jdx.exchanges.cases.tables import client_certificates, client_limits, import_accounts
 from jdx.exchanges.stops.file_status import stored_so_far
@@ -66,6 +67,13 @@ class AgencySearch:
 
     text: str | None = None
     standing: str | None = None
+
+
+def agency_search(text: str, standing: str) -> AgencySearch:
+    """An agency list's search as the query gives it; 400 naming a standing not known."""
+    if standing and standing not in STANDINGS:
+        raise HTTPException(400, f"standing must be one of {', '.join(STANDINGS)}")
+    return AgencySearch(text=text.strip() or None, standing=standing or None)
 
 
 @dataclass(frozen=True)

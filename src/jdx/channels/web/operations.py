@@ -44,9 +44,7 @@ def router(hub: Hub, role: Callable[..., Dependency]) -> APIRouter:
         offset: int = 0,
         format: str | None = None,
     ) -> Response:
-        if standing and standing not in lists.STANDINGS:
-            raise HTTPException(400, f"standing must be one of {', '.join(lists.STANDINGS)}")
-        where = lists.AgencySearch(text=text.strip() or None, standing=standing or None)
+        where = lists.agency_search(text, standing)
         if format is not None:
             with hub.engine.connect() as conn:
                 rows = lists.iter_agencies(read_only(conn), where)
