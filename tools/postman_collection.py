@@ -91,6 +91,7 @@ SCENARIO = [
         repeat_until_done=True,
         capture={"caseNumber": "pm.response.json().cases[0].case_number"},
     ),
+    Step("GET", "/namus/v1/jobs", (200,), query={"limit": "20"}),
     Step("GET", "/namus/v1/cases", (200,)),
     Step("GET", "/namus/v1/cases/{case_number}", (200,)),
     Step("PUT", "/namus/v1/cases/{case_number}", (200,), body="case"),

@@ -141,6 +141,8 @@ def test_the_typed_client_against_a_running_hub(running_hub: RunningHub, tmp_pat
             time.sleep(0.3)
             progress = hub.job_status(job["job_id"])
         assert (progress["state"], progress["created"]) == ("complete", 1)
+        jobs = hub.list_jobs(state="complete", limit=5)  # newest first: this job leads
+        assert jobs["items"][0]["job_id"] == job["job_id"] and jobs["total"] >= 1
         number = progress["cases"][0]["case_number"]
         assert hub.get_case(number)
         assert number in orjson.dumps(hub.list_cases()).decode()

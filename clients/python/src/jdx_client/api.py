@@ -288,6 +288,14 @@ class JdxClient:
             dict, "POST", "/namus/v1/jobs/validate", (200,), body={"cases": list(cases)}
         )
 
+    @operation("GET", "/namus/v1/jobs")
+    def list_jobs(self, *, limit: int = 100, offset: int = 0, **filters: str) -> ListPage:
+        """One page of the account's jobs in the key's realm, newest first (``state``,
+        ``received_from``, ``received_to``); the page's ``next`` is the next one's address,
+        None on the last."""
+        params: dict[str, str | int] = {"limit": limit, "offset": offset, **filters}
+        return self._call(ListPage, "GET", "/namus/v1/jobs", (200,), params=params)
+
     @operation("GET", "/namus/v1/jobs/{job_id}")
     def job_status(self, job_id: int) -> JobStatus:
         return self._call(JobStatus, "GET", f"/namus/v1/jobs/{int(job_id)}", (200,))
