@@ -56,6 +56,19 @@ class FileError(ValueError):
     """The file as a whole cannot be processed; the message is for the agency."""
 
 
+class DeferredSource:
+    """An ``Item.source`` read only when it is needed (an error row keeps it): the columnar
+    path's clean stops, whose rows as read are wanted only if the store refuses them."""
+
+    def value(self) -> Any:
+        raise NotImplementedError
+
+
+def source_of(item: Item) -> Any:
+    """What an error row keeps of a record as sent (``Item.source``, read now if deferred)."""
+    return item.source.value() if isinstance(item.source, DeferredSource) else item.source
+
+
 @dataclass(slots=True)
 class Item:
     seq: int  # 1-based position of the record in the file

@@ -27,10 +27,18 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
-from jdx.codecs.batch import FileError, Format, Item, read_header, read_items, read_raw, sniff
+from jdx.codecs.batch import (
+    FileError,
+    Format,
+    Item,
+    read_header,
+    read_items,
+    read_raw,
+    sniff,
+    source_of,
+)
 from jdx.codecs.flat import ConversionError, FlatLayout
 from jdx.dictionary import Dictionary, Issue, Outcome
-from jdx.exchanges.stops import columnar_files
 from jdx.exchanges.stops import errors as E
 from jdx.exchanges.stops.batch_file_rows import Counts, FileRow
 from jdx.exchanges.stops.batch_workers import pool_for
@@ -339,6 +347,9 @@ def _checked_chunks(
     bound and checked there, a few chunks ahead of the one the caller stores (``batch_workers.py``).
     Otherwise, and for XML and JSON, here, chunk by chunk."""
     if fmt is Format.DELIMITED and service.bulk_columnar:
+        # imported here: Polars (about 35 MB) only in a hub that turns the path on
+        from jdx.exchanges.stops import columnar_files
+
         yield from columnar_files.checked_chunks(service, path, dictionary, skip, CHUNK)
         return
     pool = pool_for(service) if fmt in FLAT else None
@@ -452,7 +463,7 @@ def _error_row(
         "lea_record_id": lea_id,
         "fatal": is_fatal,
         "issues": [i.as_dict() for i in issues if i.severity != "warning"],
-        "source": columnar_files.source_of(item),
+        "source": source_of(item),
     }
 
 

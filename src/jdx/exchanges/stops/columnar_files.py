@@ -26,7 +26,7 @@ from typing import Any
 
 import polars as pl
 
-from jdx.codecs.batch import Format, Item, RawItem, read_raw
+from jdx.codecs.batch import DeferredSource, Format, Item, RawItem, read_raw
 from jdx.codecs.columnar_bind import FIRST_ROW, LAST_ROW, TEXT, ColumnarBinder, fields_of
 from jdx.codecs.columnar_read import (
     ITEM,
@@ -50,7 +50,7 @@ FIELD_KEYS: tuple[tuple[str, ...], ...] = (
 )
 
 
-class RowsAsRead:
+class RowsAsRead(DeferredSource):
     """A clean stop's rows as the error file keeps them (``Item.source``), read again from the
     chunk only if the stop gets an error row after all (a duplicate of a stored stop)."""
 
@@ -171,11 +171,6 @@ def _record_path(
             chunk = []
     if chunk:
         yield chunk
-
-
-def source_of(item: Item) -> Any:
-    """What an error row keeps of a record's rows (``Item.source``)."""
-    return item.source.value() if isinstance(item.source, RowsAsRead) else item.source
 
 
 def _sized(
