@@ -691,7 +691,8 @@ def test_sftp_matrix(world: World, workflows: Hub, sftp_world: SftpWorld) -> Non
 
     w = sftp_world
     operations = sftp_operations(world)
-    names = (f"{STAMP}_{world.a.agency.ori}_M{n}.json" for n in itertools.count())
+    # not the HTTP matrix's names (``_M{job_id}``): a name already held is another refusal
+    names = (f"{STAMP}_{world.a.agency.ori}_SFTP{n}.json" for n in itertools.count())
     observed: dict[str, tuple[str, str]] = {}
     leaks = []
 
