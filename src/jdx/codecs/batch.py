@@ -13,7 +13,7 @@ import csv
 import datetime as dt
 import enum
 import zipfile
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -148,10 +148,15 @@ def _flat_items(layout: FlatLayout, rows: Iterator[tuple[int, list[str]]]) -> It
     header, raw = _flat_raw(layout, rows)
     bind = layout.binder(header)
     for item in raw:
-        group = item.group
-        built = group if isinstance(group, ConversionError) else group.bind(bind)
-        record = built if isinstance(built, ConversionError) else built.record
-        yield Item(item.seq, item.rows, record, item.source, shaped=True)
+        yield bound_item(item, bind)
+
+
+def bound_item(raw: RawItem, bind: Callable[[list[tuple[int, list[str]]]], dict[str, Any]]) -> Item:
+    """A raw record bound (``FlatLayout.binder``), or its conversion error."""
+    group = raw.group
+    built = group if isinstance(group, ConversionError) else group.bind(bind)
+    record = built if isinstance(built, ConversionError) else built.record
+    return Item(raw.seq, raw.rows, record, raw.source, shaped=True)
 
 
 @dataclass(slots=True)

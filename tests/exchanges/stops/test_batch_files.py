@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from python_calamine import CalamineWorkbook
 
+from jdx.codecs.columnar_read import ColumnarFile
 from jdx.codecs.flat import FlatLayout
 from jdx.codecs.xmlform import to_xml
 from jdx.exchanges.stops import batch_files, workflow
@@ -104,6 +105,30 @@ def test_pipe_delimited_file_is_stored_with_error_file_report_and_log(
         for key, files in archive.items()
         if key.parts[-2:] == (agency.ori, "prod") and name in {f.name for f in files}
     ]
+
+
+def test_a_quoted_cell_partway_is_read_as_the_csv_module_reads_it(
+    workflows: Hub, agency: AgencyFixture, principal: Principal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The columnar path stops at a quoted cell and hands the rest of the file to the record
+    path: every record once, none twice, none lost."""
+    whole = ColumnarFile.chunks  # small blocks: the quote is met after the first records
+    monkeypatch.setattr(ColumnarFile, "chunks", lambda self: whole(self, block_bytes=256))
+    hub = workflows
+    layout = FlatLayout(hub.validation.dictionaries["stop-2024"])
+    records = [stop_record(agency) for _ in range(4)]
+    lines = delimited(layout, records).split(b"\r\n")
+    ori = agency.ori.encode()
+    lines[3] = lines[3].replace(b"|" + ori + b"|", b'|"' + ori + b'"|', 1)  # the third record
+    assert b'"' in lines[3]
+    name = f"{STAMP}_{agency.ori}_QUOTED.csv"
+    file_id, counts = run(hub, principal, name, b"\r\n".join(lines))
+    assert counts == {"total": 4, "successful": 4, "with_errors": 0, "rejected": 0}
+    with hub.engine.connect() as conn:
+        stored = conn.execute(
+            sa.select(stops.c.lea_record_id).where(stops.c.file_id == file_id)
+        ).scalars()
+        assert sorted(stored) == sorted(r["LEARecordID"] for r in records)
 
 
 def test_xlsx_file_is_read_and_errors_come_back_as_xlsx(

@@ -350,15 +350,25 @@ def _checked_chunks(
         # imported here: Polars (about 35 MB) only in a hub that turns the path on
         from jdx.exchanges.stops import columnar_files
 
-        yield from columnar_files.checked_chunks(service, path, dictionary, skip, CHUNK)
+        def rest(after: int) -> Iterator[list[tuple[Item, Outcome]]]:
+            return _record_path_chunks(service, path, fmt, dictionary, after)
+
+        yield from columnar_files.checked_chunks(service, path, dictionary, skip, CHUNK, rest)
         return
+    yield from _record_path_chunks(service, path, fmt, dictionary, skip)
+
+
+def _record_path_chunks(
+    service: StopService, path: Path, fmt: Format, dictionary: Dictionary, skip: int
+) -> Iterator[list[tuple[Item, Outcome]]]:
+    """:func:`_checked_chunks` record by record (in the worker processes for flat files)."""
     pool = pool_for(service) if fmt in FLAT else None
     if pool is not None:
         header, raw = read_raw(path, fmt, dictionary, skip=skip)
         yield from pool.checked(dictionary, header, _chunks(raw, CHUNK))
         return
     for chunk in _chunks(read_items(path, fmt, dictionary, skip=skip), CHUNK):
-        yield [(item, _check(service, item)) for item in chunk]  # CPU work outside the lock
+        yield [(item, check_item(service, item)) for item in chunk]  # CPU work outside the lock
 
 
 def _chunks(items: Iterator[T], size: int) -> Iterator[list[T]]:
@@ -437,7 +447,8 @@ def store_chunk_in(
     )
 
 
-def _check(service: StopService, item: Item) -> Outcome:
+def check_item(service: StopService, item: Item) -> Outcome:
+    """A read record's data checks (none for one that could not be bound)."""
     if isinstance(item.record, ConversionError):
         return Outcome([], "")
     return service.check_data(item.record)

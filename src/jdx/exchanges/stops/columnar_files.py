@@ -26,7 +26,7 @@ from typing import Any
 
 import polars as pl
 
-from jdx.codecs.batch import DeferredSource, Format, Item, RawItem, read_raw
+from jdx.codecs.batch import DeferredSource, Item, bound_item
 from jdx.codecs.columnar_bind import FIRST_ROW, LAST_ROW, TEXT, ColumnarBinder, fields_of
 from jdx.codecs.columnar_read import (
     ITEM,
@@ -37,9 +37,10 @@ from jdx.codecs.columnar_read import (
     cell,
     open_columnar,
 )
-from jdx.codecs.flat import ConversionError, FlatLayout
+from jdx.codecs.flat import FlatLayout
 from jdx.dictionary import Dictionary, Outcome
 from jdx.dictionary.columnar import ColumnarCheck, compile_columnar
+from jdx.exchanges.stops.batch_files import check_item
 from jdx.exchanges.stops.records import FAMILY, PREPARED_FIELDS, Prepared
 from jdx.exchanges.stops.service import StopService
 
@@ -63,20 +64,34 @@ class RowsAsRead(DeferredSource):
         return self.file.raw_items(self.chunk, [self.seq])[0].source
 
 
+Chunks = Iterator[list[tuple[Item, Outcome]]]
+
+
 def checked_chunks(
-    service: StopService, path: Path, dictionary: Dictionary, skip: int, size: int
-) -> Iterator[list[tuple[Item, Outcome]]]:
+    service: StopService,
+    path: Path,
+    dictionary: Dictionary,
+    skip: int,
+    size: int,
+    rest: Callable[[int], Chunks],
+) -> Chunks:
     """The file's records from record ``skip + 1`` on, ``size`` at a time, each with its data
-    checks: what ``batch_files._checked_chunks`` gives, by the columnar path where it can."""
+    checks: what ``batch_files._checked_chunks`` gives, by the columnar path where it can.
+    ``rest(after)``: the record path's chunks from record ``after + 1`` on, for the part of the
+    file that is not columnar."""
     layout = FlatLayout(dictionary)
     opened = open_columnar(path, layout)
     if isinstance(opened, Fallback):
-        yield from _record_path(service, path, dictionary, skip, size)
+        yield from rest(skip)
         return
     versions = [d for d, _ in service.validation.families[FAMILY].versions]
+    names = opened.names
+    # each layout name from the last header position that holds it, as the binder reads it
+    position = {n: i for i, n in enumerate(names) if n in layout.names}
     columnar = _Columnar(
         opened,
         compile_columnar(dictionary, opened.header, service.validation.domains, versions),
+        [pl.col(cell(i)).alias(n) for n, i in position.items()],
         ColumnarBinder(layout, opened.header, FIELD_KEYS),
         layout.binder(opened.header),
     )
@@ -84,7 +99,7 @@ def checked_chunks(
     for chunk in opened.chunks():
         if isinstance(chunk, Fallback):
             yield from _sized(ready, size, final=True)
-            yield from _record_path(service, path, dictionary, max(skip, chunk.after), size)
+            yield from rest(max(skip, chunk.after))
             return
         if skip:
             frame = chunk.frame.filter(pl.col(ITEM) > skip)
@@ -102,6 +117,7 @@ class _Columnar:
 
     file: ColumnarFile
     check: ColumnarCheck
+    named: list[pl.Expr]  # the frame's cells under the layout's names, as the checker reads them
     binder: ColumnarBinder
     bind_one: Callable[[list[tuple[int, list[str]]]], dict[str, Any]]
 
@@ -110,12 +126,7 @@ class _Columnar:
     ) -> list[tuple[Item, Outcome]]:
         """The chunk's stops in file order: the clean ones as columns bound them, the others
         by the record path."""
-        frame = chunk.frame
-        names = self.file.names
-        # each layout name from the last header position that holds it, as the binder reads it
-        position = {n: i for i, n in enumerate(names) if n in self.binder.layout.names}
-        named = frame.select(ITEM, WIDE, *(pl.col(cell(i)).alias(n) for n, i in position.items()))
-        clean = self.check.clean(named).to_list()
+        clean = self.check.clean(chunk.frame.select(ITEM, WIDE, *self.named)).to_list()
         bound = self.binder.bind(chunk)
         texts = bound[TEXT].to_list()
         firsts, lasts = bound[FIRST_ROW].to_list(), bound[LAST_ROW].to_list()
@@ -139,43 +150,12 @@ class _Columnar:
                 referred[seq] = len(out)
                 out.append((Item(seq, "", {}, None), Outcome([], "")))  # replaced below
         for raw in self.file.raw_items(chunk, referred):
-            out[referred[raw.seq]] = _record_path_item(service, raw, self.bind_one)
+            item = bound_item(raw, self.bind_one)
+            out[referred[raw.seq]] = (item, check_item(service, item))
         return out
 
 
-def _record_path_item(
-    service: StopService,
-    raw: RawItem,
-    bind_one: Callable[[list[tuple[int, list[str]]]], dict[str, Any]],
-) -> tuple[Item, Outcome]:
-    """One record bound and validated as ``batch.read_items`` and ``batch_files._check`` do."""
-    group = raw.group
-    built = group if isinstance(group, ConversionError) else group.bind(bind_one)
-    if isinstance(built, ConversionError):
-        return Item(raw.seq, raw.rows, built, raw.source, shaped=True), Outcome([], "")
-    item = Item(raw.seq, raw.rows, built.record, raw.source, shaped=True)
-    return item, service.check_data(built.record)
-
-
-def _record_path(
-    service: StopService, path: Path, dictionary: Dictionary, skip: int, size: int
-) -> Iterator[list[tuple[Item, Outcome]]]:
-    """The records from ``skip + 1`` on by the record path, in this process."""
-    header, raw = read_raw(path, Format.DELIMITED, dictionary, skip=skip)
-    bind_one = FlatLayout(dictionary).binder(header)
-    chunk: list[tuple[Item, Outcome]] = []
-    for item in raw:
-        chunk.append(_record_path_item(service, item, bind_one))
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
-def _sized(
-    ready: list[tuple[Item, Outcome]], size: int, *, final: bool
-) -> Iterator[list[tuple[Item, Outcome]]]:
+def _sized(ready: list[tuple[Item, Outcome]], size: int, *, final: bool) -> Chunks:
     """Whole chunks of ``size`` from the front of ``ready`` (and the rest when ``final``)."""
     while len(ready) >= size or (final and ready):
         yield ready[:size]

@@ -124,7 +124,7 @@ def _read(service: StopService, folders: Folders, f: FileRow, principal: Princip
             read.fmt = batch_files._format(path, f)
             dictionary = batch_files._dictionary_for(service, path, read.fmt)
             read.checked = [
-                (item, batch_files._check(service, item))
+                (item, batch_files.check_item(service, item))
                 for item in read_items(path, read.fmt, dictionary)
             ]
     except FileError as exc:
