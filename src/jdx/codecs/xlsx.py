@@ -23,7 +23,6 @@ resolves no entities, loads no DTD and refuses huge text nodes.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import posixpath
 import zipfile
 from collections.abc import Generator, Iterator
@@ -227,16 +226,12 @@ def _sheet_rows(
     does not read; rows without a value between them are filled in, as calamine gives them."""
     try:
         with z.open(sheet) as f:
-            # the scanner refuses a sheet before its first row or not at all
-            scanned = xlsx_scan.rows(f, _parse_rows)
-            first = next(scanned, None)
-            found: Iterator[xlsx_scan.Row] = (
-                itertools.chain([first], scanned) if first is not None else iter(())
+            yield from _values(
+                xlsx_scan.rows(f, _parse_rows), shared, styles, is_1904, start, width
             )
-            yield from _values(found, shared, styles, is_1904, start, width)
             return
     except xlsx_scan.NotScannable:
-        pass
+        pass  # raised before the sheet's first row, never after: nothing was given twice
     yield from _values(_lxml_rows(z, sheet), shared, styles, is_1904, start, width)
 
 
