@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import sqlalchemy as sa
 
+from jdx.exchanges.stops.queries import FEW
 from jdx.exchanges.stops.records import Op, Submission
 from jdx.exchanges.stops.service import StopService
 from jdx.exchanges.stops.tables import stops
@@ -73,10 +74,14 @@ def test_a_record_without_a_core_attribute_is_rejected_not_stored(
     assert result.status is None and result.fatal_codes
 
 
+@pytest.mark.parametrize("size", ["few", "many"])
 def test_a_batch_checks_duplicates_as_one_record_at_a_time_would(
-    hub: Hub, agency: AgencyFixture
+    hub: Hub, agency: AgencyFixture, size: str
 ) -> None:
-    """submit_batch reads the stored records at once: the chunk's own records must count too."""
+    """submit_batch reads the stored records at once: the chunk's own records must count too.
+    ``few``: look-ups by ``queries.load_few``; ``many`` (more than ``queries.FEW`` records, as
+    a batch file's chunk): by ``queries.load``, which each database answers in its own SQL
+    (``bulk.rows_matching``)."""
     service = hub.service(StopService)
     me = principal(agency)
     stored_before = stop_record(agency)
@@ -88,12 +93,23 @@ def test_a_batch_checks_duplicates_as_one_record_at_a_time_would(
     moment_of_stored = dict(stored_before, LEARecordID=stored_before["LEARecordID"] + "-C")
     fine = stop_record(agency)
     batch = [first, same_id, same_moment, again, moment_of_stored, fine]
-    entries = [(r, Op.INSERT, service.check_data(r)) for r in batch]
+    padding = [stop_record(agency) for _ in range(FEW if size == "many" else 0)]
+    entries = [(r, Op.INSERT, service.check_data(r)) for r in batch + padding]
     with hub.engine.begin() as conn:
         results = service.submit_batch(conn, me, entries, channel="test")
-    assert [r.fatal_codes for r in results] == [[], ["DV236"], ["DV004"], ["DV236"], ["DV004"], []]
+    assert [r.fatal_codes for r in results[: len(batch)]] == [
+        [],
+        ["DV236"],
+        ["DV004"],
+        ["DV236"],
+        ["DV004"],
+        [],
+    ]
+    assert not any(r.fatal_codes for r in results[len(batch) :])
     stored = [r for r in results if r.status is not None]
-    assert all(r.doj_record_id for r in stored) and len({r.doj_record_id for r in stored}) == 2
+    assert all(r.doj_record_id for r in stored) and len(
+        {r.doj_record_id for r in stored}
+    ) == 2 + len(padding)
     with hub.engine.connect() as conn:
         ids = conn.execute(
             sa.select(stops.c.lea_record_id).where(
