@@ -47,11 +47,8 @@ STAGES: list[tuple[str, str]] = [
     ("columnar: read blocks into columns", "chunks (jdx/codecs/columnar_read.py"),
     ("columnar: check (pre-filter)", "clean (jdx/dictionary/columnar.py"),
     ("columnar: bind to JSON text", "bind (jdx/codecs/columnar_bind.py"),
-    ("columnar: hand-over (Prepared items)", "checked (jdx/exchanges/stops/columnar_files.py"),
-    (
-        "columnar: record path for the rest",
-        "_record_path_item (jdx/exchanges/stops/columnar_files.py",
-    ),
+    ("columnar: clean or referred", "_records (jdx/exchanges/stops/columnar_records.py"),
+    ("columnar: hand-over (Prepared items)", "checked_chunks (jdx/exchanges/stops/columnar_files"),
     ("columnar: rows as read (record path, error rows)", "raw_items (jdx/codecs/columnar_read.py"),
     ("validate (generated validator)", "check_data (jdx/exchanges/stops/service.py"),
 ]

@@ -29,6 +29,7 @@ from jdx.codecs.columnar_read import (
     open_columnar,
 )
 from jdx.codecs.flat import ConversionError, FlatLayout
+from jdx.exchanges.stops.columnar_files import FileLines
 
 # A record as read: its row numbers, whether it is a wide row's error, its cells (to the
 # header's width: what the binder reads), and the record path's raw item.
@@ -192,3 +193,28 @@ def test_nasty_files_read_the_same(
         return
     got, _ = columnar(path, block=block)
     assert got == want
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=files(), block=st.sampled_from([64, 512, 1 << 20]))
+def test_a_stops_rows_read_again_by_line_number_are_its_rows_as_read(
+    tmp_path_factory: pytest.TempPathFactory, data: bytes, block: int
+) -> None:
+    """A clean stop that gets an error row after all (a duplicate of a stored one) has its
+    rows read again from the file by their line numbers (``columnar_files.FileLines``, in the
+    hub's process, while the columns were read in a worker): the rows the reader gave, blank
+    lines between them left out."""
+    path = tmp_path_factory.mktemp("again") / "stops.csv"
+    path.write_bytes(data)
+    opened = open_columnar(path, layout())
+    if isinstance(opened, Fallback):
+        return
+    lines = FileLines(path, opened.names)
+    for chunk in opened.chunks(block):
+        if isinstance(chunk, Fallback):
+            return
+        for raw in opened.raw_items(chunk, chunk.frame[ITEM].unique().to_list()):
+            if isinstance(raw.group, ConversionError):
+                continue  # a wide row: never clean, its rows come from the reader
+            numbers = raw.group.numbers
+            assert lines.rows(numbers[0], numbers[-1]) == raw.source

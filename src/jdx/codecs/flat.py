@@ -39,6 +39,10 @@ class ConversionError(ValueError):
         self.rows = rows
         self.record_id = record_id
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # handed back by a worker process: pickled with all it says, not only the message
+        return ConversionError, (self.message, self.rows, self.record_id)
+
 
 def neutralize_cell(text: str) -> str:
     """Text that a spreadsheet shows as text, never runs as a formula (OWASP CSV injection).

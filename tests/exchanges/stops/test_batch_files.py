@@ -27,12 +27,13 @@ from tests.samples import STAMP, Stored, delimited, hub_file, three_kinds, uploa
 
 @pytest.fixture(
     autouse=True,
-    params=[(1, False), (0, False), (0, True)],
-    ids=["bulk-worker", "in-process", "columnar"],
+    params=[(1, False), (0, False), (0, True), (1, True)],
+    ids=["bulk-worker", "in-process", "columnar", "columnar-worker"],
 )
 def bulk_workers(request: pytest.FixtureRequest, hub: Hub, monkeypatch: pytest.MonkeyPatch) -> int:
     """Every file each way: records checked in a worker process, in the hub's process, and
-    (pipe-delimited files) as columns, only the stops with a finding record by record."""
+    (pipe-delimited files) as columns, only the stops with a finding record by record, in the
+    hub's process or in the columnar worker."""
     workers, columnar = request.param
     monkeypatch.setattr(hub.service(StopService), "bulk_workers", workers)
     monkeypatch.setattr(hub.service(StopService), "bulk_columnar", columnar)

@@ -150,8 +150,9 @@ def _outputs(hub: Hub, principal: Principal, name: str) -> dict[str, bytes]:
         # (workers, columnar) of the prod run, then of the test run
         ((0, False), (1, False)),  # the worker process stores what the hub's process stores
         ((0, False), (0, True)),  # the columnar path stores what the record path stores
+        ((0, False), (1, True)),  # and so it does in the columnar worker
     ],
-    ids=["worker", "columnar"],
+    ids=["worker", "columnar", "columnar-worker"],
 )
 def test_the_worker_stores_what_the_hub_process_stores(
     hub: Hub,
@@ -215,42 +216,53 @@ def _counts(hub: Hub, file_id: int) -> tuple[int, int, int, int]:
     return c.total, c.successful, c.with_errors, c.rejected
 
 
+KINDS = pytest.mark.parametrize(
+    ("kind", "columnar"), [("check", False), ("columnar", True)], ids=["worker", "columnar-worker"]
+)
+
+
+@KINDS
 def test_a_reloaded_domain_table_restarts_the_workers_on_it(
-    hub: Hub, agency: AgencyFixture, monkeypatch: pytest.MonkeyPatch
+    hub: Hub, agency: AgencyFixture, monkeypatch: pytest.MonkeyPatch, kind: str, columnar: bool
 ) -> None:
     service = hub.service(StopService)
     monkeypatch.setattr(service, "bulk_workers", 1)
-    monkeypatch.setattr(service, "bulk_columnar", False)  # the worker path, for delimited files
+    monkeypatch.setattr(service, "bulk_columnar", columnar)  # which worker reads the file
     principal = _principal(hub, agency, "prod")
     file_id = _process(hub, principal, *_one_city_file(hub, agency, "CITY1"))
     assert _counts(hub, file_id) == (3, 3, 0, 0)
     pool = batch_workers.pool_for(service)
     assert pool is not None
-    before = pool._executor
+    before = pool.running(kind)
+    assert before is not None
     cities = hub.validation.domains["city"]
     hub.validation.set_domain("city", cities - {"SAN DIEGO"})  # what a reload does
     try:
         file_id = _process(hub, principal, *_one_city_file(hub, agency, "CITY2"))
         assert _counts(hub, file_id) == (3, 0, 3, 0)  # the worker knows the city is gone
-        assert pool._executor is not before
+        assert pool.running(kind) is not before
     finally:
         hub.validation.set_domain("city", cities)
     file_id = _process(hub, principal, *_one_city_file(hub, agency, "CITY3"))
     assert _counts(hub, file_id) == (3, 3, 0, 0)
 
 
+@KINDS
 def test_a_killed_worker_leaves_its_chunks_to_the_hub_process(
-    hub: Hub, agency: AgencyFixture, monkeypatch: pytest.MonkeyPatch
+    hub: Hub, agency: AgencyFixture, monkeypatch: pytest.MonkeyPatch, kind: str, columnar: bool
 ) -> None:
+    """The record path in the hub's process takes a killed worker's records: the check
+    worker's chunks, or the rest of the file the columnar worker was reading."""
     service = hub.service(StopService)
     monkeypatch.setattr(service, "bulk_workers", 1)
-    monkeypatch.setattr(service, "bulk_columnar", False)  # the worker path, for delimited files
+    monkeypatch.setattr(service, "bulk_columnar", columnar)
     monkeypatch.setattr(batch_files, "CHUNK", 2)
     principal = _principal(hub, agency, "prod")
     _process(hub, principal, *_one_city_file(hub, agency, "KILL1"))  # the worker is up
     pool = batch_workers.pool_for(service)
-    assert pool is not None and pool._executor is not None
-    for pid in list(pool._executor._processes):
+    running = pool.running(kind) if pool is not None else None
+    assert running is not None
+    for pid in list(running._processes):
         os.kill(pid, signal.SIGKILL)
     layout = FlatLayout(hub.validation.dictionaries["stop-2024"])
     records = [stop_record(agency) for _ in range(7)] + [stop_record(agency, SDur="0")]
@@ -261,7 +273,7 @@ def test_a_killed_worker_leaves_its_chunks_to_the_hub_process(
     with hub.engine.connect() as conn:
         assert batch_files.stored_count(conn, file_id) == 8
     file_id = _process(hub, principal, *_one_city_file(hub, agency, "KILL3"))  # a new worker
-    assert _counts(hub, file_id) == (3, 3, 0, 0) and pool._executor is not None
+    assert _counts(hub, file_id) == (3, 3, 0, 0) and pool.running(kind) is not None
 
 
 WORKER_SCRIPT = textwrap.dedent(
@@ -276,8 +288,8 @@ WORKER_SCRIPT = textwrap.dedent(
         validation.add_file("stop-2024")
         pool = batch_workers.CheckPool(validation, 1)
         names = FlatLayout(validation.dictionaries["stop-2024"]).names
-        assert pool._current().submit(batch_workers._check, "stop-2024", names, []).result() == []
-        print(*pool._current()._processes, flush=True)
+        assert pool._current("check", 1).submit(batch_workers._check, "stop-2024", names, []).result() == []
+        print(*pool._current("check", 1)._processes, flush=True)
         time.sleep(600)
     """
 )

@@ -342,18 +342,19 @@ def _checked_chunks(
 ) -> Iterator[list[tuple[Item, Outcome]]]:
     """The file's records from record ``skip + 1`` on, in chunks, each with its data checks.
 
-    Pipe-delimited files, when ``bulk_columnar`` is on: as columns (``columnar_files.py``).
+    Pipe-delimited files, when ``bulk_columnar`` is on: as columns (``columnar_files.py``), in
+    the service's columnar worker process when it has worker processes.
     Flat files (XLSX, XLS, delimited), when the service has worker processes: the rows are
     bound and checked there, a few chunks ahead of the one the caller stores (``batch_workers.py``).
     Otherwise, and for XML and JSON, here, chunk by chunk."""
     if fmt is Format.DELIMITED and service.bulk_columnar:
-        # imported here: Polars (about 35 MB) only in a hub that turns the path on
-        from jdx.exchanges.stops import columnar_files
+        from jdx.exchanges.stops import columnar_files  # it imports this module
 
         def rest(after: int) -> Iterator[list[tuple[Item, Outcome]]]:
             return _record_path_chunks(service, path, fmt, dictionary, after)
 
-        yield from columnar_files.checked_chunks(service, path, dictionary, skip, CHUNK, rest)
+        pool = pool_for(service)
+        yield from columnar_files.checked_chunks(service, pool, path, dictionary, skip, CHUNK, rest)
         return
     yield from _record_path_chunks(service, path, fmt, dictionary, skip)
 

@@ -28,10 +28,13 @@ import multiprocessing
 import multiprocessing.connection
 import os
 import threading
+import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import suppress
+from pathlib import Path
 from typing import Any
 
 from jdx.codecs.batch import Item, RawItem
@@ -45,6 +48,12 @@ from jdx.validation import ValidationService
 # Chunks handed to the worker ahead of the one being stored: the worker keeps busy while a
 # chunk's store takes longer than usual (a commit, an ANALYZE), at a few MB of rows in memory.
 AHEAD = 3
+# Blocks read as columns ahead of the caller (``CheckPool.columnar``): a block is about 6,500
+# stops, six of the caller's chunks, so one ahead keeps the worker busy; each costs the hub's
+# process some 15 MB of records waiting.
+COLUMNAR_AHEAD = 2
+
+JEMALLOC_CONF = "dirty_decay_ms:0,muzzy_decay_ms:0"
 
 Rows = list[tuple[int, list[str]]]
 # A record as the worker hands it back: (0, message, record id) for rows that cannot be bound,
@@ -91,6 +100,11 @@ def _start(dictionaries: list[Dictionary], domains: dict[str, frozenset[str]]) -
     """The worker's initializer: its own validators, compiled from the hub's dictionaries, on
     the hub's domain tables as they were when the pool started."""
     global _checker
+    # Polars' allocator (jemalloc) keeps freed pages for ten seconds by default, so a columnar
+    # reading that frees each block's columns still grew by every block it read: given back at
+    # once, the worker's peak fell from JEMALLOC_MEASURE. Before Polars is loaded; an
+    # operator's own setting wins.
+    os.environ.setdefault("_RJEM_MALLOC_CONF", JEMALLOC_CONF)
     validation = ValidationService(domains)
     for dictionary in dictionaries:
         validation.add(dictionary)
@@ -112,18 +126,67 @@ def _check(dictionary_id: str, header: list[str], groups: list[tuple[Rows, str]]
     return _checker.check(dictionary_id, header, groups)
 
 
+# The files this worker reads as columns, by the token of the hub's reading: their names, header
+# and the records still to come (``columnar_records.ColumnarRecords.records``).
+_columnar_files: dict[str, tuple[list[str], list[str], Iterator[Any]]] = {}
+
+
+def _columnar_next(
+    token: str, path: str, dictionary_id: str, skip: int, first: bool
+) -> tuple[Any, ...] | None:
+    """The next block's records of a file read as columns (``CheckPool.columnar``): the
+    header's names, each record as a plain tuple when clean or as a raw item, and the record
+    path's checks of the raw ones; a ``columnar_files.Rest`` when the rest is not columnar;
+    None at the end."""
+    from jdx.exchanges.stops.columnar_files import Rest
+    from jdx.exchanges.stops.columnar_records import ColumnarRecords, Fallback
+
+    assert _checker is not None, "started by _start"
+    state = _columnar_files.get(token)
+    if state is None:
+        if not first:  # this process was not the one that opened it
+            return Rest(0, "the worker process was restarted")
+        validation = _checker.validation
+        versions = [d for d, _ in validation.families[FAMILY].versions]
+        dictionary = validation.dictionaries[dictionary_id]
+        opened = ColumnarRecords.open(Path(path), dictionary, validation.domains, versions)
+        if isinstance(opened, Fallback):
+            return Rest(opened.after, opened.reason)
+        state = opened.file.names, opened.header, opened.records(skip)
+        _columnar_files[token] = state
+    names, header, records = state
+    part = next(records, None)
+    if part is None or isinstance(part, Fallback):
+        _columnar_files.pop(token, None)
+        return None if part is None else Rest(part.after, part.reason)
+    groups = [
+        (r.group.rows, r.group.record_id)
+        for r in part
+        if isinstance(r, RawItem) and isinstance(r.group, RowGroup)
+    ]
+    checked = _checker.check(dictionary_id, header, groups)
+    return names, [r if isinstance(r, RawItem) else tuple(r) for r in part], checked
+
+
+def _columnar_close(token: str) -> None:
+    """The hub stopped reading a file before its end (an error): its reader is dropped."""
+    _columnar_files.pop(token, None)
+
+
 # --- in the hub's process -----------------------------------------------------------------------
 
 
 class CheckPool:
-    """The worker processes of one hub process's stop service."""
+    """The worker processes of one hub process's stop service: ``workers`` that bind and check
+    the records of flat files, and one that reads pipe-delimited files as columns (started
+    when the columnar path is first used: a file's reading keeps its state there)."""
 
     def __init__(self, validation: ValidationService, workers: int) -> None:
         self.validation = validation
         self.workers = workers
         self.local = Checker(validation)
-        self._executor: ProcessPoolExecutor | None = None
-        self._domains: dict[str, frozenset[str]] = {}
+        # by kind ("check", "columnar"): the pool and the domain tables it started with
+        self._executors: dict[str, tuple[ProcessPoolExecutor, dict[str, frozenset[str]]]] = {}
         self._lock = threading.Lock()
 
     def checked(
@@ -150,13 +213,59 @@ class CheckPool:
                 if future is not None:
                     future.cancel()
 
+    def columnar(self, path: Path, dictionary_id: str, skip: int) -> Iterator[tuple[Any, ...]]:
+        """A pipe-delimited file's records from record ``skip + 1`` on, read as columns in the
+        columnar worker (``_columnar_next``), :data:`COLUMNAR_AHEAD` blocks ahead of the caller;
+        a ``columnar_files.Rest`` ends them where the rest is not columnar or the worker was
+        lost (the caller reads on by the record path)."""
+        from jdx.exchanges.stops.columnar_files import Rest
+
+        token = uuid.uuid4().hex
+        ahead: deque[Future[tuple[Any, ...] | None]] = deque()
+        ended = False
+        try:
+            executor = self._current("columnar", 1)
+            for n in range(COLUMNAR_AHEAD):
+                ahead.append(
+                    executor.submit(_columnar_next, token, str(path), dictionary_id, skip, n == 0)
+                )
+            while ahead:
+                got = ahead.popleft().result()
+                if got is None or isinstance(got, Rest):
+                    ended = True
+                    if got is not None:
+                        yield got
+                    return
+                ahead.append(
+                    executor.submit(_columnar_next, token, str(path), dictionary_id, skip, False)
+                )
+                yield got
+        except (BrokenProcessPool, OSError, RuntimeError):
+            self._discard("columnar")  # a worker died (killed, out of memory)
+            ended = True
+            yield Rest(0, "the columnar worker process was lost")
+        finally:
+            for future in ahead:
+                future.cancel()
+            if not ended:  # the caller stopped early: the worker drops the file's reader
+                with suppress(BrokenProcessPool, OSError, RuntimeError):
+                    self._current("columnar", 1).submit(_columnar_close, token)
+
+    def running(self, kind: str) -> ProcessPoolExecutor | None:
+        """The pool of a kind ("check", "columnar") when it is started."""
+        with self._lock:
+            found = self._executors.get(kind)
+        return None if found is None else found[0]
+
     def _submit(
         self, dictionary_id: str, header: list[str], groups: list[tuple[Rows, str]]
     ) -> Future[list[Checked]] | None:
         try:
-            return self._current().submit(_check, dictionary_id, header, groups)
+            return self._current("check", self.workers).submit(
+                _check, dictionary_id, header, groups
+            )
         except (BrokenProcessPool, OSError, RuntimeError):
-            self._discard()
+            self._discard("check")
             return None  # checked in this process when collected
 
     def _collect(
@@ -172,67 +281,75 @@ class CheckPool:
             try:
                 results = future.result()
             except BrokenProcessPool:
-                self._discard()  # a worker died (killed, out of memory): this process checks
+                self._discard("check")  # a worker died (killed, out of memory): this process checks
         if results is None:
             results = self.local.check(dictionary_id, header, groups)
         return list(_items(chunk, results))
 
-    def _current(self) -> ProcessPoolExecutor:
-        """The pool, started on first use and again when a domain table was reloaded."""
+    def _current(self, kind: str, workers: int) -> ProcessPoolExecutor:
+        """The pool of a kind, started on first use and again when a domain table was
+        reloaded (its work in flight still completes, on the old tables)."""
         with self._lock:
-            if self._executor is not None and not self._same_domains():
-                self._executor.shutdown(wait=False)  # its chunks in flight still complete
-                self._executor = None
-            if self._executor is None:
-                self._domains = dict(self.validation.domains)
+            running = self._executors.get(kind)
+            if running is not None and not self._same_domains(running[1]):
+                running[0].shutdown(wait=False)
+                running = None
+            if running is None:
+                domains = dict(self.validation.domains)
                 dictionaries = [d for d, _ in self.validation.families[FAMILY].versions]
                 context = multiprocessing.get_context("forkserver")
                 context.set_forkserver_preload([__name__])
-                self._executor = ProcessPoolExecutor(
-                    self.workers,
+                executor = ProcessPoolExecutor(
+                    workers,
                     mp_context=context,
                     initializer=_start,
-                    initargs=(dictionaries, self._domains),
+                    initargs=(dictionaries, domains),
                 )
-            return self._executor
+                running = self._executors[kind] = (executor, domains)
+            return running[0]
 
-    def _same_domains(self) -> bool:
+    def _same_domains(self, started: dict[str, frozenset[str]]) -> bool:
         # Identity, not equality: a reload puts a new set in the mapping (set_domain), and the
         # snapshot holds the old ones, so no new set can share an old one's identity.
         current = self.validation.domains
-        return current.keys() == self._domains.keys() and all(
-            current[name] is codes for name, codes in self._domains.items()
+        return current.keys() == started.keys() and all(
+            current[name] is codes for name, codes in started.items()
         )
 
-    def _discard(self) -> None:
+    def _discard(self, kind: str) -> None:
         with self._lock:
-            if self._executor is not None:
-                self._executor.shutdown(wait=False, cancel_futures=True)
-                self._executor = None
+            running = self._executors.pop(kind, None)
+            if running is not None:
+                running[0].shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:
         with self._lock:
-            if self._executor is not None:
-                self._executor.shutdown(wait=True, cancel_futures=True)
-                self._executor = None
+            running = list(self._executors.values())
+            self._executors.clear()
+        for executor, _ in running:
+            executor.shutdown(wait=True, cancel_futures=True)
 
 
 def _items(chunk: list[RawItem], results: list[Checked]) -> Iterator[tuple[Item, Outcome]]:
     checked = iter(results)
     for raw in chunk:
-        group = raw.group
-        if isinstance(group, ConversionError):
-            yield Item(raw.seq, raw.rows, group, raw.source, shaped=True), Outcome([], "")
-            continue
-        result = next(checked)
-        if result[0] == 0:
-            error = ConversionError(result[1], group.numbers, result[2])
-            yield Item(raw.seq, raw.rows, error, raw.source, shaped=True), Outcome([], "")
-            continue
-        _, fields, text, issues, dictionary_id = result
-        record = Prepared.of(fields, text)
-        outcome = Outcome([Issue(*i) for i in issues], dictionary_id)
-        yield Item(raw.seq, raw.rows, record, raw.source, shaped=True), outcome
+        yield item_of(raw, checked)
+
+
+def item_of(raw: RawItem, checked: Iterator[Checked]) -> tuple[Item, Outcome]:
+    """A raw record with what the worker made of it (the next of ``checked``, which holds the
+    results of the raw records that could be bound, in order)."""
+    group = raw.group
+    if isinstance(group, ConversionError):
+        return Item(raw.seq, raw.rows, group, raw.source, shaped=True), Outcome([], "")
+    result = next(checked)
+    if result[0] == 0:
+        error = ConversionError(result[1], group.numbers, result[2])
+        return Item(raw.seq, raw.rows, error, raw.source, shaped=True), Outcome([], "")
+    _, fields, text, issues, dictionary_id = result
+    record = Prepared.of(fields, text)
+    outcome = Outcome([Issue(*i) for i in issues], dictionary_id)
+    return Item(raw.seq, raw.rows, record, raw.source, shaped=True), outcome
 
 
 def pool_for(service: StopService) -> CheckPool | None:

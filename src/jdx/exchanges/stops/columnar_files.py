@@ -1,74 +1,100 @@
 """Pipe-delimited batch files on the columnar path (issue 20): the file read, checked and bound
-as columns, and only the stops with something to say taken one by one.
+as columns (``columnar_records.py``), and only the stops with something to say taken one by one.
 
-A block of the file at a time (``codecs/columnar_read.py``), Polars reads the rows into string
-columns. The columnar checker (``dictionary/columnar.py``), compiled from the same dictionary
-as the record validator, says which stops the record path would find nothing in; the columnar
-binder (``codecs/columnar_bind.py``) writes those stops' JSON text, byte for byte what the
-record path would store, and the fields the relational checks read. Those stops go to the store
-as :class:`Prepared` records with an empty outcome, as a worker process hands back a stop it
-found clean. Every other stop (a finding of any severity, a shape the binder leaves, the other
-era) is bound and validated by the record path, which finds and words every issue. So the
-outcomes, codes, paths and messages are the record path's by construction: the columnar part
-only decides who may skip it, and its differential tests hold it to never passing a stop the
-record path would not.
+The clean stops go to the store as :class:`Prepared` records with an empty outcome, as a worker
+process hands back a stop it found clean. Every other stop (a finding of any severity, a shape
+the binder leaves, the other era) is bound and validated by the record path, which finds and
+words every issue. So the outcomes, codes, paths and messages are the record path's by
+construction.
 
-Where the file stops being columnar (a quoted field, bytes that are not UTF-8), the record path
-reads the rest of it from that record on.
+Where the service has worker processes, the columns are read, checked and bound in one of them
+(``batch_workers.CheckPool.columnar``), a few blocks ahead of the chunk the hub's process
+stores: the two run side by side on two cores, and Polars' memory stays in the worker. Without
+workers, here. Where the file stops being columnar (a quoted field, bytes that are not UTF-8),
+or the worker is lost, the record path reads the rest of it from the next record on.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import csv
+from array import array
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-import polars as pl
-
-from jdx.codecs.batch import DeferredSource, Item, bound_item
-from jdx.codecs.columnar_bind import FIRST_ROW, LAST_ROW, TEXT, ColumnarBinder, fields_of
-from jdx.codecs.columnar_read import (
-    ITEM,
-    WIDE,
-    Chunk,
-    ColumnarFile,
-    Fallback,
-    cell,
-    open_columnar,
-)
-from jdx.codecs.flat import FlatLayout
+from jdx.codecs.batch import DeferredSource, Item, RawItem, bound_item
 from jdx.dictionary import Dictionary, Outcome
-from jdx.dictionary.columnar import ColumnarCheck, compile_columnar
 from jdx.exchanges.stops.batch_files import check_item
-from jdx.exchanges.stops.records import FAMILY, PREPARED_FIELDS, Prepared
+from jdx.exchanges.stops.batch_workers import CheckPool, item_of
+from jdx.exchanges.stops.records import FAMILY, Prepared
 from jdx.exchanges.stops.service import StopService
-
-# The fields Prepared hands the relational checks, as key paths of the record.
-FIELD_KEYS: tuple[tuple[str, ...], ...] = (
-    *((name,) for name in PREPARED_FIELDS),
-    ("Officer", "UID"),
-)
-
-
-class RowsAsRead(DeferredSource):
-    """A clean stop's rows as the error file keeps them (``Item.source``), read again from the
-    chunk only if the stop gets an error row after all (a duplicate of a stored stop)."""
-
-    __slots__ = ("chunk", "file", "seq")
-
-    def __init__(self, file: ColumnarFile, chunk: Chunk, seq: int) -> None:
-        self.file, self.chunk, self.seq = file, chunk, seq
-
-    def value(self) -> Any:
-        return self.file.raw_items(self.chunk, [self.seq])[0].source
-
 
 Chunks = Iterator[list[tuple[Item, Outcome]]]
 
 
+class Rest(NamedTuple):
+    """The rest of the file is not columnar (``columnar_read.Fallback``), or its worker was
+    lost: the record path reads it from record ``after + 1`` on. ``reason``: for the log."""
+
+    after: int
+    reason: str
+
+
+class FileLines:
+    """A file's lines by number, for the clean stops that get an error row after all (a
+    duplicate of a stored stop): the error file keeps their rows as read. The index of line
+    starts is built on the first ask, in one pass over the file (8 bytes a line)."""
+
+    def __init__(self, path: Path, names: list[str]) -> None:
+        self.path = path
+        self.names = names
+        self._starts: array[int] | None = None
+
+    def rows(self, first: int, last: int) -> dict[str, Any]:
+        """Lines ``first`` to ``last`` as the record path reads a record's rows: each by the
+        csv module, blank ones (between a record's rows) left out, as the reader leaves them."""
+        starts = self._index()
+        with self.path.open("rb") as f:
+            f.seek(starts[first - 1])
+            end = starts[last] if last < len(starts) else -1
+            data = f.read(end - starts[first - 1]) if end >= 0 else f.read()
+        read = []
+        for line in data.decode("utf-8").split("\n")[: last - first + 1]:
+            cells = next(csv.reader([line], delimiter="|", quotechar='"', strict=True), [])
+            if any(c.strip() for c in cells):
+                read.append(cells)
+        return {"columns": self.names, "rows": read}
+
+    def _index(self) -> array[int]:
+        if self._starts is None:
+            starts, at = array("q", [0]), 0
+            with self.path.open("rb") as f:
+                while block := f.read(1 << 20):
+                    found = block.find(b"\n")
+                    while found >= 0:
+                        starts.append(at + found + 1)
+                        found = block.find(b"\n", found + 1)
+                    at += len(block)
+            self._starts = starts
+        return self._starts
+
+
+class RowsAsRead(DeferredSource):
+    """A clean stop's rows as the error file keeps them (``Item.source``), read again from the
+    file only if the stop gets an error row after all."""
+
+    __slots__ = ("first", "last", "lines")
+
+    def __init__(self, lines: FileLines, first: int, last: int) -> None:
+        self.lines, self.first, self.last = lines, first, last
+
+    def value(self) -> Any:
+        return self.lines.rows(self.first, self.last)
+
+
 def checked_chunks(
     service: StopService,
+    pool: CheckPool | None,
     path: Path,
     dictionary: Dictionary,
     skip: int,
@@ -76,83 +102,82 @@ def checked_chunks(
     rest: Callable[[int], Chunks],
 ) -> Chunks:
     """The file's records from record ``skip + 1`` on, ``size`` at a time, each with its data
-    checks: what ``batch_files._checked_chunks`` gives, by the columnar path where it can.
-    ``rest(after)``: the record path's chunks from record ``after + 1`` on, for the part of the
-    file that is not columnar."""
-    layout = FlatLayout(dictionary)
-    opened = open_columnar(path, layout)
-    if isinstance(opened, Fallback):
-        yield from rest(skip)
-        return
-    versions = [d for d, _ in service.validation.families[FAMILY].versions]
-    names = opened.names
-    # each layout name from the last header position that holds it, as the binder reads it
-    position = {n: i for i, n in enumerate(names) if n in layout.names}
-    columnar = _Columnar(
-        opened,
-        compile_columnar(dictionary, opened.header, service.validation.domains, versions),
-        [pl.col(cell(i)).alias(n) for n, i in position.items()],
-        ColumnarBinder(layout, opened.header, FIELD_KEYS),
-        layout.binder(opened.header),
-    )
+    checks: what ``batch_files._checked_chunks`` gives, by the columnar path where it can (in
+    ``pool``'s worker when there is one). ``rest(after)``: the record path's chunks from record
+    ``after + 1`` on, for the part of the file that is not columnar."""
+    if pool is None:
+        parts = _here(service, path, dictionary, skip)
+    else:
+        parts = _in_worker(pool, path, dictionary, skip)
     ready: list[tuple[Item, Outcome]] = []
-    for chunk in opened.chunks():
-        if isinstance(chunk, Fallback):
+    given = skip  # the last record taken
+    lines: FileLines | None = None
+    for part in parts:
+        if isinstance(part, Rest):
             yield from _sized(ready, size, final=True)
-            yield from rest(max(skip, chunk.after))
+            yield from rest(max(given, part.after))
             return
-        if skip:
-            frame = chunk.frame.filter(pl.col(ITEM) > skip)
-            if frame.is_empty():
-                continue
-            chunk = dataclasses.replace(chunk, frame=frame)
-        ready.extend(columnar.checked(service, dictionary, chunk))
+        names, records = part
+        if lines is None:
+            lines = FileLines(path, names)
+        for record in records:
+            if len(record) == CLEAN_FIELDS:
+                seq, first, last, fields, text = record
+                span = f"{first}" if first == last else f"{first}-{last}"
+                prepared = Prepared.of(fields, text)
+                item = Item(seq, span, prepared, RowsAsRead(lines, first, last), shaped=True)
+                # an outcome of its own: the relational checks add their issues to it
+                ready.append((item, Outcome([], dictionary.id)))
+            else:
+                ready.append(record)
+            given = ready[-1][0].seq
         yield from _sized(ready, size, final=False)
     yield from _sized(ready, size, final=True)
 
 
-@dataclasses.dataclass(frozen=True)
-class _Columnar:
-    """One file's columnar reader, checker and binder, and the record path's binder."""
+# A block's records as the driver above takes them: the header's names, then each record as a
+# clean stop's plain tuple (``columnar_records.Clean``: a plain tuple, so that the hub's process
+# never imports Polars to read one back from a worker) or as the record path checked it.
+Part = tuple[list[str], list[tuple[Any, ...]]] | Rest
+CLEAN_FIELDS = 5  # seq, first row, last row, fields, text
 
-    file: ColumnarFile
-    check: ColumnarCheck
-    named: list[pl.Expr]  # the frame's cells under the layout's names, as the checker reads them
-    binder: ColumnarBinder
-    bind_one: Callable[[list[tuple[int, list[str]]]], dict[str, Any]]
 
-    def checked(
-        self, service: StopService, dictionary: Dictionary, chunk: Chunk
-    ) -> list[tuple[Item, Outcome]]:
-        """The chunk's stops in file order: the clean ones as columns bound them, the others
-        by the record path."""
-        clean = self.check.clean(chunk.frame.select(ITEM, WIDE, *self.named)).to_list()
-        bound = self.binder.bind(chunk)
-        texts = bound[TEXT].to_list()
-        firsts, lasts = bound[FIRST_ROW].to_list(), bound[LAST_ROW].to_list()
-        fields = fields_of(bound, len(FIELD_KEYS))
-        out: list[tuple[Item, Outcome]] = []
-        referred: dict[int, int] = {}  # record number -> its place in ``out``
-        for n, seq in enumerate(bound[ITEM].to_list()):
-            text = texts[n]
-            if clean[n] and text is not None:
-                span = f"{firsts[n]}" if firsts[n] == lasts[n] else f"{firsts[n]}-{lasts[n]}"
-                item = Item(
-                    seq,
-                    span,
-                    Prepared.of(fields[n], text),
-                    RowsAsRead(self.file, chunk, seq),
-                    shaped=True,
-                )
-                # an outcome of its own: the relational checks add their issues to it
-                out.append((item, Outcome([], dictionary.id)))
+def _here(service: StopService, path: Path, dictionary: Dictionary, skip: int) -> Iterator[Part]:
+    """The columnar path in this process (a hub without worker processes)."""
+    # imported here: Polars (about 35 MB) only in a process that reads columns
+    from jdx.exchanges.stops.columnar_records import ColumnarRecords, Fallback
+
+    versions = [d for d, _ in service.validation.families[FAMILY].versions]
+    opened = ColumnarRecords.open(path, dictionary, service.validation.domains, versions)
+    if isinstance(opened, Fallback):
+        yield Rest(opened.after, opened.reason)
+        return
+    bind = opened.file.layout.binder(opened.header)
+    names = opened.file.names
+    for records in opened.records(skip):
+        if isinstance(records, Fallback):
+            yield Rest(records.after, records.reason)
+            return
+        out: list[tuple[Any, ...]] = []
+        for record in records:
+            if isinstance(record, RawItem):
+                item = bound_item(record, bind)
+                out.append((item, check_item(service, item)))
             else:
-                referred[seq] = len(out)
-                out.append((Item(seq, "", {}, None), Outcome([], "")))  # replaced below
-        for raw in self.file.raw_items(chunk, referred):
-            item = bound_item(raw, self.bind_one)
-            out[referred[raw.seq]] = (item, check_item(service, item))
-        return out
+                out.append(tuple(record))
+        yield names, out
+
+
+def _in_worker(pool: CheckPool, path: Path, dictionary: Dictionary, skip: int) -> Iterator[Part]:
+    """The columnar path in the pool's worker: the referred records come back checked by the
+    record path there; a lost worker ends the columnar part (the caller's ``rest`` follows)."""
+    for got in pool.columnar(path, dictionary.id, skip):
+        if isinstance(got, Rest):
+            yield got
+            return
+        names, records, checked = got
+        results = iter(checked)
+        yield names, [item_of(r, results) if isinstance(r, RawItem) else r for r in records]
 
 
 def _sized(ready: list[tuple[Item, Outcome]], size: int, *, final: bool) -> Chunks:
