@@ -141,7 +141,7 @@ def bench_bulk(args: argparse.Namespace) -> None:
         log=log,
         measured=save,
         bulk_workers=args.bulk_workers,
-        columnar=args.columnar,
+        columnar=not args.record_path,
     )
     print(bulk.table(bulk.as_dicts(results)))
     print(f"\nwritten: {save(results)}")
@@ -351,9 +351,10 @@ def parser() -> argparse.ArgumentParser:
         help="JDX_BULK_WORKERS for the hub (its default when not given)",
     )
     b.add_argument(
-        "--columnar",
+        "--record-path",
         action="store_true",
-        help="JDX_BULK_COLUMNAR=true: the pipe file by the columnar path (issue 20)",
+        help="JDX_BULK_COLUMNAR=false: the pipe file by the record path (the columnar path, "
+        "issue 20, is the default)",
     )
     b.add_argument(
         "--profile-records",

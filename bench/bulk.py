@@ -254,7 +254,7 @@ def run_jdx(
     work: Path,
     log: Callable[[str], None],
     bulk_workers: int | None = None,
-    columnar: bool = False,
+    columnar: bool = True,
 ) -> Result:
     import httpx2 as httpx
 
@@ -265,8 +265,7 @@ def run_jdx(
     env.update({"JDX_SFTP": "off", "JDX_MAIL_POLL_SECONDS": "3600"})
     if bulk_workers is not None:
         env["JDX_BULK_WORKERS"] = str(bulk_workers)
-    if columnar:
-        env["JDX_BULK_COLUMNAR"] = "true"
+    env["JDX_BULK_COLUMNAR"] = "true" if columnar else "false"
     headers = {"Authorization": f"Bearer {key}"}
     with serving(env, 1, work / f"serve-{backend}-{path.suffix[1:]}.log") as (port, pid):
         base = f"http://{HOST}:{port}"
@@ -305,7 +304,7 @@ def run_jdx(
         "outputs": sorted(status.get("results", {})),
     }
     return Result(
-        "jdx (columnar)" if columnar and path.suffix == ".csv" else "jdx",
+        ("jdx (columnar)" if columnar else "jdx (record path)") if path.suffix == ".csv" else "jdx",
         backend,
         path.suffix.lstrip("."),
         records,
@@ -488,7 +487,7 @@ def run(
     log: Callable[[str], None],
     measured: Callable[[list[Result]], object] = lambda _: None,
     bulk_workers: int | None = None,
-    columnar: bool = False,
+    columnar: bool = True,
 ) -> list[Result]:
     """Every case in turn; ``measured`` gets the results so far after each (a long run that is
     stopped keeps what it measured)."""

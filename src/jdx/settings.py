@@ -72,12 +72,12 @@ class Settings(BaseSettings):
         "started from, adds about 150 MB.",
     )
     bulk_columnar: bool = Field(
-        False,
+        True,
         description="Pipe-delimited batch files are read, checked and bound as columns "
-        "(Polars), and only the stops with a finding go through the record path one by one; "
-        "the outcomes are the record path's either way. Off by default until it runs in the "
-        "worker process: in the hub's process it saves 40 % of the CPU but not time, and "
-        "its memory is over the 500 MB goal (docs/benchmarks.md, issue 20).",
+        "(Polars, in a worker process of its own when bulk_workers > 0), and only the stops "
+        "with a finding go through the record path one by one; the outcomes are the record "
+        "path's either way. About 2.7 times the record path's pace at a third less CPU "
+        "(docs/benchmarks.md, issue 20); false: every file by the record path.",
     )
     domain_refresh_seconds: float = Field(
         10.0, description="How often a process looks for domain tables reloaded by another one."

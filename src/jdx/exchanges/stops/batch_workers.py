@@ -55,6 +55,13 @@ COLUMNAR_AHEAD = 2
 
 JEMALLOC_CONF = "dirty_decay_ms:0,muzzy_decay_ms:0"
 
+# How each kind of worker is started: never by forking the hub's process (its threads and
+# connections). The check workers come from a forkserver that has this module loaded, so that
+# each starts warm; the one columnar worker, started once per hub process, is spawned, which
+# costs a second once and saves the forkserver's process (60 MB) where only pipe-delimited
+# files come (measured at 1,000,000 stops: docs/benchmarks.md, issue 20).
+START_METHODS = {"check": "forkserver", "columnar": "spawn"}
+
 Rows = list[tuple[int, list[str]]]
 # A record as the worker hands it back: (0, message, record id) for rows that cannot be bound,
 # (1, fields for Prepared, JSON text, issues as tuples, dictionary id) otherwise.
@@ -297,8 +304,9 @@ class CheckPool:
             if running is None:
                 domains = dict(self.validation.domains)
                 dictionaries = [d for d, _ in self.validation.families[FAMILY].versions]
-                context = multiprocessing.get_context("forkserver")
-                context.set_forkserver_preload([__name__])
+                context = multiprocessing.get_context(START_METHODS[kind])
+                if START_METHODS[kind] == "forkserver":
+                    context.set_forkserver_preload([__name__])
                 executor = ProcessPoolExecutor(
                     workers,
                     mp_context=context,

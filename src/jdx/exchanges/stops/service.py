@@ -59,7 +59,7 @@ class StopService:
         validation: ValidationService,
         *,
         bulk_workers: int = 1,
-        bulk_columnar: bool = False,
+        bulk_columnar: bool = True,
     ) -> None:
         self.engine = engine
         self.validation = validation
