@@ -125,8 +125,12 @@ class StoreLookups:
 
 
 def load(conn: sa.Connection, principal: Principal, cores: list[CoreAttributes]) -> Known:
-    """The stored records a batch of new records (``cores``) could collide with, read in two
-    queries."""
+    """The stored records a batch of new records (``cores``) could collide with: on SQLite in
+    two queries (``bulk.rows_matching``), on PostgreSQL in :func:`ask_few`'s one statement,
+    prepared once (measured on a 50,000-stop file: 9.7 µs of the hub's CPU a stop, against
+    17.2 for the two joins with unnested arrays, built and planned per chunk)."""
+    if conn.dialect.name == "postgresql":
+        return of_answer(ask_few(conn, [(principal, cores)]), [principal])[0]
     known = Known()
     mine = [c for c in cores if c.ori == principal.ori]
     scope = (stops.c.realm == principal.realm, stops.c.ori == principal.ori)
