@@ -192,7 +192,7 @@ def bench_bulk_profile(args: argparse.Namespace) -> None:
         urls.append(args.database_url)
     summaries = []
     for url in urls:
-        summary = bulkprofile.run(args.profile_records, url)
+        summary = bulkprofile.run(args.profile_records, url, workers=args.profile_workers)
         print(bulkprofile.table(summary) + "\n")
         summaries.append(summary)
     payload = {
@@ -361,6 +361,13 @@ def parser() -> argparse.ArgumentParser:
         type=int,
         default=20_000,
         help="bulk-profile: stops in the profiled pipe-delimited file (20000)",
+    )
+    b.add_argument(
+        "--profile-workers",
+        type=int,
+        default=0,
+        help="bulk-profile: JDX_BULK_WORKERS of the profiled hub (0: every stage sampled; "
+        "1: the hub's process alone, the columnar stages in the worker)",
     )
     b.add_argument(
         "--no-postgres",

@@ -94,7 +94,12 @@ def breakdown(raw: Path, cpu_seconds: float, records: int) -> dict[str, Any]:
     }
 
 
-def run(records: int, database_url: str | None, *, rate: int = 250) -> dict[str, Any]:
+def run(
+    records: int, database_url: str | None, *, rate: int = 250, workers: int = 0
+) -> dict[str, Any]:
+    """``workers``: JDX_BULK_WORKERS of the profiled hub; with one, the columnar stages run in
+    the worker, which py-spy does not sample: the profile is then the hub's process alone (the
+    store's side), and the CPU per record is its own."""
     from bench.bulk import ORI_OF_BENCH, pipe_file
 
     path, _ = pipe_file(records, 2024, ORI_OF_BENCH)
@@ -102,13 +107,13 @@ def run(records: int, database_url: str | None, *, rate: int = 250) -> dict[str,
     try:
         raw, result = work / "pyspy.txt", work / "result.json"
         child = [sys.executable, "-m", "bench.bulkprofile", str(path), str(work), str(result)]
-        if database_url:
-            child.append(database_url)
+        child += [str(workers), database_url or ""]
         spy = [str(VENV_BIN / "py-spy"), "record", "-r", str(rate), "-f", "raw", "-o", str(raw)]
         subprocess.run([*spy, "--", *child], check=True, capture_output=True)
         measured = orjson.loads(result.read_bytes())
         summary = breakdown(raw, measured["cpu_seconds"], measured["records"])
         summary["database"] = "postgresql" if database_url else "sqlite"
+        summary["workers"] = workers
         summary["counts"] = measured["counts"]
         return summary
     finally:
@@ -128,16 +133,20 @@ def table(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _child(path: Path, work: Path, result: Path, database_url: str) -> None:
+def _child(path: Path, work: Path, result: Path, workers: int, database_url: str) -> None:
     """In the sampled process: a fresh hub, the file registered, then the two timed steps."""
     from bench.bulk import ORI_OF_BENCH, bench_hub
     from jdx.exchanges.stops import batch_files, workflow
     from jdx.settings import load_settings
 
-    # Every stage in the sampled process: with a worker process, binding and validation would
-    # run where py-spy does not look (the end-to-end bench counts both processes' CPU).
+    # By default every stage in the sampled process: with a worker process, binding and
+    # validation would run where py-spy does not look (the end-to-end bench counts both
+    # processes' CPU).
     settings = load_settings(
-        data_dir=work / "data", database_url=database_url, domain_refresh_seconds=0, bulk_workers=0
+        data_dir=work / "data",
+        database_url=database_url,
+        domain_refresh_seconds=0,
+        bulk_workers=workers,
     )
     hub = bench_hub(settings)
     principal = workflow.principal_for(hub, ORI_OF_BENCH, "prod")
@@ -161,4 +170,4 @@ def _child(path: Path, work: Path, result: Path, database_url: str) -> None:
 
 if __name__ == "__main__":
     os.environ.pop("JDX_DATABASE_URL", None)
-    _child(Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), (sys.argv[4:] or [""])[0])
+    _child(Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4]), sys.argv[5])

@@ -450,4 +450,5 @@ def _groups_member(
 
 def fields_of(bound: pl.DataFrame, count: int) -> list[tuple[Any, ...]]:
     """The handed-back fields of each record of a bound chunk, as tuples."""
-    return list(bound.select(f"f{i}" for i in range(count)).iter_rows())
+    # column by column, zipped: a third of the time of the frame's iter_rows
+    return list(zip(*(bound[f"f{i}"].to_list() for i in range(count)), strict=True))

@@ -178,13 +178,22 @@ class ColumnarFile:
 
         width = self.width
         out: list[RawItem] = []
-        for (seq,), rows in wanted.group_by(ITEM, maintain_order=True):
-            numbers = tuple(rows[ROW].to_list())
+        # A record's rows are next to each other (file order): grouped here, in Python, which
+        # took a fifth of the time of Polars' group_by with a frame per group.
+        by_item: dict[int, list[int]] = {}
+        wide: dict[int, bool] = {}
+        for seq, number, is_wide in zip(
+            wanted[ITEM].to_list(), wanted[ROW].to_list(), wanted[WIDE].to_list(), strict=True
+        ):
+            by_item.setdefault(seq, []).append(number)
+            wide.setdefault(seq, is_wide)
+        for seq, row_numbers in by_item.items():
+            numbers = tuple(row_numbers)
             read = [cells(n) for n in numbers]
             span = f"{numbers[0]}" if len(numbers) == 1 else f"{numbers[0]}-{numbers[-1]}"
             source = {"columns": self.names, "rows": read}
             group: RowGroup | ConversionError
-            if rows[WIDE][0]:
+            if wide[seq]:
                 message = f"row {numbers[0]} has {len(read[0])} cells, the header {width}"
                 group = ConversionError(message, numbers)
             else:

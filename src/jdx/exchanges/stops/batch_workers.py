@@ -142,8 +142,8 @@ def _columnar_next(
     token: str, path: str, dictionary_id: str, skip: int, first: bool
 ) -> tuple[Any, ...] | None:
     """The next block's records of a file read as columns (``CheckPool.columnar``): the
-    header's names, each record as a plain tuple when clean or as a raw item, and the record
-    path's checks of the raw ones; a ``columnar_files.Rest`` when the rest is not columnar;
+    header's names, each record as a ``columnar_records.Clean`` tuple or as a raw item, and
+    the record path's checks of the raw ones; a ``columnar_files.Rest`` when the rest is not columnar;
     None at the end."""
     from jdx.exchanges.stops.columnar_files import Rest
     from jdx.exchanges.stops.columnar_records import ColumnarRecords, Fallback
@@ -172,7 +172,7 @@ def _columnar_next(
         if isinstance(r, RawItem) and isinstance(r.group, RowGroup)
     ]
     checked = _checker.check(dictionary_id, header, groups)
-    return names, [r if isinstance(r, RawItem) else tuple(r) for r in part], checked
+    return names, part, checked
 
 
 def _columnar_close(token: str) -> None:

@@ -136,8 +136,7 @@ def checked_chunks(
 
 
 # A block's records as the driver above takes them: the header's names, then each record as a
-# clean stop's plain tuple (``columnar_records.Clean``: a plain tuple, so that the hub's process
-# never imports Polars to read one back from a worker) or as the record path checked it.
+# clean stop's tuple (``columnar_records.Clean``) or as the record path checked it.
 Part = tuple[list[str], list[tuple[Any, ...]]] | Rest
 CLEAN_FIELDS = 5  # seq, first row, last row, fields, text
 
@@ -164,7 +163,7 @@ def _here(service: StopService, path: Path, dictionary: Dictionary, skip: int) -
                 item = bound_item(record, bind)
                 out.append((item, check_item(service, item)))
             else:
-                out.append(tuple(record))
+                out.append(record)
         yield names, out
 
 

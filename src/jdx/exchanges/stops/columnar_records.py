@@ -21,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import polars as pl
 
@@ -40,15 +40,11 @@ FIELD_KEYS: tuple[tuple[str, ...], ...] = (
 )
 
 
-class Clean(NamedTuple):
-    """A stop the record path would find nothing in: as the store takes it (a tuple: cheap to
-    hand over from a worker process)."""
-
-    seq: int  # its position in the file
-    first: int  # the numbers of its first and last rows (lines) in the file
-    last: int
-    fields: tuple[Any, ...]  # Prepared.fields_of
-    text: str  # the record in canonical form, as the JSON column's text
+# A stop the record path would find nothing in, as the store takes it: its position in the
+# file, the numbers of its first and last rows (lines), its fields for ``Prepared.of`` and the
+# record in canonical form as the JSON column's text. A plain tuple: cheap to hand over from a
+# worker process, and read back there without this module (and Polars).
+Clean = tuple[int, int, int, tuple[Any, ...], str]
 
 
 Records = list[Clean | RawItem]  # a chunk's records in file order
@@ -111,10 +107,10 @@ class ColumnarRecords:
         for n, seq in enumerate(bound[ITEM].to_list()):
             text = texts[n]
             if clean[n] and text is not None:
-                out.append(Clean(seq, firsts[n], lasts[n], fields[n], text))
+                out.append((seq, firsts[n], lasts[n], fields[n], text))
             else:
                 referred[seq] = len(out)
-                out.append(Clean(seq, 0, 0, (), ""))  # replaced below
+                out.append((seq, 0, 0, (), ""))  # replaced below
         for raw in self.file.raw_items(chunk, referred):
             out[referred[raw.seq]] = raw
         return out
