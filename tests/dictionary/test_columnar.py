@@ -20,6 +20,7 @@ from jdx.codecs.flat import Column, FlatLayout
 from jdx.dictionary.columnar import ColumnarCheck, compile_columnar
 from jdx.dictionary.model import Dictionary
 from jdx.validation import ValidationService
+from tests.conftest import golden
 from tests.dictionary.columnar_oracle import Rows, frame_of, judge, record_path
 
 
@@ -378,3 +379,19 @@ def test_a_row_wider_than_the_header_makes_its_stop_not_clean(
     check = checker(service, eras, "2024")
     assert check.clean(frame).to_list() == [True, True]
     assert check.clean(wide).to_list() == [True, False]
+
+
+@pytest.mark.parametrize("era", ["2018", "2024"])
+def test_golden_stops_are_clean_exactly_when_the_record_path_finds_nothing(
+    service: ValidationService, eras: dict[str, Dictionary], era: str
+) -> None:
+    """The golden records (one per error code of the seed's tables, and the valid ones): none
+    with a finding is called clean, and every valid one is."""
+    layout = FlatLayout(eras[era])
+    stops = [
+        layout.to_rows(record) for kind in ("valid", "invalid") for _, record in golden(era, kind)
+    ]
+    assert len(stops) > 50
+    verdicts = judge(checker(service, eras, era), service, layout.names, stops)
+    assert not verdicts.unsound, verdicts.unsound[:3]
+    assert verdicts.valid >= len(golden(era)) and verdicts.precision == 1.0
