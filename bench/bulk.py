@@ -263,6 +263,8 @@ def run_jdx(
     ori, key = agencies[0]
     assert ori == ORI_OF_BENCH, ori
     env.update({"JDX_SFTP": "off", "JDX_MAIL_POLL_SECONDS": "3600"})
+    # a year of California in one file (4.7 M stops, 2.9 GB) is over the default 2 GiB limit
+    env["JDX_MAX_FILE_BYTES"] = str(max(path.stat().st_size + 1, 2**31))
     if bulk_workers is not None:
         env["JDX_BULK_WORKERS"] = str(bulk_workers)
     env["JDX_BULK_COLUMNAR"] = "true" if columnar else "false"
