@@ -26,14 +26,11 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.selectable import Join
 
 log = logging.getLogger(__name__)
 
-# Keys per lookup statement: SQLite limits the parameters of one statement.
-PART = 500
 # Rows up to which PostgreSQL takes one ``unnest`` INSERT rather than COPY.
 FEW_ROWS = 200
 
@@ -128,40 +125,23 @@ def rows_matching(
     selected: Sequence[sa.ColumnElement[Any]],
     *where: sa.ColumnElement[bool],
 ) -> Iterator[sa.Row[Any]]:
-    """The rows of ``table`` whose ``columns`` equal one of ``keys``: point lookups, batched.
+    """SQLite: the rows of ``table`` whose ``columns`` equal one of ``keys``, point lookups
+    in one statement. (PostgreSQL answers a batch's look-ups with ``queries.ask_few``, one
+    prepared statement that probes the right index per key.)
 
-    Both databases take the keys as a few parameters and walk them in the outer loop, one probe
-    of the index per key, so that a look-up costs the same whatever the table's size.
-    PostgreSQL joins the table with the keys as arrays unnested (one parameter per column).
-    ``col IN (...) AND col2 IN (...)`` would make the index scan try every combination of the
-    lists (measured: 300 ms for 500 officers on 300 days). SQLite joins it with the keys as one
-    JSON array (``json_each``) by CROSS JOIN, SQLite's way of fixing the join order: given
-    ``(a, b, c) IN (VALUES ...)`` or a plain join, its planner walked every stop of the agency
-    for each statement (measured, 200,000 stops, 1,000 keys: 57 to 74 ms a statement against
-    1.8 ms), so that a batch file's duplicate look-ups grew with the table.
+    The keys go as one JSON array (``json_each``), joined by CROSS JOIN, SQLite's way of fixing
+    the join order, so that the keys are walked in the outer loop, one probe of the index each,
+    and a look-up costs the same whatever the table's size. Given ``(a, b, c) IN (VALUES ...)``
+    or a plain join, its planner walked every stop of the agency for each statement (measured,
+    200,000 stops, 1,000 keys: 57 to 74 ms a statement against 1.8 ms), so that a batch file's
+    duplicate look-ups grew with the table.
     """
+    assert conn.dialect.name == "sqlite", "PostgreSQL: queries.ask_few"
     if not keys:
         return
-    if conn.dialect.name == "sqlite":
-        statement = _sqlite_matching(table, tuple(columns), tuple(selected), where)
-        # orjson writes dates as ISO text, as SQLite stores them
-        yield from conn.execute(statement, {"keys": orjson.dumps(keys).decode()})
-        return
-    for start in range(0, len(keys), PART):
-        part = keys[start : start + PART]
-        if conn.dialect.name == "postgresql":
-            names = [f"k{i}" for i in range(len(columns))]
-            arrays = [
-                sa.literal([key[i] for key in part], ARRAY(table.c[name].type))
-                for i, name in enumerate(columns)
-            ]
-            wanted = sa.func.unnest(*arrays).table_valued(*names).render_derived()
-            on = sa.and_(*(table.c[c] == wanted.c[n] for c, n in zip(columns, names, strict=True)))
-            statement = sa.select(*selected).select_from(table.join(wanted, on)).where(*where)
-        else:
-            row = sa.tuple_(*(table.c[c] for c in columns))
-            statement = sa.select(*selected).where(*where, row.in_(list(part)))
-        yield from conn.execute(statement)
+    statement = _sqlite_matching(table, tuple(columns), tuple(selected), where)
+    # orjson writes dates as ISO text, as SQLite stores them
+    yield from conn.execute(statement, {"keys": orjson.dumps(keys).decode()})
 
 
 class _CrossJoin(Join):
