@@ -210,13 +210,27 @@ def _raw_items(
         source = {"columns": names, "rows": [kept.pop(n, []) for n in numbers]}
         for n in [n for n in kept if numbers and n < numbers[0]]:
             kept.pop(n)  # blank rows before the record
-        span = f"{numbers[0]}" if len(numbers) == 1 else f"{numbers[0]}-{numbers[-1]}"
-        yield RawItem(seq, span, group, source)
+        yield RawItem(seq, row_span(numbers[0], numbers[-1]), group, source)
+
+
+def row_span(first: int, last: int) -> str:
+    """``Item.rows`` of a record whose rows are ``first`` to ``last``: "2", or "3-5"."""
+    return f"{first}" if first == last else f"{first}-{last}"
+
+
+# How the record path reads a pipe-delimited file (the csv module's dialect).
+PIPE_DIALECT: dict[str, Any] = {"delimiter": "|", "quotechar": '"', "strict": True}
+
+
+def delimited_cells(line: str) -> list[str]:
+    """One line of a pipe-delimited file read as :func:`_delimited_rows` reads it (the
+    columnar path reads a record's lines again for its error row)."""
+    return next(csv.reader([line], **PIPE_DIALECT), [])
 
 
 def _delimited_rows(path: Path) -> Generator[tuple[int, list[str]], None, None]:
     with path.open("r", encoding="utf-8-sig", errors="strict", newline="") as f:
-        reader = csv.reader(f, delimiter="|", quotechar='"', strict=True)
+        reader = csv.reader(f, **PIPE_DIALECT)
         number = 0
         try:
             for number, cells in enumerate(reader, start=1):

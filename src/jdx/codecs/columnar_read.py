@@ -39,7 +39,7 @@ from typing import BinaryIO
 
 import polars as pl
 
-from jdx.codecs.batch import RawItem
+from jdx.codecs.batch import RawItem, delimited_cells, row_span
 from jdx.codecs.flat import ConversionError, FlatLayout, RowGroup
 
 # About 6,500 rows of the stop layout. Measured on 200,000 stops: 1 MB blocks cost 35 µs a stop,
@@ -173,8 +173,7 @@ class ColumnarFile:
 
         def cells(number: int) -> list[str]:
             first = starts[bisect.bisect_right(starts, number) - 1]
-            line = split[first][number - first]
-            return next(csv.reader([line], delimiter="|", quotechar='"', strict=True), [])
+            return delimited_cells(split[first][number - first])
 
         width = self.width
         out: list[RawItem] = []
@@ -190,7 +189,7 @@ class ColumnarFile:
         for seq, row_numbers in by_item.items():
             numbers = tuple(row_numbers)
             read = [cells(n) for n in numbers]
-            span = f"{numbers[0]}" if len(numbers) == 1 else f"{numbers[0]}-{numbers[-1]}"
+            span = row_span(numbers[0], numbers[-1])
             source = {"columns": self.names, "rows": read}
             group: RowGroup | ConversionError
             if wide[seq]:

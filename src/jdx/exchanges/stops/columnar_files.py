@@ -16,13 +16,19 @@ or the worker is lost, the record path reads the rest of it from the next record
 
 from __future__ import annotations
 
-import csv
 from array import array
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from jdx.codecs.batch import DeferredSource, Item, RawItem, bound_item
+from jdx.codecs.batch import (
+    DeferredSource,
+    Item,
+    RawItem,
+    bound_item,
+    delimited_cells,
+    row_span,
+)
 from jdx.dictionary import Dictionary, Outcome
 from jdx.exchanges.stops.batch_files import check_item
 from jdx.exchanges.stops.batch_workers import CheckPool, item_of
@@ -60,7 +66,7 @@ class FileLines:
             data = f.read(end - starts[first - 1]) if end >= 0 else f.read()
         read = []
         for line in data.decode("utf-8").split("\n")[: last - first + 1]:
-            cells = next(csv.reader([line], delimiter="|", quotechar='"', strict=True), [])
+            cells = delimited_cells(line)
             if any(c.strip() for c in cells):
                 read.append(cells)
         return {"columns": self.names, "rows": read}
@@ -123,9 +129,9 @@ def checked_chunks(
         for record in records:
             if len(record) == CLEAN_FIELDS:
                 seq, first, last, fields, text = record
-                span = f"{first}" if first == last else f"{first}-{last}"
                 prepared = Prepared.of(fields, text)
-                item = Item(seq, span, prepared, RowsAsRead(lines, first, last), shaped=True)
+                source = RowsAsRead(lines, first, last)
+                item = Item(seq, row_span(first, last), prepared, source, shaped=True)
                 # an outcome of its own: the relational checks add their issues to it
                 ready.append((item, Outcome([], dictionary.id)))
             else:
