@@ -36,7 +36,7 @@ PHASES: list[tuple[str, str]] = [
     ("transaction (begin, commit, pool)", "submit_stop (jdx/exchanges/stops/service.py"),
     ("validation (compiled dictionary)", "check_data (jdx/exchanges/stops/service.py"),
     ("agency lock", "lock_agency (jdx/store/locks.py"),
-    ("relational checks (duplicate queries)", "load_few (jdx/exchanges/stops/queries.py"),
+    ("relational checks (duplicate queries)", "load (jdx/exchanges/stops/queries.py"),
     ("relational checks (duplicate queries)", "add_issues (jdx/exchanges/stops/rules.py"),
     ("store: INSERT stops", "insert_rows (jdx/store/bulk.py"),
     ("store: INSERT stops", "_store (jdx/exchanges/stops/service.py"),

@@ -79,9 +79,9 @@ def test_a_batch_checks_duplicates_as_one_record_at_a_time_would(
     hub: Hub, agency: AgencyFixture, size: str
 ) -> None:
     """submit_batch reads the stored records at once: the chunk's own records must count too.
-    ``few``: look-ups by ``queries.load_few``; ``many`` (more than ``queries.FEW`` records, as
-    a batch file's chunk): by ``queries.load``, which each database answers in its own SQL
-    (``bulk.rows_matching``)."""
+    ``few`` and ``many`` (more than ``queries.FEW`` records, as a batch file's chunk): the
+    two ways ``queries.load`` asks SQLite (``IN`` lists, ``bulk.rows_matching``); PostgreSQL
+    asks ``queries.ask_few`` either way."""
     service = hub.service(StopService)
     me = principal(agency)
     stored_before = stop_record(agency)

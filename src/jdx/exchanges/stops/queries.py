@@ -1,7 +1,7 @@
 """The stop exchange's SQL: its statements, built once; the look-ups the relational rules ask
 for (``rules.py``): :class:`StoreLookups` for one record, and the :class:`~rules.Known`
 snapshot of the stored stops a batch of new records could collide with (:func:`load`,
-:func:`load_few`, :func:`ask_few` and :func:`of_answer`, :func:`of_one`); and the writes
+:func:`ask_few` and :func:`of_answer`, :func:`of_one`); and the writes
 that are more than one statement: :func:`write_one`, and a group's two pipelined round trips
 on PostgreSQL (:func:`look_up_pipelined`, :func:`store_pipelined`)."""
 
@@ -27,7 +27,7 @@ from jdx.store.tables import agencies
 # file's chunk.
 BRIEF_LOCK_WAIT_MS = 50
 LIMIT_LOCK_WAIT = f"SET LOCAL lock_timeout = '{BRIEF_LOCK_WAIT_MS}ms'"
-FEW = 100  # records up to which load_few reads the stored ones a batch could collide with
+FEW = 100  # records up to which load reads the stored ones a batch could collide with in IN lists
 
 # Statements are built once: building a SQLAlchemy construct per call costs more than running
 # it on SQLite. Values go in as bound parameters.
@@ -125,12 +125,23 @@ class StoreLookups:
 
 
 def load(conn: sa.Connection, principal: Principal, cores: list[CoreAttributes]) -> Known:
-    """The stored records a batch of new records (``cores``) could collide with: on SQLite in
-    two queries (``bulk.rows_matching``), on PostgreSQL in :func:`ask_few`'s one statement,
-    prepared once (measured on a 50,000-stop file: 9.7 µs of the hub's CPU a stop, against
-    17.2 for the two joins with unnested arrays, built and planned per chunk)."""
+    """The stored records a batch of new records (``cores``) could collide with.
+
+    PostgreSQL: :func:`ask_few`'s one statement, prepared once, one probe of the right index
+    per key, whatever the batch's size (plain ``IN`` lists walked the other index on a table
+    never analysed: 4 ms a look-up at 5,600 stops; two joins with unnested arrays, built and
+    planned per chunk, cost a 50,000-stop file 17.2 µs of the hub's CPU a stop against 9.7).
+    SQLite: plain ``IN`` lists on the indexed columns for up to :data:`FEW` records (the web
+    service's groups), :func:`bulk.rows_matching` for more (a batch file's chunk)."""
     if conn.dialect.name == "postgresql":
         return of_answer(ask_few(conn, [(principal, cores)]), [principal])[0]
+    if len(cores) <= FEW:
+        return _load_in_lists(conn, principal, cores)
+    return _load_matching(conn, principal, cores)
+
+
+def _load_matching(conn: sa.Connection, principal: Principal, cores: list[CoreAttributes]) -> Known:
+    """SQLite, many records: two statements of point look-ups (``bulk.rows_matching``)."""
     known = Known()
     mine = [c for c in cores if c.ori == principal.ori]
     scope = (stops.c.realm == principal.realm, stops.c.ori == principal.ori)
@@ -148,14 +159,8 @@ def load(conn: sa.Connection, principal: Principal, cores: list[CoreAttributes])
     return known
 
 
-def load_few(conn: sa.Connection, principal: Principal, cores: list[CoreAttributes]) -> Known:
-    """:func:`load` for a few records (the web service's groups, a small chunk of a file).
-
-    PostgreSQL: :func:`ask_few`'s one statement, one probe of the right index per key (plain
-    ``IN`` lists walked the other index on a table never analysed: 4 ms a look-up at 5,600
-    stops). SQLite: plain ``IN`` lists on the indexed columns."""
-    if conn.dialect.name == "postgresql":
-        return of_answer(ask_few(conn, [(principal, cores)]), [principal])[0]
+def _load_in_lists(conn: sa.Connection, principal: Principal, cores: list[CoreAttributes]) -> Known:
+    """SQLite, a few records: ``IN`` lists on the indexed columns."""
     known = Known()
     mine = [c for c in cores if c.ori == principal.ori]
     scope = {"realm": principal.realm, "ori": principal.ori}

@@ -336,8 +336,7 @@ class StopService:
                 for n, (r, op, d) in enumerate(entries)
             ]
         cores = [CoreAttributes.of(r) for r, _, _ in entries]
-        few = len(entries) <= Q.FEW
-        known = (Q.load_few if few else Q.load)(conn, principal, cores)
+        known = Q.load(conn, principal, cores)
         ids = iter(reserve_ids(conn, stops, sum(not d.is_fatal for _, _, d in entries)))
         rows: list[dict[str, Any]] = []
         results = new_rows(
