@@ -19,6 +19,7 @@ class FileRow:
     state: str
     format: str | None
     file_error: str | None
+    sha256: str | None = None  # of the upload: how a crash's left-over upload is known
 
 
 @dataclass(frozen=True)

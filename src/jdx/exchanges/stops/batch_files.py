@@ -189,7 +189,7 @@ def register(
             folders.reject(principal, key, message)
             return Received(None, message, refusal=403)
         row = conn.execute(
-            sa.select(stop_files.c.id, stop_files.c.sha256).where(
+            sa.select(stop_files.c.id, stop_files.c.sha256, stop_files.c.state).where(
                 stop_files.c.realm == principal.realm,
                 stop_files.c.ori == principal.ori,
                 stop_files.c.file_name == name,
@@ -199,10 +199,28 @@ def register(
             message = f"{name} was not processed: a different file of that name was received."
             folders.reject(principal, key, message)
             return Received(None, message, refusal=409)
-        earlier = earlier_upload(conn, principal.agency_id, principal.realm, digest, name)
-        if earlier is not None:
-            return duplicate(folders, principal, key, earlier)
-        file_id = conn.execute(
+        if row is not None and folders.untaken(row.id, name, row.state):
+            file_id = row.id  # registered, and the process died before it took the upload
+        else:
+            earlier = earlier_upload(conn, principal.agency_id, principal.realm, digest, name)
+            if earlier is not None:
+                return duplicate(folders, principal, key, earlier)
+            file_id = _insert(conn, principal, name, channel, size, digest)
+            if size > max_bytes:
+                _fail(conn, file_id, f"the file is larger than {max_bytes:,} bytes")
+    # Taken once the row is committed: a store on disk moves the upload at once, whatever
+    # becomes of the transaction, and a file moved for a row rolled back would be answered
+    # never. A crash between the two leaves the upload where it was, registered: taken when it
+    # is seen again (above) or by the first step that reads it (Folders.processing_copy).
+    folders.take(principal, key, file_id)
+    return Received(file_id, f"{name} received")
+
+
+def _insert(
+    conn: sa.Connection, principal: Principal, name: str, channel: str, size: int, digest: str
+) -> int:
+    return int(
+        conn.execute(
             stop_files.insert().returning(stop_files.c.id),
             {
                 "realm": principal.realm,
@@ -216,10 +234,7 @@ def register(
                 "received_at": now(),
             },
         ).scalar_one()
-        if size > max_bytes:
-            _fail(conn, file_id, f"the file is larger than {max_bytes:,} bytes")
-        folders.take(principal, key, file_id, conn)
-    return Received(file_id, f"{name} received")
+    )
 
 
 def duplicate(folders: Folders, principal: Principal, key: Key, earlier: Earlier) -> Received:
@@ -262,6 +277,7 @@ def load(conn: sa.Connection, file_id: int) -> FileRow:
         row.state,
         row.format,
         row.file_error,
+        row.sha256,
     )
 
 
@@ -285,7 +301,7 @@ def process(service: StopService, folders: Folders, file_id: int) -> None:
         ).one()
         chunks_done, records_done = int(done[0]), int(done[1])
     try:
-        with folders.store.local(folders.processing(f)) as path:
+        with folders.store.local(folders.processing_copy(f, principal)) as path:
             fmt = _format(path, f)
             dictionary = _dictionary_for(service, path, fmt)
             with engine.begin() as conn:

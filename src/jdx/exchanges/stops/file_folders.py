@@ -32,10 +32,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
-
-import sqlalchemy as sa
 
 from jdx.exchanges.stops.batch_file_rows import FileRow
 from jdx.exchanges.stops.file_store import DiskStore, FileStore, Key, read_bytes, write_bytes
@@ -153,23 +152,45 @@ class Folders:
             temp.replace(link)  # atomic: a client never finds the folder missing
 
     def processing(self, f: FileRow) -> Key:
-        return self.files / "processing" / f"{f.id}_{f.file_name}"
+        return self._processing(f.id, f.file_name)
 
-    def take(
-        self, principal: Principal, key: Key, file_id: int, conn: sa.Connection | None = None
-    ) -> Key:
-        """Archive the upload (another name of it: no copy), then move it out of INPUT;
-        nothing happens twice. ``conn``: the transaction that registers the file, which the
-        database's store does this in (the file is taken if and only if it is registered)."""
-        target = self.files / "processing" / f"{file_id}_{key.name}"
+    def _processing(self, file_id: int, name: str) -> Key:
+        return self.files / "processing" / f"{file_id}_{name}"
+
+    def take(self, principal: Principal, key: Key, file_id: int) -> Key:
+        """Archive the upload (another name of it: no copy), then move it out of INPUT, for
+        the registered file ``file_id``; nothing happens twice, and two processes that take
+        one upload at once both find it taken."""
+        target = self._processing(file_id, key.name)
         if self.store.stat(key) is None:
             return target  # taken already (a repeated call after a crash)
         if self.archive_days > 0:
             day = dt.datetime.now(dt.UTC).date().isoformat()
             archive = self.files / "archive" / day / principal.ori / principal.realm
-            self.store.link(key, archive / key.name, conn)
-        self.store.move(key, target, conn)
+            with suppress(FileNotFoundError):  # taken by another since the look
+                self.store.link(key, archive / key.name)
+        self.store.move(key, target)
         return target
+
+    def untaken(self, file_id: int, name: str, state: str) -> bool:
+        """Whether a registered file's upload was never taken: the process that registered it
+        died before it moved the upload (``batch_files.register`` commits, then takes)."""
+        return state == "received" and self.store.stat(self._processing(file_id, name)) is None
+
+    def processing_copy(self, f: FileRow, principal: Principal) -> Key:
+        """The hub's copy of a registered file, to read. When a crash left the upload where it
+        was (:meth:`untaken`), the upload is taken first: the same name, with the bytes that
+        were registered, in any upload folder of the file's realm."""
+        key = self.processing(f)
+        if f.state != "received" or self.store.stat(key) is not None:
+            return key
+        for folder in self.upload_dirs(f.ori, f.realm):
+            upload = folder / f.file_name
+            if self.store.stat(upload) is not None and self.store.digest(upload) == f.sha256:
+                log.warning("%s: registered as file %s and left; taken now", upload, f.id)
+                self.take(principal, upload, f.id)
+                break
+        return key
 
     def reject(self, principal: Principal, key: Key, message: str) -> None:
         """Tell the agency in OUTPUT why a file was not processed, and take it out of INPUT."""

@@ -119,14 +119,12 @@ class FileStore(Protocol):
     def put(self, key: Key, source: Path) -> None:
         """A local file's content as ``key``'s (the source is left as it is)."""
 
-    def link(self, source: Key, target: Key, conn: sa.Connection | None = None) -> None:
-        """``target`` another name of ``source``'s file (replacing what ``target`` named).
-        ``conn``: a transaction of the hub's database to do it in, where the store is that
-        database (it then happens if and only if the caller's transaction commits)."""
+    def link(self, source: Key, target: Key) -> None:
+        """``target`` another name of ``source``'s file (replacing what ``target`` named);
+        FileNotFoundError when ``source`` is gone."""
 
-    def move(self, source: Key, target: Key, conn: sa.Connection | None = None) -> bool:
-        """Rename, replacing ``target``; False when ``source`` was gone (moved by another).
-        ``conn``: as for :meth:`link`."""
+    def move(self, source: Key, target: Key) -> bool:
+        """Rename, replacing ``target``; False when ``source`` was gone (moved by another)."""
 
     def remove(self, key: Key) -> bool:
         """Delete one name; False when it was gone already."""
@@ -248,7 +246,7 @@ class DiskStore:
         with self.stage(key) as temp:
             shutil.copyfile(source, temp)
 
-    def link(self, source: Key, target: Key, conn: sa.Connection | None = None) -> None:
+    def link(self, source: Key, target: Key) -> None:
         self._replace_with_link(self.path(source), self.path(target))
 
     def _replace_with_link(self, source: Path, target: Path) -> None:
@@ -260,7 +258,7 @@ class DiskStore:
             shutil.copy2(source, staged)
         staged.replace(target)
 
-    def move(self, source: Key, target: Key, conn: sa.Connection | None = None) -> bool:
+    def move(self, source: Key, target: Key) -> bool:
         old, new = self.path(source), self.path(target)
         if self.stat(source) is None:
             return False
@@ -468,8 +466,8 @@ class DatabaseStore:
             for key in keys:
                 _name(conn, key, content)
 
-    def link(self, source: Key, target: Key, conn: sa.Connection | None = None) -> None:
-        with self._transaction(conn) as conn:
+    def link(self, source: Key, target: Key) -> None:
+        with write_transaction(self.engine) as conn:
             content = conn.execute(
                 sa.select(folder_names.c.content_id).where(*_named(source))
             ).scalar()
@@ -477,8 +475,8 @@ class DatabaseStore:
                 raise FileNotFoundError(str(source))
             _name(conn, target, content)
 
-    def move(self, source: Key, target: Key, conn: sa.Connection | None = None) -> bool:
-        with self._transaction(conn) as conn:
+    def move(self, source: Key, target: Key) -> bool:
+        with write_transaction(self.engine) as conn:
             content = conn.execute(
                 sa.select(folder_names.c.content_id).where(*_named(source)).with_for_update()
             ).scalar()
@@ -525,15 +523,6 @@ class DatabaseStore:
                 if left.stat().st_mtime < limit:  # in use for a day: none is
                     left.unlink()
         return freed
-
-    @contextmanager
-    def _transaction(self, conn: sa.Connection | None) -> Iterator[sa.Connection]:
-        """The caller's transaction, or one of this store's own."""
-        if conn is not None:
-            yield conn
-            return
-        with write_transaction(self.engine) as own:
-            yield own
 
     def _scratch(self) -> Path:
         self.scratch.mkdir(parents=True, exist_ok=True)

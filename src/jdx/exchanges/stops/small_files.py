@@ -120,7 +120,7 @@ class _Read:
 def _read(service: StopService, folders: Folders, f: FileRow, principal: Principal) -> _Read:
     read = _Read(f, principal)
     try:
-        with folders.store.local(folders.processing(f)) as path:
+        with folders.store.local(folders.processing_copy(f, principal)) as path:
             read.fmt = batch_files._format(path, f)
             dictionary = batch_files._dictionary_for(service, path, read.fmt)
             read.checked = [
