@@ -161,8 +161,8 @@ def test_the_batch_reader_streams_large_sheets_and_reads_the_same(
             sheet.write_row(r, 0, row)
             r += 1
     book.close()
-    whole = list(batch._sheet_rows(path, batch.Format.XLSX))
+    whole = list(batch.sheet_rows(path, batch.Format.XLSX))
     monkeypatch.setattr(batch, "CALAMINE_MAX_SHEET_BYTES", 0)
-    streamed = list(batch._sheet_rows(path, batch.Format.XLSX))
+    streamed = list(batch.sheet_rows(path, batch.Format.XLSX))
     assert streamed == whole
     assert len(whole) == r

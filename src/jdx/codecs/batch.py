@@ -120,7 +120,7 @@ def _check_zip(path: Path) -> None:
 def read_items(path: Path, fmt: Format, dictionary: Dictionary, skip: int = 0) -> Iterator[Item]:
     """The records of a file, from record ``skip + 1`` on (a resumed file skips what is stored)."""
     if fmt in (Format.XLSX, Format.XLS):
-        items = _flat_items(FlatLayout(dictionary), _sheet_rows(path, fmt))
+        items = _flat_items(FlatLayout(dictionary), sheet_rows(path, fmt))
     elif fmt is Format.DELIMITED:
         items = _flat_items(FlatLayout(dictionary), _delimited_rows(path))
     elif fmt is Format.XML:
@@ -134,7 +134,7 @@ def read_items(path: Path, fmt: Format, dictionary: Dictionary, skip: int = 0) -
 
 def read_header(path: Path, fmt: Format) -> list[str]:
     """The header row of a flat file ([] when there is none)."""
-    rows = _delimited_rows(path) if fmt is Format.DELIMITED else _sheet_rows(path, fmt)
+    rows = _delimited_rows(path) if fmt is Format.DELIMITED else sheet_rows(path, fmt)
     try:
         return next(rows, (0, []))[1]
     finally:
@@ -175,7 +175,7 @@ def read_raw(
     """The header and the unbound records of a flat file (XLSX, XLS, delimited), from record
     ``skip + 1`` on: :func:`read_items` without the binding, which the caller does elsewhere."""
     layout = FlatLayout(dictionary)
-    rows = _delimited_rows(path) if fmt is Format.DELIMITED else _sheet_rows(path, fmt)
+    rows = _delimited_rows(path) if fmt is Format.DELIMITED else sheet_rows(path, fmt)
     header, raw = _flat_raw(layout, rows)
     return header, (item for item in raw if item.seq > skip)
 
@@ -244,7 +244,7 @@ def _delimited_rows(path: Path) -> Generator[tuple[int, list[str]], None, None]:
             raise FileError(f"line {number + 1}: {exc}") from None
 
 
-def _sheet_rows(path: Path, fmt: Format) -> Generator[tuple[int, list[str]], None, None]:
+def sheet_rows(path: Path, fmt: Format) -> Generator[tuple[int, list[str]], None, None]:
     """The rows of the first sheet. A large XLSX sheet is streamed (``xlsx.py``: memory bounded
     whatever the rows); a smaller one, and XLS (65,536 rows at most), are read whole by
     calamine, which reads 4x faster but holds the sheet, about twice its inflated size."""

@@ -147,7 +147,7 @@ class ColumnarFile:
                 row += lines
                 if carry is not None:
                     frame = pl.concat([carry, frame])
-                frame = _number_items(frame, self._at, items)
+                frame = number_items(frame, self._at, items)
                 if frame.is_empty():
                     continue
                 if not last:
@@ -358,7 +358,7 @@ def _flags(block: bytes) -> tuple[bool, bool, bool]:
     return escape, odd_space, edge_space
 
 
-def _number_items(frame: pl.DataFrame, at: int, before: int) -> pl.DataFrame:
+def number_items(frame: pl.DataFrame, at: int, before: int) -> pl.DataFrame:
     """Number the records of consecutive rows (FlatLayout.groups): a row starts a record when it
     is the first, follows a wide row, or has a record id that is not blank and differs from the
     record's. A wide row is a record of its own. ``before`` records came before the frame."""

@@ -9,6 +9,8 @@ survive: a domain table reloaded, a worker killed, the hub's process killed.
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 import os
 import re
 import signal
@@ -21,10 +23,12 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+import xlsxwriter
 from bench import processes
+from python_calamine import CalamineWorkbook
 
 from jdx.codecs.flat import FlatLayout
-from jdx.exchanges.stops import batch_files, batch_workers, workflow
+from jdx.exchanges.stops import batch_files, batch_workers, columnar_records, workflow
 from jdx.exchanges.stops.file_folders import Folders
 from jdx.exchanges.stops.records import Op
 from jdx.exchanges.stops.service import StopService
@@ -138,10 +142,39 @@ def _stored(hub: Hub, file_id: int) -> dict[str, Any]:
 
 def _outputs(hub: Hub, principal: Principal, name: str) -> dict[str, bytes]:
     folder = hub_file(hub, _folders(hub).output_dir(principal.ori, principal.realm))
-    stem = name.rsplit(".", 1)[0]
+    stem, ext = name.rsplit(".", 1)
     found = {n: (folder / n).read_bytes() for n in folder.names() if n.startswith(f"{stem}_")}
-    assert {f"{stem}_errors.csv", f"{stem}_response.txt", f"{stem}_log.txt"} <= set(found)
+    assert {f"{stem}_errors.{ext}", f"{stem}_response.txt", f"{stem}_log.txt"} <= set(found)
+    if ext == "xlsx":  # a zip's bytes hold the moment it was written: its cells are compared
+        book = CalamineWorkbook.from_filelike(io.BytesIO(found[f"{stem}_errors.xlsx"]))
+        found[f"{stem}_errors.xlsx"] = repr(book.get_sheet_by_index(0).to_python()).encode()
     return found
+
+
+def _as_sheet(data: bytes) -> bytes:
+    """A pipe file's rows as a workbook, with what a sheet holds and a pipe file cannot: cells
+    typed as numbers and dates (read back as the text typed), and a line break in a cell (the
+    record path's alone: a record of the valid kind that it words as it reads)."""
+    rows = [line.split("|") for line in data.decode().split("\r\n") if line]
+    names = rows[0]
+    age, day, narrative = (names.index(n) for n in ("Perc.Age", "SDate", "BasSearch_N"))
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = book.add_worksheet()
+    dated = book.add_format({"num_format": "mm/dd/yyyy"})
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            if r in (1, 4) and c == age and value.isdigit():
+                sheet.write_number(r, c, int(value))
+            elif r == 1 and c == day:
+                month, d, year = map(int, value.split("/"))
+                sheet.write_datetime(r, c, dt.datetime(year, month, d), dated)
+            elif r == 8 and c == narrative:  # record 7 (valid[3])
+                sheet.write_string(r, c, "Consent given\nat the car")
+            else:
+                sheet.write_string(r, c, value)
+    book.close()
+    return buffer.getvalue()
 
 
 @pytest.mark.parametrize(
@@ -154,16 +187,27 @@ def _outputs(hub: Hub, principal: Principal, name: str) -> dict[str, bytes]:
     ],
     ids=["worker", "columnar", "columnar-worker"],
 )
+@pytest.mark.parametrize("ext", ["csv", "xlsx"])
 def test_the_worker_stores_what_the_hub_process_stores(
     hub: Hub,
     agency: AgencyFixture,
     monkeypatch: pytest.MonkeyPatch,
     ways: tuple[tuple[int, bool], tuple[int, bool]],
+    ext: str,
 ) -> None:
     monkeypatch.setattr(batch_files, "CHUNK", 4)
     service = hub.service(StopService)
     corrected = stop_record(agency, SDur="0")
     runs: dict[str, Any] = {}
+    clean: set[int] = set()  # the records the columnar path found clean, in this process
+    records = columnar_records.ColumnarRecords._records
+
+    def noted(self: columnar_records.ColumnarRecords, chunk: Any) -> Any:
+        out = records(self, chunk)
+        clean.update(r[0] for r in out if isinstance(r, tuple))
+        return out
+
+    monkeypatch.setattr(columnar_records.ColumnarRecords, "_records", noted)
     for realm, (workers, columnar) in zip(("prod", "test"), ways, strict=True):
         monkeypatch.setattr(service, "bulk_workers", workers)
         monkeypatch.setattr(service, "bulk_columnar", columnar)
@@ -171,11 +215,17 @@ def test_the_worker_stores_what_the_hub_process_stores(
         data = service.check_data(corrected)
         stored = service.submit_stop(principal, corrected, Op.INSERT, channel="ws", data=data)
         assert stored.status == "Submitted with Errors"
-        name = f"{STAMP}_{agency.ori}_MIXED.csv"
-        file_id = _process(hub, principal, name, _mixed_file_once(hub, agency, corrected))
+        name = f"{STAMP}_{agency.ori}_MIXED.{ext}"
+        data = _mixed_file_once(hub, agency, corrected)
+        if ext == "xlsx":
+            data = _as_sheet(data)
+        file_id = _process(hub, principal, name, data)
         runs[realm] = (_stored(hub, file_id), _outputs(hub, principal, name))
     if ways[1][0]:
         assert service.file_pool is not None  # the second run went through the worker
+    if ways[1] == (0, True):  # the columnar path ran, and left the record path what it must
+        assert {1, 4, 8} <= clean and not {2, 3, 6} & clean
+        assert (7 in clean) is (ext == "csv")  # a line break in a sheet's cell: record path
     (prod, prod_out), (test, test_out) = runs["prod"], runs["test"]
     assert len(prod["stops"]) == 14 and len(prod["errors"]) == 7
     assert prod == test

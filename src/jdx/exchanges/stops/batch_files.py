@@ -347,7 +347,7 @@ def _dictionary_for(service: StopService, path: Path, fmt: Format) -> Dictionary
     differ); ties go to the newest. XML and JSON records are matched to their era one by one by
     the validation service, so any dictionary reads them."""
     versions = [d for d, _ in service.validation.families["stop"].versions]
-    if fmt not in (Format.XLSX, Format.XLS, Format.DELIMITED):
+    if fmt not in FLAT:
         return versions[-1]
     header = {h.strip() for h in read_header(path, fmt)}
     return min(reversed(versions), key=lambda d: len(header - set(FlatLayout(d).names)))
@@ -358,12 +358,12 @@ def _checked_chunks(
 ) -> Iterator[list[tuple[Item, Outcome]]]:
     """The file's records from record ``skip + 1`` on, in chunks, each with its data checks.
 
-    Pipe-delimited files, when ``bulk_columnar`` is on: as columns (``columnar_files.py``), in
-    the service's columnar worker process when it has worker processes.
-    Flat files (XLSX, XLS, delimited), when the service has worker processes: the rows are
-    bound and checked there, a few chunks ahead of the one the caller stores (``batch_workers.py``).
-    Otherwise, and for XML and JSON, here, chunk by chunk."""
-    if fmt is Format.DELIMITED and service.bulk_columnar:
+    Flat files (pipe-delimited, XLSX, XLS), when ``bulk_columnar`` is on: as columns
+    (``columnar_files.py``), in the service's columnar worker process when it has worker
+    processes. Otherwise, when the service has worker processes: the rows are bound and checked
+    there, a few chunks ahead of the one the caller stores (``batch_workers.py``). Otherwise,
+    and for XML and JSON, here, chunk by chunk."""
+    if fmt in FLAT and service.bulk_columnar:
         from jdx.exchanges.stops import columnar_files  # it imports this module
 
         def rest(after: int) -> Iterator[list[tuple[Item, Outcome]]]:

@@ -185,7 +185,7 @@ def _columnar_close(token: str) -> None:
 
 class CheckPool:
     """The worker processes of one hub process's stop service: ``workers`` that bind and check
-    the records of flat files, and one that reads pipe-delimited files as columns (started
+    the records of flat files, and one that reads flat files as columns (started
     when the columnar path is first used: a file's reading keeps its state there)."""
 
     def __init__(self, validation: ValidationService, workers: int) -> None:
@@ -221,7 +221,7 @@ class CheckPool:
                     future.cancel()
 
     def columnar(self, path: Path, dictionary_id: str, skip: int) -> Iterator[tuple[Any, ...]]:
-        """A pipe-delimited file's records from record ``skip + 1`` on, read as columns in the
+        """A flat file's records from record ``skip + 1`` on, read as columns in the
         columnar worker (``_columnar_next``), :data:`COLUMNAR_AHEAD` blocks ahead of the caller;
         a ``columnar_files.Rest`` ends them where the rest is not columnar or the worker was
         lost (the caller reads on by the record path)."""

@@ -1,5 +1,5 @@
-"""Pipe-delimited batch files on the columnar path (issue 20): the file read, checked and bound
-as columns (``columnar_records.py``), and only the stops with something to say taken one by one.
+"""Flat batch files (pipe-delimited, XLSX, XLS) on the columnar path (issue 20): the file read,
+checked and bound as columns (``columnar_records.py``), and only the stops with something to say taken one by one.
 
 The clean stops go to the store as :class:`Prepared` records with an empty outcome, as a worker
 process hands back a stop it found clean. Every other stop (a finding of any severity, a shape
@@ -127,10 +127,14 @@ def checked_chunks(
         if lines is None:
             lines = FileLines(path, names)
         for record in records:
-            if len(record) == CLEAN_FIELDS:
-                seq, first, last, fields, text = record
+            if len(record) >= CLEAN_FIELDS:
+                seq, first, last, fields, text = record[:CLEAN_FIELDS]
                 prepared = Prepared.of(fields, text)
-                source = RowsAsRead(lines, first, last)
+                source: Any
+                if len(record) > CLEAN_FIELDS:  # a sheet's stop: its rows as read came with it
+                    source = {"columns": names, "rows": record[CLEAN_FIELDS]}
+                else:
+                    source = RowsAsRead(lines, first, last)
                 item = Item(seq, row_span(first, last), prepared, source, shaped=True)
                 # an outcome of its own: the relational checks add their issues to it
                 ready.append((item, Outcome([], dictionary.id)))
@@ -144,7 +148,7 @@ def checked_chunks(
 # A block's records as the driver above takes them: the header's names, then each record as a
 # clean stop's tuple (``columnar_records.Clean``) or as the record path checked it.
 Part = tuple[list[str], list[tuple[Any, ...]]] | Rest
-CLEAN_FIELDS = 5  # seq, first row, last row, fields, text
+CLEAN_FIELDS = 5  # seq, first row, last row, fields, text (and a sheet's rows as read)
 
 
 def _here(service: StopService, path: Path, dictionary: Dictionary, skip: int) -> Iterator[Part]:

@@ -1,8 +1,10 @@
-"""A pipe-delimited batch file read and checked as columns (issue 20): what the columnar path
-says of each record, in the process that runs it (the hub's, or a worker's: ``batch_workers.py``).
+"""A flat batch file (pipe-delimited, XLSX, XLS) read and checked as columns (issue 20): what the
+columnar path says of each record, in the process that runs it (the hub's, or a worker's:
+``batch_workers.py``).
 
-A block of the file at a time (``codecs/columnar_read.py``), Polars reads the rows into string
-columns. The columnar checker (``dictionary/columnar.py``), compiled from the same dictionary as
+A block of the file at a time, the rows are read into string columns: by Polars' CSV reader
+for a pipe file (``codecs/columnar_read.py``), from the record path's own reading of a sheet
+(``codecs/columnar_sheet.py``). The columnar checker (``dictionary/columnar.py``), compiled from the same dictionary as
 the record validator, says which stops the record path would find nothing in; the columnar
 binder (``codecs/columnar_bind.py``) writes those stops' JSON text, byte for byte what the
 record path would store, and the fields the relational checks read. Those stops come out as
@@ -25,9 +27,10 @@ from typing import Any
 
 import polars as pl
 
-from jdx.codecs.batch import RawItem
+from jdx.codecs.batch import Format, RawItem, sniff
 from jdx.codecs.columnar_bind import FIRST_ROW, LAST_ROW, TEXT, ColumnarBinder, fields_of
 from jdx.codecs.columnar_read import ITEM, WIDE, Chunk, ColumnarFile, Fallback, cell, open_columnar
+from jdx.codecs.columnar_sheet import REFER, SheetFile, open_sheet
 from jdx.codecs.flat import FlatLayout
 from jdx.dictionary import Dictionary
 from jdx.dictionary.columnar import ColumnarCheck, Domains, compile_columnar
@@ -42,9 +45,14 @@ FIELD_KEYS: tuple[tuple[str, ...], ...] = (
 
 # A stop the record path would find nothing in, as the store takes it: its position in the
 # file, the numbers of its first and last rows (lines), its fields for ``Prepared.of`` and the
-# record in canonical form as the JSON column's text. A plain tuple: cheap to hand over from a
-# worker process, and read back there without this module (and Polars).
-Clean = tuple[int, int, int, tuple[Any, ...], str]
+# record in canonical form as the JSON column's text; a sheet's stop has its rows as read
+# besides (a pipe file's are read again by line number, should the stop get an error row). A
+# plain tuple: cheap to hand over from a worker process, and read back there without this
+# module (and Polars).
+Clean = (
+    tuple[int, int, int, tuple[Any, ...], str]
+    | tuple[int, int, int, tuple[Any, ...], str, list[list[str]]]
+)
 
 
 Records = list[Clean | RawItem]  # a chunk's records in file order
@@ -56,7 +64,7 @@ __all__ = ["Clean", "ColumnarRecords", "Fallback", "Records"]
 class ColumnarRecords:
     """One file's columnar reader, checker and binder."""
 
-    file: ColumnarFile
+    file: ColumnarFile | SheetFile
     check: ColumnarCheck
     named: list[pl.Expr]  # the frame's cells under the layout's names, as the checker reads them
     binder: ColumnarBinder
@@ -66,7 +74,12 @@ class ColumnarRecords:
         cls, path: Path, dictionary: Dictionary, domains: Domains, versions: list[Dictionary]
     ) -> ColumnarRecords | Fallback:
         layout = FlatLayout(dictionary)
-        opened = open_columnar(path, layout)
+        fmt = sniff(path)
+        opened: ColumnarFile | SheetFile | Fallback
+        if fmt is Format.DELIMITED:
+            opened = open_columnar(path, layout)
+        else:
+            opened = open_sheet(path, fmt, layout)
         if isinstance(opened, Fallback):
             return opened
         # each layout name from the last header position that holds it, as the binder reads it
@@ -98,16 +111,24 @@ class ColumnarRecords:
 
     def _records(self, chunk: Chunk) -> Records:
         clean = self.check.clean(chunk.frame.select(ITEM, WIDE, *self.named)).to_list()
+        if REFER in chunk.frame.columns:  # a sheet's rows with a line break in a cell
+            refer = chunk.frame.group_by(ITEM, maintain_order=True).agg(pl.col(REFER).any())
+            clean = [c and not r for c, r in zip(clean, refer[REFER].to_list(), strict=True)]
         bound = self.binder.bind(chunk)
         texts = bound[TEXT].to_list()
         firsts, lasts = bound[FIRST_ROW].to_list(), bound[LAST_ROW].to_list()
         fields = fields_of(bound, len(FIELD_KEYS))
+        sheet = self.file if isinstance(self.file, SheetFile) else None
         out: Records = []
         referred: dict[int, int] = {}  # record number -> its place in ``out``
         for n, seq in enumerate(bound[ITEM].to_list()):
             text = texts[n]
             if clean[n] and text is not None:
-                out.append((seq, firsts[n], lasts[n], fields[n], text))
+                if sheet is None:
+                    out.append((seq, firsts[n], lasts[n], fields[n], text))
+                else:
+                    rows = sheet.rows_of(chunk, firsts[n], lasts[n])
+                    out.append((seq, firsts[n], lasts[n], fields[n], text, rows))
             else:
                 referred[seq] = len(out)
                 out.append((seq, 0, 0, (), ""))  # replaced below
