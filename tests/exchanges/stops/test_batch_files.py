@@ -37,6 +37,7 @@ def bulk_workers(request: pytest.FixtureRequest, hub: Hub, monkeypatch: pytest.M
     workers, columnar = request.param
     monkeypatch.setattr(hub.service(StopService), "bulk_workers", workers)
     monkeypatch.setattr(hub.service(StopService), "bulk_columnar", columnar)
+    monkeypatch.setattr(batch_files, "COLUMNAR", batch_files.FLAT)  # sheets too
     return int(workers)
 
 

@@ -196,6 +196,7 @@ def test_the_worker_stores_what_the_hub_process_stores(
     ext: str,
 ) -> None:
     monkeypatch.setattr(batch_files, "CHUNK", 4)
+    monkeypatch.setattr(batch_files, "COLUMNAR", batch_files.FLAT)  # sheets too
     service = hub.service(StopService)
     corrected = stop_record(agency, SDur="0")
     runs: dict[str, Any] = {}

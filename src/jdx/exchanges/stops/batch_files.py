@@ -80,6 +80,12 @@ NAME = re.compile(
     re.IGNORECASE,
 )
 FLAT = frozenset({Format.XLSX, Format.XLS, Format.DELIMITED})
+# The flat formats read as columns when ``bulk_columnar`` is on. Sheets can be (their rows as
+# the record path reads them, ``codecs/columnar_sheet.py``) but are not yet: the reading of the
+# sheet's XML is then the columnar worker's, before its checks, and 100,000 rows took longer
+# than on the record path, whose worker checks while the hub's process reads (6,049-6,857
+# against 7,408 rows/s: docs/benchmarks.md, "XLSX on the columnar path").
+COLUMNAR = frozenset({Format.DELIMITED})
 T = TypeVar("T")
 BATCH_EXTENSIONS = frozenset({"xlsx", "xls", "csv", "txt"})
 # Formats a name's extension admits: identification is by content, but a .json that holds a
@@ -358,12 +364,12 @@ def _checked_chunks(
 ) -> Iterator[list[tuple[Item, Outcome]]]:
     """The file's records from record ``skip + 1`` on, in chunks, each with its data checks.
 
-    Flat files (pipe-delimited, XLSX, XLS), when ``bulk_columnar`` is on: as columns
+    The :data:`COLUMNAR` formats, when ``bulk_columnar`` is on: as columns
     (``columnar_files.py``), in the service's columnar worker process when it has worker
-    processes. Otherwise, when the service has worker processes: the rows are bound and checked
-    there, a few chunks ahead of the one the caller stores (``batch_workers.py``). Otherwise,
-    and for XML and JSON, here, chunk by chunk."""
-    if fmt in FLAT and service.bulk_columnar:
+    processes. Other flat files, when the service has worker processes: the rows are bound and
+    checked there, a few chunks ahead of the one the caller stores (``batch_workers.py``).
+    Otherwise, and for XML and JSON, here, chunk by chunk."""
+    if fmt in COLUMNAR and service.bulk_columnar:
         from jdx.exchanges.stops import columnar_files  # it imports this module
 
         def rest(after: int) -> Iterator[list[tuple[Item, Outcome]]]:
