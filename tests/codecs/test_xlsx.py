@@ -13,7 +13,7 @@ import xlsxwriter
 from python_calamine import CalamineWorkbook
 
 from jdx.codecs import xlsx
-from jdx.codecs.batch import _cell_text
+from jdx.codecs.xlsx import cell_text as _cell_text
 
 
 def _calamine(path: Path) -> list[list[Any]]:

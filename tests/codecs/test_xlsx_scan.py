@@ -31,8 +31,11 @@ def _lxml(path: Path) -> list[list[Any]]:
 
 
 def _same(path: Path) -> list[list[Any]]:
+    """The scanner's values are lxml's, and its text (the record path's) lxml's values'."""
     scanned = list(xlsx.rows(path))
-    assert scanned == _lxml(path)
+    by_lxml = _lxml(path)
+    assert scanned == by_lxml
+    assert list(xlsx.rows(path, text=True)) == [[xlsx.cell_text(v) for v in r] for r in by_lxml]
     return scanned
 
 
@@ -140,6 +143,16 @@ ROWS = [
     '<row r="13"><c r="A13"><v/></c><c r="B13"><v></v></c><c r="C13" t="n"><v>1.5</v></c></row>',
     "<row r='14'><c r='A14' t='inlineStr'><is><t>single quotes</t></is></c></row>",
     '<row r="15"><c r="A15" t="inlineStr" cm="1"><is><t>other attribute</t></is></c></row>',
+    # the usual spellings (xlsx_scan.Simple): every cell an inline string, or every cell a
+    # number in no style or empty; then the numbers they leave (16 digits, a style: a date?)
+    '<row r="16"><c r="A16" t="inlineStr"><is><t>a</t></is></c><c r="C16" s="0" '
+    't="inlineStr"><is><t xml:space="preserve"> b </t></is></c><c r="B16" t="inlineStr">'
+    "<is><t></t></is></c></row>",
+    '<row r="17"><c r="A17"><v>-0</v></c><c r="B17"><v>007</v></c><c r="C17" s="0"/>'
+    '<c r="D17"/><c r="E17"><v>-123456789012345</v></c></row>',
+    '<row r="18"><c r="A18"><v>1234567890123456</v></c><c r="B18" s="0"><v>45000</v></c></row>',
+    '<row r="19"><c r="E19" t="inlineStr"><is><t>last first</t></is></c><c r="A19" '
+    't="inlineStr"><is><t>x</t></is></c><c r="A19" t="inlineStr"><is><t>y</t></is></c></row>',
 ]
 
 

@@ -10,7 +10,6 @@ file as a whole (not UTF-8, a zip bomb, entities, no header) raises :class:`File
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import enum
 import zipfile
 from collections.abc import Callable, Generator, Iterator
@@ -23,6 +22,7 @@ from lxml import etree
 
 from jdx.codecs import xlsx
 from jdx.codecs.flat import ConversionError, FlatLayout, RowGroup
+from jdx.codecs.xlsx import cell_text
 from jdx.codecs.xmlform import (
     MAX_DEPTH,
     XmlFormError,
@@ -250,8 +250,7 @@ def sheet_rows(path: Path, fmt: Format) -> Generator[tuple[int, list[str]], None
     calamine, which reads 4x faster but holds the sheet, about twice its inflated size."""
     if fmt is Format.XLSX and _sheet_bytes(path) > CALAMINE_MAX_SHEET_BYTES:
         try:
-            for number, row in enumerate(xlsx.rows(path), start=1):
-                yield number, [_cell_text(v) for v in row]
+            yield from enumerate(xlsx.rows(path, text=True), start=1)
         except xlsx.XlsxError as exc:
             raise FileError(f"the workbook cannot be read: {exc}") from None
         return
@@ -264,7 +263,7 @@ def sheet_rows(path: Path, fmt: Format) -> Generator[tuple[int, list[str]], None
     except Exception as exc:  # calamine raises its own error types for broken workbooks
         raise FileError(f"the workbook cannot be read: {exc}") from None
     for number, row in enumerate(rows, start=1):
-        yield number, [_cell_text(v) for v in row]
+        yield number, [cell_text(v) for v in row]
 
 
 def _sheet_bytes(path: Path) -> int:
@@ -272,30 +271,6 @@ def _sheet_bytes(path: Path) -> int:
     with zipfile.ZipFile(path) as z:
         sizes = [i.file_size for i in z.infolist() if i.filename.startswith("xl/worksheets/")]
     return max(sizes, default=0)
-
-
-def _cell_text(value: Any) -> str:
-    """A spreadsheet cell as the text the agency typed (codes stay codes, dates MM/DD/YYYY)."""
-    if value.__class__ is str:
-        return str(value)  # most cells: text, or blank
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "Y" if value else "N"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, dt.datetime):
-        if value.time() == dt.time(0):
-            return value.strftime("%m/%d/%Y")
-        return value.strftime("%m/%d/%Y %H:%M:%S")
-    if isinstance(value, dt.date):
-        return value.strftime("%m/%d/%Y")
-    if isinstance(value, dt.time):
-        return value.strftime("%H:%M:%S")
-    if isinstance(value, dt.timedelta):
-        seconds = int(value.total_seconds())
-        return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
-    return str(value)
 
 
 # --- XML and JSON -------------------------------------------------------------------------------

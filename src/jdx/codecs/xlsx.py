@@ -196,9 +196,9 @@ def _date_value(serial: float, is_1904: bool, kind: str) -> Any:
     return moment
 
 
-def rows(path: Path) -> Generator[list[Any], None, None]:
+def rows(path: Path, *, text: bool = False) -> Generator[list[Any], None, None]:
     """The rows of the first sheet, from row 1 to the last that holds a value, as calamine
-    gives them."""
+    gives them; with ``text``, each value as the text the agency typed (:func:`cell_text`)."""
     try:
         z = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
@@ -208,7 +208,7 @@ def rows(path: Path) -> Generator[list[Any], None, None]:
             sheet = _first_sheet(z)
             shared, styles, is_1904 = _shared_strings(z), _styles(z), _is_1904(z)
             start, width = _dimension(z, sheet)
-            yield from _sheet_rows(z, sheet, shared, styles, is_1904, start, width)
+            yield from _sheet_rows(z, sheet, shared, styles, is_1904, start, width, text)
         except (KeyError, etree.XMLSyntaxError, ValueError, IndexError) as exc:
             raise XlsxError(str(exc)) from None
 
@@ -221,18 +221,19 @@ def _sheet_rows(
     is_1904: bool,
     start: int,
     width: int,
+    text: bool,
 ) -> Iterator[list[Any]]:
     """The rows with a value, from the scanner (``xlsx_scan.py``), or from lxml for a sheet it
     does not read; rows without a value between them are filled in, as calamine gives them."""
     try:
         with z.open(sheet) as f:
             yield from _values(
-                xlsx_scan.rows(f, _parse_rows), shared, styles, is_1904, start, width
+                xlsx_scan.rows(f, _parse_rows), shared, styles, is_1904, start, width, text
             )
             return
     except xlsx_scan.NotScannable:
         pass  # raised before the sheet's first row, never after: nothing was given twice
-    yield from _values(_lxml_rows(z, sheet), shared, styles, is_1904, start, width)
+    yield from _values(_lxml_rows(z, sheet), shared, styles, is_1904, start, width, text)
 
 
 def _values(
@@ -242,45 +243,18 @@ def _values(
     is_1904: bool,
     start: int,
     width: int,
+    text: bool = False,
 ) -> Iterator[list[Any]]:
     columns: dict[str, int] = {}  # "BM" -> 64: a reference's letters, parsed once
     last = 0  # the last row given
-    unescape = xlsx_scan.unescape
     for stated, found_cells, escaped in found:
         number = stated or last + 1
-        cells: list[Any] = []
-        for letters, style, kind, style_after, text, inline, inline_text in found_cells:
-            if escaped:
-                text, inline_text = unescape(text), unescape(inline_text)
-            value: Any
-            if not kind or kind == "s" or kind == "n":
-                if not text:
-                    continue
-                if kind == "s":
-                    value = shared[int(text)]
-                else:
-                    value = _number(text, style or style_after, styles, is_1904)
-            elif kind == "inlineStr":
-                if not inline:
-                    continue
-                value = inline_text
-            else:
-                value = _value(kind, text)
-                if value is None:
-                    continue
-            if letters:
-                at = columns.get(letters)
-                if at is None:
-                    at = columns[letters] = _column(letters) - start
-            else:
-                at = len(cells)
-            if not 0 <= at < MAX_COLUMNS:
-                raise XlsxError(f"cell {letters or at} is outside the sheet's stated dimension")
-            if at == len(cells):
-                cells.append(value)
-            else:
-                cells.extend([""] * (at - len(cells) + 1))
-                cells[at] = value
+        if isinstance(found_cells, xlsx_scan.Simple):
+            cells = _simple_values(found_cells, shared, start, columns, text)
+        else:
+            cells = row_values(found_cells, escaped, shared, styles, is_1904, start, columns)
+            if text:
+                cells = [cell_text(v) for v in cells]
         if not cells:
             continue  # a row of formatting only: rows between values are filled in below
         for _ in range(last + 1, number):
@@ -289,6 +263,114 @@ def _values(
             cells.extend([""] * (width - len(cells)))
         last = number
         yield cells
+
+
+def row_values(
+    found_cells: list[xlsx_scan.Cell],
+    escaped: bool,
+    shared: list[str],
+    styles: list[str],
+    is_1904: bool,
+    start: int,
+    columns: dict[str, int],
+) -> list[Any]:
+    """A row's values by position from the sheet's first used column (``start``), up to its
+    last value; [] for a row without one. ``columns`` caches the letters' positions."""
+    unescape = xlsx_scan.unescape
+    cells: list[Any] = []
+    for letters, style, kind, style_after, text, inline, inline_text in found_cells:
+        if escaped:
+            text, inline_text = unescape(text), unescape(inline_text)
+        value: Any
+        if not kind or kind == "s" or kind == "n":
+            if not text:
+                continue
+            if kind == "s":
+                value = shared[int(text)]
+            else:
+                value = _number(text, style or style_after, styles, is_1904)
+        elif kind == "inlineStr":
+            if not inline:
+                continue
+            value = inline_text
+        else:
+            value = _value(kind, text)
+            if value is None:
+                continue
+        if letters:
+            at = columns.get(letters)
+            if at is None:
+                at = columns[letters] = _column(letters) - start
+        else:
+            at = len(cells)
+        if not 0 <= at < MAX_COLUMNS:
+            raise XlsxError(f"cell {letters or at} is outside the sheet's stated dimension")
+        if at == len(cells):
+            cells.append(value)
+        else:
+            cells.extend([""] * (at - len(cells) + 1))
+            cells[at] = value
+    return cells
+
+
+def _simple_values(
+    found_cells: xlsx_scan.Simple,
+    shared: list[str],
+    start: int,
+    columns: dict[str, int],
+    text: bool,
+) -> list[Any]:
+    """:func:`row_values` of a row in one of the scanner's usual spellings: the same values,
+    with less to decide per cell (no style: a number there is never a date)."""
+    cells: list[Any] = []
+    inline = found_cells.kind == xlsx_scan.INLINE
+    for cell in found_cells:
+        value: Any
+        if inline:
+            letters, value = cell
+        else:
+            letters, index, number = cell
+            if index:
+                value = shared[int(index)]
+            elif number:  # at most 15 digits: the float holds it exactly
+                value = str(int(number)) if text else float(number)
+            else:
+                continue  # an empty cell
+        at = columns.get(letters)
+        if at is None:
+            at = columns[letters] = _column(letters) - start
+        if not 0 <= at < MAX_COLUMNS:
+            raise XlsxError(f"cell {letters} is outside the sheet's stated dimension")
+        if at == len(cells):
+            cells.append(value)
+        else:
+            cells.extend([""] * (at - len(cells) + 1))
+            cells[at] = value
+    return cells
+
+
+def cell_text(value: Any) -> str:
+    """A spreadsheet cell as the text the agency typed (codes stay codes, dates MM/DD/YYYY)."""
+    if value.__class__ is str:
+        return str(value)  # most cells: text, or blank
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "Y" if value else "N"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0):
+            return value.strftime("%m/%d/%Y")
+        return value.strftime("%m/%d/%Y %H:%M:%S")
+    if isinstance(value, dt.date):
+        return value.strftime("%m/%d/%Y")
+    if isinstance(value, dt.time):
+        return value.strftime("%H:%M:%S")
+    if isinstance(value, dt.timedelta):
+        seconds = int(value.total_seconds())
+        return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+    return str(value)
 
 
 def _lxml_rows(z: zipfile.ZipFile, sheet: str) -> Iterator[xlsx_scan.Row]:

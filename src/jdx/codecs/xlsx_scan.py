@@ -60,6 +60,39 @@ _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
 _PREFIXED = re.compile(r"<\w+:sheetData\b")
 
 
+# The two spellings of a whole row that most writers use for every cell, read by expressions of
+# two groups (the general one above has seven, and costs twice as much; docs/benchmarks.md,
+# "XLSX: the usual rows read by simpler expressions"): every cell an inline string of one plain
+# run (xlsxwriter's and many exporters' way), or every cell a shared string, a number in no
+# style (so not a date), or empty. A row with a cell of any other spelling, an entity or a
+# carriage return is read by the general expression, which reads these spellings too.
+INLINE, SHARED = "inline", "shared"
+_INLINE = re.compile(
+    r'<c r="([A-Z]{1,3})\d+"(?: s="\d+")? t="inlineStr">'
+    r'<is><t(?: xml:space="preserve")?>([^<]*)</t></is></c>'
+)
+_ONLY_INLINE = re.compile(
+    r'(?:<c r="[A-Z]{1,3}\d+"(?: s="\d+")? t="inlineStr">'
+    r'<is><t(?: xml:space="preserve")?>[^<]*</t></is></c>)*'
+)
+# (letters, shared string index, number): the index "" for a number, both "" for an empty cell
+_SHARED = re.compile(
+    r'<c r="([A-Z]{1,3})\d+"(?:(?: s="\d+")?(?: t="s"><v>(\d+)</v></c>|/>)|><v>(-?\d{1,15})</v></c>)'
+)
+_ONLY_SHARED = re.compile(
+    r'(?:<c r="[A-Z]{1,3}\d+"(?:(?: s="\d+")?(?: t="s"><v>\d+</v></c>|/>)|><v>-?\d{1,15}</v></c>))*'
+)
+
+
+class Simple(list[tuple[str, ...]]):
+    """A row's cells in one of the two usual spellings (:data:`INLINE`: letters and text;
+    :data:`SHARED`: letters, index, number), as their expression's groups give them."""
+
+    def __init__(self, kind: str, cells: list[tuple[str, ...]]) -> None:
+        super().__init__(cells)
+        self.kind = kind
+
+
 class NotScannable(Exception):
     """The sheet is not one the scanner reads (a prefix, a DTD): lxml reads it whole."""
 
@@ -70,13 +103,21 @@ class NotScannable(Exception):
 Cell = tuple[str, str, str, str, str, str, str]
 # A row: its ``r`` (None when it states none), its cells, and whether their text still holds
 # character references or carriage returns (see :func:`unescape`).
-Row = tuple[int | None, list[Cell], bool]
+Row = tuple[int | None, list[Cell] | Simple, bool]
 # lxml's reading of a piece of the sheet's XML that the expressions leave: the rows in it.
 ParseRows = Callable[[str], list[Row]]
 
 
 def rows(source: IO[bytes], parse_rows: ParseRows) -> Iterator[Row]:
     """Each row of the sheet data, in file order; cells without a value included."""
+    for text, whole in blocks(source):
+        yield from rows_of(text, parse_rows) if whole else parse_rows(text)
+
+
+def blocks(source: IO[bytes]) -> Iterator[tuple[str, bool]]:
+    """The sheet data's XML, a megabyte or so at a time: whole ``<row>`` elements (``True``),
+    or, where the sheet ends inside its data, what is left, for lxml to say what is wrong with
+    it (``False``)."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     text = ""
     started = False
@@ -100,22 +141,21 @@ def rows(source: IO[bytes], parse_rows: ParseRows) -> Iterator[Row]:
             text = text[opened + 1 :]
         closed = text.find("</sheetData>")
         if closed >= 0:
-            yield from _rows_of(text[:closed], parse_rows)
+            yield text[:closed], True
             return
         end = text.rfind("</row>")
         if end >= 0:
             cut = end + len("</row>")
-            yield from _rows_of(text[:cut], parse_rows)
+            yield text[:cut], True
             text = text[cut:]
         if len(text) > MAX_ROW_CHARS:
             raise ValueError(f"a row of the sheet is longer than {MAX_ROW_CHARS:,} characters")
         if not data:
-            # the sheet ended inside its data: lxml says what is wrong with what is left
-            yield from parse_rows(text)
+            yield text, False  # the sheet ended inside its data
             return
 
 
-def _rows_of(text: str, parse_rows: ParseRows) -> Iterator[Row]:
+def rows_of(text: str, parse_rows: ParseRows) -> Iterator[Row]:
     """The rows of whole ``<row>`` elements (``text`` ends with ``</row>`` or holds none)."""
     pieces = text.split("</row>")
     for piece in pieces[:-1]:
@@ -125,11 +165,18 @@ def _rows_of(text: str, parse_rows: ParseRows) -> Iterator[Row]:
             yield from parse_rows(piece + "</row>")  # an empty row before, or not a row at all
             continue
         content = piece[opened + 1 :]
+        number = _ROW_NUMBER.search(piece, at, opened)
+        n = int(number.group(1)) if number else None
+        if "&" not in content and "\r" not in content:
+            if _ONLY_INLINE.fullmatch(content):
+                yield n, Simple(INLINE, _INLINE.findall(content)), False
+                continue
+            if _ONLY_SHARED.fullmatch(content):
+                yield n, Simple(SHARED, _SHARED.findall(content)), False
+                continue
         if not _ONLY_CELLS.fullmatch(content) or ("&" in content and has_undefined_entity(content)):
             yield from parse_rows(piece + "</row>")  # a spelling the expressions do not know
             continue
-        number = _ROW_NUMBER.search(piece, at, opened)
-        n = int(number.group(1)) if number else None
         yield n, _CELL.findall(content), "&" in content or "\r" in content
     if pieces[-1].strip():
         yield from parse_rows(pieces[-1])
