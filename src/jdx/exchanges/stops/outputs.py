@@ -159,7 +159,8 @@ def _write_flat_errors(temp: Path, ext: str, errors: Iterable[Any]) -> None:
         def put_cells(row: list[str]) -> None:
             r = next(count)
             for c, value in enumerate(row):
-                sheet.write_string(r, c, value)
+                if value:  # a blank cell is left out, as the agency's own sheet has it: a
+                    sheet.write_string(r, c, value)  # cell of "" counts as filled in Excel
 
         put = put_cells
 
