@@ -136,6 +136,7 @@ def bench_bulk(args: argparse.Namespace) -> None:
         args.bulk_records,
         args.xlsx_rows,
         urls,
+        json_records=args.json_records,
         seed=args.seed,
         frictionless=not args.no_frictionless,
         log=log,
@@ -343,6 +344,9 @@ def parser() -> argparse.ArgumentParser:
         help="stops in the pipe-delimited file (1000000)",
     )
     b.add_argument("--xlsx-rows", type=int, default=100_000, help="rows of the XLSX (100000)")
+    b.add_argument(
+        "--json-records", type=int, default=0, help="records of an NDJSON file of the same (0)"
+    )
     b.add_argument("--no-frictionless", action="store_true", help="skip the Frictionless runs")
     b.add_argument(
         "--bulk-workers",

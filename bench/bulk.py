@@ -47,12 +47,11 @@ DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/jdx_bench_bulk"
 # --- files --------------------------------------------------------------------------------------
 
 
-def _rows(n: int, seed: int, ori: str) -> Iterator[tuple[int, list[list[str]]]]:
-    """(record number, its rows in the 2024 flat layout) for ``n`` bench records."""
+def _records(n: int, seed: int, ori: str) -> Iterator[dict[str, Any]]:
+    """``n`` bench records of one era (a file's header is one era's layout), a share of them
+    with a planted error."""
     gen = Generator(seed)
-    layout = FlatLayout(dictionaries()[ERA])
     for i in range(n):
-        # One era per file: a file's header is one era's layout (2018 stops go in 2018 files).
         if gen.rng.random() < INVALID_SHARE:
             record, expected = gen.invalid_record(i, ERA)
             if expected.field != "ORI":
@@ -60,7 +59,29 @@ def _rows(n: int, seed: int, ori: str) -> Iterator[tuple[int, list[list[str]]]]:
         else:
             record = gen.valid_record(i, ERA)
             record["ORI"] = ori
+        yield record
+
+
+def _rows(n: int, seed: int, ori: str) -> Iterator[tuple[int, list[list[str]]]]:
+    """(record number, its rows in the 2024 flat layout) for ``n`` bench records."""
+    layout = FlatLayout(dictionaries()[ERA])
+    for i, record in enumerate(_records(n, seed, ori)):
         yield i, layout.to_rows(record)
+
+
+def json_file(records: int, seed: int, ori: str) -> Path:
+    """The same records as :func:`pipe_file`'s, as NDJSON (one record a line: a JSON file of
+    this size is refused as one document)."""
+    path = CACHE / f"20240315143400_{ori}_J{records}S{seed}E.json"
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("wb") as out:
+        for record in _records(records, seed, ori):
+            out.write(orjson.dumps(record) + b"\n")
+    tmp.replace(path)
+    return path
 
 
 def pipe_file(records: int, seed: int, ori: str) -> tuple[Path, int]:
@@ -484,6 +505,7 @@ def run(
     xlsx_rows: int,
     database_urls: list[str | None],
     *,
+    json_records: int = 0,
     seed: int,
     frictionless: bool,
     log: Callable[[str], None],
@@ -497,6 +519,7 @@ def run(
     log(f"building the files (cached in {CACHE})")
     pipe, pipe_rows = pipe_file(records, seed, ORI_OF_BENCH)
     xlsx, xlsx_records = xlsx_file(xlsx_rows, seed, ORI_OF_BENCH) if xlsx_rows else (None, 0)
+    ndjson = json_file(json_records, seed, ORI_OF_BENCH) if json_records else None
     with tempfile.TemporaryDirectory(prefix="jdx-bench-bulk-") as tmp:
         work = Path(tmp)
         cases: list[tuple[Path, int, int, str | None]] = []  # file, records, rows, database
@@ -504,6 +527,8 @@ def run(
             cases.append((pipe, records, pipe_rows, url))
             if xlsx is not None:
                 cases.append((xlsx, xlsx_records, xlsx_rows, url))
+            if ndjson is not None:
+                cases.append((ndjson, json_records, json_records, url))
         for path, n, rows, url in cases:
             results.append(run_jdx(path, n, rows, url, work, log, bulk_workers, columnar))
             measured(results)

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 import sqlalchemy as sa
 import xlsxwriter
@@ -28,7 +29,14 @@ from bench import processes
 from python_calamine import CalamineWorkbook
 
 from jdx.codecs.flat import FlatLayout
-from jdx.exchanges.stops import batch_files, batch_workers, columnar_records, workflow
+from jdx.codecs.xmlform import to_xml
+from jdx.exchanges.stops import (
+    batch_files,
+    batch_workers,
+    columnar_records,
+    small_files,
+    workflow,
+)
 from jdx.exchanges.stops.file_folders import Folders
 from jdx.exchanges.stops.records import Op
 from jdx.exchanges.stops.service import StopService
@@ -68,6 +76,31 @@ def _process(hub: Hub, principal: Principal, name: str, data: bytes) -> int:
 def _mixed_file(hub: Hub, agency: AgencyFixture, corrected: dict[str, Any]) -> bytes:
     """Every kind of record a file holds, spread over chunks of 4."""
     layout = FlatLayout(hub.validation.dictionaries["stop-2024"])
+    data = delimited(layout, _mixed_records(agency, corrected))
+    width = len(layout.names)
+    ragged = b"|".join([b"RAGGED"] * (width + 3)) + b"\r\n"  # wider than the header
+    blank = b"|" * (width - 1) + b"\r\n"
+    return data + blank + ragged + delimited(layout, [stop_record(agency)]).split(b"\r\n", 1)[1]
+
+
+def _mixed_document(records: list[dict[str, Any]], ext: str) -> bytes:
+    """The records as a JSON, NDJSON or XML file, with what such a file may hold besides:
+    values with spaces around them (stored trimmed: the canonical form) and, in JSON, an entry
+    that is not a record."""
+    sent: list[Any] = [dict(r) for r in records]
+    for n in (0, 1):  # a valid record and one with a record error (its error row: as sent)
+        sent[n]["Location"] = {**sent[n]["Location"], "City": "  SAN DIEGO "}
+    if ext == "xml":
+        return to_xml("Stops", {"Stop": sent})
+    sent.insert(5, ["not", "a", "record"])
+    if ext == "json":
+        return orjson.dumps(sent)
+    lines = [orjson.dumps(r) for r in sent]
+    lines.insert(8, b'{"LEARecordID": "BROKEN", ')  # a line that is not JSON
+    return b"\n".join(lines) + b"\n"
+
+
+def _mixed_records(agency: AgencyFixture, corrected: dict[str, Any]) -> list[dict[str, Any]]:
     valid = [stop_record(agency) for _ in range(9)]
     same_moment = stop_record(agency)
     same_moment.update({k: valid[1][k] for k in ("SDate", "STime")})
@@ -77,7 +110,7 @@ def _mixed_file(hub: Hub, agency: AgencyFixture, corrected: dict[str, Any]) -> b
     two_persons = stop_record(agency)
     people = two_persons["ListPerson_Stopped"]["Person_Stopped"]
     people.append({**people[0], "PID": "2"})
-    records = [
+    return [
         valid[0],
         stop_record(agency, SDur="0"),  # a record error
         stop_record(agency, SDate="13/45/2024"),  # fatal
@@ -95,11 +128,6 @@ def _mixed_file(hub: Hub, agency: AgencyFixture, corrected: dict[str, Any]) -> b
         valid[7],
         valid[8],
     ]
-    data = delimited(layout, records)
-    width = len(layout.names)
-    ragged = b"|".join([b"RAGGED"] * (width + 3)) + b"\r\n"  # wider than the header
-    blank = b"|" * (width - 1) + b"\r\n"
-    return data + blank + ragged + delimited(layout, [stop_record(agency)]).split(b"\r\n", 1)[1]
 
 
 def _stored(hub: Hub, file_id: int) -> dict[str, Any]:
@@ -187,7 +215,7 @@ def _as_sheet(data: bytes) -> bytes:
     ],
     ids=["worker", "columnar", "columnar-worker"],
 )
-@pytest.mark.parametrize("ext", ["csv", "xlsx"])
+@pytest.mark.parametrize("ext", ["csv", "xlsx", "json", "ndjson", "xml"])
 def test_the_worker_stores_what_the_hub_process_stores(
     hub: Hub,
     agency: AgencyFixture,
@@ -197,6 +225,8 @@ def test_the_worker_stores_what_the_hub_process_stores(
 ) -> None:
     monkeypatch.setattr(batch_files, "CHUNK", 4)
     monkeypatch.setattr(batch_files, "COLUMNAR", batch_files.FLAT)  # sheets too
+    monkeypatch.setattr(batch_files, "DOCUMENT_BLOCK", 3)  # JSON and XML: blocks cross chunks
+    monkeypatch.setattr(small_files, "SMALL_FILE_BYTES", 0)  # not a lane's, if one runs here
     service = hub.service(StopService)
     corrected = stop_record(agency, SDur="0")
     runs: dict[str, Any] = {}
@@ -216,19 +246,21 @@ def test_the_worker_stores_what_the_hub_process_stores(
         data = service.check_data(corrected)
         stored = service.submit_stop(principal, corrected, Op.INSERT, channel="ws", data=data)
         assert stored.status == "Submitted with Errors"
-        name = f"{STAMP}_{agency.ori}_MIXED.{ext}"
-        data = _mixed_file_once(hub, agency, corrected)
+        name = f"{STAMP}_{agency.ori}_MIXED.{ext.removeprefix('nd')}"
+        data = _mixed_file_once(hub, agency, corrected, ext)
         if ext == "xlsx":
             data = _as_sheet(data)
         file_id = _process(hub, principal, name, data)
         runs[realm] = (_stored(hub, file_id), _outputs(hub, principal, name))
     if ways[1][0]:
         assert service.file_pool is not None  # the second run went through the worker
-    if ways[1] == (0, True):  # the columnar path ran, and left the record path what it must
-        assert {1, 4, 8} <= clean and not {2, 3, 6} & clean
+    if ways[1] == (0, True) and ext in ("csv", "xlsx"):  # the columnar path ran, and left
+        assert {1, 4, 8} <= clean and not {2, 3, 6} & clean  # the record path what it must
         assert (7 in clean) is (ext == "csv")  # a line break in a sheet's cell: record path
     (prod, prod_out), (test, test_out) = runs["prod"], runs["test"]
-    assert len(prod["stops"]) == 14 and len(prod["errors"]) == 7
+    documents = {"json": 7, "ndjson": 8, "xml": 6}  # what is not a record; no ragged row
+    assert len(prod["stops"]) == 14 - (ext in documents)
+    assert len(prod["errors"]) == documents.get(ext, 7)
     assert prod == test
     assert prod_out.keys() == test_out.keys()
     for output, content in prod_out.items():
@@ -238,11 +270,16 @@ def test_the_worker_stores_what_the_hub_process_stores(
 _FILES: dict[str, bytes] = {}
 
 
-def _mixed_file_once(hub: Hub, agency: AgencyFixture, corrected: dict[str, Any]) -> bytes:
+def _mixed_file_once(
+    hub: Hub, agency: AgencyFixture, corrected: dict[str, Any], ext: str = "csv"
+) -> bytes:
     """The same bytes for both realms (the records' ids come from a counter)."""
-    key = f"{agency.ori}:{corrected['LEARecordID']}"
+    key = f"{agency.ori}:{corrected['LEARecordID']}:{ext}"
     if key not in _FILES:
-        _FILES[key] = _mixed_file(hub, agency, corrected)
+        if ext in ("csv", "xlsx"):
+            _FILES[key] = _mixed_file(hub, agency, corrected)
+        else:
+            _FILES[key] = _mixed_document(_mixed_records(agency, corrected), ext)
     return _FILES[key]
 
 
@@ -254,11 +291,18 @@ def _comparable(output: bytes) -> bytes:
     return re.sub(moment, b"#", output)
 
 
-def _one_city_file(hub: Hub, agency: AgencyFixture, tag: str) -> tuple[str, bytes]:
-    layout = FlatLayout(hub.validation.dictionaries["stop-2024"])
+def _one_city_file(
+    hub: Hub, agency: AgencyFixture, tag: str, ext: str = "csv"
+) -> tuple[str, bytes]:
     records = [stop_record(agency) for _ in range(3)]
     assert {r["Location"]["City"] for r in records} == {"SAN DIEGO"}
-    return f"{STAMP}_{agency.ori}_{tag}.csv", delimited(layout, records)
+    return f"{STAMP}_{agency.ori}_{tag}.{ext}", _file_of(hub, records, ext)
+
+
+def _file_of(hub: Hub, records: list[dict[str, Any]], ext: str) -> bytes:
+    if ext == "json":
+        return orjson.dumps(records)
+    return delimited(FlatLayout(hub.validation.dictionaries["stop-2024"]), records)
 
 
 def _counts(hub: Hub, file_id: int) -> tuple[int, int, int, int]:
@@ -268,19 +312,27 @@ def _counts(hub: Hub, file_id: int) -> tuple[int, int, int, int]:
 
 
 KINDS = pytest.mark.parametrize(
-    ("kind", "columnar"), [("check", False), ("columnar", True)], ids=["worker", "columnar-worker"]
+    ("kind", "columnar", "ext"),
+    [("check", False, "csv"), ("reader", True, "csv"), ("reader", False, "json")],
+    ids=["worker", "columnar-worker", "json-worker"],
 )
 
 
 @KINDS
 def test_a_reloaded_domain_table_restarts_the_workers_on_it(
-    hub: Hub, agency: AgencyFixture, monkeypatch: pytest.MonkeyPatch, kind: str, columnar: bool
+    hub: Hub,
+    agency: AgencyFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    kind: str,
+    columnar: bool,
+    ext: str,
 ) -> None:
     service = hub.service(StopService)
+    monkeypatch.setattr(small_files, "SMALL_FILE_BYTES", 0)  # JSON files of a batch, all
     monkeypatch.setattr(service, "bulk_workers", 1)
     monkeypatch.setattr(service, "bulk_columnar", columnar)  # which worker reads the file
     principal = _principal(hub, agency, "prod")
-    file_id = _process(hub, principal, *_one_city_file(hub, agency, "CITY1"))
+    file_id = _process(hub, principal, *_one_city_file(hub, agency, "CITY1", ext))
     assert _counts(hub, file_id) == (3, 3, 0, 0)
     pool = batch_workers.pool_for(service)
     assert pool is not None
@@ -289,41 +341,46 @@ def test_a_reloaded_domain_table_restarts_the_workers_on_it(
     cities = hub.validation.domains["city"]
     hub.validation.set_domain("city", cities - {"SAN DIEGO"})  # what a reload does
     try:
-        file_id = _process(hub, principal, *_one_city_file(hub, agency, "CITY2"))
+        file_id = _process(hub, principal, *_one_city_file(hub, agency, "CITY2", ext))
         assert _counts(hub, file_id) == (3, 0, 3, 0)  # the worker knows the city is gone
         assert pool.running(kind) is not before
     finally:
         hub.validation.set_domain("city", cities)
-    file_id = _process(hub, principal, *_one_city_file(hub, agency, "CITY3"))
+    file_id = _process(hub, principal, *_one_city_file(hub, agency, "CITY3", ext))
     assert _counts(hub, file_id) == (3, 3, 0, 0)
 
 
 @KINDS
 def test_a_killed_worker_leaves_its_chunks_to_the_hub_process(
-    hub: Hub, agency: AgencyFixture, monkeypatch: pytest.MonkeyPatch, kind: str, columnar: bool
+    hub: Hub,
+    agency: AgencyFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    kind: str,
+    columnar: bool,
+    ext: str,
 ) -> None:
     """The record path in the hub's process takes a killed worker's records: the check
-    worker's chunks, or the rest of the file the columnar worker was reading."""
+    worker's chunks, or the rest of the file the reader worker was reading."""
     service = hub.service(StopService)
+    monkeypatch.setattr(small_files, "SMALL_FILE_BYTES", 0)  # JSON files of a batch, all
     monkeypatch.setattr(service, "bulk_workers", 1)
     monkeypatch.setattr(service, "bulk_columnar", columnar)
     monkeypatch.setattr(batch_files, "CHUNK", 2)
     principal = _principal(hub, agency, "prod")
-    _process(hub, principal, *_one_city_file(hub, agency, "KILL1"))  # the worker is up
+    _process(hub, principal, *_one_city_file(hub, agency, "KILL1", ext))  # the worker is up
     pool = batch_workers.pool_for(service)
     running = pool.running(kind) if pool is not None else None
     assert running is not None
     for pid in list(running._processes):
         os.kill(pid, signal.SIGKILL)
-    layout = FlatLayout(hub.validation.dictionaries["stop-2024"])
     records = [stop_record(agency) for _ in range(7)] + [stop_record(agency, SDur="0")]
     file_id = _process(
-        hub, principal, f"{STAMP}_{agency.ori}_KILL2.csv", delimited(layout, records)
+        hub, principal, f"{STAMP}_{agency.ori}_KILL2.{ext}", _file_of(hub, records, ext)
     )
     assert _counts(hub, file_id) == (8, 7, 1, 0)
     with hub.engine.connect() as conn:
         assert batch_files.stored_count(conn, file_id) == 8
-    file_id = _process(hub, principal, *_one_city_file(hub, agency, "KILL3"))  # a new worker
+    file_id = _process(hub, principal, *_one_city_file(hub, agency, "KILL3", ext))  # a new worker
     assert _counts(hub, file_id) == (3, 3, 0, 0) and pool.running(kind) is not None
 
 

@@ -80,6 +80,8 @@ NAME = re.compile(
     re.IGNORECASE,
 )
 FLAT = frozenset({Format.XLSX, Format.XLS, Format.DELIMITED})
+# Records of a JSON or XML file the reader worker checks per hand-over (``document_files.py``).
+DOCUMENT_BLOCK = 1_000
 # The flat formats read as columns when ``bulk_columnar`` is on. Sheets can be (their rows as
 # the record path reads them, ``codecs/columnar_sheet.py``) but are not yet: the reading of the
 # sheet's XML is then the columnar worker's, before its checks, and 100,000 rows took longer
@@ -382,13 +384,31 @@ def _checked_chunks(
 
 
 def _record_path_chunks(
-    service: StopService, path: Path, fmt: Format, dictionary: Dictionary, skip: int
+    service: StopService,
+    path: Path,
+    fmt: Format,
+    dictionary: Dictionary,
+    skip: int,
+    *,
+    in_hub: bool = False,
 ) -> Iterator[list[tuple[Item, Outcome]]]:
-    """:func:`_checked_chunks` record by record (in the worker processes for flat files)."""
-    pool = pool_for(service) if fmt in FLAT else None
-    if pool is not None:
+    """:func:`_checked_chunks` record by record, in the worker processes when the service has
+    them: a flat file's rows bound and checked there, a JSON or XML file read and checked
+    there (``document_files.py``)."""
+    pool = pool_for(service)
+    if pool is not None and fmt in FLAT:
         header, raw = read_raw(path, fmt, dictionary, skip=skip)
         yield from pool.checked(dictionary, header, _chunks(raw, CHUNK))
+        return
+    if pool is not None and not in_hub:
+        from jdx.exchanges.stops import document_files  # it imports this module
+
+        def rest(after: int) -> Iterator[list[tuple[Item, Outcome]]]:
+            return _record_path_chunks(service, path, fmt, dictionary, after, in_hub=True)
+
+        yield from document_files.checked_chunks(
+            pool, path, fmt, dictionary, skip, CHUNK, rest, DOCUMENT_BLOCK
+        )
         return
     for chunk in _chunks(read_items(path, fmt, dictionary, skip=skip), CHUNK):
         yield [(item, check_item(service, item)) for item in chunk]  # CPU work outside the lock

@@ -40,6 +40,7 @@ from typing import Any
 from jdx.codecs.batch import Item, RawItem
 from jdx.codecs.flat import ConversionError, FlatLayout, RowGroup
 from jdx.dictionary import Dictionary, Issue, Outcome
+from jdx.dictionary.shape import canonical
 from jdx.exchanges.stops.records import FAMILY, Prepared
 from jdx.exchanges.stops.service import StopService
 from jdx.store.engine import json_text
@@ -48,19 +49,20 @@ from jdx.validation import ValidationService
 # Chunks handed to the worker ahead of the one being stored: the worker keeps busy while a
 # chunk's store takes longer than usual (a commit, an ANALYZE), at a few MB of rows in memory.
 AHEAD = 3
-# Blocks read as columns ahead of the caller (``CheckPool.columnar``): a block is about 6,500
-# stops, six of the caller's chunks, so one ahead keeps the worker busy; each costs the hub's
-# process some 15 MB of records waiting.
+# Blocks read ahead of the caller by the reader worker (``CheckPool._read_ahead``): a block of
+# columns is about 6,500 stops, six of the caller's chunks, so one ahead keeps the worker busy;
+# each costs the hub's process some 15 MB of records waiting.
 COLUMNAR_AHEAD = 2
 
 JEMALLOC_CONF = "dirty_decay_ms:0,muzzy_decay_ms:0"
 
 # How each kind of worker is started: never by forking the hub's process (its threads and
 # connections). The check workers come from a forkserver that has this module loaded, so that
-# each starts warm; the one columnar worker, started once per hub process, is spawned, which
-# costs a second once and saves the forkserver's process (60 MB) where only pipe-delimited
-# files come (measured at 1,000,000 stops: docs/benchmarks.md, issue 20).
-START_METHODS = {"check": "forkserver", "columnar": "spawn"}
+# each starts warm; the one reader worker, started once per hub process, is spawned, which
+# costs a second once and saves the forkserver's process (60 MB) where only pipe-delimited,
+# JSON or XML files come (measured at 1,000,000 stops: docs/benchmarks.md, issue 20).
+READER = "reader"  # the one worker that reads files itself (as columns, or JSON and XML)
+START_METHODS = {"check": "forkserver", READER: "spawn"}
 
 Rows = list[tuple[int, list[str]]]
 # A record as the worker hands it back: (0, message, record id) for rows that cannot be bound,
@@ -91,11 +93,22 @@ class Checker:
             except ConversionError as exc:
                 out.append((0, exc.message, record_id))
                 continue
-            outcome = self.validation.validate(FAMILY, record)
-            issues = [(i.code, i.severity, i.field, i.message, i.person) for i in outcome.issues]
-            text = json_text(record)
-            out.append((1, Prepared.fields_of(record), text, issues, outcome.dictionary_id))
+            out.append(self.record(record))
         return out
+
+    def record(self, record: dict[str, Any], *, shaped: bool = True) -> Checked:
+        """A record's checks, as the hub's process takes them back, with the text it is stored
+        as. ``shaped``: bound from flat rows, so in canonical form already; a record as sent
+        (JSON, XML) is stored as :func:`canonical` shapes it, and not at all if fatal."""
+        outcome = self.validation.validate(FAMILY, record)
+        issues = [(i.code, i.severity, i.field, i.message, i.person) for i in outcome.issues]
+        if shaped:
+            text = json_text(record)
+        elif outcome.is_fatal:
+            text = ""
+        else:
+            text = json_text(canonical(self.validation.dictionaries[outcome.dictionary_id], record))
+        return (1, Prepared.fields_of(record), text, issues, outcome.dictionary_id)
 
 
 # --- in the worker process ----------------------------------------------------------------------
@@ -133,9 +146,10 @@ def _check(dictionary_id: str, header: list[str], groups: list[tuple[Rows, str]]
     return _checker.check(dictionary_id, header, groups)
 
 
-# The files this worker reads as columns, by the token of the hub's reading: their names, header
-# and the records still to come (``columnar_records.ColumnarRecords.records``).
-_columnar_files: dict[str, tuple[list[str], list[str], Iterator[Any]]] = {}
+# The files this worker reads, by the token of the hub's reading: what is still to come (as
+# columns: their names, header and ``columnar_records.ColumnarRecords.records``; record by
+# record: the blocks of ``_documents_next``).
+_readings: dict[str, Any] = {}
 
 
 def _columnar_next(
@@ -149,7 +163,7 @@ def _columnar_next(
     from jdx.exchanges.stops.columnar_records import ColumnarRecords, Fallback
 
     assert _checker is not None, "started by _start"
-    state = _columnar_files.get(token)
+    state = _readings.get(token)
     if state is None:
         if not first:  # this process was not the one that opened it
             return Rest(0, "the worker process was restarted")
@@ -160,11 +174,11 @@ def _columnar_next(
         if isinstance(opened, Fallback):
             return Rest(opened.after, opened.reason)
         state = opened.file.names, opened.header, opened.records(skip)
-        _columnar_files[token] = state
+        _readings[token] = state
     names, header, records = state
     part = next(records, None)
     if part is None or isinstance(part, Fallback):
-        _columnar_files.pop(token, None)
+        _readings.pop(token, None)
         return None if part is None else Rest(part.after, part.reason)
     groups = [
         (r.group.rows, r.group.record_id)
@@ -175,9 +189,49 @@ def _columnar_next(
     return names, part, checked
 
 
-def _columnar_close(token: str) -> None:
+def _documents_next(
+    token: str, path: str, fmt: str, dictionary_id: str, skip: int, block_size: int, first: bool
+) -> list[tuple[Any, ...]] | Any | None:
+    """The next block of a JSON or XML file's records (``CheckPool.documents``), read by the
+    record path's reader and checked here: per record its place (``seq``, ``rows``), then its
+    checks (``Checker.record``) and the record as sent, as JSON text (a string pickles at a
+    fraction of a record's dicts, and is read again only for an error row), or the conversion
+    error and what was sent; a ``columnar_files.Rest`` where the file cannot be read on (the
+    hub's record path says why); None at the end."""
+    from jdx.codecs.batch import FileError, Format, read_items
+    from jdx.exchanges.stops.columnar_files import Rest
+
+    assert _checker is not None, "started by _start"
+    state = _readings.get(token)
+    if state is None:
+        if not first:
+            return Rest(0, "the worker process was restarted")
+        dictionary = _checker.validation.dictionaries[dictionary_id]
+        items = read_items(Path(path), Format(fmt), dictionary, skip)
+        state = _readings[token] = [items, skip, ""]  # the records, the last given, an error
+    items, given, error = state
+    block: list[tuple[Any, ...]] = []
+    try:
+        for item in items:
+            if isinstance(item.record, dict):
+                checked = _checker.record(item.record, shaped=False)
+                block.append((item.seq, item.rows, checked, json_text(item.source)))
+            else:
+                block.append((item.seq, item.rows, None, item.record, item.source))
+            if len(block) == block_size:
+                break
+    except FileError as exc:
+        state[0], state[2] = iter(()), str(exc)  # told after the records read before it
+    if not block:
+        _readings.pop(token, None)
+        return Rest(given, state[2]) if state[2] or error else None
+    state[1] = block[-1][0]
+    return block
+
+
+def _reading_close(token: str) -> None:
     """The hub stopped reading a file before its end (an error): its reader is dropped."""
-    _columnar_files.pop(token, None)
+    _readings.pop(token, None)
 
 
 # --- in the hub's process -----------------------------------------------------------------------
@@ -185,14 +239,15 @@ def _columnar_close(token: str) -> None:
 
 class CheckPool:
     """The worker processes of one hub process's stop service: ``workers`` that bind and check
-    the records of flat files, and one that reads flat files as columns (started
-    when the columnar path is first used: a file's reading keeps its state there)."""
+    the records of flat files, and one, the reader, that reads files itself (flat files as
+    columns, JSON and XML record by record), started when first used: a file's reading keeps
+    its state there."""
 
     def __init__(self, validation: ValidationService, workers: int) -> None:
         self.validation = validation
         self.workers = workers
         self.local = Checker(validation)
-        # by kind ("check", "columnar"): the pool and the domain tables it started with
+        # by kind ("check", READER): the pool and the domain tables it started with
         self._executors: dict[str, tuple[ProcessPoolExecutor, dict[str, frozenset[str]]]] = {}
         self._lock = threading.Lock()
 
@@ -220,22 +275,32 @@ class CheckPool:
                 if future is not None:
                     future.cancel()
 
-    def columnar(self, path: Path, dictionary_id: str, skip: int) -> Iterator[tuple[Any, ...]]:
-        """A flat file's records from record ``skip + 1`` on, read as columns in the
-        columnar worker (``_columnar_next``), :data:`COLUMNAR_AHEAD` blocks ahead of the caller;
-        a ``columnar_files.Rest`` ends them where the rest is not columnar or the worker was
-        lost (the caller reads on by the record path)."""
+    def columnar(self, path: Path, dictionary_id: str, skip: int) -> Iterator[Any]:
+        """A flat file's records from record ``skip + 1`` on, read as columns in the reader
+        worker (``_columnar_next``); a ``columnar_files.Rest`` ends them where the rest is not
+        columnar or the worker was lost (the caller reads on by the record path)."""
+        return self._read_ahead(_columnar_next, str(path), dictionary_id, skip)
+
+    def documents(
+        self, path: Path, fmt: str, dictionary_id: str, skip: int, block: int
+    ) -> Iterator[Any]:
+        """A JSON or XML file's records from record ``skip + 1`` on, read and checked in the
+        reader worker (``_documents_next``) ``block`` at a time; a ``columnar_files.Rest``
+        ends them where the file cannot be read on or the worker was lost."""
+        return self._read_ahead(_documents_next, str(path), fmt, dictionary_id, skip, block)
+
+    def _read_ahead(self, task: Callable[..., Any], *args: Any) -> Iterator[Any]:
+        """What ``task`` gives in the reader worker, block after block, :data:`COLUMNAR_AHEAD`
+        blocks ahead of the caller."""
         from jdx.exchanges.stops.columnar_files import Rest
 
         token = uuid.uuid4().hex
-        ahead: deque[Future[tuple[Any, ...] | None]] = deque()
+        ahead: deque[Future[Any]] = deque()
         ended = False
         try:
-            executor = self._current("columnar", 1)
+            executor = self._current(READER, 1)
             for n in range(COLUMNAR_AHEAD):
-                ahead.append(
-                    executor.submit(_columnar_next, token, str(path), dictionary_id, skip, n == 0)
-                )
+                ahead.append(executor.submit(task, token, *args, n == 0))
             while ahead:
                 got = ahead.popleft().result()
                 if got is None or isinstance(got, Rest):
@@ -243,24 +308,22 @@ class CheckPool:
                     if got is not None:
                         yield got
                     return
-                ahead.append(
-                    executor.submit(_columnar_next, token, str(path), dictionary_id, skip, False)
-                )
+                ahead.append(executor.submit(task, token, *args, False))
                 yield got
         except (BrokenProcessPool, OSError, RuntimeError):
-            self._discard("columnar")  # a worker died (killed, out of memory)
+            self._discard(READER)  # a worker died (killed, out of memory)
             ended = True
-            yield Rest(0, "the columnar worker process was lost")
+            yield Rest(0, "the reader worker process was lost")
         finally:
             for future in ahead:
                 future.cancel()
-            running = self.running("columnar")
+            running = self.running(READER)
             if not ended and running is not None:  # stopped early: the worker drops the reader
                 with suppress(BrokenProcessPool, OSError, RuntimeError):
-                    running.submit(_columnar_close, token)
+                    running.submit(_reading_close, token)
 
     def running(self, kind: str) -> ProcessPoolExecutor | None:
-        """The pool of a kind ("check", "columnar") when it is started."""
+        """The pool of a kind ("check", :data:`READER`) when it is started."""
         with self._lock:
             found = self._executors.get(kind)
         return None if found is None else found[0]

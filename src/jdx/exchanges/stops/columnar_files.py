@@ -120,7 +120,7 @@ def checked_chunks(
     lines: FileLines | None = None
     for part in parts:
         if isinstance(part, Rest):
-            yield from _sized(ready, size, final=True)
+            yield from sized(ready, size, final=True)
             yield from rest(max(given, part.after))
             return
         names, records = part
@@ -141,8 +141,8 @@ def checked_chunks(
             else:
                 ready.append(record)
             given = ready[-1][0].seq
-        yield from _sized(ready, size, final=False)
-    yield from _sized(ready, size, final=True)
+        yield from sized(ready, size, final=False)
+    yield from sized(ready, size, final=True)
 
 
 # A block's records as the driver above takes them: the header's names, then each record as a
@@ -189,7 +189,7 @@ def _in_worker(pool: CheckPool, path: Path, dictionary: Dictionary, skip: int) -
         yield names, [item_of(r, results) if isinstance(r, RawItem) else r for r in records]
 
 
-def _sized(ready: list[tuple[Item, Outcome]], size: int, *, final: bool) -> Chunks:
+def sized(ready: list[tuple[Item, Outcome]], size: int, *, final: bool) -> Chunks:
     """Whole chunks of ``size`` from the front of ``ready`` (and the rest when ``final``)."""
     while len(ready) >= size or (final and ready):
         yield ready[:size]
