@@ -155,6 +155,18 @@ NASTY = 'ab é;, \t"\\\x0b\x0c\x1c\x1f\x85\xa0\u2028\u3000\ufeff|\r\n\x00'
 IDS = ["A", "B", " A ", "", " ", "\tB"]
 
 
+def row_cells(draw: st.DrawFn, width: int, alphabet: str) -> list[str]:
+    """A row of a record: as wide as the header, or shorter, or wider; an id of those that
+    group records (blank, spaced); a few cells of ``alphabet``."""
+    length = draw(st.sampled_from([width, width, width, 1, 5, width + 1, width + 3]))
+    cells = [""] * length
+    cells[0] = draw(st.sampled_from(IDS))
+    for _ in range(draw(st.integers(0, 3))):
+        at = draw(st.integers(0, length - 1))
+        cells[at] = draw(st.text(alphabet=alphabet, max_size=5))
+    return cells
+
+
 @st.composite
 def files(draw: st.DrawFn) -> bytes:
     names = layout().names
@@ -165,13 +177,7 @@ def files(draw: st.DrawFn) -> bytes:
         if kind == 0:
             lines.append(draw(st.sampled_from(["", " ", "|||", " | \t"])))
             continue
-        length = draw(st.sampled_from([width, width, width, 1, 5, width + 1, width + 3]))
-        cells = [""] * length
-        cells[0] = draw(st.sampled_from(IDS))
-        for _ in range(draw(st.integers(0, 3))):
-            at = draw(st.integers(0, length - 1))
-            cells[at] = draw(st.text(alphabet=NASTY, max_size=5))
-        lines.append("|".join(cells))
+        lines.append("|".join(row_cells(draw, width, NASTY)))
     end = draw(st.sampled_from(["\n", "\r\n"]))
     text = end.join(lines) + draw(st.sampled_from(["", end]))
     bom = draw(st.sampled_from([b"", b"\xef\xbb\xbf"]))

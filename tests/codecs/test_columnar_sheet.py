@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from jdx.codecs.batch import Format, _raw_items, read_raw
 from jdx.codecs.columnar_read import Fallback
 from jdx.codecs.columnar_sheet import SheetFile, open_sheet
-from tests.codecs.test_columnar_read import IDS, NASTY, layout, raw_view, reads
+from tests.codecs.test_columnar_read import NASTY, layout, raw_view, reads, row_cells
 from tests.samples import workbook
 
 Rows = list[tuple[int, list[str]]]
@@ -62,13 +62,7 @@ def sheets(draw: st.DrawFn) -> Rows:
         if draw(st.integers(0, 9)) == 0:
             rows.append((number, [draw(st.sampled_from(["", " ", "\t"]))] * width))
             continue
-        length = draw(st.sampled_from([width, width, width, 1, 5, width + 1, width + 3]))
-        cells = [""] * length
-        cells[0] = draw(st.sampled_from(IDS))
-        for _ in range(draw(st.integers(0, 3))):
-            at = draw(st.integers(0, length - 1))
-            cells[at] = draw(st.text(alphabet=NASTY.replace("\x00", ""), max_size=5))
-        rows.append((number, cells))
+        rows.append((number, row_cells(draw, width, NASTY.replace("\x00", ""))))
     return rows
 
 

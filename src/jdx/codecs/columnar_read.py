@@ -32,7 +32,7 @@ import bisect
 import csv
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -167,7 +167,6 @@ class ColumnarFile:
         rows the columnar binder leaves to it, or whose checks found issues (an error row
         keeps the cells as read). The rows' lines are read again by the csv module, which
         reads them as it would have (nothing in a chunk reads otherwise)."""
-        wanted = chunk.frame.filter(pl.col(ITEM).is_in(list(items))).select(ITEM, ROW, WIDE)
         split = {first: text.split("\n") for first, _, text in chunk.blocks}
         starts = sorted(split)
 
@@ -175,33 +174,7 @@ class ColumnarFile:
             first = starts[bisect.bisect_right(starts, number) - 1]
             return delimited_cells(split[first][number - first])
 
-        width = self.width
-        out: list[RawItem] = []
-        # A record's rows are next to each other (file order): grouped here, in Python, which
-        # took a fifth of the time of Polars' group_by with a frame per group.
-        by_item: dict[int, list[int]] = {}
-        wide: dict[int, bool] = {}
-        for seq, number, is_wide in zip(
-            wanted[ITEM].to_list(), wanted[ROW].to_list(), wanted[WIDE].to_list(), strict=True
-        ):
-            by_item.setdefault(seq, []).append(number)
-            wide.setdefault(seq, is_wide)
-        for seq, row_numbers in by_item.items():
-            numbers = tuple(row_numbers)
-            read = [cells(n) for n in numbers]
-            span = row_span(numbers[0], numbers[-1])
-            source = {"columns": self.names, "rows": read}
-            group: RowGroup | ConversionError
-            if wide[seq]:
-                message = f"row {numbers[0]} has {len(read[0])} cells, the header {width}"
-                group = ConversionError(message, numbers)
-            else:
-                padded = [c + [""] * (width - len(c)) if len(c) < width else c for c in read]
-                group = RowGroup(
-                    list(zip(numbers, padded, strict=True)), padded[0][self._at].strip()
-                )
-            out.append(RawItem(int(seq), span, group, source))
-        return out
+        return raw_items_of(chunk.frame, items, cells, self.names, self._at)
 
     def _read(self, block: bytes, row: int) -> pl.DataFrame | None:
         """The non-blank rows of a block of whole lines that follows line ``row``, read by
@@ -272,6 +245,44 @@ class ColumnarFile:
             rest.str.contains(_FILLED).fill_null(False).alias(WIDE),
             *(pl.col(f"field_{i}").alias(cell(i)) for i in range(width)),
         )
+
+
+def raw_items_of(
+    frame: pl.DataFrame,
+    items: Iterable[int],
+    cells: Callable[[int], list[str]],
+    names: list[str],
+    at: int,
+) -> list[RawItem]:
+    """The raw items of some records (``items``) of a chunk's frame, as ``batch.read_raw``
+    makes them: ``cells(n)`` gives row ``n`` as read, ``names`` are the header's, ``at`` the
+    record id's position."""
+    wanted = frame.filter(pl.col(ITEM).is_in(list(items))).select(ITEM, ROW, WIDE)
+    width = len(names)
+    out: list[RawItem] = []
+    # A record's rows are next to each other (file order): grouped here, in Python, which
+    # took a fifth of the time of Polars' group_by with a frame per group.
+    by_item: dict[int, list[int]] = {}
+    wide: dict[int, bool] = {}
+    for seq, number, is_wide in zip(
+        wanted[ITEM].to_list(), wanted[ROW].to_list(), wanted[WIDE].to_list(), strict=True
+    ):
+        by_item.setdefault(seq, []).append(number)
+        wide.setdefault(seq, is_wide)
+    for seq, row_numbers in by_item.items():
+        numbers = tuple(row_numbers)
+        read = [cells(n) for n in numbers]
+        span = row_span(numbers[0], numbers[-1])
+        source = {"columns": names, "rows": read}
+        group: RowGroup | ConversionError
+        if wide[seq]:
+            message = f"row {numbers[0]} has {len(read[0])} cells, the header {width}"
+            group = ConversionError(message, numbers)
+        else:
+            padded = [c + [""] * (width - len(c)) if len(c) < width else c for c in read]
+            group = RowGroup(list(zip(numbers, padded, strict=True)), padded[0][at].strip())
+        out.append(RawItem(int(seq), span, group, source))
+    return out
 
 
 def open_columnar(path: Path, layout: FlatLayout) -> ColumnarFile | Fallback:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import polars as pl
 
-from jdx.codecs.batch import FileError, Format, RawItem, row_span, sheet_rows
+from jdx.codecs.batch import FileError, Format, RawItem, sheet_rows
 from jdx.codecs.columnar_read import (
     ITEM,
     ROW,
@@ -33,8 +33,9 @@ from jdx.codecs.columnar_read import (
     Fallback,
     cell,
     number_items,
+    raw_items_of,
 )
-from jdx.codecs.flat import ConversionError, FlatLayout, RowGroup
+from jdx.codecs.flat import FlatLayout
 
 # About the rows of a pipe file's 2 MB block (columnar_read.BLOCK_BYTES): 6,500 stop rows.
 BLOCK_ROWS = 6_500
@@ -133,30 +134,7 @@ class SheetFile:
         """The record path's raw items (``batch.read_raw``) for some records of a chunk, from
         the rows as read that the chunk holds."""
         assert isinstance(chunk, SheetChunk)
-        wanted = chunk.frame.filter(pl.col(ITEM).is_in(list(items))).select(ITEM, ROW, WIDE)
-        by_item: dict[int, list[int]] = {}
-        wide: dict[int, bool] = {}
-        for seq, number, is_wide in zip(
-            wanted[ITEM].to_list(), wanted[ROW].to_list(), wanted[WIDE].to_list(), strict=True
-        ):
-            by_item.setdefault(seq, []).append(number)
-            wide.setdefault(seq, is_wide)
-        width = self.width
-        out: list[RawItem] = []
-        for seq, numbers in by_item.items():
-            read = [chunk.rows[n] for n in numbers]
-            source = {"columns": self.names, "rows": read}
-            group: RowGroup | ConversionError
-            if wide[seq]:
-                message = f"row {numbers[0]} has {len(read[0])} cells, the header {width}"
-                group = ConversionError(message, tuple(numbers))
-            else:
-                padded = [c + [""] * (width - len(c)) if len(c) < width else c for c in read]
-                group = RowGroup(
-                    list(zip(numbers, padded, strict=True)), padded[0][self._at].strip()
-                )
-            out.append(RawItem(int(seq), row_span(numbers[0], numbers[-1]), group, source))
-        return out
+        return raw_items_of(chunk.frame, items, chunk.rows.__getitem__, self.names, self._at)
 
     def rows_of(self, chunk: Chunk, first: int, last: int) -> list[list[str]]:
         """A clean record's rows as read (its error row, should it get one at the store)."""

@@ -297,20 +297,29 @@ def row_values(
             value = _value(kind, text)
             if value is None:
                 continue
-        if letters:
-            at = columns.get(letters)
-            if at is None:
-                at = columns[letters] = _column(letters) - start
-        else:
-            at = len(cells)
-        if not 0 <= at < MAX_COLUMNS:
-            raise XlsxError(f"cell {letters or at} is outside the sheet's stated dimension")
-        if at == len(cells):
-            cells.append(value)
-        else:
-            cells.extend([""] * (at - len(cells) + 1))
-            cells[at] = value
+        at = _position(letters, columns, start) if letters else len(cells)
+        _place(cells, at, value, letters or str(at))
     return cells
+
+
+def _position(letters: str, columns: dict[str, int], start: int) -> int:
+    """A reference's column from the sheet's first used one, its letters parsed once."""
+    at = columns.get(letters)
+    if at is None:
+        at = columns[letters] = _column(letters) - start
+    return at
+
+
+def _place(cells: list[Any], at: int, value: Any, cell: str) -> None:
+    """``value`` at position ``at`` of a row being read, blank cells filling the gap; ``cell``
+    names it in the error."""
+    if not 0 <= at < MAX_COLUMNS:
+        raise XlsxError(f"cell {cell} is outside the sheet's stated dimension")
+    if at == len(cells):
+        cells.append(value)
+    else:
+        cells.extend([""] * (at - len(cells) + 1))
+        cells[at] = value
 
 
 def _simple_values(
@@ -336,16 +345,7 @@ def _simple_values(
                 value = str(int(number)) if text else float(number)
             else:
                 continue  # an empty cell
-        at = columns.get(letters)
-        if at is None:
-            at = columns[letters] = _column(letters) - start
-        if not 0 <= at < MAX_COLUMNS:
-            raise XlsxError(f"cell {letters} is outside the sheet's stated dimension")
-        if at == len(cells):
-            cells.append(value)
-        else:
-            cells.extend([""] * (at - len(cells) + 1))
-            cells[at] = value
+        _place(cells, _position(letters, columns, start), value, letters)
     return cells
 
 
