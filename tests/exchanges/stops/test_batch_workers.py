@@ -40,7 +40,7 @@ from jdx.exchanges.stops import (
 from jdx.exchanges.stops.file_folders import Folders
 from jdx.exchanges.stops.records import Op
 from jdx.exchanges.stops.service import StopService
-from jdx.exchanges.stops.tables import stop_file_errors, stops
+from jdx.exchanges.stops.tables import stop_file_errors, stop_files, stops
 from jdx.hub import Hub
 from jdx.security.keys import Principal
 from tests.conftest import AgencyFixture, stop_record
@@ -429,3 +429,45 @@ def _alive(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.mark.parametrize("columnar", [True, False], ids=["reader", "check"])
+@pytest.mark.parametrize("ext", ["xml", "csv"])
+def test_a_file_that_breaks_partway_stores_what_the_hub_process_stores(
+    hub: Hub, agency: AgencyFixture, monkeypatch: pytest.MonkeyPatch, ext: str, columnar: bool
+) -> None:
+    """A file readable up to a point (XML that stops being well-formed, a pipe file with bytes
+    that are not UTF-8) keeps the same records whichever process read the part before: the
+    reader worker's records since the last whole chunk go the hub's record path again, and the
+    check worker's chunks read ahead are stored before the error, as the hub's process alone
+    stores every chunk it read whole."""
+    monkeypatch.setattr(batch_files, "CHUNK", 4)
+    monkeypatch.setattr(batch_files, "DOCUMENT_BLOCK", 3)
+    monkeypatch.setattr(small_files, "SMALL_FILE_BYTES", 0)
+    service = hub.service(StopService)
+    records = [stop_record(agency) for _ in range(301)]  # the break well past a read's buffer
+    if ext == "xml":
+        data = to_xml("Stops", {"Stop": records}).replace(b"</Stops>", b"<Stop><broken></Stops>")
+    else:
+        layout = FlatLayout(hub.validation.dictionaries["stop-2024"])
+        data = delimited(layout, records) + b"\xff\xfe not UTF-8\r\n"
+    seen = []
+    ways = ((0, False), (1, columnar))
+    for realm, (workers, by_columns) in zip(("prod", "test"), ways, strict=True):
+        monkeypatch.setattr(service, "bulk_workers", workers)
+        monkeypatch.setattr(service, "bulk_columnar", by_columns)
+        principal = _principal(hub, agency, realm)
+        file_id = _process(hub, principal, f"{STAMP}_{agency.ori}_BROKE.{ext}", data)
+        with hub.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(stop_files.c.state, stop_files.c.file_error).where(
+                    stop_files.c.id == file_id
+                )
+            ).one()
+            stored = conn.execute(
+                sa.select(stops.c.lea_record_id).where(stops.c.file_id == file_id)
+            ).scalars()
+            seen.append((row.state, row.file_error, sorted(stored)))
+    assert seen[0] == seen[1]
+    state, error, stored = seen[0]
+    assert state == "failed" and error and 0 < len(stored) < 300 and len(stored) % 4 == 0

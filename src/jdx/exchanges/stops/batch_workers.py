@@ -255,19 +255,26 @@ class CheckPool:
         self, dictionary: Dictionary, header: list[str], chunks: Iterator[list[RawItem]]
     ) -> Iterator[list[tuple[Item, Outcome]]]:
         """The chunks with their records bound and checked, in order, up to :data:`AHEAD`
-        chunks being checked in the worker while the caller stores the one before."""
+        chunks being checked in the worker while the caller stores the one before. Where the
+        reading fails (a file that turns out unreadable), the chunks read before are given
+        first, as the hub's process alone would have stored them, then the error."""
         ahead: deque[tuple[list[RawItem], list[tuple[Rows, str]], Future[list[Checked]] | None]]
         ahead = deque()
         try:
-            for chunk in chunks:
-                groups = [
-                    (item.group.rows, item.group.record_id)
-                    for item in chunk
-                    if isinstance(item.group, RowGroup)
-                ]
-                ahead.append((chunk, groups, self._submit(dictionary.id, header, groups)))
-                if len(ahead) >= AHEAD:
+            try:
+                for chunk in chunks:
+                    groups = [
+                        (item.group.rows, item.group.record_id)
+                        for item in chunk
+                        if isinstance(item.group, RowGroup)
+                    ]
+                    ahead.append((chunk, groups, self._submit(dictionary.id, header, groups)))
+                    if len(ahead) >= AHEAD:
+                        yield self._collect(dictionary.id, header, *ahead.popleft())
+            except Exception:  # not the caller's stopping (GeneratorExit): the reading failed
+                while ahead:
                     yield self._collect(dictionary.id, header, *ahead.popleft())
+                raise
             while ahead:
                 yield self._collect(dictionary.id, header, *ahead.popleft())
         finally:

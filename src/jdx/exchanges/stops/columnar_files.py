@@ -115,17 +115,23 @@ def checked_chunks(
         parts = _here(service, path, dictionary, skip)
     else:
         parts = _in_worker(pool, path, dictionary, skip)
-    ready: list[tuple[Item, Outcome]] = []
-    given = skip  # the last record taken
+    yield from chunked(_items(parts, path, dictionary), size, skip, rest)
+
+
+def _items(
+    parts: Iterator[Part], path: Path, dictionary: Dictionary
+) -> Iterator[list[tuple[Item, Outcome]] | Rest]:
+    """Each block's records as the store takes them (a clean stop as a :class:`Prepared`
+    record with an outcome of its own, to which the relational checks add their issues)."""
     lines: FileLines | None = None
     for part in parts:
         if isinstance(part, Rest):
-            yield from sized(ready, size, final=True)
-            yield from rest(max(given, part.after))
+            yield part
             return
         names, records = part
         if lines is None:
             lines = FileLines(path, names)
+        out: list[tuple[Item, Outcome]] = []
         for record in records:
             if len(record) >= CLEAN_FIELDS:
                 seq, first, last, fields, text = record[:CLEAN_FIELDS]
@@ -136,13 +142,36 @@ def checked_chunks(
                 else:
                     source = RowsAsRead(lines, first, last)
                 item = Item(seq, row_span(first, last), prepared, source, shaped=True)
-                # an outcome of its own: the relational checks add their issues to it
-                ready.append((item, Outcome([], dictionary.id)))
+                out.append((item, Outcome([], dictionary.id)))
             else:
-                ready.append(record)
-            given = ready[-1][0].seq
-        yield from sized(ready, size, final=False)
-    yield from sized(ready, size, final=True)
+                out.append(record)
+        yield out
+
+
+def chunked(
+    parts: Iterator[list[tuple[Item, Outcome]] | Rest],
+    size: int,
+    skip: int,
+    rest: Callable[[int], Chunks],
+) -> Chunks:
+    """Records handed over a block at a time, as chunks of ``size``; at a :class:`Rest`, the
+    record path (``rest``) from the last record of the last whole chunk given on. The records
+    taken since go the record path again, so that the chunks are the record path's own, however
+    the part ends: a file that turns out unreadable stores what the record path would have."""
+    ready: list[tuple[Item, Outcome]] = []
+    given = skip  # the last record of the chunks given
+    for part in parts:
+        if isinstance(part, Rest):
+            yield from rest(given)
+            return
+        ready += part
+        while len(ready) >= size:
+            chunk = ready[:size]
+            del ready[:size]
+            given = chunk[-1][0].seq
+            yield chunk
+    if ready:
+        yield ready
 
 
 # A block's records as the driver above takes them: the header's names, then each record as a
@@ -187,10 +216,3 @@ def _in_worker(pool: CheckPool, path: Path, dictionary: Dictionary, skip: int) -
         names, records, checked = got
         results = iter(checked)
         yield names, [item_of(r, results) if isinstance(r, RawItem) else r for r in records]
-
-
-def sized(ready: list[tuple[Item, Outcome]], size: int, *, final: bool) -> Chunks:
-    """Whole chunks of ``size`` from the front of ``ready`` (and the rest when ``final``)."""
-    while len(ready) >= size or (final and ready):
-        yield ready[:size]
-        del ready[:size]

@@ -14,7 +14,7 @@ be read on, the hub's record path reads the rest from the next record (and words
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ import orjson
 from jdx.codecs.batch import DeferredSource, Format, Item
 from jdx.dictionary import Dictionary, Issue, Outcome
 from jdx.exchanges.stops.batch_workers import CheckPool
-from jdx.exchanges.stops.columnar_files import Chunks, Rest, sized
+from jdx.exchanges.stops.columnar_files import Chunks, Rest, chunked
 from jdx.exchanges.stops.records import Prepared
 
 
@@ -52,17 +52,13 @@ def checked_chunks(
     """The file's records from record ``skip + 1`` on, ``size`` at a time, each with its data
     checks, as ``batch_files._checked_chunks`` gives them; ``rest(after)``: the record path's
     chunks from record ``after + 1`` on. ``block``: records per hand-over from the worker."""
-    ready: list[tuple[Item, Outcome]] = []
-    given = skip  # the last record taken
-    for got in pool.documents(path, fmt.value, dictionary.id, skip, block):
-        if isinstance(got, Rest):
-            yield from sized(ready, size, final=True)
-            yield from rest(max(given, got.after))
-            return
-        ready += map(_item_of, got)
-        given = got[-1][0]
-        yield from sized(ready, size, final=False)
-    yield from sized(ready, size, final=True)
+    documents = pool.documents(path, fmt.value, dictionary.id, skip, block)
+    yield from chunked(_blocks(documents), size, skip, rest)
+
+
+def _blocks(got: Iterator[Any]) -> Iterator[list[tuple[Item, Outcome]] | Rest]:
+    for part in got:
+        yield part if isinstance(part, Rest) else [_item_of(entry) for entry in part]
 
 
 def _item_of(entry: tuple[Any, ...]) -> tuple[Item, Outcome]:
