@@ -1,5 +1,7 @@
 """The worker processes of batch files: a flat file's binding and data checks (:class:`CheckPool`)
-run there while the hub's process stores the chunks before (``batch_files.py``).
+run there while the hub's process stores the chunks before (``batch_files.py``); and the
+reader, one worker that reads a file itself, as columns (``columnar_files.py``) or, for JSON
+and XML, record by record (``document_files.py``), a block ahead of the hub's process.
 
 One record of a flat file costs about 130 µs of CPU to bind and validate and about 110 µs to
 read, check against the database and store (``docs/benchmarks.md``). The hub's process reads
@@ -13,8 +15,9 @@ The hand-over is kept cheap: rows go in as lists of strings, and what comes back
 store needs, not the record's ~50 dicts and lists: the fields the relational checks read (a
 tuple), the record in canonical form as the JSON column's text, and the issues as tuples.
 
-The workers are started lazily, by ``forkserver`` (a clean process, not a fork of the hub's
-threads and connections), once per hub process and again when the hub's domain tables change:
+The check workers are started lazily, by ``forkserver`` (a clean process, not a fork of the
+hub's threads and connections; the reader is spawned), once per hub process and again when the
+hub's domain tables change:
 they validate with the same dictionaries and the same domain tables as the hub's process. A
 worker that dies has its chunks checked in the hub's process instead. One worker is the
 default (``JDX_BULK_WORKERS=1``): with its forkserver it adds about 150 MB, and a 1,000,000-stop

@@ -9,7 +9,8 @@ flat file's rows: the fields the relational checks read, the record's canonical 
 issues, and the record as sent as JSON text, read back only for an error row. The hub's process
 stores, a block behind. The outcomes are the record path's by construction: the same reader,
 validator and canonical form run, only elsewhere. Where the worker is lost, or the file cannot
-be read on, the hub's record path reads the rest from the next record (and words the error).
+be read on, the hub's record path reads the rest, from the record after the last whole chunk
+handed on (``columnar_files.chunked``), and words the error.
 """
 
 from __future__ import annotations
