@@ -332,10 +332,9 @@ def _simple_values(
     """:func:`row_values` of a row in one of the scanner's usual spellings: the same values,
     with less to decide per cell (no style: a number there is never a date)."""
     cells: list[Any] = []
-    inline = found_cells.kind == xlsx_scan.INLINE
     for cell in found_cells:
         value: Any
-        if inline:
+        if found_cells.inline:
             letters, value = cell
         else:
             letters, index, number = cell

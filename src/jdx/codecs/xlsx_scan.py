@@ -66,31 +66,34 @@ _PREFIXED = re.compile(r"<\w+:sheetData\b")
 # run (xlsxwriter's and many exporters' way), or every cell a shared string, a number in no
 # style (so not a date), or empty. A row with a cell of any other spelling, an entity or a
 # carriage return is read by the general expression, which reads these spellings too.
-INLINE, SHARED = "inline", "shared"
-_INLINE = re.compile(
+_INLINE_CELL = (  # letters, text
     r'<c r="([A-Z]{1,3})\d+"(?: s="\d+")? t="inlineStr">'
     r'<is><t(?: xml:space="preserve")?>([^<]*)</t></is></c>'
 )
-_ONLY_INLINE = re.compile(
-    r'(?:<c r="[A-Z]{1,3}\d+"(?: s="\d+")? t="inlineStr">'
-    r'<is><t(?: xml:space="preserve")?>[^<]*</t></is></c>)*'
+# letters, string table index, number: the index "" for a number, both "" for an empty cell
+_INDEXED_CELL = (
+    r'<c r="([A-Z]{1,3})\d+"(?:(?: s="\d+")?(?: t="s"><v>(\d+)</v></c>|/>)'
+    r"|><v>(-?\d{1,15})</v></c>)"
 )
-# (letters, shared string index, number): the index "" for a number, both "" for an empty cell
-_SHARED = re.compile(
-    r'<c r="([A-Z]{1,3})\d+"(?:(?: s="\d+")?(?: t="s"><v>(\d+)</v></c>|/>)|><v>(-?\d{1,15})</v></c>)'
-)
-_ONLY_SHARED = re.compile(
-    r'(?:<c r="[A-Z]{1,3}\d+"(?:(?: s="\d+")?(?: t="s"><v>\d+</v></c>|/>)|><v>-?\d{1,15}</v></c>))*'
-)
+
+
+def _only(cell: str) -> re.Pattern[str]:
+    """A row's content that is nothing but cells of ``cell``'s spelling (its groups
+    uncaptured)."""
+    return re.compile("(?:" + re.sub(r"\((?!\?)", "(?:", cell) + ")*")
+
+
+_INLINE, _ONLY_INLINE = re.compile(_INLINE_CELL), _only(_INLINE_CELL)
+_INDEXED, _ONLY_INDEXED = re.compile(_INDEXED_CELL), _only(_INDEXED_CELL)
 
 
 class Simple(list[tuple[str, ...]]):
-    """A row's cells in one of the two usual spellings (:data:`INLINE`: letters and text;
-    :data:`SHARED`: letters, index, number), as their expression's groups give them."""
+    """A row's cells in one of the two usual spellings, as their expression's groups give them:
+    ``inline``, letters and text; otherwise letters, string table index and number."""
 
-    def __init__(self, kind: str, cells: list[tuple[str, ...]]) -> None:
+    def __init__(self, inline: bool, cells: list[tuple[str, ...]]) -> None:
         super().__init__(cells)
-        self.kind = kind
+        self.inline = inline
 
 
 class NotScannable(Exception):
@@ -169,10 +172,10 @@ def rows_of(text: str, parse_rows: ParseRows) -> Iterator[Row]:
         n = int(number.group(1)) if number else None
         if "&" not in content and "\r" not in content:
             if _ONLY_INLINE.fullmatch(content):
-                yield n, Simple(INLINE, _INLINE.findall(content)), False
+                yield n, Simple(True, _INLINE.findall(content)), False
                 continue
-            if _ONLY_SHARED.fullmatch(content):
-                yield n, Simple(SHARED, _SHARED.findall(content)), False
+            if _ONLY_INDEXED.fullmatch(content):
+                yield n, Simple(False, _INDEXED.findall(content)), False
                 continue
         if not _ONLY_CELLS.fullmatch(content) or ("&" in content and has_undefined_entity(content)):
             yield from parse_rows(piece + "</row>")  # a spelling the expressions do not know

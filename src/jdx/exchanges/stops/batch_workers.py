@@ -212,7 +212,7 @@ def _documents_next(
         dictionary = _checker.validation.dictionaries[dictionary_id]
         items = read_items(Path(path), Format(fmt), dictionary, skip)
         state = _readings[token] = [items, skip, ""]  # the records, the last given, an error
-    items, given, error = state
+    items, given, _ = state
     block: list[tuple[Any, ...]] = []
     try:
         for item in items:
@@ -227,7 +227,7 @@ def _documents_next(
         state[0], state[2] = iter(()), str(exc)  # told after the records read before it
     if not block:
         _readings.pop(token, None)
-        return Rest(given, state[2]) if state[2] or error else None
+        return Rest(given, state[2]) if state[2] else None
     state[1] = block[-1][0]
     return block
 

@@ -1,5 +1,6 @@
 """Flat batch files (pipe-delimited, XLSX, XLS) on the columnar path (issue 20): the file read,
-checked and bound as columns (``columnar_records.py``), and only the stops with something to say taken one by one.
+checked and bound as columns (``columnar_records.py``), and only the stops with something to
+say taken one by one.
 
 The clean stops go to the store as :class:`Prepared` records with an empty outcome, as a worker
 process hands back a stop it found clean. Every other stop (a finding of any severity, a shape

@@ -4,8 +4,9 @@ columnar path says of each record, in the process that runs it (the hub's, or a 
 
 A block of the file at a time, the rows are read into string columns: by Polars' CSV reader
 for a pipe file (``codecs/columnar_read.py``), from the record path's own reading of a sheet
-(``codecs/columnar_sheet.py``). The columnar checker (``dictionary/columnar.py``), compiled from the same dictionary as
-the record validator, says which stops the record path would find nothing in; the columnar
+(``codecs/columnar_sheet.py``). The columnar checker (``dictionary/columnar.py``), compiled
+from the same dictionary as the record validator, says which stops the record path would find
+nothing in; the columnar
 binder (``codecs/columnar_bind.py``) writes those stops' JSON text, byte for byte what the
 record path would store, and the fields the relational checks read. Those stops come out as
 :class:`Clean`; every other one (a finding of any severity, a shape the binder leaves, the other

@@ -182,7 +182,7 @@ class Folders:
         was (:meth:`untaken`), the upload is taken first: the same name, with the bytes that
         were registered, in any upload folder of the file's realm."""
         key = self.processing(f)
-        if f.state != "received" or self.store.stat(key) is not None:
+        if not self.untaken(f.id, f.file_name, f.state):
             return key
         for folder in self.upload_dirs(f.ori, f.realm):
             upload = folder / f.file_name
