@@ -206,7 +206,7 @@ def _raw_items(
 
     for seq, group in enumerate(layout.groups(header, remembered()), start=1):
         numbers = group.rows if isinstance(group, ConversionError) else group.numbers
-        # Lists, not objects: a JSONB column would reorder an object's keys.
+        # Lists, not objects: a header may name a column twice, and the cells keep their order.
         source = {"columns": names, "rows": [kept.pop(n, []) for n in numbers]}
         for n in [n for n in kept if numbers and n < numbers[0]]:
             kept.pop(n)  # blank rows before the record

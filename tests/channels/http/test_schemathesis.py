@@ -81,12 +81,17 @@ def test_the_api_keeps_its_openapi_contract(tmp_path: Path, database_url: str) -
     key = orjson.loads(demo.stdout)["api_keys"]["prod"]
     ori = orjson.loads(demo.stdout)["agency"]
     report = tmp_path / "schemathesis.json"
-    with processes.group(
-        [sys.executable, "-m", "jdx", "serve"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    ) as server:
+    # The hub's log (warnings and up): a server error's traceback is there, told on failure.
+    server_log = tmp_path / "serve.log"
+    with (
+        server_log.open("wb") as log,
+        processes.group(
+            [sys.executable, "-m", "jdx", "serve"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        ) as server,
+    ):
         base = f"http://127.0.0.1:{port}"
         processes.wait_for_health(base, server)
         run = processes.run(
@@ -142,7 +147,7 @@ def test_the_api_keeps_its_openapi_contract(tmp_path: Path, database_url: str) -
     # request refused...), with their routes (the terminal output above them tells each
     # request, to reproduce with curl).
     failures = [(f["code"], f["title"], f["count"], f["operations"]) for f in summary["failures"]]
-    assert failures == [], output[-20000:]
+    assert failures == [], output[-20000:] + server_log.read_text(errors="replace")[-10000:]
     assert summary["errors"] == [], output[-20000:]  # schemathesis could not test a route
     assert summary["operations"]["tested"] == summary["operations"]["total"] > 20
     assert summary["test_cases"]["generated"] > 500

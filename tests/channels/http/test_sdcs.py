@@ -425,6 +425,30 @@ def test_a_null_character_in_free_text_is_stored_as_sent(
     assert stored == "Ran the red light\u0000 at Main St"
 
 
+def test_a_null_character_anywhere_is_an_answer_naming_the_field_never_a_500(
+    client: httpx.Client, agency: AgencyFixture
+) -> None:
+    """PostgreSQL's text cannot hold U+0000 (psycopg refuses it before sending): a record id,
+    officer or name holding one, in a record or a URL, failed with a 500 there (found by
+    schemathesis). Now each gets the answer any other invalid value gets, on both databases."""
+    missing = client.get(f"{URL}/R%00X", headers=agency.auth())
+    assert (missing.status_code, codes(missing)) == (404, ["DV237"]), missing.text
+    for path in (f"{URL}?officer=U%00", "/sdcs/v1/files?name=a%00"):
+        found = client.get(path, headers=agency.auth())
+        assert (found.status_code, found.json()["items"]) == (200, []), path
+
+    bad_id = stop_record(agency, LEARecordID="R\u0000X")
+    r = post(client, agency, bad_id, CallingApplication="LEAFTP")  # its error row kept too
+    assert r.status_code == 400
+    assert ("DV002", "LEARecordID") in [(m["Code"], m["Field"]) for m in r.json()["Messages"]]
+    bad_batch = stop_record(agency, BatchID="B\u0000")  # not core: stored, with its error
+    r = post(client, agency, bad_batch)
+    assert r.status_code == 202, r.text
+    assert [m["Field"] for m in r.json()["Messages"]] == ["BatchID"]
+    back = client.get(f"{URL}/{bad_batch['LEARecordID']}", headers=agency.auth()).json()
+    assert back["Record"]["BatchID"] == "B\u0000"  # the record as sent
+
+
 def test_a_record_reads_back_with_its_keys_in_the_order_sent(
     client: httpx.Client, agency: AgencyFixture
 ) -> None:

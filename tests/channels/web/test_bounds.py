@@ -6,7 +6,7 @@ from typing import Any
 
 from jdx.hub import Hub
 from jdx.store.tables import MAX_SMALL_ID
-from tests.channels.web.conftest import csrf_of, login, make_user
+from tests.channels.web.conftest import csrf_of, hidden, login, make_user
 from tests.conftest import AgencyFixture
 
 HUGE = "147107051738940731031552"
@@ -64,3 +64,19 @@ def test_rps_decision_on_a_cancellation_out_of_range_is_404(hub: Hub, portal: An
         f"/portal/cancellations/{HUGE}", data={"csrf": csrf, "decision": "approve", "note": "x"}
     )
     assert answer.status_code == 404
+
+
+def test_a_null_character_in_a_login_is_a_failed_login_not_a_500(portal: Any) -> None:
+    """U+0000 in a form field: PostgreSQL's text cannot hold it (store/engine.py)."""
+    form = portal.get("/portal/login")
+    answer = portal.post(
+        "/portal/login",
+        data={
+            "username": "admin\x00",
+            "password": "x\x00",
+            "login_token": hidden(form.text, "login_token"),
+        },
+        follow_redirects=False,
+    )
+    assert answer.status_code == 401, answer.text[:300]
+    assert "text/html" in answer.headers["content-type"]

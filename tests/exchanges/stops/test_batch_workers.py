@@ -86,12 +86,14 @@ def _mixed_file(hub: Hub, agency: AgencyFixture, corrected: dict[str, Any]) -> b
 def _mixed_document(records: list[dict[str, Any]], ext: str) -> bytes:
     """The records as a JSON, NDJSON or XML file, with what such a file may hold besides:
     values with spaces around them (stored trimmed: the canonical form) and, in JSON, an entry
-    that is not a record."""
+    that is not a record and a NUL character."""
     sent: list[Any] = [dict(r) for r in records]
     for n in (0, 1):  # a valid record and one with a record error (its error row: as sent)
         sent[n]["Location"] = {**sent[n]["Location"], "City": "  SAN DIEGO "}
     if ext == "xml":
         return to_xml("Stops", {"Stop": sent})
+    # The fatal record holds U+0000 in a key and a text, as JSON may (its error row keeps it).
+    sent[2] = {**sent[2], "\u0000Note": "a\u0000b"}
     sent.insert(5, ["not", "a", "record"])
     if ext == "json":
         return orjson.dumps(sent)

@@ -134,3 +134,19 @@ def test_a_closed_batch_left_unfinished_is_finished_by_the_next_round(
     assert batch.id in _close(hub, now())  # closed: finished at once, idle or not
     [batch] = _batches(hub, agency)
     assert batch.state == "done"
+
+
+def test_a_rejected_record_with_a_nul_character_is_kept_as_sent(
+    hub: Hub, client: httpx.Client, agency: AgencyFixture
+) -> None:
+    """U+0000 in a key or a text of a record with errors: the error rows are json on
+    PostgreSQL (0020), which takes it; jsonb refused it and the request failed with a 500
+    (found by schemathesis)."""
+    rejected = stop_record(agency, SDate="13/45/2024")
+    rejected["Officer"]["\u0000key"] = {"x": "a\u0000b"}
+    assert _post(client, agency, rejected, "LEAFTP") == 400
+    _close(hub, now() + LATER)
+    [batch] = _batches(hub, agency)
+    out = hub_file(hub, folders_of(hub).output_dir(agency.ori, "prod"))
+    errors = orjson.loads((out / batch.file_name.replace(".json", "_errors.json")).read_bytes())
+    assert [e["Record"] for e in errors] == [rejected]

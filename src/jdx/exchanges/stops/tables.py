@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from jdx.store.tables import Json, PlainJson, Timestamp, metadata
+from jdx.store.tables import PlainJson, Timestamp, metadata
 
 stops = sa.Table(
     "stops",
@@ -91,8 +91,9 @@ stop_file_errors = sa.Table(
     sa.Column("rows", sa.String(100), nullable=False),  # file rows (CSV/XLSX) or "" (XML/JSON)
     sa.Column("lea_record_id", sa.String(100), nullable=False),
     sa.Column("fatal", sa.Boolean, nullable=False),  # not stored (fatal, conversion error)
-    sa.Column("issues", Json, nullable=False),
-    sa.Column("source", Json),  # the record's rows (cells) or the record as sent
+    # json on PostgreSQL (0020): a record as sent may hold U+0000, which jsonb refuses.
+    sa.Column("issues", PlainJson, nullable=False),
+    sa.Column("source", PlainJson),  # the record's rows (cells) or the record as sent
 )
 
 # The stop-data folders' files when every node shares them (file_store.DatabaseStore, 0017):
