@@ -77,6 +77,33 @@ def test_rows_are_stored_under_the_ids_drawn_for_them(
     assert not set(more) & set(ids)
 
 
+def test_values_equal_but_written_differently_are_stored_as_sqlalchemy_stores_each(
+    hub: Hub, table: sa.Table
+) -> None:
+    """SQLite's inserts convert each distinct value once (``bulk._memo``): the same instant in
+    two zones, or a repeated date, must still come back as SQLAlchemy's own INSERT stores it."""
+    utc = dt.datetime(2025, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
+    east = utc.astimezone(dt.timezone(dt.timedelta(hours=2)))
+    assert utc == east
+    values = [utc, east, utc, east]
+    with write_transaction(hub.engine) as conn:
+        ids = reserve_ids(conn, table, 2 * len(values))
+        ours = [
+            {"id": i, "day": dt.date(2024, 1, 1), "at": v}
+            for i, v in zip(ids[:4], values, strict=True)
+        ]
+        insert_rows(conn, table, ours)
+        theirs = [
+            {"id": i, "day": dt.date(2024, 1, 1), "at": v}
+            for i, v in zip(ids[4:], values, strict=True)
+        ]
+        conn.execute(table.insert(), theirs)
+    at = sa.cast(table.c.at, sa.String)  # the text as stored, zone and all
+    with hub.engine.connect() as conn:
+        stored = dict(conn.execute(sa.select(table.c.id, at).order_by(table.c.id)).all())
+    assert [stored[i] for i in ids[:4]] == [stored[i] for i in ids[4:]]
+
+
 # Keys that jsonb would give back in another order (shorter first, then bytewise).
 DOCUMENT = {"zeta": 1, "b": {"yy": [{"c2": 1, "c1": None}], "x": "a"}, "alpha": [3, {"k": 0}]}
 
