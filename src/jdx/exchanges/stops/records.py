@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
 from jdx.dictionary import Issue, Outcome
-from jdx.dictionary.compiler import as_text
+from jdx.dictionary.compiler import as_text, parse_date
 from jdx.security.keys import Principal
 
 FAMILY = "stop"
@@ -158,6 +159,14 @@ def field_text(value: Any) -> str | None:
         return None
     text = as_text(value)
     return text or None
+
+
+@functools.lru_cache(maxsize=4096)
+def stop_day(text: str) -> dt.date | None:
+    """A record's stop date (``MM/DD/YYYY``) as a date, None when it is not one. Kept: a file's
+    stops fall on a few hundred days, and the relational checks and the stored row each ask
+    (0.86 µs a parse, twice a stop)."""
+    return parse_date(text, ("MM/DD/YYYY",))
 
 
 def hh_mm_ss(text: str) -> str:

@@ -5,11 +5,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from jdx.dictionary import Dictionary, Outcome
-from jdx.dictionary.compiler import parse_date
 from jdx.dictionary.shape import canonical
 from jdx.exchanges.stops.records import (
     CoreAttributes,
@@ -20,6 +20,7 @@ from jdx.exchanges.stops.records import (
     SubmissionResult,
     field_text,
     hh_mm_ss,
+    stop_day,
 )
 from jdx.exchanges.stops.rules import Known, Lookups, decide_new
 from jdx.security.keys import Principal
@@ -40,11 +41,12 @@ def prepare(
     *,
     shaped: bool = False,
     stored: dict[str, Any] | None = None,
+    stamp: dt.datetime | None = None,
 ) -> tuple[SubmissionResult, dict[str, Any]]:
     """The result and the row of a record about to be stored with ``status`` (the caller
     writes it), checked with ``dictionary`` (the outcome's). ``shaped``: the record is in
     canonical form already; ``stored``: its canonical copy (``StopService.canonical_copy``),
-    when made already."""
+    when made already; ``stamp``: its time of storing (now by default)."""
     kept: dict[str, Any] | JsonText
     if stored is not None:
         kept = stored
@@ -53,11 +55,11 @@ def prepare(
     else:
         kept = record if shaped else canonical(dictionary, record)
     issues = [i.as_dict() for i in outcome.issues]
-    stamp = now()
+    stamp = stamp or now()
     values: dict[str, Any] = {
         "batch_id": field_text(record.get("BatchID")),
         "officer_uid": core.officer_uid,
-        "stop_date": parse_date(core.stop_date or "", ("MM/DD/YYYY",)),
+        "stop_date": stop_day(core.stop_date or ""),
         "stop_time": hh_mm_ss(core.stop_time or ""),
         "dictionary_id": dictionary.id,
         "status": status,
@@ -101,6 +103,9 @@ def new_rows(
     None)."""
     results: list[SubmissionResult] = []
     decided = decide_new(entries, principal.ori, known, lookups, ids)
+    # One time for the batch's rows, as for one transaction: the same value each, converted
+    # for the database once (``bulk._memo``), not once a row.
+    stamp = now()
     for n, ((record, op, _), (core, outcome, status, doj_id)) in enumerate(
         zip(entries, decided, strict=True)
     ):
@@ -119,6 +124,7 @@ def new_rows(
             file_id,
             shaped=shaped,
             stored=copies[n] if copies is not None else None,
+            stamp=stamp,
         )
         values["id"] = result.doj_record_id = doj_id
         rows.append(values)

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from jdx.dictionary import Issue, Outcome
-from jdx.dictionary.compiler import parse_date
 from jdx.exchanges.stops import errors as E
 from jdx.exchanges.stops.errors import fatal
 from jdx.exchanges.stops.records import (
@@ -28,6 +27,7 @@ from jdx.exchanges.stops.records import (
     Op,
     field_text,
     hh_mm_ss,
+    stop_day,
 )
 
 # The second duplicate key of the seed: officer, stop date and stop time (see :func:`moment`).
@@ -181,6 +181,6 @@ def moment(core: CoreAttributes) -> Moment:
     """The second duplicate key of the seed: officer, stop date and stop time."""
     return (
         core.officer_uid,
-        parse_date(core.stop_date or "", ("MM/DD/YYYY",)),
+        stop_day(core.stop_date or ""),
         hh_mm_ss(core.stop_time or ""),
     )
