@@ -170,6 +170,81 @@ def test_0011_stores_stops_as_json_keeps_them_and_goes_down_and_up(
     engine.dispose()
 
 
+@pytest.mark.parametrize(
+    "dialect", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def test_0020_keeps_stop_files_error_rows_as_json_and_goes_down_and_up(
+    hub: Hub, settings: Settings, tmp_path_factory: Any, dialect: str
+) -> None:
+    """A file's error rows survive 0020 (jsonb to json on PostgreSQL) both ways; after it, a
+    record as sent may hold U+0000, which jsonb refused."""
+    engine = _fresh_engine(settings, tmp_path_factory, dialect)
+    schema.upgrade(engine, "0019")
+    source = {"columns": ["ORI", "LEARecordID"], "rows": [["MG0000001", "L1"]]}
+    issues = [{"code": "DV002", "severity": "fatal", "field": "LEARecordID"}]
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO agencies (id, ori, name, emails, active, created_at) "
+                "VALUES (1, 'MG0000001', 'm', '[]', true, CURRENT_TIMESTAMP)"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO stop_files (id, realm, agency_id, ori, file_name, channel, format, "
+                "size, sha256, state, received_at) VALUES (1, 'prod', 1, 'MG0000001', 'f.csv', "
+                "'sftp', 'csv', 1, '', 'done', CURRENT_TIMESTAMP)"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO stop_file_errors (file_id, seq, rows, lea_record_id, fatal, issues, "
+                "source) VALUES (1, 1, '2', 'L1', true, :issues, :source)"
+            ),
+            {"issues": orjson.dumps(issues).decode(), "source": orjson.dumps(source).decode()},
+        )
+
+    def kinds() -> dict[str, str]:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                sa.text(
+                    "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+                    "WHERE attrelid = 'stop_file_errors'::regclass "
+                    "AND attname IN ('issues', 'source')"
+                )
+            ).all()
+        return dict(rows)  # type: ignore[arg-type]
+
+    def stored() -> list[Any]:
+        with engine.connect() as conn:
+            row = conn.execute(sa.text("SELECT issues, source FROM stop_file_errors")).one()
+        return [orjson.loads(v) if isinstance(v, str) else v for v in row]
+
+    schema.upgrade(engine)
+    assert schema.drift(engine, hub.metadata) == []
+    assert stored() == [issues, source]
+    if dialect == "postgresql":
+        assert kinds() == {"issues": "json", "source": "json"}
+    with engine.begin() as conn:  # U+0000 in a record as sent
+        conn.execute(
+            sa.text("UPDATE stop_file_errors SET source = :source"),
+            {"source": orjson.dumps({"\u0000k": "a\u0000"}).decode()},
+        )
+    assert stored()[1] == {"\u0000k": "a\u0000"}
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE stop_file_errors SET source = :source"),
+            {"source": orjson.dumps(source).decode()},
+        )
+    schema.downgrade(engine, "0019")
+    if dialect == "postgresql":
+        assert kinds() == {"issues": "jsonb", "source": "jsonb"}
+    assert stored() == [issues, source]
+    schema.upgrade(engine)
+    assert schema.drift(engine, hub.metadata) == []
+    engine.dispose()
+
+
 def _new_merge(conn: sa.Connection, n: int) -> int:
     """A Rap-Merge entry with the id the database gives it, and its ``notified`` log row."""
     merge_id = int(
