@@ -111,8 +111,13 @@ def test_three_portions_in_every_arrival_order_lose_nothing() -> None:
 _ids = st.text(alphabet="0123456789ABCDEFGHJ- ", min_size=1, max_size=14).filter(
     lambda s: s.strip(" -")
 )
+# Text XML 1.0 can hold: no surrogates, no control characters, not U+FFFE or U+FFFF (category
+# Cn, which a generated word drew once: a portion no sender can write, refused as not XML).
 _words = st.text(
-    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1
+    alphabet=st.characters(
+        codec="utf-8", exclude_categories=("Cs", "Cc"), exclude_characters="\ufffe\uffff"
+    ),
+    min_size=1,
 ).filter(lambda s: s.strip())
 _dates = st.dates().map(lambda d: d.isoformat())
 
