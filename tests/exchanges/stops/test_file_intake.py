@@ -32,6 +32,10 @@ class Killed(BaseException):
     """The process's death: no ``except Exception`` of the hub takes it."""
 
 
+def die(*_: object) -> None:
+    raise Killed
+
+
 @pytest.fixture
 def principal(workflows: Hub, agency: AgencyFixture) -> Principal:
     found = workflow.principal_for(workflows, agency.ori, "prod")
@@ -55,10 +59,6 @@ def test_a_crash_between_registering_and_taking_an_upload_loses_nothing(
     else:
         name, data = f"{STAMP}_{agency.ori}_TAKE2.json", orjson.dumps(records[0])
     key = upload(hub, principal, name, data)
-
-    def die(*_: object) -> None:
-        raise Killed
-
     with monkeypatch.context() as crash:
         crash.setattr(Folders, "take", die)
         with pytest.raises(Killed):
@@ -88,3 +88,41 @@ def test_a_crash_between_registering_and_taking_an_upload_loses_nothing(
             sa.select(stops.c.lea_record_id).where(stops.c.file_id == row.id)
         ).scalars()
         assert sorted(stored) == sorted(r["LEARecordID"] for r in records)
+
+
+def test_the_lane_and_the_registering_process_taking_one_upload_at_once_both_find_it(
+    hub: Hub, agency: AgencyFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lane's scan may read a file between its registration's commit and its move: the
+    lane then takes the upload itself (``Folders.processing_copy``), while the registering
+    process moves it too. Seen once in CI on PostgreSQL: the upload went between the lane's
+    look and its digest, and the file was failed as unreadable. Either may move it; the lane
+    reads it where it went."""
+    from jdx.exchanges.stops import batch_files
+
+    principal = workflow.principal_for(hub, agency.ori, "prod")  # no workflows running here
+    assert principal is not None
+    name = f"{STAMP}_{agency.ori}_RACE1.json"
+    key = upload(hub, principal, name, orjson.dumps(stop_record(agency)))
+    folders = workflow.folders_of(hub)
+    with monkeypatch.context() as crash:  # registered, not yet moved
+        crash.setattr(Folders, "take", die)
+        with pytest.raises(Killed):
+            workflow.receive(hub, principal, key, channel="sftp")
+    with hub.engine.connect() as conn:
+        file_id = conn.execute(
+            sa.select(stop_files.c.id).where(stop_files.c.file_name == name)
+        ).scalar_one()
+        f = batch_files.load(conn, file_id)
+
+    digest = type(folders.store).digest
+
+    def registering_process_moves_it_first(store: object, of: object) -> str:
+        folders.take(principal, key, file_id)  # the other process's move, just now
+        return digest(store, of)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(type(folders.store), "digest", registering_process_moves_it_first)
+    copy = folders.processing_copy(f, principal)
+    monkeypatch.undo()
+    assert folders.store.stat(copy) is not None
+    assert folders.store.stat(key) is None

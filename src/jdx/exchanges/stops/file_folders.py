@@ -186,7 +186,11 @@ class Folders:
             return key
         for folder in self.upload_dirs(f.ori, f.realm):
             upload = folder / f.file_name
-            if self.store.stat(upload) is not None and self.store.digest(upload) == f.sha256:
+            try:
+                same = self.store.digest(upload) == f.sha256
+            except FileNotFoundError:  # not there, or taken since by the registering process
+                continue
+            if same:
                 log.warning("%s: registered as file %s and left; taken now", upload, f.id)
                 self.take(principal, upload, f.id)
                 break
