@@ -112,17 +112,23 @@ def test_stop_records_are_compressed_with_lz4_where_the_server_has_it(hub: Hub) 
     assert method == ("l" if "lz4" in methods else "")
 
 
-def _stop_columns(engine: sa.Engine) -> dict[str, tuple[str, str]]:
-    """PostgreSQL: stops.record's and stops.issues's type and compression method."""
+def _columns(engine: sa.Engine, table: str, *names: str) -> dict[str, tuple[str, str]]:
+    """PostgreSQL: some columns' type and compression method."""
     with engine.connect() as conn:
         rows = conn.execute(
             sa.text(
                 "SELECT attname, format_type(atttypid, atttypmod), attcompression "
-                "FROM pg_attribute WHERE attrelid = 'stops'::regclass "
-                "AND attname IN ('record', 'issues')"
-            )
+                "FROM pg_attribute WHERE attrelid = CAST(:table AS regclass) "
+                "AND attname = ANY(:names)"
+            ),
+            {"table": table, "names": list(names)},
         ).all()
     return {name: (kind, method) for name, kind, method in rows}
+
+
+def _stop_columns(engine: sa.Engine) -> dict[str, tuple[str, str]]:
+    """PostgreSQL: stops.record's and stops.issues's type and compression method."""
+    return _columns(engine, "stops", "record", "issues")
 
 
 @pytest.mark.parametrize(
@@ -205,15 +211,8 @@ def test_0020_keeps_stop_files_error_rows_as_json_and_goes_down_and_up(
         )
 
     def kinds() -> dict[str, str]:
-        with engine.connect() as conn:
-            rows = conn.execute(
-                sa.text(
-                    "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
-                    "WHERE attrelid = 'stop_file_errors'::regclass "
-                    "AND attname IN ('issues', 'source')"
-                )
-            ).all()
-        return dict(rows)  # type: ignore[arg-type]
+        found = _columns(engine, "stop_file_errors", "issues", "source")
+        return {name: kind for name, (kind, _) in found.items()}
 
     def stored() -> list[Any]:
         with engine.connect() as conn:
