@@ -6,14 +6,13 @@ A block of the file at a time, the rows are read into string columns: by Polars'
 for a pipe file (``codecs/columnar_read.py``), from the record path's own reading of a sheet
 (``codecs/columnar_sheet.py``). The columnar checker (``dictionary/columnar.py``), compiled
 from the same dictionary as the record validator, says which stops the record path would find
-nothing in; the columnar
-binder (``codecs/columnar_bind.py``) writes those stops' JSON text, byte for byte what the
-record path would store, and the fields the relational checks read. Those stops come out as
-:class:`Clean`; every other one (a finding of any severity, a shape the binder leaves, the other
-era) as the record path's :class:`~jdx.codecs.batch.RawItem`, for the record path to bind and
-validate, which finds and words every issue. The columnar part only decides who may skip the
-record path, and its differential tests hold it to never passing a stop the record path would
-not.
+nothing in; the columnar binder (``codecs/columnar_bind.py``) writes those stops' JSON text,
+byte for byte what the record path would store, and the fields the relational checks read.
+Those stops come out as :class:`Clean`; every other one (a finding of any severity, a shape the
+binder leaves, the other era) as the record path's :class:`~jdx.codecs.batch.RawItem`, for the
+record path to bind and validate, which finds and words every issue. The columnar part only
+decides who may skip the record path, and its differential tests hold it to never passing a
+stop the record path would not.
 
 This is the only module of the path that needs Polars: the hub's process imports it only when it
 reads a file itself (no worker processes).
