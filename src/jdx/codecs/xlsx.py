@@ -208,32 +208,38 @@ def rows(path: Path, *, text: bool = False) -> Generator[list[Any], None, None]:
             sheet = _first_sheet(z)
             shared, styles, is_1904 = _shared_strings(z), _styles(z), _is_1904(z)
             start, width = _dimension(z, sheet)
-            yield from _sheet_rows(z, sheet, shared, styles, is_1904, start, width, text)
+            found = _sheet_rows(z, sheet, xlsx_scan.Dimension(_letters(start, width)))
+            yield from _values(found, shared, styles, is_1904, start, width, text)
         except (KeyError, etree.XMLSyntaxError, ValueError, IndexError) as exc:
             raise XlsxError(str(exc)) from None
 
 
+def _letters(start: int, width: int) -> list[str]:
+    return [_column_letters(start + i) for i in range(width)]
+
+
+def _column_letters(column: int) -> str:
+    """The letters of a 0-based column (64 -> "BM")."""
+    letters = ""
+    column += 1
+    while column:
+        column, rest = divmod(column - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
 def _sheet_rows(
-    z: zipfile.ZipFile,
-    sheet: str,
-    shared: list[str],
-    styles: list[str],
-    is_1904: bool,
-    start: int,
-    width: int,
-    text: bool,
-) -> Iterator[list[Any]]:
-    """The rows with a value, from the scanner (``xlsx_scan.py``), or from lxml for a sheet it
-    does not read; rows without a value between them are filled in, as calamine gives them."""
+    z: zipfile.ZipFile, sheet: str, dimension: xlsx_scan.Dimension
+) -> Iterator[xlsx_scan.Row]:
+    """The sheet's rows as the scanner (``xlsx_scan.py``) reads them, or lxml for a sheet it
+    does not read."""
     try:
         with z.open(sheet) as f:
-            yield from _values(
-                xlsx_scan.rows(f, _parse_rows), shared, styles, is_1904, start, width, text
-            )
+            yield from xlsx_scan.rows(f, _parse_rows, dimension)
             return
     except xlsx_scan.NotScannable:
         pass  # raised before the sheet's first row, never after: nothing was given twice
-    yield from _values(_lxml_rows(z, sheet), shared, styles, is_1904, start, width, text)
+    yield from _lxml_rows(z, sheet)
 
 
 def _values(
@@ -245,11 +251,15 @@ def _values(
     width: int,
     text: bool = False,
 ) -> Iterator[list[Any]]:
+    """The rows with a value; rows without a value between them are filled in, as calamine
+    gives them."""
     columns: dict[str, int] = {}  # "BM" -> 64: a reference's letters, parsed once
     last = 0  # the last row given
     for stated, found_cells, escaped in found:
         number = stated or last + 1
-        if isinstance(found_cells, xlsx_scan.Simple):
+        if isinstance(found_cells, tuple):  # inline_row's: as wide as the dimension
+            cells = list(found_cells)
+        elif isinstance(found_cells, xlsx_scan.Simple):
             cells = _simple_values(found_cells, shared, start, columns, text)
         else:
             cells = row_values(found_cells, escaped, shared, styles, is_1904, start, columns)

@@ -11,8 +11,10 @@ about 5 µs a cell; one ``re.findall`` over a row of such cells costs a fraction
 megabyte at a time, cut into whole ``<row>`` elements, and each row's cells are read by one
 expression. Whatever the expression does not match *in full* is left to lxml, row by row: a
 row whose cells are not all matched (rich text, attributes spelled otherwise, comments, CDATA),
-or text between rows. A sheet whose elements carry a namespace prefix (``<x:row>``), or that
-declares a DTD, is read by lxml whole. What is read is therefore exactly what lxml reads; the
+or text between rows. A row whose every cell is an inline string spelled as xlsxwriter spells
+it is read before any expression, by string replacements (:func:`inline_row`), in 40 % of the
+time. A sheet whose elements carry a namespace prefix (``<x:row>``), or that declares a DTD, is
+read by lxml whole. What is read is therefore exactly what lxml reads; the
 tests (``tests/codecs/test_xlsx_scan.py``) compare both on sheets written by several programs
 and on mangled rows.
 
@@ -23,6 +25,7 @@ which holds no value.
 from __future__ import annotations
 
 import codecs
+import operator
 import re
 from collections.abc import Callable, Iterator
 from typing import IO
@@ -96,6 +99,67 @@ class Simple(list[tuple[str, ...]]):
         self.inline = inline
 
 
+# A canonical inline cell is ``<c r="{letters}{row}" t="inlineStr"><is><t>{text}</t></is></c>``:
+# the markup around its text, as :func:`inline_row` replaces it.
+_INLINE_OPEN = '<c r="'
+_INLINE_CLOSE = "</t></is></c>"
+_INLINE_BETWEEN = _INLINE_CLOSE + _INLINE_OPEN
+_INLINE_AFTER_REF = '" t="inlineStr"><is><t>'
+_INLINE_AFTER_REF_SPACE = '" t="inlineStr"><is><t xml:space="preserve">'
+
+
+class Dimension:
+    """The columns of a sheet's stated dimension, in order (their letters), for
+    :func:`inline_row`."""
+
+    def __init__(self, letters: list[str]) -> None:
+        self.width = len(letters)
+        self.blank = dict.fromkeys(letters, "")
+        # (a getter of one key gives the value, not a tuple: a sheet one column wide is not
+        # read by inline_row)
+        self.cells = operator.itemgetter(*letters) if self.width > 1 else None
+
+
+def inline_row(content: str, number: str, dimension: Dimension) -> tuple[str, ...] | None:
+    """A row whose every cell is a canonical inline string (xlsxwriter's spelling and many
+    exporters'), row ``number``, each cell's column within the ``dimension``: the text of each
+    of its columns ("" where the row has no cell). String replacements, a split and dict
+    operations: 17-18 µs for a row of the bench's 41 cells, where the expressions and placing
+    their cells take 43-45 (``docs/benchmarks.md``, "Session 16"). None for any other row, which
+    the expressions read.
+
+    Why nothing else can pass: each replaced marker holds a ``<``, which a cell's text cannot
+    (it has no ``&`` either: the caller sends rows with a reference to the expressions), so
+    every marker replaced was markup; a ``<`` left over is markup of another spelling (a style,
+    a formula, a rich run, another row's number in a reference), and a key that is not one of
+    the dimension's columns is a reference spelled otherwise (or beyond it). What remains is
+    letters and text, taking turns; a column twice keeps its last cell, as lxml's reading
+    places it."""
+    if (
+        dimension.cells is None
+        or not content.startswith(_INLINE_OPEN)
+        or not content.endswith(_INLINE_CLOSE)
+        or "\x00" in content  # (not XML: lxml refuses it) would be taken for a boundary
+    ):
+        return None
+    body = content[len(_INLINE_OPEN) : -len(_INLINE_CLOSE)].replace(_INLINE_BETWEEN, "\x00")
+    body = body.replace(number + _INLINE_AFTER_REF, "\x00")
+    if "<" in body:
+        body = body.replace(number + _INLINE_AFTER_REF_SPACE, "\x00")
+        if "<" in body:
+            return None
+    parts = body.split("\x00")
+    if len(parts) % 2:
+        return None
+    row = dimension.blank.copy()
+    pairs = iter(parts)
+    row.update(zip(pairs, pairs, strict=True))
+    if len(row) != dimension.width:  # a key that is not a column of the dimension
+        return None
+    cells: tuple[str, ...] = dimension.cells(row)
+    return cells
+
+
 class NotScannable(Exception):
     """The sheet is not one the scanner reads (a prefix, a DTD): lxml reads it whole."""
 
@@ -105,16 +169,20 @@ class NotScannable(Exception):
 # the cell holds an inline string, and that string's text; "" for each part it does not have.
 Cell = tuple[str, str, str, str, str, str, str]
 # A row: its ``r`` (None when it states none), its cells, and whether their text still holds
-# character references or carriage returns (see :func:`unescape`).
-Row = tuple[int | None, list[Cell] | Simple, bool]
+# character references or carriage returns (see :func:`unescape`). Its cells are a tuple of
+# text, a column of the dimension each, where :func:`inline_row` read them.
+Row = tuple[int | None, list[Cell] | Simple | tuple[str, ...], bool]
 # lxml's reading of a piece of the sheet's XML that the expressions leave: the rows in it.
 ParseRows = Callable[[str], list[Row]]
 
 
-def rows(source: IO[bytes], parse_rows: ParseRows) -> Iterator[Row]:
-    """Each row of the sheet data, in file order; cells without a value included."""
+def rows(
+    source: IO[bytes], parse_rows: ParseRows, dimension: Dimension | None = None
+) -> Iterator[Row]:
+    """Each row of the sheet data, in file order; cells without a value included. With the
+    sheet's stated ``dimension``, rows of inline strings by :func:`inline_row`."""
     for text, whole in blocks(source):
-        yield from rows_of(text, parse_rows) if whole else parse_rows(text)
+        yield from rows_of(text, parse_rows, dimension) if whole else parse_rows(text)
 
 
 def blocks(source: IO[bytes]) -> Iterator[tuple[str, bool]]:
@@ -158,7 +226,7 @@ def blocks(source: IO[bytes]) -> Iterator[tuple[str, bool]]:
             return
 
 
-def rows_of(text: str, parse_rows: ParseRows) -> Iterator[Row]:
+def rows_of(text: str, parse_rows: ParseRows, dimension: Dimension | None = None) -> Iterator[Row]:
     """The rows of whole ``<row>`` elements (``text`` ends with ``</row>`` or holds none)."""
     pieces = text.split("</row>")
     for piece in pieces[:-1]:
@@ -171,6 +239,11 @@ def rows_of(text: str, parse_rows: ParseRows) -> Iterator[Row]:
         number = _ROW_NUMBER.search(piece, at, opened)
         n = int(number.group(1)) if number else None
         if "&" not in content and "\r" not in content:
+            if number and dimension:
+                placed = inline_row(content, number.group(1), dimension)
+                if placed is not None:
+                    yield n, placed, False
+                    continue
             if _ONLY_INLINE.fullmatch(content):
                 yield n, Simple(True, _INLINE.findall(content)), False
                 continue

@@ -28,6 +28,7 @@ import xlsxwriter
 from bench import processes
 from python_calamine import CalamineWorkbook
 
+from jdx.codecs import batch, xlsx_scan
 from jdx.codecs.flat import FlatLayout
 from jdx.codecs.xmlform import to_xml
 from jdx.exchanges.stops import (
@@ -181,15 +182,16 @@ def _outputs(hub: Hub, principal: Principal, name: str) -> dict[str, bytes]:
     return found
 
 
-def _as_sheet(data: bytes) -> bytes:
+def _as_sheet(data: bytes, tmp: Path, *, inline: bool = False) -> bytes:
     """A pipe file's rows as a workbook, with what a sheet holds and a pipe file cannot: cells
     typed as numbers and dates (read back as the text typed), and a line break in a cell (the
-    record path's alone: a record of the valid kind that it words as it reads)."""
+    record path's alone: a record of the valid kind that it words as it reads). ``inline``:
+    strings written inline (xlsxwriter's constant memory mode), not shared."""
     rows = [line.split("|") for line in data.decode().split("\r\n") if line]
     names = rows[0]
     age, day, narrative = (names.index(n) for n in ("Perc.Age", "SDate", "BasSearch_N"))
-    buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    path = tmp / "sheet.xlsx"
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": inline})
     sheet = book.add_worksheet()
     dated = book.add_format({"num_format": "mm/dd/yyyy"})
     for r, row in enumerate(rows):
@@ -204,7 +206,7 @@ def _as_sheet(data: bytes) -> bytes:
             else:
                 sheet.write_string(r, c, value)
     book.close()
-    return buffer.getvalue()
+    return path.read_bytes()
 
 
 @pytest.mark.parametrize(
@@ -217,14 +219,21 @@ def _as_sheet(data: bytes) -> bytes:
     ],
     ids=["worker", "columnar", "columnar-worker"],
 )
-@pytest.mark.parametrize("ext", ["csv", "xlsx", "json", "ndjson", "xml"])
+@pytest.mark.parametrize("ext", ["csv", "xlsx", "xlsx-streamed", "json", "ndjson", "xml"])
 def test_the_worker_stores_what_the_hub_process_stores(
     hub: Hub,
     agency: AgencyFixture,
     monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
     ways: tuple[tuple[int, bool], tuple[int, bool]],
     ext: str,
 ) -> None:
+    """``xlsx-streamed``: a sheet of inline strings read as a large one is (the scanner, not
+    calamine; its rows of inline strings as dicts by column letters on the columnar path)."""
+    streamed = ext == "xlsx-streamed"
+    ext = ext.removesuffix("-streamed")
+    if streamed:
+        monkeypatch.setattr(batch, "CALAMINE_MAX_SHEET_BYTES", 0)
     monkeypatch.setattr(batch_files, "CHUNK", 4)
     monkeypatch.setattr(batch_files, "COLUMNAR", batch_files.FLAT)  # sheets too
     monkeypatch.setattr(batch_files, "DOCUMENT_BLOCK", 3)  # JSON and XML: blocks cross chunks
@@ -241,6 +250,15 @@ def test_the_worker_stores_what_the_hub_process_stores(
         return out
 
     monkeypatch.setattr(columnar_records.ColumnarRecords, "_records", noted)
+    placed: list[bool] = []  # rows of inline strings read by replacement, in this process
+    inline_row = xlsx_scan.inline_row
+
+    def counted(*args: Any) -> Any:
+        found = inline_row(*args)
+        placed.append(found is not None)
+        return found
+
+    monkeypatch.setattr(xlsx_scan, "inline_row", counted)
     for realm, (workers, columnar) in zip(("prod", "test"), ways, strict=True):
         monkeypatch.setattr(service, "bulk_workers", workers)
         monkeypatch.setattr(service, "bulk_columnar", columnar)
@@ -251,7 +269,7 @@ def test_the_worker_stores_what_the_hub_process_stores(
         name = f"{STAMP}_{agency.ori}_MIXED.{ext.removeprefix('nd')}"
         data = _mixed_file_once(hub, agency, corrected, ext)
         if ext == "xlsx":
-            data = _as_sheet(data)
+            data = _as_sheet(data, tmp_path, inline=streamed)
         file_id = _process(hub, principal, name, data)
         runs[realm] = (_stored(hub, file_id), _outputs(hub, principal, name))
     if ways[1][0]:
@@ -259,6 +277,7 @@ def test_the_worker_stores_what_the_hub_process_stores(
     if ways[1] == (0, True) and ext in ("csv", "xlsx"):  # the columnar path ran, and left
         assert {1, 4, 8} <= clean and not {2, 3, 6} & clean  # the record path what it must
         assert (7 in clean) is (ext == "csv")  # a line break in a sheet's cell: record path
+        assert any(placed) is streamed
     (prod, prod_out), (test, test_out) = runs["prod"], runs["test"]
     documents = {"json": 7, "ndjson": 8, "xml": 6}  # what is not a record; no ragged row
     assert len(prod["stops"]) == 14 - (ext in documents)
