@@ -371,6 +371,72 @@ def test_a_reloaded_domain_table_restarts_the_workers_on_it(
     assert _counts(hub, file_id) == (3, 3, 0, 0)
 
 
+@pytest.mark.parametrize(
+    ("ext", "columnar", "kind"),
+    [
+        ("xlsx", True, "check"),
+        ("XLS", True, "check"),
+        ("csv", True, "reader"),
+        ("txt", False, "check"),
+        ("json", True, "reader"),
+        ("xml", False, "reader"),
+    ],
+)
+def test_the_worker_a_file_will_need_is_known_by_its_name(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch, ext: str, columnar: bool, kind: str
+) -> None:
+    service = hub.service(StopService)
+    monkeypatch.setattr(service, "bulk_workers", 1)
+    monkeypatch.setattr(service, "bulk_columnar", columnar)
+    assert batch_files.worker_kind(service, ext) == kind
+    monkeypatch.setattr(service, "bulk_workers", 0)
+    assert batch_files.worker_kind(service, ext) is None
+
+
+@KINDS
+def test_a_received_file_starts_its_worker_while_its_workflow_waits_in_the_queue(
+    workflows: Hub,
+    agency: AgencyFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    kind: str,
+    columnar: bool,
+    ext: str,
+) -> None:
+    service = workflows.service(StopService)
+    monkeypatch.setattr(small_files, "SMALL_FILE_BYTES", 0)
+    monkeypatch.setattr(service, "bulk_workers", 1)
+    monkeypatch.setattr(service, "bulk_columnar", columnar)
+    warmed: list[str] = []
+    warm = batch_workers.CheckPool.warm
+
+    def noted(self: batch_workers.CheckPool, of: str) -> None:
+        warmed.append(of)
+        warm(self, of)
+
+    monkeypatch.setattr(batch_workers.CheckPool, "warm", noted)
+    principal = _principal(workflows, agency, "prod")
+    name, data = _one_city_file(workflows, agency, "WARM", ext)
+    received = workflow.receive(
+        workflows, principal, upload(workflows, principal, name, data), channel="sftp"
+    )
+    assert received.file_id is not None
+    assert warmed == [kind]
+    workflow.wait(workflows, received.file_id, timeout=60)
+    assert _counts(workflows, received.file_id) == (3, 3, 0, 0)
+
+
+def test_a_warmed_pool_has_its_worker_process_started(hub: Hub) -> None:
+    pool = batch_workers.CheckPool(hub.validation, 1)
+    try:
+        pool.warm("check")
+        running = pool.running("check")
+        assert running is not None and pool.running("reader") is None
+        started = list(running._processes)  # started by the warming's submit, not later
+        assert len(started) == 1 and _alive(started[0])
+    finally:
+        pool.close()
+
+
 @KINDS
 def test_a_killed_worker_leaves_its_chunks_to_the_hub_process(
     hub: Hub,

@@ -41,7 +41,7 @@ from jdx.codecs.flat import ConversionError, FlatLayout
 from jdx.dictionary import Dictionary, Issue, Outcome
 from jdx.exchanges.stops import errors as E
 from jdx.exchanges.stops.batch_file_rows import Counts, FileRow
-from jdx.exchanges.stops.batch_workers import pool_for
+from jdx.exchanges.stops.batch_workers import READER, pool_for
 from jdx.exchanges.stops.errors import fatal
 from jdx.exchanges.stops.file_folders import Folders
 from jdx.exchanges.stops.file_status import (
@@ -359,6 +359,18 @@ def _dictionary_for(service: StopService, path: Path, fmt: Format) -> Dictionary
         return versions[-1]
     header = {h.strip() for h in read_header(path, fmt)}
     return min(reversed(versions), key=lambda d: len(header - set(FlatLayout(d).names)))
+
+
+def worker_kind(service: StopService, ext: str) -> str | None:
+    """The kind of worker process (``batch_workers.py``) that will read or check a file named
+    with ``ext`` (its format is read from its content later: a guess, which at worst starts a
+    pool early); None where the service has none."""
+    if service.bulk_workers <= 0:
+        return None
+    formats = EXTENSION_FORMATS.get(ext.lower(), set())
+    if formats & COLUMNAR and service.bulk_columnar:
+        return READER
+    return "check" if formats & FLAT else READER
 
 
 def _checked_chunks(

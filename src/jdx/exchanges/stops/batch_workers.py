@@ -332,6 +332,14 @@ class CheckPool:
                 with suppress(BrokenProcessPool, OSError, RuntimeError):
                     running.submit(_reading_close, token)
 
+    def warm(self, kind: str) -> None:
+        """Start the pool of a kind now, without waiting for it: a file just received is
+        processed once its workflow is dequeued, and a worker's start (the forkserver's, the
+        validators' compiling; for the reader, a new interpreter and Polars) then overlaps
+        that wait instead of the file's first chunks (docs/benchmarks.md, "Session 16")."""
+        with suppress(BrokenProcessPool, OSError, RuntimeError):
+            self._current(kind, self.workers if kind == "check" else 1).submit(os.getpid)
+
     def running(self, kind: str) -> ProcessPoolExecutor | None:
         """The pool of a kind ("check", :data:`READER`) when it is started."""
         with self._lock:
