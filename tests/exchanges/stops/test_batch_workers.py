@@ -332,6 +332,17 @@ def _counts(hub: Hub, file_id: int) -> tuple[int, int, int, int]:
     return c.total, c.successful, c.with_errors, c.rejected
 
 
+def _with_workers(hub: Hub, monkeypatch: pytest.MonkeyPatch, columnar: bool) -> StopService:
+    """The stop service with worker processes (a pipe file read as columns by the reader, or
+    by the check workers, as ``columnar`` says), every JSON file a batch's (no small-file
+    lane), for a test of :data:`KINDS`."""
+    service = hub.service(StopService)
+    monkeypatch.setattr(small_files, "SMALL_FILE_BYTES", 0)
+    monkeypatch.setattr(service, "bulk_workers", 1)
+    monkeypatch.setattr(service, "bulk_columnar", columnar)
+    return service
+
+
 KINDS = pytest.mark.parametrize(
     ("kind", "columnar", "ext"),
     [("check", False, "csv"), ("reader", True, "csv"), ("reader", False, "json")],
@@ -348,10 +359,7 @@ def test_a_reloaded_domain_table_restarts_the_workers_on_it(
     columnar: bool,
     ext: str,
 ) -> None:
-    service = hub.service(StopService)
-    monkeypatch.setattr(small_files, "SMALL_FILE_BYTES", 0)  # JSON files of a batch, all
-    monkeypatch.setattr(service, "bulk_workers", 1)
-    monkeypatch.setattr(service, "bulk_columnar", columnar)  # which worker reads the file
+    service = _with_workers(hub, monkeypatch, columnar)
     principal = _principal(hub, agency, "prod")
     file_id = _process(hub, principal, *_one_city_file(hub, agency, "CITY1", ext))
     assert _counts(hub, file_id) == (3, 3, 0, 0)
@@ -402,10 +410,7 @@ def test_a_received_file_starts_its_worker_while_its_workflow_waits_in_the_queue
     columnar: bool,
     ext: str,
 ) -> None:
-    service = workflows.service(StopService)
-    monkeypatch.setattr(small_files, "SMALL_FILE_BYTES", 0)
-    monkeypatch.setattr(service, "bulk_workers", 1)
-    monkeypatch.setattr(service, "bulk_columnar", columnar)
+    _with_workers(workflows, monkeypatch, columnar)
     warmed: list[str] = []
     warm = batch_workers.CheckPool.warm
 
@@ -448,10 +453,7 @@ def test_a_killed_worker_leaves_its_chunks_to_the_hub_process(
 ) -> None:
     """The record path in the hub's process takes a killed worker's records: the check
     worker's chunks, or the rest of the file the reader worker was reading."""
-    service = hub.service(StopService)
-    monkeypatch.setattr(small_files, "SMALL_FILE_BYTES", 0)  # JSON files of a batch, all
-    monkeypatch.setattr(service, "bulk_workers", 1)
-    monkeypatch.setattr(service, "bulk_columnar", columnar)
+    service = _with_workers(hub, monkeypatch, columnar)
     monkeypatch.setattr(batch_files, "CHUNK", 2)
     principal = _principal(hub, agency, "prod")
     _process(hub, principal, *_one_city_file(hub, agency, "KILL1", ext))  # the worker is up
