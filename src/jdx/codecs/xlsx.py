@@ -215,6 +215,7 @@ def rows(path: Path, *, text: bool = False) -> Generator[list[Any], None, None]:
 
 
 def _letters(start: int, width: int) -> list[str]:
+    """The letters of ``width`` columns from the 0-based ``start`` (a stated dimension's)."""
     return [_column_letters(start + i) for i in range(width)]
 
 

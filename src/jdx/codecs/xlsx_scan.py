@@ -14,9 +14,9 @@ row whose cells are not all matched (rich text, attributes spelled otherwise, co
 or text between rows. A row whose every cell is an inline string spelled as xlsxwriter spells
 it is read before any expression, by string replacements (:func:`inline_row`), in 40 % of the
 time. A sheet whose elements carry a namespace prefix (``<x:row>``), or that declares a DTD, is
-read by lxml whole. What is read is therefore exactly what lxml reads; the
-tests (``tests/codecs/test_xlsx_scan.py``) compare both on sheets written by several programs
-and on mangled rows.
+read by lxml whole. What is read is therefore exactly what lxml reads; the tests
+(``tests/codecs/test_xlsx_scan.py``) compare both on sheets written by several programs and on
+mangled rows.
 
 What the scanner does not do: check the XML after the sheet's data (page setup, merged cells),
 which holds no value.
