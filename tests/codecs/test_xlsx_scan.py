@@ -251,6 +251,10 @@ def test_a_row_of_canonical_inline_strings_is_read_by_replacement() -> None:
     styled = cell("A7", "x").replace('" t=', '" s="7" t=')
     assert xlsx_scan.inline_row(styled, "7", dimension) is None
     assert xlsx_scan.inline_row(cell("A7", "x"), "7", xlsx_scan.Dimension(["A"])) is None
+    widest = xlsx._letters(0, xlsx_scan.MAX_INLINE_WIDTH)
+    assert xlsx_scan.inline_row(cell("A7", "x"), "7", xlsx_scan.Dimension(widest)) is not None
+    wider = xlsx_scan.Dimension(xlsx._letters(0, xlsx_scan.MAX_INLINE_WIDTH + 1))
+    assert xlsx_scan.inline_row(cell("A7", "x"), "7", wider) is None  # the expressions read it
 
 
 def test_a_row_too_long_to_hold_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
