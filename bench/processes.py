@@ -70,6 +70,11 @@ def stop_group(proc: subprocess.Popen[Any], grace: float = GRACE_SECONDS) -> Non
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pgid, signal.SIGKILL)
     proc.wait(timeout=grace)  # SIGKILL is not refused: this cannot take long
+    # Nor for the rest of the group, but its members end when the kernel next runs them, not
+    # when the leader is reaped: on a loaded machine they were still listed a moment after.
+    deadline = time.monotonic() + grace
+    while left_of(proc) and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 def left_of(proc: subprocess.Popen[Any]) -> list[int]:
