@@ -210,21 +210,32 @@ def _post(base: str, path: str, who: AgencyFixture, **kwargs: Any) -> httpx.Resp
     )
 
 
-def send_jobs_until_node1_holds_one(cluster: Cluster, p: People) -> dict[int, AgencyFixture]:
-    """Jobs sent through node2, which both nodes take from the queue, until node1 holds two
-    (one agency's jobs wait for each other: those wait in flight too); returns them. Two, not
-    one: a loaded machine let node1 finish its only job between the look and the kill once,
-    which proves nothing (the test then fails as "too late")."""
+def send_jobs_until_node1_is_paused_holding_some(
+    cluster: Cluster, p: People
+) -> dict[int, AgencyFixture]:
+    """Jobs sent through node2, which both nodes take from the queue, until node1 is seen
+    holding one and paused (SIGSTOP) with it still held; returns the jobs. A look, then the
+    kill, left a window in which a loaded machine let node1 finish what it held (the test then
+    failed as "too late"): so the look is taken again once node1 is paused, when it can finish
+    nothing, and node1 resumed and watched again if it got away."""
     jobs: dict[int, AgencyFixture] = {}
-    for agency in p.importers * JOBS_PER_AGENCY:
+    to_send = iter(p.importers * JOBS_PER_AGENCY)
+    deadline = time.monotonic() + SENT_WITHIN
+    while True:
+        if cluster.pending_on("node1", "job_workflow"):
+            cluster.node1.pause()
+            if cluster.pending_on("node1", "job_workflow"):
+                return jobs
+            cluster.node1.resume()
+        agency = next(to_send, None)
+        if agency is None:  # all sent: node1 takes more of them as the queue drains
+            assert time.monotonic() < deadline, "node1 took no job"
+            time.sleep(0.01)
+            continue
         items = [missing() if i % 2 else unidentified() for i in range(CASES)]
         answer = _post(cluster.node2.base, "/namus/v1/jobs", agency, json={"cases": items})
         assert answer.status_code == 202, answer.text
         jobs[answer.json()["job_id"]] = agency
-        if len(cluster.pending_on("node1", "job_workflow")) >= 2:
-            break
-    until("node1 took no job", lambda: bool(cluster.pending_on("node1", "job_workflow")))
-    return jobs
 
 
 def jobs_done_once(
@@ -310,8 +321,8 @@ def test_node1_killed_mid_job_and_mid_merge_node2_finishes_each_once(
         )
         assert (first.status_code, first.json().get("outcome")) == (202, "merged"), first.text
 
-    jobs = send_jobs_until_node1_holds_one(cluster, p)
-    node1.kill()
+    jobs = send_jobs_until_node1_is_paused_holding_some(cluster, p)
+    node1.kill()  # (SIGKILL ends a stopped process too)
     in_flight = cluster.pending_on("node1", "job_workflow")
     assert in_flight, "the kill came too late to prove anything"
 
@@ -355,9 +366,8 @@ def test_node1_paused_past_the_dead_time_its_jobs_are_done_once(
     node1, node2 = cluster.node1, cluster.node2
     node1.start()
     node2.start()
-    jobs = send_jobs_until_node1_holds_one(cluster, p)
-    node1.pause()
     try:
+        jobs = send_jobs_until_node1_is_paused_holding_some(cluster, p)
         in_flight = cluster.pending_on("node1", "job_workflow")
         assert in_flight, "the pause came too late to prove anything"
         until("node1 was not taken over", lambda: cluster.taken_over_by("node1") == "node2")
