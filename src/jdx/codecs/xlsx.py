@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from lxml import etree
+from xlsxwriter.utility import xl_col_to_name
 
 from jdx.codecs import xlsx_scan
 from jdx.codecs.xmlform import HARDENED, safe_iterparse
@@ -216,17 +217,7 @@ def rows(path: Path, *, text: bool = False) -> Generator[list[Any], None, None]:
 
 def _letters(start: int, width: int) -> list[str]:
     """The letters of ``width`` columns from the 0-based ``start`` (a stated dimension's)."""
-    return [_column_letters(start + i) for i in range(width)]
-
-
-def _column_letters(column: int) -> str:
-    """The letters of a 0-based column (64 -> "BM")."""
-    letters = ""
-    column += 1
-    while column:
-        column, rest = divmod(column - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
+    return [xl_col_to_name(start + i) for i in range(width)]
 
 
 def _sheet_rows(
