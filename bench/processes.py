@@ -63,18 +63,21 @@ def stop_group(proc: subprocess.Popen[Any], grace: float = GRACE_SECONDS) -> Non
             os.killpg(pgid, signal.SIGTERM)
     with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(timeout=grace)
-    # The leader may end before its workers do: wait for the whole group.
-    while left_of(proc) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    _while_group_lives(proc, deadline, 0.05)  # the leader may end before its workers do
     if proc.poll() is None or left_of(proc):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pgid, signal.SIGKILL)
     proc.wait(timeout=grace)  # SIGKILL is not refused: this cannot take long
     # Nor for the rest of the group, but its members end when the kernel next runs them, not
     # when the leader is reaped: on a loaded machine they were still listed a moment after.
-    deadline = time.monotonic() + grace
+    _while_group_lives(proc, time.monotonic() + grace, 0.01)
+
+
+def _while_group_lives(proc: subprocess.Popen[Any], deadline: float, pause: float) -> None:
+    """Wait, looking every ``pause`` seconds, until the group ``proc`` leads has ended or the
+    monotonic clock reaches ``deadline``."""
     while left_of(proc) and time.monotonic() < deadline:
-        time.sleep(0.01)
+        time.sleep(pause)
 
 
 def left_of(proc: subprocess.Popen[Any]) -> list[int]:
