@@ -246,7 +246,7 @@ def rows_of(text: str, parse_rows: ParseRows, dimension: Dimension | None = None
         number = _ROW_NUMBER.search(piece, at, opened)
         n = int(number.group(1)) if number else None
         if "&" not in content and "\r" not in content:
-            if number and dimension:
+            if number and dimension is not None:
                 placed = inline_row(content, number.group(1), dimension)
                 if placed is not None:
                     yield n, placed, False
