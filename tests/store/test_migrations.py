@@ -126,6 +126,11 @@ def _columns(engine: sa.Engine, table: str, *names: str) -> dict[str, tuple[str,
     return {name: (kind, method) for name, kind, method in rows}
 
 
+def _json_values(row: Any) -> list[Any]:
+    """JSON columns read by plain SQL: parsed by the driver (PostgreSQL), or text (SQLite)."""
+    return [orjson.loads(v) if isinstance(v, str) else v for v in row]
+
+
 def _stop_columns(engine: sa.Engine) -> dict[str, tuple[str, str]]:
     """PostgreSQL: stops.record's and stops.issues's type and compression method."""
     return _columns(engine, "stops", "record", "issues")
@@ -170,7 +175,7 @@ def test_0011_stores_stops_as_json_keeps_them_and_goes_down_and_up(
         assert _stop_columns(engine) == before
     with engine.connect() as conn:
         stored = conn.execute(sa.text("SELECT record, issues FROM stops")).one()
-    assert [orjson.loads(v) if isinstance(v, str) else v for v in stored] == [record, issues]
+    assert _json_values(stored) == [record, issues]
     schema.upgrade(engine)
     assert schema.drift(engine, hub.metadata) == []
     engine.dispose()
@@ -217,7 +222,7 @@ def test_0020_keeps_stop_files_error_rows_as_json_and_goes_down_and_up(
     def stored() -> list[Any]:
         with engine.connect() as conn:
             row = conn.execute(sa.text("SELECT issues, source FROM stop_file_errors")).one()
-        return [orjson.loads(v) if isinstance(v, str) else v for v in row]
+        return _json_values(row)
 
     schema.upgrade(engine)
     assert schema.drift(engine, hub.metadata) == []
