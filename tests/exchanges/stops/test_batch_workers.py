@@ -229,7 +229,7 @@ def test_the_worker_stores_what_the_hub_process_stores(
     ext: str,
 ) -> None:
     """``xlsx-streamed``: a sheet of inline strings read as a large one is (the scanner, not
-    calamine; its rows of inline strings as dicts by column letters on the columnar path)."""
+    calamine; its rows of inline strings by ``xlsx_scan.inline_row``)."""
     streamed = ext == "xlsx-streamed"
     ext = ext.removesuffix("-streamed")
     if streamed:
