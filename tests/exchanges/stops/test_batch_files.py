@@ -14,7 +14,7 @@ from python_calamine import CalamineWorkbook
 from jdx.codecs.columnar_read import ColumnarFile
 from jdx.codecs.flat import FlatLayout
 from jdx.codecs.xmlform import to_xml
-from jdx.exchanges.stops import batch_files, workflow
+from jdx.exchanges.stops import batch_files, batch_workers, workflow
 from jdx.exchanges.stops.file_folders import Folders
 from jdx.exchanges.stops.outputs import LOG_LENGTH
 from jdx.exchanges.stops.service import StopService
@@ -33,11 +33,18 @@ from tests.samples import STAMP, Stored, delimited, hub_file, three_kinds, uploa
 def bulk_workers(request: pytest.FixtureRequest, hub: Hub, monkeypatch: pytest.MonkeyPatch) -> int:
     """Every file each way: records checked in a worker process, in the hub's process, and
     (pipe-delimited files) as columns, only the stops with a finding record by record, in the
-    hub's process or in the columnar worker."""
+    hub's process or in the columnar worker. The check worker is waited for: the chunks that
+    come while it starts are the hub's process's to check."""
     workers, columnar = request.param
-    monkeypatch.setattr(hub.service(StopService), "bulk_workers", workers)
-    monkeypatch.setattr(hub.service(StopService), "bulk_columnar", columnar)
+    service = hub.service(StopService)
+    monkeypatch.setattr(service, "bulk_workers", workers)
+    monkeypatch.setattr(service, "bulk_columnar", columnar)
     monkeypatch.setattr(batch_files, "COLUMNAR", batch_files.FLAT)  # sheets too
+    pool = batch_workers.pool_for(service)
+    if pool is not None and not columnar:
+        started = pool.warm("check")
+        assert started is not None
+        started.result(timeout=60)
     return int(workers)
 
 

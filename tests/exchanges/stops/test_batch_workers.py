@@ -210,14 +210,17 @@ def _as_sheet(data: bytes, tmp: Path, *, inline: bool = False) -> bytes:
 
 
 @pytest.mark.parametrize(
-    "ways",
+    ("ways", "while_starting"),
     [
-        # (workers, columnar) of the prod run, then of the test run
-        ((0, False), (1, False)),  # the worker process stores what the hub's process stores
-        ((0, False), (0, True)),  # the columnar path stores what the record path stores
-        ((0, False), (1, True)),  # and so it does in the columnar worker
+        # (workers, columnar) of the prod run, then of the test run; then how many of the test
+        # run's chunks come while its check worker is still starting (the hub's process
+        # checks those itself)
+        (((0, False), (1, False)), 0),  # the worker process stores what the hub's process stores
+        (((0, False), (1, False)), 2),  # and so do the two, the worker taking over
+        (((0, False), (0, True)), 0),  # the columnar path stores what the record path stores
+        (((0, False), (1, True)), 0),  # and so it does in the columnar worker
     ],
-    ids=["worker", "columnar", "columnar-worker"],
+    ids=["worker", "worker-starting", "columnar", "columnar-worker"],
 )
 @pytest.mark.parametrize("ext", ["csv", "xlsx", "xlsx-streamed", "json", "ndjson", "xml"])
 def test_the_worker_stores_what_the_hub_process_stores(
@@ -226,12 +229,15 @@ def test_the_worker_stores_what_the_hub_process_stores(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
     ways: tuple[tuple[int, bool], tuple[int, bool]],
+    while_starting: int,
     ext: str,
 ) -> None:
     """``xlsx-streamed``: a sheet of inline strings read as a large one is (the scanner, not
     calamine; its rows of inline strings by ``xlsx_scan.inline_row``)."""
     streamed = ext == "xlsx-streamed"
     ext = ext.removesuffix("-streamed")
+    if while_starting and ext not in ("csv", "xlsx"):
+        pytest.skip("only flat files have a check worker (JSON and XML: the reader)")
     if streamed:
         monkeypatch.setattr(batch, "CALAMINE_MAX_SHEET_BYTES", 0)
     monkeypatch.setattr(batch_files, "CHUNK", 4)
@@ -259,9 +265,30 @@ def test_the_worker_stores_what_the_hub_process_stores(
         return found
 
     monkeypatch.setattr(xlsx_scan, "inline_row", counted)
+    in_hub: list[int] = []  # the chunks the hub's process checked itself
+    check = batch_workers.Checker.check
+
+    def checked_here(self: batch_workers.Checker, *args: Any) -> Any:
+        in_hub.append(len(args[2]))
+        return check(self, *args)
+
+    monkeypatch.setattr(batch_workers.Checker, "check", checked_here)
+    starting = batch_workers.CheckPool.starting
+    left = [while_starting]
+
+    def still_starting(self: batch_workers.CheckPool, kind: str) -> bool:
+        if left[0]:
+            left[0] -= 1
+            return True
+        return starting(self, kind)
+
+    monkeypatch.setattr(batch_workers.CheckPool, "starting", still_starting)
     for realm, (workers, columnar) in zip(("prod", "test"), ways, strict=True):
         monkeypatch.setattr(service, "bulk_workers", workers)
         monkeypatch.setattr(service, "bulk_columnar", columnar)
+        if workers:
+            _workers_up(service, ext)
+            in_hub.clear()
         principal = _principal(hub, agency, realm)
         data = service.check_data(corrected)
         stored = service.submit_stop(principal, corrected, Op.INSERT, channel="ws", data=data)
@@ -274,6 +301,8 @@ def test_the_worker_stores_what_the_hub_process_stores(
         runs[realm] = (_stored(hub, file_id), _outputs(hub, principal, name))
     if ways[1][0]:
         assert service.file_pool is not None  # the second run went through the worker
+    if ways[1] == (1, False) and ext in ("csv", "xlsx"):  # the check worker checked the rest
+        assert len(in_hub) == while_starting and left == [0]
     if ways[1] == (0, True) and ext in ("csv", "xlsx"):  # the columnar path ran, and left
         assert {1, 4, 8} <= clean and not {2, 3, 6} & clean  # the record path what it must
         assert (7 in clean) is (ext == "csv")  # a line break in a sheet's cell: record path
@@ -343,6 +372,18 @@ def _with_workers(hub: Hub, monkeypatch: pytest.MonkeyPatch, columnar: bool) -> 
     return service
 
 
+def _workers_up(service: StopService, ext: str) -> None:
+    """The worker a file named ``ext`` will need, started and answering: chunks that come while
+    the check worker starts are checked in the hub's process (``CheckPool.checked``), which would
+    leave the worker untried."""
+    kind = batch_files.worker_kind(service, ext)
+    pool = batch_workers.pool_for(service)
+    assert kind is not None and pool is not None
+    started = pool.warm(kind)
+    assert started is not None
+    started.result(timeout=60)
+
+
 KINDS = pytest.mark.parametrize(
     ("kind", "columnar", "ext"),
     [("check", False, "csv"), ("reader", True, "csv"), ("reader", False, "json")],
@@ -361,6 +402,7 @@ def test_a_reloaded_domain_table_restarts_the_workers_on_it(
 ) -> None:
     service = _with_workers(hub, monkeypatch, columnar)
     principal = _principal(hub, agency, "prod")
+    _workers_up(service, ext)
     file_id = _process(hub, principal, *_one_city_file(hub, agency, "CITY1", ext))
     assert _counts(hub, file_id) == (3, 3, 0, 0)
     pool = batch_workers.pool_for(service)
@@ -370,6 +412,7 @@ def test_a_reloaded_domain_table_restarts_the_workers_on_it(
     cities = hub.validation.domains["city"]
     hub.validation.set_domain("city", cities - {"SAN DIEGO"})  # what a reload does
     try:
+        _workers_up(service, ext)  # the new workers
         file_id = _process(hub, principal, *_one_city_file(hub, agency, "CITY2", ext))
         assert _counts(hub, file_id) == (3, 0, 3, 0)  # the worker knows the city is gone
         assert pool.running(kind) is not before
@@ -433,7 +476,10 @@ def test_a_received_file_starts_its_worker_while_its_workflow_waits_in_the_queue
 def test_a_warmed_pool_has_its_worker_process_started(hub: Hub) -> None:
     pool = batch_workers.CheckPool(hub.validation, 1)
     try:
-        pool.warm("check")
+        started = pool.warm("check")
+        assert started is not None
+        started.result(timeout=60)
+        assert not pool.starting("check")
         running = pool.running("check")
         assert running is not None and pool.running("reader") is None
         started = list(running._processes)  # started by the warming's submit, not later
@@ -456,7 +502,8 @@ def test_a_killed_worker_leaves_its_chunks_to_the_hub_process(
     service = _with_workers(hub, monkeypatch, columnar)
     monkeypatch.setattr(batch_files, "CHUNK", 2)
     principal = _principal(hub, agency, "prod")
-    _process(hub, principal, *_one_city_file(hub, agency, "KILL1", ext))  # the worker is up
+    _workers_up(service, ext)
+    _process(hub, principal, *_one_city_file(hub, agency, "KILL1", ext))
     pool = batch_workers.pool_for(service)
     running = pool.running(kind) if pool is not None else None
     assert running is not None
@@ -545,6 +592,8 @@ def test_a_file_that_breaks_partway_stores_what_the_hub_process_stores(
     for realm, (workers, by_columns) in zip(("prod", "test"), ways, strict=True):
         monkeypatch.setattr(service, "bulk_workers", workers)
         monkeypatch.setattr(service, "bulk_columnar", by_columns)
+        if workers:
+            _workers_up(service, ext)
         principal = _principal(hub, agency, realm)
         file_id = _process(hub, principal, f"{STAMP}_{agency.ori}_BROKE.{ext}", data)
         with hub.engine.connect() as conn:

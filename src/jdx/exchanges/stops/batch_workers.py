@@ -19,7 +19,8 @@ The check workers are started lazily, by ``forkserver`` (a clean process, not a 
 hub's threads and connections; the reader is spawned), once per hub process and again when the
 hub's domain tables change:
 they validate with the same dictionaries and the same domain tables as the hub's process. A
-worker that dies has its chunks checked in the hub's process instead. One worker is the
+worker that dies has its chunks checked in the hub's process instead, and so do the chunks that
+come while the check worker is still starting (about a second from cold). One worker is the
 default (``JDX_BULK_WORKERS=1``): with its forkserver it adds about 150 MB, and a 1,000,000-stop
 file then peaks under the 500 MB goal (docs/benchmarks.md, "Memory at 1,000,000 stops").
 ``bulk_workers = 0`` checks every chunk in the hub's process.
@@ -252,6 +253,8 @@ class CheckPool:
         self.local = Checker(validation)
         # by kind ("check", READER): the pool and the domain tables it started with
         self._executors: dict[str, tuple[ProcessPoolExecutor, dict[str, frozenset[str]]]] = {}
+        # by kind: the first call to its pool (``os.getpid``), done once a worker is up
+        self._started: dict[str, Future[Any]] = {}
         self._lock = threading.Lock()
 
     def checked(
@@ -271,6 +274,13 @@ class CheckPool:
                         for item in chunk
                         if isinstance(item.group, RowGroup)
                     ]
+                    if not ahead and self.starting("check"):
+                        # The worker is still starting (a forkserver's imports, the
+                        # validators' compiling: about a second from cold): this process
+                        # checks the chunk rather than wait for it (docs/benchmarks.md,
+                        # "Session 17"). Nothing is ahead, so the order holds.
+                        yield self._collect(dictionary.id, header, chunk, groups, None)
+                        continue
                     ahead.append((chunk, groups, self._submit(dictionary.id, header, groups)))
                     if len(ahead) >= AHEAD:
                         yield self._collect(dictionary.id, header, *ahead.popleft())
@@ -332,13 +342,23 @@ class CheckPool:
                 with suppress(BrokenProcessPool, OSError, RuntimeError):
                     running.submit(_reading_close, token)
 
-    def warm(self, kind: str) -> None:
+    def warm(self, kind: str) -> Future[Any] | None:
         """Start the pool of a kind now, without waiting for it: a file just received is
         processed once its workflow is dequeued, and a worker's start (the forkserver's, the
         validators' compiling; for the reader, a new interpreter and Polars) then overlaps
-        that wait instead of the file's first chunks (docs/benchmarks.md, "Session 16")."""
+        that wait instead of the file's first chunks (docs/benchmarks.md, "Session 16").
+        What is returned is done once a worker has started (None: it could not be)."""
         with suppress(BrokenProcessPool, OSError, RuntimeError):
-            self._current(kind, self.workers if kind == "check" else 1).submit(os.getpid)
+            self._current(kind, self.workers if kind == "check" else 1)
+            with self._lock:
+                return self._started.get(kind)
+        return None
+
+    def starting(self, kind: str) -> bool:
+        """Whether the pool of a kind is still starting: started now if it was not, and
+        not yet answered its first call (a worker process up, its validators compiled)."""
+        started = self.warm(kind)
+        return started is not None and not started.done()
 
     def running(self, kind: str) -> ProcessPoolExecutor | None:
         """The pool of a kind ("check", :data:`READER`) when it is started."""
@@ -396,6 +416,14 @@ class CheckPool:
                     initargs=(dictionaries, domains),
                 )
                 running = self._executors[kind] = (executor, domains)
+                started: Future[Any] = Future()
+                self._started[kind] = started
+                threading.Thread(
+                    target=_first_call,
+                    args=(executor, started),
+                    name=f"jdx-{kind}-pool-start",
+                    daemon=True,
+                ).start()
             return running[0]
 
     def _same_domains(self, started: dict[str, frozenset[str]]) -> bool:
@@ -409,6 +437,7 @@ class CheckPool:
     def _discard(self, kind: str) -> None:
         with self._lock:
             running = self._executors.pop(kind, None)
+            self._started.pop(kind, None)
             if running is not None:
                 running[0].shutdown(wait=False, cancel_futures=True)
 
@@ -416,8 +445,20 @@ class CheckPool:
         with self._lock:
             running = list(self._executors.values())
             self._executors.clear()
+            self._started.clear()
         for executor, _ in running:
             executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _first_call(executor: ProcessPoolExecutor, started: Future[Any]) -> None:
+    """The pool's first call, in a thread of its own: a submit starts a worker process, and
+    from a forkserver it returns only once the forkserver is up with this module imported
+    (about half a second from cold), which no caller should wait for. ``started`` is done once
+    a worker has answered (or the pool could not start one)."""
+    try:
+        started.set_result(executor.submit(os.getpid).result())
+    except Exception as exc:  # a broken or shut pool: a caller's own submit will say so
+        started.set_exception(exc)
 
 
 def _items(chunk: list[RawItem], results: list[Checked]) -> Iterator[tuple[Item, Outcome]]:
