@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jdx.hub import Hub
+from jdx.validation import ValidationService
 from tests.conftest import golden
 
 ERAS = ["2018", "2024"]
@@ -111,3 +112,19 @@ def test_a_number_too_long_for_int_is_an_error_not_a_crash(hub: Hub, era: str) -
     outcome = hub.validation.validate("stop", record)
     assert [(i.code, i.field) for i in outcome.issues] == [("DV011", "SDur")]
     assert "5000 digits" in outcome.issues[0].message
+
+
+def test_a_version_added_later_takes_the_records_of_its_era() -> None:
+    """The era field's formats are looked up once per newest version: a version added after
+    records were selected is the one their dates now choose."""
+    validation = ValidationService()
+    validation.add_file("stop-2018")
+    family = validation.families["stop"]
+    recent, early = {"SDate": "03/15/2024"}, {"SDate": "03/15/2019"}
+    assert [family.select(r)[0].id for r in (recent, early)] == ["stop-2018", "stop-2018"]
+    validation.add_file("stop-2024")
+    assert [family.select(r)[0].id for r in (recent, early)] == ["stop-2024", "stop-2018"]
+    # (both eras spell the date alike, so only this tells that the newest's own was looked up)
+    assert family._era_field is not None
+    assert family._era_field[0] is validation.dictionaries["stop-2024"]
+    assert family.select({"SDate": "15/03/2024"})[0].id == "stop-2024"  # unreadable: the newest
