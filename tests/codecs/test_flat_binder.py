@@ -13,6 +13,8 @@ from collections.abc import Iterator
 import orjson
 import pytest
 from bench.records import Generator
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from jdx.codecs.flat import ConversionError, FlatLayout, RecordRows
 from jdx.dictionary import FieldSpec
@@ -82,6 +84,51 @@ def test_disagreeing_rows_give_the_same_error(hub: Hub) -> None:
         if rows[i][0] == rows[i - 1][0]:
             rows[i][layout.names.index("Officer.UID")] = "Z99999999"
             rows[i][layout.names.index("SDate")] = "01/01/2020"
+    _same(layout, layout.names, list(enumerate(rows, start=2)))
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    ways=st.lists(
+        st.sampled_from(["same", "blank", "padded", "one blank", "differs", "spaces"]),
+        min_size=1,
+        max_size=4,
+    ),
+    seed=st.integers(0, 1000),
+)
+def test_later_rows_of_a_record_read_as_the_interpreted_reader_reads_them(
+    hub: Hub, ways: list[str], seed: int
+) -> None:
+    """A record's rows after its first repeat its record columns, leave them blank, pad them
+    with spaces, blank one, or differ in one: the rows that repeat them exactly (or leave them
+    all blank) are not compared column by column (``_flatgen._repeated``), and the outcome,
+    record or error, is the interpreted reader's."""
+    layout = FlatLayout(hub.validation.dictionaries["stop-2024"])
+    rng = random.Random(seed)
+    first = next(_rows(layout, "2024", 1, seed))
+    ident = layout.names.index(layout.id_column.name)
+    record = [i for i, c in enumerate(layout.columns) if not c.person and i != ident]
+    rows = [first]
+    for way in ways:
+        row = list(first)
+        at = rng.choice(record)
+        if way == "blank":
+            row = [
+                row[i] if i == ident or layout.columns[i].person else "" for i in range(len(row))
+            ]
+        elif way == "padded":
+            row[at] = f" {row[at]} "
+        elif way == "one blank":
+            row[at] = ""
+        elif way == "differs":
+            row[at] = row[at] + "9"
+        elif way == "spaces":
+            row = [
+                row[i] if i == ident or layout.columns[i].person else " " for i in range(len(row))
+            ]
+        rows.append(row)
     _same(layout, layout.names, list(enumerate(rows, start=2)))
 
 
