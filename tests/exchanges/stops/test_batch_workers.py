@@ -18,6 +18,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -486,6 +487,32 @@ def test_a_warmed_pool_has_its_worker_process_started(hub: Hub) -> None:
         assert len(started) == 1 and _alive(started[0])
     finally:
         pool.close()
+
+
+def test_a_chunk_whose_check_was_cancelled_is_checked_in_the_hub_process(
+    hub: Hub, agency: AgencyFixture
+) -> None:
+    """A pool discarded when a worker died cancels the chunks it still held queued: the hub's
+    process checks them, as it checks a dead worker's."""
+    dictionary = hub.validation.dictionaries["stop-2024"]
+    header, raw = batch.read_raw(_written(hub, agency), batch.Format.DELIMITED, dictionary)
+    chunk = list(raw)
+    groups = [(item.group.rows, item.group.record_id) for item in chunk]
+    pool = batch_workers.CheckPool(hub.validation, 1)
+    cancelled: Future[list[batch_workers.Checked]] = Future()
+    assert cancelled.cancel()
+    got = pool._collect(dictionary.id, header, chunk, groups, cancelled)
+    want = pool._collect(dictionary.id, header, chunk, groups, None)
+    assert [(i.seq, i.record.text, o.issues) for i, o in got] == [
+        (i.seq, i.record.text, o.issues) for i, o in want
+    ]
+    assert len(got) == 3 and pool.running("check") is None
+
+
+def _written(hub: Hub, agency: AgencyFixture) -> Path:
+    path = Path(hub.settings.data_dir) / "three.csv"
+    path.write_bytes(_one_city_file(hub, agency, "CANCEL")[1])
+    return path
 
 
 @KINDS

@@ -35,7 +35,7 @@ import threading
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import suppress
 from pathlib import Path
@@ -391,6 +391,8 @@ class CheckPool:
                 results = future.result()
             except BrokenProcessPool:
                 self._discard("check")  # a worker died (killed, out of memory): this process checks
+            except CancelledError:
+                pass  # the pool was discarded (a worker died) with this chunk still queued
         if results is None:
             results = self.local.check(dictionary_id, header, groups)
         return list(_items(chunk, results))
