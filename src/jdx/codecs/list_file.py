@@ -1,9 +1,9 @@
 """A list (of stops, files, jobs...) as a CSV or XLSX file to download: every list's export.
 
 Rows are written as they come, so a long list is never held whole: CSV straight to the output,
-XLSX through xlsxwriter's constant-memory mode (a row at a time to a temporary file, copied to the
-output at the end). Every cell is text that a spreadsheet shows and never runs as a formula
-(``flat.neutralize_cell``): a list can hold what an agency sent.
+XLSX a row at a time into a temporary file (``text_sheet.py``), copied to the output at the end.
+Every cell is text that a spreadsheet shows and never runs as a formula
+(``flat.neutralize_cell``), and never markup: a list can hold what an agency sent.
 """
 
 from __future__ import annotations
@@ -17,9 +17,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-import xlsxwriter
-
 from jdx.codecs.flat import neutralize_cell
+from jdx.codecs.text_sheet import TextSheet
 
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
@@ -70,20 +69,11 @@ def _write_csv(columns: Sequence[str], rows: Iterable[dict[str, Any]], out: IO[b
 def _write_xlsx(columns: Sequence[str], rows: Iterable[dict[str, Any]], out: IO[bytes]) -> int:
     with tempfile.TemporaryDirectory(prefix="jdx-list-") as folder:
         path = Path(folder) / "list.xlsx"
-        book = xlsxwriter.Workbook(
-            str(path),
-            {"constant_memory": True, "strings_to_numbers": False, "strings_to_formulas": False},
-        )
-        sheet = book.add_worksheet("List")
-        bold = book.add_format({"bold": True})
-        for c, name in enumerate(columns):
-            sheet.write_string(0, c, name, bold)
         count = 0
-        for count, row in enumerate(rows, 1):
-            for c, name in enumerate(columns):
-                sheet.write_string(count, c, cell_text(row.get(name)))
-        sheet.freeze_panes(1, 0)
-        book.close()
+        with TextSheet(path, "List", header=columns) as sheet:
+            for row in rows:
+                sheet.add([cell_text(row.get(name)) for name in columns])
+                count += 1
         with path.open("rb") as written:
             shutil.copyfileobj(written, out)
     return count

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -13,6 +14,7 @@ from python_calamine import CalamineWorkbook
 
 from jdx.codecs.columnar_read import ColumnarFile
 from jdx.codecs.flat import FlatLayout
+from jdx.codecs.text_sheet import TextSheet
 from jdx.codecs.xmlform import to_xml
 from jdx.exchanges.stops import batch_files, batch_workers, workflow
 from jdx.exchanges.stops.file_folders import Folders
@@ -152,6 +154,28 @@ def test_xlsx_file_is_read_and_errors_come_back_as_xlsx(
     book = CalamineWorkbook.from_filelike(io.BytesIO(errors.read_bytes()))
     rows = book.get_sheet_by_index(0).to_python()
     assert rows[0][-1] == "Errors" and len(rows) == 3
+
+
+def test_a_cell_that_looks_like_markup_comes_back_as_sent_in_a_workbook_that_opens(
+    workflows: Hub, agency: AgencyFixture, principal: Principal, tmp_path: Path
+) -> None:
+    """xlsxwriter would have written ``<r>&</r>`` into the error workbook as its own markup,
+    and no reader could open it (``codecs/text_sheet.py``)."""
+    hub = workflows
+    layout = FlatLayout(hub.validation.dictionaries["stop-2024"])
+    sent = workbook(layout, [stop_record(agency, SDur="0")])
+    table = CalamineWorkbook.from_filelike(io.BytesIO(sent)).get_sheet_by_index(0).to_python()
+    at = table[0].index("BasSearch_N")
+    with TextSheet(tmp_path / "sent.xlsx", "Stops") as sheet:  # (a writer that escapes it)
+        for r, row in enumerate(table):
+            sheet.add([str(v) if r == 0 or c != at else "<r>&</r>" for c, v in enumerate(row)])
+    data = (tmp_path / "sent.xlsx").read_bytes()
+    name = f"{STAMP}_{agency.ori}_MARKUP.xlsx"
+    _, counts = run(hub, principal, name, data)
+    assert counts["total"] == 1 and counts["with_errors"] == 1
+    errors = output(hub, principal, f"{STAMP}_{agency.ori}_MARKUP_errors.xlsx").read_bytes()
+    rows = CalamineWorkbook.from_filelike(io.BytesIO(errors)).get_sheet_by_index(0).to_python()
+    assert rows[0][at] == "BasSearch_N" and {r[at] for r in rows[1:]} == {"<r>&</r>"}
 
 
 def test_xml_and_json_files(workflows: Hub, agency: AgencyFixture, principal: Principal) -> None:

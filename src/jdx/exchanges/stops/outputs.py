@@ -19,16 +19,16 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import itertools
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 import orjson
-import xlsxwriter
 from lxml import etree
 
 from jdx.codecs.flat import neutralize_cell
+from jdx.codecs.text_sheet import TextSheet
 from jdx.codecs.xmlform import value_to_element
 from jdx.exchanges.stops.batch_file_rows import Counts, FileRow
 from jdx.exchanges.stops.file_folders import REPORT_SUFFIX, Folders
@@ -144,26 +144,17 @@ def error_file(f: FileRow, errors: Sequence[Any]) -> tuple[str, bytes]:
 def _write_flat_errors(temp: Path, ext: str, errors: Iterable[Any]) -> None:
     """The agency's rows with an Errors column, as :func:`error_file` makes them, written row by
     row into ``temp``."""
-    book: Any = None
-    put: Callable[[list[str]], object]
     if ext == "csv":
-        handle = temp.open("w", encoding="utf-8", newline="")
-        put = csv.writer(handle, delimiter="|", lineterminator="\r\n").writerow
+        with temp.open("w", encoding="utf-8", newline="") as handle:
+            _put_error_rows(
+                csv.writer(handle, delimiter="|", lineterminator="\r\n").writerow, errors
+            )
     else:
-        book = xlsxwriter.Workbook(
-            str(temp), {"constant_memory": True, "strings_to_formulas": False}
-        )
-        sheet = book.add_worksheet("Errors")
-        count = itertools.count()
+        with TextSheet(temp, "Errors") as sheet:  # a blank cell left out, as in the agency's sheet
+            _put_error_rows(sheet.add, errors)
 
-        def put_cells(row: list[str]) -> None:
-            r = next(count)
-            for c, value in enumerate(row):
-                if value:  # a blank cell is left out, as the agency's own sheet has it: a
-                    sheet.write_string(r, c, value)  # cell of "" counts as filled in Excel
 
-        put = put_cells
-
+def _put_error_rows(put: Callable[[list[str]], object], errors: Iterable[Any]) -> None:
     header: list[str] | None = None
 
     def write(e: Any) -> None:
@@ -173,29 +164,23 @@ def _write_flat_errors(temp: Path, ext: str, errors: Iterable[Any]) -> None:
             row = [*(cells + [""] * len(header))[: len(header)], text]
             put([neutralize_cell(c) for c in row])
 
-    try:
-        pending: list[Any] = []  # rows before the first that names the columns (normally none)
-        for e in errors:
-            if header is None and not e.source:
-                pending.append(e)
-                continue
-            if header is None:
-                header = list(e.source["columns"])
-                put([neutralize_cell(c) for c in [*header, ERRORS_COLUMN]])
-                for waiting in pending:
-                    write(waiting)
-                pending = []
-            write(e)
+    pending: list[Any] = []  # rows before the first that names the columns (normally none)
+    for e in errors:
+        if header is None and not e.source:
+            pending.append(e)
+            continue
         if header is None:
-            header = []
-            put([ERRORS_COLUMN])
+            header = list(e.source["columns"])
+            put([neutralize_cell(c) for c in [*header, ERRORS_COLUMN]])
             for waiting in pending:
                 write(waiting)
-    finally:
-        if book is not None:
-            book.close()
-        else:
-            handle.close()
+            pending = []
+        write(e)
+    if header is None:
+        header = []
+        put([ERRORS_COLUMN])
+        for waiting in pending:
+            write(waiting)
 
 
 def _delimited(table: list[list[str]]) -> bytes:
@@ -207,14 +192,12 @@ def _delimited(table: list[list[str]]) -> bytes:
 
 
 def _xlsx(table: list[list[str]]) -> bytes:
-    buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False})
-    sheet = book.add_worksheet("Errors")
-    for r, row in enumerate(table):
-        for c, value in enumerate(row):
-            sheet.write_string(r, c, neutralize_cell(value))
-    book.close()
-    return buffer.getvalue()
+    with tempfile.TemporaryDirectory(prefix="jdx-errors-") as folder:
+        path = Path(folder) / "errors.xlsx"
+        with TextSheet(path, "Errors") as sheet:
+            for row in table:
+                sheet.add([neutralize_cell(value) for value in row])
+        return path.read_bytes()
 
 
 # --- response report ----------------------------------------------------------------------------
