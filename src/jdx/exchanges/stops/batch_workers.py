@@ -45,7 +45,7 @@ from jdx.codecs.batch import Item, RawItem
 from jdx.codecs.flat import ConversionError, FlatLayout, RowGroup
 from jdx.dictionary import Dictionary, Issue, Outcome
 from jdx.dictionary.shape import canonical
-from jdx.exchanges.stops.records import FAMILY, Prepared
+from jdx.exchanges.stops.records import FAMILY, CoreAttributes, Prepared
 from jdx.exchanges.stops.service import StopService
 from jdx.store.engine import json_text
 from jdx.validation import ValidationService
@@ -70,7 +70,8 @@ START_METHODS = {"check": "forkserver", READER: "spawn"}
 
 Rows = list[tuple[int, list[str]]]
 # A record as the worker hands it back: (0, message, record id) for rows that cannot be bound,
-# (1, fields for Prepared, JSON text, issues as tuples, dictionary id) otherwise.
+# (1, fields for Prepared, JSON text, issues as tuples, dictionary id, core attributes)
+# otherwise.
 Checked = tuple[Any, ...]
 Binder = Callable[[Rows], dict[str, Any]]
 
@@ -112,7 +113,15 @@ class Checker:
             text = ""
         else:
             text = json_text(canonical(self.validation.dictionaries[outcome.dictionary_id], record))
-        return (1, Prepared.fields_of(record), text, issues, outcome.dictionary_id)
+        core = CoreAttributes.of(record)
+        attributes = (
+            core.ori,
+            core.lea_record_id,
+            core.officer_uid,
+            core.stop_date,
+            core.stop_time,
+        )
+        return (1, Prepared.fields_of(record), text, issues, outcome.dictionary_id, attributes)
 
 
 # --- in the worker process ----------------------------------------------------------------------
@@ -479,8 +488,8 @@ def item_of(raw: RawItem, checked: Iterator[Checked]) -> tuple[Item, Outcome]:
     if result[0] == 0:
         error = ConversionError(result[1], group.numbers, result[2])
         return Item(raw.seq, raw.rows, error, raw.source, shaped=True), Outcome([], "")
-    _, fields, text, issues, dictionary_id = result
-    record = Prepared.of(fields, text)
+    _, fields, text, issues, dictionary_id, core = result
+    record = Prepared.of(fields, text, core)
     outcome = Outcome([Issue(*i) for i in issues], dictionary_id)
     return Item(raw.seq, raw.rows, record, raw.source, shaped=True), outcome
 

@@ -66,6 +66,6 @@ def _item_of(entry: tuple[Any, ...]) -> tuple[Item, Outcome]:
     if entry[2] is None:  # not a record: the reader's conversion error
         seq, rows, _, error, source = entry
         return Item(seq, rows, error, source), Outcome([], "")
-    seq, rows, (_, fields, text, issues, dictionary_id), sent = entry
-    item = Item(seq, rows, Prepared.of(fields, text), SentRecord(sent), shaped=True)
+    seq, rows, (_, fields, text, issues, dictionary_id, core), sent = entry
+    item = Item(seq, rows, Prepared.of(fields, text, core), SentRecord(sent), shaped=True)
     return item, Outcome([Issue(*i) for i in issues], dictionary_id)

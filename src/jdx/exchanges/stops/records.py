@@ -42,6 +42,8 @@ class CoreAttributes:
 
     @classmethod
     def of(cls, record: Any) -> CoreAttributes:
+        if type(record) is Prepared and record.core is not None:
+            return record.core  # read in the worker process (never changed after)
         if not isinstance(record, dict):
             return cls(None, None, None, None, None)
         officer = record.get("Officer")
@@ -66,11 +68,15 @@ class Prepared(dict[str, Any]):
     ``Officer.UID``); ``text`` is the whole record in canonical form as the JSON column's text.
     Handing the record over this way costs a fraction of pickling its ~50 dicts and lists."""
 
-    __slots__ = ("text",)
+    __slots__ = ("core", "text")
 
-    def __init__(self, fields: dict[str, Any], text: str) -> None:
+    def __init__(
+        self, fields: dict[str, Any], text: str, core: CoreAttributes | None = None
+    ) -> None:
         super().__init__(fields)
         self.text = text
+        # its core attributes, when the worker read them (the relational checks ask twice)
+        self.core = core
 
     def get(self, key: str, default: Any = None) -> Any:
         # Every handed-back field is present (None when the record has none): a key that is not
@@ -87,10 +93,14 @@ class Prepared(dict[str, Any]):
         return (*(record.get(name) for name in PREPARED_FIELDS), uid)
 
     @classmethod
-    def of(cls, values: tuple[Any, ...], text: str) -> Prepared:
+    def of(
+        cls, values: tuple[Any, ...], text: str, core: tuple[str | None, ...] | None = None
+    ) -> Prepared:
+        """``core``: the record's core attributes as the worker read them (``astuple`` of
+        :class:`CoreAttributes`), or None to read them here when asked."""
         fields = dict(zip(PREPARED_FIELDS, values, strict=False))
         fields["Officer"] = {"UID": values[-1]}
-        return cls(fields, text)
+        return cls(fields, text, None if core is None else CoreAttributes(*core))
 
 
 @dataclass
