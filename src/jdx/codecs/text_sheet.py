@@ -11,11 +11,11 @@ sheet's ``<sheetData>``, and the package is then zipped again with them. Why not
   modes). A cell that an agency sent as ``<r>&</r>`` made an error workbook that neither Excel's
   parser nor openpyxl nor calamine can open (``tests/codecs/test_text_sheet.py``). Here every
   cell is text, escaped.
-- **It costs 4.9 µs a cell** (its per-cell checks, a table of cells per row, a method call per
-  XML fragment), about 0.9 s for the error workbook of the 100,000-row bench sheet: the last
-  second of such a file, when the hub's process works alone. A row here is one expression and
-  one formatted string a cell: 0.9 µs a cell, deflating included (docs/benchmarks.md,
-  "Session 17").
+- **It costs 5.1 µs a cell** (its per-cell checks, a table of cells per row, a method call per
+  XML fragment), about 0.8 s for the error workbook of the 100,000-row bench sheet: most of
+  the last second of such a file, when the hub's process works alone. A row here is one
+  expression and one formatted string a cell: 0.8 µs a cell, deflating included
+  (docs/benchmarks.md, "Session 17").
 
 Every cell is written as xlsxwriter's constant-memory mode writes an inline string (asserted
 byte for byte against it): the same escapes (``&``, ``<``, ``>``; a control character as
