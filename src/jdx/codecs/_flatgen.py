@@ -60,16 +60,19 @@ def compile_binder(layout: FlatLayout, header: list[str]) -> Binder:
         "    record = {}",
         "    more = len(rows) > 1 and not _repeated(rows, _record_cells)",
     ]
+    # a tuple of the record columns' cells, even of one column or none: what _repeated
+    # compares (itemgetter gives a tuple from two on)
+    record_cells: Callable[[list[str]], Any] = (
+        operator.itemgetter(*record_columns)
+        if len(record_columns) > 1
+        else lambda cells: tuple(cells[i] for i in record_columns)
+    )
     namespace: dict[str, Any] = {
         "_differs": _differs,
         "_repeated": _repeated,
-        # a tuple of the record columns' cells, even of one column or none: what _repeated
-        # compares (itemgetter gives a tuple from two on)
-        "_record_cells": lambda cells: tuple(cells[i] for i in record_columns),
+        "_record_cells": record_cells,
         "ConversionError": ConversionError,
     }
-    if len(record_columns) > 1:
-        namespace["_record_cells"] = operator.itemgetter(*record_columns)
     for col in layout.columns:
         if not col.person and col.name in index:
             at = index[col.name]

@@ -129,23 +129,18 @@ class TextSheet:
         parts = [f'<row r="{n}">']
         first = last = -1
         joined = "".join(cells)
-        if len(joined) <= MAX_CELL_UNITS // 2 and _SPECIAL.search(joined) is None:
-            for column, (letter, text) in enumerate(zip(letters, cells, strict=False)):
-                if text:
-                    if text[0].isspace() or text[-1].isspace():
-                        parts.append(f'<c r="{letter}{n}" t="inlineStr">{cell_xml(text)}</c>')
-                    else:
-                        parts.append(f'<c r="{letter}{n}" t="inlineStr"><is><t>{text}</t></is></c>')
-                    last = column
-                    if first < 0:
-                        first = column
-        else:
-            for column, (letter, text) in enumerate(zip(letters, cells, strict=False)):
-                if text:
+        # a row with nothing to escape and no cell to cut: its cells as they are, but for white
+        # space at a cell's ends (cell_xml's part)
+        plain = len(joined) <= MAX_CELL_UNITS // 2 and _SPECIAL.search(joined) is None
+        for column, (letter, text) in enumerate(zip(letters, cells, strict=False)):
+            if text:
+                if plain and not (text[0].isspace() or text[-1].isspace()):
+                    parts.append(f'<c r="{letter}{n}" t="inlineStr"><is><t>{text}</t></is></c>')
+                else:
                     parts.append(f'<c r="{letter}{n}" t="inlineStr">{cell_xml(text)}</c>')
-                    last = column
-                    if first < 0:
-                        first = column
+                last = column
+                if first < 0:
+                    first = column
         if first < 0:
             return  # a row of blank cells is not written (xlsxwriter writes none either)
         parts.append("</row>")
