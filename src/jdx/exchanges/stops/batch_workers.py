@@ -113,15 +113,8 @@ class Checker:
             text = ""
         else:
             text = json_text(canonical(self.validation.dictionaries[outcome.dictionary_id], record))
-        core = CoreAttributes.of(record)
-        attributes = (
-            core.ori,
-            core.lea_record_id,
-            core.officer_uid,
-            core.stop_date,
-            core.stop_time,
-        )
-        return (1, Prepared.fields_of(record), text, issues, outcome.dictionary_id, attributes)
+        core = CoreAttributes.of(record).values()
+        return (1, Prepared.fields_of(record), text, issues, outcome.dictionary_id, core)
 
 
 # --- in the worker process ----------------------------------------------------------------------

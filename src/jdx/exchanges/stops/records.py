@@ -56,6 +56,11 @@ class CoreAttributes:
             field_text(record.get("STime")),
         )
 
+    def values(self) -> tuple[str | None, ...]:
+        """The attributes in field order, as a worker process hands them over (a tuple pickles
+        at a fraction of the object): ``CoreAttributes(*values)`` is the same again."""
+        return (self.ori, self.lea_record_id, self.officer_uid, self.stop_date, self.stop_time)
+
 
 # The fields of a record that the relational checks and the row of ``stops`` read (beside the
 # record itself, which the row stores whole).
@@ -96,8 +101,8 @@ class Prepared(dict[str, Any]):
     def of(
         cls, values: tuple[Any, ...], text: str, core: tuple[str | None, ...] | None = None
     ) -> Prepared:
-        """``core``: the record's core attributes as the worker read them (``astuple`` of
-        :class:`CoreAttributes`), or None to read them here when asked."""
+        """``core``: the record's core attributes as the worker read them
+        (:meth:`CoreAttributes.values`), or None to read them here when asked."""
         fields = dict(zip(PREPARED_FIELDS, values, strict=False))
         fields["Officer"] = {"UID": values[-1]}
         return cls(fields, text, None if core is None else CoreAttributes(*core))
