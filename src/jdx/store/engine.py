@@ -68,9 +68,11 @@ def sqlite_file(settings: Settings) -> Path | None:
 
 
 IDLE_PING_SECONDS = 10.0
-# SQLite's soft heap limit (bytes, the whole process): one connection's page cache (64 MiB,
-# ``cache_size`` below) and room for the others' and for statements.
-SQLITE_HEAP_LIMIT = 80 * 2**20
+# SQLite's soft heap limit (bytes, the whole process), which holds all connections' page caches
+# together. 80 MiB (one connection's whole ``cache_size`` below and room) gave the same speed as
+# 40 at 1,000,000 stops and 100,000 XLSX rows, and 40 MB more of the hub's peak (docs/benchmarks.md,
+# session 18): the pages a chunk's inserts touch fit in far less.
+SQLITE_HEAP_LIMIT = 40 * 2**20
 
 
 class _TextDumper(StrDumperUnknown):
