@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections import Counter
 from pathlib import Path
 
 import polars as pl
@@ -98,15 +99,20 @@ def reads(
     return out
 
 
-def write_bench_file(path: Path, era: str, records: int, seed: int) -> Path:
-    """A file of bench records (5 % with a planted error), as ``bench.bulk.pipe_file``."""
+def write_bench_file(
+    path: Path, era: str, records: int, seed: int, planted: Counter[str] | None = None
+) -> Path:
+    """A file of bench records (5 % with a planted error), as ``bench.bulk.pipe_file``;
+    ``planted`` counts the planted errors by kind."""
     gen = Generator(seed)
     flat = layout(era)
     with path.open("w", encoding="utf-8", newline="") as out:
         out.write("|".join(flat.names) + "\r\n")
         for i in range(records):
             if gen.rng.random() < 0.05:
-                record = gen.invalid_record(i, era)[0]
+                record, expected = gen.invalid_record(i, era)
+                if planted is not None:
+                    planted[expected.kind] += 1
             else:
                 record = gen.valid_record(i, era)
             for row in flat.to_rows(record):
