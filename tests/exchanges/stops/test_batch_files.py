@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import threading
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,8 @@ from jdx.exchanges.stops.service import StopService
 from jdx.exchanges.stops.tables import stop_files, stops
 from jdx.hub import Hub
 from jdx.security.keys import Principal
+from jdx.store import bulk
+from jdx.store.bulk import StatisticsKeeper
 from tests.conftest import AgencyFixture, stop_record
 from tests.samples import STAMP, Stored, delimited, hub_file, three_kinds, upload, workbook
 
@@ -365,6 +368,44 @@ def test_processing_resumes_after_the_last_stored_chunk(
     assert counts.total == 25 and counts.successful == 25
     with hub.engine.connect() as conn:
         assert batch_files.stored_count(conn, received.file_id) == 25
+
+
+@pytest.mark.postgres
+def test_a_files_chunks_do_not_wait_for_the_tables_statistics(
+    hub: Hub, agency: AgencyFixture, principal: Principal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ANALYZE that a growing stops table needs (``StatisticsKeeper``) runs beside the
+    file's chunks: here it is held until the whole file is stored, which could not happen if a
+    chunk waited for it (at every tenth of growth, it held each chunk up for an ANALYZE of a
+    table of millions of rows)."""
+    layout = FlatLayout(hub.validation.dictionaries["stop-2024"])
+    records = [stop_record(agency) for _ in range(25)]
+    path = upload(hub, principal, f"{STAMP}_{agency.ori}_STATS.csv", delimited(layout, records))
+    received = batch_files.register(
+        hub.engine, folders(hub), principal, path, channel="sftp", max_bytes=1 << 30
+    )
+    assert received.file_id is not None
+    monkeypatch.setattr(batch_files, "CHUNK", 10)
+    service = hub.service(StopService)
+    keeper = StatisticsKeeper(hub.engine, stops, background=True)  # due at its first check
+    monkeypatch.setattr(service, "statistics", keeper)
+    entered, release = threading.Event(), threading.Event()
+    real = bulk.refresh_statistics
+
+    def held_until_released(engine: sa.Engine, table: sa.Table) -> bool:
+        entered.set()
+        assert release.wait(60), "a chunk waited for the statistics"
+        return real(engine, table)
+
+    monkeypatch.setattr(bulk, "refresh_statistics", held_until_released)
+    try:
+        batch_files.process(service, folders(hub), received.file_id)
+        with hub.engine.connect() as conn:
+            assert batch_files.stored_count(conn, received.file_id) == 25
+        assert entered.wait(30)  # the file did ask for its statistics
+    finally:
+        release.set()
+        keeper.wait()
 
 
 def test_upload_over_http_then_read_status_and_results(

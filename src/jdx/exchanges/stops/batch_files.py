@@ -58,7 +58,6 @@ from jdx.exchanges.stops.service import StopService
 from jdx.exchanges.stops.tables import stop_file_chunks, stop_file_errors, stop_files, stops
 from jdx.security.keys import Principal
 from jdx.security.standing import Suspended, require_active
-from jdx.store.bulk import refresh_statistics
 from jdx.store.engine import write_transaction
 from jdx.store.locks import lock_agency
 from jdx.store.queries import audit, now
@@ -324,7 +323,7 @@ def process(service: StopService, folders: Folders, file_id: int) -> None:
                     if records_done:  # a file of one chunk (most) writes no progress note
                         write_progress(folders, f, records_done)
                     chunk_no += 1
-                    refresh_statistics(engine, stops)  # this file may make the table grow
+                    service.statistics.check()  # this file may make the table grow
                     _store_chunk(service, principal, f, chunk_no, checked)
                     records_done += len(checked)
     except FileError as exc:

@@ -51,9 +51,8 @@ from jdx.exchanges.stops import batch_files
 from jdx.exchanges.stops.batch_file_rows import FileRow
 from jdx.exchanges.stops.file_folders import Folders
 from jdx.exchanges.stops.service import StopService
-from jdx.exchanges.stops.tables import stop_files, stops
+from jdx.exchanges.stops.tables import stop_files
 from jdx.security.keys import Principal
-from jdx.store.bulk import refresh_statistics
 from jdx.store.engine import write_transaction
 from jdx.store.locks import lock_agency
 
@@ -148,7 +147,7 @@ def store_waiting(service: StopService, folders: Folders, limit: int = GROUP_FIL
             if f.agency_id not in principals:
                 principals[f.agency_id] = batch_files.principal_of(conn, f)
     reads = [_read(service, folders, f, _realm(principals[f.agency_id], f.realm)) for f in files]
-    refresh_statistics(engine, stops)  # these files may be what makes the table grow
+    service.statistics.check()  # these files may be what makes the table grow
     try:
         with write_transaction(engine) as conn:
             return _store(conn, service, reads)
