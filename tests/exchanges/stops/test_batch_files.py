@@ -333,18 +333,30 @@ def test_the_same_file_twice_is_processed_once_and_a_changed_one_is_refused(
     assert changed.file_id is None and "a different file of that name" in changed.message
 
 
-def test_processing_resumes_after_the_last_stored_chunk(
-    hub: Hub, agency: AgencyFixture, principal: Principal, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A crash between chunks: the second run stores the rest, nothing twice."""
+def _registered_in_chunks_of_ten(
+    hub: Hub,
+    agency: AgencyFixture,
+    principal: Principal,
+    name: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> int:
+    """A file of 25 new stops, registered (not yet processed), to be stored in three chunks."""
     layout = FlatLayout(hub.validation.dictionaries["stop-2024"])
     records = [stop_record(agency) for _ in range(25)]
-    path = upload(hub, principal, f"{STAMP}_{agency.ori}_RESUME.csv", delimited(layout, records))
+    path = upload(hub, principal, f"{STAMP}_{agency.ori}_{name}.csv", delimited(layout, records))
     received = batch_files.register(
         hub.engine, folders(hub), principal, path, channel="sftp", max_bytes=1 << 30
     )
     assert received.file_id is not None
     monkeypatch.setattr(batch_files, "CHUNK", 10)
+    return received.file_id
+
+
+def test_processing_resumes_after_the_last_stored_chunk(
+    hub: Hub, agency: AgencyFixture, principal: Principal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A crash between chunks: the second run stores the rest, nothing twice."""
+    file_id = _registered_in_chunks_of_ten(hub, agency, principal, "RESUME", monkeypatch)
     real_store = batch_files._store_chunk
     calls = {"n": 0}
 
@@ -357,17 +369,15 @@ def test_processing_resumes_after_the_last_stored_chunk(
     monkeypatch.setattr(batch_files, "_store_chunk", crash_on_third)
     service = hub.service(StopService)
     with pytest.raises(KeyboardInterrupt):
-        batch_files.process(service, folders(hub), received.file_id)
+        batch_files.process(service, folders(hub), file_id)
     with hub.engine.connect() as conn:
-        assert batch_files.stored_count(conn, received.file_id) == 20
+        assert batch_files.stored_count(conn, file_id) == 20
     monkeypatch.setattr(batch_files, "_store_chunk", real_store)
-    batch_files.process(service, folders(hub), received.file_id)
-    counts = batch_files.finish(
-        hub.engine, folders(hub), received.file_id, "http://hub", digest_hour=6
-    )
+    batch_files.process(service, folders(hub), file_id)
+    counts = batch_files.finish(hub.engine, folders(hub), file_id, "http://hub", digest_hour=6)
     assert counts.total == 25 and counts.successful == 25
     with hub.engine.connect() as conn:
-        assert batch_files.stored_count(conn, received.file_id) == 25
+        assert batch_files.stored_count(conn, file_id) == 25
 
 
 @pytest.mark.postgres
@@ -378,14 +388,7 @@ def test_a_files_chunks_do_not_wait_for_the_tables_statistics(
     file's chunks: here it is held until the whole file is stored, which could not happen if a
     chunk waited for it (at every tenth of growth, it held each chunk up for an ANALYZE of a
     table of millions of rows)."""
-    layout = FlatLayout(hub.validation.dictionaries["stop-2024"])
-    records = [stop_record(agency) for _ in range(25)]
-    path = upload(hub, principal, f"{STAMP}_{agency.ori}_STATS.csv", delimited(layout, records))
-    received = batch_files.register(
-        hub.engine, folders(hub), principal, path, channel="sftp", max_bytes=1 << 30
-    )
-    assert received.file_id is not None
-    monkeypatch.setattr(batch_files, "CHUNK", 10)
+    file_id = _registered_in_chunks_of_ten(hub, agency, principal, "STATS", monkeypatch)
     service = hub.service(StopService)
     keeper = StatisticsKeeper(hub.engine, stops, background=True)  # due at its first check
     monkeypatch.setattr(service, "statistics", keeper)
@@ -399,9 +402,9 @@ def test_a_files_chunks_do_not_wait_for_the_tables_statistics(
 
     monkeypatch.setattr(bulk, "refresh_statistics", held_until_released)
     try:
-        batch_files.process(service, folders(hub), received.file_id)
+        batch_files.process(service, folders(hub), file_id)
         with hub.engine.connect() as conn:
-            assert batch_files.stored_count(conn, received.file_id) == 25
+            assert batch_files.stored_count(conn, file_id) == 25
         assert entered.wait(30)  # the file did ask for its statistics
     finally:
         release.set()
