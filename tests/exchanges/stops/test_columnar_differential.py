@@ -1,9 +1,10 @@
 """The columnar path against the record path on a generated 100,000-stop pipe-delimited file with
 planted errors of every kind (issue 20: "sound or off").
 
-Both read the same file. The columnar path is run as its reader worker runs it
-(``batch_workers._columnar_next``): ``ColumnarRecords`` reads, checks and binds a block at a
-time, and the stops it does not call clean are bound and validated by the worker's ``Checker``.
+Both read the same file. The columnar path is the reader worker's own call
+(``batch_workers._columnar_next``, run in this process): ``ColumnarRecords`` reads, checks and
+binds a block at a time, and the stops it does not call clean are bound and validated by the
+worker's ``Checker``.
 The record path reads the file with ``read_items`` and validates every record. Stop by stop, in
 file order: the same record number and rows; a stop called clean is one the record path finds
 nothing in (no issue of any severity), stored as the same JSON text with the same fields for the
@@ -19,12 +20,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from bench.records import KINDS, Generator, dictionaries, load_domains
 
-from jdx.codecs.batch import Format, Item, RawItem, read_items
-from jdx.codecs.flat import ConversionError, RowGroup
-from jdx.exchanges.stops.batch_workers import Checker
-from jdx.exchanges.stops.columnar_records import ColumnarRecords, Fallback
+from jdx.codecs.batch import Format, Item, RawItem, read_items, row_span
+from jdx.codecs.flat import ConversionError
+from jdx.exchanges.stops import batch_workers
+from jdx.exchanges.stops.columnar_files import Rest
 from jdx.exchanges.stops.records import FAMILY, Prepared
 from jdx.store.engine import json_text
 from jdx.validation import ValidationService
@@ -35,31 +37,27 @@ ERA = "2024"
 SEED = 2026
 
 
-def _columnar(path: Path, validation: ValidationService) -> Iterator[tuple[int, str, Any]]:
-    """Each stop as the columnar path hands it to the store: (record number, rows, what):
-    ``("clean", fields, text)`` or the worker's ``Checker`` tuple for a referred stop."""
-    versions = [d for d, _ in validation.families[FAMILY].versions]
-    dictionary = validation.dictionaries[dictionaries()[ERA].id]
-    opened = ColumnarRecords.open(path, dictionary, validation.domains, versions)
-    assert not isinstance(opened, Fallback), opened
-    checker = Checker(validation)
-    for part in opened.records(0):
-        assert not isinstance(part, Fallback), part  # the whole file is columnar
-        groups = [
-            (r.group.rows, r.group.record_id)
-            for r in part
-            if isinstance(r, RawItem) and isinstance(r.group, RowGroup)
-        ]
-        checked = iter(checker.check(dictionary.id, opened.header, groups))
+def _columnar(path: Path) -> Iterator[tuple[int, str, Any]]:
+    """Each stop as the columnar path hands it to the store, block by block from the reader
+    worker's own call (``_columnar_next``, run here): (record number, rows, what), where what
+    is ``("clean", fields, text)`` or the worker's ``Checker`` tuple for a referred stop."""
+    dictionary_id = dictionaries()[ERA].id
+    first = True
+    while (
+        got := batch_workers._columnar_next("differential", str(path), dictionary_id, 0, first)
+    ) is not None:
+        assert not isinstance(got, Rest), got  # the whole file is columnar
+        first = False
+        _, part, checked = got
+        results = iter(checked)
         for r in part:
             if not isinstance(r, RawItem):
-                seq, first, last, fields, text = r[:5]
-                rows = str(first) if first == last else f"{first}-{last}"
-                yield seq, rows, ("clean", fields, text)
+                seq, first_row, last_row, fields, text = r[:5]
+                yield seq, row_span(first_row, last_row), ("clean", fields, text)
             elif isinstance(r.group, ConversionError):
                 yield r.seq, r.rows, (0, r.group.message)
             else:
-                yield r.seq, r.rows, next(checked)
+                yield r.seq, r.rows, next(results)
 
 
 def _record_path(item: Item, validation: ValidationService) -> tuple[Any, ...]:
@@ -71,18 +69,23 @@ def _record_path(item: Item, validation: ValidationService) -> tuple[Any, ...]:
     return Prepared.fields_of(item.record), json_text(item.record), issues, outcome.dictionary_id
 
 
-def test_a_100000_stop_file_comes_out_of_both_paths_the_same(tmp_path: Path) -> None:
+def test_a_100000_stop_file_comes_out_of_both_paths_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     planted: Counter[str] = Counter()
     path = write_bench_file(tmp_path / "stops.csv", ERA, STOPS, SEED, planted)
     eras = dictionaries()
     validation = ValidationService(load_domains())
     for dictionary in eras.values():
         validation.add(dictionary)
+    # the worker's state, as its initializer (``_start``) leaves it
+    monkeypatch.setattr(batch_workers, "_checker", batch_workers.Checker(validation))
+    monkeypatch.setattr(batch_workers, "_readings", {})
     plantable = {k for k in KINDS if Generator(SEED).invalid[ERA].get(k)}
     assert set(planted) == plantable, planted  # every kind the era's fixtures have
     record_path = read_items(path, Format.DELIMITED, eras[ERA])
     clean = referred = with_issues = 0
-    for (seq, rows, what), item in zip(_columnar(path, validation), record_path, strict=True):
+    for (seq, rows, what), item in zip(_columnar(path), record_path, strict=True):
         assert (seq, rows) == (item.seq, item.rows)
         want = _record_path(item, validation)
         if what[0] == "clean":
